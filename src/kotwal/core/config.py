@@ -1,0 +1,107 @@
+"""Settings for a kotwal deployment.
+
+Everything comes from environment variables named ``KOTWAL_*`` (or their defaults); no secret
+ever has a default here. Keys live in files under the data directory or in the environment,
+never in the database and never in code.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Modules that can be switched on and off; a module switched off is not mounted at all.
+KNOWN_MODULES = frozenset({"console"})
+
+
+class Settings(BaseSettings):
+    """One deployment's configuration, read from ``KOTWAL_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="KOTWAL_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("kotwal-data"))
+    database_url: str | None = None
+    #: Key-encryption key(s) as base64; when set, no key file is read or written.
+    kek: SecretStr | None = None
+    #: Ed25519 audit signing key as base64 of its 32-byte seed.
+    audit_key: SecretStr | None = None
+    #: Blind-index key as base64; separate from the KEK so KEK rotation keeps indexes valid.
+    index_key: SecretStr | None = None
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    #: Set only when serving plain HTTP on a trusted local link (a laptop demo): drops the
+    #: Secure cookie flag and the __Host- prefix. Never in production.
+    local_http: bool = False
+    #: The deployment is served over TLS (directly or behind a TLS-terminating proxy): send HSTS.
+    tls: bool = False
+    api_docs: bool = False
+    debug: bool = False
+    modules: str = "console"
+
+    #: Session lifetimes in seconds, by account kind. The issue caps them; validators hold it.
+    officer_idle_seconds: int = Field(default=30 * 60, ge=60, le=60 * 60)
+    officer_absolute_seconds: int = Field(default=12 * 3600, ge=600, le=24 * 3600)
+    admin_idle_seconds: int = Field(default=10 * 60, ge=60, le=15 * 60)
+    admin_absolute_seconds: int = Field(default=8 * 3600, ge=600, le=12 * 3600)
+    api_token_seconds: int = Field(default=15 * 60, ge=60, le=60 * 60)
+
+    #: Login throttling: failures per account before a temporary lock, and before a hard lock
+    #: that only an administrator or security officer can lift.
+    lock_after_failures: int = Field(default=5, ge=3, le=20)
+    hard_lock_after_failures: int = Field(default=15, ge=5, le=100)
+    lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    #: Failed logins per client address in a rolling window before the address gets 429.
+    address_failures_per_window: int = Field(default=30, ge=5, le=10_000)
+    address_window_seconds: int = Field(default=15 * 60, ge=60)
+
+    #: Audit checkpoints: sign the chain head every N events or every S seconds.
+    checkpoint_every_events: int = Field(default=10_000, ge=1)
+    checkpoint_every_seconds: int = Field(default=300, ge=1)
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    page_size_max: int = Field(default=100, ge=1, le=500)
+
+    @field_validator("modules")
+    @classmethod
+    def _known_modules(cls, value: str) -> str:
+        names = {m.strip() for m in value.split(",") if m.strip()}
+        unknown = names - KNOWN_MODULES
+        if unknown:
+            raise ValueError(f"unknown module(s): {', '.join(sorted(unknown))}")
+        return ",".join(sorted(names))
+
+    @property
+    def enabled_modules(self) -> frozenset[str]:
+        return frozenset(m for m in self.modules.split(",") if m)
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'kotwal.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept ``postgresql://`` URLs as people write them and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,35 @@
+"""What a running kotwal process holds: settings, the database, the keys and the audit writer.
+
+The web app and every CLI command build one :class:`Runtime` and pass it down; nothing reads
+global state behind its back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kotwal.core.audit import GroupCommitter
+from kotwal.core.config import Settings
+from kotwal.core.db import Database
+from kotwal.core.keys import KeyRing, load_keys
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    keyring: KeyRing
+    committer: GroupCommitter
+
+    def close(self) -> None:
+        self.committer.stop()
+        self.db.dispose()
+
+
+def open_runtime(settings: Settings, *, keyring: KeyRing | None = None) -> Runtime:
+    """Load keys (refusing missing or exposed ones), connect, and start the audit writer."""
+    keys = keyring if keyring is not None else load_keys(settings)
+    db = Database(settings.sqlalchemy_url)
+    committer = GroupCommitter(db)
+    committer.start()
+    return Runtime(settings=settings, db=db, keyring=keys, committer=committer)

@@ -1,0 +1,88 @@
+"""The unit of work: one transaction per request or CLI command, and its audit trail.
+
+Services flush, never commit. The unit of work commits once, at the end:
+- a *write* unit (POST, PUT, PATCH, DELETE, most CLI commands) chains its audit events into the
+  log inside its own transaction, so the action and its record commit together or not at all;
+- a *read* unit (GET) changes nothing of its own; its disclosure events go to the group
+  committer and :meth:`commit` returns only once they are durable, so no answer leaves first.
+
+Events that must survive the request's failure (a denial, a failed login) are written with
+:meth:`record_now`, which does not depend on the request's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+
+from sqlalchemy.orm import Session
+
+from kotwal.core import audit
+from kotwal.core.audit import AuditEvent
+from kotwal.core.crypto import bind_keyring
+from kotwal.core.policy import Actor
+from kotwal.core.runtime import Runtime
+
+
+class UnitOfWork:
+    """A transaction plus the audit events it produces."""
+
+    def __init__(self, runtime: Runtime, *, write: bool, actor: Actor | None = None) -> None:
+        self.runtime = runtime
+        self.write = write
+        self.actor = actor
+        self.session: Session = bind_keyring(runtime.db.session(write=write), runtime.keyring)
+        self.events: list[AuditEvent] = []
+        self._done = False
+
+    def audit(self, event: AuditEvent) -> None:
+        """Record an event that commits with this unit of work (or is lost with it)."""
+        self.events.append(event)
+
+    def audit_many(self, events: Sequence[AuditEvent]) -> None:
+        self.events.extend(events)
+
+    def record_now(self, events: Sequence[AuditEvent]) -> None:
+        """Write events durably now, whatever happens to this unit of work afterwards."""
+        self.runtime.committer.write(events)
+
+    def commit(self) -> None:
+        if self._done:
+            return
+        if self.write:
+            audit.append(self.session, self.events)
+            self.session.commit()
+        else:
+            # A read unit must not have written anything of its own.
+            if self.session.new or self.session.dirty or self.session.deleted:
+                self.session.rollback()
+                raise RuntimeError("a read-only unit of work tried to write")
+            self.session.rollback()
+            self.runtime.committer.write(self.events)
+        self.events = []
+        self._done = True
+
+    def rollback(self) -> None:
+        if not self._done:
+            self.session.rollback()
+            self.events = []
+            self._done = True
+
+    def close(self) -> None:
+        self.rollback()
+        self.session.close()
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+        finally:
+            self.close()
