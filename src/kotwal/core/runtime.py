@@ -6,12 +6,13 @@ global state behind its back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kotwal.core.audit import GroupCommitter
 from kotwal.core.config import Settings
 from kotwal.core.db import Database
 from kotwal.core.keys import KeyRing, load_keys
+from kotwal.core.observers import Observers
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Runtime:
     db: Database
     keyring: KeyRing
     committer: GroupCommitter
+    observers: Observers = field(default_factory=Observers)
 
     def close(self) -> None:
         self.committer.stop()

@@ -1,0 +1,179 @@
+"""The gate: the one door through which protected data leaves the process.
+
+``disclose(uow, actor, purpose, records)``:
+1. asks policy whether this actor may read this kind of record at all, and which fields of each
+   record: inside the actor's jurisdiction, fields up to the actor's clearance; outside it, only
+   PUBLIC fields unless a purpose is declared, in which case the read is allowed up to clearance
+   and flagged in the audit event. Withheld fields come back as ``{"masked": true}``, never
+   silently dropped, so the reader knows something is there;
+2. decrypts only the fields it releases;
+3. adds one audit event per record to the unit of work, which makes them durable before the
+   answer is sent;
+4. tells the disclosure observers registered on the runtime (the breach defences), so that the
+   kernel never imports a domain.
+
+A protected model declares itself with a :class:`Protected` ``__disclosure__`` attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kotwal.core.audit import AuditEvent, Outcome
+from kotwal.core.crypto import encrypted_columns, open_field
+from kotwal.core.errors import Forbidden, InvalidInput
+from kotwal.core.observers import Disclosure, Observers
+from kotwal.core.policy import Actor, DataClass, Permission
+from kotwal.core.uow import UnitOfWork
+
+MASKED: dict[str, bool] = {"masked": True}
+PURPOSE_MIN, PURPOSE_MAX = 5, 300
+
+
+@dataclass(frozen=True)
+class Protected:
+    """How a model is disclosed: its name, the permission to read it, where it belongs."""
+
+    resource_type: str
+    read_permission: Permission
+    #: Returns the materialised jurisdiction path the record is filed under.
+    jurisdiction_path: Callable[[Any], str | None]
+    #: Fields (attribute names) in output order; classes come from the column declarations.
+    fields: tuple[str, ...]
+
+
+class ProtectedRecord(Protocol):
+    id: Any
+    __disclosure__: Protected
+
+
+def clean_purpose(purpose: str | None) -> str | None:
+    """A declared purpose is a case number or a reason of 5-300 characters, or nothing."""
+    if purpose is None or not purpose.strip():
+        return None
+    text = " ".join(purpose.split())
+    if not PURPOSE_MIN <= len(text) <= PURPOSE_MAX:
+        raise InvalidInput(f"a purpose is {PURPOSE_MIN}-{PURPOSE_MAX} characters")
+    return text
+
+
+def field_classes(model: type) -> dict[str, DataClass]:
+    """Every column's data class, from ``info`` or (for encrypted columns) its type."""
+    classes: dict[str, DataClass] = {}
+    encrypted = encrypted_columns(model)
+    for col in model.__table__.columns:  # type: ignore[attr-defined]
+        if col.key in encrypted:
+            classes[col.key] = encrypted[col.key]
+        elif "data_class" in col.info:
+            classes[col.key] = col.info["data_class"]
+    return classes
+
+
+def _deny(uow: UnitOfWork, actor: Actor, resource_type: str, reason: str) -> None:
+    uow.record_now(
+        [
+            AuditEvent(
+                action="record.disclose",
+                outcome=Outcome.DENIED,
+                actor_id=actor.account_id,
+                actor_name=actor.username,
+                session_id=actor.session_id,
+                client_addr=actor.client_addr,
+                resource_type=resource_type,
+                detail={"reason": reason},
+            )
+        ]
+    )
+
+
+def ceiling(actor: Actor, in_jurisdiction: bool, purpose: str | None) -> DataClass:
+    """The most sensitive class this actor may see in this record."""
+    if in_jurisdiction or purpose is not None:
+        return actor.clearance
+    return DataClass.PUBLIC
+
+
+def disclose(
+    uow: UnitOfWork,
+    actor: Actor,
+    purpose: str | None,
+    records: Sequence[Any],
+) -> list[dict[str, Any]]:
+    """Release ``records`` to ``actor`` as dicts of field → value or ``{"masked": true}``."""
+    if not records:
+        return []
+    spec: Protected = type(records[0]).__disclosure__
+    if not actor.can(spec.read_permission):
+        _deny(uow, actor, spec.resource_type, "no-permission")
+        raise Forbidden()
+    purpose = clean_purpose(purpose)
+    classes = field_classes(type(records[0]))
+    out: list[dict[str, Any]] = []
+    outside: list[str] = []
+    for record in records:
+        in_j = actor.covers(spec.jurisdiction_path(record))
+        limit = ceiling(actor, in_j, purpose)
+        shown = _release(uow, record, spec.fields, classes, limit)
+        out.append(shown)
+        if not in_j:
+            outside.append(str(record.id))
+        uow.audit(_disclosed(actor, spec, record, purpose, in_j, shown))
+    runtime_observers(uow).notify(
+        uow,
+        Disclosure(
+            actor=actor,
+            resource_type=spec.resource_type,
+            record_ids=tuple(str(r.id) for r in records),
+            purpose=purpose,
+            out_of_jurisdiction=tuple(outside),
+        ),
+    )
+    return out
+
+
+def _release(
+    uow: UnitOfWork,
+    record: Any,
+    names: tuple[str, ...],
+    classes: dict[str, DataClass],
+    limit: DataClass,
+) -> dict[str, Any]:
+    shown: dict[str, Any] = {"id": str(record.id)}
+    for name in names:
+        cls = classes.get(name, DataClass.SECRET)  # undeclared means most sensitive
+        if cls > limit:
+            shown[name] = MASKED
+        elif cls >= DataClass.CONFIDENTIAL:
+            shown[name] = open_field(uow.session, record, name)
+        else:
+            shown[name] = getattr(record, name)
+    return shown
+
+
+def _disclosed(
+    actor: Actor,
+    spec: Protected,
+    record: Any,
+    purpose: str | None,
+    in_jurisdiction: bool,
+    shown: dict[str, Any],
+) -> AuditEvent:
+    masked = sum(1 for v in shown.values() if v is MASKED)
+    return AuditEvent(
+        action="record.disclose",
+        outcome=Outcome.SUCCESS,
+        actor_id=actor.account_id,
+        actor_name=actor.username,
+        session_id=actor.session_id,
+        client_addr=actor.client_addr,
+        resource_type=spec.resource_type,
+        resource_id=str(record.id),
+        purpose=purpose,
+        detail={"out_of_jurisdiction": not in_jurisdiction, "masked_fields": masked},
+    )
+
+
+def runtime_observers(uow: UnitOfWork) -> Observers:
+    return uow.runtime.observers

@@ -1,0 +1,634 @@
+"""Accounts, passwords, TOTP, sessions and lockout.
+
+- Passwords: argon2id above OWASP's minimum (t=3, m=19 MiB, p=1); 12 to 128 characters, no
+  composition rules, refused when among the most common breached passwords (the 30,000-entry
+  list bundled with zxcvbn) or when they contain the username.
+- TOTP (RFC 6238, 30 s, 6 digits) accepts the previous, current and next step, each code once:
+  the last accepted step is stored and a step must be newer to pass.
+- Sessions are server-side: the client holds a 256-bit random token, the database only its
+  SHA-256. Idle and absolute timeouts depend on the kind of account; logout, disabling an
+  account, a password change and a role change end sessions at once; login and privilege changes
+  issue a new token, so a token planted before login (fixation) is worth nothing.
+- Throttling: failures count per account (temporary lock, then a hard lock that only an unlock
+  lifts, audited) and per client address (429 for the window).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import pyotp
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kotwal.core.audit import AuditEvent, Outcome
+from kotwal.core.config import Settings
+from kotwal.core.crypto import open_field
+from kotwal.core.errors import (
+    Conflict,
+    InvalidInput,
+    LoginFailed,
+    NotFound,
+    TooManyAttempts,
+    WeakPassword,
+)
+from kotwal.core.models import Account, AccountRole, AuthSession, LoginThrottle
+from kotwal.core.policy import (
+    ADMIN_ROLES,
+    FIELD_ROLES,
+    Actor,
+    Jurisdiction,
+    Posting,
+    Role,
+)
+from kotwal.core.uow import UnitOfWork
+
+PASSWORD_MIN = 12
+PASSWORD_MAX = 128
+TOTP_STEP = 30
+TOTP_ISSUER = "kotwal"
+TOUCH_AFTER = timedelta(seconds=60)
+
+_hasher = PasswordHasher(time_cost=3, memory_cost=19456, parallelism=1, type=Type.ID)
+# A real hash to verify against when the username does not exist, so that the time taken does
+# not tell an attacker which usernames exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything kotwal stores is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# --- passwords -----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _breached() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
+
+
+def password_problems(password: str, username: str = "") -> list[str]:
+    """Why a password is not acceptable (empty list: acceptable)."""
+    pw = unicodedata.normalize("NFKC", password)
+    problems: list[str] = []
+    if len(pw) < PASSWORD_MIN:
+        problems.append(f"use at least {PASSWORD_MIN} characters")
+    if len(pw) > PASSWORD_MAX:
+        problems.append(f"use at most {PASSWORD_MAX} characters")
+    if pw.lower() in _breached():
+        problems.append("this password is on the list of commonly breached passwords")
+    if username and len(username) >= 3 and username.lower() in pw.lower():
+        problems.append("the password must not contain the username")
+    return problems
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(unicodedata.normalize("NFKC", password))
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, unicodedata.normalize("NFKC", password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def one_time_password() -> str:
+    """An initial password handed to a person once; it must be changed at first login."""
+    return "-".join(secrets.token_urlsafe(6) for _ in range(3))
+
+
+# --- TOTP ----------------------------------------------------------------------------------
+
+
+def totp_step(at: float | None = None) -> int:
+    return int((time.time() if at is None else at) // TOTP_STEP)
+
+
+def totp_match(secret: str, code: str, last_step: int, at: float | None = None) -> int | None:
+    """The time step ``code`` belongs to (±1 step), if it is newer than ``last_step``."""
+    code = code.strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret, interval=TOTP_STEP)
+    now = totp_step(at)
+    for step in (now - 1, now, now + 1):
+        if step > last_step and hmac.compare_digest(totp.at(step * TOTP_STEP), code):
+            return step
+    return None
+
+
+def provisioning_uri(secret: str, username: str) -> str:
+    return pyotp.TOTP(secret, interval=TOTP_STEP).provisioning_uri(
+        name=username, issuer_name=TOTP_ISSUER
+    )
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+def roles_of(session: Session, account_id: str) -> frozenset[Role]:
+    rows = session.execute(select(AccountRole.role).where(AccountRole.account_id == account_id))
+    return frozenset(Role(r) for (r,) in rows)
+
+
+def jurisdiction_paths(session: Session, account_id: str) -> tuple[str, ...]:
+    stmt = (
+        select(Jurisdiction.path)
+        .join(Posting, Posting.jurisdiction_id == Jurisdiction.id)
+        .where(Posting.account_id == account_id, Posting.ended_at.is_(None))
+    )
+    return tuple(sorted(p for (p,) in session.execute(stmt)))
+
+
+def get_account(session: Session, account_id: str) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound("no such account")
+    return account
+
+
+def find_account(session: Session, username: str) -> Account | None:
+    return session.execute(
+        select(Account).where(Account.username == username.strip().lower())
+    ).scalar_one_or_none()
+
+
+def event_for(
+    actor: Actor, action: str, outcome: str = Outcome.SUCCESS, **kw: object
+) -> AuditEvent:
+    detail = kw.pop("detail", {})
+    return AuditEvent(
+        action=action,
+        outcome=outcome,
+        actor_id=actor.account_id,
+        actor_name=actor.username,
+        session_id=actor.session_id,
+        client_addr=actor.client_addr,
+        detail=detail,  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def validate_username(username: str) -> str:
+    name = username.strip().lower()
+    if not (3 <= len(name) <= 64) or not all(c.isalnum() or c in "._-" for c in name):
+        raise InvalidInput("a username is 3-64 letters, digits, dots, dashes or underscores")
+    return name
+
+
+def create_account(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    roles: frozenset[Role],
+    jurisdiction_id: str | None = None,
+) -> tuple[Account, str]:
+    """Create an account with a one-time password (returned once, never stored in clear)."""
+    name = validate_username(username)
+    if not roles:
+        raise InvalidInput("an account needs at least one role")
+    if find_account(uow.session, name) is not None:
+        raise Conflict(f"the username {name!r} is taken")
+    if roles & FIELD_ROLES and jurisdiction_id is None:
+        raise InvalidInput("an officer's account needs a posting (jurisdiction)")
+    initial = one_time_password()
+    account = Account(
+        username=name,
+        display_name=display_name.strip(),
+        password_hash=hash_password(initial),
+        must_change_password=True,
+        totp_last_step=0,
+        failed_logins=0,
+        disabled=False,
+        hard_locked=False,
+    )
+    uow.session.add(account)
+    uow.session.flush()
+    for role in sorted(roles):
+        uow.session.add(AccountRole(account_id=account.id, role=role.value))
+    if jurisdiction_id is not None:
+        post(uow, actor, account, jurisdiction_id, audit=False)
+    uow.session.flush()
+    uow.audit(
+        event_for(
+            actor,
+            "account.create",
+            resource_type="account",
+            resource_id=account.id,
+            detail={"roles": ",".join(sorted(r.value for r in roles))},
+        )
+    )
+    return account, initial
+
+
+def post(
+    uow: UnitOfWork, actor: Actor, account: Account, jurisdiction_id: str, *, audit: bool = True
+) -> Posting:
+    """Post an officer to a jurisdiction, closing the current posting."""
+    if uow.session.get(Jurisdiction, jurisdiction_id) is None:
+        raise InvalidInput("no such jurisdiction")
+    now = utcnow()
+    uow.session.execute(
+        update(Posting)
+        .where(Posting.account_id == account.id, Posting.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    posting = Posting(account_id=account.id, jurisdiction_id=jurisdiction_id, started_at=now)
+    uow.session.add(posting)
+    end_sessions(uow.session, account.id, "posting-changed")
+    if audit:
+        uow.audit(
+            event_for(
+                actor,
+                "account.post",
+                resource_type="account",
+                resource_id=account.id,
+                detail={"jurisdiction": jurisdiction_id},
+            )
+        )
+    return posting
+
+
+def set_roles(uow: UnitOfWork, actor: Actor, account: Account, roles: frozenset[Role]) -> None:
+    """Replace an account's roles; its sessions end (a privilege change needs a new login)."""
+    if not roles:
+        raise InvalidInput("an account needs at least one role")
+    if account.id == actor.account_id and Role.SYSTEM_ADMIN not in roles:
+        raise Conflict("you cannot remove your own administrator role")
+    uow.session.query(AccountRole).filter(AccountRole.account_id == account.id).delete()
+    for role in sorted(roles):
+        uow.session.add(AccountRole(account_id=account.id, role=role.value))
+    end_sessions(uow.session, account.id, "roles-changed")
+    uow.audit(
+        event_for(
+            actor,
+            "account.roles",
+            resource_type="account",
+            resource_id=account.id,
+            detail={"roles": ",".join(sorted(r.value for r in roles))},
+        )
+    )
+
+
+def set_disabled(uow: UnitOfWork, actor: Actor, account: Account, disabled: bool) -> None:
+    if account.id == actor.account_id and disabled:
+        raise Conflict("you cannot disable your own account")
+    account.disabled = disabled
+    if disabled:
+        end_sessions(uow.session, account.id, "account-disabled")
+    uow.audit(
+        event_for(
+            actor,
+            "account.disable" if disabled else "account.enable",
+            resource_type="account",
+            resource_id=account.id,
+        )
+    )
+
+
+def reset_password(uow: UnitOfWork, actor: Actor, account: Account) -> str:
+    """Give an account a new one-time password; its TOTP enrolment is kept."""
+    initial = one_time_password()
+    account.password_hash = hash_password(initial)
+    account.must_change_password = True
+    end_sessions(uow.session, account.id, "password-reset")
+    uow.audit(
+        event_for(actor, "account.password_reset", resource_type="account", resource_id=account.id)
+    )
+    return initial
+
+
+def unlock(uow: UnitOfWork, actor: Actor, account: Account, reason: str) -> None:
+    """Lift a lock after repeated failures; the reason is kept in the audit log."""
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise InvalidInput("give a reason for the unlock (at least 5 characters)")
+    account.failed_logins = 0
+    account.locked_until = None
+    account.hard_locked = False
+    uow.audit(
+        event_for(
+            actor,
+            "account.unlock",
+            resource_type="account",
+            resource_id=account.id,
+            purpose=reason[:300],
+        )
+    )
+
+
+def change_password(
+    uow: UnitOfWork, actor: Actor, account: Account, current: str, new: str
+) -> None:
+    if not verify_password(account.password_hash, current):
+        uow.record_now([event_for(actor, "account.password_change", Outcome.FAILURE)])
+        raise InvalidInput("the current password is not right")
+    problems = password_problems(new, account.username)
+    if verify_password(account.password_hash, new):
+        problems.append("the new password must differ from the current one")
+    if problems:
+        raise WeakPassword("; ".join(problems), problems=problems)
+    account.password_hash = hash_password(new)
+    account.must_change_password = False
+    account.password_changed_at = utcnow()
+    end_sessions(uow.session, account.id, "password-changed")
+    uow.audit(
+        event_for(actor, "account.password_change", resource_type="account", resource_id=account.id)
+    )
+
+
+def begin_totp_enrolment(uow: UnitOfWork, actor: Actor, account: Account) -> str:
+    """Create a pending TOTP secret; it becomes active once a code from it is confirmed."""
+    secret = pyotp.random_base32()
+    account.totp_pending = secret
+    uow.audit(
+        event_for(actor, "account.totp_begin", resource_type="account", resource_id=account.id)
+    )
+    return secret
+
+
+def pending_totp_secret(uow: UnitOfWork, account: Account) -> str | None:
+    value = open_field(uow.session, account, "totp_pending")
+    return None if value is None else str(value)
+
+
+def confirm_totp_enrolment(uow: UnitOfWork, actor: Actor, account: Account, code: str) -> None:
+    secret = pending_totp_secret(uow, account)
+    if secret is None:
+        raise InvalidInput("start TOTP enrolment first")
+    step = totp_match(secret, code, 0)
+    if step is None:
+        raise InvalidInput("that code does not match; check the phone's clock and try again")
+    account.totp_secret = secret
+    account.totp_pending = None
+    account.totp_last_step = step
+    end_sessions(uow.session, account.id, "totp-enrolled")
+    uow.audit(
+        event_for(actor, "account.totp_enrol", resource_type="account", resource_id=account.id)
+    )
+
+
+def needs_setup(account: Account) -> bool:
+    """Still on an initial password, or without TOTP: the account may do nothing else."""
+    return account.must_change_password or account.totp_secret is None
+
+
+# --- login and sessions --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """What the client receives once: the token and the CSRF token (the server keeps hashes)."""
+
+    token: str
+    csrf_token: str
+    session: AuthSession
+
+
+def _limits(settings: Settings, roles: frozenset[Role], kind: str) -> tuple[int, int]:
+    if kind == "api":
+        return settings.api_token_seconds, settings.api_token_seconds
+    if roles & ADMIN_ROLES:
+        return settings.admin_idle_seconds, settings.admin_absolute_seconds
+    return settings.officer_idle_seconds, settings.officer_absolute_seconds
+
+
+def issue_session(
+    session: Session,
+    settings: Settings,
+    account: Account,
+    *,
+    kind: str,
+    client_addr: str | None,
+) -> IssuedSession:
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    idle, absolute = _limits(settings, roles_of(session, account.id), kind)
+    now = utcnow()
+    row = AuthSession(
+        token_hash=token_digest(token),
+        csrf_hash=token_digest(csrf),
+        account_id=account.id,
+        kind=kind,
+        restricted=needs_setup(account),
+        created_at=now,
+        last_seen_at=now,
+        idle_seconds=idle,
+        expires_at=now + timedelta(seconds=absolute),
+        client_addr=client_addr,
+    )
+    session.add(row)
+    session.flush()
+    return IssuedSession(token=token, csrf_token=csrf, session=row)
+
+
+def end_sessions(session: Session, account_id: str, reason: str) -> None:
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.account_id == account_id, AuthSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason)
+    )
+
+
+def end_session(session: Session, auth_session: AuthSession, reason: str) -> None:
+    auth_session.ended_at = utcnow()
+    auth_session.ended_reason = reason
+
+
+def _throttle_check(uow: UnitOfWork, settings: Settings, client_addr: str | None) -> None:
+    if client_addr is None:
+        return
+    row = uow.session.get(LoginThrottle, client_addr)
+    if row is None:
+        return
+    window = timedelta(seconds=settings.address_window_seconds)
+    if utcnow() - _aware(row.window_start) < window and row.failures >= (
+        settings.address_failures_per_window
+    ):
+        raise TooManyAttempts(retry_after=settings.address_window_seconds)
+
+
+def _throttle_fail(uow: UnitOfWork, settings: Settings, client_addr: str | None) -> None:
+    if client_addr is None:
+        return
+    now = utcnow()
+    row = uow.session.get(LoginThrottle, client_addr)
+    window = timedelta(seconds=settings.address_window_seconds)
+    if row is None:
+        uow.session.add(LoginThrottle(client_addr=client_addr, window_start=now, failures=1))
+    elif now - _aware(row.window_start) >= window:
+        row.window_start, row.failures = now, 1
+    else:
+        row.failures += 1
+
+
+def _account_fail(settings: Settings, account: Account) -> str:
+    account.failed_logins += 1
+    if account.failed_logins >= settings.hard_lock_after_failures:
+        account.hard_locked = True
+        return "hard-locked"
+    if account.failed_logins % settings.lock_after_failures == 0:
+        account.locked_until = utcnow() + timedelta(minutes=settings.lock_minutes)
+        return "locked"
+    return "counted"
+
+
+def is_locked(account: Account) -> bool:
+    if account.hard_locked:
+        return True
+    return account.locked_until is not None and _aware(account.locked_until) > utcnow()
+
+
+def login(
+    uow: UnitOfWork,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    totp_code: str | None,
+    client_addr: str | None,
+    kind: str,
+) -> IssuedSession:
+    """Check password and TOTP; issue a new session or raise :class:`LoginFailed`.
+
+    Failures are committed (counters and audit events) before the error is raised, because a
+    failed login must leave its trace even though the request fails.
+    """
+    who = Actor(account_id=None, username=username.strip().lower()[:64], client_addr=client_addr)
+    try:
+        _throttle_check(uow, settings, client_addr)
+    except TooManyAttempts:
+        uow.record_now(
+            [event_for(who, "auth.login", Outcome.DENIED, detail={"reason": "throttled"})]
+        )
+        raise
+    account = find_account(uow.session, username)
+    reason = _login_refusal(uow, account, password, totp_code)
+    if reason is not None:
+        state = _account_fail(settings, account) if account is not None else "unknown-user"
+        _throttle_fail(uow, settings, client_addr)
+        actor = (
+            who if account is None else Actor(account.id, account.username, client_addr=client_addr)
+        )
+        uow.audit(
+            event_for(
+                actor, "auth.login", Outcome.FAILURE, detail={"reason": reason, "state": state}
+            )
+        )
+        uow.commit()
+        raise LoginFailed(
+            "Check the username, password and authenticator code. After repeated failures an "
+            "account is locked; ask your administrator or security officer to unlock it."
+        )
+    assert account is not None
+    account.failed_logins = 0
+    account.locked_until = None
+    issued = issue_session(uow.session, settings, account, kind=kind, client_addr=client_addr)
+    actor = Actor(
+        account.id, account.username, session_id=issued.session.id, client_addr=client_addr
+    )
+    uow.audit(
+        event_for(
+            actor, "auth.login", detail={"kind": kind, "restricted": issued.session.restricted}
+        )
+    )
+    return issued
+
+
+def _login_refusal(
+    uow: UnitOfWork, account: Account | None, password: str, totp_code: str | None
+) -> str | None:
+    """Why this login is refused, or None. Always spends the time of a password check."""
+    if account is None:
+        verify_password(_DUMMY_HASH, password)
+        return "unknown-user"
+    password_ok = verify_password(account.password_hash, password)
+    if account.disabled:
+        return "disabled"
+    if is_locked(account):
+        return "locked"
+    if not password_ok:
+        return "bad-password"
+    if account.totp_secret is None:
+        # Only possible before first enrolment: the session will be restricted to setup.
+        return None
+    secret = open_field(uow.session, account, "totp_secret")
+    step = totp_match(str(secret), totp_code or "", account.totp_last_step)
+    if step is None:
+        return "bad-totp"
+    account.totp_last_step = step
+    return None
+
+
+def resolve(session: Session, token: str, *, kind: str) -> tuple[AuthSession, Account] | None:
+    """The live session and account a token belongs to, or None (unknown, ended, expired)."""
+    row = session.execute(
+        select(AuthSession).where(AuthSession.token_hash == token_digest(token))
+    ).scalar_one_or_none()
+    if row is None or row.kind != kind or row.ended_at is not None:
+        return None
+    now = utcnow()
+    if now >= _aware(row.expires_at):
+        return None
+    if now - _aware(row.last_seen_at) > timedelta(seconds=row.idle_seconds):
+        return None
+    account = session.get(Account, row.account_id)
+    if account is None or account.disabled:
+        return None
+    return row, account
+
+
+def touch(session: Session, session_id: str) -> None:
+    """Move ``last_seen_at`` forward (coarsely, so most requests write nothing)."""
+    now = utcnow()
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.last_seen_at < now - TOUCH_AFTER)
+        .values(last_seen_at=now)
+    )
+
+
+def needs_touch(row: AuthSession) -> bool:
+    return utcnow() - _aware(row.last_seen_at) > TOUCH_AFTER
+
+
+def csrf_ok(row: AuthSession, presented: str | None) -> bool:
+    if not presented:
+        return False
+    return hmac.compare_digest(row.csrf_hash, token_digest(presented))
+
+
+def actor_for(
+    session: Session, account: Account, auth_session: AuthSession | None, client_addr: str | None
+) -> Actor:
+    return Actor(
+        account_id=account.id,
+        username=account.username,
+        roles=roles_of(session, account.id),
+        jurisdiction_paths=jurisdiction_paths(session, account.id),
+        session_id=auth_session.id if auth_session else None,
+        client_addr=client_addr,
+        restricted=auth_session.restricted if auth_session else needs_setup(account),
+    )

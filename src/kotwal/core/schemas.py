@@ -1,0 +1,117 @@
+"""Input and output shapes of the kernel's API. Inputs forbid unknown fields and carry limits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kotwal.core.policy import JurisdictionKind, Role
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TokenRequest(Input):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    totp: str | None = Field(default=None, min_length=6, max_length=8)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type name, not a secret
+    expires_in: int
+    restricted: bool
+
+
+class PasswordChange(Input):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class TotpBegin(BaseModel):
+    secret: str
+    provisioning_uri: str
+
+
+class TotpConfirm(Input):
+    code: str = Field(min_length=6, max_length=8)
+
+
+class Me(BaseModel):
+    id: str
+    username: str
+    roles: list[Role]
+    jurisdictions: list[str]
+    restricted: bool
+
+
+class AccountCreate(Input):
+    username: str = Field(min_length=3, max_length=64)
+    display_name: str = Field(min_length=1, max_length=200)
+    roles: list[Role] = Field(min_length=1, max_length=12)
+    jurisdiction_id: str | None = Field(default=None, min_length=36, max_length=36)
+
+
+class AccountUpdate(Input):
+    roles: list[Role] | None = Field(default=None, min_length=1, max_length=12)
+    disabled: bool | None = None
+    jurisdiction_id: str | None = Field(default=None, min_length=36, max_length=36)
+
+
+class Reason(Input):
+    reason: str = Field(min_length=5, max_length=300)
+
+
+class AccountRead(BaseModel):
+    """What an administrator sees of an account: no hashes, no secrets."""
+
+    id: str
+    username: str
+    display_name: str
+    roles: list[Role]
+    disabled: bool
+    locked: bool
+    must_change_password: bool
+    totp_enrolled: bool
+    created_at: datetime
+
+
+class AccountCreated(AccountRead):
+    one_time_password: str = Field(description="Shown once; must be changed at first login")
+
+
+class OneTimePassword(BaseModel):
+    one_time_password: str
+
+
+class JurisdictionCreate(Input):
+    code: str = Field(min_length=2, max_length=32, pattern=r"^[A-Z0-9_-]+$")
+    name: str = Field(min_length=2, max_length=200)
+    kind: JurisdictionKind
+    parent_id: str | None = Field(default=None, min_length=36, max_length=36)
+
+
+class JurisdictionRead(BaseModel):
+    id: str
+    code: str
+    name: str
+    kind: JurisdictionKind
+    parent_id: str | None
+
+
+class AuditEventRead(BaseModel):
+    seq: int
+    at: datetime
+    actor_id: str | None
+    actor_name: str
+    session_id: str | None
+    action: str
+    outcome: str
+    resource_type: str | None
+    resource_id: str | None
+    purpose: str | None
+    client_addr: str | None
+    detail: str

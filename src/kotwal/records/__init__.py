@@ -1,0 +1,1 @@
+"""Records: offenders and other persons of police interest (the first protected domain)."""

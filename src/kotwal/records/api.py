@@ -1,0 +1,45 @@
+"""JSON routes of the records domain; every answer comes out of the gate."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from kotwal.core.policy import Actor, Permission
+from kotwal.core.uow import UnitOfWork
+from kotwal.records import service
+from kotwal.records.schemas import PersonCreate, PersonPage, PersonRead
+from kotwal.web.deps import ReadUnit, WriteUnit, require
+
+router = APIRouter(tags=["records"])
+Reader = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_READ))]
+Writer = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_WRITE))]
+Purpose = Annotated[
+    str | None,
+    Query(max_length=300, description="Case number or reason; needed outside your jurisdiction"),
+]
+
+
+@router.post("/persons", status_code=201)
+def create_person(body: PersonCreate, actor: Writer, uow: UnitOfWork = WriteUnit) -> PersonRead:
+    return PersonRead.model_validate(service.create_person(uow, actor, body))
+
+
+@router.get("/persons/{person_id}")
+def read_person(
+    person_id: str, actor: Reader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
+) -> PersonRead:
+    return PersonRead.model_validate(service.read_person(uow, actor, person_id, purpose))
+
+
+@router.get("/persons")
+def find_persons(
+    actor: Reader,
+    phone: str = Query(min_length=6, max_length=20),
+    purpose: Purpose = None,
+    uow: UnitOfWork = ReadUnit,
+) -> PersonPage:
+    """Exact lookup by phone number (blind index); more search arrives with the records issue."""
+    found = service.find_by_phone(uow, actor, phone, purpose)
+    return PersonPage(items=[PersonRead.model_validate(p) for p in found])

@@ -1,0 +1,67 @@
+"""Input and output shapes of the records API. Inputs forbid unknown fields; outputs are
+explicit allow-lists where each protected field may come back masked."""
+
+from __future__ import annotations
+
+import enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Masked(BaseModel):
+    """A field the reader may not see: it exists, its value is withheld."""
+
+    masked: bool = True
+
+
+class PersonCategory(enum.StrEnum):
+    OFFENDER = "offender"
+    SUSPECT = "suspect"
+    MISSING = "missing_person"
+    UNIDENTIFIED_BODY = "unidentified_body"
+
+
+class PersonStatus(enum.StrEnum):
+    ACTIVE = "active"
+    ABSCONDING = "absconding"
+    IN_CUSTODY = "in_custody"
+    DECEASED = "deceased"
+    TRACED = "traced"
+
+
+class Sex(enum.StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+    TRANSGENDER = "transgender"
+    UNKNOWN = "unknown"
+
+
+class PersonCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    category: PersonCategory
+    sex: Sex = Sex.UNKNOWN
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    status: PersonStatus = PersonStatus.ACTIVE
+    station_id: str = Field(min_length=36, max_length=36)
+    phone: str | None = Field(default=None, min_length=6, max_length=20, pattern=r"^[0-9 +()-]+$")
+    address: str | None = Field(default=None, max_length=500)
+
+
+class PersonRead(BaseModel):
+    """A person as disclosed by the gate: protected fields may be masked."""
+
+    id: str
+    name: str | Masked
+    category: str | Masked
+    sex: str | Masked | None
+    birth_year: int | Masked | None
+    status: str | Masked
+    station_id: str | Masked
+    phone: str | Masked | None
+    address: str | Masked | None
+
+
+class PersonPage(BaseModel):
+    items: list[PersonRead]

@@ -1,0 +1,134 @@
+"""The app factory: loads keys, mounts the enabled modules, checks every route is guarded.
+
+``create_app`` refuses to build an app whose keys are missing or readable by others, whose
+database is not migrated, or which has a route that declares neither a permission nor a reason
+to be public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import swagger_ui_bundle  # type: ignore[import-untyped]
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Mount
+
+from kotwal import __version__
+from kotwal.core.config import Settings, get_settings
+from kotwal.core.migrate import is_current
+from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.web import errors
+from kotwal.web.deps import declared_guard, public
+from kotwal.web.security import RequestLimits, SecurityHeaders
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class UnguardedRoute(RuntimeError):
+    """A route declares neither a permission nor a reason to be public."""
+
+
+class NotMigrated(RuntimeError):
+    """The database schema is not at the current migration."""
+
+
+def unguarded_routes(app: FastAPI) -> list[str]:
+    """Routes that would answer without any declared permission (must be empty)."""
+    bad: list[str] = []
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            if declared_guard(route.dependant) is None:
+                bad.append(f"{','.join(sorted(route.methods or ()))} {route.path}")
+        elif isinstance(route, Mount) and route.path.startswith("/static"):
+            continue  # static files: public by design, no data behind them
+        else:
+            bad.append(f"{type(route).__name__} {getattr(route, 'path', '?')}")
+    return bad
+
+
+def route_guards(app: FastAPI) -> dict[str, str]:
+    """``"METHODS path" -> guard`` for every API route, for tests and the security check."""
+    return {
+        f"{','.join(sorted(r.methods or ()))} {r.path}": declared_guard(r.dependant) or "NONE"
+        for r in app.routes
+        if isinstance(r, APIRoute)
+    }
+
+
+def _mount_docs(app: FastAPI, settings: Settings) -> None:
+    if not settings.api_docs:
+        return
+    docs_public = Depends(public("API description, enabled by KOTWAL_API_DOCS"))
+    bundle = Path(swagger_ui_bundle.swagger_ui_path)
+
+    @app.get("/api/openapi.json", include_in_schema=False, dependencies=[docs_public])
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/api/docs", include_in_schema=False, dependencies=[docs_public])
+    def docs() -> HTMLResponse:
+        return HTMLResponse(
+            "<!doctype html><html><head><title>kotwal API</title>"
+            '<link rel="stylesheet" href="/static/swagger/swagger-ui.css"></head><body>'
+            '<div id="swagger-ui"></div>'
+            '<script src="/static/swagger/swagger-ui-bundle.js"></script>'
+            '<script src="/static/docs-init.js"></script></body></html>'
+        )
+
+    app.mount("/static/swagger", StaticFiles(directory=bundle), name="swagger")
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the ASGI app for ``settings`` (or the environment's)."""
+    settings = settings or get_settings()
+    runtime = runtime or open_runtime(settings)
+    if not is_current(runtime.db.engine):
+        raise NotMigrated("the database is not migrated; run `kotwal init` (or `kotwal migrate`)")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(
+        title="kotwal",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        debug=False,
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    errors.install(app)
+    _include_modules(app, settings)
+    _mount_docs(app, settings)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    bad = unguarded_routes(app)
+    if bad:
+        raise UnguardedRoute("routes without a declared permission: " + "; ".join(bad))
+    app.add_middleware(SecurityHeaders, hsts=settings.tls)
+    app.add_middleware(RequestLimits, max_body=settings.max_body_bytes)
+    return app
+
+
+def _include_modules(app: FastAPI, settings: Settings) -> None:
+    from kotwal.core import api as core_api
+    from kotwal.records import api as records_api
+    from kotwal.web import health
+
+    app.include_router(health.router)
+    app.include_router(core_api.router, prefix="/api/v1")
+    app.include_router(records_api.router, prefix="/api/v1")
+    if "console" in settings.enabled_modules:
+        from kotwal.core import views as core_views
+        from kotwal.records import views as records_views
+
+        app.include_router(core_views.router)
+        app.include_router(records_views.router)

@@ -1,0 +1,192 @@
+"""FastAPI dependencies: the runtime, the unit of work, and the permission check.
+
+Every route carries ``Depends(require(Permission.X))`` (JSON API, bearer token),
+``Depends(console(Permission.X))`` (console page, session cookie and CSRF) or
+``Depends(public("reason"))``. The app factory refuses to start if a route carries none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from kotwal.core import identity
+from kotwal.core.audit import AuditEvent, Outcome
+from kotwal.core.errors import (
+    CsrfRejected,
+    Forbidden,
+    NotAuthenticated,
+    PasswordChangeRequired,
+)
+from kotwal.core.policy import Actor, Permission
+from kotwal.core.runtime import Runtime
+from kotwal.core.uow import UnitOfWork
+
+PERMISSION_MARK = "__kotwal_permission__"
+PUBLIC_MARK = "__kotwal_public__"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime = request.app.state.runtime
+    assert isinstance(runtime, Runtime)
+    return runtime
+
+
+def client_addr(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def session_cookie_name(runtime: Runtime) -> str:
+    return "kotwal-session" if runtime.settings.local_http else "__Host-kotwal-session"
+
+
+def csrf_cookie_name(runtime: Runtime) -> str:
+    return "kotwal-csrf" if runtime.settings.local_http else "__Host-kotwal-csrf"
+
+
+def _unit(write: bool) -> Callable[..., Iterator[UnitOfWork]]:
+    def dependency(runtime: Runtime = Depends(get_runtime)) -> Iterator[UnitOfWork]:
+        uow = UnitOfWork(runtime, write=write)
+        try:
+            yield uow
+            uow.commit()  # runs before the response is sent (scope="function")
+        finally:
+            uow.close()
+
+    return dependency
+
+
+#: A unit of work that commits (with its audit events) before the answer leaves.
+ReadUnit = Depends(_unit(False), scope="function")
+WriteUnit = Depends(_unit(True), scope="function")
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate(request: Request, runtime: Runtime, *, via: str) -> Actor:
+    """The actor behind this request, or :class:`NotAuthenticated`."""
+    cached = getattr(request.state, "actor", None)
+    if isinstance(cached, Actor):
+        return cached
+    if via == "api":
+        token, kind = _bearer(request), "api"
+    else:
+        token, kind = request.cookies.get(session_cookie_name(runtime)), "console"
+    if not token or len(token) > 200:
+        raise NotAuthenticated()
+    with runtime.db.transaction(write=False) as session:
+        found = identity.resolve(session, token, kind=kind)
+        if found is None:
+            raise NotAuthenticated("the session has ended or the token is not valid")
+        auth_session, account = found
+        actor = identity.actor_for(session, account, auth_session, client_addr(request))
+        stale = identity.needs_touch(auth_session)
+    if stale:
+        with runtime.db.transaction(write=True) as session:
+            identity.touch(session, auth_session.id)
+    request.state.actor = actor
+    request.state.auth_session = auth_session
+    return actor
+
+
+def _denied(runtime: Runtime, actor: Actor, request: Request, reason: str) -> None:
+    runtime.committer.write(
+        [
+            AuditEvent(
+                action="permission.denied",
+                outcome=Outcome.DENIED,
+                actor_id=actor.account_id,
+                actor_name=actor.username,
+                session_id=actor.session_id,
+                client_addr=actor.client_addr,
+                resource_type="route",
+                resource_id=f"{request.method} {request.url.path}"[:64],
+                detail={"reason": reason},
+            )
+        ]
+    )
+
+
+def _check(request: Request, runtime: Runtime, permission: Permission, via: str) -> Actor:
+    actor = authenticate(request, runtime, via=via)
+    if via == "console" and request.method not in SAFE_METHODS:
+        check_csrf(request, runtime)
+    if actor.restricted and permission != Permission.CORE_SELF:
+        _denied(runtime, actor, request, "setup-required")
+        raise PasswordChangeRequired()
+    if not actor.can(permission):
+        _denied(runtime, actor, request, f"needs {permission.value}")
+        raise Forbidden()
+    return actor
+
+
+def check_csrf(request: Request, runtime: Runtime) -> None:
+    """The form (or header) must carry the session's CSRF token."""
+    presented = request.headers.get(CSRF_HEADER) or getattr(request.state, "form_csrf", None)
+    auth_session = getattr(request.state, "auth_session", None)
+    if auth_session is None or not identity.csrf_ok(auth_session, presented):
+        raise CsrfRejected()
+
+
+@cache
+def require(permission: Permission) -> Callable[..., Actor]:
+    """JSON API: a bearer token of a session allowed ``permission``."""
+
+    def dependency(request: Request, runtime: Runtime = Depends(get_runtime)) -> Actor:
+        return _check(request, runtime, permission, "api")
+
+    setattr(dependency, PERMISSION_MARK, permission)
+    return dependency
+
+
+@cache
+def console(permission: Permission) -> Callable[..., Actor]:
+    """Console page: a session cookie allowed ``permission``, and CSRF on unsafe methods."""
+
+    async def dependency(request: Request, runtime: Runtime = Depends(get_runtime)) -> Actor:
+        if request.method not in SAFE_METHODS and "form" in request.headers.get("content-type", ""):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            request.state.form_csrf = value if isinstance(value, str) else None
+        return await run_in_threadpool(_check, request, runtime, permission, "console")
+
+    setattr(dependency, PERMISSION_MARK, permission)
+    return dependency
+
+
+def public(reason: str) -> Callable[[], None]:
+    """Mark a route as deliberately open to anyone, saying why."""
+
+    def dependency() -> None:
+        return None
+
+    setattr(dependency, PUBLIC_MARK, reason)
+    return dependency
+
+
+def declared_guard(dependant: Any) -> str | None:
+    """What guards a route: ``perm:<permission>``, ``public:<reason>``, or None."""
+    stack = [dependant]
+    while stack:
+        node = stack.pop()
+        call = getattr(node, "call", None)
+        if call is not None:
+            if hasattr(call, PERMISSION_MARK):
+                return f"perm:{getattr(call, PERMISSION_MARK).value}"
+            if hasattr(call, PUBLIC_MARK):
+                return f"public:{getattr(call, PUBLIC_MARK)}"
+        stack.extend(getattr(node, "dependencies", []))
+    return None
