@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -20,7 +22,10 @@ from kotwal.core.config import Settings
 from kotwal.core.db import Database
 from kotwal.core.keys import KeyRing, generate_keys, load_keys
 from kotwal.core.migrate import upgrade
+from kotwal.core.runtime import Runtime, open_runtime
 from kotwal.tables import metadata
+from kotwal.web.app import create_app
+from tests.factories import World, build_world
 
 PG_URL = os.environ.get(
     "KOTWAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -110,3 +115,27 @@ def settings(db: Database, data_dir: Path, keyring: KeyRing) -> Settings:
         local_http=False,
         api_docs=True,
     )
+
+
+@pytest.fixture
+def runtime(settings: Settings, keyring: KeyRing) -> Iterator[Runtime]:
+    rt = open_runtime(settings, keyring=keyring)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def app(settings: Settings, runtime: Runtime) -> FastAPI:
+    return create_app(settings, runtime)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    # https, so that Secure __Host- cookies round-trip as they do in a browser.
+    with TestClient(app, base_url="https://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def world(runtime: Runtime) -> World:
+    return build_world(runtime)

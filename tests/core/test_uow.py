@@ -6,20 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from kotwal.core.audit import AuditEvent, Outcome
-from kotwal.core.config import Settings
 from kotwal.core.db import Database
-from kotwal.core.keys import KeyRing
 from kotwal.core.models import Account, AuditEventRow
 from kotwal.core.policy import Jurisdiction
-from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
-
-
-@pytest.fixture
-def runtime(settings: Settings, keyring: KeyRing) -> Runtime:
-    rt = open_runtime(settings, keyring=keyring)
-    yield rt
-    rt.close()
 
 
 def _event(action: str) -> AuditEvent:

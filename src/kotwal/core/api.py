@@ -77,7 +77,7 @@ def revoke_token(actor: Self, uow: UnitOfWork = WriteUnit) -> Response:
     return Response(status_code=204)
 
 
-def _account_read(uow: UnitOfWork, account: Account) -> AccountRead:
+def account_read(uow: UnitOfWork, account: Account) -> AccountRead:
     return AccountRead(
         id=account.id,
         username=account.username,
@@ -137,7 +137,7 @@ def list_accounts(
     rows = uow.session.execute(
         select(Account).order_by(Account.username).limit(limit).offset(offset)
     ).scalars()
-    return [_account_read(uow, a) for a in rows]
+    return [account_read(uow, a) for a in rows]
 
 
 @router.post("/accounts", status_code=201, tags=["accounts"])
@@ -152,12 +152,12 @@ def create_account(
         roles=frozenset(body.roles),
         jurisdiction_id=body.jurisdiction_id,
     )
-    return AccountCreated(**_account_read(uow, account).model_dump(), one_time_password=initial)
+    return AccountCreated(**account_read(uow, account).model_dump(), one_time_password=initial)
 
 
 @router.get("/accounts/{account_id}", tags=["accounts"])
 def get_account(account_id: str, actor: Admin, uow: UnitOfWork = ReadUnit) -> AccountRead:
-    return _account_read(uow, identity.get_account(uow.session, account_id))
+    return account_read(uow, identity.get_account(uow.session, account_id))
 
 
 @router.patch("/accounts/{account_id}", tags=["accounts"])
@@ -172,7 +172,7 @@ def update_account(
     if body.jurisdiction_id is not None:
         identity.post(uow, actor, account, body.jurisdiction_id)
     uow.session.flush()
-    return _account_read(uow, account)
+    return account_read(uow, account)
 
 
 @router.post("/accounts/{account_id}/password-reset", tags=["accounts"])

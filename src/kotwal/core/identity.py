@@ -87,6 +87,14 @@ def _breached() -> frozenset[str]:
     return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
 
 
+def _is_breached(password: str) -> bool:
+    """On the list, or a listed password with digits and symbols stuck on either end
+    (``password1234``, ``!!iloveyou2024``): attackers try those variants first."""
+    lowered = password.lower()
+    core = lowered.strip("0123456789!@#$%^&*()-_=+.,;:?~ ")
+    return lowered in _breached() or (len(core) >= 4 and core in _breached())
+
+
 def password_problems(password: str, username: str = "") -> list[str]:
     """Why a password is not acceptable (empty list: acceptable)."""
     pw = unicodedata.normalize("NFKC", password)
@@ -95,8 +103,8 @@ def password_problems(password: str, username: str = "") -> list[str]:
         problems.append(f"use at least {PASSWORD_MIN} characters")
     if len(pw) > PASSWORD_MAX:
         problems.append(f"use at most {PASSWORD_MAX} characters")
-    if pw.lower() in _breached():
-        problems.append("this password is on the list of commonly breached passwords")
+    if _is_breached(pw):
+        problems.append("this password is, or is built on, a commonly breached password")
     if username and len(username) >= 3 and username.lower() in pw.lower():
         problems.append("the password must not contain the username")
     return problems
@@ -424,7 +432,8 @@ def issue_session(
     kind: str,
     client_addr: str | None,
 ) -> IssuedSession:
-    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    token = secrets.token_urlsafe(32)
+    csrf = csrf_for(token)
     idle, absolute = _limits(settings, roles_of(session, account.id), kind)
     now = utcnow()
     row = AuthSession(
@@ -612,6 +621,12 @@ def touch(session: Session, session_id: str) -> None:
 
 def needs_touch(row: AuthSession) -> bool:
     return utcnow() - _aware(row.last_seen_at) > TOUCH_AFTER
+
+
+def csrf_for(token: str) -> str:
+    """The CSRF token of a session, derived from its secret token: pages can embed it
+    without the server storing it, and a cross-site page cannot compute it."""
+    return hashlib.sha256(f"kotwal/csrf/{token}".encode()).hexdigest()
 
 
 def csrf_ok(row: AuthSession, presented: str | None) -> bool:

@@ -7,10 +7,12 @@ to be public.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import fastapi.routing
 import swagger_ui_bundle  # type: ignore[import-untyped]
 from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -37,27 +39,40 @@ class NotMigrated(RuntimeError):
     """The database schema is not at the current migration."""
 
 
+def _routes(app: FastAPI) -> Iterator[tuple[Any, Any]]:
+    """(route as the app serves it, original route) for every route, routers flattened."""
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
+    if iterate is None:  # FastAPI before lazy router inclusion: routes are already flat
+        for route in app.routes:
+            yield route, route
+        return
+    for ctx in iterate(app.routes):
+        yield ctx, ctx.original_route
+
+
 def unguarded_routes(app: FastAPI) -> list[str]:
     """Routes that would answer without any declared permission (must be empty)."""
     bad: list[str] = []
-    for route in app.routes:
-        if isinstance(route, APIRoute):
+    for route, original in _routes(app):
+        path = getattr(route, "path", "?")
+        if isinstance(original, APIRoute):
             if declared_guard(route.dependant) is None:
-                bad.append(f"{','.join(sorted(route.methods or ()))} {route.path}")
-        elif isinstance(route, Mount) and route.path.startswith("/static"):
+                bad.append(f"{','.join(sorted(route.methods or ()))} {path}")
+        elif isinstance(original, Mount) and str(path).startswith("/static"):
             continue  # static files: public by design, no data behind them
         else:
-            bad.append(f"{type(route).__name__} {getattr(route, 'path', '?')}")
+            bad.append(f"{type(original).__name__} {path}")
     return bad
 
 
 def route_guards(app: FastAPI) -> dict[str, str]:
     """``"METHODS path" -> guard`` for every API route, for tests and the security check."""
-    return {
-        f"{','.join(sorted(r.methods or ()))} {r.path}": declared_guard(r.dependant) or "NONE"
-        for r in app.routes
-        if isinstance(r, APIRoute)
-    }
+    guards: dict[str, str] = {}
+    for route, original in _routes(app):
+        if isinstance(original, APIRoute):
+            for method in sorted(route.methods or ()):
+                guards[f"{method} {route.path}"] = declared_guard(route.dependant) or "NONE"
+    return guards
 
 
 def _mount_docs(app: FastAPI, settings: Settings) -> None:

@@ -7,7 +7,7 @@ Every route carries ``Depends(require(Permission.X))`` (JSON API, bearer token),
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -153,7 +153,7 @@ def require(permission: Permission) -> Callable[..., Actor]:
 
 
 @cache
-def console(permission: Permission) -> Callable[..., Actor]:
+def console(permission: Permission) -> Callable[..., Awaitable[Actor]]:
     """Console page: a session cookie allowed ``permission``, and CSRF on unsafe methods."""
 
     async def dependency(request: Request, runtime: Runtime = Depends(get_runtime)) -> Actor:

@@ -1,0 +1,19 @@
+"""The ``kotwal`` command. Each area contributes its sub-commands; ``--help`` on every one."""
+
+from __future__ import annotations
+
+import typer
+
+from kotwal.core import cli as core_cli
+
+app = typer.Typer(
+    name="kotwal",
+    help="kotwal: police operations platform. Start with `kotwal init`, then `kotwal run`.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("init")(core_cli.init)
+app.command("run")(core_cli.run)
+app.command("migrate")(core_cli.migrate_command)
+app.add_typer(core_cli.user_app, name="user")
+app.add_typer(core_cli.jurisdiction_app, name="jurisdiction")

@@ -1,0 +1,316 @@
+"""The kernel's commands: init, run, migrate, user and jurisdiction administration.
+
+Every command acts as someone: the operating-system user who ran it, recorded in the audit log
+as ``cli:<user>``. Commands need no terminal; errors are one readable line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from sqlalchemy import select
+
+from kotwal.core import identity, migrate
+from kotwal.core.audit import AuditEvent, Outcome
+from kotwal.core.config import Settings, get_settings
+from kotwal.core.db import Database
+from kotwal.core.errors import Problem
+from kotwal.core.jurisdictions import by_code, create_jurisdiction, list_jurisdictions
+from kotwal.core.keys import KeyProblem, generate_keys, load_keys
+from kotwal.core.models import Account, AccountRole
+from kotwal.core.policy import Actor, JurisdictionKind, Role
+from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.uow import UnitOfWork
+
+out = Console()
+err = Console(stderr=True)
+ADMIN_USERNAME = "admin"
+
+user_app = typer.Typer(help="Manage officers' accounts (as the system administrator).")
+jurisdiction_app = typer.Typer(help="Manage the jurisdiction tree (state > ... > station).")
+
+
+def operator() -> Actor:
+    """The person running this command, as the audit log will name them."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = str(os.getuid())
+    return Actor(account_id=None, username=f"cli:{name}"[:64])
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def runtime_or_exit() -> Iterator[Runtime]:
+    """Open the runtime for a command, turning key and schema problems into messages."""
+    settings = get_settings()
+    try:
+        runtime = open_runtime(settings)
+    except KeyProblem as exc:
+        raise fail(str(exc)) from exc
+    try:
+        if not migrate.is_current(runtime.db.engine):
+            raise fail("the database is not migrated; run `kotwal init` or `kotwal migrate`")
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@contextmanager
+def unit(runtime: Runtime) -> Iterator[UnitOfWork]:
+    """One write transaction for a command; problems become readable errors."""
+    try:
+        with UnitOfWork(runtime, write=True, actor=operator()) as uow:
+            yield uow
+    except Problem as exc:
+        raise fail(exc.detail or exc.title) from exc
+
+
+def _prepare_data_dir(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _admin_exists(uow: UnitOfWork) -> bool:
+    stmt = select(AccountRole.id).where(AccountRole.role == Role.SYSTEM_ADMIN.value).limit(1)
+    return uow.session.execute(stmt).first() is not None
+
+
+def _register_keys(uow: UnitOfWork) -> None:
+    from kotwal.core import crypto
+
+    register = getattr(crypto, "register_keys", None)
+    if register is not None:
+        register(uow.session, uow.runtime.keyring)
+
+
+def init() -> None:
+    """Create the data directory, keys, schema and first administrator. Safe to run again."""
+    settings = get_settings()
+    _prepare_data_dir(settings)
+    changes: list[str] = []
+    if settings.kek is None:
+        created = generate_keys(settings.keys_dir)
+        changes += [f"created key {name} in {settings.keys_dir}" for name in created]
+    try:
+        keyring = load_keys(settings)
+    except KeyProblem as exc:
+        raise fail(str(exc)) from exc
+    db = Database(settings.sqlalchemy_url)
+    before = migrate.current_revision(db.engine)
+    migrate.upgrade(db.engine)
+    after = migrate.current_revision(db.engine)
+    db.dispose()
+    if before != after:
+        changes.append(f"migrated the database to revision {after}")
+    runtime = open_runtime(settings, keyring=keyring)
+    try:
+        initial = _first_admin(runtime, changes)
+    finally:
+        runtime.close()
+    _report_init(settings, changes, initial)
+
+
+def _first_admin(runtime: Runtime, changes: list[str]) -> str | None:
+    with UnitOfWork(runtime, write=True) as uow:
+        _register_keys(uow)
+        if _admin_exists(uow):
+            return None
+        actor = operator()
+        _account, initial = identity.create_account(
+            uow,
+            actor,
+            username=ADMIN_USERNAME,
+            display_name="First system administrator",
+            roles=frozenset({Role.SYSTEM_ADMIN}),
+        )
+        uow.audit(
+            AuditEvent(
+                action="system.init",
+                outcome=Outcome.SUCCESS,
+                actor_id=None,
+                actor_name=actor.username,
+                detail={"changes": len(changes) + 1},
+            )
+        )
+    changes.append(f"created the first system administrator {ADMIN_USERNAME!r}")
+    return initial
+
+
+def _report_init(settings: Settings, changes: list[str], initial: str | None) -> None:
+    if not changes:
+        out.print(
+            f"kotwal is already initialised at {settings.data_dir.resolve()}: keys, schema and "
+            "administrator are in place. Nothing changed."
+        )
+        return
+    for line in changes:
+        out.print(f"[green]✓[/] {line}")
+    if initial:
+        out.print(
+            Panel(
+                f"username: [bold]{ADMIN_USERNAME}[/]\none-time password: [bold]{initial}[/]\n\n"
+                "Shown once. At first login you must change it and enrol an authenticator app.",
+                title="First administrator",
+            )
+        )
+
+
+def run(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Serve the API and the console (refuses to start without keys or with exposed keys)."""
+    import uvicorn
+
+    from kotwal.web.app import NotMigrated, UnguardedRoute, create_app
+
+    settings = get_settings()
+    try:
+        app = create_app(settings)
+    except (KeyProblem, NotMigrated, UnguardedRoute) as exc:
+        raise fail(str(exc)) from exc
+    bind_host, bind_port = host or settings.host, port or settings.port
+    shown = "localhost" if bind_host in ("127.0.0.1", "::1") else bind_host
+    out.print(f"kotwal is serving on http://{shown}:{bind_port}/  (Ctrl-C stops it)")
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="info", server_header=False)
+
+
+def migrate_command() -> None:
+    """Bring the database schema to the current migration."""
+    settings = get_settings()
+    db = Database(settings.sqlalchemy_url)
+    try:
+        migrate.upgrade(db.engine)
+        out.print(f"database at revision {migrate.current_revision(db.engine)}")
+    finally:
+        db.dispose()
+
+
+def _account(uow: UnitOfWork, username: str) -> Account:
+    account = identity.find_account(uow.session, username)
+    if account is None:
+        raise fail(f"no account named {username!r}")
+    return account
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    name: Annotated[str, typer.Option("--name", help="Full name and designation")],
+    role: Annotated[list[Role], typer.Option("--role", help="Role (repeat for several)")],
+    posting: Annotated[
+        str | None, typer.Option("--posting", help="Jurisdiction code of the posting")
+    ] = None,
+) -> None:
+    """Create an account and print its one-time password once."""
+    with runtime_or_exit() as runtime, unit(runtime) as uow:
+        jurisdiction_id = None
+        if posting:
+            node = by_code(uow, posting)
+            if node is None:
+                raise fail(f"no jurisdiction with code {posting!r}")
+            jurisdiction_id = node.id
+        account, initial = identity.create_account(
+            uow,
+            operator(),
+            username=username,
+            display_name=name,
+            roles=frozenset(role),
+            jurisdiction_id=jurisdiction_id,
+        )
+    out.print(f"created {account.username}; one-time password (shown once): [bold]{initial}[/]")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List accounts with their roles and state (no secrets)."""
+    with runtime_or_exit() as runtime, unit(runtime) as uow:
+        table = Table("username", "name", "roles", "state")
+        for account in uow.session.execute(select(Account).order_by(Account.username)).scalars():
+            roles = ", ".join(sorted(identity.roles_of(uow.session, account.id)))
+            state = (
+                "disabled"
+                if account.disabled
+                else "locked"
+                if identity.is_locked(account)
+                else "set-up pending"
+                if identity.needs_setup(account)
+                else "active"
+            )
+            table.add_row(account.username, account.display_name, roles, state)
+    out.print(table)
+
+
+@user_app.command("unlock")
+def user_unlock(
+    username: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log)")],
+) -> None:
+    """Lift a lock after repeated failed logins."""
+    with runtime_or_exit() as runtime, unit(runtime) as uow:
+        identity.unlock(uow, operator(), _account(uow, username), reason)
+    out.print(f"unlocked {username}")
+
+
+@user_app.command("reset-password")
+def user_reset_password(username: str) -> None:
+    """Issue a new one-time password (shown once); the account's sessions end."""
+    with runtime_or_exit() as runtime, unit(runtime) as uow:
+        initial = identity.reset_password(uow, operator(), _account(uow, username))
+    out.print(f"new one-time password for {username} (shown once): [bold]{initial}[/]")
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable an account; its sessions end at once."""
+    with runtime_or_exit() as runtime, unit(runtime) as uow:
+        identity.set_disabled(uow, operator(), _account(uow, username), True)
+    out.print(f"disabled {username}")
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Enable a disabled account."""
+    with runtime_or_exit() as runtime, unit(runtime) as uow:
+        identity.set_disabled(uow, operator(), _account(uow, username), False)
+    out.print(f"enabled {username}")
+
+
+@jurisdiction_app.command("add")
+def jurisdiction_add(
+    code: str,
+    name: str,
+    kind: Annotated[JurisdictionKind, typer.Option("--kind")],
+    parent: Annotated[str | None, typer.Option("--parent", help="Parent's code")] = None,
+) -> None:
+    """Add a node to the jurisdiction tree."""
+    with runtime_or_exit() as runtime, unit(runtime) as uow:
+        parent_id = None
+        if parent:
+            node = by_code(uow, parent)
+            if node is None:
+                raise fail(f"no jurisdiction with code {parent!r}")
+            parent_id = node.id
+        create_jurisdiction(uow, operator(), code=code, name=name, kind=kind, parent_id=parent_id)
+    out.print(f"added {kind.value} {code}")
+
+
+@jurisdiction_app.command("list")
+def jurisdiction_list() -> None:
+    """Print the tree."""
+    with runtime_or_exit() as runtime, unit(runtime) as uow:
+        for node in list_jurisdictions(uow, limit=10_000):
+            depth = node.path.count("/") - 2
+            out.print(f"{'  ' * depth}{node.kind}: {node.name} [{node.code}]")
