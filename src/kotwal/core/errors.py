@@ -80,5 +80,10 @@ class WeakPassword(Problem):
     status, slug, title = 422, "weak-password", "Choose a different password"
 
 
+class IntegrityFailure(Problem):
+    status, slug = 500, "integrity-failure"
+    title = "A stored record failed its integrity check; the security officer has been told"
+
+
 class TooManyAttempts(Problem):
     status, slug, title = 429, "too-many-attempts", "Too many failed attempts; wait and retry"

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kotwal.core.audit import AuditEvent, Outcome
-from kotwal.core.crypto import encrypted_columns, open_field
-from kotwal.core.errors import Forbidden, InvalidInput
+from kotwal.core.crypto import CryptoProblem, encrypted_columns, open_field
+from kotwal.core.errors import Forbidden, IntegrityFailure, InvalidInput
 from kotwal.core.observers import Disclosure, Observers
 from kotwal.core.policy import Actor, DataClass, Permission
 from kotwal.core.uow import UnitOfWork
@@ -146,10 +146,32 @@ def _release(
         if cls > limit:
             shown[name] = MASKED
         elif cls >= DataClass.CONFIDENTIAL:
-            shown[name] = open_field(uow.session, record, name)
+            shown[name] = _open(uow, record, name)
         else:
             shown[name] = getattr(record, name)
     return shown
+
+
+def _open(uow: UnitOfWork, record: Any, name: str) -> Any:
+    """Decrypt one released field; a ciphertext that fails to open is tampering or corruption,
+    recorded as such and never shown."""
+    try:
+        return open_field(uow.session, record, name)
+    except CryptoProblem as exc:
+        uow.record_now(
+            [
+                AuditEvent(
+                    action="record.integrity_failure",
+                    outcome=Outcome.FAILURE,
+                    actor_id=None,
+                    actor_name="system",
+                    resource_type=record.__disclosure__.resource_type,
+                    resource_id=str(record.id),
+                    detail={"field": name},
+                )
+            ]
+        )
+        raise IntegrityFailure() from exc
 
 
 def _disclosed(

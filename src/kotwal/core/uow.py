@@ -6,8 +6,10 @@ Services flush, never commit. The unit of work commits once, at the end:
 - a *read* unit (GET) changes nothing of its own; its disclosure events go to the group
   committer and :meth:`commit` returns only once they are durable, so no answer leaves first.
 
-Events that must survive the request's failure (a denial, a failed login) are written with
-:meth:`record_now`, which does not depend on the request's transaction.
+Events that must survive the request's failure (a denial, an integrity failure) are given to
+:meth:`record_now`: they are written by the group committer when the unit of work ends, after
+its own transaction has committed or rolled back, whichever happens. (Writing them at once
+would deadlock on SQLite, where this unit may hold the write lock.)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class UnitOfWork:
         self.actor = actor
         self.session: Session = bind_keyring(runtime.db.session(write=write), runtime.keyring)
         self.events: list[AuditEvent] = []
+        self._regardless: list[AuditEvent] = []
         self._done = False
 
     def audit(self, event: AuditEvent) -> None:
@@ -43,8 +46,13 @@ class UnitOfWork:
         self.events.extend(events)
 
     def record_now(self, events: Sequence[AuditEvent]) -> None:
-        """Write events durably now, whatever happens to this unit of work afterwards."""
-        self.runtime.committer.write(events)
+        """Events that become durable when this unit ends, whether it commits or not."""
+        self._regardless.extend(events)
+
+    def _flush_regardless(self) -> None:
+        events, self._regardless = self._regardless, []
+        if events:
+            self.runtime.committer.write(events)
 
     def commit(self) -> None:
         if self._done:
@@ -61,12 +69,14 @@ class UnitOfWork:
             self.runtime.committer.write(self.events)
         self.events = []
         self._done = True
+        self._flush_regardless()
 
     def rollback(self) -> None:
         if not self._done:
             self.session.rollback()
             self.events = []
             self._done = True
+        self._flush_regardless()
 
     def close(self) -> None:
         self.rollback()

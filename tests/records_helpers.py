@@ -1,0 +1,35 @@
+"""Helpers for tests that need protected records (persons) filed at a station."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.factories import Officer
+
+
+def synthetic_phone() -> str:
+    """A random ten-digit number in a synthetic range (starts 90000)."""
+    return "90000" + "".join(secrets.choice("0123456789") for _ in range(5))
+
+
+def file_person(
+    client: TestClient, writer: Officer, station_id: str, **extra: Any
+) -> dict[str, Any]:
+    body = {
+        "name": extra.pop("name", "Test Person " + secrets.token_hex(3)),
+        "category": "offender",
+        "sex": "male",
+        "birth_year": 1990,
+        "station_id": station_id,
+        "phone": extra.pop("phone", synthetic_phone()),
+        "address": extra.pop("address", "H.No. 1-2-3, Synthetic Colony"),
+        **extra,
+    }
+    r = client.post("/api/v1/persons", json=body, headers=writer.bearer)
+    assert r.status_code == 201, r.text
+    created: dict[str, Any] = r.json()
+    created["_phone"] = body["phone"]
+    return created
