@@ -7,6 +7,7 @@ from datetime import timedelta
 import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from kotwal.core import identity
 from kotwal.core.models import AuditEventRow, AuthSession
@@ -174,9 +175,10 @@ def test_weak_new_password_is_refused_and_changes_nothing(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
     officer = issue_token(runtime, make_officer(runtime, Role.CONSTABLE, posting=world.station_a))
+    breached = next(p for p in FREQUENCY_LISTS["passwords"] if len(p) >= 12)
     r = client.post(
         "/api/v1/me/password",
-        json={"current_password": officer.password, "new_password": "iloveyou1234"},
+        json={"current_password": officer.password, "new_password": breached},
         headers=officer.bearer,
     )
     assert r.status_code == 422 and r.json()["type"].endswith("weak-password")
