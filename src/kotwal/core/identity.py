@@ -121,9 +121,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+_OTP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud or copied by hand
+
+
 def one_time_password() -> str:
-    """An initial password handed to a person once; it must be changed at first login."""
-    return "-".join(secrets.token_urlsafe(6) for _ in range(3))
+    """An initial password handed to a person once (about 98 bits); changed at first login."""
+    groups = ("".join(secrets.choice(_OTP_ALPHABET) for _ in range(5)) for _ in range(4))
+    return "-".join(groups)
 
 
 # --- TOTP ----------------------------------------------------------------------------------
