@@ -64,18 +64,31 @@ def test_system_administrator_cannot_read_a_protected_record(
     assert purposeful.status_code == 403
 
 
-def test_administrator_cannot_grant_themselves_a_record_role_silently(
+def test_administrator_cannot_give_themselves_or_anyone_a_reading_role_beside_admin(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
     admin = issue_token(runtime, make_officer(runtime, Role.SYSTEM_ADMIN))
-    r = client.patch(
+    other = issue_token(runtime, make_officer(runtime, Role.SYSTEM_ADMIN))
+    own = client.patch(
         f"/api/v1/accounts/{admin.account_id}",
-        json={"roles": ["system_admin", "district_chief"]},
+        json={"roles": ["district_chief"]},
         headers=admin.bearer,
     )
-    # Allowed only as an audited privilege change that ends the admin's own session.
-    assert r.status_code == 200
-    assert client.get("/api/v1/me", headers=admin.bearer).status_code == 401
+    assert own.status_code == 409
+    mixed = client.patch(
+        f"/api/v1/accounts/{other.account_id}",
+        json={"roles": ["system_admin", "district_chief"], "jurisdiction_id": world.district},
+        headers=admin.bearer,
+    )
+    assert mixed.status_code == 422 and "separation of duties" in mixed.json()["detail"]
+    created = client.post(
+        "/api/v1/accounts",
+        json={"username": "auditor.and.si", "display_name": "Both",
+              "roles": ["auditor", "sub_inspector"], "jurisdiction_id": world.station_a},
+        headers=admin.bearer,
+    )  # fmt: skip
+    assert created.status_code == 422
+    assert client.get("/api/v1/me", headers=admin.bearer).status_code == 200
 
 
 def test_auditor_reads_the_log_but_not_the_records(

@@ -45,8 +45,10 @@ from kotwal.core.models import Account, AccountRole, AuthSession, LoginThrottle
 from kotwal.core.policy import (
     ADMIN_ROLES,
     FIELD_ROLES,
+    ROLE_PERMISSIONS,
     Actor,
     Jurisdiction,
+    Permission,
     Posting,
     Role,
 )
@@ -209,6 +211,22 @@ def validate_username(username: str) -> str:
     return name
 
 
+def check_role_set(roles: frozenset[Role]) -> None:
+    """Separation of duties: an account that administers or audits cannot also read records."""
+    if not roles:
+        raise InvalidInput("an account needs at least one role")
+    oversight = roles & {Role.SYSTEM_ADMIN, Role.AUDITOR, Role.SECURITY_OFFICER}
+    readers = {r for r in roles if Permission.RECORDS_PERSON_READ in ROLE_PERMISSIONS[r]}
+    if oversight and readers:
+        raise InvalidInput(
+            "separation of duties: "
+            + ", ".join(sorted(r.value for r in oversight))
+            + " cannot be combined with a role that reads records ("
+            + ", ".join(sorted(r.value for r in readers))
+            + ")"
+        )
+
+
 def create_account(
     uow: UnitOfWork,
     actor: Actor,
@@ -220,8 +238,7 @@ def create_account(
 ) -> tuple[Account, str]:
     """Create an account with a one-time password (returned once, never stored in clear)."""
     name = validate_username(username)
-    if not roles:
-        raise InvalidInput("an account needs at least one role")
+    check_role_set(roles)
     if find_account(uow.session, name) is not None:
         raise Conflict(f"the username {name!r} is taken")
     if roles & FIELD_ROLES and jurisdiction_id is None:
@@ -286,10 +303,9 @@ def post(
 
 def set_roles(uow: UnitOfWork, actor: Actor, account: Account, roles: frozenset[Role]) -> None:
     """Replace an account's roles; its sessions end (a privilege change needs a new login)."""
-    if not roles:
-        raise InvalidInput("an account needs at least one role")
-    if account.id == actor.account_id and Role.SYSTEM_ADMIN not in roles:
-        raise Conflict("you cannot remove your own administrator role")
+    check_role_set(roles)
+    if account.id == actor.account_id:
+        raise Conflict("nobody changes their own roles; ask another administrator")
     uow.session.query(AccountRole).filter(AccountRole.account_id == account.id).delete()
     for role in sorted(roles):
         uow.session.add(AccountRole(account_id=account.id, role=role.value))
