@@ -674,18 +674,23 @@ def _rewrap_pass(
             progress(report.rewrapped, max(total, report.rewrapped))
 
 
+def _counts_by_version(session: Session) -> dict[int, int]:
+    """How many data keys each KEK version wraps."""
+    rows = session.execute(select(DataKey.kek_version, func.count()).group_by(DataKey.kek_version))
+    return {int(version): int(count) for version, count in rows}
+
+
 def _finish(db: Database, report: RotationReport) -> None:
     """Mark retired every non-active version that no data key uses any more."""
     with db.transaction(write=True) as session:
-        counts = dict(
+        counts = _counts_by_version(session)
+        retiring = list(
             session.execute(
-                select(DataKey.kek_version, func.count()).group_by(DataKey.kek_version)
-            ).tuples()
+                select(KeyVersion.version).where(KeyVersion.state == RETIRING)
+            ).scalars()
         )
-        for version in session.execute(
-            select(KeyVersion.version).where(KeyVersion.state == RETIRING)
-        ).scalars():
-            left = int(counts.get(version, 0))
+        for version in retiring:
+            left = counts.get(int(version), 0)
             if left:
                 report.still_retiring[int(version)] = left
             else:
@@ -770,12 +775,7 @@ def kek_status(session: Session, keyring: KeyRing) -> list[KekStatus]:
             select(KeyVersion.version, KeyVersion.state, KeyVersion.fingerprint)
         )
     }
-    counts = {
-        int(v): int(n)
-        for v, n in session.execute(
-            select(DataKey.kek_version, func.count()).group_by(DataKey.kek_version)
-        ).tuples()
-    }
+    counts = _counts_by_version(session)
     statuses = []
     for version in sorted(set(registered) | set(keyring.keks) | set(counts)):
         state, known = registered.get(version, (None, None))
