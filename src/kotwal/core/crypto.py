@@ -113,9 +113,8 @@ def bind_keyring(session: Session, keyring: KeyRing) -> Session:
 
 def _keyring(session: Session) -> KeyRing:
     keyring = session.info.get(KEYRING_INFO)
-    if keyring is None:
+    if not isinstance(keyring, KeyRing):
         raise PlaintextRefused("this session holds no keyring; encrypted fields cannot be used")
-    assert isinstance(keyring, KeyRing)
     return keyring
 
 
@@ -251,15 +250,11 @@ def register_keys(session: Session, keyring: KeyRing) -> list[int]:
 
 
 def _cache(session: Session) -> dict[tuple[str, str], tuple[str, bytes]]:
-    cache = session.info.setdefault(_DEK_CACHE, {})
-    assert isinstance(cache, dict)
-    return cache
+    return cast(dict[tuple[str, str], tuple[str, bytes]], session.info.setdefault(_DEK_CACHE, {}))
 
 
 def _no_key(session: Session) -> set[tuple[str, str]]:
-    missing = session.info.setdefault(_NO_KEY, set())
-    assert isinstance(missing, set)
-    return missing
+    return cast(set[tuple[str, str]], session.info.setdefault(_NO_KEY, set()))
 
 
 def _forget_keys(session: Session) -> None:

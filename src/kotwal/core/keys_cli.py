@@ -16,6 +16,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,8 +33,15 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-_out = Console()
-_err = Console(stderr=True)
+
+# Built per call, not at import, so the width is that of the terminal the command runs in.
+# Soft wrap keeps paths and fix commands on one line, copyable.
+def _out() -> Console:
+    return Console(soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(stderr=True, soft_wrap=True)
 
 
 def _actor_name() -> str:
@@ -50,12 +58,12 @@ def _runtime() -> Iterator[Runtime]:
     try:
         runtime = open_runtime(get_settings())
     except KeyProblem as exc:
-        _err.print(f"[bold red]Key problem:[/] {exc}", highlight=False)
+        _err().print(f"[bold red]Key problem:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(code=2) from exc
     try:
         yield runtime
     except KeyProblem as exc:
-        _err.print(f"[bold red]Key problem:[/] {exc}", highlight=False)
+        _err().print(f"[bold red]Key problem:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(code=2) from exc
     finally:
         runtime.close()
@@ -101,9 +109,11 @@ def status() -> None:
             rows = kek_status(session, keyring)
         keys_dir = keyring.keys_dir
         if keys_dir is None:
-            _out.print("Key source: environment (KOTWAL_KEK); rotate by hand, not by command")
+            _out().print("Key source: environment (KOTWAL_KEK); rotate by hand, not by command")
         else:
-            _out.print(f"Key source: files in {keys_dir} (directory mode {_mode(keys_dir)})")
+            _out().print(
+                f"Key source: files in {escape(str(keys_dir))} (directory mode {_mode(keys_dir)})"
+            )
         table = Table("version", "state", "fingerprint", "data keys", "loaded", "file mode")
         for row in rows:
             file_mode = "env" if keys_dir is None else _mode(keys_dir / kek_file_name(row.version))
@@ -118,10 +128,10 @@ def status() -> None:
                 loaded,
                 file_mode,
             )
-        _out.print(table)
+        _out().print(table)
         pending = sum(r.data_keys for r in rows if r.state != "active")
         if pending:
-            _out.print(
+            _out().print(
                 f"[yellow]{pending} data key(s) are not under the active version; "
                 "run `kotwal keys rotate`[/]"
             )
@@ -129,19 +139,19 @@ def status() -> None:
 
 def _print_report(report: RotationReport) -> None:
     old = ", ".join(f"v{v}" for v in report.old_versions) or "none"
-    _out.print(
+    _out().print(
         f"Rotated to v{report.new_version} (from {old}): {report.rewrapped} data key(s) "
         f"re-wrapped in {report.passes} pass(es), {report.seconds:.1f} s."
     )
     if report.retired:
-        _out.print(
+        _out().print(
             "Retired: " + ", ".join(f"v{v}" for v in report.retired) + ". Their key files are "
             "kept for old backups; `kotwal keys retire VERSION` destroys one."
         )
     for version, left in sorted(report.still_retiring.items()):
-        _out.print(f"[yellow]v{version} still wraps {left} data key(s); run rotate again[/]")
+        _out().print(f"[yellow]v{version} still wraps {left} data key(s); run rotate again[/]")
     if report.unreadable:
-        _out.print(
+        _out().print(
             f"[red]{len(report.unreadable)} data key(s) did not unwrap (tampered or their key "
             "is gone) and were left as they are[/]"
         )
@@ -153,12 +163,16 @@ def rotate(
 ) -> None:
     """Create a new KEK and re-wrap every data key under it while the service keeps running."""
     with _runtime() as runtime:
+        _out().print(
+            f"Switching to a new key-encryption key; running servers follow within "
+            f"{crypto.ACTIVE_CACHE_SECONDS:g} s, then every data key is re-wrapped."
+        )
         with Progress(
             TextColumn("re-wrapping data keys"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=_out,
+            console=_out(),
         ) as bar:
             task = bar.add_task("rotate", total=None)
 
@@ -205,4 +219,4 @@ def retire(
             _audit(runtime, "keys.retire", Outcome.DENIED, version)
             raise
         _audit(runtime, "keys.retire", Outcome.SUCCESS, version)
-        _out.print(f"Destroyed key-encryption key v{version}.")
+        _out().print(f"Destroyed key-encryption key v{version}.")
