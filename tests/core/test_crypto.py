@@ -35,6 +35,11 @@ from kotwal.core.models import Account, DataKey
 from kotwal.core.policy import DataClass
 from kotwal.core.sealed import PlaintextRefused, Sealed
 
+# Made-up TOTP-like values (base32 letters); nothing here is a real secret.
+RESEALED = "NEWVALUEAAAAAAAA"
+FIRST_TRY = "FIRSTTRYAAAAAAAA"
+SECOND_TRY = "SECONDTRYAAAAAAA"
+
 
 @contextmanager
 def keyed(db: Database, keyring: KeyRing, *, write: bool = True) -> Iterator[Session]:
@@ -222,8 +227,8 @@ def test_a_shredded_record_sealed_again_gets_a_fresh_key(db: Database, keyring: 
         shred(session, "accounts", a)
         account = session.get(Account, a)
         assert account is not None
-        account.totp_secret = "NEWSECRETAAAAAAA"
-    assert open_secret(db, keyring, a) == "NEWSECRETAAAAAAA"
+        account.totp_secret = RESEALED
+    assert open_secret(db, keyring, a) == RESEALED
     with db.transaction(write=False) as session:
         new_key = session.execute(select(DataKey.id).where(DataKey.row_id == a)).scalar_one()
     assert new_key != old_key
@@ -245,15 +250,15 @@ def test_a_rolled_back_data_key_is_never_reused(db: Database, keyring: KeyRing) 
     session = bind_keyring(db.session(write=True), keyring)
     try:
         session.add(Account(id=fixed, username="r1", display_name="r", password_hash="x",
-                            totp_secret="FIRSTTRYAAAAAAAA"))  # fmt: skip
+                            totp_secret=FIRST_TRY))  # fmt: skip
         session.flush()
         session.rollback()
         session.add(Account(id=fixed, username="r1", display_name="r", password_hash="x",
-                            totp_secret="SECONDTRYAAAAAAA"))  # fmt: skip
+                            totp_secret=SECOND_TRY))  # fmt: skip
         session.commit()
     finally:
         session.close()
-    assert open_secret(db, keyring, fixed) == "SECONDTRYAAAAAAA"
+    assert open_secret(db, keyring, fixed) == SECOND_TRY
 
 
 def test_plaintext_is_refused_without_a_keyring(db: Database) -> None:
