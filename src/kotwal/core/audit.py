@@ -426,6 +426,8 @@ class GroupCommitter:
         self._checkpointed_seq: int | None = None
         self._checkpointed_at = time.monotonic()
         self._head_seq = 0
+        #: Counters for tests, benchmarks and health pages.
+        self.requests_queued = 0
         self.batches_committed = 0
         self.events_committed = 0
         self.checkpoints_written = 0
@@ -465,7 +467,14 @@ class GroupCommitter:
 
     @property
     def running(self) -> bool:
+        """Whether the background writer is running."""
         return self._running
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting for the writer (not counting a batch being committed)."""
+        with self._cond:
+            return len(self._pending)
 
     def write(self, events: Sequence[AuditEvent]) -> list[int]:
         """Make ``events`` durable and return their sequence numbers (in order)."""
@@ -477,6 +486,7 @@ class GroupCommitter:
             if queued:
                 request = _Request(batch, Future())
                 self._pending.append(request)
+                self.requests_queued += 1
                 self._cond.notify()
         if queued:
             return request.future.result()
