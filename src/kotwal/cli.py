@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from kotwal.core import cli as core_cli
+from kotwal.core import keys_cli
 
 app = typer.Typer(
     name="kotwal",
@@ -17,3 +18,4 @@ app.command("run")(core_cli.run)
 app.command("migrate")(core_cli.migrate_command)
 app.add_typer(core_cli.user_app, name="user")
 app.add_typer(core_cli.jurisdiction_app, name="jurisdiction")
+app.add_typer(keys_cli.app, name="keys", help="Key status, rotation and retirement.")

@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from sqlalchemy import select
 
-from kotwal.core import identity, migrate
+from kotwal.core import crypto, identity, migrate
 from kotwal.core.audit import AuditEvent, Outcome
 from kotwal.core.config import Settings, get_settings
 from kotwal.core.db import Database
@@ -87,12 +87,8 @@ def _admin_exists(uow: UnitOfWork) -> bool:
     return uow.session.execute(stmt).first() is not None
 
 
-def _register_keys(uow: UnitOfWork) -> None:
-    from kotwal.core import crypto
-
-    register = getattr(crypto, "register_keys", None)
-    if register is not None:
-        register(uow.session, uow.runtime.keyring)
+def _register_keys(uow: UnitOfWork) -> list[int]:
+    return crypto.register_keys(uow.session, uow.runtime.keyring)
 
 
 def init() -> None:
@@ -124,7 +120,9 @@ def init() -> None:
 
 def _first_admin(runtime: Runtime, changes: list[str]) -> str | None:
     with UnitOfWork(runtime, write=True) as uow:
-        _register_keys(uow)
+        registered = _register_keys(uow)
+        if registered:
+            changes.append(f"registered key-encryption key version(s) {registered}")
         if _admin_exists(uow):
             return None
         actor = operator()

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kotwal.core.audit import AuditEvent, Outcome
-from kotwal.core.crypto import CryptoProblem, encrypted_columns, open_field
+from kotwal.core.crypto import encrypted_columns, open_fields
 from kotwal.core.errors import Forbidden, IntegrityFailure, InvalidInput
 from kotwal.core.observers import Disclosure, Observers
 from kotwal.core.policy import Actor, DataClass, Permission
 from kotwal.core.uow import UnitOfWork
 
 MASKED: dict[str, bool] = {"masked": True}
+UNREADABLE = object()  # stands in for a field whose ciphertext does not open
 PURPOSE_MIN, PURPOSE_MAX = 5, 300
 
 
@@ -110,15 +111,13 @@ def disclose(
         raise Forbidden()
     purpose = clean_purpose(purpose)
     classes = field_classes(type(records[0]))
+    inside = [actor.covers(spec.jurisdiction_path(r)) for r in records]
+    limits = [ceiling(actor, in_j, purpose) for in_j in inside]
+    opened = _open_released(uow, records, spec.fields, classes, limits)
     out: list[dict[str, Any]] = []
-    outside: list[str] = []
-    for record in records:
-        in_j = actor.covers(spec.jurisdiction_path(record))
-        limit = ceiling(actor, in_j, purpose)
-        shown = _release(uow, record, spec.fields, classes, limit)
+    for record, in_j, limit, plain in zip(records, inside, limits, opened, strict=True):
+        shown = _release(record, spec.fields, classes, limit, plain)
         out.append(shown)
-        if not in_j:
-            outside.append(str(record.id))
         uow.audit(_disclosed(actor, spec, record, purpose, in_j, shown))
     runtime_observers(uow).notify(
         uow,
@@ -127,18 +126,45 @@ def disclose(
             resource_type=spec.resource_type,
             record_ids=tuple(str(r.id) for r in records),
             purpose=purpose,
-            out_of_jurisdiction=tuple(outside),
+            out_of_jurisdiction=tuple(
+                str(r.id) for r, in_j in zip(records, inside, strict=True) if not in_j
+            ),
         ),
     )
     return out
 
 
-def _release(
+def _open_released(
     uow: UnitOfWork,
+    records: Sequence[Any],
+    names: tuple[str, ...],
+    classes: dict[str, DataClass],
+    limits: list[DataClass],
+) -> list[dict[str, Any]]:
+    """Decrypt, in bulk, exactly the encrypted fields each record releases (records are
+    grouped by their ceiling, so a masked field is never decrypted)."""
+    opened: list[dict[str, Any]] = [{} for _ in records]
+    for limit in set(limits):
+        columns = [
+            n for n in names if DataClass.CONFIDENTIAL <= classes.get(n, DataClass.SECRET) <= limit
+        ]
+        index = [i for i, lim in enumerate(limits) if lim == limit]
+        if not columns or not index:
+            continue
+        group = [records[i] for i in index]
+        values = open_fields(uow.session, group, columns, unreadable=UNREADABLE)
+        for i, record, fields in zip(index, group, values, strict=True):
+            _check_integrity(uow, record, fields)
+            opened[i] = fields
+    return opened
+
+
+def _release(
     record: Any,
     names: tuple[str, ...],
     classes: dict[str, DataClass],
     limit: DataClass,
+    plain: dict[str, Any],
 ) -> dict[str, Any]:
     shown: dict[str, Any] = {"id": str(record.id)}
     for name in names:
@@ -146,32 +172,31 @@ def _release(
         if cls > limit:
             shown[name] = MASKED
         elif cls >= DataClass.CONFIDENTIAL:
-            shown[name] = _open(uow, record, name)
+            shown[name] = plain[name]
         else:
             shown[name] = getattr(record, name)
     return shown
 
 
-def _open(uow: UnitOfWork, record: Any, name: str) -> Any:
-    """Decrypt one released field; a ciphertext that fails to open is tampering or corruption,
-    recorded as such and never shown."""
-    try:
-        return open_field(uow.session, record, name)
-    except CryptoProblem as exc:
-        uow.record_now(
-            [
-                AuditEvent(
-                    action="record.integrity_failure",
-                    outcome=Outcome.FAILURE,
-                    actor_id=None,
-                    actor_name="system",
-                    resource_type=record.__disclosure__.resource_type,
-                    resource_id=str(record.id),
-                    detail={"field": name},
-                )
-            ]
-        )
-        raise IntegrityFailure() from exc
+def _check_integrity(uow: UnitOfWork, record: Any, fields: dict[str, Any]) -> None:
+    """A ciphertext that fails to open is tampering or corruption: recorded, never shown."""
+    broken = sorted(name for name, value in fields.items() if value is UNREADABLE)
+    if not broken:
+        return
+    uow.record_now(
+        [
+            AuditEvent(
+                action="record.integrity_failure",
+                outcome=Outcome.FAILURE,
+                actor_id=None,
+                actor_name="system",
+                resource_type=record.__disclosure__.resource_type,
+                resource_id=str(record.id),
+                detail={"fields": ",".join(broken)},
+            )
+        ]
+    )
+    raise IntegrityFailure()
 
 
 def _disclosed(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import string
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -123,7 +124,8 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-_OTP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud or copied by hand
+# Lowercase letters and digits without 0/o and 1/l/i: read aloud or copied by hand.
+_OTP_ALPHABET = "".join(c for c in string.ascii_lowercase + string.digits if c not in "0o1li")
 
 
 def one_time_password() -> str:

@@ -22,6 +22,7 @@ from starlette.routing import Mount
 
 from kotwal import __version__
 from kotwal.core.config import Settings, get_settings
+from kotwal.core.crypto import active_kek_version
 from kotwal.core.migrate import is_current
 from kotwal.core.runtime import Runtime, open_runtime
 from kotwal.web import errors
@@ -104,6 +105,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     runtime = runtime or open_runtime(settings)
     if not is_current(runtime.db.engine):
         raise NotMigrated("the database is not migrated; run `kotwal init` (or `kotwal migrate`)")
+    with runtime.db.transaction(write=False) as session:
+        # Fails fast on this host's key files not matching the keys the database was sealed with.
+        active_kek_version(session, runtime.keyring)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
