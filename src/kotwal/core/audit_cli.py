@@ -1,0 +1,241 @@
+"""``kotwal audit``: verify the chain, sign a checkpoint, refresh a witness file, export a period.
+
+Exit codes are for scripts and monitoring: 0 all well, 1 the audit chain is broken (the first
+bad sequence number and the reason are printed), 2 the command could not run (missing or
+exposed keys, unreachable or unmigrated database, bad arguments).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, date, datetime
+from datetime import time as day_time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from kotwal.core import audit, migrate
+from kotwal.core.audit import AuditEvent, Outcome
+from kotwal.core.config import get_settings
+from kotwal.core.keys import KeyProblem
+from kotwal.core.runtime import Runtime, open_runtime
+
+app = typer.Typer(
+    help="Check and export the audit log: hash chain, signed checkpoints, witness file.",
+    no_args_is_help=True,
+)
+
+#: How often (in events) the verifier's progress line is redrawn.
+_PROGRESS_EVERY = 50_000
+
+
+def _out() -> Console:
+    # Built per call so that output goes to whatever stdout is now (tests swap it).
+    return Console(soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    _err().print(f"[bold red]error:[/] {escape(message)}")
+    return typer.Exit(code)
+
+
+def _operator_name() -> str:
+    """Who ran the command, as the audit log names command-line users."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = str(os.getuid())
+    return f"cli:{name}"[:64]
+
+
+@contextmanager
+def _runtime() -> Iterator[Runtime]:
+    """The runtime for one command; key and database problems become one readable line."""
+    try:
+        runtime = open_runtime(get_settings())
+    except KeyProblem as exc:
+        raise _fail(str(exc)) from exc
+    try:
+        try:
+            current = migrate.is_current(runtime.db.engine)
+        except SQLAlchemyError as exc:
+            raise _fail(f"cannot reach the database: {exc.__class__.__name__}") from exc
+        if not current:
+            raise _fail("the database is not migrated; run `kotwal init` or `kotwal migrate`")
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@app.command()
+def verify(
+    witness: Annotated[
+        Path | None,
+        typer.Option(
+            "--witness",
+            help="Also check the chain against the checkpoints in this witness file.",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Recompute the whole hash chain and check every signed checkpoint.
+
+    Exits 1 naming the first bad sequence number if any event was altered, removed, inserted
+    or reordered directly in the database.
+    """
+    out = _out()
+    with _runtime() as runtime, out.status("verifying the audit chain") as status:
+
+        def progress(checked: int) -> None:
+            if checked % _PROGRESS_EVERY < 1_000:
+                status.update(f"verified {checked:,} events")
+
+        started = time.perf_counter()
+        result = audit.verify(
+            runtime.db.engine, runtime.keyring.audit_public, witness=witness, progress=progress
+        )
+        elapsed = time.perf_counter() - started
+    table = Table(title="Audit log verification", show_header=False)
+    table.add_row("Result", "[green]intact[/]" if result.ok else "[bold red]BROKEN[/]")
+    table.add_row("Events verified", f"{result.events_checked:,}")
+    table.add_row("Checkpoints checked", f"{result.checkpoints_checked:,}")
+    if witness is not None:
+        table.add_row("Witness file", escape(str(witness)))
+    table.add_row("Time", f"{elapsed:.2f} s")
+    table.add_row("Speed", f"{result.events_checked / max(elapsed, 1e-9):,.0f} events/s")
+    out.print(table)
+    if not result.ok:
+        out.print(f"[bold red]{escape(result.describe())}[/]")
+        raise typer.Exit(1)
+    out.print(escape(result.describe()))
+
+
+@app.command()
+def checkpoint() -> None:
+    """Sign a checkpoint of the chain's head now (the service also does so at intervals)."""
+    with _runtime() as runtime:
+        signed = _sign_head(runtime)
+    _out().print(signed)
+
+
+def _sign_head(runtime: Runtime) -> str:
+    with runtime.db.transaction(write=True) as session:
+        row = audit.checkpoint(session, runtime.keyring)
+        if row is None:
+            return "nothing new to sign: the log is empty or its head is already checkpointed"
+        return f"signed checkpoint at seq {row.seq} (hash {row.hash[:16]}…, key {row.key_id})"
+
+
+@app.command()
+def witness(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Witness file (JSON lines) to append to; created if missing.", dir_okay=False
+        ),
+    ],
+    sign: Annotated[
+        bool,
+        typer.Option(
+            "--checkpoint/--no-checkpoint",
+            help="First sign a checkpoint of the current head, so the witness covers it.",
+        ),
+    ] = True,
+) -> None:
+    """Copy the checkpoints not yet in a witness file to it.
+
+    Keep the file where the database's administrators cannot write: it is what reveals events
+    deleted from the end of the log together with their checkpoints.
+    """
+    out = _out()
+    with _runtime() as runtime:
+        if sign:
+            out.print(_sign_head(runtime))
+        try:
+            with runtime.db.transaction(write=False) as session:
+                added = audit.export_witness(session, path)
+        except (OSError, ValueError) as exc:
+            raise _fail(str(exc)) from exc
+    out.print(f"{added} checkpoint(s) added to {escape(str(path))}")
+
+
+def _moment(value: str, *, end_of_day: bool) -> int:
+    """An ISO date or date-time as microseconds since the epoch (UTC unless it says otherwise).
+
+    A bare date means the start of that day, or its last microsecond for ``--until``, so that
+    ``--since 2024-01-01 --until 2024-01-31`` is the whole of January.
+    """
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{value!r} is not an ISO date or date-time") from exc
+    else:
+        moment = datetime.combine(day, day_time.max if end_of_day else day_time.min)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+@app.command()
+def export(
+    since: Annotated[str, typer.Option("--since", help="First day or moment (ISO 8601).")],
+    until: Annotated[str, typer.Option("--until", help="Last day or moment, inclusive.")],
+    out_path: Annotated[
+        Path,
+        typer.Option("--out", help="File to write (must not exist); mode 0600.", dir_okay=False),
+    ],
+) -> None:
+    """Export a period of the log as JSON lines with a signed trailer.
+
+    Anyone with the audit public key can check the file with ``kotwal.core.audit.verify_export``.
+    The export itself is recorded in the audit log.
+    """
+    since_us = _moment(since, end_of_day=False)
+    until_us = _moment(until, end_of_day=True)
+    if until_us < since_us:
+        raise _fail("--until is before --since")
+    with _runtime() as runtime:
+        try:
+            fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError as exc:
+            raise _fail(f"{out_path} exists; refusing to overwrite it") from exc
+        except OSError as exc:
+            raise _fail(f"cannot create {out_path}: {exc.strerror}") from exc
+        try:
+            with (
+                os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh,
+                runtime.db.transaction(write=False) as session,
+            ):
+                count = audit.export_period(session, runtime.keyring, since_us, until_us, fh)
+        except BaseException:
+            with suppress(OSError):
+                out_path.unlink()  # never leave half an export that looks like a whole one
+            raise
+        runtime.committer.write(
+            [
+                AuditEvent(
+                    action="audit.export",
+                    outcome=Outcome.SUCCESS,
+                    actor_id=None,
+                    actor_name=_operator_name(),
+                    detail={"events": count, "since_us": since_us, "until_us": until_us},
+                )
+            ]
+        )
+    _out().print(f"exported {count} event(s) to {escape(str(out_path))}")
