@@ -32,6 +32,11 @@ def open_runtime(settings: Settings, *, keyring: KeyRing | None = None) -> Runti
     """Load keys (refusing missing or exposed ones), connect, and start the audit writer."""
     keys = keyring if keyring is not None else load_keys(settings)
     db = Database(settings.sqlalchemy_url)
-    committer = GroupCommitter(db)
+    committer = GroupCommitter(
+        db,
+        keyring=keys,
+        checkpoint_every_events=settings.checkpoint_every_events,
+        checkpoint_every_seconds=settings.checkpoint_every_seconds,
+    )
     committer.start()
     return Runtime(settings=settings, db=db, keyring=keys, committer=committer)
