@@ -72,12 +72,12 @@ from typing import Any, TextIO
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, Engine, Table, func, or_, select, text, update
+from sqlalchemy import Connection, Engine, Table, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from kotwal.core.db import Database
 from kotwal.core.keys import KeyRing
-from kotwal.core.models import AuditCheckpoint, AuditEventRow, AuditHead
+from kotwal.core.models import AuditCheckpoint, AuditEventRow
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,6 @@ EXPORT_FORMAT = "kotwal-audit-export/v1"
 SEARCH_LIMIT_MAX = 500
 
 _EVENTS: Table = AuditEventRow.__table__  # type: ignore[assignment]
-_HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
 #: The columns of an event in hash order, then the two hashes; also the export's field order.
 EVENT_COLUMNS = (
     "seq",
@@ -111,14 +110,31 @@ EVENT_COLUMNS = (
     "prev_hash",
     "hash",
 )
-_SELECT_EVENTS = f"SELECT {', '.join(EVENT_COLUMNS)} FROM audit_events"  # noqa: S608 (constant)
+# Written out in full (not built from EVENT_COLUMNS) so that no SQL is assembled at run time.
+_SELECT_CHAIN = (
+    "SELECT seq, at_us, actor_id, actor_name, session_id, action, outcome, resource_type, "
+    "resource_id, purpose, client_addr, detail, prev_hash, hash FROM audit_events ORDER BY seq"
+)
+_INSERT_EVENTS = {
+    "qmark": "INSERT INTO audit_events (seq, at_us, actor_id, actor_name, session_id, action, "
+    "outcome, resource_type, resource_id, purpose, client_addr, detail, prev_hash, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "format": "INSERT INTO audit_events (seq, at_us, actor_id, actor_name, session_id, action, "
+    "outcome, resource_type, resource_id, purpose, client_addr, detail, prev_hash, hash) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+}
+_UPDATE_HEAD = {
+    "qmark": "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1",
+    "format": "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1",
+}
 
 
-def _column_length(name: str) -> int | None:
+def _column_length(name: str) -> int:
     length = getattr(_EVENTS.c[name].type, "length", None)
-    return int(length) if length is not None else None
+    return int(length) if length is not None else 1 << 30
 
 
+#: Column widths (characters); PostgreSQL refuses longer text, so the writer cuts it.
 _LIMITS = {name: _column_length(name) for name in EVENT_COLUMNS}
 
 
@@ -147,9 +163,13 @@ class AuditEvent:
     at_us: int = field(default_factory=lambda: time.time_ns() // 1000)
 
 
+#: One encoder, built once: ``json.dumps`` with options builds a new one per call.
+_DETAIL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical_detail(detail: dict[str, str | int | bool | None]) -> str:
     """The one JSON text of ``detail`` that the hash covers (sorted keys, no spaces)."""
-    return _storable(json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    return _storable(_DETAIL_JSON(detail)) if detail else "{}"
 
 
 def _opt(value: str | None) -> str:
@@ -203,30 +223,36 @@ def _storable(value: str) -> str:
     return value
 
 
-def _fit(value: str | None, column: str) -> str | None:
+def _fit(value: str | None, limit: int) -> str | None:
     """Cut a value to its column so an overlong field never makes an audit write fail."""
-    if value is None:
-        return None
-    limit = _LIMITS[column]
-    if limit is not None and len(value) > limit:
-        value = value[:limit]
-    return _storable(value)
+    if value is None or (len(value) <= limit and value.isprintable()):
+        return value  # the common case: short, printable, nothing to replace
+    return _storable(value[:limit])
 
 
 def _lock_head(session: Session) -> tuple[int, str]:
-    """The chain head, locked (FOR UPDATE on PostgreSQL; SQLite's write lock serialises)."""
-    stmt = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
-    row = session.execute(stmt).first()
+    """The chain head, locked (FOR UPDATE on PostgreSQL; SQLite's write lock serialises).
+
+    Plain SQL on the session's connection: this runs once per audit commit, and a compiled
+    SQLAlchemy statement costs more than the query.
+    """
+    conn = session.connection()
+    query = (
+        "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+        if conn.dialect.name == "postgresql"
+        else "SELECT seq, hash FROM audit_head WHERE id = 1"
+    )
+    row = conn.exec_driver_sql(query).first()
     if row is None:
         # Two first appenders may race here; ON CONFLICT lets the loser wait and carry on.
-        session.execute(
+        conn.execute(
             text(
                 "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :genesis) "
                 "ON CONFLICT (id) DO NOTHING"
             ),
             {"genesis": GENESIS_HASH},
         )
-        row = session.execute(stmt).one()
+        row = conn.exec_driver_sql(query).one()
     return int(row[0]), str(row[1])
 
 
@@ -234,52 +260,59 @@ def append(session: Session, events: Sequence[AuditEvent]) -> list[int]:
     """Chain ``events`` onto the log inside the caller's transaction; return their seqs.
 
     The caller's transaction must be able to write (on SQLite, begun IMMEDIATE) so that the
-    head it reads is still the head when it commits.
+    head it reads is still the head when it commits. Text fields longer than their column are
+    cut to fit, and U+001F or NUL in them become U+FFFD (see the module docstring).
     """
     if not events:
         return []
     head_seq, prev = _lock_head(session)
     seq = head_seq
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[object, ...]] = []
+    sha256, join, limit = hashlib.sha256, _SEP.join, _LIMITS
     for ev in events:
         seq += 1
-        actor_id = _fit(ev.actor_id, "actor_id")
-        actor_name = _fit(ev.actor_name, "actor_name") or ""
-        session_id = _fit(ev.session_id, "session_id")
-        action = _fit(ev.action, "action") or ""
-        outcome = _fit(ev.outcome, "outcome") or ""
-        resource_type = _fit(ev.resource_type, "resource_type")
-        resource_id = _fit(ev.resource_id, "resource_id")
-        purpose = _fit(ev.purpose, "purpose")
-        client_addr = _fit(ev.client_addr, "client_addr")
-        detail = canonical_detail(ev.detail)
         at_us = int(ev.at_us)
-        digest = event_hash(
-            seq, at_us, actor_id, actor_name, session_id, action, outcome,
-            resource_type, resource_id, purpose, client_addr, detail, prev,
-        )  # fmt: skip
+        actor_id = _fit(ev.actor_id, limit["actor_id"])
+        actor_name = _fit(ev.actor_name, limit["actor_name"]) or ""
+        session_id = _fit(ev.session_id, limit["session_id"])
+        action = _fit(ev.action, limit["action"]) or ""
+        outcome = _fit(ev.outcome, limit["outcome"]) or ""
+        resource_type = _fit(ev.resource_type, limit["resource_type"])
+        resource_id = _fit(ev.resource_id, limit["resource_id"])
+        purpose = _fit(ev.purpose, limit["purpose"])
+        client_addr = _fit(ev.client_addr, limit["client_addr"])
+        detail = canonical_detail(ev.detail)
+        # event_hash, inlined: this loop is the group committer's hot path.
+        digest = sha256(
+            join(
+                (
+                    str(seq),
+                    str(at_us),
+                    "" if actor_id is None else "=" + actor_id,
+                    actor_name,
+                    "" if session_id is None else "=" + session_id,
+                    action,
+                    outcome,
+                    "" if resource_type is None else "=" + resource_type,
+                    "" if resource_id is None else "=" + resource_id,
+                    "" if purpose is None else "=" + purpose,
+                    "" if client_addr is None else "=" + client_addr,
+                    detail,
+                    prev,
+                )
+            ).encode("utf-8")
+        ).hexdigest()
         rows.append(
-            {
-                "seq": seq,
-                "at_us": at_us,
-                "actor_id": actor_id,
-                "actor_name": actor_name,
-                "session_id": session_id,
-                "action": action,
-                "outcome": outcome,
-                "resource_type": resource_type,
-                "resource_id": resource_id,
-                "purpose": purpose,
-                "client_addr": client_addr,
-                "detail": detail,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
+            (seq, at_us, actor_id, actor_name, session_id, action, outcome, resource_type,
+             resource_id, purpose, client_addr, detail, prev, digest)
+        )  # fmt: skip
         prev = digest
-    # Core executemany: the ORM's unit of work would cost more than the hashing.
-    session.execute(_EVENTS.insert(), rows)
-    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev))
+    # The driver's own executemany with positional rows: SQLAlchemy's per-row parameter
+    # processing cost more than the hashing.
+    conn = session.connection()
+    style = "qmark" if conn.dialect.paramstyle == "qmark" else "format"  # SQLite or psycopg
+    conn.exec_driver_sql(_INSERT_EVENTS[style], rows)
+    conn.exec_driver_sql(_UPDATE_HEAD[style], (seq, prev))
     return list(range(head_seq + 1, seq + 1))
 
 
@@ -589,9 +622,11 @@ class GroupCommitter:
         The head may have moved through :func:`append` in other transactions, so ask the
         database rather than this writer's own count.
         """
-        assert self._keyring is not None
+        keyring = self._keyring
+        if keyring is None:
+            return
         with self._db.transaction(write=True) as session:
-            row = checkpoint(session, self._keyring)
+            row = checkpoint(session, keyring)
             seq = None if row is None else row.seq
         if seq is not None:
             with self._cond:
@@ -738,7 +773,8 @@ def _raw_cursor(conn: Connection, chunk: int) -> Any:
     """A DBAPI cursor in ``conn``'s transaction; server-side on PostgreSQL so that a million
     rows stream instead of landing in memory at once."""
     dbapi: Any = conn.connection.dbapi_connection
-    assert dbapi is not None
+    if dbapi is None:
+        raise RuntimeError("the connection has been closed")
     if conn.dialect.name == "postgresql":
         cursor = dbapi.cursor(name="kotwal_audit_verify")
         cursor.itersize = chunk
@@ -787,7 +823,7 @@ def _walk_chain(
     walk = _Walk()
     cursor = _raw_cursor(conn, chunk)
     try:
-        cursor.execute(_SELECT_EVENTS + " ORDER BY seq")
+        cursor.execute(_SELECT_CHAIN)
         while True:
             try:
                 rows = cursor.fetchmany(chunk)
