@@ -437,3 +437,13 @@ def test_verify_with_another_key_fails(db: Database, keyring: KeyRing) -> None:
     _checkpoint(db, keyring)
     result = audit.verify(db.engine, Ed25519PrivateKey.generate().public_key())
     assert result.first_bad_seq == N and "key" in result.reason
+
+
+def test_text_in_indian_scripts_is_chained_and_verified(db: Database, keyring: KeyRing) -> None:
+    with db.transaction(write=True) as session:
+        audit.append(
+            session,
+            [_event(1, purpose="కేసు సంఖ్య 12/2024", actor_name="उप निरीक्षक", detail={"नोट": "ठीक"})],
+        )
+    assert _row(db, 1)["purpose"] == "కేసు సంఖ్య 12/2024"
+    assert _verify(db, keyring).ok

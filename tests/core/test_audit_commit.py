@@ -232,3 +232,26 @@ def test_no_checkpoints_without_a_keyring(committer: GroupCommitter, db: Databas
     committer.write(_events(3))
     committer.stop()
     assert _count(db, AuditCheckpoint) == 0
+
+
+def test_verify_sees_one_consistent_state_while_writers_append(
+    committer: GroupCommitter, db: Database, keyring: KeyRing
+) -> None:
+    stop = threading.Event()
+
+    def writer() -> None:
+        while not stop.is_set():
+            committer.write(_events(5))
+
+    threads = [threading.Thread(target=writer) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        _wait_for(lambda: committer.events_committed >= 200)
+        results = [audit.verify(db.engine, keyring.audit_public) for _ in range(5)]
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert all(r.ok for r in results), [r.reason for r in results if not r.ok]
+    assert results[-1].events_checked >= 200
