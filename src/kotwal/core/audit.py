@@ -458,7 +458,6 @@ class GroupCommitter:
         #: The newest checkpointed seq, read from the database on first need.
         self._checkpointed_seq: int | None = None
         self._checkpointed_at = time.monotonic()
-        self._head_seq = 0
         #: Counters for tests, benchmarks and health pages.
         self.requests_queued = 0
         self.batches_committed = 0
@@ -578,7 +577,6 @@ class GroupCommitter:
         with self._cond:
             self.batches_committed += 1
             self.events_committed += len(events)
-            self._head_seq = max(self._head_seq, seqs[-1])
             if signed:
                 self._note_checkpoint(seqs[-1])
         results, start = [], 0
