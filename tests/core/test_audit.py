@@ -447,3 +447,22 @@ def test_text_in_indian_scripts_is_chained_and_verified(db: Database, keyring: K
         )
     assert _row(db, 1)["purpose"] == "కేసు సంఖ్య 12/2024"
     assert _verify(db, keyring).ok
+
+
+def test_the_signer_refuses_to_bless_a_rewound_head(db: Database, keyring: KeyRing) -> None:
+    _fill(db)
+    _checkpoint(db, keyring)
+    _sql(db, "DELETE FROM audit_events WHERE seq > 24")
+    _sql(db, "UPDATE audit_head SET seq = 24, hash = :h", h=_row(db, 24)["hash"])
+    with pytest.raises(audit.AuditIntegrityError), db.transaction(write=True) as session:
+        audit.checkpoint(session, keyring)
+    assert _verify(db, keyring).first_bad_seq == 25
+
+
+def test_the_signer_refuses_a_head_that_disagrees_with_its_event(
+    db: Database, keyring: KeyRing
+) -> None:
+    _fill(db)
+    _sql(db, "UPDATE audit_head SET hash = :h", h="a" * 64)
+    with pytest.raises(audit.AuditIntegrityError), db.transaction(write=True) as session:
+        audit.checkpoint(session, keyring)

@@ -214,3 +214,14 @@ def test_every_command_has_help() -> None:
     for command in ([], ["verify"], ["checkpoint"], ["witness"], ["export"]):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_checkpoint_refuses_a_rewound_head(env: Settings, db: Database) -> None:
+    _fill(db)
+    assert runner.invoke(app, ["checkpoint"]).exit_code == 0
+    _sql(db, "DELETE FROM audit_events WHERE seq > 30")
+    with db.engine.begin() as conn:
+        last = conn.execute(text("SELECT hash FROM audit_events WHERE seq = 30")).scalar_one()
+        conn.execute(text("UPDATE audit_head SET seq = 30, hash = :h"), {"h": last})
+    result = runner.invoke(app, ["checkpoint"])
+    assert result.exit_code == 1 and "refusing to sign" in result.output

@@ -255,3 +255,24 @@ def test_verify_sees_one_consistent_state_while_writers_append(
             t.join()
     assert all(r.ok for r in results), [r.reason for r in results if not r.ok]
     assert results[-1].events_checked >= 200
+
+
+def test_the_writer_keeps_auditing_but_signs_nothing_after_a_rewind(
+    db: Database, keyring: KeyRing
+) -> None:
+    writer = GroupCommitter(db, keyring=keyring, checkpoint_every_events=10)
+    writer.start()
+    try:
+        writer.write(_events(10))
+        assert writer.checkpoints_written == 1
+        with db.engine.begin() as conn:  # an intruder cuts the tail and rewinds the head
+            conn.execute(text("DELETE FROM audit_events WHERE seq > 5"))
+            last = conn.execute(text("SELECT hash FROM audit_events WHERE seq = 5")).scalar_one()
+            conn.execute(text("UPDATE audit_head SET seq = 5, hash = :h"), {"h": last})
+        assert writer.write(_events(12)) == list(range(6, 18))
+    finally:
+        writer.stop()
+    assert writer.checkpoints_written == 1
+    assert _count(db, AuditCheckpoint) == 1
+    result = audit.verify(db.engine, keyring.audit_public)
+    assert not result.ok and result.first_bad_seq == 10

@@ -47,11 +47,16 @@ signed checkpoints prove it is *authentic* up to the newest checkpoint.
   checkpoint (in the database or the witness) covers a deleted seq; the first missing seq is
   named. Someone who deletes tail events *and* rewinds ``audit_head`` *and* deletes the
   checkpoints in the database that cover them is caught only by a witness copy that holds such
-  a checkpoint. Events written after the newest witnessed checkpoint can be removed, or
-  fabricated, by a database writer without trace: that window is bounded by
+  a checkpoint. Events written after the newest checkpoint (after the newest *witnessed* one,
+  if the intruder also deletes checkpoint rows) can be removed, or fabricated, by a database
+  writer without trace: nothing signed covers them. That window is bounded by
   ``checkpoint_every_events`` / ``checkpoint_every_seconds`` and by how often the witness file
   is refreshed (``kotwal audit witness``), which is why the witness should be copied often and
   kept where the database's administrators cannot write.
+- The signer does not bless a rewound head: :func:`checkpoint` refuses (and the group
+  committer raises a critical log line instead of signing) when the head no longer extends the
+  newest checkpoint in the database. It checks two rows, not the whole chain, so it is an
+  alarm, not a substitute for :func:`verify`.
 """
 
 from __future__ import annotations
@@ -334,22 +339,43 @@ def checkpoint_message(seq: int, chain_hash: str, at_us: int) -> bytes:
     return _CHECKPOINT_DOMAIN + f"{seq}\n{chain_hash}\n{at_us}\n".encode("ascii")
 
 
+class AuditIntegrityError(Exception):
+    """The log in the database contradicts its own newest checkpoint: refuse to sign it."""
+
+
+def _hash_at(session: Session, seq: int) -> str | None:
+    row = session.execute(select(_EVENTS.c.hash).where(_EVENTS.c.seq == seq)).first()
+    return None if row is None else str(row[0])
+
+
 def checkpoint(session: Session, keyring: KeyRing) -> AuditCheckpoint | None:
     """Sign the current chain head and store the signature; return it.
 
     Returns None when there is nothing new to sign: the chain is empty or its head is already
     checkpointed. Runs in the caller's (write) transaction.
+
+    Raises :class:`AuditIntegrityError` rather than sign a head that does not extend the
+    newest checkpoint (the tail was cut and ``audit_head`` rewound, or the event the head names
+    was rewritten): a signer that blessed whatever the database says would turn a truncation
+    into a signed history. This is a cheap check of two rows, not a full :func:`verify`.
     """
     seq, chain_hash = _lock_head(session)
     if seq == 0:
         return None
-    already = session.execute(
-        select(AuditCheckpoint.id)
-        .where(AuditCheckpoint.seq == seq, AuditCheckpoint.hash == chain_hash)
+    newest = session.execute(
+        select(AuditCheckpoint.seq, AuditCheckpoint.hash)
+        .order_by(AuditCheckpoint.seq.desc(), AuditCheckpoint.id.desc())
         .limit(1)
     ).first()
-    if already is not None:
+    if newest is not None and (newest.seq, newest.hash) == (seq, chain_hash):
         return None
+    if _hash_at(session, seq) != chain_hash:
+        raise AuditIntegrityError(f"audit_head (seq {seq}) disagrees with the event at seq {seq}")
+    if newest is not None and (newest.seq > seq or _hash_at(session, newest.seq) != newest.hash):
+        raise AuditIntegrityError(
+            f"the chain (head seq {seq}) no longer contains the checkpointed event at seq "
+            f"{newest.seq}; run `kotwal audit verify`"
+        )
     at_us = time.time_ns() // 1000
     signature = keyring.audit_private.sign(checkpoint_message(seq, chain_hash, at_us))
     row = AuditCheckpoint(
@@ -569,16 +595,22 @@ class GroupCommitter:
     def _commit(self, groups: list[list[AuditEvent]]) -> list[list[int]]:
         """One transaction: append every group, maybe sign a checkpoint, commit."""
         events = [ev for group in groups for ev in group]
-        signed = False
+        signed = refused = False
         with self._db.transaction(write=True) as session:
             seqs = append(session, events)
             if self._keyring is not None and self._checkpoint_due(session, seqs[-1]):
-                signed = checkpoint(session, self._keyring) is not None
+                try:
+                    signed = checkpoint(session, self._keyring) is not None
+                except AuditIntegrityError:
+                    # Keep auditing (refusing requests would help nobody) but raise the alarm;
+                    # try again only after another interval, not on every batch.
+                    log.critical("audit checkpoint refused", exc_info=True)
+                    refused = True
         with self._cond:
             self.batches_committed += 1
             self.events_committed += len(events)
-            if signed:
-                self._note_checkpoint(seqs[-1])
+            if signed or refused:
+                self._note_checkpoint(seqs[-1], signed=signed)
         results, start = [], 0
         for group in groups:
             results.append(seqs[start : start + len(group)])
@@ -595,8 +627,8 @@ class GroupCommitter:
             return True
         return time.monotonic() - self._checkpointed_at >= self._every_seconds
 
-    def _note_checkpoint(self, seq: int) -> None:
-        self.checkpoints_written += 1
+    def _note_checkpoint(self, seq: int, *, signed: bool = True) -> None:
+        self.checkpoints_written += int(signed)
         self._checkpointed_seq = seq
         self._checkpointed_at = time.monotonic()
 

@@ -132,11 +132,14 @@ def checkpoint() -> None:
 
 
 def _sign_head(runtime: Runtime) -> str:
-    with runtime.db.transaction(write=True) as session:
-        row = audit.checkpoint(session, runtime.keyring)
-        if row is None:
-            return "nothing new to sign: the log is empty or its head is already checkpointed"
-        return f"signed checkpoint at seq {row.seq} (hash {row.hash[:16]}…, key {row.key_id})"
+    try:
+        with runtime.db.transaction(write=True) as session:
+            row = audit.checkpoint(session, runtime.keyring)
+    except audit.AuditIntegrityError as exc:
+        raise _fail(f"refusing to sign: {exc}", code=1) from exc
+    if row is None:
+        return "nothing new to sign: the log is empty or its head is already checkpointed"
+    return f"signed checkpoint at seq {row.seq} (hash {row.hash[:16]}…, key {row.key_id})"
 
 
 @app.command()
