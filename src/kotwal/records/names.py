@@ -1,0 +1,759 @@
+"""Name matching for person search, tuned to Telugu and Urdu names in Latin and Telugu script.
+
+The records search service uses this module in two steps, and it holds no data of its own:
+
+1. ``name_keys(name)`` gives a handful of short ASCII keys per name. The service stores them in an
+   index table and fetches candidates whose keys are equal to one of the query's keys.
+2. ``score(query, candidate)`` ranks those candidates: a number in [0, 1] and the reasons for it,
+   which the officer sees next to each result. ``is_match`` applies ``DEFAULT_THRESHOLD``.
+
+How a name is read (``_parse``):
+
+- Telugu script is romanised first (``transliterate_telugu``) so that both scripts meet in the
+  same Latin spelling rules; a Telugu initial such as "కె." becomes "K.".
+- "A @ B" and "A alias B" are two names for one person (police records write aliases that way);
+  "s/o ...", "d/o ...", "w/o ..." introduce a relative, who is not the person.
+- Titles are dropped (Mr, Smt, Dr, Kum, -garu). Sri/Shri, the Md/Mohammed family and the
+  Shaik/Sheikh family are *weak* tokens: they count when both names have them, cost little when
+  one name lacks them, and never carry an index key alone, because a large share of all names
+  begin with them. Reddy, Rao, Goud and the like are family or caste names and stay ordinary
+  tokens: "Srinivas Reddy" is not "Srinivas Rao".
+- Single letters, and two-letter tokens ending in a dot ("Ch."), are initials.
+
+Each full token gets a *canonical* spelling (``_canonical``): the spelling alternations that
+Indian names show in Latin script are folded one way (x/ksh, ph/f, w/v, z/j, aspirated consonants,
+sh/s, ee/i, oo/ou/u, aa/a, -aiah/-ayya, y/i, doubled letters). Two tokens compare by a weighted
+edit distance over canonical spellings in which the cheap edits are the ones that real spelling
+variants make (an inserted or dropped short "a", o/u, a/e, e/i, a final inherent "a", a silent
+"h") and consonant changes are dear, because Rajesh/Rakesh or Kiran/Karan are different people.
+
+A name scores as a weighted agreement of its tokens, matched without regard to order (Telugu
+names put the family name first, records often put it last, and either may be an initial), with
+adjacent tokens also tried joined ("Ravi Kumar" = "Ravikumar"). A token on one side that disagrees
+with a token on the other (a *conflict*: Kumar vs Shankar) costs far more than a token that the
+other name simply leaves out (an omitted family name or title).
+
+Index keys are the token's consonant skeleton (canonical spelling without vowels after the first
+letter: Srinivas, Sreenivaasa and Shrinivas all give "srnvs"; Mohammed and Muhammad give "mhmd"),
+or, for short tokens whose skeleton would be one or two letters, the canonical spelling with each
+vowel run written "a" (Ravi -> "rava"). Adjacent token pairs add the key of their joined spelling,
+so a joined and a split spelling still share a key. Very common family and suffix tokens (Kumar,
+Rao, Reddy, Devi, ...) give no key of their own when the name has a rarer token, so a query does
+not fetch every Kumar in the state; they still take part in the joined keys and in the score.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+
+from indic_transliteration import sanscript  # type: ignore[import-untyped]
+from rapidfuzz.distance import Levenshtein
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "Match",
+    "is_match",
+    "name_keys",
+    "score",
+    "transliterate_telugu",
+]
+
+#: Scores at or above this are reported as the same name. Chosen on tests/records/name_pairs.csv
+#: (see tests/records/test_names.py for the precision and recall it gives).
+DEFAULT_THRESHOLD = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """How alike two names are: a score in [0, 1] and the reasons an officer can read."""
+
+    score: float
+    reasons: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Telugu script
+# --------------------------------------------------------------------------------------------
+
+_TELUGU_RUN = re.compile(r"[\u0C00-\u0C7F]+")
+
+# Telugu writes an initial as the English letter's name ("కె." is K., "ఎం." is M.). Keys are the
+# letter names as sanscript romanises them after _iast_to_latin.
+_TELUGU_LETTER_NAMES = {
+    "e": "A",
+    "bi": "B",
+    "si": "C",
+    "di": "D",
+    "i": "E",
+    "ef": "F",
+    "ji": "G",
+    "hech": "H",
+    "ai": "I",
+    "je": "J",
+    "ke": "K",
+    "el": "L",
+    "em": "M",
+    "en": "N",
+    "o": "O",
+    "pi": "P",
+    "kyu": "Q",
+    "ar": "R",
+    "es": "S",
+    "ti": "T",
+    "yu": "U",
+    "vi": "V",
+    "dablyu": "W",
+    "eks": "X",
+    "vai": "Y",
+    "jed": "Z",
+    "sihech": "Ch",
+}
+
+# IAST letters to the spelling Telugu speakers use in English records: retroflex and dental
+# consonants are not told apart, long vowels are written short (the canonical form folds
+# ee/aa anyway), palatal c is "ch", the syllabic r of Krishna is "ri", and ఔ is "ou" (Goud, Gouri).
+_IAST_PLAIN = [
+    ("jñ", "gn"),
+    ("ch", "chh"),
+    ("c", "ch"),
+    ("chhh", "chh"),
+    ("ś", "sh"),
+    ("ṣ", "sh"),
+    ("ṭ", "t"),
+    ("ḍ", "d"),
+    ("ṇ", "n"),
+    ("ṅ", "n"),
+    ("ñ", "n"),
+    ("ṛ", "ri"),
+    ("ṝ", "ri"),
+    ("ḷ", "l"),
+    ("ṟ", "r"),
+    ("ḥ", ""),
+    ("ā", "a"),
+    ("ī", "i"),
+    ("ū", "u"),
+    ("ē", "e"),
+    ("ō", "o"),
+    ("è", "e"),
+    ("ò", "o"),
+    ("au", "ou"),
+]
+# The anusvara is "m" before labials and h, v (Sampath, Narasimha) and at the end of a word
+# (Saleem), and "n" elsewhere (Venkatesh, Anjaiah, Shankar).
+_ANUSVARA_M = re.compile(r"ṃ(?=[pbmhv]|$|[^a-zāīūēōèòṛṝḷṭḍṇṅñśṣ])")
+
+
+def _iast_to_latin(iast: str) -> str:
+    text = _ANUSVARA_M.sub("m", iast).replace("ṃ", "n").replace("m̐", "n")
+    for old, new in _IAST_PLAIN:
+        text = text.replace(old, new)
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _romanise_run(run: str) -> str:
+    return _iast_to_latin(sanscript.transliterate(run, sanscript.TELUGU, sanscript.IAST))
+
+
+def transliterate_telugu(text: str) -> str:
+    """Telugu script in ``text`` romanised as Telugu names are written in English records.
+
+    Latin text passes through unchanged, so a mixed string is fine. The romanisation is the
+    everyday one (శ్రీనివాస్ -> Srinivas, లక్ష్మి -> Lakshmi, వెంకటేశ్వర్లు -> Venkateshvarlu),
+    not a scholarly one, and a Telugu initial such as "కె." becomes "K.".
+    """
+
+    def romanise(match: re.Match[str]) -> str:
+        latin = _romanise_run(match.group(0))
+        followed_by_dot = text.startswith(".", match.end())
+        if followed_by_dot and latin in _TELUGU_LETTER_NAMES:
+            return _TELUGU_LETTER_NAMES[latin]
+        return latin[:1].upper() + latin[1:]
+
+    return _TELUGU_RUN.sub(romanise, text)
+
+
+def _has_telugu(text: str) -> bool:
+    return _TELUGU_RUN.search(text) is not None
+
+
+# --------------------------------------------------------------------------------------------
+# Spelling normalisation
+# --------------------------------------------------------------------------------------------
+
+_VOWELS = frozenset("aeiou")
+
+# Titles and address forms: not part of anyone's name.
+_TITLES = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "smt",
+        "shrimati",
+        "srimati",
+        "sreemati",
+        "srimathi",
+        "shrimathi",
+        "kum",
+        "late",
+        "garu",
+        "ji",
+    ]
+)
+# Honorific prefixes that are also the first half of names (Sri Lakshmi, Sridevi): weak tokens.
+_SRI = frozenset(["sri", "shri", "sree", "shree", "sriman", "shriman"])
+# Written abbreviations, expanded before normalisation.
+_ABBREVIATIONS = {
+    "md": "mohammed",
+    "mhd": "mohammed",
+    "mohd": "mohammed",
+    "mohmd": "mohammed",
+    "mahd": "mohammed",
+    "sk": "shaik",
+    "shk": "shaik",
+}
+_RELATIVE = re.compile(r"\b[sdwhc]\s*/\s*o\b.*$")
+_ALIAS_SPLIT = re.compile(r"\s*(?:@|\balias\b|\baka\b|\ba/k/a\b)\s*")
+_WORD = re.compile(r"([a-z]+)(\.?)")
+
+# Ordered rewrite rules on a lowercase token; each line is one documented alternation. Order
+# matters: the digraphs go before the vowels they would otherwise split, and the doubled-letter
+# collapse goes last so that every earlier rule may produce a double.
+_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"^ye", "e"),  # Yellaiah/Ellaiah, Yerra/Erra: Telugu initial ఎ is said "ye"
+        (r"x", "ks"),  # Laxmi/Lakshmi
+        (r"q", "k"),  # Farooq/Faruk
+        (r"ph", "f"),  # Phani/Fani
+        (r"ow(?=[^aeiou]|$)", "ou"),  # Gowd/Goud, Gowri/Gouri
+        (r"w", "v"),  # Pawan/Pavan, Eswar/Eshvar
+        (r"z", "j"),  # Feroz/Feroj, Zubair/Jubair
+        (r"chh", "c"),
+        (r"ch", "c"),  # Chary/Cari; a lone Latin c (rare in these names) is left alone
+        (r"kh", "k"),  # Sekhar/Sekar, Shaikh/Shaik
+        (r"gh", "g"),
+        (r"jh", "j"),
+        (r"th", "t"),  # Sampath/Sampat
+        (r"dh", "d"),  # Prasadh/Prasad
+        (r"bh", "b"),  # Bhaskar/Baskar
+        (r"sh", "s"),  # Shankar/Sankar; ksh -> ks here too
+        (r"ee|ii|ie", "i"),  # Naveen/Navin
+        (r"oo|uu|ou", "u"),  # Yakoob/Yakub, Yousuf/Yusuf, Goud/Gud
+        (r"aa", "a"),  # Sreenivaasa/Srinivasa
+        (r"ei", "e"),  # Sheik/Shek
+        (r"(?:aiah|ayyah|ayya|aiya|iah|aih)$", "aya"),  # Ramaiah/Ramayya/Ramiah
+        (r"ravu$", "rao"),  # Telugu రావు is written Rao
+        (r"nayudu$", "naidu"),  # Telugu నాయుడు is written Naidu
+        (r"(?<=[aeiou])h$", ""),  # Abdullah/Abdulla: a final h after a vowel is silent
+        # Vijay/Vijai, Reddy/Reddi, Swamy/Swami; but the -aya of Ramaiah keeps its y, which
+        # tells the man's name from the woman's or the short one (Lakshmaiah/Lakshmi).
+        (r"(?<=.)y(?!a$)", "i"),
+        (r"(.)\1+", r"\1"),  # Reddy/Redy, Kommu/Komu
+        (r"(?<=..[aeiou][^aeiou])e$", ""),  # Kishore/Kishor, Ghouse/Ghous: a silent final e
+    )
+)
+
+_GARU = re.compile(r"(?<=...)garu$")  # Ravigaru: the Telugu respect suffix joined to a name
+# Mohammed in its many spellings: m, vowels, h, vowels, m, vowels, d. Mahmood has no vowel
+# between h and m and stays a different name.
+_MOHAMMED = re.compile(r"^m[aeiou]+h[aeiou]+m[aeiou]+d$")
+_MOHAMMED_MISSPELT = frozenset({"mohmad", "mohmed", "muhmad", "mahmad"})
+# Lineage names that precede many Muslim names; Shaik Rafi and Syed Rafi are different people.
+_SHAIK = frozenset({"saik", "sek", "saek", "seik", "seak"})
+_SYED = frozenset({"sied", "saied", "saiad", "siad", "sed"})
+
+
+@lru_cache(maxsize=65536)
+def _canonical(word: str) -> str:
+    """Fold the spelling alternations of Indian names written in Latin script one way."""
+    for pattern, replacement in _RULES:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+def _skeleton(canon: str) -> str:
+    """First letter and the consonants after it: the index key of a long enough token."""
+    rest = "".join(ch for ch in canon[1:] if ch not in _VOWELS)
+    return re.sub(r"(.)\1+", r"\1", canon[:1] + rest)
+
+
+def _vowel_class(canon: str) -> str:
+    """The canonical spelling with every vowel run after the first letter written "a"."""
+    return canon[:1] + re.sub(r"[aeiou]+", "a", canon[1:])
+
+
+def _token_key(canon: str) -> str:
+    skeleton = _skeleton(canon)
+    # A two-letter skeleton ("rv" for Ravi) would fetch too many unrelated names.
+    return skeleton if len(skeleton) >= 3 else _vowel_class(canon)
+
+
+def _weak_kind(canon: str) -> str | None:
+    """For a weak token, which family of prefix it is; None for an ordinary token."""
+    if canon == "sri":
+        return "sri"
+    if canon in _MOHAMMED_MISSPELT or _MOHAMMED.match(canon) is not None:
+        return "mohammed"
+    if canon in _SHAIK:
+        return "shaik"
+    if canon in _SYED:
+        return "syed"
+    return None
+
+
+# Family, caste and suffix tokens so common that a key on them alone would swamp the index.
+_COMMON = frozenset(
+    _canonical(word)
+    for word in [
+        "kumar",
+        "kumari",
+        "rao",
+        "reddy",
+        "devi",
+        "bai",
+        "begum",
+        "babu",
+        "naidu",
+        "goud",
+        "yadav",
+        "chary",
+        "khan",
+    ]
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing a name into tokens
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    text: str  # as written (romanised), for reasons
+    canon: str  # canonical spelling; for an initial, its letter
+    initial: bool
+    weak_kind: str | None  # see _weak_kind
+
+    @property
+    def weak(self) -> bool:
+        return self.weak_kind is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    tokens: tuple[_Token, ...]
+    telugu: bool
+
+
+def _ascii_lower(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def _tokens(text: str) -> tuple[_Token, ...]:
+    cleaned = _RELATIVE.sub("", text)
+    cleaned = re.sub(r"[^a-z.]+", " ", cleaned)
+    tokens: list[_Token] = []
+    for word, dot in _WORD.findall(cleaned):
+        word = _GARU.sub("", word)
+        if word in _TITLES:
+            continue
+        word = _ABBREVIATIONS.get(word, word)
+        if len(word) == 1 or (dot and len(word) == 2):
+            # An initial: "K", "K.", "Ch.". Compare on its canonical first letter.
+            tokens.append(_Token(word.capitalize(), _canonical(word)[:1], True, None))
+            continue
+        canon = "sri" if word in _SRI else _canonical(word)
+        tokens.append(_Token(word.capitalize(), canon, False, _weak_kind(canon)))
+    return tuple(tokens)
+
+
+@lru_cache(maxsize=65536)
+def _parse(name: str) -> tuple[_Name, ...]:
+    """The names (the person's name and aliases) written in ``name``."""
+    telugu = _has_telugu(name)
+    latin = _ascii_lower(transliterate_telugu(name)) if telugu else _ascii_lower(name)
+    names = []
+    for part in _ALIAS_SPLIT.split(latin):
+        tokens = _tokens(part)
+        if tokens:
+            names.append(_Name(tokens, telugu))
+    return tuple(names)
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing two tokens
+# --------------------------------------------------------------------------------------------
+
+# What a vowel swap costs. The cheap ones are the swaps that spellings of one name show
+# (Mohammed/Muhammad/Mahammad, Ahmed/Ahmad, Mahender/Mahendar, Sheik/Shaik); i/a is dear
+# because it is the difference between Kiran and Karan.
+_VOWEL_SWAP = {
+    frozenset("ou"): 0.25,
+    frozenset("ao"): 0.4,
+    frozenset("ae"): 0.4,
+    frozenset("ei"): 0.4,
+    frozenset("au"): 0.8,
+    frozenset("eo"): 0.8,
+    frozenset("eu"): 0.8,
+}
+_CONSONANT_SWAP = 1.2  # Lakshmaiah/Lakshmamma: one consonant is a different name
+_CONSONANT_GAP = 1.2  # an added consonant changes the name: Sravani/Sravanthi, Prasanna/Prasanth
+_VOWEL_TO_CONSONANT = 1.2
+
+
+def _substitution(a: str, b: str) -> float:
+    if a == b:
+        return 0.0
+    a_vowel, b_vowel = a in _VOWELS, b in _VOWELS
+    if a_vowel and b_vowel:
+        return _VOWEL_SWAP.get(frozenset((a, b)), 1.0)
+    if a_vowel or b_vowel:
+        return _VOWEL_TO_CONSONANT
+    return _CONSONANT_SWAP
+
+
+def _gap(word: str, index: int) -> float:
+    """What it costs for ``word[index]`` to be missing from the other spelling."""
+    ch = word[index]
+    final = index == len(word) - 1
+    if ch == "a":
+        # The inherent vowel: Srinivasa/Srinivas at the end, Narasaiah/Narsaiah inside.
+        return 0.3 if final else 0.5
+    if ch in _VOWELS:
+        # A final i or u is a different name as often as not (Kalyan/Kalyani, Ram/Ramu).
+        return 1.2 if final else 0.6
+    if ch == "h":
+        return 0.6
+    return _CONSONANT_GAP
+
+
+@lru_cache(maxsize=131072)
+def _token_similarity(a: str, b: str) -> float:
+    """Similarity in [0, 1] of two canonical spellings by the weighted edit distance above."""
+    if a == b:
+        return 1.0
+    longest = max(len(a), len(b))
+    # Most candidate tokens share little with the query token; the plain edit distance (in C)
+    # bounds the weighted one from below (no edit is cheaper than 0.25), so skip the DP then.
+    plain = Levenshtein.distance(a, b)
+    if plain * 0.25 / longest > 0.3:
+        return max(0.0, 1.0 - plain / longest)
+    previous = [0.0]
+    for j in range(len(b)):
+        previous.append(previous[j] + _gap(b, j))
+    for i in range(len(a)):
+        current = [previous[0] + _gap(a, i)]
+        for j in range(len(b)):
+            current.append(
+                min(
+                    previous[j] + _substitution(a[i], b[j]),
+                    previous[j + 1] + _gap(a, i),
+                    current[j] + _gap(b, j),
+                )
+            )
+        previous = current
+    return max(0.0, 1.0 - previous[-1] / longest)
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing two names
+# --------------------------------------------------------------------------------------------
+
+_AGREE = 0.87  # token similarity from which two tokens are the same name
+_INITIAL_WEIGHT = 0.35  # an initial says less than a whole name
+_INITIAL_CREDIT = 0.9  # and agreeing with one is less certain than a spelled-out match
+_WEAK_WEIGHT = 0.3
+_JOIN_CREDIT = 0.97
+_CONFLICT_COST = 1.0  # a token that disagrees counts fully against
+_INITIAL_CONFLICT_COST = 2.0  # K. vs Bandi: a different family
+_OMITTED_COST = 0.25  # a token the other name leaves out counts a quarter against
+_CONFLICT_CREDIT = 0.3  # near misses rank above far misses, but stay below the threshold
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """One or two adjacent tokens of a name, compared as one."""
+
+    positions: tuple[int, ...]
+    text: str
+    canon: str
+    initial: bool
+    weak_kind: str | None
+
+    @property
+    def weak(self) -> bool:
+        return self.weak_kind is not None
+
+    @property
+    def weight(self) -> float:
+        if self.initial:
+            return _INITIAL_WEIGHT
+        return _WEAK_WEIGHT if self.weak else 1.0
+
+
+def _units(tokens: Sequence[_Token], joined: tuple[int, ...]) -> list[_Unit]:
+    """Tokens as units, with the token at each position in ``joined`` fused to the next one."""
+    units: list[_Unit] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if i in joined and i + 1 < len(tokens):
+            nxt = tokens[i + 1]
+            canon = _canonical(token.text.lower() + nxt.text.lower())
+            units.append(_Unit((i, i + 1), f"{token.text} {nxt.text}", canon, False, None))
+            i += 2
+            continue
+        units.append(_Unit((i,), token.text, token.canon, token.initial, token.weak_kind))
+        i += 1
+    return units
+
+
+def _join_options(tokens: Sequence[_Token]) -> list[tuple[int, ...]]:
+    """No join, or one adjacent pair of spelled-out tokens joined (Ravi Kumar -> Ravikumar)."""
+    options: list[tuple[int, ...]] = [()]
+    for i, (left, right) in enumerate(pairwise(tokens)):
+        if not left.initial and not right.initial:
+            options.append((i,))
+    return options
+
+
+def _pair_similarity(q: _Unit, c: _Unit) -> float:
+    if q.initial and c.initial:
+        return 1.0 if q.canon == c.canon else 0.0
+    if q.initial or c.initial:
+        full = c if q.initial else q
+        letter = q.canon if q.initial else c.canon
+        first_letters = {full.canon[:1], full.text[:1].lower()}
+        return _INITIAL_CREDIT if letter in first_letters else 0.0
+    if q.weak_kind is not None and q.weak_kind == c.weak_kind:
+        return 1.0  # Shaik/Sheikh/Shek, Md/Mohammed: spellings of one prefix, listed above
+    return _token_similarity(q.canon, c.canon)
+
+
+@dataclass(frozen=True, slots=True)
+class _Assessment:
+    score: float
+    reasons: tuple[str, ...]
+
+
+def _best_agreement(
+    queries: Sequence[_Unit], candidates: Sequence[_Unit], sims: dict[tuple[int, int], float]
+) -> list[tuple[int, int]]:
+    """The set of agreeing (query, candidate) pairs with the largest total weighted credit.
+
+    Names have a handful of tokens, so an exhaustive search over assignments is cheap and, unlike
+    a greedy one, never pairs an initial with the token a whole name needed.
+    """
+    best: list[tuple[int, int]] = []
+    best_value = -1.0
+
+    def walk(i: int, used: frozenset[int], chosen: list[tuple[int, int]], value: float) -> None:
+        nonlocal best, best_value
+        if i == len(queries):
+            if value > best_value:
+                best, best_value = list(chosen), value
+            return
+        for j in range(len(candidates)):
+            sim = sims.get((i, j), 0.0)
+            if j in used or (sim < _AGREE and not (queries[i].initial or candidates[j].initial)):
+                continue
+            if sim <= 0.0:
+                continue
+            weight = min(queries[i].weight, candidates[j].weight)
+            chosen.append((i, j))
+            walk(i + 1, used | {j}, chosen, value + weight * sim)
+            chosen.pop()
+        walk(i + 1, used, chosen, value)
+
+    walk(0, frozenset(), [], 0.0)
+    return best
+
+
+def _assess(queries: Sequence[_Unit], candidates: Sequence[_Unit]) -> _Assessment:
+    sims = {
+        (i, j): _pair_similarity(q, c)
+        for i, q in enumerate(queries)
+        for j, c in enumerate(candidates)
+    }
+    agreed = _best_agreement(queries, candidates, sims)
+    reasons: list[str] = []
+    numerator = denominator = 0.0
+    # Agreeing on Sri or Mohammed alone is no match, unless that is all either name has.
+    weak_only = not all(any(not u.initial and not u.weak for u in s) for s in (queries, candidates))
+    strong = False
+    for i, j in agreed:
+        q, c = queries[i], candidates[j]
+        weight = min(q.weight, c.weight)
+        credit = sims[(i, j)] * (_JOIN_CREDIT if len(q.positions) + len(c.positions) > 2 else 1.0)
+        numerator += weight * credit
+        denominator += weight
+        strong = strong or not (q.initial or c.initial or (q.weak and not weak_only))
+        reasons.append(_agreement_reason(q, c, sims[(i, j)]))
+    if _reordered(agreed):
+        reasons.append("tokens reordered")
+    left_q = [queries[i] for i in range(len(queries)) if i not in {i for i, _ in agreed}]
+    left_c = [candidates[j] for j in range(len(candidates)) if j not in {j for _, j in agreed}]
+    # Leftovers on both sides disagree; leftovers on one side only were left out by the other
+    # name. A weak token that the other name lacks is no evidence either way (Md. Rafi = Rafi).
+    conflicts = _pair_leftovers(left_q, left_c)
+    for q, c in conflicts:
+        # Two lineage names (both weak) disagree as strongly as two given names.
+        weight = 1.0 if q.weak and c.weak else min(q.weight, c.weight)
+        cost = _INITIAL_CONFLICT_COST if q.initial or c.initial else _CONFLICT_COST
+        numerator += weight * _pair_similarity(q, c) * _CONFLICT_CREDIT
+        denominator += weight * cost
+        reasons.append(f"'{q.text}' differs from '{c.text}'")
+    in_conflict = {id(u) for pair in conflicts for u in pair}
+    extra_q = [u for u in left_q if id(u) not in in_conflict and not u.weak]
+    extra_c = [u for u in left_c if id(u) not in in_conflict and not u.weak]
+    for unit in (*extra_q, *extra_c):
+        denominator += unit.weight * _OMITTED_COST
+    if extra_q:
+        reasons.append("not in candidate: " + ", ".join(f"'{u.text}'" for u in extra_q))
+    if extra_c:
+        reasons.append("not in query: " + ", ".join(f"'{u.text}'" for u in extra_c))
+    value = numerator / denominator if denominator else 0.0
+    if not strong:
+        # Initials and titles alone never make a match.
+        value = min(value, 0.5)
+    return _Assessment(round(value, 4), tuple(reasons))
+
+
+def _pair_leftovers(left_q: Sequence[_Unit], left_c: Sequence[_Unit]) -> list[tuple[_Unit, _Unit]]:
+    """Leftover tokens on both sides, paired closest first: these are the disagreements."""
+    ordered = sorted(
+        ((q, c) for q in left_q for c in left_c if _can_conflict(q, c)),
+        key=lambda pair: -_pair_similarity(*pair),
+    )
+    pairs: list[tuple[_Unit, _Unit]] = []
+    seen_q: set[int] = set()
+    seen_c: set[int] = set()
+    for q, c in ordered:
+        if id(q) in seen_q or id(c) in seen_c:
+            continue
+        pairs.append((q, c))
+        seen_q.add(id(q))
+        seen_c.add(id(c))
+    return pairs
+
+
+def _can_conflict(q: _Unit, c: _Unit) -> bool:
+    """Whether two leftover tokens are evidence of two different people.
+
+    A weak token is usually a title that the other record left out, so it disagrees with nothing,
+    except that two different lineage names (Shaik and Syed) are two different families.
+    """
+    if not (q.weak or c.weak):
+        return True
+    lineage = {"shaik", "syed"}
+    return q.weak_kind in lineage and c.weak_kind in lineage
+
+
+def _reordered(agreed: Sequence[tuple[int, int]]) -> bool:
+    order = [j for _, j in sorted(agreed)]
+    return order != sorted(order)
+
+
+def _agreement_reason(q: _Unit, c: _Unit, sim: float) -> str:
+    if q.initial and c.initial:
+        return f"initial {q.text} matches {c.text}"
+    if q.initial or c.initial:
+        letter, full = (q, c) if q.initial else (c, q)
+        return f"initial {letter.text} matches '{full.text}'"
+    if len(q.positions) > 1 or len(c.positions) > 1:
+        return f"joined name '{q.text}' matches '{c.text}'"
+    if q.text.lower() == c.text.lower():
+        return f"same name '{q.text}'"
+    if q.canon == c.canon:
+        return f"phonetic match on '{q.canon}' ('{q.text}' ~ '{c.text}')"
+    return f"similar spelling '{q.text}' ~ '{c.text}' ({sim:.2f})"
+
+
+def _compare(query: _Name, candidate: _Name) -> _Assessment:
+    best: _Assessment | None = None
+    for q_join in _join_options(query.tokens):
+        queries = _units(query.tokens, q_join)
+        for c_join in _join_options(candidate.tokens):
+            if q_join and c_join:
+                continue  # joining on both sides at once only ever restates another option
+            assessment = _assess(queries, _units(candidate.tokens, c_join))
+            if best is None or assessment.score > best.score:
+                best = assessment
+    assert best is not None  # _join_options always offers the unjoined reading
+    return best
+
+
+@lru_cache(maxsize=65536)
+def score(query: str, candidate: str) -> Match:
+    """How alike the two names are, with the reasons, for ranking search results."""
+    best: _Assessment | None = None
+    query_names, candidate_names = _parse(query), _parse(candidate)
+    for q in query_names:
+        for c in candidate_names:
+            assessment = _compare(q, c)
+            if best is None or assessment.score > best.score:
+                best = assessment
+    if best is None:
+        return Match(0.0, ("no name to compare",))
+    reasons = list(best.reasons)
+    if any(n.telugu for n in query_names) != any(n.telugu for n in candidate_names):
+        telugu = query if any(n.telugu for n in query_names) else candidate
+        reasons.insert(0, f"Telugu script read as '{transliterate_telugu(telugu)}'")
+    if len(query_names) > 1 or len(candidate_names) > 1:
+        reasons.append("compared with each alias")
+    return Match(best.score, tuple(reasons))
+
+
+def is_match(query: str, candidate: str) -> bool:
+    """Whether the two names are the same name at ``DEFAULT_THRESHOLD``."""
+    return score(query, candidate).score >= DEFAULT_THRESHOLD
+
+
+# --------------------------------------------------------------------------------------------
+# Index keys
+# --------------------------------------------------------------------------------------------
+
+
+def _keys_of(tokens: Sequence[_Token]) -> set[str]:
+    full = [t for t in tokens if not t.initial]
+    strong = [t for t in full if not t.weak]
+    rare = [t for t in strong if t.canon not in _COMMON]
+    keyed = rare or strong or full
+    keys = {_token_key(t.canon) for t in keyed}
+    if rare:
+        # A key of one or two letters would fetch thousands; the rare tokens carry the name.
+        keys = {k for k in keys if len(k) >= 3} or keys
+    for left, right in pairwise(tokens):
+        if not (left.initial or right.initial or (left.weak and right.weak)):
+            keys.add(_token_key(_canonical(left.text.lower() + right.text.lower())))
+    if not keys:
+        # Initials only: the best that can be done is the initials themselves.
+        keys.add("".join(t.canon for t in tokens))
+    return keys
+
+
+@lru_cache(maxsize=65536)
+def name_keys(name: str) -> frozenset[str]:
+    """The index keys of ``name``: two spellings of one name share at least one of them."""
+    keys: set[str] = set()
+    for parsed in _parse(name):
+        keys |= _keys_of(parsed.tokens)
+    return frozenset(keys)
+
+
+def _all_keys(names: Iterable[str]) -> set[str]:
+    """Every key of every name (for tests and benchmarks of key volume)."""
+    keys: set[str] = set()
+    for name in names:
+        keys |= name_keys(name)
+    return keys
