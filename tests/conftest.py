@@ -57,6 +57,8 @@ def _databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
         database = Database(url)
         upgrade(database.engine)
         database.dispose()
+    for path in sqlite_path.parent.glob("kotwal.db*"):
+        path.chmod(0o600)  # as `kotwal init` leaves it; the app refuses a readable database
     yield urls
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

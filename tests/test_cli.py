@@ -112,3 +112,15 @@ def test_every_command_has_help() -> None:
         result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0, path
         assert "Usage" in result.output
+
+
+def test_run_refuses_a_database_file_readable_by_others(env: Path, db: Database) -> None:
+    sqlite_file = env / "kotwal.db"
+    os.environ["KOTWAL_DATABASE_URL"] = f"sqlite:///{sqlite_file}"
+    get_settings.cache_clear()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert oct(sqlite_file.stat().st_mode & 0o777) == "0o600"
+    os.chmod(sqlite_file, 0o644)
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2
+    assert "chmod 600" in result.output

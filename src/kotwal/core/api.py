@@ -12,6 +12,7 @@ from sqlalchemy import select
 from kotwal.core import audit, identity
 from kotwal.core.errors import InvalidInput
 from kotwal.core.jurisdictions import create_jurisdiction, list_jurisdictions
+from kotwal.core.login import attempt_login
 from kotwal.core.models import Account, AuditEventRow, AuthSession
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.schemas import (
@@ -30,6 +31,7 @@ from kotwal.core.schemas import (
     TokenResponse,
     TotpBegin,
     TotpConfirm,
+    TotpReplace,
 )
 from kotwal.core.uow import UnitOfWork
 from kotwal.web.deps import ReadUnit, WriteUnit, client_addr, public, require
@@ -51,7 +53,7 @@ AuditExporter = Annotated[Actor, Depends(require(Permission.AUDIT_LOG_EXPORT))]
 def issue_token(body: TokenRequest, request: Request, uow: UnitOfWork = WriteUnit) -> TokenResponse:
     """Log in with password and TOTP; get a bearer token that expires in minutes."""
     settings = uow.runtime.settings
-    issued = identity.login(
+    issued = attempt_login(
         uow,
         settings,
         username=body.username,
@@ -111,9 +113,18 @@ def change_my_password(body: PasswordChange, actor: Self, uow: UnitOfWork = Writ
 
 
 @router.post("/me/totp", tags=["self"])
-def begin_my_totp(actor: Self, uow: UnitOfWork = WriteUnit) -> TotpBegin:
+def begin_my_totp(
+    actor: Self, body: TotpReplace | None = None, uow: UnitOfWork = WriteUnit
+) -> TotpBegin:
+    """Start enrolling an authenticator. Replacing one needs the password and an old code."""
     account = identity.get_account(uow.session, actor.account_id or "")
-    secret = identity.begin_totp_enrolment(uow, actor, account)
+    secret = identity.begin_totp_enrolment(
+        uow,
+        actor,
+        account,
+        current_password=body.current_password if body else None,
+        current_code=body.code if body else None,
+    )
     return TotpBegin(
         secret=secret, provisioning_uri=identity.provisioning_uri(secret, actor.username)
     )
@@ -234,7 +245,7 @@ def audit_events(
     outcome: str | None = Query(default=None, max_length=16),
     since: datetime | None = None,
     until: datetime | None = None,
-    before_seq: int | None = Query(default=None, ge=1),
+    before_seq: int | None = Query(default=None, ge=1, le=2**63 - 1),
     limit: int = Query(default=50, ge=1, le=100),
 ) -> list[AuditEventRead]:
     """Search the audit log (newest first). Reading the log is itself audited."""

@@ -80,6 +80,17 @@ def unit(runtime: Runtime) -> Iterator[UnitOfWork]:
 
 def _prepare_data_dir(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # An existing directory keeps its mode on mkdir; the data is nobody else's to read.
+    os.chmod(settings.data_dir, 0o700)
+
+
+def _protect_database_file(settings: Settings) -> None:
+    database = settings.sqlite_path
+    if database is not None:
+        for suffix in ("", "-wal", "-shm"):
+            path = database.with_name(database.name + suffix)
+            if path.exists():
+                os.chmod(path, 0o600)
 
 
 def _admin_exists(uow: UnitOfWork) -> bool:
@@ -108,6 +119,7 @@ def init() -> None:
     migrate.upgrade(db.engine)
     after = migrate.current_revision(db.engine)
     db.dispose()
+    _protect_database_file(settings)
     if before != after:
         changes.append(f"migrated the database to revision {after}")
     runtime = open_runtime(settings, keyring=keyring)
@@ -172,17 +184,25 @@ def run(
     """Serve the API and the console (refuses to start without keys or with exposed keys)."""
     import uvicorn
 
-    from kotwal.web.app import NotMigrated, UnguardedRoute, create_app
+    from kotwal.web.app import ExposedDatabase, NotMigrated, UnguardedRoute, create_app
 
     settings = get_settings()
     try:
         app = create_app(settings)
-    except (KeyProblem, NotMigrated, UnguardedRoute) as exc:
+    except (KeyProblem, NotMigrated, UnguardedRoute, ExposedDatabase) as exc:
         raise fail(str(exc)) from exc
     bind_host, bind_port = host or settings.host, port or settings.port
     shown = "localhost" if bind_host in ("127.0.0.1", "::1") else bind_host
     out.print(f"kotwal is serving on http://{shown}:{bind_port}/  (Ctrl-C stops it)")
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level="info", server_header=False)
+    uvicorn.run(
+        app,
+        host=bind_host,
+        port=bind_port,
+        log_level="info",
+        server_header=False,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
+    )
 
 
 def migrate_command() -> None:

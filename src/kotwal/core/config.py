@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
+from sqlalchemy.engine import make_url
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Modules that can be switched on and off; a module switched off is not mounted at all.
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     local_http: bool = False
     #: The deployment is served over TLS (directly or behind a TLS-terminating proxy): send HSTS.
     tls: bool = False
+    #: Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated).
+    #: Empty: the header is ignored, so nobody can forge their address into the audit log
+    #: or around the login throttle.
+    trusted_proxies: str = ""
     api_docs: bool = False
     debug: bool = False
     modules: str = "console"
@@ -87,6 +92,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         return f"sqlite:///{(self.data_dir / 'kotwal.db').resolve()}"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The embedded database's file, when the store is SQLite on disk."""
+        if not self.is_sqlite:
+            return None
+        database = make_url(self.sqlalchemy_url).database
+        return Path(database) if database and database != ":memory:" else None
 
     @property
     def is_sqlite(self) -> bool:

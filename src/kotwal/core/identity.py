@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import string
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -37,12 +39,10 @@ from kotwal.core.crypto import open_field
 from kotwal.core.errors import (
     Conflict,
     InvalidInput,
-    LoginFailed,
     NotFound,
-    TooManyAttempts,
     WeakPassword,
 )
-from kotwal.core.models import Account, AccountRole, AuthSession, LoginThrottle
+from kotwal.core.models import Account, AccountRole, AuthSession
 from kotwal.core.policy import (
     ADMIN_ROLES,
     FIELD_ROLES,
@@ -113,13 +113,20 @@ def password_problems(password: str, username: str = "") -> list[str]:
     return problems
 
 
+# Each argon2 computation takes 19 MiB and a core for tens of milliseconds; a flood of logins
+# must queue here rather than exhaust memory or starve every other request.
+_ARGON2_SLOTS = threading.BoundedSemaphore(4)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(unicodedata.normalize("NFKC", password))
+    with _ARGON2_SLOTS:
+        return _hasher.hash(unicodedata.normalize("NFKC", password))
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, unicodedata.normalize("NFKC", password))
+        with _ARGON2_SLOTS:
+            return _hasher.verify(password_hash, unicodedata.normalize("NFKC", password))
     except (VerificationError, InvalidHashError):
         return False
 
@@ -144,7 +151,8 @@ def totp_step(at: float | None = None) -> int:
 def totp_match(secret: str, code: str, last_step: int, at: float | None = None) -> int | None:
     """The time step ``code`` belongs to (±1 step), if it is newer than ``last_step``."""
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    # isascii first: str.isdigit() accepts other scripts' digits, which compare_digest refuses.
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret, interval=TOTP_STEP)
     now = totp_step(at)
@@ -184,9 +192,13 @@ def get_account(session: Session, account_id: str) -> Account:
     return account
 
 
+def normalise_username(username: str) -> str:
+    return unicodedata.normalize("NFKC", username).strip().lower()
+
+
 def find_account(session: Session, username: str) -> Account | None:
     return session.execute(
-        select(Account).where(Account.username == username.strip().lower())
+        select(Account).where(Account.username == normalise_username(username))
     ).scalar_one_or_none()
 
 
@@ -207,9 +219,10 @@ def event_for(
 
 
 def validate_username(username: str) -> str:
-    name = username.strip().lower()
-    if not (3 <= len(name) <= 64) or not all(c.isalnum() or c in "._-" for c in name):
-        raise InvalidInput("a username is 3-64 letters, digits, dots, dashes or underscores")
+    name = normalise_username(username)
+    # ASCII only: look-alike letters from other scripts would make two names that read alike.
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{2,63}", name):
+        raise InvalidInput("a username is 3-64 ASCII letters, digits, dots, dashes or underscores")
     return name
 
 
@@ -370,12 +383,26 @@ def unlock(uow: UnitOfWork, actor: Actor, account: Account, reason: str) -> None
     )
 
 
+def check_current_password(uow: UnitOfWork, actor: Actor, account: Account, current: str) -> None:
+    """Re-authentication inside a session: a wrong password counts towards the lockout like a
+    failed login (a stolen session must not become a password-guessing oracle)."""
+    if verify_password(account.password_hash, current):
+        return
+    uow.rollback()  # nothing of this request may commit except the failure itself
+    state = count_failure(uow.session, uow.runtime.settings, account.id)
+    if state != "counted":
+        end_sessions(uow.session, account.id, f"re-authentication-{state}")
+    uow.session.commit()
+    uow.record_now(
+        [event_for(actor, "account.reauthenticate", Outcome.FAILURE, detail={"state": state})]
+    )
+    raise InvalidInput("the current password is not right")
+
+
 def change_password(
     uow: UnitOfWork, actor: Actor, account: Account, current: str, new: str
 ) -> None:
-    if not verify_password(account.password_hash, current):
-        uow.record_now([event_for(actor, "account.password_change", Outcome.FAILURE)])
-        raise InvalidInput("the current password is not right")
+    check_current_password(uow, actor, account, current)
     problems = password_problems(new, account.username)
     if verify_password(account.password_hash, new):
         problems.append("the new password must differ from the current one")
@@ -390,8 +417,25 @@ def change_password(
     )
 
 
-def begin_totp_enrolment(uow: UnitOfWork, actor: Actor, account: Account) -> str:
-    """Create a pending TOTP secret; it becomes active once a code from it is confirmed."""
+def begin_totp_enrolment(
+    uow: UnitOfWork,
+    actor: Actor,
+    account: Account,
+    *,
+    current_password: str | None = None,
+    current_code: str | None = None,
+) -> str:
+    """Create a pending TOTP secret; it becomes active once a code from it is confirmed.
+
+    Replacing an enrolled authenticator needs the password and a code from the old one, so a
+    stolen session cannot swap the second factor for the thief's.
+    """
+    if account.totp_secret is not None:
+        check_current_password(uow, actor, account, current_password or "")
+        old = open_field(uow.session, account, "totp_secret")
+        step = totp_match(str(old), current_code or "", account.totp_last_step)
+        if step is None or not consume_totp_step(uow.session, account.id, step):
+            raise InvalidInput("give a current code from the authenticator you are replacing")
     secret = pyotp.random_base32()
     account.totp_pending = secret
     uow.audit(
@@ -419,6 +463,16 @@ def confirm_totp_enrolment(uow: UnitOfWork, actor: Actor, account: Account, code
     uow.audit(
         event_for(actor, "account.totp_enrol", resource_type="account", resource_id=account.id)
     )
+
+
+def consume_totp_step(session: Session, account_id: str, step: int) -> bool:
+    """Mark a TOTP step used, atomically: of two concurrent uses of one code, one wins."""
+    result = session.execute(
+        update(Account)
+        .where(Account.id == account_id, Account.totp_last_step < step)
+        .values(totp_last_step=step)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def needs_setup(account: Account) -> bool:
@@ -488,129 +542,29 @@ def end_session(session: Session, auth_session: AuthSession, reason: str) -> Non
     auth_session.ended_reason = reason
 
 
-def _throttle_check(uow: UnitOfWork, settings: Settings, client_addr: str | None) -> None:
-    if client_addr is None:
-        return
-    row = uow.session.get(LoginThrottle, client_addr)
-    if row is None:
-        return
-    window = timedelta(seconds=settings.address_window_seconds)
-    if utcnow() - _aware(row.window_start) < window and row.failures >= (
-        settings.address_failures_per_window
-    ):
-        raise TooManyAttempts(retry_after=settings.address_window_seconds)
-
-
-def _throttle_fail(uow: UnitOfWork, settings: Settings, client_addr: str | None) -> None:
-    if client_addr is None:
-        return
-    now = utcnow()
-    row = uow.session.get(LoginThrottle, client_addr)
-    window = timedelta(seconds=settings.address_window_seconds)
-    if row is None:
-        uow.session.add(LoginThrottle(client_addr=client_addr, window_start=now, failures=1))
-    elif now - _aware(row.window_start) >= window:
-        row.window_start, row.failures = now, 1
-    else:
-        row.failures += 1
-
-
-def _account_fail(settings: Settings, account: Account) -> str:
-    account.failed_logins += 1
-    if account.failed_logins >= settings.hard_lock_after_failures:
-        account.hard_locked = True
-        return "hard-locked"
-    if account.failed_logins % settings.lock_after_failures == 0:
-        account.locked_until = utcnow() + timedelta(minutes=settings.lock_minutes)
-        return "locked"
-    return "counted"
-
-
 def is_locked(account: Account) -> bool:
     if account.hard_locked:
         return True
     return account.locked_until is not None and _aware(account.locked_until) > utcnow()
 
 
-def login(
-    uow: UnitOfWork,
-    settings: Settings,
-    *,
-    username: str,
-    password: str,
-    totp_code: str | None,
-    client_addr: str | None,
-    kind: str,
-) -> IssuedSession:
-    """Check password and TOTP; issue a new session or raise :class:`LoginFailed`.
-
-    Failures are committed (counters and audit events) before the error is raised, because a
-    failed login must leave its trace even though the request fails.
-    """
-    who = Actor(account_id=None, username=username.strip().lower()[:64], client_addr=client_addr)
-    try:
-        _throttle_check(uow, settings, client_addr)
-    except TooManyAttempts:
-        uow.record_now(
-            [event_for(who, "auth.login", Outcome.DENIED, detail={"reason": "throttled"})]
-        )
-        raise
-    account = find_account(uow.session, username)
-    reason = _login_refusal(uow, account, password, totp_code)
-    if reason is not None:
-        state = _account_fail(settings, account) if account is not None else "unknown-user"
-        _throttle_fail(uow, settings, client_addr)
-        actor = (
-            who if account is None else Actor(account.id, account.username, client_addr=client_addr)
-        )
-        uow.audit(
-            event_for(
-                actor, "auth.login", Outcome.FAILURE, detail={"reason": reason, "state": state}
-            )
-        )
-        uow.commit()
-        raise LoginFailed(
-            "Check the username, password and authenticator code. After repeated failures an "
-            "account is locked; ask your administrator or security officer to unlock it."
-        )
-    assert account is not None
-    account.failed_logins = 0
-    account.locked_until = None
-    issued = issue_session(uow.session, settings, account, kind=kind, client_addr=client_addr)
-    actor = Actor(
-        account.id, account.username, session_id=issued.session.id, client_addr=client_addr
-    )
-    uow.audit(
-        event_for(
-            actor, "auth.login", detail={"kind": kind, "restricted": issued.session.restricted}
-        )
-    )
-    return issued
-
-
-def _login_refusal(
-    uow: UnitOfWork, account: Account | None, password: str, totp_code: str | None
-) -> str | None:
-    """Why this login is refused, or None. Always spends the time of a password check."""
-    if account is None:
-        verify_password(_DUMMY_HASH, password)
-        return "unknown-user"
-    password_ok = verify_password(account.password_hash, password)
-    if account.disabled:
-        return "disabled"
-    if is_locked(account):
+def count_failure(session: Session, settings: Settings, account_id: str) -> str:
+    """Add one failed attempt to an account, atomically (concurrent guesses all count), and
+    lock it when the count reaches a threshold. Returns the account's new state."""
+    count = session.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(failed_logins=Account.failed_logins + 1)
+        .returning(Account.failed_logins)
+    ).scalar_one()
+    if count >= settings.hard_lock_after_failures:
+        session.execute(update(Account).where(Account.id == account_id).values(hard_locked=True))
+        return "hard-locked"
+    if count % settings.lock_after_failures == 0:
+        until = utcnow() + timedelta(minutes=settings.lock_minutes)
+        session.execute(update(Account).where(Account.id == account_id).values(locked_until=until))
         return "locked"
-    if not password_ok:
-        return "bad-password"
-    if account.totp_secret is None:
-        # Only possible before first enrolment: the session will be restricted to setup.
-        return None
-    secret = open_field(uow.session, account, "totp_secret")
-    step = totp_match(str(secret), totp_code or "", account.totp_last_step)
-    if step is None:
-        return "bad-totp"
-    account.totp_last_step = step
-    return None
+    return "counted"
 
 
 def resolve(session: Session, token: str, *, kind: str) -> tuple[AuthSession, Account] | None:

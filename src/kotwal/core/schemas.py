@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kotwal.core.policy import JurisdictionKind, Role
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(value: Any) -> Any:
+    """Refuse NUL and other control characters in any text (PostgreSQL rejects NUL outright,
+    and terminal escapes have no business in a record)."""
+    texts = value if isinstance(value, list) else [value]
+    for text in texts:
+        if isinstance(text, str) and _CONTROL.search(text):
+            raise ValueError("control characters are not allowed")
+    return value
+
 
 class Input(BaseModel):
+    """Base of every input schema: unknown fields refused, text trimmed and free of control
+    characters."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        return no_control_characters(value)
 
 
 class TokenRequest(Input):
@@ -29,6 +51,13 @@ class TokenResponse(BaseModel):
 class PasswordChange(Input):
     current_password: str = Field(min_length=1, max_length=256)
     new_password: str = Field(min_length=1, max_length=256)
+
+
+class TotpReplace(Input):
+    """Needed only to replace an enrolled authenticator: proof of password and old device."""
+
+    current_password: str = Field(min_length=1, max_length=256)
+    code: str = Field(min_length=6, max_length=8)
 
 
 class TotpBegin(BaseModel):

@@ -17,6 +17,7 @@ from kotwal.core import audit, identity
 from kotwal.core.api import account_read, event_read
 from kotwal.core.errors import LoginFailed, Problem, TooManyAttempts
 from kotwal.core.jurisdictions import list_jurisdictions
+from kotwal.core.login import attempt_login
 from kotwal.core.models import Account, AuthSession
 from kotwal.core.policy import ROLE_TITLES, Actor, Permission, Role
 from kotwal.core.uow import UnitOfWork
@@ -105,7 +106,7 @@ def login(
     if not expected or not hmac.compare_digest(expected, csrf_token):
         return _login_form(request, uow, "The form expired; please try again.", 403)
     try:
-        issued = identity.login(
+        issued = attempt_login(
             uow,
             uow.runtime.settings,
             username=username,
@@ -184,11 +185,22 @@ def change_password(
 
 
 @router.post("/account/totp/begin")
-def begin_totp(actor: Self, uow: UnitOfWork = WriteUnit) -> Response:
+def begin_totp(
+    request: Request,
+    actor: Self,
+    current_password: Annotated[str, Form(max_length=256)] = "",
+    code: Annotated[str, Form(max_length=8)] = "",
+    uow: UnitOfWork = WriteUnit,
+) -> Response:
     account = identity.get_account(uow.session, actor.account_id or "")
     if account.must_change_password:
         return RedirectResponse("/account", status_code=303)
-    identity.begin_totp_enrolment(uow, actor, account)
+    try:
+        identity.begin_totp_enrolment(
+            uow, actor, account, current_password=current_password, current_code=code
+        )
+    except Problem as exc:
+        return _account_page(request, uow, actor, exc.detail or exc.title, exc.status)
     return RedirectResponse("/account", status_code=303)
 
 
@@ -384,7 +396,7 @@ def audit_page(
     action: AuditQuery = None,
     resource_id: AuditQuery = None,
     outcome: Annotated[str | None, Query(max_length=16)] = None,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     uow: UnitOfWork = ReadUnit,
 ) -> Response:
     q = _audit_query(actor_name, action, resource_id, outcome, before_seq)
@@ -405,7 +417,7 @@ def audit_rows(
     action: AuditQuery = None,
     resource_id: AuditQuery = None,
     outcome: Annotated[str | None, Query(max_length=16)] = None,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     uow: UnitOfWork = ReadUnit,
 ) -> Response:
     q = _audit_query(actor_name, action, resource_id, outcome, before_seq)

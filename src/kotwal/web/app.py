@@ -99,10 +99,27 @@ def _mount_docs(app: FastAPI, settings: Settings) -> None:
     app.mount("/static/swagger", StaticFiles(directory=bundle), name="swagger")
 
 
+class ExposedDatabase(RuntimeError):
+    """The SQLite database file can be read by others than its owner."""
+
+
+def check_database_file(settings: Settings) -> None:
+    """Refuse an embedded database that group or others can read: it holds password hashes,
+    session hashes and the audit log."""
+    database = settings.sqlite_path
+    if database is None:
+        return
+    for suffix in ("", "-wal", "-shm"):
+        path = database.with_name(database.name + suffix)
+        if path.exists() and path.stat().st_mode & 0o077:
+            raise ExposedDatabase(f"{path} is readable by others. Fix: chmod 600 {path}")
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the ASGI app for ``settings`` (or the environment's)."""
     settings = settings or get_settings()
     runtime = runtime or open_runtime(settings)
+    check_database_file(settings)
     if not is_current(runtime.db.engine):
         raise NotMigrated("the database is not migrated; run `kotwal init` (or `kotwal migrate`)")
     with runtime.db.transaction(write=False) as session:
