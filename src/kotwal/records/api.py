@@ -9,7 +9,13 @@ from fastapi import APIRouter, Depends, Query
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import service
-from kotwal.records.schemas import PersonCreate, PersonPage, PersonRead
+from kotwal.records.schemas import (
+    PersonCreate,
+    PersonHit,
+    PersonPage,
+    PersonRead,
+    PersonSearchPage,
+)
 from kotwal.web.deps import ReadUnit, WriteUnit, require
 
 router = APIRouter(tags=["records"])
@@ -26,11 +32,17 @@ def create_person(body: PersonCreate, actor: Writer, uow: UnitOfWork = WriteUnit
     return PersonRead.model_validate(service.create_person(uow, actor, body))
 
 
-@router.get("/persons/{person_id}")
-def read_person(
-    person_id: str, actor: Reader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
-) -> PersonRead:
-    return PersonRead.model_validate(service.read_person(uow, actor, person_id, purpose))
+@router.get("/persons/search")
+def search_persons(
+    actor: Reader,
+    name: str = Query(min_length=2, max_length=100, description="Latin or Telugu script"),
+    purpose: Purpose = None,
+    limit: int = Query(default=20, ge=1, le=50),
+    uow: UnitOfWork = ReadUnit,
+) -> PersonSearchPage:
+    """Fuzzy, phonetic and cross-script name search over names and aliases, ranked."""
+    hits = service.search_by_name(uow, actor, name, purpose, limit)
+    return PersonSearchPage(query=name, items=[PersonHit.model_validate(h) for h in hits])
 
 
 @router.get("/persons")
@@ -43,3 +55,10 @@ def find_persons(
     """Exact lookup by phone number (blind index); more search arrives with the records issue."""
     found = service.find_by_phone(uow, actor, phone, purpose)
     return PersonPage(items=[PersonRead.model_validate(p) for p in found])
+
+
+@router.get("/persons/{person_id}")
+def read_person(
+    person_id: str, actor: Reader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
+) -> PersonRead:
+    return PersonRead.model_validate(service.read_person(uow, actor, person_id, purpose))

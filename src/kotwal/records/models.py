@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kotwal.core.db import ID, Base, new_id
@@ -23,7 +23,13 @@ class Person(Base):
     __tablename__ = "persons"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
-    name: Mapped[str] = mapped_column(String(200), info=PUBLIC)
+    #: Names of offenders are personal data, not publishable: RESTRICTED. Outside their
+    #: jurisdiction an officer sees that a record matched and where, and declares a purpose
+    #: to see whose it is.
+    name: Mapped[str] = mapped_column(String(200), info=RESTRICTED)
+    name_te: Mapped[str | None] = mapped_column(String(200), info=RESTRICTED)
+    father_name: Mapped[str | None] = mapped_column(String(200), info=RESTRICTED)
+    marks: Mapped[str | None] = mapped_column(String(500), info=RESTRICTED)
     category: Mapped[str] = mapped_column(String(32), info=RESTRICTED)
     sex: Mapped[str | None] = mapped_column(String(16), info=RESTRICTED)
     birth_year: Mapped[int | None] = mapped_column(Integer, info=RESTRICTED)
@@ -45,6 +51,32 @@ class Person(Base):
         resource_type="person",
         read_permission=Permission.RECORDS_PERSON_READ,
         jurisdiction_path=lambda p: p.jurisdiction_path,
-        fields=("name", "category", "sex", "birth_year", "status", "station_id", "phone",
-                "address"),
+        fields=("name", "name_te", "father_name", "category", "sex", "birth_year", "marks",
+                "status", "station_id", "phone", "address"),
     )  # fmt: skip
+
+
+class PersonAlias(Base):
+    """Another name a person is known by, in Latin or Telugu script."""
+
+    __tablename__ = "person_aliases"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("persons.id"), index=True, info=PUBLIC
+    )
+    name: Mapped[str] = mapped_column(String(200), info=RESTRICTED)
+
+
+class PersonNameKey(Base):
+    """Phonetic keys of a person's names and aliases: how name search finds candidates
+    without scanning every row. Derived data, rebuilt from the names."""
+
+    __tablename__ = "person_name_keys"
+    __table_args__ = (Index("ix_person_name_keys_key", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("persons.id"), index=True, info=PUBLIC
+    )
+    key: Mapped[str] = mapped_column(String(40), info=RESTRICTED)

@@ -223,10 +223,14 @@ _ABBREVIATIONS = {
 _RELATIVE = re.compile(r"\b[sdwhc]\s*/\s*o\b.*$")
 _ALIAS_SPLIT = re.compile(r"\s*(?:@|\balias\b|\baka\b|\ba/k/a\b)\s*")
 _WORD = re.compile(r"([a-z]+)(\.?)")
+# Names longer than this are cut: no real name has more tokens, and the comparison is exponential
+# in the token count.
+_MAX_TOKENS = 8
+_MAX_LENGTH = 200
 
 # Ordered rewrite rules on a lowercase token; each line is one documented alternation. Order
 # matters: the digraphs go before the vowels they would otherwise split, and the doubled-letter
-# collapse goes last so that every earlier rule may produce a double.
+# collapse comes after every rule that may produce a double.
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), replacement)
     for pattern, replacement in (
@@ -266,7 +270,7 @@ _GARU = re.compile(r"(?<=...)garu$")  # Ravigaru: the Telugu respect suffix join
 # Mohammed in its many spellings: m, vowels, h, vowels, m, vowels, d. Mahmood has no vowel
 # between h and m and stays a different name.
 _MOHAMMED = re.compile(r"^m[aeiou]+h[aeiou]+m[aeiou]+d$")
-_MOHAMMED_MISSPELT = frozenset({"mohmad", "mohmed", "muhmad", "mahmad"})
+_MOHAMMED_MISSPELT = frozenset({"mohmad", "mohmed", "muhmad"})
 # Lineage names that precede many Muslim names; Shaik Rafi and Syed Rafi are different people.
 _SHAIK = frozenset({"saik", "sek", "saek", "seik", "seak"})
 _SYED = frozenset({"sied", "saied", "saiad", "siad", "sed"})
@@ -374,12 +378,14 @@ def _tokens(text: str) -> tuple[_Token, ...]:
             continue
         canon = "sri" if word in _SRI else _canonical(word)
         tokens.append(_Token(word.capitalize(), canon, False, _weak_kind(canon)))
-    return tuple(tokens)
+    return tuple(tokens[:_MAX_TOKENS])
 
 
 @lru_cache(maxsize=65536)
 def _parse(name: str) -> tuple[_Name, ...]:
     """The names (the person's name and aliases) written in ``name``."""
+    # Whitespace runs are folded first so that no pattern below scans a long run more than once.
+    name = " ".join(name.split())[:_MAX_LENGTH]
     telugu = _has_telugu(name)
     latin = _ascii_lower(transliterate_telugu(name)) if telugu else _ascii_lower(name)
     names = []
@@ -546,37 +552,47 @@ class _Assessment:
     reasons: tuple[str, ...]
 
 
+def _agrees(q: _Unit, c: _Unit, sim: float) -> bool:
+    if q.initial or c.initial:
+        return sim > 0.0
+    return sim >= _AGREE
+
+
 def _best_agreement(
     queries: Sequence[_Unit], candidates: Sequence[_Unit], sims: dict[tuple[int, int], float]
 ) -> list[tuple[int, int]]:
-    """The set of agreeing (query, candidate) pairs with the largest total weighted credit.
+    """The agreeing (query, candidate) pairs with the largest total weighted credit.
 
-    Names have a handful of tokens, so an exhaustive search over assignments is cheap and, unlike
-    a greedy one, never pairs an initial with the token a whole name needed.
+    An exact search (dynamic programming over which candidate tokens are taken), because a greedy
+    one can give an initial the token that a spelled-out name needed. Names are capped at
+    _MAX_TOKENS tokens, so there are at most _MAX_TOKENS * 2**_MAX_TOKENS states.
     """
-    best: list[tuple[int, int]] = []
-    best_value = -1.0
+    edges = [
+        [
+            (j, min(q.weight, candidates[j].weight) * sims[(i, j)])
+            for j in range(len(candidates))
+            if _agrees(q, candidates[j], sims[(i, j)])
+        ]
+        for i, q in enumerate(queries)
+    ]
+    memo: dict[tuple[int, int], tuple[float, tuple[tuple[int, int], ...]]] = {}
 
-    def walk(i: int, used: frozenset[int], chosen: list[tuple[int, int]], value: float) -> None:
-        nonlocal best, best_value
+    def best_from(i: int, taken: int) -> tuple[float, tuple[tuple[int, int], ...]]:
         if i == len(queries):
-            if value > best_value:
-                best, best_value = list(chosen), value
-            return
-        for j in range(len(candidates)):
-            sim = sims.get((i, j), 0.0)
-            if j in used or (sim < _AGREE and not (queries[i].initial or candidates[j].initial)):
+            return 0.0, ()
+        if (i, taken) in memo:
+            return memo[(i, taken)]
+        result = best_from(i + 1, taken)
+        for j, value in edges[i]:
+            if taken & (1 << j):
                 continue
-            if sim <= 0.0:
-                continue
-            weight = min(queries[i].weight, candidates[j].weight)
-            chosen.append((i, j))
-            walk(i + 1, used | {j}, chosen, value + weight * sim)
-            chosen.pop()
-        walk(i + 1, used, chosen, value)
+            rest_value, rest = best_from(i + 1, taken | (1 << j))
+            if rest_value + value > result[0]:
+                result = (rest_value + value, ((i, j), *rest))
+        memo[(i, taken)] = result
+        return result
 
-    walk(0, frozenset(), [], 0.0)
-    return best
+    return list(best_from(0, 0)[1])
 
 
 def _assess(queries: Sequence[_Unit], candidates: Sequence[_Unit]) -> _Assessment:
@@ -674,6 +690,8 @@ def _agreement_reason(q: _Unit, c: _Unit, sim: float) -> str:
         return f"joined name '{q.text}' matches '{c.text}'"
     if q.text.lower() == c.text.lower():
         return f"same name '{q.text}'"
+    if q.weak_kind is not None and q.weak_kind == c.weak_kind:
+        return f"'{q.text}' and '{c.text}' are spellings of one name"
     if q.canon == c.canon:
         return f"phonetic match on '{q.canon}' ('{q.text}' ~ '{c.text}')"
     return f"similar spelling '{q.text}' ~ '{c.text}' ({sim:.2f})"

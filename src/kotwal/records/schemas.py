@@ -4,6 +4,7 @@ explicit allow-lists where each protected field may come back masked."""
 from __future__ import annotations
 
 import enum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +41,12 @@ class PersonCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
+    name_te: str | None = Field(default=None, max_length=200, description="Name in Telugu script")
+    father_name: str | None = Field(default=None, max_length=200)
+    aliases: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=20
+    )
+    marks: str | None = Field(default=None, max_length=500, description="Identifying marks")
     category: PersonCategory
     sex: Sex = Sex.UNKNOWN
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
@@ -54,6 +61,8 @@ class PersonRead(BaseModel):
 
     id: str
     name: str | Masked
+    name_te: str | None | Masked
+    father_name: str | None | Masked
     category: str | Masked
     sex: str | Masked | None
     birth_year: int | Masked | None
@@ -65,3 +74,17 @@ class PersonRead(BaseModel):
 
 class PersonPage(BaseModel):
     items: list[PersonRead]
+
+
+class PersonHit(BaseModel):
+    """One search result: the person as the gate releases them, how well and why they matched.
+    Reasons name the matching record's words only when its name is released to the reader."""
+
+    person: PersonRead
+    score: float
+    reasons: list[str]
+
+
+class PersonSearchPage(BaseModel):
+    query: str
+    items: list[PersonHit]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from kotwal.core.audit import AuditEvent, Outcome
 from kotwal.core.crypto import blind_index, normalise_phone, open_field
@@ -13,7 +13,8 @@ from kotwal.core.errors import Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import disclose
 from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind, Permission
 from kotwal.core.uow import UnitOfWork
-from kotwal.records.models import Person
+from kotwal.records import names
+from kotwal.records.models import Person, PersonAlias, PersonNameKey
 from kotwal.records.schemas import PersonCreate
 
 PHONE_DOMAIN = "persons.phone"
@@ -35,6 +36,9 @@ def create_person(uow: UnitOfWork, actor: Actor, data: PersonCreate) -> dict[str
         raise Forbidden("you can file records only in your own jurisdiction")
     person = Person(
         name=data.name,
+        name_te=data.name_te,
+        father_name=data.father_name,
+        marks=data.marks,
         category=data.category.value,
         sex=data.sex.value,
         birth_year=data.birth_year,
@@ -47,6 +51,9 @@ def create_person(uow: UnitOfWork, actor: Actor, data: PersonCreate) -> dict[str
     )
     uow.session.add(person)
     uow.session.flush()
+    for alias in dict.fromkeys(a.strip() for a in data.aliases if a.strip()):
+        uow.session.add(PersonAlias(person_id=person.id, name=alias))
+    index_names(uow, person.id, [data.name, data.name_te or "", *data.aliases])
     uow.audit(
         AuditEvent(
             action="record.create",
@@ -100,3 +107,79 @@ def _denied(actor: Actor, action: str, reason: str) -> AuditEvent:
         resource_type="person",
         detail={"reason": reason},
     )
+
+
+SEARCH_MAX_CANDIDATES = 5000
+SEARCH_MAX_RESULTS = 50
+
+
+def index_names(uow: UnitOfWork, person_id: str, all_names: list[str]) -> None:
+    """(Re)build a person's phonetic name keys from their names and aliases."""
+    uow.session.execute(delete(PersonNameKey).where(PersonNameKey.person_id == person_id))
+    keys: set[str] = set()
+    for name in all_names:
+        if name.strip():
+            keys |= names.name_keys(name)
+    for key in sorted(keys):
+        uow.session.add(PersonNameKey(person_id=person_id, key=key))
+
+
+def _candidates(uow: UnitOfWork, query: str) -> list[Person]:
+    keys = names.name_keys(query)
+    if not keys:
+        raise InvalidInput("give a name of at least two letters")
+    ids = (
+        select(PersonNameKey.person_id)
+        .where(PersonNameKey.key.in_(sorted(keys)))
+        .distinct()
+        .limit(SEARCH_MAX_CANDIDATES)
+    )
+    return list(uow.session.execute(select(Person).where(Person.id.in_(ids))).scalars())
+
+
+def _aliases(uow: UnitOfWork, person_ids: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    if not person_ids:
+        return found
+    rows = uow.session.execute(
+        select(PersonAlias.person_id, PersonAlias.name).where(
+            PersonAlias.person_id.in_(person_ids)
+        )
+    )
+    for person_id, alias in rows:
+        found.setdefault(person_id, []).append(alias)
+    return found
+
+
+def _best(query: str, person: Person, aliases: list[str]) -> names.Match:
+    spellings = [person.name, person.name_te or "", *aliases]
+    return max((names.score(query, s) for s in spellings if s), key=lambda m: m.score)
+
+
+def search_by_name(
+    uow: UnitOfWork, actor: Actor, query: str, purpose: str | None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Persons whose name, Telugu name or alias matches ``query``, best first, through the
+    gate. Reasons quote the record's words only where the reader may see its name."""
+    if not actor.can(Permission.RECORDS_PERSON_READ):
+        raise Forbidden()
+    query = " ".join(query.split())
+    if not 2 <= len(query) <= 100:
+        raise InvalidInput("a name to search is 2-100 characters")
+    candidates = _candidates(uow, query)
+    aliases = _aliases(uow, [p.id for p in candidates])
+    scored = [(p, _best(query, p, aliases.get(p.id, []))) for p in candidates]
+    hits = sorted(
+        ((p, m) for p, m in scored if m.score >= names.DEFAULT_THRESHOLD),
+        key=lambda pm: (-pm[1].score, pm[0].id),
+    )[: min(limit, SEARCH_MAX_RESULTS)]
+    shown = disclose(uow, actor, purpose, [p for p, _ in hits])
+    return [
+        {
+            "person": record,
+            "score": round(match.score, 3),
+            "reasons": list(match.reasons) if isinstance(record["name"], str) else
+            ["a name or alias of this record matches; declare a purpose to see it"],
+        }
+        for record, (_, match) in zip(shown, hits, strict=True)
+    ]  # fmt: skip

@@ -3,7 +3,7 @@ gate, with a purpose when the record is outside one's jurisdiction)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -24,17 +24,32 @@ Purpose = Annotated[str | None, Query(max_length=300)]
 def persons(
     request: Request,
     actor: Reader,
+    name: Annotated[str | None, Query(max_length=100)] = None,
     phone: Annotated[str | None, Query(max_length=20)] = None,
     purpose: Purpose = None,
     uow: UnitOfWork = ReadUnit,
 ) -> Response:
-    found, error = [], None
-    if phone:
-        try:
-            found = service.find_by_phone(uow, actor, phone, purpose)
-        except Problem as exc:
-            error = exc.detail or exc.title
-    return render(request, "persons.html", phone=phone or "", results=found, error=error)
+    hits: list[dict[str, Any]] = []
+    error = None
+    try:
+        if name:
+            hits = service.search_by_name(uow, actor, name, purpose)
+        elif phone:
+            hits = [
+                {"person": p, "score": 1.0, "reasons": ["same phone number"]}
+                for p in service.find_by_phone(uow, actor, phone, purpose)
+            ]
+    except Problem as exc:
+        error = exc.detail or exc.title
+    return render(
+        request,
+        "persons.html",
+        name=name or "",
+        phone=phone or "",
+        searched=bool(name or phone),
+        hits=hits,
+        error=error,
+    )
 
 
 @router.get("/persons/{person_id}")
