@@ -45,6 +45,7 @@ not fetch every Kumar in the state; they still take part in the joined keys and 
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -412,6 +413,9 @@ _VOWEL_SWAP = {
     frozenset("eo"): 0.8,
     frozenset("eu"): 0.8,
 }
+# Token similarity from which two tokens are the same name: one consonant added or changed in a
+# name of eight letters or fewer is a different name (1 - 1.2/8 = 0.85).
+_AGREE = 0.87
 _CONSONANT_SWAP = 1.2  # Lakshmaiah/Lakshmamma: one consonant is a different name
 _CONSONANT_GAP = 1.2  # an added consonant changes the name: Sravani/Sravanthi, Prasanna/Prasanth
 _VOWEL_TO_CONSONANT = 1.2
@@ -426,6 +430,11 @@ def _substitution(a: str, b: str) -> float:
     if a_vowel or b_vowel:
         return _VOWEL_TO_CONSONANT
     return _CONSONANT_SWAP
+
+
+_SUBSTITUTION = {
+    (a, b): _substitution(a, b) for a in string.ascii_lowercase for b in string.ascii_lowercase
+}
 
 
 def _gap(word: str, index: int) -> float:
@@ -443,28 +452,39 @@ def _gap(word: str, index: int) -> float:
     return _CONSONANT_GAP
 
 
+@lru_cache(maxsize=65536)
+def _gaps(word: str) -> tuple[float, ...]:
+    return tuple(_gap(word, index) for index in range(len(word)))
+
+
+_CHEAPEST_EDIT = min(*_VOWEL_SWAP.values(), 0.3)
+
+
 @lru_cache(maxsize=131072)
 def _token_similarity(a: str, b: str) -> float:
     """Similarity in [0, 1] of two canonical spellings by the weighted edit distance above."""
     if a == b:
         return 1.0
     longest = max(len(a), len(b))
-    # Most candidate tokens share little with the query token; the plain edit distance (in C)
-    # bounds the weighted one from below (no edit is cheaper than 0.25), so skip the DP then.
+    # Most candidate tokens share little with the query token. The plain edit distance (in C)
+    # times the cheapest edit bounds the weighted distance from below, so when even that bound
+    # rules out agreement the plain similarity stands in for the weighted one.
     plain = Levenshtein.distance(a, b)
-    if plain * 0.25 / longest > 0.3:
+    if plain * _CHEAPEST_EDIT / longest > 1.0 - _AGREE:
         return max(0.0, 1.0 - plain / longest)
+    gaps_a, gaps_b = _gaps(a), _gaps(b)
     previous = [0.0]
     for j in range(len(b)):
-        previous.append(previous[j] + _gap(b, j))
-    for i in range(len(a)):
-        current = [previous[0] + _gap(a, i)]
-        for j in range(len(b)):
+        previous.append(previous[j] + gaps_b[j])
+    for i, ch in enumerate(a):
+        gap_a = gaps_a[i]
+        current = [previous[0] + gap_a]
+        for j, other in enumerate(b):
             current.append(
                 min(
-                    previous[j] + _substitution(a[i], b[j]),
-                    previous[j + 1] + _gap(a, i),
-                    current[j] + _gap(b, j),
+                    previous[j] + _SUBSTITUTION[(ch, other)],
+                    previous[j + 1] + gap_a,
+                    current[j] + gaps_b[j],
                 )
             )
         previous = current
@@ -475,7 +495,6 @@ def _token_similarity(a: str, b: str) -> float:
 # Comparing two names
 # --------------------------------------------------------------------------------------------
 
-_AGREE = 0.87  # token similarity from which two tokens are the same name
 _INITIAL_WEIGHT = 0.35  # an initial says less than a whole name
 _INITIAL_CREDIT = 0.9  # and agreeing with one is less certain than a spelled-out match
 _WEAK_WEIGHT = 0.3
@@ -507,7 +526,8 @@ class _Unit:
         return _WEAK_WEIGHT if self.weak else 1.0
 
 
-def _units(tokens: Sequence[_Token], joined: tuple[int, ...]) -> list[_Unit]:
+@lru_cache(maxsize=65536)
+def _units(tokens: tuple[_Token, ...], joined: tuple[int, ...]) -> tuple[_Unit, ...]:
     """Tokens as units, with the token at each position in ``joined`` fused to the next one."""
     units: list[_Unit] = []
     i = 0
@@ -521,7 +541,7 @@ def _units(tokens: Sequence[_Token], joined: tuple[int, ...]) -> list[_Unit]:
             continue
         units.append(_Unit((i,), token.text, token.canon, token.initial, token.weak_kind))
         i += 1
-    return units
+    return tuple(units)
 
 
 def _join_options(tokens: Sequence[_Token]) -> list[tuple[int, ...]]:
@@ -548,8 +568,36 @@ def _pair_similarity(q: _Unit, c: _Unit) -> float:
 
 @dataclass(frozen=True, slots=True)
 class _Assessment:
+    """One reading of two names: the score, and which tokens agreed, disagreed or were left out.
+
+    The reasons are written only for the reading that wins, since most readings are discarded.
+    """
+
     score: float
-    reasons: tuple[str, ...]
+    queries: tuple[_Unit, ...]
+    candidates: tuple[_Unit, ...]
+    agreed: tuple[tuple[int, int, float], ...]  # query index, candidate index, similarity
+    conflicts: tuple[tuple[int, int], ...]
+    omitted_from_candidate: tuple[int, ...]
+    omitted_from_query: tuple[int, ...]
+
+    def reasons(self) -> list[str]:
+        reasons = [
+            _agreement_reason(self.queries[i], self.candidates[j], sim) for i, j, sim in self.agreed
+        ]
+        if _reordered([(i, j) for i, j, _ in self.agreed]):
+            reasons.append("tokens reordered")
+        reasons.extend(
+            f"'{self.queries[i].text}' differs from '{self.candidates[j].text}'"
+            for i, j in self.conflicts
+        )
+        if self.omitted_from_candidate:
+            texts = (self.queries[i].text for i in self.omitted_from_candidate)
+            reasons.append("not in candidate: " + ", ".join(f"'{text}'" for text in texts))
+        if self.omitted_from_query:
+            texts = (self.candidates[j].text for j in self.omitted_from_query)
+            reasons.append("not in query: " + ", ".join(f"'{text}'" for text in texts))
+        return reasons
 
 
 def _agrees(q: _Unit, c: _Unit, sim: float) -> bool:
@@ -595,14 +643,13 @@ def _best_agreement(
     return list(best_from(0, 0)[1])
 
 
-def _assess(queries: Sequence[_Unit], candidates: Sequence[_Unit]) -> _Assessment:
+def _assess(queries: tuple[_Unit, ...], candidates: tuple[_Unit, ...]) -> _Assessment:
     sims = {
         (i, j): _pair_similarity(q, c)
         for i, q in enumerate(queries)
         for j, c in enumerate(candidates)
     }
     agreed = _best_agreement(queries, candidates, sims)
-    reasons: list[str] = []
     numerator = denominator = 0.0
     # Agreeing on Sri or Mohammed alone is no match, unless that is all either name has.
     weak_only = not all(any(not u.initial and not u.weak for u in s) for s in (queries, candidates))
@@ -614,52 +661,53 @@ def _assess(queries: Sequence[_Unit], candidates: Sequence[_Unit]) -> _Assessmen
         numerator += weight * credit
         denominator += weight
         strong = strong or not (q.initial or c.initial or (q.weak and not weak_only))
-        reasons.append(_agreement_reason(q, c, sims[(i, j)]))
-    if _reordered(agreed):
-        reasons.append("tokens reordered")
-    left_q = [queries[i] for i in range(len(queries)) if i not in {i for i, _ in agreed}]
-    left_c = [candidates[j] for j in range(len(candidates)) if j not in {j for _, j in agreed}]
+    left_q = [i for i in range(len(queries)) if i not in {i for i, _ in agreed}]
+    left_c = [j for j in range(len(candidates)) if j not in {j for _, j in agreed}]
     # Leftovers on both sides disagree; leftovers on one side only were left out by the other
     # name. A weak token that the other name lacks is no evidence either way (Md. Rafi = Rafi).
-    conflicts = _pair_leftovers(left_q, left_c)
-    for q, c in conflicts:
+    conflicts = _pair_leftovers(left_q, left_c, sims, queries, candidates)
+    for i, j in conflicts:
+        q, c = queries[i], candidates[j]
         # Two lineage names (both weak) disagree as strongly as two given names.
         weight = 1.0 if q.weak and c.weak else min(q.weight, c.weight)
         cost = _INITIAL_CONFLICT_COST if q.initial or c.initial else _CONFLICT_COST
-        numerator += weight * _pair_similarity(q, c) * _CONFLICT_CREDIT
+        numerator += weight * sims[(i, j)] * _CONFLICT_CREDIT
         denominator += weight * cost
-        reasons.append(f"'{q.text}' differs from '{c.text}'")
-    in_conflict = {id(u) for pair in conflicts for u in pair}
-    extra_q = [u for u in left_q if id(u) not in in_conflict and not u.weak]
-    extra_c = [u for u in left_c if id(u) not in in_conflict and not u.weak]
-    for unit in (*extra_q, *extra_c):
+    omitted_q = [i for i in left_q if i not in {i for i, _ in conflicts} and not queries[i].weak]
+    omitted_c = [j for j in left_c if j not in {j for _, j in conflicts} and not candidates[j].weak]
+    for unit in (*(queries[i] for i in omitted_q), *(candidates[j] for j in omitted_c)):
         denominator += unit.weight * _OMITTED_COST
-    if extra_q:
-        reasons.append("not in candidate: " + ", ".join(f"'{u.text}'" for u in extra_q))
-    if extra_c:
-        reasons.append("not in query: " + ", ".join(f"'{u.text}'" for u in extra_c))
     value = numerator / denominator if denominator else 0.0
     if not strong:
         # Initials and titles alone never make a match.
         value = min(value, 0.5)
-    return _Assessment(round(value, 4), tuple(reasons))
+    return _Assessment(
+        round(value, 4),
+        queries,
+        candidates,
+        tuple((i, j, sims[(i, j)]) for i, j in agreed),
+        tuple(conflicts),
+        tuple(omitted_q),
+        tuple(omitted_c),
+    )
 
 
-def _pair_leftovers(left_q: Sequence[_Unit], left_c: Sequence[_Unit]) -> list[tuple[_Unit, _Unit]]:
+def _pair_leftovers(
+    left_q: Sequence[int],
+    left_c: Sequence[int],
+    sims: dict[tuple[int, int], float],
+    queries: Sequence[_Unit],
+    candidates: Sequence[_Unit],
+) -> list[tuple[int, int]]:
     """Leftover tokens on both sides, paired closest first: these are the disagreements."""
     ordered = sorted(
-        ((q, c) for q in left_q for c in left_c if _can_conflict(q, c)),
-        key=lambda pair: -_pair_similarity(*pair),
+        ((i, j) for i in left_q for j in left_c if _can_conflict(queries[i], candidates[j])),
+        key=lambda pair: -sims[pair],
     )
-    pairs: list[tuple[_Unit, _Unit]] = []
-    seen_q: set[int] = set()
-    seen_c: set[int] = set()
-    for q, c in ordered:
-        if id(q) in seen_q or id(c) in seen_c:
-            continue
-        pairs.append((q, c))
-        seen_q.add(id(q))
-        seen_c.add(id(c))
+    pairs: list[tuple[int, int]] = []
+    for i, j in ordered:
+        if all(i != p and j != r for p, r in pairs):
+            pairs.append((i, j))
     return pairs
 
 
@@ -698,34 +746,38 @@ def _agreement_reason(q: _Unit, c: _Unit, sim: float) -> str:
 
 
 def _compare(query: _Name, candidate: _Name) -> _Assessment:
-    best: _Assessment | None = None
-    for q_join in _join_options(query.tokens):
-        queries = _units(query.tokens, q_join)
-        for c_join in _join_options(candidate.tokens):
-            if q_join and c_join:
-                continue  # joining on both sides at once only ever restates another option
-            assessment = _assess(queries, _units(candidate.tokens, c_join))
-            if best is None or assessment.score > best.score:
+    """The best reading of two names over the ways of joining adjacent tokens."""
+    plain_q, plain_c = _units(query.tokens, ()), _units(candidate.tokens, ())
+    best = _assess(plain_q, plain_c)
+    # Joining on both sides at once only ever restates a one-sided join, and a join is worth
+    # assessing only if the joined token agrees with some token of the other name.
+    for tokens, others, on_query in (
+        (query.tokens, plain_c, True),
+        (candidate.tokens, plain_q, False),
+    ):
+        for join in _join_options(tokens)[1:]:
+            units = _units(tokens, join)
+            joined = next(u for u in units if len(u.positions) > 1)
+            if not any(_agrees(joined, other, _pair_similarity(joined, other)) for other in others):
+                continue
+            assessment = _assess(units, plain_c) if on_query else _assess(plain_q, units)
+            if assessment.score > best.score:
                 best = assessment
-    assert best is not None  # _join_options always offers the unjoined reading
     return best
 
 
 @lru_cache(maxsize=65536)
 def score(query: str, candidate: str) -> Match:
     """How alike the two names are, with the reasons, for ranking search results."""
-    best: _Assessment | None = None
     query_names, candidate_names = _parse(query), _parse(candidate)
-    for q in query_names:
-        for c in candidate_names:
-            assessment = _compare(q, c)
-            if best is None or assessment.score > best.score:
-                best = assessment
-    if best is None:
+    readings = [_compare(q, c) for q in query_names for c in candidate_names]
+    if not readings:
         return Match(0.0, ("no name to compare",))
-    reasons = list(best.reasons)
-    if any(n.telugu for n in query_names) != any(n.telugu for n in candidate_names):
-        telugu = query if any(n.telugu for n in query_names) else candidate
+    best = max(readings, key=lambda assessment: assessment.score)
+    reasons = best.reasons()
+    query_telugu = any(n.telugu for n in query_names)
+    if query_telugu != any(n.telugu for n in candidate_names):
+        telugu = query if query_telugu else candidate
         reasons.insert(0, f"Telugu script read as '{transliterate_telugu(telugu)}'")
     if len(query_names) > 1 or len(candidate_names) > 1:
         reasons.append("compared with each alias")
