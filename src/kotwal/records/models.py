@@ -62,9 +62,7 @@ class PersonAlias(Base):
     __tablename__ = "person_aliases"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
-    person_id: Mapped[str] = mapped_column(
-        ID, ForeignKey("persons.id"), index=True, info=PUBLIC
-    )
+    person_id: Mapped[str] = mapped_column(ID, ForeignKey("persons.id"), index=True, info=PUBLIC)
     name: Mapped[str] = mapped_column(String(200), info=RESTRICTED)
 
 
@@ -76,7 +74,5 @@ class PersonNameKey(Base):
     __table_args__ = (Index("ix_person_name_keys_key", "key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    person_id: Mapped[str] = mapped_column(
-        ID, ForeignKey("persons.id"), index=True, info=PUBLIC
-    )
+    person_id: Mapped[str] = mapped_column(ID, ForeignKey("persons.id"), index=True, info=PUBLIC)
     key: Mapped[str] = mapped_column(String(40), info=RESTRICTED)

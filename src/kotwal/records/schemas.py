@@ -6,7 +6,9 @@ from __future__ import annotations
 import enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from kotwal.core.schemas import Input
 
 
 class Masked(BaseModel):
@@ -37,9 +39,7 @@ class Sex(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-class PersonCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class PersonCreate(Input):
     name: str = Field(min_length=1, max_length=200)
     name_te: str | None = Field(default=None, max_length=200, description="Name in Telugu script")
     father_name: str | None = Field(default=None, max_length=200)
@@ -61,8 +61,8 @@ class PersonRead(BaseModel):
 
     id: str
     name: str | Masked
-    name_te: str | None | Masked
-    father_name: str | None | Masked
+    name_te: str | Masked | None
+    father_name: str | Masked | None
     category: str | Masked
     sex: str | Masked | None
     birth_year: int | Masked | None

@@ -10,8 +10,8 @@ from sqlalchemy import delete, select
 from kotwal.core.audit import AuditEvent, Outcome
 from kotwal.core.crypto import blind_index, normalise_phone, open_field
 from kotwal.core.errors import Forbidden, InvalidInput, NotFound
-from kotwal.core.gate import disclose
-from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind, Permission
+from kotwal.core.gate import clean_purpose, disclose
+from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
 from kotwal.records.models import Person, PersonAlias, PersonNameKey
@@ -81,19 +81,50 @@ def read_person(
 def find_by_phone(
     uow: UnitOfWork, actor: Actor, phone: str, purpose: str | None
 ) -> list[dict[str, Any]]:
-    """Exact phone lookup through the blind index; false candidates are removed by opening."""
+    """Exact phone lookup through the blind index; false candidates are removed by opening.
+
+    Only records whose phone the reader could see are matched (inside their jurisdiction with
+    enough clearance, or anywhere with a declared purpose): otherwise the search would confirm
+    who owns a number to someone not allowed to read it.
+    """
     if not actor.can(Permission.RECORDS_PERSON_READ):
         raise Forbidden()
+    if actor.clearance < DataClass.CONFIDENTIAL:
+        raise Forbidden("your role cannot see phone numbers, so it cannot search by them")
     wanted = normalise_phone(phone)
     if len(wanted) < 6:
         raise InvalidInput("give at least six digits of the phone number")
+    purpose = clean_purpose(purpose)
     candidates = uow.session.execute(
         select(Person).where(Person.phone_bidx == _phone_index(uow, phone)).limit(100)
     ).scalars()
+    visible = [p for p in candidates if purpose is not None or actor.covers(p.jurisdiction_path)]
     matches = [
-        p for p in candidates if normalise_phone(str(open_field(uow.session, p, "phone"))) == wanted
+        p for p in visible if normalise_phone(str(open_field(uow.session, p, "phone"))) == wanted
     ]
+    _searched(uow, actor, "phone", wanted, purpose, len(matches))
     return disclose(uow, actor, purpose, matches)
+
+
+def _searched(
+    uow: UnitOfWork, actor: Actor, kind: str, query: str, purpose: str | None, found: int
+) -> None:
+    """Every search is an event, hits or not, so probing shows in the log. The query is kept
+    as a keyed hash: investigators can test a suspected term, a log reader cannot read it."""
+    digest = blind_index(uow.runtime.keyring, f"audit.search.{kind}", query.lower(), bits=64)
+    uow.audit(
+        AuditEvent(
+            action="records.search",
+            outcome=Outcome.SUCCESS,
+            actor_id=actor.account_id,
+            actor_name=actor.username,
+            session_id=actor.session_id,
+            client_addr=actor.client_addr,
+            resource_type="person",
+            purpose=purpose,
+            detail={"kind": kind, "results": found, "query_hash": digest},
+        )
+    )
 
 
 def _denied(actor: Actor, action: str, reason: str) -> AuditEvent:
@@ -142,9 +173,7 @@ def _aliases(uow: UnitOfWork, person_ids: list[str]) -> dict[str, list[str]]:
     if not person_ids:
         return found
     rows = uow.session.execute(
-        select(PersonAlias.person_id, PersonAlias.name).where(
-            PersonAlias.person_id.in_(person_ids)
-        )
+        select(PersonAlias.person_id, PersonAlias.name).where(PersonAlias.person_id.in_(person_ids))
     )
     for person_id, alias in rows:
         found.setdefault(person_id, []).append(alias)
@@ -173,6 +202,8 @@ def search_by_name(
         ((p, m) for p, m in scored if m.score >= names.DEFAULT_THRESHOLD),
         key=lambda pm: (-pm[1].score, pm[0].id),
     )[: min(limit, SEARCH_MAX_RESULTS)]
+    purpose = clean_purpose(purpose)
+    _searched(uow, actor, "name", query, purpose, len(hits))
     shown = disclose(uow, actor, purpose, [p for p, _ in hits])
     return [
         {
