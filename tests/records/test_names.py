@@ -79,6 +79,8 @@ ALTERNATIONS = [
     ("y/i", "Vijay", "Vijai"),
     ("-aiah/-ayya", "Ramaiah", "Ramayya"),
     ("dropped short a", "Narsimha", "Narasimha"),
+    ("Telugu final -u", "Obulesu", "Obulesh"),
+    ("khw/kh", "Khwaja", "Khaja"),
 ]
 
 
@@ -181,6 +183,13 @@ def test_joined_name_matches_split_name() -> None:
 
     assert match.score >= DEFAULT_THRESHOLD
     assert "joined name 'Ravikumar' matches 'Ravi Kumar'" in match.reasons
+
+
+def test_three_part_compound_matches_its_joined_spelling_and_shares_a_key() -> None:
+    split, joined = "Venkata Satya Narayana", "Venkatasatyanarayana"
+
+    assert is_match(split, joined)
+    assert name_keys(split) & name_keys(joined)
 
 
 def test_omitted_family_name_still_matches_and_is_reported() -> None:

@@ -29,17 +29,18 @@ variants make (an inserted or dropped short "a", o/u, a/e, e/i, a final inherent
 
 A name scores as a weighted agreement of its tokens, matched without regard to order (Telugu
 names put the family name first, records often put it last, and either may be an initial), with
-adjacent tokens also tried joined ("Ravi Kumar" = "Ravikumar"). A token on one side that disagrees
-with a token on the other (a *conflict*: Kumar vs Shankar) costs far more than a token that the
-other name simply leaves out (an omitted family name or title).
+two or three adjacent tokens also tried joined ("Ravi Kumar" = "Ravikumar"). A token on one side
+that disagrees with a token on the other (a *conflict*: Kumar vs Shankar) costs far more than a
+token that the other name simply leaves out (an omitted family name or title).
 
 Index keys are the token's consonant skeleton (canonical spelling without vowels after the first
 letter: Srinivas, Sreenivaasa and Shrinivas all give "srnvs"; Mohammed and Muhammad give "mhmd"),
 or, for short tokens whose skeleton would be one or two letters, the canonical spelling with each
-vowel run written "a" (Ravi -> "rava"). Adjacent token pairs add the key of their joined spelling,
-so a joined and a split spelling still share a key. Very common family and suffix tokens (Kumar,
-Rao, Reddy, Devi, ...) give no key of their own when the name has a rarer token, so a query does
-not fetch every Kumar in the state; they still take part in the joined keys and in the score.
+vowel run written "a" (Ravi -> "rava"). Each pair of adjacent tokens, and a three-token name as a
+whole, adds the key of its joined spelling, so a joined and a split spelling still share a key.
+Very common family and suffix tokens (Kumar, Rao, Reddy, Devi, ...) give no key of their own when
+the name has a rarer token, so a query does not fetch every Kumar in the state; they still take
+part in the joined keys and in the score. Initials and weak tokens give no key of their own.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
 
 from indic_transliteration import sanscript  # type: ignore[import-untyped]
 from rapidfuzz.distance import Levenshtein
@@ -240,6 +240,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"q", "k"),  # Farooq/Faruk
         (r"ph", "f"),  # Phani/Fani
         (r"ow(?=[^aeiou]|$)", "ou"),  # Gowd/Goud, Gowri/Gouri
+        (r"khw", "kh"),  # Khwaja/Khaja: the Urdu w after kh is silent
         (r"w", "v"),  # Pawan/Pavan, Eswar/Eshvar
         (r"z", "j"),  # Feroz/Feroj, Zubair/Jubair
         (r"chh", "c"),
@@ -258,6 +259,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?:aiah|ayyah|ayya|aiya|iah|aih)$", "aya"),  # Ramaiah/Ramayya/Ramiah
         (r"ravu$", "rao"),  # Telugu రావు is written Rao
         (r"nayudu$", "naidu"),  # Telugu నాయుడు is written Naidu
+        (r"(?<=..)esu$", "es"),  # Obulesu/Obulesh, Mallesu/Mallesh: Telugu final -u
         (r"(?<=[aeiou])h$", ""),  # Abdullah/Abdulla: a final h after a vowel is silent
         # Vijay/Vijai, Reddy/Reddi, Swamy/Swami; but the -aya of Ramaiah keeps its y, which
         # tells the man's name from the woman's or the short one (Lakshmaiah/Lakshmi).
@@ -527,30 +529,37 @@ class _Unit:
 
 
 @lru_cache(maxsize=65536)
-def _units(tokens: tuple[_Token, ...], joined: tuple[int, ...]) -> tuple[_Unit, ...]:
-    """Tokens as units, with the token at each position in ``joined`` fused to the next one."""
-    units: list[_Unit] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if i in joined and i + 1 < len(tokens):
-            nxt = tokens[i + 1]
-            canon = _canonical(token.text.lower() + nxt.text.lower())
-            units.append(_Unit((i, i + 1), f"{token.text} {nxt.text}", canon, False, None))
-            i += 2
-            continue
-        units.append(_Unit((i,), token.text, token.canon, token.initial, token.weak_kind))
-        i += 1
+def _units(tokens: tuple[_Token, ...], join: tuple[int, int] = (0, 1)) -> tuple[_Unit, ...]:
+    """Tokens as units, the ``join[1]`` tokens from position ``join[0]`` fused into one."""
+    start, length = join
+    units = [
+        _Unit((i,), token.text, token.canon, token.initial, token.weak_kind)
+        for i, token in enumerate(tokens)
+    ]
+    if length > 1:
+        fused = tokens[start : start + length]
+        canon = _canonical("".join(token.text.lower() for token in fused))
+        text = " ".join(token.text for token in fused)
+        units[start : start + length] = [
+            _Unit(tuple(range(start, start + length)), text, canon, False, None)
+        ]
     return tuple(units)
 
 
-def _join_options(tokens: Sequence[_Token]) -> list[tuple[int, ...]]:
-    """No join, or one adjacent pair of spelled-out tokens joined (Ravi Kumar -> Ravikumar)."""
-    options: list[tuple[int, ...]] = [()]
-    for i, (left, right) in enumerate(pairwise(tokens)):
-        if not left.initial and not right.initial:
-            options.append((i,))
-    return options
+# Telugu compound names are written whole or in parts: Venkatasatyanarayana is Venkata Satya
+# Narayana. Runs of up to this many adjacent tokens are also read joined.
+_MAX_JOIN = 3
+
+
+def _joins(tokens: Sequence[_Token]) -> list[tuple[int, int]]:
+    """Each run of two or three adjacent spelled-out tokens, as (start, length)."""
+    return [
+        (start, length)
+        for length in range(2, _MAX_JOIN + 1)
+        for start in range(len(tokens) - length + 1)
+        if not any(token.initial for token in tokens[start : start + length])
+        and not all(token.weak for token in tokens[start : start + length])
+    ]
 
 
 def _pair_similarity(q: _Unit, c: _Unit) -> float:
@@ -747,17 +756,15 @@ def _agreement_reason(q: _Unit, c: _Unit, sim: float) -> str:
 
 def _compare(query: _Name, candidate: _Name) -> _Assessment:
     """The best reading of two names over the ways of joining adjacent tokens."""
-    plain_q, plain_c = _units(query.tokens, ()), _units(candidate.tokens, ())
+    plain_q, plain_c = _units(query.tokens), _units(candidate.tokens)
     best = _assess(plain_q, plain_c)
     # Joining on both sides at once only ever restates a one-sided join, and a join is worth
     # assessing only if the joined token agrees with some token of the other name.
-    for tokens, others, on_query in (
-        (query.tokens, plain_c, True),
-        (candidate.tokens, plain_q, False),
-    ):
-        for join in _join_options(tokens)[1:]:
+    sides = ((query.tokens, plain_c, True), (candidate.tokens, plain_q, False))
+    for tokens, others, on_query in sides:
+        for join in _joins(tokens):
             units = _units(tokens, join)
-            joined = next(u for u in units if len(u.positions) > 1)
+            joined = units[join[0]]
             if not any(_agrees(joined, other, _pair_similarity(joined, other)) for other in others):
                 continue
             assessment = _assess(units, plain_c) if on_query else _assess(plain_q, units)
@@ -803,9 +810,14 @@ def _keys_of(tokens: Sequence[_Token]) -> set[str]:
     if rare:
         # A key of one or two letters would fetch thousands; the rare tokens carry the name.
         keys = {k for k in keys if len(k) >= 3} or keys
-    for left, right in pairwise(tokens):
-        if not (left.initial or right.initial or (left.weak and right.weak)):
-            keys.add(_token_key(_canonical(left.text.lower() + right.text.lower())))
+    for start, length in _joins(tokens):
+        # A name written wholly joined (Venkatasatyanarayana) shares only the key of the whole
+        # name; in longer names another token carries a shared key, so the three-token joins,
+        # of which a long name has many, are keyed only when they are the whole name.
+        if length == 3 and len(tokens) > 3:
+            continue
+        joined = "".join(token.text.lower() for token in tokens[start : start + length])
+        keys.add(_token_key(_canonical(joined)))
     if not keys:
         # Initials only: the best that can be done is the initials themselves.
         keys.add("".join(t.canon for t in tokens))
