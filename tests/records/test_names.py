@@ -393,8 +393,9 @@ def test_short_token_does_not_become_a_two_letter_key_beside_a_longer_one() -> N
     assert all(len(key) >= 3 for key in name_keys("Sai Srinivas"))
 
 
-def test_empty_name_has_no_keys() -> None:
+def test_empty_name_or_lone_initial_has_no_keys() -> None:
     assert name_keys("") == frozenset()
+    assert name_keys("K.") == frozenset()
 
 
 # ----------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -81,7 +81,8 @@ class Match:
 # Telugu script
 # --------------------------------------------------------------------------------------------
 
-_TELUGU_RUN = re.compile(r"[\u0C00-\u0C7F]+")
+# A run of Telugu letters, with the zero-width (non-)joiners that Telugu keyboards put inside words.
+_TELUGU_RUN = re.compile(r"[\u0C00-\u0C7F][\u0C00-\u0C7F\u200C\u200D]*")
 
 # Telugu writes an initial as the English letter's name ("కె." is K., "ఎం." is M.). Keys are the
 # letter names as sanscript romanises them after _iast_to_latin.
@@ -120,6 +121,8 @@ _TELUGU_LETTER_NAMES = {
 # ee/aa anyway), palatal c is "ch", the syllabic r of Krishna is "ri", and ఔ is "ou" (Goud, Gouri).
 _IAST_PLAIN = [
     ("jñ", "gn"),
+    # IAST c is చ and ch is ఛ; in English records they are ch and chh. The third step undoes
+    # what the second does to the first's output.
     ("ch", "chh"),
     ("c", "ch"),
     ("chhh", "chh"),
@@ -158,14 +161,15 @@ def _iast_to_latin(iast: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _romanise_run(run: str) -> str:
-    return _iast_to_latin(sanscript.transliterate(run, sanscript.TELUGU, sanscript.IAST))
+    letters = run.replace("\u200c", "").replace("\u200d", "")
+    return _iast_to_latin(sanscript.transliterate(letters, sanscript.TELUGU, sanscript.IAST))
 
 
 def transliterate_telugu(text: str) -> str:
     """Telugu script in ``text`` romanised as Telugu names are written in English records.
 
     Latin text passes through unchanged, so a mixed string is fine. The romanisation is the
-    everyday one (శ్రీనివాస్ -> Srinivas, లక్ష్మి -> Lakshmi, వెంకటేశ్వర్లు -> Venkateshvarlu),
+    everyday one (శ్రీనివాస్ -> Shrinivas, లక్ష్మి -> Lakshmi, వెంకటేశ్వర్లు -> Venkateshvarlu),
     not a scholarly one, and a Telugu initial such as "కె." becomes "K.".
     """
 
@@ -499,8 +503,8 @@ def _token_similarity(a: str, b: str) -> float:
 
 _INITIAL_WEIGHT = 0.35  # an initial says less than a whole name
 _INITIAL_CREDIT = 0.9  # and agreeing with one is less certain than a spelled-out match
-_WEAK_WEIGHT = 0.3
-_JOIN_CREDIT = 0.97
+_WEAK_WEIGHT = 0.3  # Sri, Mohammed, Shaik: shared by too many names to say much
+_JOIN_CREDIT = 0.97  # Ravikumar = Ravi Kumar, a shade below an exact match so it ranks second
 _CONFLICT_COST = 1.0  # a token that disagrees counts fully against
 _INITIAL_CONFLICT_COST = 2.0  # K. vs Bandi: a different family
 _OMITTED_COST = 0.25  # a token the other name leaves out counts a quarter against
@@ -509,7 +513,7 @@ _CONFLICT_CREDIT = 0.3  # near misses rank above far misses, but stay below the 
 
 @dataclass(frozen=True, slots=True)
 class _Unit:
-    """One or two adjacent tokens of a name, compared as one."""
+    """One token of a name, or a run of adjacent tokens read as one joined token."""
 
     positions: tuple[int, ...]
     text: str
@@ -818,8 +822,9 @@ def _keys_of(tokens: Sequence[_Token]) -> set[str]:
             continue
         joined = "".join(token.text.lower() for token in tokens[start : start + length])
         keys.add(_token_key(_canonical(joined)))
-    if not keys:
-        # Initials only: the best that can be done is the initials themselves.
+    if not keys and len(tokens) > 1:
+        # Initials only: the best that can be done is the initials themselves. A lone initial
+        # gets no key at all, which would fetch a twenty-sixth of the index.
         keys.add("".join(t.canon for t in tokens))
     return keys
 
@@ -831,11 +836,3 @@ def name_keys(name: str) -> frozenset[str]:
     for parsed in _parse(name):
         keys |= _keys_of(parsed.tokens)
     return frozenset(keys)
-
-
-def _all_keys(names: Iterable[str]) -> set[str]:
-    """Every key of every name (for tests and benchmarks of key volume)."""
-    keys: set[str] = set()
-    for name in names:
-        keys |= name_keys(name)
-    return keys
