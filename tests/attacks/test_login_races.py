@@ -16,7 +16,7 @@ from kotwal.core.models import Account, AuthSession
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
-from tests.factories import Officer, World, issue_token, make_officer
+from tests.factories import Officer, World, issue_token, make_officer, new_password
 
 
 def _try(runtime: Runtime, officer: Officer, password: str, code: str | None) -> str:
@@ -94,7 +94,7 @@ def test_stolen_session_cannot_replace_the_authenticator(
     assert client.post("/api/v1/me/totp", headers=victim.bearer).status_code == 422
     wrong = client.post(
         "/api/v1/me/totp",
-        json={"current_password": "thief-guess-000000", "code": "123456"},
+        json={"current_password": new_password(), "code": "123456"},
         headers=victim.bearer,
     )
     assert wrong.status_code == 422
@@ -112,10 +112,10 @@ def test_password_guessing_through_a_session_locks_the_account(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
     victim = issue_token(runtime, make_officer(runtime, Role.CONSTABLE, posting=world.station_a))
-    for i in range(runtime.settings.lock_after_failures):
+    for _ in range(runtime.settings.lock_after_failures):
         r = client.post(
             "/api/v1/me/password",
-            json={"current_password": f"guess-{i:04d}-x", "new_password": "a new long passphrase"},
+            json={"current_password": new_password(), "new_password": new_password()},
             headers=victim.bearer,
         )
         assert r.status_code == 422

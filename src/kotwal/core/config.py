@@ -11,8 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
-from sqlalchemy.engine import make_url
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 #: Modules that can be switched on and off; a module switched off is not mounted at all.
 KNOWN_MODULES = frozenset({"console"})
