@@ -55,6 +55,13 @@ def test_init_creates_keys_schema_and_first_admin_once(env: Path, db: Database) 
     assert len(_admins(db)) == 1
 
 
+def test_audit_verify_passes_on_a_fresh_instance(env: Path) -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "intact" in result.output
+
+
 def test_init_writes_an_audit_event(env: Path, db: Database) -> None:
     assert runner.invoke(app, ["init"]).exit_code == 0
     with db.transaction(write=False) as s:

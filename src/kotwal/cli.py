@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from kotwal.core import audit_cli, keys_cli
 from kotwal.core import cli as core_cli
-from kotwal.core import keys_cli
 
 app = typer.Typer(
     name="kotwal",
@@ -18,4 +18,7 @@ app.command("run")(core_cli.run)
 app.command("migrate")(core_cli.migrate_command)
 app.add_typer(core_cli.user_app, name="user")
 app.add_typer(core_cli.jurisdiction_app, name="jurisdiction")
+app.add_typer(
+    audit_cli.app, name="audit", help="Verify, checkpoint, witness and export the audit log."
+)
 app.add_typer(keys_cli.app, name="keys", help="Key status, rotation and retirement.")

@@ -3,6 +3,7 @@ first bad seq after tampering; checkpoint, witness and export; readable refusals
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,8 +80,12 @@ def _swap_actor_and_hashes(db: Database, a: int, b: int) -> None:
             )
 
 
-def test_verify_passes_on_a_fresh_instance(env: Settings, db: Database) -> None:
+def test_verify_passes_on_a_fresh_instance(
+    env: Settings, db: Database, keyring: KeyRing
+) -> None:
     _fill(db)
+    with db.transaction() as session:
+        audit.checkpoint(session, keyring)  # as the running service does at intervals
     result = runner.invoke(app, ["verify"])
     assert result.exit_code == 0, result.output
     assert "intact" in result.output and "events/s" in result.output
@@ -139,7 +144,9 @@ def test_witness_file_is_written_and_checked(env: Settings, db: Database, tmp_pa
     with db.engine.begin() as conn:
         last = conn.execute(text("SELECT hash FROM audit_events WHERE seq = 30")).scalar_one()
         conn.execute(text("UPDATE audit_head SET seq = 30, hash = :h"), {"h": last})
-    assert runner.invoke(app, ["verify"]).exit_code == 0
+    # Without the witness, the long unsigned stretch still gives the deletion away.
+    unwitnessed = runner.invoke(app, ["verify"])
+    assert unwitnessed.exit_code == 1 and "without a signed checkpoint" in unwitnessed.output
     caught = runner.invoke(app, ["verify", "--witness", str(witness)])
     assert caught.exit_code == 1 and "broken at seq 31" in caught.output
 
@@ -225,3 +232,32 @@ def test_checkpoint_refuses_a_rewound_head(env: Settings, db: Database) -> None:
         conn.execute(text("UPDATE audit_head SET seq = 30, hash = :h"), {"h": last})
     result = runner.invoke(app, ["checkpoint"])
     assert result.exit_code == 1 and "refusing to sign" in result.output
+
+
+def test_verify_fails_when_checkpoints_were_deleted(
+    env: Settings, db: Database, keyring: KeyRing
+) -> None:
+    _fill(db, 2 * env.checkpoint_every_events + 1)
+    with db.transaction() as session:
+        audit.checkpoint(session, keyring)
+    assert runner.invoke(app, ["verify"]).exit_code == 0
+    _sql(db, "DELETE FROM audit_checkpoints")
+    result = runner.invoke(app, ["verify"])
+    assert result.exit_code == 1
+    assert "after the newest signed checkpoint" in result.output
+
+
+def test_the_service_copies_checkpoints_to_the_configured_witness(
+    db: Database, keyring: KeyRing, tmp_path: Path
+) -> None:
+    witness = tmp_path / "witness.jsonl"
+    committer = audit.GroupCommitter(db, keyring=keyring, witness=witness)
+    committer.start()
+    seqs = committer.write([_event("auth.login"), _event("record.disclose")])
+    committer.stop()  # signs a checkpoint on the way out
+    entries = [json.loads(line) for line in witness.read_text().splitlines()]
+    assert entries and entries[-1]["seq"] == seqs[-1]
+
+
+def _event(action: str) -> AuditEvent:
+    return AuditEvent(action=action, outcome=Outcome.SUCCESS, actor_id=None, actor_name="t")

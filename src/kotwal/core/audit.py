@@ -470,9 +470,11 @@ class GroupCommitter:
         checkpoint_every_events: int = 10_000,
         checkpoint_every_seconds: float = 300,
         max_batch_events: int = 5_000,
+        witness: Path | None = None,
     ) -> None:
         self._db = database
         self._keyring = keyring
+        self._witness = witness
         self._every_events = max(1, checkpoint_every_events)
         self._every_seconds = max(0.001, checkpoint_every_seconds)
         self._max_batch_events = max(1, max_batch_events)
@@ -631,6 +633,17 @@ class GroupCommitter:
         self.checkpoints_written += int(signed)
         self._checkpointed_seq = seq
         self._checkpointed_at = time.monotonic()
+        if signed and self._witness is not None:
+            self._copy_to_witness(self._witness)
+
+    def _copy_to_witness(self, path: Path) -> None:
+        """Copy new checkpoints to the witness file outside the database, at once: a
+        checkpoint only in the database can be deleted by whoever rewrites the log."""
+        try:
+            with self._db.transaction(write=False) as session:
+                export_witness(session, path)
+        except Exception:  # the log itself is safe; the witness catches up next time
+            log.exception("could not copy audit checkpoints to the witness %s", path)
 
     def _seconds_to_timed_checkpoint(self) -> float | None:
         if self._keyring is None:
@@ -664,6 +677,37 @@ class GroupCommitter:
 
 
 # --- verification --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignatureLag:
+    """How much of the log's end no signed checkpoint covers yet."""
+
+    unsigned_events: int
+    unsigned_seconds: float
+    checkpoints: int
+
+
+def signature_lag(session: Session) -> SignatureLag:
+    """Events and time after the newest checkpoint. A large lag on a log that the service
+    checkpoints at intervals means checkpoints were deleted, or the signer has stopped."""
+    head = session.execute(select(func.max(AuditEventRow.seq), func.max(AuditEventRow.at_us)))
+    head_seq, head_at = head.one()
+    newest = session.execute(
+        select(AuditCheckpoint.seq, AuditCheckpoint.at_us)
+        .order_by(AuditCheckpoint.seq.desc())
+        .limit(1)
+    ).first()
+    count = session.execute(select(func.count()).select_from(AuditCheckpoint)).scalar_one()
+    signed_seq, signed_at = (newest[0], newest[1]) if newest else (0, None)
+    if head_seq is None:
+        return SignatureLag(0, 0.0, int(count))
+    first_at = session.execute(
+        select(func.min(AuditEventRow.at_us)).where(AuditEventRow.seq > signed_seq)
+    ).scalar()
+    since = signed_at if signed_at is not None else first_at
+    seconds = max(0.0, (int(head_at) - int(since or head_at)) / 1_000_000)
+    return SignatureLag(int(head_seq) - int(signed_seq), seconds, int(count))
 
 
 @dataclass(frozen=True)

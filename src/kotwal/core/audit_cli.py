@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kotwal.core import audit, migrate
 from kotwal.core.audit import AuditEvent, Outcome
-from kotwal.core.config import get_settings
+from kotwal.core.config import Settings, get_settings
 from kotwal.core.keys import KeyProblem
 from kotwal.core.runtime import Runtime, open_runtime
 
@@ -98,6 +98,7 @@ def verify(
     """
     out = _out()
     with _runtime() as runtime, out.status("verifying the audit chain") as status:
+        witness = witness or runtime.settings.audit_witness
 
         def progress(checked: int) -> None:
             if checked % _PROGRESS_EVERY < 1_000:
@@ -108,19 +109,51 @@ def verify(
             runtime.db.engine, runtime.keyring.audit_public, witness=witness, progress=progress
         )
         elapsed = time.perf_counter() - started
+        with runtime.db.transaction(write=False) as session:
+            lag = audit.signature_lag(session)
+        stale = _stale(lag, runtime.settings)
     table = Table(title="Audit log verification", show_header=False)
     table.add_row("Result", "[green]intact[/]" if result.ok else "[bold red]BROKEN[/]")
     table.add_row("Events verified", f"{result.events_checked:,}")
     table.add_row("Checkpoints checked", f"{result.checkpoints_checked:,}")
     if witness is not None:
         table.add_row("Witness file", escape(str(witness)))
+    table.add_row(
+        "Not yet signed", f"{lag.unsigned_events:,} events, {lag.unsigned_seconds:,.0f} s"
+    )
     table.add_row("Time", f"{elapsed:.2f} s")
     table.add_row("Speed", f"{result.events_checked / max(elapsed, 1e-9):,.0f} events/s")
     out.print(table)
     if not result.ok:
         out.print(f"[bold red]{escape(result.describe())}[/]")
         raise typer.Exit(1)
+    if stale:
+        out.print(f"[bold red]{escape(stale)}[/]")
+        raise typer.Exit(1)
     out.print(escape(result.describe()))
+    if witness is None:
+        out.print(
+            "[yellow]No witness file was checked: set KOTWAL_AUDIT_WITNESS so that a rewrite of "
+            "the log together with its checkpoints is caught.[/]"
+        )
+
+
+def _stale(lag: audit.SignatureLag, settings: Settings) -> str | None:
+    """Why the unsigned end of the log is too long to be innocent, or None."""
+    max_events = 2 * settings.checkpoint_every_events
+    max_seconds = 2 * settings.checkpoint_every_seconds + 60
+    if lag.unsigned_events > max_events:
+        return (
+            f"{lag.unsigned_events:,} events after the newest signed checkpoint (at most "
+            f"{max_events:,} expected): checkpoints were deleted or the signer has stopped"
+        )
+    if lag.unsigned_events and lag.unsigned_seconds > max_seconds:
+        return (
+            f"the newest {lag.unsigned_events:,} events span {lag.unsigned_seconds:,.0f} s "
+            f"without a signed checkpoint (at most {max_seconds:,} s expected): checkpoints "
+            "were deleted or the signer has stopped"
+        )
+    return None
 
 
 @app.command()

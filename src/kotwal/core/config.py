@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     address_failures_per_window: int = Field(default=30, ge=5, le=10_000)
     address_window_seconds: int = Field(default=15 * 60, ge=60)
 
+    #: A file outside the database (ideally on another machine's mount) that receives every
+    #: signed checkpoint as it is made; `kotwal audit verify` checks the log against it.
+    audit_witness: Path | None = None
     #: Audit checkpoints: sign the chain head every N events or every S seconds.
     checkpoint_every_events: int = Field(default=10_000, ge=1)
     checkpoint_every_seconds: int = Field(default=300, ge=1)

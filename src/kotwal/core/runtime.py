@@ -37,6 +37,7 @@ def open_runtime(settings: Settings, *, keyring: KeyRing | None = None) -> Runti
         keyring=keys,
         checkpoint_every_events=settings.checkpoint_every_events,
         checkpoint_every_seconds=settings.checkpoint_every_seconds,
+        witness=settings.audit_witness,
     )
     committer.start()
     return Runtime(settings=settings, db=db, keyring=keys, committer=committer)
