@@ -80,9 +80,7 @@ def _swap_actor_and_hashes(db: Database, a: int, b: int) -> None:
             )
 
 
-def test_verify_passes_on_a_fresh_instance(
-    env: Settings, db: Database, keyring: KeyRing
-) -> None:
+def test_verify_passes_on_a_fresh_instance(env: Settings, db: Database, keyring: KeyRing) -> None:
     _fill(db)
     with db.transaction() as session:
         audit.checkpoint(session, keyring)  # as the running service does at intervals
