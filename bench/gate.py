@@ -1,0 +1,158 @@
+"""End-to-end audited disclosures: officers reading pages of person records through the gate.
+
+Each client thread acts as a request handler: it opens a read unit of work, loads a page of
+persons, passes them through ``core.gate.disclose`` (policy, bulk decryption of the released
+confidential fields, one audit event per record) and commits, which returns only when the
+page's audit events are durable (group commit). Run on SQLite and on PostgreSQL.
+
+    .venv/bin/python bench/gate.py [--clients 8] [--seconds 6] [--persons 2000] [--page 20]
+
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from kotwal.core.config import Settings
+from kotwal.core.gate import disclose
+from kotwal.core.jurisdictions import create_jurisdiction
+from kotwal.core.keys import generate_keys, load_keys
+from kotwal.core.migrate import upgrade
+from kotwal.core.policy import Actor, JurisdictionKind, Role
+from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.uow import UnitOfWork
+from kotwal.records.models import Person
+from kotwal.records.schemas import PersonCategory, PersonCreate
+from kotwal.records.service import create_person
+
+PG_ADMIN = os.environ.get(
+    "KOTWAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SYSTEM = Actor(account_id=None, username="cli:bench")
+
+
+def _seed(runtime: Runtime, persons: int) -> Actor:
+    with UnitOfWork(runtime, write=True) as uow:
+        state = create_jurisdiction(
+            uow, SYSTEM, code="TS", name="State", kind=JurisdictionKind.STATE, parent_id=None
+        )
+        station = create_jurisdiction(
+            uow, SYSTEM, code="PS-1", name="Station", kind=JurisdictionKind.STATION,
+            parent_id=state.id,
+        )  # fmt: skip
+    officer = Actor(
+        account_id=str(uuid.uuid4()),
+        username="si.bench",
+        roles=frozenset({Role.SUB_INSPECTOR}),
+        jurisdiction_paths=(station.path,),
+    )
+    rng = random.Random(7)
+    writer = Actor(officer.account_id, "si.bench", officer.roles, officer.jurisdiction_paths)
+    for start in range(0, persons, 500):
+        with UnitOfWork(runtime, write=True) as uow:
+            for i in range(start, min(start + 500, persons)):
+                create_person(
+                    uow,
+                    writer,
+                    PersonCreate(
+                        name=f"Synthetic Person {i}",
+                        category=PersonCategory.OFFENDER,
+                        station_id=station.id,
+                        phone=f"90000{rng.randrange(100000):05d}",
+                        address=f"H.No. {i}, Synthetic Colony",
+                    ),
+                )
+    return officer
+
+
+def _measure(runtime: Runtime, officer: Actor, clients: int, seconds: float, page: int) -> dict:
+    with runtime.db.transaction(write=False) as s:
+        ids = list(s.execute(select(Person.id)).scalars())
+    counts = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def client(n: int) -> None:
+        rng = random.Random(n)
+        while time.monotonic() < stop:
+            with UnitOfWork(runtime, write=False) as uow:
+                chosen = rng.sample(ids, page)
+                rows = list(
+                    uow.session.execute(select(Person).where(Person.id.in_(chosen))).scalars()
+                )
+                shown = disclose(uow, officer, None, rows)
+                assert all(isinstance(r["phone"], str) for r in shown)
+            counts[n] += len(rows)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    total = sum(counts)
+    return {
+        "disclosures": total,
+        "per_s": round(total / elapsed),
+        "pages_per_s": round(total / page / elapsed),
+    }
+
+
+def _run(url: str, data_dir: Path, args: argparse.Namespace) -> dict:
+    settings = Settings(data_dir=data_dir, database_url=url)
+    keyring = load_keys(settings)
+    runtime = open_runtime(settings, keyring=keyring)
+    try:
+        upgrade(runtime.db.engine)
+        officer = _seed(runtime, args.persons)
+        return _measure(runtime, officer, args.clients, args.seconds, args.page)
+    finally:
+        runtime.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=6)
+    parser.add_argument("--persons", type=int, default=2000)
+    parser.add_argument("--page", type=int, default=20)
+    args = parser.parse_args()
+    figures: dict[str, object] = {"cores": os.cpu_count(), "clients": args.clients,
+                                  "page": args.page}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        data.mkdir(mode=0o700)
+        generate_keys(data / "keys")
+        sqlite = _run(f"sqlite:///{data / 'bench.db'}", data, args)
+        print(f"SQLite:     {sqlite['per_s']:,} disclosures/s ({sqlite['pages_per_s']:,} pages/s)")
+        name = f"kotwal_bench_gate_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+            pg = _run(url, data, args)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+        print(f"PostgreSQL: {pg['per_s']:,} disclosures/s ({pg['pages_per_s']:,} pages/s)")
+    figures |= {"gate_disclosures_per_s_sqlite": sqlite["per_s"],
+                "gate_disclosures_per_s_postgresql": pg["per_s"]}  # fmt: skip
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
