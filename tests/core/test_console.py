@@ -122,3 +122,22 @@ def test_wrong_code_shows_a_readable_error(
     r = _login(client, officer, "000000")
     assert r.status_code == 401
     assert "Check the username, password and authenticator code" in r.text
+
+
+def test_officer_sees_their_own_access_in_my_activity(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    from tests.factories import issue_token
+    from tests.records_helpers import file_person
+
+    writer = issue_token(
+        runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a)
+    )
+    person = file_person(client, writer, world.station_a)
+    reader = make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a)
+    assert _login(client, reader, reader.totp()).status_code == 303
+    assert client.get(f"/persons/{person['id']}").status_code == 200
+    page = client.get("/account/activity")
+    assert page.status_code == 200
+    assert f"/persons/{person['id']}" in page.text and "record.disclose" in page.text
+    assert writer.username not in page.text  # only one's own events

@@ -104,6 +104,18 @@ def me(actor: Self) -> Me:
     )
 
 
+@router.get("/me/activity", tags=["self"])
+def my_activity(
+    actor: Self,
+    uow: UnitOfWork = ReadUnit,
+    before_seq: int | None = Query(default=None, ge=1, le=2**63 - 1),
+    limit: int = Query(default=50, ge=1, le=100),
+) -> list[AuditEventRead]:
+    """One's own trail in the audit log: every record one opened, every search, every login."""
+    rows = audit.search(uow.session, actor=actor.account_id, before_seq=before_seq, limit=limit)
+    return [event_read(r) for r in rows]
+
+
 @router.post("/me/password", status_code=204, tags=["self"])
 def change_my_password(body: PasswordChange, actor: Self, uow: UnitOfWork = WriteUnit) -> Response:
     """Change one's password; every session of the account ends (log in again)."""

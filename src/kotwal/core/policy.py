@@ -46,6 +46,8 @@ class Permission(enum.StrEnum):
     CORE_JURISDICTION_MANAGE = "core:jurisdiction:manage"
     CORE_KEYS_MANAGE = "core:keys:manage"
     CORE_SELF = "core:self:manage"
+    RECORDS_PERSON_EXPORT = "records:person:export"
+    RECORDS_PERSON_IMPORT = "records:person:import"
     RECORDS_PERSON_READ = "records:person:read"
     RECORDS_PERSON_WRITE = "records:person:write"
 
@@ -84,16 +86,18 @@ ROLE_TITLES: dict[Role, str] = {
 
 _OFFICER = frozenset({Permission.CORE_SELF, Permission.RECORDS_PERSON_READ})
 _WRITER = _OFFICER | {Permission.RECORDS_PERSON_WRITE}
+#: Bulk movement of records is for those who answer for a station or more, not for every writer.
+_SUPERVISOR = _WRITER | {Permission.RECORDS_PERSON_EXPORT, Permission.RECORDS_PERSON_IMPORT}
 
 #: The single role → permission table.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CONSTABLE: _OFFICER,
     Role.HEAD_CONSTABLE: _WRITER,
     Role.SUB_INSPECTOR: _WRITER,
-    Role.STATION_HOUSE_OFFICER: _WRITER,
-    Role.CIRCLE_OFFICER: _WRITER,
-    Role.DISTRICT_CHIEF: _WRITER,
-    Role.STATE_HQ: _WRITER,
+    Role.STATION_HOUSE_OFFICER: _SUPERVISOR,
+    Role.CIRCLE_OFFICER: _SUPERVISOR,
+    Role.DISTRICT_CHIEF: _SUPERVISOR,
+    Role.STATE_HQ: _SUPERVISOR,
     Role.FRS_OPERATOR: _OFFICER,
     Role.ARMS_LICENSING_OFFICER: _OFFICER,
     Role.AUDITOR: frozenset(

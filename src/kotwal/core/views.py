@@ -168,6 +168,18 @@ def account_page(request: Request, actor: Self, uow: UnitOfWork = ReadUnit) -> R
     return _account_page(request, uow, actor)
 
 
+@router.get("/account/activity")
+def my_activity(
+    request: Request,
+    actor: Self,
+    before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    uow: UnitOfWork = ReadUnit,
+) -> Response:
+    """What the audit log holds about my own use of kotwal."""
+    rows = audit.search(uow.session, actor=actor.account_id, before_seq=before_seq, limit=50)
+    return render(request, "activity.html", events=[event_read(r) for r in rows])
+
+
 @router.post("/account/password")
 def change_password(
     request: Request,
