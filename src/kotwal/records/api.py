@@ -15,6 +15,8 @@ from kotwal.records.schemas import (
     PersonPage,
     PersonRead,
     PersonSearchPage,
+    PersonUpdate,
+    PersonVersionRead,
 )
 from kotwal.web.deps import ReadUnit, WriteUnit, require
 
@@ -55,6 +57,29 @@ def find_persons(
     """Exact lookup by phone number (blind index); more search arrives with the records issue."""
     found = service.find_by_phone(uow, actor, phone, purpose)
     return PersonPage(items=[PersonRead.model_validate(p) for p in found])
+
+
+@router.patch("/persons/{person_id}")
+def update_person(
+    person_id: str, body: PersonUpdate, actor: Writer, uow: UnitOfWork = WriteUnit
+) -> PersonRead:
+    """Change a record in your jurisdiction; its previous version is kept."""
+    return PersonRead.model_validate(service.update_person(uow, actor, person_id, body))
+
+
+@router.get("/persons/{person_id}/history")
+def person_history(
+    person_id: str, actor: Reader, uow: UnitOfWork = ReadUnit
+) -> list[PersonVersionRead]:
+    return [
+        PersonVersionRead(
+            version=v.version,
+            changed_fields=v.changed_fields.split(","),
+            changed_by_name=v.changed_by_name,
+            changed_at=v.changed_at,
+        )
+        for v in service.person_history(uow, actor, person_id)
+    ]
 
 
 @router.get("/persons/{person_id}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kotwal.core.db import ID, Base, new_id
@@ -40,6 +40,8 @@ class Person(Base):
     phone: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
     phone_bidx: Mapped[str | None] = mapped_column(String(16), index=True, info=RESTRICTED)
     address: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    #: Bumped on every change; the previous state is kept in ``person_versions``.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1", info=RESTRICTED)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=lambda: datetime.now(UTC), info=RESTRICTED
     )
@@ -52,7 +54,7 @@ class Person(Base):
         read_permission=Permission.RECORDS_PERSON_READ,
         jurisdiction_path=lambda p: p.jurisdiction_path,
         fields=("name", "name_te", "father_name", "category", "sex", "birth_year", "marks",
-                "status", "station_id", "phone", "address"),
+                "status", "station_id", "phone", "address", "version"),
     )  # fmt: skip
 
 
@@ -76,3 +78,22 @@ class PersonNameKey(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     person_id: Mapped[str] = mapped_column(ID, ForeignKey("persons.id"), index=True, info=PUBLIC)
     key: Mapped[str] = mapped_column(String(40), info=RESTRICTED)
+
+
+class PersonVersion(Base):
+    """A person as they were before a change: every version is kept, nothing is overwritten.
+    The snapshot holds personal data (phones, addresses), so it is sealed as CONFIDENTIAL."""
+
+    __tablename__ = "person_versions"
+    __table_args__ = (UniqueConstraint("person_id", "version"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
+    person_id: Mapped[str] = mapped_column(ID, ForeignKey("persons.id"), index=True, info=PUBLIC)
+    version: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    snapshot: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
+    changed_fields: Mapped[str] = mapped_column(String(500), info=RESTRICTED)
+    changed_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
+    changed_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
+    changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC), info=RESTRICTED
+    )

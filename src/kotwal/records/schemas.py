@@ -4,6 +4,7 @@ explicit allow-lists where each protected field may come back masked."""
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -56,6 +57,36 @@ class PersonCreate(Input):
     address: str | None = Field(default=None, max_length=500)
 
 
+class PersonUpdate(Input):
+    """Fields to change; what is left out stays. ``expected_version`` guards against two
+    officers overwriting each other's edits."""
+
+    expected_version: int = Field(ge=1)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name_te: str | None = Field(default=None, max_length=200)
+    father_name: str | None = Field(default=None, max_length=200)
+    aliases: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None, max_length=20
+    )
+    marks: str | None = Field(default=None, max_length=500)
+    category: PersonCategory | None = None
+    sex: Sex | None = None
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    status: PersonStatus | None = None
+    station_id: str | None = Field(default=None, min_length=36, max_length=36)
+    phone: str | None = Field(default=None, min_length=6, max_length=20, pattern=r"^[0-9 +()-]+$")
+    address: str | None = Field(default=None, max_length=500)
+
+
+class PersonVersionRead(BaseModel):
+    """Who changed what, when. The earlier values stay sealed in the version store."""
+
+    version: int
+    changed_fields: list[str]
+    changed_by_name: str
+    changed_at: datetime
+
+
 class PersonRead(BaseModel):
     """A person as disclosed by the gate: protected fields may be masked."""
 
@@ -66,10 +97,12 @@ class PersonRead(BaseModel):
     category: str | Masked
     sex: str | Masked | None
     birth_year: int | Masked | None
+    marks: str | Masked | None
     status: str | Masked
     station_id: str | Masked
     phone: str | Masked | None
     address: str | Masked | None
+    version: int | Masked
 
 
 class PersonPage(BaseModel):

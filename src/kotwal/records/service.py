@@ -3,19 +3,21 @@ the gate and writes are scoped to the actor's jurisdiction."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
 from kotwal.core.audit import AuditEvent, Outcome
 from kotwal.core.crypto import blind_index, normalise_phone, open_field
-from kotwal.core.errors import Forbidden, InvalidInput, NotFound
+from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
 from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
-from kotwal.records.models import Person, PersonAlias, PersonNameKey
-from kotwal.records.schemas import PersonCreate
+from kotwal.records.models import Person, PersonAlias, PersonNameKey, PersonVersion
+from kotwal.records.schemas import PersonCreate, PersonUpdate
 
 PHONE_DOMAIN = "persons.phone"
 
@@ -214,3 +216,123 @@ def search_by_name(
         }
         for record, (_, match) in zip(shown, hits, strict=True)
     ]  # fmt: skip
+
+
+#: Fields an update may change, and how each is read for the version snapshot.
+_PLAIN_FIELDS = ("name", "name_te", "father_name", "marks", "category", "sex", "birth_year",
+                 "status", "station_id")  # fmt: skip
+_SEALED_FIELDS = ("phone", "address")
+
+
+def _station_in_jurisdiction(uow: UnitOfWork, actor: Actor, station_id: str) -> Jurisdiction:
+    station = uow.session.get(Jurisdiction, station_id)
+    if station is None or station.kind != JurisdictionKind.STATION:
+        raise InvalidInput("station_id does not name a police station")
+    if not actor.covers(station.path):
+        uow.record_now([_denied(actor, "record.update", "outside-jurisdiction")])
+        raise Forbidden("you can change records only in your own jurisdiction")
+    return station
+
+
+def _snapshot(uow: UnitOfWork, person: Person, aliases: list[str]) -> str:
+    state: dict[str, Any] = {f: getattr(person, f) for f in _PLAIN_FIELDS}
+    for field in _SEALED_FIELDS:
+        state[field] = open_field(uow.session, person, field)
+    state["aliases"] = aliases
+    return json.dumps(state, ensure_ascii=False, sort_keys=True)
+
+
+def update_person(
+    uow: UnitOfWork, actor: Actor, person_id: str, data: PersonUpdate
+) -> dict[str, Any]:
+    """Change a person filed in the actor's jurisdiction; the previous state is kept as a
+    version (sealed), so every earlier version of the record can be recovered."""
+    if not actor.can(Permission.RECORDS_PERSON_WRITE):
+        raise Forbidden()
+    person = uow.session.get(Person, person_id)
+    if person is None:
+        raise NotFound("no such person")
+    _station_in_jurisdiction(uow, actor, person.station_id)
+    if person.version != data.expected_version:
+        raise Conflict(
+            f"the record changed since you read it (now version {person.version}); "
+            "reload it and apply your change again"
+        )
+    changes = data.model_dump(exclude_unset=True, exclude={"expected_version"})
+    if not changes:
+        raise InvalidInput("nothing to change")
+    aliases = list(
+        uow.session.execute(
+            select(PersonAlias.name).where(PersonAlias.person_id == person.id)
+        ).scalars()
+    )
+    uow.session.add(
+        PersonVersion(
+            person_id=person.id,
+            version=person.version,
+            snapshot=_snapshot(uow, person, aliases),
+            changed_fields=",".join(sorted(changes)),
+            changed_by=actor.account_id,
+            changed_by_name=actor.username,
+        )
+    )
+    _apply(uow, actor, person, data, changes)
+    if "aliases" in changes:
+        uow.session.execute(delete(PersonAlias).where(PersonAlias.person_id == person.id))
+        aliases = list(dict.fromkeys(a.strip() for a in data.aliases or [] if a.strip()))
+        for alias in aliases:
+            uow.session.add(PersonAlias(person_id=person.id, name=alias))
+    if changes.keys() & {"name", "name_te", "aliases"}:
+        index_names(uow, person.id, [person.name, person.name_te or "", *aliases])
+    person.version += 1
+    person.updated_at = datetime.now(UTC)
+    uow.session.flush()
+    uow.audit(
+        AuditEvent(
+            action="record.update",
+            outcome=Outcome.SUCCESS,
+            actor_id=actor.account_id,
+            actor_name=actor.username,
+            session_id=actor.session_id,
+            client_addr=actor.client_addr,
+            resource_type="person",
+            resource_id=person.id,
+            detail={"fields": ",".join(sorted(changes)), "version": person.version},
+        )
+    )
+    return disclose(uow, actor, None, [person])[0]
+
+
+def _apply(
+    uow: UnitOfWork, actor: Actor, person: Person, data: PersonUpdate, changes: dict[str, Any]
+) -> None:
+    for field in changes.keys() & set(_PLAIN_FIELDS):
+        value = getattr(data, field)
+        if field in ("name", "category", "status", "station_id") and value is None:
+            raise InvalidInput(f"{field} cannot be emptied")
+        if field == "station_id":
+            # Moving a record is a write in both places: the new station must be ours too.
+            person.jurisdiction_path = _station_in_jurisdiction(uow, actor, value).path
+        setattr(person, field, value.value if hasattr(value, "value") else value)
+    if "phone" in changes:
+        person.phone = data.phone
+        person.phone_bidx = _phone_index(uow, data.phone) if data.phone else None
+    if "address" in changes:
+        person.address = data.address
+
+
+def person_history(uow: UnitOfWork, actor: Actor, person_id: str) -> list[PersonVersion]:
+    """The versions of a record (who, when, which fields), for readers who may read it."""
+    person = uow.session.get(Person, person_id)
+    if person is None:
+        raise NotFound("no such person")
+    disclose(uow, actor, None, [person])  # the same door, and the same audit, as a read
+    if not actor.covers(person.jurisdiction_path):
+        raise Forbidden("the history of a record is visible inside its jurisdiction")
+    stmt = (
+        select(PersonVersion)
+        .where(PersonVersion.person_id == person_id)
+        .order_by(PersonVersion.version.desc())
+        .limit(200)
+    )
+    return list(uow.session.execute(stmt).scalars())
