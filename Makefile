@@ -7,8 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 .PHONY: run install test lint clean
 
 run: install
-	$(BIN)/kotwal init
-	$(BIN)/kotwal run
+	$(BIN)/kotwal demo
 
 install: $(STAMP)
 

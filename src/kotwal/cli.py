@@ -16,6 +16,8 @@ app = typer.Typer(
 app.command("init")(core_cli.init)
 app.command("run")(core_cli.run)
 app.command("migrate")(core_cli.migrate_command)
+app.command("demo")(core_cli.demo)
+app.command("demo-code")(core_cli.demo_code)
 app.add_typer(core_cli.user_app, name="user")
 app.add_typer(core_cli.jurisdiction_app, name="jurisdiction")
 app.add_typer(

@@ -10,7 +10,7 @@ import getpass
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -332,3 +332,59 @@ def jurisdiction_list() -> None:
         for node in list_jurisdictions(uow, limit=10_000):
             depth = node.path.count("/") - 2
             out.print(f"{'  ' * depth}{node.kind}: {node.name} [{node.code}]")
+
+
+def demo(
+    size: Annotated[int, typer.Option(min=0, max=1_000_000, help="Persons to generate")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same data")] = 2026,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve afterwards")] = True,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Set up a synthetic demo instance (accounts for every role, stations, persons) and serve
+    it. Safe to repeat: data is generated once; demo passwords are issued anew each time."""
+    from rich.progress import Progress
+
+    from kotwal import demo as demo_data
+
+    init()
+    with runtime_or_exit() as runtime:
+        if demo_data.seeded(runtime):
+            out.print("demo data already present; issuing new demo passwords")
+        else:
+            stations = demo_data.build_tree(runtime)
+            with Progress(console=out) as bar:
+                task = bar.add_task(f"generating {size:,} synthetic persons", total=size)
+                demo_data.seed_persons(
+                    runtime, stations, size, seed, progress=lambda n: bar.update(task, completed=n)
+                )
+        accounts = demo_data.create_accounts(runtime)
+    _print_demo_accounts(accounts)
+    if serve:
+        os.environ["KOTWAL_DEMO"] = "true"
+        os.environ.setdefault("KOTWAL_API_DOCS", "true")
+        get_settings.cache_clear()
+        run(host=None, port=port)
+
+
+def _print_demo_accounts(accounts: list[Any]) -> None:
+    table = Table(title="Demo accounts")
+    for column in ("username", "role", "password (shown once)", "TOTP secret"):
+        table.add_column(column, overflow="fold")
+    for acc in accounts:
+        table.add_row(acc.username, acc.role.value, acc.password, acc.totp_secret)
+    out.print(table)
+    out.print(
+        "Log in with the password and a code from an authenticator app holding the secret, "
+        "or print the current code with [bold]kotwal demo-code demo.si[/]."
+    )
+
+
+def demo_code(username: str) -> None:
+    """Print the current authenticator code of a demo account (demo accounts only)."""
+    from kotwal import demo as demo_data
+
+    with runtime_or_exit() as runtime:
+        try:
+            out.print(demo_data.current_code(runtime, username))
+        except ValueError as exc:
+            raise fail(str(exc)) from exc

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     #: or around the login throttle.
     trusted_proxies: str = ""
     api_docs: bool = False
+    #: A demo instance (``kotwal demo``): every page says the data is synthetic.
+    demo: bool = False
     debug: bool = False
     modules: str = "console"
 

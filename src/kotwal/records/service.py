@@ -27,7 +27,13 @@ def _phone_index(uow: UnitOfWork, phone: str) -> str:
 
 
 def create_person(uow: UnitOfWork, actor: Actor, data: PersonCreate) -> dict[str, Any]:
-    """File a new person at a station inside the actor's jurisdiction."""
+    """File a new person at a station inside the actor's jurisdiction; the answer comes
+    through the gate like any read."""
+    return disclose(uow, actor, None, [file_person(uow, actor, data)])[0]
+
+
+def file_person(uow: UnitOfWork, actor: Actor, data: PersonCreate) -> Person:
+    """File a new person (audited) without disclosing it back: for imports and seeding."""
     if not actor.can(Permission.RECORDS_PERSON_WRITE):
         raise Forbidden()
     station = uow.session.get(Jurisdiction, data.station_id)
@@ -68,7 +74,7 @@ def create_person(uow: UnitOfWork, actor: Actor, data: PersonCreate) -> dict[str
             resource_id=person.id,
         )
     )
-    return disclose(uow, actor, None, [person])[0]
+    return person
 
 
 def read_person(

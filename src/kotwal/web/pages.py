@@ -29,6 +29,7 @@ def render(
     actor = getattr(request.state, "actor", None)
     context.setdefault("actor", actor if isinstance(actor, Actor) else None)
     context.setdefault("csrf_token", csrf_token(request))
+    context.setdefault("demo", get_runtime(request).settings.demo)
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 
