@@ -208,7 +208,8 @@ def search_by_name(
     scored = [(p, _best(query, p, aliases.get(p.id, []))) for p in candidates]
     hits = sorted(
         ((p, m) for p, m in scored if m.score >= names.DEFAULT_THRESHOLD),
-        key=lambda pm: (-pm[1].score, pm[0].id),
+        # Equal scores: the reader's own jurisdiction first, where they can act on the record.
+        key=lambda pm: (-pm[1].score, not actor.covers(pm[0].jurisdiction_path), pm[0].id),
     )[: min(limit, SEARCH_MAX_RESULTS)]
     purpose = clean_purpose(purpose)
     _searched(uow, actor, "name", query, purpose, len(hits))
@@ -342,3 +343,13 @@ def person_history(uow: UnitOfWork, actor: Actor, person_id: str) -> list[Person
         .limit(200)
     )
     return list(uow.session.execute(stmt).scalars())
+
+
+def station_names(uow: UnitOfWork, station_ids: set[str]) -> dict[str, str]:
+    """Names of stations (public information) for showing where a record is filed."""
+    if not station_ids:
+        return {}
+    rows = uow.session.execute(
+        select(Jurisdiction.id, Jurisdiction.name).where(Jurisdiction.id.in_(station_ids))
+    )
+    return {i: n for i, n in rows}

@@ -41,9 +41,13 @@ def persons(
             ]
     except Problem as exc:
         error = exc.detail or exc.title
+    stations = service.station_names(
+        uow, {h["person"]["station_id"] for h in hits if isinstance(h["person"]["station_id"], str)}
+    )
     return render(
         request,
         "persons.html",
+        stations=stations,
         name=name or "",
         phone=phone or "",
         searched=bool(name or phone),
@@ -61,4 +65,8 @@ def person(
     uow: UnitOfWork = ReadUnit,
 ) -> Response:
     record = service.read_person(uow, actor, person_id, purpose)
-    return render(request, "person.html", person=record, purpose=purpose or "")
+    station = record["station_id"]
+    names = service.station_names(uow, {station}) if isinstance(station, str) else {}
+    return render(
+        request, "person.html", person=record, purpose=purpose or "", station=names.get(station)
+    )
