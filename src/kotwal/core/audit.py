@@ -83,6 +83,7 @@ from sqlalchemy.orm import Session
 from kotwal.core.db import Database
 from kotwal.core.keys import KeyRing
 from kotwal.core.models import AuditCheckpoint, AuditEventRow
+from kotwal.core.policy import Actor
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,31 @@ class AuditEvent:
 
 #: One encoder, built once: ``json.dumps`` with options builds a new one per call.
 _DETAIL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def actor_event(
+    actor: Actor,
+    action: str,
+    outcome: str = Outcome.SUCCESS,
+    *,
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    purpose: str | None = None,
+    detail: dict[str, str | int | bool | None] | None = None,
+) -> AuditEvent:
+    """An event done by ``actor``: who, from which session and address, come from the actor."""
+    return AuditEvent(
+        action=action,
+        outcome=outcome,
+        actor_id=actor.account_id,
+        actor_name=actor.username,
+        session_id=actor.session_id,
+        client_addr=actor.client_addr,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        purpose=purpose,
+        detail=dict(detail or {}),
+    )
 
 
 def canonical_detail(detail: dict[str, str | int | bool | None]) -> str:

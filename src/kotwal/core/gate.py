@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kotwal.core.audit import AuditEvent, Outcome
+from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.crypto import encrypted_columns, open_fields
 from kotwal.core.errors import Forbidden, IntegrityFailure, InvalidInput
 from kotwal.core.observers import Disclosure, Observers
@@ -75,13 +75,10 @@ def field_classes(model: type) -> dict[str, DataClass]:
 def _deny(uow: UnitOfWork, actor: Actor, resource_type: str, reason: str) -> None:
     uow.record_now(
         [
-            AuditEvent(
-                action="record.disclose",
-                outcome=Outcome.DENIED,
-                actor_id=actor.account_id,
-                actor_name=actor.username,
-                session_id=actor.session_id,
-                client_addr=actor.client_addr,
+            actor_event(
+                actor,
+                "record.disclose",
+                Outcome.DENIED,
                 resource_type=resource_type,
                 detail={"reason": reason},
             )
@@ -208,13 +205,10 @@ def _disclosed(
     shown: dict[str, Any],
 ) -> AuditEvent:
     masked = sum(1 for v in shown.values() if v is MASKED)
-    return AuditEvent(
-        action="record.disclose",
-        outcome=Outcome.SUCCESS,
-        actor_id=actor.account_id,
-        actor_name=actor.username,
-        session_id=actor.session_id,
-        client_addr=actor.client_addr,
+    return actor_event(
+        actor,
+        "record.disclose",
+        Outcome.SUCCESS,
         resource_type=spec.resource_type,
         resource_id=str(record.id),
         purpose=purpose,

@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher, Type
@@ -33,7 +34,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kotwal.core.audit import AuditEvent, Outcome
+from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.config import Settings
 from kotwal.core.crypto import open_field
 from kotwal.core.errors import (
@@ -202,20 +203,9 @@ def find_account(session: Session, username: str) -> Account | None:
     ).scalar_one_or_none()
 
 
-def event_for(
-    actor: Actor, action: str, outcome: str = Outcome.SUCCESS, **kw: object
-) -> AuditEvent:
-    detail = kw.pop("detail", {})
-    return AuditEvent(
-        action=action,
-        outcome=outcome,
-        actor_id=actor.account_id,
-        actor_name=actor.username,
-        session_id=actor.session_id,
-        client_addr=actor.client_addr,
-        detail=detail,  # type: ignore[arg-type]
-        **kw,  # type: ignore[arg-type]
-    )
+def event_for(actor: Actor, action: str, outcome: str = Outcome.SUCCESS, **kw: Any) -> AuditEvent:
+    """An event by ``actor`` (see :func:`kotwal.core.audit.actor_event`)."""
+    return actor_event(actor, action, outcome, **kw)
 
 
 def validate_username(username: str) -> str:

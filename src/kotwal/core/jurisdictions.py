@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from kotwal.core.audit import AuditEvent, Outcome
+from kotwal.core.audit import Outcome, actor_event
 from kotwal.core.db import new_id
 from kotwal.core.errors import Conflict, InvalidInput, NotFound
 from kotwal.core.policy import JURISDICTION_ORDER, Actor, Jurisdiction, JurisdictionKind
@@ -42,13 +42,10 @@ def create_jurisdiction(
     uow.session.add(node)
     uow.session.flush()
     uow.audit(
-        AuditEvent(
-            action="jurisdiction.create",
-            outcome=Outcome.SUCCESS,
-            actor_id=actor.account_id,
-            actor_name=actor.username,
-            session_id=actor.session_id,
-            client_addr=actor.client_addr,
+        actor_event(
+            actor,
+            "jurisdiction.create",
+            Outcome.SUCCESS,
             resource_type="jurisdiction",
             resource_id=node.id,
         )

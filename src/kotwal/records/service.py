@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from kotwal.core.audit import AuditEvent, Outcome
+from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.crypto import blind_index, normalise_phone, open_field
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
@@ -63,13 +63,10 @@ def file_person(uow: UnitOfWork, actor: Actor, data: PersonCreate) -> Person:
         uow.session.add(PersonAlias(person_id=person.id, name=alias))
     index_names(uow, person.id, [data.name, data.name_te or "", *data.aliases])
     uow.audit(
-        AuditEvent(
-            action="record.create",
-            outcome=Outcome.SUCCESS,
-            actor_id=actor.account_id,
-            actor_name=actor.username,
-            session_id=actor.session_id,
-            client_addr=actor.client_addr,
+        actor_event(
+            actor,
+            "record.create",
+            Outcome.SUCCESS,
             resource_type="person",
             resource_id=person.id,
         )
@@ -121,13 +118,10 @@ def _searched(
     as a keyed hash: investigators can test a suspected term, a log reader cannot read it."""
     digest = blind_index(uow.runtime.keyring, f"audit.search.{kind}", query.lower(), bits=64)
     uow.audit(
-        AuditEvent(
-            action="records.search",
-            outcome=Outcome.SUCCESS,
-            actor_id=actor.account_id,
-            actor_name=actor.username,
-            session_id=actor.session_id,
-            client_addr=actor.client_addr,
+        actor_event(
+            actor,
+            "records.search",
+            Outcome.SUCCESS,
             resource_type="person",
             purpose=purpose,
             detail={"kind": kind, "results": found, "query_hash": digest},
@@ -136,13 +130,10 @@ def _searched(
 
 
 def _denied(actor: Actor, action: str, reason: str) -> AuditEvent:
-    return AuditEvent(
-        action=action,
-        outcome=Outcome.DENIED,
-        actor_id=actor.account_id,
-        actor_name=actor.username,
-        session_id=actor.session_id,
-        client_addr=actor.client_addr,
+    return actor_event(
+        actor,
+        action,
+        Outcome.DENIED,
         resource_type="person",
         detail={"reason": reason},
     )
@@ -295,13 +286,10 @@ def update_person(
     person.updated_at = datetime.now(UTC)
     uow.session.flush()
     uow.audit(
-        AuditEvent(
-            action="record.update",
-            outcome=Outcome.SUCCESS,
-            actor_id=actor.account_id,
-            actor_name=actor.username,
-            session_id=actor.session_id,
-            client_addr=actor.client_addr,
+        actor_event(
+            actor,
+            "record.update",
+            Outcome.SUCCESS,
             resource_type="person",
             resource_id=person.id,
             detail={"fields": ",".join(sorted(changes)), "version": person.version},

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from kotwal.core import identity
-from kotwal.core.audit import AuditEvent, Outcome
+from kotwal.core.audit import Outcome, actor_event
 from kotwal.core.errors import (
     CsrfRejected,
     Forbidden,
@@ -105,13 +105,10 @@ def authenticate(request: Request, runtime: Runtime, *, via: str) -> Actor:
 def _denied(runtime: Runtime, actor: Actor, request: Request, reason: str) -> None:
     runtime.committer.write(
         [
-            AuditEvent(
-                action="permission.denied",
-                outcome=Outcome.DENIED,
-                actor_id=actor.account_id,
-                actor_name=actor.username,
-                session_id=actor.session_id,
-                client_addr=actor.client_addr,
+            actor_event(
+                actor,
+                "permission.denied",
+                Outcome.DENIED,
                 resource_type="route",
                 resource_id=f"{request.method} {request.url.path}"[:64],
                 detail={"reason": reason},
