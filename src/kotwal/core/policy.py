@@ -46,6 +46,11 @@ class Permission(enum.StrEnum):
     CORE_JURISDICTION_MANAGE = "core:jurisdiction:manage"
     CORE_KEYS_MANAGE = "core:keys:manage"
     CORE_SELF = "core:self:manage"
+    RECORDS_CASE_READ = "records:case:read"
+    RECORDS_CASE_WRITE = "records:case:write"
+    RECORDS_HISTORY_SHEET_READ = "records:history_sheet:read"
+    RECORDS_HISTORY_SHEET_SUPERVISE = "records:history_sheet:supervise"
+    RECORDS_HISTORY_SHEET_WRITE = "records:history_sheet:write"
     RECORDS_PERSON_EXPORT = "records:person:export"
     RECORDS_PERSON_IMPORT = "records:person:import"
     RECORDS_PERSON_READ = "records:person:read"
@@ -84,10 +89,26 @@ ROLE_TITLES: dict[Role, str] = {
     Role.SYSTEM_ADMIN: "System Administrator",
 }
 
-_OFFICER = frozenset({Permission.CORE_SELF, Permission.RECORDS_PERSON_READ})
-_WRITER = _OFFICER | {Permission.RECORDS_PERSON_WRITE}
-#: Bulk movement of records is for those who answer for a station or more, not for every writer.
-_SUPERVISOR = _WRITER | {Permission.RECORDS_PERSON_EXPORT, Permission.RECORDS_PERSON_IMPORT}
+_OFFICER = frozenset(
+    {
+        Permission.CORE_SELF,
+        Permission.RECORDS_CASE_READ,
+        Permission.RECORDS_HISTORY_SHEET_READ,
+        Permission.RECORDS_PERSON_READ,
+    }
+)
+_WRITER = _OFFICER | {
+    Permission.RECORDS_CASE_WRITE,
+    Permission.RECORDS_HISTORY_SHEET_WRITE,
+    Permission.RECORDS_PERSON_WRITE,
+}
+#: Bulk movement of records is for those who answer for a station or more, not for every writer;
+#: so is watching that history sheets are reviewed on time.
+_SUPERVISOR = _WRITER | {
+    Permission.RECORDS_HISTORY_SHEET_SUPERVISE,
+    Permission.RECORDS_PERSON_EXPORT,
+    Permission.RECORDS_PERSON_IMPORT,
+}
 
 #: The single role → permission table.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -10,6 +10,15 @@ from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import service
 from kotwal.records.schemas import (
+    CaseCreate,
+    CasePage,
+    CasePartyAdd,
+    CaseRead,
+    HistorySheetClose,
+    HistorySheetOpen,
+    HistorySheetPage,
+    HistorySheetRead,
+    HistorySheetReview,
     PersonCreate,
     PersonHit,
     PersonPage,
@@ -87,3 +96,102 @@ def read_person(
     person_id: str, actor: Reader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
 ) -> PersonRead:
     return PersonRead.model_validate(service.read_person(uow, actor, person_id, purpose))
+
+
+SheetReader = Annotated[Actor, Depends(require(Permission.RECORDS_HISTORY_SHEET_READ))]
+SheetWriter = Annotated[Actor, Depends(require(Permission.RECORDS_HISTORY_SHEET_WRITE))]
+SheetSupervisor = Annotated[Actor, Depends(require(Permission.RECORDS_HISTORY_SHEET_SUPERVISE))]
+CaseReader = Annotated[Actor, Depends(require(Permission.RECORDS_CASE_READ))]
+CaseWriter = Annotated[Actor, Depends(require(Permission.RECORDS_CASE_WRITE))]
+
+
+@router.post("/history-sheets", status_code=201)
+def open_history_sheet(
+    body: HistorySheetOpen, actor: SheetWriter, uow: UnitOfWork = WriteUnit
+) -> HistorySheetRead:
+    """Open a history sheet on a person at a station in your jurisdiction."""
+    return HistorySheetRead.model_validate(service.open_history_sheet(uow, actor, body))
+
+
+@router.get("/history-sheets/overdue")
+def overdue_history_sheets(
+    actor: SheetSupervisor,
+    limit: int = Query(default=100, ge=1, le=service.HISTORY_SHEET_PAGE_MAX),
+    uow: UnitOfWork = ReadUnit,
+) -> HistorySheetPage:
+    """Open sheets in your jurisdiction whose review date has passed, most overdue first."""
+    found = service.overdue_history_sheets(uow, actor, limit)
+    return HistorySheetPage(items=[HistorySheetRead.model_validate(s) for s in found])
+
+
+@router.get("/history-sheets/{sheet_id}")
+def read_history_sheet(
+    sheet_id: str, actor: SheetReader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
+) -> HistorySheetRead:
+    return HistorySheetRead.model_validate(
+        service.read_history_sheet(uow, actor, sheet_id, purpose)
+    )
+
+
+@router.post("/history-sheets/{sheet_id}/review")
+def review_history_sheet(
+    sheet_id: str, body: HistorySheetReview, actor: SheetWriter, uow: UnitOfWork = WriteUnit
+) -> HistorySheetRead:
+    """Record a review of an open sheet in your jurisdiction and set the next one."""
+    return HistorySheetRead.model_validate(service.review_history_sheet(uow, actor, sheet_id, body))
+
+
+@router.post("/history-sheets/{sheet_id}/close")
+def close_history_sheet(
+    sheet_id: str, body: HistorySheetClose, actor: SheetWriter, uow: UnitOfWork = WriteUnit
+) -> HistorySheetRead:
+    return HistorySheetRead.model_validate(service.close_history_sheet(uow, actor, sheet_id, body))
+
+
+@router.get("/persons/{person_id}/history-sheets")
+def person_history_sheets(
+    person_id: str, actor: SheetReader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
+) -> HistorySheetPage:
+    found = service.person_history_sheets(uow, actor, person_id, purpose)
+    return HistorySheetPage(items=[HistorySheetRead.model_validate(s) for s in found])
+
+
+@router.post("/cases", status_code=201)
+def create_case(body: CaseCreate, actor: CaseWriter, uow: UnitOfWork = WriteUnit) -> CaseRead:
+    """Register a case (FIR) at a station in your jurisdiction."""
+    return CaseRead.model_validate(service.create_case(uow, actor, body))
+
+
+@router.get("/cases")
+def find_cases(
+    actor: CaseReader,
+    fir: str = Query(min_length=9, max_length=64, description="Station code / year / number"),
+    purpose: Purpose = None,
+    uow: UnitOfWork = ReadUnit,
+) -> CasePage:
+    """Exact lookup by FIR number."""
+    found = service.find_case_by_fir(uow, actor, fir, purpose)
+    return CasePage(items=[CaseRead.model_validate(c) for c in found])
+
+
+@router.get("/cases/{case_id}")
+def read_case(
+    case_id: str, actor: CaseReader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
+) -> CaseRead:
+    return CaseRead.model_validate(service.read_case(uow, actor, case_id, purpose))
+
+
+@router.post("/cases/{case_id}/parties", status_code=201)
+def add_case_party(
+    case_id: str, body: CasePartyAdd, actor: CaseWriter, uow: UnitOfWork = WriteUnit
+) -> CaseRead:
+    """Name a person in a case of your jurisdiction with their role from a date."""
+    return CaseRead.model_validate(service.add_case_party(uow, actor, case_id, body))
+
+
+@router.get("/persons/{person_id}/cases")
+def person_cases(
+    person_id: str, actor: CaseReader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
+) -> CasePage:
+    found = service.person_cases(uow, actor, person_id, purpose)
+    return CasePage(items=[CaseRead.model_validate(c) for c in found])

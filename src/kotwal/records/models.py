@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kotwal.core.db import ID, Base, new_id
@@ -97,3 +105,143 @@ class PersonVersion(Base):
     changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=lambda: datetime.now(UTC), info=RESTRICTED
     )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class HistorySheetCategory(Base):
+    """A kind of history sheet (rowdy sheet, suspect sheet, KD, habitual offender): a small
+    table so that a state can add its own kinds without a code change."""
+
+    __tablename__ = "history_sheet_categories"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True, info=PUBLIC)
+    title: Mapped[str] = mapped_column(String(100), info=PUBLIC)
+    #: Months between reviews when the opening officer does not name a date.
+    review_months: Mapped[int] = mapped_column(Integer, default=6, info=PUBLIC)
+
+
+class HistorySheet(Base):
+    """A history sheet opened on a person at a station under a legal basis (a standing order
+    or an order of the superintendent), reviewed at intervals and closed with a reason."""
+
+    __tablename__ = "history_sheets"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("persons.id"), index=True, info=RESTRICTED
+    )
+    category: Mapped[str] = mapped_column(
+        String(32), ForeignKey("history_sheet_categories.code"), info=RESTRICTED
+    )
+    station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
+    jurisdiction_path: Mapped[str] = mapped_column(String(1000), index=True, info=RESTRICTED)
+    legal_basis: Mapped[str] = mapped_column(String(500), info=RESTRICTED)
+    modus_operandi: Mapped[str | None] = mapped_column(String(2000), info=RESTRICTED)
+    opened_on: Mapped[date] = mapped_column(Date, info=RESTRICTED)
+    next_review_on: Mapped[date] = mapped_column(Date, index=True, info=RESTRICTED)
+    closed_on: Mapped[date | None] = mapped_column(Date, info=RESTRICTED)
+    close_reason: Mapped[str | None] = mapped_column(String(500), info=RESTRICTED)
+    #: Bumped on every review or closure; each step is kept in ``history_sheet_events``.
+    version: Mapped[int] = mapped_column(Integer, default=1, info=RESTRICTED)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, info=RESTRICTED
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, info=RESTRICTED
+    )
+
+    __disclosure__ = Protected(
+        resource_type="history_sheet",
+        read_permission=Permission.RECORDS_HISTORY_SHEET_READ,
+        jurisdiction_path=lambda s: s.jurisdiction_path,
+        fields=("person_id", "category", "station_id", "legal_basis", "modus_operandi",
+                "opened_on", "next_review_on", "closed_on", "close_reason", "version"),
+    )  # fmt: skip
+
+
+class HistorySheetEvent(Base):
+    """One step in a history sheet's life (opened, reviewed, closed): append-only, so the
+    sheet's whole course can be read back."""
+
+    __tablename__ = "history_sheet_events"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
+    sheet_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("history_sheets.id"), index=True, info=PUBLIC
+    )
+    action: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
+    version: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    previous_review_on: Mapped[date | None] = mapped_column(Date, info=RESTRICTED)
+    next_review_on: Mapped[date | None] = mapped_column(Date, info=RESTRICTED)
+    note: Mapped[str | None] = mapped_column(String(500), info=RESTRICTED)
+    by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
+    by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, info=RESTRICTED)
+
+
+class LawSection(Base):
+    """A section of a penal law (BNS 2023, or the IPC it replaced) with its title, and the
+    corresponding section of the other code where there is a clear one."""
+
+    __tablename__ = "law_sections"
+
+    code: Mapped[str] = mapped_column(String(24), primary_key=True, info=PUBLIC)
+    act: Mapped[str] = mapped_column(String(8), info=PUBLIC)
+    title: Mapped[str] = mapped_column(String(200), info=PUBLIC)
+    equivalent: Mapped[str | None] = mapped_column(String(24), info=PUBLIC)
+
+
+class Case(Base):
+    """A case registered at a station: its FIR number (station code / year / number), the
+    sections of law invoked and the date of registration."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
+    fir_number: Mapped[str] = mapped_column(String(64), unique=True, info=RESTRICTED)
+    #: Section codes ("BNS 303,BNS 309"), each one a row of ``law_sections``.
+    sections: Mapped[str] = mapped_column(String(500), info=RESTRICTED)
+    registered_on: Mapped[date] = mapped_column(Date, info=RESTRICTED)
+    station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
+    jurisdiction_path: Mapped[str] = mapped_column(String(1000), index=True, info=RESTRICTED)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, info=RESTRICTED
+    )
+
+    __disclosure__ = Protected(
+        resource_type="case",
+        read_permission=Permission.RECORDS_CASE_READ,
+        jurisdiction_path=lambda c: c.jurisdiction_path,
+        fields=("fir_number", "sections", "registered_on", "station_id"),
+    )  # fmt: skip
+
+
+class CaseParty(Base):
+    """A person's part in a case (accused, arrested, charge-sheeted, convicted, acquitted) from
+    a date. Append-only: a person's course through a case is a series of rows."""
+
+    __tablename__ = "case_parties"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
+    case_id: Mapped[str] = mapped_column(ID, ForeignKey("cases.id"), index=True, info=PUBLIC)
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("persons.id"), index=True, info=RESTRICTED
+    )
+    role: Mapped[str] = mapped_column(String(32), info=RESTRICTED)
+    role_on: Mapped[date] = mapped_column(Date, info=RESTRICTED)
+    #: The case's jurisdiction, copied so that the gate can place the row without a join.
+    jurisdiction_path: Mapped[str] = mapped_column(String(1000), info=RESTRICTED)
+    added_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
+    added_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, info=RESTRICTED
+    )
+
+    __disclosure__ = Protected(
+        resource_type="case_party",
+        read_permission=Permission.RECORDS_CASE_READ,
+        jurisdiction_path=lambda p: p.jurisdiction_path,
+        fields=("case_id", "person_id", "role", "role_on"),
+    )  # fmt: skip

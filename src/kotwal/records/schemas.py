@@ -4,10 +4,10 @@ explicit allow-lists where each protected field may come back masked."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from kotwal.core.schemas import Input
 
@@ -121,3 +121,120 @@ class PersonHit(BaseModel):
 class PersonSearchPage(BaseModel):
     query: str
     items: list[PersonHit]
+
+
+class HistorySheetOpen(Input):
+    """Open a history sheet on a person at a station in one's jurisdiction."""
+
+    person_id: str = Field(min_length=36, max_length=36)
+    category: str = Field(min_length=2, max_length=32, pattern=r"^[a-z_]+$")
+    station_id: str = Field(min_length=36, max_length=36)
+    legal_basis: str = Field(
+        min_length=5, max_length=500, description="Standing order or order reference"
+    )
+    modus_operandi: str | None = Field(default=None, max_length=2000)
+    opened_on: date | None = Field(default=None, description="Defaults to today")
+    next_review_on: date | None = Field(
+        default=None, description="Defaults to the category's review interval"
+    )
+
+
+class HistorySheetReview(Input):
+    next_review_on: date
+    note: str | None = Field(default=None, max_length=500, description="Reviewing officer's note")
+
+
+class HistorySheetClose(Input):
+    reason: str = Field(min_length=5, max_length=500)
+    closed_on: date | None = Field(default=None, description="Defaults to today")
+
+
+class HistorySheetRead(BaseModel):
+    """A history sheet as disclosed by the gate: protected fields may be masked."""
+
+    id: str
+    person_id: str | Masked
+    category: str | Masked
+    station_id: str | Masked
+    legal_basis: str | Masked
+    modus_operandi: str | Masked | None
+    opened_on: date | Masked
+    next_review_on: date | Masked
+    closed_on: date | Masked | None
+    close_reason: str | Masked | None
+    version: int | Masked
+
+
+class HistorySheetPage(BaseModel):
+    items: list[HistorySheetRead]
+
+
+class CasePartyRole(enum.StrEnum):
+    ACCUSED = "accused"
+    ARRESTED = "arrested"
+    CHARGE_SHEETED = "charge_sheeted"
+    CONVICTED = "convicted"
+    ACQUITTED = "acquitted"
+
+
+#: Station code / year / number, e.g. "PS-A/2026/0007".
+FIR_PATTERN = r"^[A-Z0-9_-]{2,32}/(19|20)[0-9]{2}/[0-9]{1,6}$"
+SECTION_PATTERN = r"^(BNS|IPC) [0-9]{1,3}[A-Z]{0,2}(\([0-9]{1,2}\))?$"
+
+
+def canonical_fir(value: str) -> str:
+    """One spelling per FIR: the number without leading zeros padded to four digits, so that
+    "PS-A/2026/7" and "PS-A/2026/0007" are the same case."""
+    code, year, number = value.split("/")
+    return f"{code}/{year}/{int(number):04d}"
+
+
+class CaseCreate(Input):
+    fir_number: str = Field(min_length=9, max_length=64, pattern=FIR_PATTERN)
+    sections: list[Annotated[str, Field(max_length=24, pattern=SECTION_PATTERN)]] = Field(
+        min_length=1, max_length=20, description='Codes such as "BNS 303" or "IPC 379"'
+    )
+    registered_on: date
+    station_id: str = Field(min_length=36, max_length=36)
+
+    @field_validator("fir_number", mode="after")
+    @classmethod
+    def _canonical(cls, value: str) -> str:
+        return canonical_fir(value)
+
+
+class CasePartyAdd(Input):
+    person_id: str = Field(min_length=36, max_length=36)
+    role: CasePartyRole
+    role_on: date
+
+
+class LawSectionRead(BaseModel):
+    code: str
+    act: str
+    title: str
+    equivalent: str | None
+
+
+class CasePartyRead(BaseModel):
+    id: str
+    case_id: str | Masked
+    person_id: str | Masked
+    role: str | Masked
+    role_on: date | Masked
+
+
+class CaseRead(BaseModel):
+    """A case as disclosed by the gate, with the titles of its sections (public law) when the
+    sections themselves are released, and the parties the reader may see."""
+
+    id: str
+    fir_number: str | Masked
+    sections: list[LawSectionRead] | Masked
+    registered_on: date | Masked
+    station_id: str | Masked
+    parties: list[CasePartyRead]
+
+
+class CasePage(BaseModel):
+    items: list[CaseRead]

@@ -4,10 +4,12 @@ the gate and writes are scoped to the actor's jurisdiction."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, false, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.crypto import blind_index, normalise_phone, open_field
@@ -16,8 +18,29 @@ from kotwal.core.gate import clean_purpose, disclose
 from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
-from kotwal.records.models import Person, PersonAlias, PersonNameKey, PersonVersion
-from kotwal.records.schemas import PersonCreate, PersonUpdate
+from kotwal.records.models import (
+    Case,
+    CaseParty,
+    HistorySheet,
+    HistorySheetCategory,
+    HistorySheetEvent,
+    LawSection,
+    Person,
+    PersonAlias,
+    PersonNameKey,
+    PersonVersion,
+)
+from kotwal.records.schemas import (
+    FIR_PATTERN,
+    CaseCreate,
+    CasePartyAdd,
+    HistorySheetClose,
+    HistorySheetOpen,
+    HistorySheetReview,
+    PersonCreate,
+    PersonUpdate,
+    canonical_fir,
+)
 
 PHONE_DOMAIN = "persons.phone"
 
@@ -341,3 +364,406 @@ def station_names(uow: UnitOfWork, station_ids: set[str]) -> dict[str, str]:
         select(Jurisdiction.id, Jurisdiction.name).where(Jurisdiction.id.in_(station_ids))
     )
     return {i: n for i, n in rows}
+
+
+# History sheets and cases. Both are filed at a station: written only by officers whose
+# jurisdiction covers it, read through the gate, and changed only by appending (events for a
+# sheet's reviews and closure, rows for a person's part in a case).
+
+HISTORY_SHEET_PAGE_MAX = 200
+CASE_PAGE_MAX = 100
+PARTIES_MAX = 500
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _writable_station(
+    uow: UnitOfWork, actor: Actor, station_id: str, action: str, resource_type: str
+) -> Jurisdiction:
+    """The station a write lands in, which must be inside the actor's jurisdiction; a refusal
+    is audited whatever happens to the request."""
+    station = uow.session.get(Jurisdiction, station_id)
+    if station is None or station.kind != JurisdictionKind.STATION:
+        raise InvalidInput("station_id does not name a police station")
+    if not actor.covers(station.path):
+        uow.record_now(
+            [
+                actor_event(
+                    actor,
+                    action,
+                    Outcome.DENIED,
+                    resource_type=resource_type,
+                    detail={"reason": "outside-jurisdiction"},
+                )
+            ]
+        )
+        raise Forbidden("you can write records only in your own jurisdiction")
+    return station
+
+
+def _in_jurisdiction(column: Any, actor: Actor) -> Any:
+    """The scoped-read condition: a row filed anywhere in the actor's subtrees."""
+    if not actor.jurisdiction_paths:
+        return false()
+    return or_(*(column.startswith(path, autoescape=True) for path in actor.jurisdiction_paths))
+
+
+def _require(actor: Actor, permission: Permission) -> None:
+    if not actor.can(permission):
+        raise Forbidden()
+
+
+def _person_exists(uow: UnitOfWork, person_id: str) -> bool:
+    return uow.session.get(Person, person_id) is not None
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _sheet_event(
+    sheet: HistorySheet,
+    actor: Actor,
+    action: str,
+    previous: date | None = None,
+    note: str | None = None,
+) -> HistorySheetEvent:
+    return HistorySheetEvent(
+        sheet_id=sheet.id,
+        action=action,
+        version=sheet.version,
+        previous_review_on=previous,
+        next_review_on=sheet.next_review_on,
+        note=note,
+        by=actor.account_id,
+        by_name=actor.username,
+    )
+
+
+def _sheet_audit(actor: Actor, action: str, sheet: HistorySheet) -> AuditEvent:
+    return actor_event(
+        actor,
+        action,
+        Outcome.SUCCESS,
+        resource_type="history_sheet",
+        resource_id=sheet.id,
+        detail={"version": sheet.version},
+    )
+
+
+def open_history_sheet(uow: UnitOfWork, actor: Actor, data: HistorySheetOpen) -> dict[str, Any]:
+    """Open a history sheet on a person at a station in the actor's jurisdiction."""
+    _require(actor, Permission.RECORDS_HISTORY_SHEET_WRITE)
+    station = _writable_station(uow, actor, data.station_id, "history_sheet.open", "history_sheet")
+    if not _person_exists(uow, data.person_id):
+        raise InvalidInput("person_id does not name a person")
+    category = uow.session.get(HistorySheetCategory, data.category)
+    if category is None:
+        raise InvalidInput("category is not a history sheet category")
+    opened_on = data.opened_on or _today()
+    if opened_on > _today():
+        raise InvalidInput("a history sheet cannot be opened in the future")
+    next_review = data.next_review_on or _add_months(opened_on, category.review_months)
+    if next_review <= opened_on:
+        raise InvalidInput("the next review falls after the opening date")
+    already = uow.session.execute(
+        select(HistorySheet.id).where(
+            HistorySheet.person_id == data.person_id,
+            HistorySheet.category == category.code,
+            HistorySheet.closed_on.is_(None),
+        )
+    ).first()
+    if already is not None:
+        raise Conflict("this person already has an open history sheet of this category")
+    sheet = HistorySheet(
+        person_id=data.person_id,
+        category=category.code,
+        station_id=station.id,
+        jurisdiction_path=station.path,
+        legal_basis=data.legal_basis,
+        modus_operandi=data.modus_operandi,
+        opened_on=opened_on,
+        next_review_on=next_review,
+        version=1,
+    )
+    uow.session.add(sheet)
+    uow.session.flush()
+    uow.session.add(_sheet_event(sheet, actor, "opened"))
+    uow.audit(_sheet_audit(actor, "history_sheet.open", sheet))
+    return disclose(uow, actor, None, [sheet])[0]
+
+
+def _sheet(uow: UnitOfWork, sheet_id: str) -> HistorySheet:
+    sheet = uow.session.get(HistorySheet, sheet_id)
+    if sheet is None:
+        raise NotFound("no such history sheet")
+    return sheet
+
+
+def read_history_sheet(
+    uow: UnitOfWork, actor: Actor, sheet_id: str, purpose: str | None
+) -> dict[str, Any]:
+    return disclose(uow, actor, purpose, [_sheet(uow, sheet_id)])[0]
+
+
+def person_history_sheets(
+    uow: UnitOfWork, actor: Actor, person_id: str, purpose: str | None
+) -> list[dict[str, Any]]:
+    """A person's history sheets, open and closed, newest first, through the gate."""
+    _require(actor, Permission.RECORDS_HISTORY_SHEET_READ)
+    if not _person_exists(uow, person_id):
+        raise NotFound("no such person")
+    stmt = (
+        select(HistorySheet)
+        .where(HistorySheet.person_id == person_id)
+        .order_by(HistorySheet.opened_on.desc(), HistorySheet.id)
+        .limit(HISTORY_SHEET_PAGE_MAX)
+    )
+    return disclose(uow, actor, purpose, list(uow.session.execute(stmt).scalars()))
+
+
+def _writable_sheet(uow: UnitOfWork, actor: Actor, sheet_id: str, action: str) -> HistorySheet:
+    _require(actor, Permission.RECORDS_HISTORY_SHEET_WRITE)
+    sheet = _sheet(uow, sheet_id)
+    _writable_station(uow, actor, sheet.station_id, action, "history_sheet")
+    if sheet.closed_on is not None:
+        raise Conflict("this history sheet is closed")
+    return sheet
+
+
+def review_history_sheet(
+    uow: UnitOfWork, actor: Actor, sheet_id: str, data: HistorySheetReview
+) -> dict[str, Any]:
+    """Record a review of an open sheet and set when the next one is due."""
+    sheet = _writable_sheet(uow, actor, sheet_id, "history_sheet.review")
+    if data.next_review_on <= _today():
+        raise InvalidInput("the next review falls after today")
+    previous = sheet.next_review_on
+    sheet.next_review_on = data.next_review_on
+    sheet.version += 1
+    sheet.updated_at = datetime.now(UTC)
+    uow.session.add(_sheet_event(sheet, actor, "reviewed", previous, data.note))
+    uow.session.flush()
+    uow.audit(_sheet_audit(actor, "history_sheet.review", sheet))
+    return disclose(uow, actor, None, [sheet])[0]
+
+
+def close_history_sheet(
+    uow: UnitOfWork, actor: Actor, sheet_id: str, data: HistorySheetClose
+) -> dict[str, Any]:
+    """Close an open sheet with the reason (death, reform, order of the superintendent)."""
+    sheet = _writable_sheet(uow, actor, sheet_id, "history_sheet.close")
+    closed_on = data.closed_on or _today()
+    if not sheet.opened_on <= closed_on <= _today():
+        raise InvalidInput("a sheet closes between its opening date and today")
+    sheet.closed_on = closed_on
+    sheet.close_reason = data.reason
+    sheet.version += 1
+    sheet.updated_at = datetime.now(UTC)
+    uow.session.add(_sheet_event(sheet, actor, "closed", sheet.next_review_on, data.reason))
+    uow.session.flush()
+    uow.audit(_sheet_audit(actor, "history_sheet.close", sheet))
+    return disclose(uow, actor, None, [sheet])[0]
+
+
+def overdue_history_sheets(
+    uow: UnitOfWork, actor: Actor, limit: int = HISTORY_SHEET_PAGE_MAX
+) -> list[dict[str, Any]]:
+    """Open sheets in the actor's jurisdiction whose review date has passed, most overdue
+    first: the station house officer's list of reviews to hold."""
+    _require(actor, Permission.RECORDS_HISTORY_SHEET_SUPERVISE)
+    stmt = (
+        select(HistorySheet)
+        .where(
+            _in_jurisdiction(HistorySheet.jurisdiction_path, actor),
+            HistorySheet.closed_on.is_(None),
+            HistorySheet.next_review_on < _today(),
+        )
+        .order_by(HistorySheet.next_review_on, HistorySheet.id)
+        .limit(min(limit, HISTORY_SHEET_PAGE_MAX))
+    )
+    return disclose(uow, actor, None, list(uow.session.execute(stmt).scalars()))
+
+
+def _sections(uow: UnitOfWork, codes: list[str]) -> dict[str, LawSection]:
+    if not codes:
+        return {}
+    rows = uow.session.execute(select(LawSection).where(LawSection.code.in_(codes))).scalars()
+    return {s.code: s for s in rows}
+
+
+def _section_out(section: LawSection | None, code: str) -> dict[str, Any]:
+    if section is None:  # a code since removed from the reference table: still shown
+        return {"code": code, "act": code.split(" ")[0], "title": "", "equivalent": None}
+    return {
+        "code": section.code,
+        "act": section.act,
+        "title": section.title,
+        "equivalent": section.equivalent,
+    }
+
+
+def _cases_out(
+    uow: UnitOfWork, actor: Actor, cases: list[Case], purpose: str | None
+) -> list[dict[str, Any]]:
+    """Cases through the gate, each with its parties (also through the gate) and the titles
+    of the sections it cites when the sections are released."""
+    shown = disclose(uow, actor, purpose, cases)
+    parties: list[CaseParty] = []
+    if cases:
+        stmt = (
+            select(CaseParty)
+            .where(CaseParty.case_id.in_([c.id for c in cases]))
+            .order_by(CaseParty.role_on, CaseParty.added_at, CaseParty.id)
+            .limit(PARTIES_MAX)
+        )
+        parties = list(uow.session.execute(stmt).scalars())
+    by_case: dict[str, list[dict[str, Any]]] = {c.id: [] for c in cases}
+    for party, released in zip(parties, disclose(uow, actor, purpose, parties), strict=True):
+        by_case[party.case_id].append(released)
+    codes = {code for record in shown if isinstance(record["sections"], str)
+             for code in record["sections"].split(",")}  # fmt: skip
+    reference = _sections(uow, sorted(codes))
+    for record in shown:
+        if isinstance(record["sections"], str):
+            record["sections"] = [
+                _section_out(reference.get(code), code) for code in record["sections"].split(",")
+            ]
+        record["parties"] = by_case[record["id"]]
+    return shown
+
+
+def create_case(uow: UnitOfWork, actor: Actor, data: CaseCreate) -> dict[str, Any]:
+    """Register a case at a station in the actor's jurisdiction. The FIR number must carry
+    that station's code and the year of registration, and be new."""
+    _require(actor, Permission.RECORDS_CASE_WRITE)
+    station = _writable_station(uow, actor, data.station_id, "case.create", "case")
+    code, year, _ = data.fir_number.split("/")
+    if code != station.code:
+        raise InvalidInput(f"the FIR number must begin with the station's code {station.code}")
+    if int(year) != data.registered_on.year:
+        raise InvalidInput("the FIR number's year must be the year of registration")
+    if data.registered_on > _today():
+        raise InvalidInput("a case cannot be registered in the future")
+    codes = list(dict.fromkeys(data.sections))
+    unknown = sorted(set(codes) - set(_sections(uow, codes)))
+    if unknown:
+        raise InvalidInput("unknown sections of law: " + ", ".join(unknown))
+    if uow.session.execute(select(Case.id).where(Case.fir_number == data.fir_number)).first():
+        raise Conflict("a case with this FIR number is already registered")
+    case = Case(
+        fir_number=data.fir_number,
+        sections=",".join(codes),
+        registered_on=data.registered_on,
+        station_id=station.id,
+        jurisdiction_path=station.path,
+    )
+    uow.session.add(case)
+    try:
+        uow.session.flush()
+    except IntegrityError as exc:  # registered by someone else a moment ago
+        raise Conflict("a case with this FIR number is already registered") from exc
+    uow.audit(
+        actor_event(actor, "case.create", Outcome.SUCCESS, resource_type="case",
+                    resource_id=case.id)
+    )  # fmt: skip
+    return _cases_out(uow, actor, [case], None)[0]
+
+
+def _case(uow: UnitOfWork, case_id: str) -> Case:
+    case = uow.session.get(Case, case_id)
+    if case is None:
+        raise NotFound("no such case")
+    return case
+
+
+def read_case(uow: UnitOfWork, actor: Actor, case_id: str, purpose: str | None) -> dict[str, Any]:
+    return _cases_out(uow, actor, [_case(uow, case_id)], purpose)[0]
+
+
+def find_case_by_fir(
+    uow: UnitOfWork, actor: Actor, fir_number: str, purpose: str | None
+) -> list[dict[str, Any]]:
+    """Exact FIR lookup; audited like every search (the number kept as a keyed hash)."""
+    _require(actor, Permission.RECORDS_CASE_READ)
+    fir_number = fir_number.strip().upper()
+    if not re.fullmatch(FIR_PATTERN, fir_number):
+        raise InvalidInput("an FIR number is station code / year / number, e.g. PS-A/2026/0007")
+    wanted = canonical_fir(fir_number)
+    purpose = clean_purpose(purpose)
+    found = list(
+        uow.session.execute(select(Case).where(Case.fir_number == wanted).limit(1)).scalars()
+    )
+    digest = blind_index(uow.runtime.keyring, "audit.search.fir", wanted.lower(), bits=64)
+    uow.audit(
+        actor_event(
+            actor,
+            "records.search",
+            Outcome.SUCCESS,
+            resource_type="case",
+            purpose=purpose,
+            detail={"kind": "fir", "results": len(found), "query_hash": digest},
+        )
+    )
+    return _cases_out(uow, actor, found, purpose)
+
+
+def add_case_party(
+    uow: UnitOfWork, actor: Actor, case_id: str, data: CasePartyAdd
+) -> dict[str, Any]:
+    """Name a person in a case with their role from a date (accused, arrested, ...). Each
+    step is a new row: the person's course through the case is never overwritten."""
+    _require(actor, Permission.RECORDS_CASE_WRITE)
+    case = _case(uow, case_id)
+    _writable_station(uow, actor, case.station_id, "case.party_add", "case")
+    if not _person_exists(uow, data.person_id):
+        raise InvalidInput("person_id does not name a person")
+    if not case.registered_on <= data.role_on <= _today():
+        raise InvalidInput("a role is dated between the case's registration and today")
+    party = CaseParty(
+        case_id=case.id,
+        person_id=data.person_id,
+        role=data.role.value,
+        role_on=data.role_on,
+        jurisdiction_path=case.jurisdiction_path,
+        added_by=actor.account_id,
+    )
+    uow.session.add(party)
+    uow.session.flush()
+    uow.audit(
+        actor_event(
+            actor,
+            "case.party_add",
+            Outcome.SUCCESS,
+            resource_type="case",
+            resource_id=case.id,
+            detail={"party": party.id, "role": party.role},
+        )
+    )
+    return _cases_out(uow, actor, [case], None)[0]
+
+
+def person_cases(
+    uow: UnitOfWork, actor: Actor, person_id: str, purpose: str | None
+) -> list[dict[str, Any]]:
+    """The cases a person is named in, newest first, through the gate."""
+    _require(actor, Permission.RECORDS_CASE_READ)
+    if not _person_exists(uow, person_id):
+        raise NotFound("no such person")
+    ids = select(CaseParty.case_id).where(CaseParty.person_id == person_id)
+    stmt = (
+        select(Case)
+        .where(Case.id.in_(ids))
+        .order_by(Case.registered_on.desc(), Case.id)
+        .limit(CASE_PAGE_MAX)
+    )
+    return _cases_out(uow, actor, list(uow.session.execute(stmt).scalars()), purpose)

@@ -70,3 +70,18 @@ def person(
     return render(
         request, "person.html", person=record, purpose=purpose or "", station=names.get(station)
     )
+
+
+Supervisor = Annotated[Actor, Depends(console(Permission.RECORDS_HISTORY_SHEET_SUPERVISE))]
+
+
+@router.get("/history-sheets/overdue")
+def overdue_history_sheets(
+    request: Request, actor: Supervisor, uow: UnitOfWork = ReadUnit
+) -> Response:
+    """The station house officer's list of history sheet reviews that are past due."""
+    sheets = service.overdue_history_sheets(uow, actor)
+    stations = service.station_names(
+        uow, {s["station_id"] for s in sheets if isinstance(s["station_id"], str)}
+    )
+    return render(request, "history_sheets_overdue.html", sheets=sheets, stations=stations)

@@ -1,0 +1,241 @@
+"""History sheets: opened, reviewed and closed only inside one's jurisdiction, read through
+the gate, every step kept as an event and audited; the station house officer sees the
+overdue reviews of their own jurisdiction and no one else's."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from kotwal.core.models import AuditEventRow
+from kotwal.core.policy import Role
+from kotwal.core.runtime import Runtime
+from kotwal.core.uow import UnitOfWork
+from kotwal.records.models import HistorySheetCategory, HistorySheetEvent
+from tests.factories import Officer, World, issue_token, make_officer
+from tests.records_helpers import file_person
+
+PURPOSE = "FIR PS-C/2026/0011 burglary enquiry"
+MIGRATION = Path(__file__).parents[2] / "migrations/versions/0005_records_history_sheets_cases.py"
+
+
+@pytest.fixture(autouse=True)
+def categories(runtime: Runtime) -> None:
+    """The categories the migration seeds (the test database is emptied after each test)."""
+    spec = importlib.util.spec_from_file_location("migration_0005", MIGRATION)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with UnitOfWork(runtime, write=True) as uow:
+        if uow.session.get(HistorySheetCategory, "rowdy_sheet") is None:
+            for code, title, months in migration.CATEGORIES:
+                uow.session.add(HistorySheetCategory(code=code, title=title, review_months=months))
+
+
+@pytest.fixture
+def si(runtime: Runtime, world: World) -> Officer:
+    return issue_token(runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
+
+
+def _officer(runtime: Runtime, role: Role, posting: str) -> Officer:
+    return issue_token(runtime, make_officer(runtime, role, posting=posting))
+
+
+def _open(client: TestClient, officer: Officer, person_id: str, station_id: str,
+          **extra: Any) -> Any:  # fmt: skip
+    body = {
+        "person_id": person_id,
+        "category": "rowdy_sheet",
+        "station_id": station_id,
+        "legal_basis": "SP order No. 12/HS/2025 under PSO 742",
+        "modus_operandi": "Threatens shopkeepers at night with a knife",
+        **extra,
+    }
+    return client.post("/api/v1/history-sheets", json=body, headers=officer.bearer)
+
+
+def _sheet(client: TestClient, officer: Officer, station_id: str, **extra: Any) -> dict[str, Any]:
+    person = file_person(client, officer, station_id)
+    r = _open(client, officer, person["id"], station_id, **extra)
+    assert r.status_code == 201, r.text
+    sheet: dict[str, Any] = r.json()
+    return sheet
+
+
+def _events(runtime: Runtime, action: str) -> list[AuditEventRow]:
+    with runtime.db.transaction(write=False) as s:
+        stmt = select(AuditEventRow).where(AuditEventRow.action == action)
+        return list(s.execute(stmt).scalars())
+
+
+def test_opened_sheet_is_read_in_full_inside_the_jurisdiction(
+    client: TestClient, si: Officer, world: World
+) -> None:
+    sheet = _sheet(client, si, world.station_a, opened_on="2025-01-15")
+    assert sheet["category"] == "rowdy_sheet" and sheet["version"] == 1
+    assert sheet["next_review_on"] == "2025-07-15"  # the category's six-month interval
+    r = client.get(f"/api/v1/history-sheets/{sheet['id']}", headers=si.bearer)
+    assert r.status_code == 200
+    assert r.json()["modus_operandi"] == "Threatens shopkeepers at night with a knife"
+
+
+def test_outside_the_jurisdiction_the_sheet_is_masked_until_a_purpose_is_declared(
+    client: TestClient, runtime: Runtime, si: Officer, world: World
+) -> None:
+    sheet = _sheet(client, si, world.station_a)
+    other = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
+    masked = client.get(f"/api/v1/history-sheets/{sheet['id']}", headers=other.bearer).json()
+    assert masked["legal_basis"] == {"masked": True}
+    assert masked["modus_operandi"] == {"masked": True}
+    assert masked["person_id"] == {"masked": True}
+    assert masked["station_id"] == world.station_a
+    opened = client.get(f"/api/v1/history-sheets/{sheet['id']}", params={"purpose": PURPOSE},
+                        headers=other.bearer).json()  # fmt: skip
+    assert opened["legal_basis"] == "SP order No. 12/HS/2025 under PSO 742"
+    [event] = [e for e in _events(runtime, "record.disclose") if e.purpose == PURPOSE]
+    assert event.resource_type == "history_sheet" and event.resource_id == sheet["id"]
+
+
+def test_another_station_cannot_open_review_or_close_a_sheet_here(
+    client: TestClient, runtime: Runtime, si: Officer, world: World
+) -> None:
+    sheet = _sheet(client, si, world.station_a)
+    other = _officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
+    assert _open(client, other, sheet["person_id"], world.station_a,
+                 category="suspect_sheet").status_code == 403  # fmt: skip
+    r = client.post(f"/api/v1/history-sheets/{sheet['id']}/review", params={"purpose": PURPOSE},
+                    json={"next_review_on": "2099-01-01"}, headers=other.bearer)  # fmt: skip
+    assert r.status_code == 403
+    r = client.post(f"/api/v1/history-sheets/{sheet['id']}/close",
+                    json={"reason": "reformed, order of SP"}, headers=other.bearer)  # fmt: skip
+    assert r.status_code == 403
+    now = client.get(f"/api/v1/history-sheets/{sheet['id']}", headers=si.bearer).json()
+    assert now["version"] == 1 and now["closed_on"] is None
+    denied = _events(runtime, "history_sheet.review") + _events(runtime, "history_sheet.close")
+    assert len(denied) == 2 and all(e.outcome == "denied" for e in denied)
+
+
+def test_review_sets_the_next_date_keeps_the_step_and_is_audited(
+    client: TestClient, runtime: Runtime, si: Officer, world: World
+) -> None:
+    sheet = _sheet(client, si, world.station_a, opened_on="2025-01-15")
+    r = client.post(f"/api/v1/history-sheets/{sheet['id']}/review",
+                    json={"next_review_on": "2099-03-01", "note": "still active in the area"},
+                    headers=si.bearer)  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["next_review_on"] == "2099-03-01" and r.json()["version"] == 2
+    with runtime.db.transaction(write=False) as s:
+        steps = s.execute(select(HistorySheetEvent).order_by(HistorySheetEvent.version))
+        steps_seen = [(e.action, str(e.previous_review_on), str(e.next_review_on))
+                      for e in steps.scalars()]  # fmt: skip
+    assert steps_seen == [("opened", "None", "2025-07-15"),
+                          ("reviewed", "2025-07-15", "2099-03-01")]  # fmt: skip
+    [event] = _events(runtime, "history_sheet.review")
+    assert event.outcome == "success" and event.resource_id == sheet["id"]
+    assert "still active" not in event.detail
+
+
+def test_a_review_date_in_the_past_is_refused(
+    client: TestClient, si: Officer, world: World
+) -> None:
+    sheet = _sheet(client, si, world.station_a)
+    r = client.post(f"/api/v1/history-sheets/{sheet['id']}/review",
+                    json={"next_review_on": "2020-01-01"}, headers=si.bearer)  # fmt: skip
+    assert r.status_code == 422
+
+
+def test_closing_keeps_the_reason_and_a_closed_sheet_is_not_reviewed(
+    client: TestClient, runtime: Runtime, si: Officer, world: World
+) -> None:
+    sheet = _sheet(client, si, world.station_a, opened_on="2025-01-15")
+    r = client.post(f"/api/v1/history-sheets/{sheet['id']}/close",
+                    json={"reason": "died on 2025-05-02", "closed_on": "2025-05-10"},
+                    headers=si.bearer)  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["closed_on"] == "2025-05-10"
+    assert r.json()["close_reason"] == "died on 2025-05-02"
+    r = client.post(f"/api/v1/history-sheets/{sheet['id']}/review",
+                    json={"next_review_on": "2099-03-01"}, headers=si.bearer)  # fmt: skip
+    assert r.status_code == 409
+    assert [e.outcome for e in _events(runtime, "history_sheet.close")] == ["success"]
+
+
+def test_a_second_open_sheet_of_the_same_category_is_a_conflict(
+    client: TestClient, si: Officer, world: World
+) -> None:
+    sheet = _sheet(client, si, world.station_a)
+    assert _open(client, si, sheet["person_id"], world.station_a).status_code == 409
+    other = _open(client, si, sheet["person_id"], world.station_a, category="kd")
+    assert other.status_code == 201
+
+
+def test_a_persons_sheets_are_listed(client: TestClient, si: Officer, world: World) -> None:
+    sheet = _sheet(client, si, world.station_a)
+    _open(client, si, sheet["person_id"], world.station_a, category="habitual_offender")
+    r = client.get(f"/api/v1/persons/{sheet['person_id']}/history-sheets", headers=si.bearer)
+    assert r.status_code == 200
+    assert sorted(s["category"] for s in r.json()["items"]) == ["habitual_offender",
+                                                                "rowdy_sheet"]  # fmt: skip
+
+
+def test_overdue_reviews_are_listed_only_for_the_officers_jurisdiction(
+    client: TestClient, runtime: Runtime, si: Officer, world: World
+) -> None:
+    overdue_here = _sheet(client, si, world.station_a, opened_on="2025-01-01",
+                          next_review_on="2025-02-01")  # fmt: skip
+    _sheet(client, si, world.station_a, opened_on="2025-01-01", next_review_on="2099-01-01")
+    closed = _sheet(client, si, world.station_a, opened_on="2025-01-01",
+                    next_review_on="2025-02-01")  # fmt: skip
+    client.post(f"/api/v1/history-sheets/{closed['id']}/close",
+                json={"reason": "transferred to another state"}, headers=si.bearer)  # fmt: skip
+    si_b = _officer(runtime, Role.SUB_INSPECTOR, world.station_b)
+    overdue_there = _sheet(client, si_b, world.station_b, opened_on="2025-01-01",
+                           next_review_on="2025-01-20")  # fmt: skip
+    sho = _officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    r = client.get("/api/v1/history-sheets/overdue", headers=sho.bearer)
+    assert r.status_code == 200
+    assert [s["id"] for s in r.json()["items"]] == [overdue_here["id"]]
+    circle = _officer(runtime, Role.CIRCLE_OFFICER, world.circle)
+    r = client.get("/api/v1/history-sheets/overdue", headers=circle.bearer)
+    assert [s["id"] for s in r.json()["items"]] == [overdue_there["id"], overdue_here["id"]]
+
+
+def test_the_overdue_list_is_for_station_house_officers_and_above(
+    client: TestClient, si: Officer
+) -> None:
+    assert client.get("/api/v1/history-sheets/overdue", headers=si.bearer).status_code == 403
+    r = client.get("/api/v1/history-sheets/overdue", params={"limit": 1000}, headers=si.bearer)
+    assert r.status_code in (403, 422)
+
+
+def test_the_overdue_page_in_the_console(
+    client: TestClient, runtime: Runtime, si: Officer, world: World
+) -> None:
+    _sheet(client, si, world.station_a, opened_on="2025-01-01", next_review_on="2025-02-01",
+           legal_basis="SP order No. 99/HS/2025")  # fmt: skip
+    sho = issue_token(runtime, make_officer(runtime, Role.STATION_HOUSE_OFFICER,
+                                            posting=world.station_a), kind="console")  # fmt: skip
+    client.cookies.set("__Host-kotwal-session", sho.token)
+    page = client.get("/history-sheets/overdue")
+    assert page.status_code == 200 and "SP order No. 99/HS/2025" in page.text
+    constable = make_officer(runtime, Role.CONSTABLE, posting=world.station_a)
+    issue_token(runtime, constable, kind="console")
+    client.cookies.set("__Host-kotwal-session", constable.token)
+    assert client.get("/history-sheets/overdue").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("jurisdiction_path", "/"), ("version", 7), ("closed_on", "2025-01-01"),
+     ("category", "no_such_kind")],
+)  # fmt: skip
+def test_unknown_protected_or_invalid_fields_are_rejected(
+    client: TestClient, si: Officer, world: World, field: str, value: object
+) -> None:
+    person = file_person(client, si, world.station_a)
+    assert _open(client, si, person["id"], world.station_a, **{field: value}).status_code == 422
