@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from kotwal.core import audit_cli, keys_cli
+from kotwal.records import cli as records_cli
 from kotwal.core import cli as core_cli
 
 app = typer.Typer(
@@ -24,3 +25,4 @@ app.add_typer(
     audit_cli.app, name="audit", help="Verify, checkpoint, witness and export the audit log."
 )
 app.add_typer(keys_cli.app, name="keys", help="Key status, rotation and retirement.")
+app.add_typer(records_cli.app, name="records", help="Import and export person records (CSV).")
