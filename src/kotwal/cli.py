@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from kotwal.core import audit_cli, keys_cli
-from kotwal.records import cli as records_cli
 from kotwal.core import cli as core_cli
+from kotwal.records import cli as records_cli
 
 app = typer.Typer(
     name="kotwal",
