@@ -30,6 +30,7 @@ from kotwal.web.deps import declared_guard, public
 from kotwal.web.security import RequestLimits, SecurityHeaders
 
 STATIC_DIR = Path(__file__).parent / "static"
+IMPORT_MAX_BYTES = 50 * 1024 * 1024  # the CSV importer's own cap
 
 
 class UnguardedRoute(RuntimeError):
@@ -150,7 +151,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if bad:
         raise UnguardedRoute("routes without a declared permission: " + "; ".join(bad))
     app.add_middleware(SecurityHeaders, hsts=settings.tls)
-    app.add_middleware(RequestLimits, max_body=settings.max_body_bytes)
+    app.add_middleware(
+        RequestLimits,
+        max_body=settings.max_body_bytes,
+        larger={"/api/v1/persons/import": IMPORT_MAX_BYTES},
+    )
     return app
 
 

@@ -71,9 +71,13 @@ async def _problem(send: Send, status: int, slug: str, title: str) -> None:
 class RequestLimits:
     """Refuses unknown methods (TRACE, CONNECT ...) and bodies above ``max_body`` bytes."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body: int, larger: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        #: Exact paths allowed a larger body (file uploads), each with its own cap.
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,8 +86,9 @@ class RequestLimits:
         if scope["method"] not in ALLOWED_METHODS:
             await _problem(send, 405, "method-not-allowed", "This method is not allowed here")
             return
+        limit = self.larger.get(scope["path"], self.max_body)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_body:
+        if declared is not None and declared > limit:
             await _problem(send, 413, "too-large", "The request body is too large")
             return
         received = 0
@@ -93,7 +98,7 @@ class RequestLimits:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > limit:
                     raise BodyTooLarge()
             return message
 
