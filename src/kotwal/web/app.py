@@ -25,12 +25,13 @@ from kotwal.core.config import Settings, get_settings
 from kotwal.core.crypto import active_kek_version
 from kotwal.core.migrate import is_current
 from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.records.importer import DEFAULT_LIMITS
 from kotwal.web import errors
 from kotwal.web.deps import declared_guard, public
 from kotwal.web.security import RequestLimits, SecurityHeaders
 
 STATIC_DIR = Path(__file__).parent / "static"
-IMPORT_MAX_BYTES = 50 * 1024 * 1024  # the CSV importer's own cap
+IMPORT_MAX_BYTES = DEFAULT_LIMITS.max_bytes  # the CSV importer's own cap
 
 
 class UnguardedRoute(RuntimeError):
