@@ -234,3 +234,14 @@ def test_constables_read_cases_but_do_not_register_them(
     assert client.get(f"/api/v1/cases/{case['id']}", headers=constable.bearer).status_code == 200
     r = _register(client, constable, world.station_a, fir_number="PS-A/2025/0002")
     assert r.status_code == 403
+
+
+def test_the_sections_reference_is_listed_by_act(client: TestClient, si: Officer) -> None:
+    r = client.get("/api/v1/law-sections", params={"act": "BNS"}, headers=si.bearer)
+    assert r.status_code == 200
+    by_code = {s["code"]: s for s in r.json()}
+    assert by_code["BNS 103"]["title"] == "Murder" and by_code["BNS 103"]["equivalent"] == "IPC 302"
+    assert by_code["BNS 304"]["equivalent"] is None  # snatching: new in BNS
+    assert all(s["act"] == "BNS" for s in r.json())
+    r = client.get("/api/v1/law-sections", params={"act": "CrPC"}, headers=si.bearer)
+    assert r.status_code == 422

@@ -239,3 +239,21 @@ def test_unknown_protected_or_invalid_fields_are_rejected(
 ) -> None:
     person = file_person(client, si, world.station_a)
     assert _open(client, si, person["id"], world.station_a, **{field: value}).status_code == 422
+
+
+def test_the_course_of_a_sheet_is_read_back_inside_its_jurisdiction_only(
+    client: TestClient, runtime: Runtime, si: Officer, world: World
+) -> None:
+    sheet = _sheet(client, si, world.station_a, opened_on="2025-01-15")
+    client.post(f"/api/v1/history-sheets/{sheet['id']}/review",
+                json={"next_review_on": "2099-03-01"}, headers=si.bearer)  # fmt: skip
+    client.post(f"/api/v1/history-sheets/{sheet['id']}/close",
+                json={"reason": "reformed, order of SP"}, headers=si.bearer)  # fmt: skip
+    r = client.get(f"/api/v1/history-sheets/{sheet['id']}/history", headers=si.bearer)
+    assert r.status_code == 200
+    assert [(e["action"], e["version"]) for e in r.json()] == [
+        ("opened", 1), ("reviewed", 2), ("closed", 3)]  # fmt: skip
+    assert r.json()[2]["note"] == "reformed, order of SP"
+    other = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
+    r = client.get(f"/api/v1/history-sheets/{sheet['id']}/history", headers=other.bearer)
+    assert r.status_code == 403

@@ -15,10 +15,12 @@ from kotwal.records.schemas import (
     CasePartyAdd,
     CaseRead,
     HistorySheetClose,
+    HistorySheetEventRead,
     HistorySheetOpen,
     HistorySheetPage,
     HistorySheetRead,
     HistorySheetReview,
+    LawSectionRead,
     PersonCreate,
     PersonHit,
     PersonPage,
@@ -195,3 +197,27 @@ def person_cases(
 ) -> CasePage:
     found = service.person_cases(uow, actor, person_id, purpose)
     return CasePage(items=[CaseRead.model_validate(c) for c in found])
+
+
+@router.get("/history-sheets/{sheet_id}/history")
+def history_sheet_events(
+    sheet_id: str, actor: SheetReader, uow: UnitOfWork = ReadUnit
+) -> list[HistorySheetEventRead]:
+    """Who opened, reviewed and closed the sheet, and when; inside its jurisdiction."""
+    return [
+        HistorySheetEventRead.model_validate(e, from_attributes=True)
+        for e in service.history_sheet_events(uow, actor, sheet_id)
+    ]
+
+
+@router.get("/law-sections")
+def law_sections(
+    actor: CaseReader,
+    act: Annotated[str | None, Query(pattern="^(BNS|IPC)$")] = None,
+    uow: UnitOfWork = ReadUnit,
+) -> list[LawSectionRead]:
+    """Sections of BNS 2023 and the legacy IPC that a case may cite, with their equivalents."""
+    return [
+        LawSectionRead.model_validate(s, from_attributes=True)
+        for s in service.law_sections(uow, actor, act)
+    ]

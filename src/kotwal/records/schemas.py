@@ -238,3 +238,15 @@ class CaseRead(BaseModel):
 
 class CasePage(BaseModel):
     items: list[CaseRead]
+
+
+class HistorySheetEventRead(BaseModel):
+    """One step in a sheet's life: who opened, reviewed or closed it, when, and the dates."""
+
+    action: str
+    version: int
+    previous_review_on: date | None
+    next_review_on: date | None
+    note: str | None
+    by_name: str
+    at: datetime

@@ -3,6 +3,7 @@ the gate and writes are scoped to the actor's jurisdiction."""
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 from datetime import UTC, date, datetime
@@ -420,14 +421,12 @@ def _person_exists(uow: UnitOfWork, person_id: str) -> bool:
 
 
 def _add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day (31 Jan + 1 month = 28/29 Feb)."""
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def _sheet_event(
@@ -767,3 +766,27 @@ def person_cases(
         .limit(CASE_PAGE_MAX)
     )
     return _cases_out(uow, actor, list(uow.session.execute(stmt).scalars()), purpose)
+
+
+def history_sheet_events(uow: UnitOfWork, actor: Actor, sheet_id: str) -> list[HistorySheetEvent]:
+    """A sheet's course (opened, each review, closed), for readers inside its jurisdiction."""
+    sheet = _sheet(uow, sheet_id)
+    disclose(uow, actor, None, [sheet])  # the same door, and the same audit, as a read
+    if not actor.covers(sheet.jurisdiction_path):
+        raise Forbidden("the course of a history sheet is visible inside its jurisdiction")
+    stmt = (
+        select(HistorySheetEvent)
+        .where(HistorySheetEvent.sheet_id == sheet.id)
+        .order_by(HistorySheetEvent.version, HistorySheetEvent.at)
+        .limit(HISTORY_SHEET_PAGE_MAX)
+    )
+    return list(uow.session.execute(stmt).scalars())
+
+
+def law_sections(uow: UnitOfWork, actor: Actor, act: str | None) -> list[LawSection]:
+    """The reference table of sections (public law), for choosing a case's sections."""
+    _require(actor, Permission.RECORDS_CASE_READ)
+    stmt = select(LawSection).order_by(LawSection.act, LawSection.code).limit(500)
+    if act is not None:
+        stmt = stmt.where(LawSection.act == act)
+    return list(uow.session.execute(stmt).scalars())
