@@ -4,6 +4,7 @@ sessions issued the way login issues them. Passwords and TOTP secrets are made a
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 
 import pyotp
@@ -70,6 +71,10 @@ class Officer:
     def totp(self) -> str:
         """A code for the next step login will accept (each code is single use)."""
         assert self.totp_secret is not None
+        # Near the end of a 30 s window the code could go stale between here and the server's
+        # check (the previous step is accepted, the one before is not): wait for the next one.
+        if identity.TOTP_STEP - time.time() % identity.TOTP_STEP < 2:
+            time.sleep(identity.TOTP_STEP - time.time() % identity.TOTP_STEP + 0.05)
         step = max(identity.totp_step() - 1, self._last_step + 1)
         self._last_step = step
         return pyotp.TOTP(self.totp_secret).at(step * identity.TOTP_STEP)

@@ -120,3 +120,11 @@ def test_search_input_limits(client: TestClient, si: Officer) -> None:
     r = client.get("/api/v1/persons/search", params={"name": "' OR 1=1 --"}, headers=si.bearer)
     assert r.status_code in (200, 422)
     assert r.headers["content-type"].startswith("application/")
+
+
+def test_a_one_word_query_finds_anyone_with_that_name(
+    client: TestClient, si: Officer, world: World
+) -> None:
+    person = file_person(client, si, world.station_a, name="Kommu Srinivas Reddy")
+    file_person(client, si, world.station_a, name="Ravi Shankar")
+    assert [h["person"]["id"] for h in _search(client, si, "Sreenivas")] == [person["id"]]

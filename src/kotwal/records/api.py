@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi.responses import Response
 
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
-from kotwal.records import service
+from kotwal.records import exporter, importer, service
 from kotwal.records.schemas import (
     CaseCreate,
     CasePage,
@@ -22,7 +24,9 @@ from kotwal.records.schemas import (
     HistorySheetReview,
     LawSectionRead,
     PersonCreate,
+    PersonExportRequest,
     PersonHit,
+    PersonImportResult,
     PersonPage,
     PersonRead,
     PersonSearchPage,
@@ -34,6 +38,8 @@ from kotwal.web.deps import ReadUnit, WriteUnit, require
 router = APIRouter(tags=["records"])
 Reader = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_READ))]
 Writer = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_WRITE))]
+Importer = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_IMPORT))]
+Exporter = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_EXPORT))]
 Purpose = Annotated[
     str | None,
     Query(max_length=300, description="Case number or reason; needed outside your jurisdiction"),
@@ -43,6 +49,30 @@ Purpose = Annotated[
 @router.post("/persons", status_code=201)
 def create_person(body: PersonCreate, actor: Writer, uow: UnitOfWork = WriteUnit) -> PersonRead:
     return PersonRead.model_validate(service.create_person(uow, actor, body))
+
+
+@router.post("/persons/import", status_code=201)
+def import_persons(
+    file: UploadFile, actor: Importer, uow: UnitOfWork = WriteUnit
+) -> PersonImportResult:
+    """CSV in the format of docs/person-import-format.md: every row or none; a bad file is
+    422 problem+json listing each bad line."""
+    report = importer.import_persons(uow, actor, file.file)
+    return PersonImportResult(rows_read=report.rows_read, created=report.created)
+
+
+@router.post("/persons/export")
+def export_persons(
+    body: PersonExportRequest, actor: Exporter, uow: UnitOfWork = ReadUnit
+) -> Response:
+    """Audited CSV export of one's own jurisdiction, every record through the gate."""
+    out = io.StringIO()
+    exporter.export_persons(uow, actor, out, station_code=body.station_code, purpose=body.purpose)
+    return Response(
+        content="\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="persons.csv"'},
+    )
 
 
 @router.get("/persons/search")

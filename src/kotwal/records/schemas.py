@@ -250,3 +250,15 @@ class HistorySheetEventRead(BaseModel):
     note: str | None
     by_name: str
     at: datetime
+
+
+class PersonImportResult(BaseModel):
+    rows_read: int
+    created: int
+
+
+class PersonExportRequest(Input):
+    """An export names its scope (a station, or the whole of one's jurisdiction) and why."""
+
+    station_code: str | None = Field(default=None, max_length=32)
+    purpose: str = Field(min_length=5, max_length=300)

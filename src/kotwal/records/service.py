@@ -204,8 +204,12 @@ def _aliases(uow: UnitOfWork, person_ids: list[str]) -> dict[str, list[str]]:
 
 
 def _best(query: str, person: Person, aliases: list[str]) -> names.Match:
-    spellings = [person.name, person.name_te or "", *aliases]
-    return max((names.score(query, s) for s in spellings if s), key=lambda m: m.score)
+    spellings = [s for s in (person.name, person.name_te or "", *aliases) if s]
+    if len(query.split()) == 1:
+        # A one-word query ("Srinivas") asks for anyone with that name among theirs: compare
+        # it with each word of the record's names, not with the whole name.
+        spellings += [word for s in spellings for word in s.split() if len(word) > 1]
+    return max((names.score(query, s) for s in spellings), key=lambda m: m.score)
 
 
 def search_by_name(
