@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from kotwal.core.config import Settings
+from kotwal.core.config import Settings, get_settings
 from kotwal.core.db import Database
 from kotwal.core.keys import KeyRing, generate_keys, load_keys
 from kotwal.core.migrate import upgrade
@@ -141,3 +141,17 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture
 def world(runtime: Runtime) -> World:
     return build_world(runtime)
+
+
+@pytest.fixture
+def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """A command run in the test sees this test's database and key directory through the
+    KOTWAL_* variables, as an operator's shell would."""
+    monkeypatch.setenv("KOTWAL_DATA_DIR", str(settings.data_dir))
+    assert settings.database_url is not None
+    monkeypatch.setenv("KOTWAL_DATABASE_URL", settings.database_url)
+    for name in ("KOTWAL_KEK", "KOTWAL_AUDIT_KEY", "KOTWAL_INDEX_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()

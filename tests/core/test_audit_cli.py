@@ -4,7 +4,6 @@ first bad seq after tampering; checkpoint, witness and export; readable refusals
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +22,6 @@ from kotwal.core.models import AuditCheckpoint, AuditEventRow
 runner = CliRunner()
 N = 40
 T0 = 1_704_067_200_000_000  # 2024-01-01T00:00:00Z
-
-
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The command sees this test's database and key directory through KOTWAL_* variables."""
-    monkeypatch.setenv("KOTWAL_DATA_DIR", str(settings.data_dir))
-    assert settings.database_url is not None
-    monkeypatch.setenv("KOTWAL_DATABASE_URL", settings.database_url)
-    for name in ("KOTWAL_KEK", "KOTWAL_AUDIT_KEY", "KOTWAL_INDEX_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield settings
-    get_settings.cache_clear()
 
 
 def _fill(db: Database, n: int = N) -> None:

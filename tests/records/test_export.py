@@ -8,14 +8,13 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
 from typer.testing import CliRunner
 
-from kotwal.core.config import Settings, get_settings
+from kotwal.core.config import Settings
 from kotwal.core.errors import Forbidden, InvalidInput, NotFound
 from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime
@@ -216,19 +215,6 @@ def _ids(runtime: Runtime, code: str) -> set[str]:
 
 
 # --- the command line ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The command sees this test's database and key directory through KOTWAL_* variables."""
-    monkeypatch.setenv("KOTWAL_DATA_DIR", str(settings.data_dir))
-    assert settings.database_url is not None
-    monkeypatch.setenv("KOTWAL_DATABASE_URL", settings.database_url)
-    for name in ("KOTWAL_KEK", "KOTWAL_AUDIT_KEY", "KOTWAL_INDEX_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield settings
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -18,7 +17,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from kotwal.core import identity
-from kotwal.core.config import Settings, get_settings
+from kotwal.core.config import Settings
 from kotwal.core.errors import Forbidden
 from kotwal.core.models import Account, AuditEventRow
 from kotwal.core.policy import Actor, Role
@@ -373,19 +372,6 @@ def test_formula_escaping_is_undone_exactly(value: str) -> None:
 
 
 # --- the command line ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    """The command sees this test's database and key directory through KOTWAL_* variables."""
-    monkeypatch.setenv("KOTWAL_DATA_DIR", str(settings.data_dir))
-    assert settings.database_url is not None
-    monkeypatch.setenv("KOTWAL_DATABASE_URL", settings.database_url)
-    for name in ("KOTWAL_KEK", "KOTWAL_AUDIT_KEY", "KOTWAL_INDEX_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield settings
-    get_settings.cache_clear()
 
 
 @pytest.fixture
