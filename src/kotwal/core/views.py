@@ -367,13 +367,17 @@ def account_unlock(
 # --- audit log -----------------------------------------------------------------------------
 
 
+AuditQuery = Annotated[str | None, Query(max_length=64)]
+
+
 def _audit_query(
-    actor_name: str | None,
-    action: str | None,
-    resource_id: str | None,
-    outcome: str | None,
-    before_seq: int | None,
+    actor_name: AuditQuery = None,
+    action: AuditQuery = None,
+    resource_id: AuditQuery = None,
+    outcome: Annotated[str | None, Query(max_length=16)] = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> dict[str, Any]:
+    """The audit viewer's filters, from the query string (empty fields mean no filter)."""
     return {
         "actor_name": actor_name or None,
         "action": action or None,
@@ -397,21 +401,13 @@ def _audit_events(uow: UnitOfWork, actor: Actor, q: dict[str, Any]) -> list[Any]
     return [event_read(r) for r in rows]
 
 
-AuditQuery = Annotated[str | None, Query(max_length=64)]
+AuditFilters = Annotated[dict[str, Any], Depends(_audit_query)]
 
 
 @router.get("/audit")
 def audit_page(
-    request: Request,
-    actor: AuditReader,
-    actor_name: AuditQuery = None,
-    action: AuditQuery = None,
-    resource_id: AuditQuery = None,
-    outcome: Annotated[str | None, Query(max_length=16)] = None,
-    before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    uow: UnitOfWork = ReadUnit,
+    request: Request, actor: AuditReader, q: AuditFilters, uow: UnitOfWork = ReadUnit
 ) -> Response:
-    q = _audit_query(actor_name, action, resource_id, outcome, before_seq)
     return render(
         request,
         "audit.html",
@@ -423,16 +419,9 @@ def audit_page(
 
 @router.get("/audit/rows")
 def audit_rows(
-    request: Request,
-    actor: AuditReader,
-    actor_name: AuditQuery = None,
-    action: AuditQuery = None,
-    resource_id: AuditQuery = None,
-    outcome: Annotated[str | None, Query(max_length=16)] = None,
-    before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    uow: UnitOfWork = ReadUnit,
+    request: Request, actor: AuditReader, q: AuditFilters, uow: UnitOfWork = ReadUnit
 ) -> Response:
-    q = _audit_query(actor_name, action, resource_id, outcome, before_seq)
+    """The result rows alone, for htmx to swap in without reloading the page."""
     return render(request, "audit_rows.html", q=q, events=_audit_events(uow, actor, q))
 
 
