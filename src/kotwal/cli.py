@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from kotwal.core import audit_cli, keys_cli
@@ -15,6 +17,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _private_files() -> None:
+    """Everything kotwal creates (database, WAL, exports, witness) is its owner's alone."""
+    os.umask(0o077)
+
+
 app.command("init")(core_cli.init)
 app.command("run")(core_cli.run)
 app.command("migrate")(core_cli.migrate_command)

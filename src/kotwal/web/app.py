@@ -15,6 +15,7 @@ from typing import Any
 import fastapi.routing
 import swagger_ui_bundle  # type: ignore[import-untyped]
 from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -76,6 +77,45 @@ def route_guards(app: FastAPI) -> dict[str, str]:
             for method in sorted(route.methods or ()):
                 guards[f"{method} {route.path}"] = declared_guard(route.dependant) or "NONE"
     return guards
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def problem_openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI description as the API really answers: every error is problem+json (not
+    FastAPI's default 422 shape), so clients and fuzzers can hold us to it."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    components["Problem"] = PROBLEM_SCHEMA
+    problem = {
+        "description": "A problem (RFC 9457): 4xx for the caller, 5xx for the server",
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            responses["default"] = problem
+    app.openapi_schema = schema
+    return schema
 
 
 def _mount_docs(app: FastAPI, settings: Settings) -> None:
@@ -144,6 +184,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     app.state.settings = settings
+    app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
     errors.install(app)
     _include_modules(app, settings)
     _mount_docs(app, settings)
