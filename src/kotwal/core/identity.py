@@ -72,7 +72,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything kotwal stores is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -140,6 +140,12 @@ def one_time_password() -> str:
     """An initial password handed to a person once (about 98 bits); changed at first login."""
     groups = ("".join(secrets.choice(_OTP_ALPHABET) for _ in range(5)) for _ in range(4))
     return "-".join(groups)
+
+
+def spend_password_check(password: str) -> None:
+    """Take the time of a real password check for a username that does not exist, so the
+    answer's timing does not tell which usernames do."""
+    verify_password(_DUMMY_HASH, password)
 
 
 # --- TOTP ----------------------------------------------------------------------------------
@@ -535,7 +541,7 @@ def end_session(session: Session, auth_session: AuthSession, reason: str) -> Non
 def is_locked(account: Account) -> bool:
     if account.hard_locked:
         return True
-    return account.locked_until is not None and _aware(account.locked_until) > utcnow()
+    return account.locked_until is not None and as_utc(account.locked_until) > utcnow()
 
 
 def count_failure(session: Session, settings: Settings, account_id: str) -> str:
@@ -565,9 +571,9 @@ def resolve(session: Session, token: str, *, kind: str) -> tuple[AuthSession, Ac
     if row is None or row.kind != kind or row.ended_at is not None:
         return None
     now = utcnow()
-    if now >= _aware(row.expires_at):
+    if now >= as_utc(row.expires_at):
         return None
-    if now - _aware(row.last_seen_at) > timedelta(seconds=row.idle_seconds):
+    if now - as_utc(row.last_seen_at) > timedelta(seconds=row.idle_seconds):
         return None
     account = session.get(Account, row.account_id)
     if account is None or account.disabled:
@@ -586,7 +592,7 @@ def touch(session: Session, session_id: str) -> None:
 
 
 def needs_touch(row: AuthSession) -> bool:
-    return utcnow() - _aware(row.last_seen_at) > TOUCH_AFTER
+    return utcnow() - as_utc(row.last_seen_at) > TOUCH_AFTER
 
 
 def csrf_for(token: str) -> str:

@@ -55,7 +55,7 @@ def _throttled(session: Session, settings: Settings, client_addr: str | None) ->
     if row is None:
         return False
     window = timedelta(seconds=settings.address_window_seconds)
-    fresh = identity.utcnow() - identity._aware(row.window_start) < window
+    fresh = identity.utcnow() - identity.as_utc(row.window_start) < window
     return fresh and row.failures >= settings.address_failures_per_window
 
 
@@ -63,7 +63,7 @@ def _judge(session: Session, username: str, password: str, totp_code: str | None
     """Why this login is refused, or None. Always spends the time of a password check."""
     account = identity.find_account(session, username)
     if account is None:
-        identity.verify_password(identity._DUMMY_HASH, password)
+        identity.spend_password_check(password)
         return Verdict("unknown-user")
     password_ok = identity.verify_password(account.password_hash, password)
     who = (account.id, account.username)
