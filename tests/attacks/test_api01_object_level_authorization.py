@@ -1,5 +1,7 @@
-"""The attacker's view of authorisation: anonymous calls, separation of duties, moved
-ciphertext. Each test attacks the live app over HTTP."""
+"""OWASP API1:2023 Broken Object Level Authorization and its neighbours, from the attacker's
+side: anonymous calls, writes into another station, separation of duties (the administrator
+and the auditor cannot read records), a ciphertext moved between records. Each test attacks
+the live app over HTTP."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The attacker's view of login: brute force, stolen passwords, fixation, CSRF, stolen or
-forged tokens. Each test attacks the live app over HTTP."""
+"""OWASP API2:2023 Broken Authentication, from the attacker's side: brute force, stolen
+passwords, fixation, CSRF, stolen, expired or forged tokens. Each test attacks the live app
+over HTTP (the races are in test_login_races.py)."""
 
 from __future__ import annotations
 
