@@ -1,0 +1,21 @@
+"""officers (records) and station profiles
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-28 10:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Placeholder: this revision's tables are added by the change that builds them."""
+
+
+def downgrade() -> None:
+    """Placeholder: nothing to undo yet."""

@@ -1,0 +1,21 @@
+"""decoys and the decoy register of copies
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-28 10:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0010"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Placeholder: this revision's tables are added by the change that builds them."""
+
+
+def downgrade() -> None:
+    """Placeholder: nothing to undo yet."""
