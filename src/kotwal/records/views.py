@@ -1,5 +1,6 @@
-"""Console pages of the records domain: find a person by phone, open a record (through the
-gate, with a purpose when the record is outside one's jurisdiction)."""
+"""Console pages of the records domain: find a person by name or phone, open a record with its
+history sheets and cases, find a case by FIR number (all through the gate, with a purpose when
+the record is outside one's jurisdiction)."""
 
 from __future__ import annotations
 
@@ -67,8 +68,109 @@ def person(
     record = service.read_person(uow, actor, person_id, purpose)
     station = record["station_id"]
     names = service.station_names(uow, {station}) if isinstance(station, str) else {}
+    sheets = (
+        service.person_history_sheets(uow, actor, person_id, purpose)
+        if actor.can(Permission.RECORDS_HISTORY_SHEET_READ)
+        else []
+    )
+    cases = (
+        service.person_cases(uow, actor, person_id, purpose)
+        if actor.can(Permission.RECORDS_CASE_READ)
+        else []
+    )
     return render(
-        request, "person.html", person=record, purpose=purpose or "", station=names.get(station)
+        request,
+        "person.html",
+        person=record,
+        purpose=purpose or "",
+        station=names.get(station),
+        sheets=sheets,
+        cases=cases,
+    )
+
+
+CaseReader = Annotated[Actor, Depends(console(Permission.RECORDS_CASE_READ))]
+SheetReader = Annotated[Actor, Depends(console(Permission.RECORDS_HISTORY_SHEET_READ))]
+
+
+@router.get("/cases")
+def cases(
+    request: Request,
+    actor: CaseReader,
+    fir: Annotated[str | None, Query(max_length=64)] = None,
+    purpose: Purpose = None,
+    uow: UnitOfWork = ReadUnit,
+) -> Response:
+    """Find a case by its FIR number (station code / year / number)."""
+    found: list[dict[str, Any]] = []
+    error = None
+    if fir:
+        try:
+            found = service.find_case_by_fir(uow, actor, fir, purpose)
+        except Problem as exc:
+            error = exc.detail or exc.title
+    return render(
+        request,
+        "cases.html",
+        fir=fir or "",
+        purpose=purpose or "",
+        searched=bool(fir),
+        cases=found,
+        stations=_stations_of(uow, found),
+        error=error,
+    )
+
+
+@router.get("/cases/{case_id}")
+def case(
+    request: Request,
+    case_id: str,
+    actor: CaseReader,
+    purpose: Purpose = None,
+    uow: UnitOfWork = ReadUnit,
+) -> Response:
+    """One case with its sections of law and the course of each person named in it."""
+    record = service.read_case(uow, actor, case_id, purpose)
+    return render(
+        request,
+        "case.html",
+        case=record,
+        purpose=purpose or "",
+        stations=_stations_of(uow, [record]),
+    )
+
+
+@router.get("/history-sheets/{sheet_id}")
+def history_sheet(
+    request: Request,
+    sheet_id: str,
+    actor: SheetReader,
+    purpose: Purpose = None,
+    uow: UnitOfWork = ReadUnit,
+) -> Response:
+    """One history sheet; its course (opened, reviews, closed) inside its jurisdiction."""
+    sheet = service.read_history_sheet(uow, actor, sheet_id, purpose)
+    inside = not isinstance(sheet["category"], dict)
+    events: list[Any] = []
+    if inside and not purpose:
+        try:
+            events = service.history_sheet_events(uow, actor, sheet_id)
+        except Problem:
+            events = []  # a reader with a purpose sees the sheet, not its internal course
+    return render(
+        request,
+        "history_sheet.html",
+        sheet=sheet,
+        events=events,
+        purpose=purpose or "",
+        stations=_stations_of(uow, [sheet]),
+    )
+
+
+def _stations_of(uow: UnitOfWork, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Names of the stations the (disclosed) rows point to; masked station ids are skipped."""
+    return service.station_names(
+        uow, {r["station_id"] for r in rows if isinstance(r.get("station_id"), str)}
     )
 
 
