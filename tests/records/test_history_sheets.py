@@ -257,3 +257,29 @@ def test_the_course_of_a_sheet_is_read_back_inside_its_jurisdiction_only(
     other = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     r = client.get(f"/api/v1/history-sheets/{sheet['id']}/history", headers=other.bearer)
     assert r.status_code == 403
+
+
+def test_overdue_means_past_due_in_the_stations_time_zone_not_utc(
+    client: TestClient, runtime: Runtime, si: Officer, world: World
+) -> None:
+    """A review due on the stations' today is not overdue yet, wherever UTC stands."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from kotwal.records.models import HistorySheet
+
+    behind, ahead = "Pacific/Pago_Pago", "Pacific/Kiritimati"  # UTC-11 and UTC+14
+    sheet = _sheet(client, si, world.station_a, opened_on="2025-01-01")
+    due = datetime.now(UTC).astimezone(ZoneInfo(behind)).date()
+    with UnitOfWork(runtime, write=True) as uow:
+        row = uow.session.get(HistorySheet, sheet["id"])
+        assert row is not None
+        row.next_review_on = due
+    sho = _officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    listed = {}
+    for zone in (behind, ahead):
+        runtime.settings.timezone = zone
+        r = client.get("/api/v1/history-sheets/overdue", headers=sho.bearer)
+        listed[zone] = [s["id"] for s in r.json()["items"]]
+    assert listed[behind] == []  # due today there: not overdue
+    assert listed[ahead] == [sheet["id"]]  # already tomorrow or later there

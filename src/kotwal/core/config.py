@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +69,8 @@ class Settings(BaseSettings):
     #: A file outside the database (ideally on another machine's mount) that receives every
     #: signed checkpoint as it is made; `kotwal audit verify` checks the log against it.
     audit_witness: Path | None = None
+    #: The stations' time zone: "today" for review dates and overdue lists (IANA name).
+    timezone: str = "Asia/Kolkata"
     #: Audit checkpoints: sign the chain head every N events or every S seconds.
     checkpoint_every_events: int = Field(default=10_000, ge=1)
     checkpoint_every_seconds: int = Field(default=300, ge=1)
@@ -83,6 +86,17 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown module(s): {', '.join(sorted(unknown))}")
         return ",".join(sorted(names))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Asia/Kolkata"
+            ) from exc
+        return value
 
     @property
     def enabled_modules(self) -> frozenset[str]:

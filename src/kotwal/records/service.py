@@ -8,6 +8,7 @@ import json
 import re
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, false, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -380,8 +381,10 @@ CASE_PAGE_MAX = 100
 PARTIES_MAX = 500
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
+def _today(uow: UnitOfWork) -> date:
+    """Today at the stations: the deployment's time zone (IST by default), not UTC, so that
+    between midnight and 05:30 IST a review due "today" is not yet called overdue."""
+    return datetime.now(ZoneInfo(uow.runtime.settings.timezone)).date()
 
 
 def _writable_station(
@@ -472,8 +475,8 @@ def open_history_sheet(uow: UnitOfWork, actor: Actor, data: HistorySheetOpen) ->
     category = uow.session.get(HistorySheetCategory, data.category)
     if category is None:
         raise InvalidInput("category is not a history sheet category")
-    opened_on = data.opened_on or _today()
-    if opened_on > _today():
+    opened_on = data.opened_on or _today(uow)
+    if opened_on > _today(uow):
         raise InvalidInput("a history sheet cannot be opened in the future")
     next_review = data.next_review_on or _add_months(opened_on, category.review_months)
     if next_review <= opened_on:
@@ -548,7 +551,7 @@ def review_history_sheet(
 ) -> dict[str, Any]:
     """Record a review of an open sheet and set when the next one is due."""
     sheet = _writable_sheet(uow, actor, sheet_id, "history_sheet.review")
-    if data.next_review_on <= _today():
+    if data.next_review_on <= _today(uow):
         raise InvalidInput("the next review falls after today")
     previous = sheet.next_review_on
     sheet.next_review_on = data.next_review_on
@@ -565,8 +568,8 @@ def close_history_sheet(
 ) -> dict[str, Any]:
     """Close an open sheet with the reason (death, reform, order of the superintendent)."""
     sheet = _writable_sheet(uow, actor, sheet_id, "history_sheet.close")
-    closed_on = data.closed_on or _today()
-    if not sheet.opened_on <= closed_on <= _today():
+    closed_on = data.closed_on or _today(uow)
+    if not sheet.opened_on <= closed_on <= _today(uow):
         raise InvalidInput("a sheet closes between its opening date and today")
     sheet.closed_on = closed_on
     sheet.close_reason = data.reason
@@ -589,7 +592,7 @@ def overdue_history_sheets(
         .where(
             _in_jurisdiction(HistorySheet.jurisdiction_path, actor),
             HistorySheet.closed_on.is_(None),
-            HistorySheet.next_review_on < _today(),
+            HistorySheet.next_review_on < _today(uow),
         )
         .order_by(HistorySheet.next_review_on, HistorySheet.id)
         .limit(min(limit, HISTORY_SHEET_PAGE_MAX))
@@ -655,7 +658,7 @@ def create_case(uow: UnitOfWork, actor: Actor, data: CaseCreate) -> dict[str, An
         raise InvalidInput(f"the FIR number must begin with the station's code {station.code}")
     if int(year) != data.registered_on.year:
         raise InvalidInput("the FIR number's year must be the year of registration")
-    if data.registered_on > _today():
+    if data.registered_on > _today(uow):
         raise InvalidInput("a case cannot be registered in the future")
     codes = list(dict.fromkeys(data.sections))
     unknown = sorted(set(codes) - set(_sections(uow, codes)))
@@ -730,7 +733,7 @@ def add_case_party(
     _writable_station(uow, actor, case.station_id, "case.party_add", "case")
     if not _person_exists(uow, data.person_id):
         raise InvalidInput("person_id does not name a person")
-    if not case.registered_on <= data.role_on <= _today():
+    if not case.registered_on <= data.role_on <= _today(uow):
         raise InvalidInput("a role is dated between the case's registration and today")
     party = CaseParty(
         case_id=case.id,

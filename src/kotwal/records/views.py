@@ -89,6 +89,21 @@ def person(
     )
 
 
+Supervisor = Annotated[Actor, Depends(console(Permission.RECORDS_HISTORY_SHEET_SUPERVISE))]
+
+
+@router.get("/history-sheets/overdue")
+def overdue_history_sheets(
+    request: Request, actor: Supervisor, uow: UnitOfWork = ReadUnit
+) -> Response:
+    """The station house officer's list of history sheet reviews that are past due."""
+    sheets = service.overdue_history_sheets(uow, actor)
+    stations = service.station_names(
+        uow, {s["station_id"] for s in sheets if isinstance(s["station_id"], str)}
+    )
+    return render(request, "history_sheets_overdue.html", sheets=sheets, stations=stations)
+
+
 CaseReader = Annotated[Actor, Depends(console(Permission.RECORDS_CASE_READ))]
 SheetReader = Annotated[Actor, Depends(console(Permission.RECORDS_HISTORY_SHEET_READ))]
 
@@ -172,18 +187,3 @@ def _stations_of(uow: UnitOfWork, rows: list[dict[str, Any]]) -> dict[str, str]:
     return service.station_names(
         uow, {r["station_id"] for r in rows if isinstance(r.get("station_id"), str)}
     )
-
-
-Supervisor = Annotated[Actor, Depends(console(Permission.RECORDS_HISTORY_SHEET_SUPERVISE))]
-
-
-@router.get("/history-sheets/overdue")
-def overdue_history_sheets(
-    request: Request, actor: Supervisor, uow: UnitOfWork = ReadUnit
-) -> Response:
-    """The station house officer's list of history sheet reviews that are past due."""
-    sheets = service.overdue_history_sheets(uow, actor)
-    stations = service.station_names(
-        uow, {s["station_id"] for s in sheets if isinstance(s["station_id"], str)}
-    )
-    return render(request, "history_sheets_overdue.html", sheets=sheets, stations=stations)
