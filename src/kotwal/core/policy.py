@@ -39,6 +39,9 @@ def data_class(cls: DataClass) -> dict[str, DataClass]:
 class Permission(enum.StrEnum):
     """Every permission in the product, ``scope:resource:action``, kept sorted."""
 
+    ARMS_LICENCE_MANAGE = "arms:licence:manage"
+    ARMS_LICENCE_READ = "arms:licence:read"
+    ARMS_LICENCE_REVIEW = "arms:licence:review"
     AUDIT_LOG_EXPORT = "core:audit:export"
     AUDIT_LOG_READ = "core:audit:read"
     CORE_ACCOUNT_MANAGE = "core:account:manage"
@@ -46,6 +49,10 @@ class Permission(enum.StrEnum):
     CORE_JURISDICTION_MANAGE = "core:jurisdiction:manage"
     CORE_KEYS_MANAGE = "core:keys:manage"
     CORE_SELF = "core:self:manage"
+    FORCE_OFFICER_MANAGE = "force:officer:manage"
+    FORCE_OFFICER_READ = "force:officer:read"
+    FORCE_STATION_MANAGE = "force:station:manage"
+    FORCE_STATION_READ = "force:station:read"
     RECORDS_CASE_READ = "records:case:read"
     RECORDS_CASE_WRITE = "records:case:write"
     RECORDS_HISTORY_SHEET_READ = "records:history_sheet:read"
@@ -53,6 +60,8 @@ class Permission(enum.StrEnum):
     RECORDS_HISTORY_SHEET_WRITE = "records:history_sheet:write"
     RECORDS_PERSON_EXPORT = "records:person:export"
     RECORDS_PERSON_IMPORT = "records:person:import"
+    RECORDS_PERSON_PHOTO_READ = "records:person_photo:read"
+    RECORDS_PERSON_PHOTO_WRITE = "records:person_photo:write"
     RECORDS_PERSON_READ = "records:person:read"
     RECORDS_PERSON_WRITE = "records:person:write"
 
@@ -91,7 +100,10 @@ ROLE_TITLES: dict[Role, str] = {
 
 _OFFICER = frozenset(
     {
+        Permission.ARMS_LICENCE_READ,
         Permission.CORE_SELF,
+        Permission.FORCE_OFFICER_READ,
+        Permission.FORCE_STATION_READ,
         Permission.RECORDS_CASE_READ,
         Permission.RECORDS_HISTORY_SHEET_READ,
         Permission.RECORDS_PERSON_READ,
@@ -101,6 +113,9 @@ _WRITER = _OFFICER | {
     Permission.RECORDS_CASE_WRITE,
     Permission.RECORDS_HISTORY_SHEET_WRITE,
     Permission.RECORDS_PERSON_WRITE,
+    # Photographs are CONFIDENTIAL: those cleared for personal data see and add them.
+    Permission.RECORDS_PERSON_PHOTO_READ,
+    Permission.RECORDS_PERSON_PHOTO_WRITE,
 }
 #: Bulk movement of records is for those who answer for a station or more, not for every writer;
 #: so is watching that history sheets are reviewed on time.
@@ -109,18 +124,25 @@ _SUPERVISOR = _WRITER | {
     Permission.RECORDS_PERSON_EXPORT,
     Permission.RECORDS_PERSON_IMPORT,
 }
+#: The station house officer keeps the personnel records of the station's officers; district
+#: command and above also keep the station profiles (address, location, who is SHO).
+_STATION_COMMAND = _SUPERVISOR | {Permission.FORCE_OFFICER_MANAGE}
+_DISTRICT_COMMAND = _STATION_COMMAND | {Permission.FORCE_STATION_MANAGE}
 
 #: The single role → permission table.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CONSTABLE: _OFFICER,
     Role.HEAD_CONSTABLE: _WRITER,
     Role.SUB_INSPECTOR: _WRITER,
-    Role.STATION_HOUSE_OFFICER: _SUPERVISOR,
-    Role.CIRCLE_OFFICER: _SUPERVISOR,
-    Role.DISTRICT_CHIEF: _SUPERVISOR,
-    Role.STATE_HQ: _SUPERVISOR,
+    Role.STATION_HOUSE_OFFICER: _STATION_COMMAND,
+    Role.CIRCLE_OFFICER: _STATION_COMMAND,
+    Role.DISTRICT_CHIEF: _DISTRICT_COMMAND,
+    Role.STATE_HQ: _DISTRICT_COMMAND,
     Role.FRS_OPERATOR: _OFFICER,
-    Role.ARMS_LICENSING_OFFICER: _OFFICER,
+    # The licensing officer issues, renews, suspends and cancels licences and decides the
+    # suspension reviews; every other officer reads them.
+    Role.ARMS_LICENSING_OFFICER: _OFFICER
+    | {Permission.ARMS_LICENCE_MANAGE, Permission.ARMS_LICENCE_REVIEW},
     Role.AUDITOR: frozenset(
         {Permission.CORE_SELF, Permission.AUDIT_LOG_READ, Permission.AUDIT_LOG_EXPORT}
     ),
