@@ -64,6 +64,7 @@ class Permission(enum.StrEnum):
     RECORDS_PERSON_PHOTO_WRITE = "records:person_photo:write"
     RECORDS_PERSON_READ = "records:person:read"
     RECORDS_PERSON_WRITE = "records:person:write"
+    SECURITY_DECOY_READ = "security:decoy:read"
 
 
 class Role(enum.StrEnum):
@@ -147,7 +148,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.CORE_SELF, Permission.AUDIT_LOG_READ, Permission.AUDIT_LOG_EXPORT}
     ),
     Role.SECURITY_OFFICER: frozenset(
-        {Permission.CORE_SELF, Permission.AUDIT_LOG_READ, Permission.CORE_ACCOUNT_UNLOCK}
+        {
+            Permission.CORE_SELF,
+            Permission.AUDIT_LOG_READ,
+            Permission.CORE_ACCOUNT_UNLOCK,
+            Permission.SECURITY_DECOY_READ,
+        }
     ),
     Role.SYSTEM_ADMIN: frozenset(
         {
