@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -723,6 +724,17 @@ def find_case_by_fir(
     return _cases_out(uow, actor, found, purpose)
 
 
+#: Called with each new case party inside the same unit of work, so that other domains (arms
+#: licences raise suspension reviews) hear of it without records importing them.
+CasePartyHook = Callable[[UnitOfWork, Actor, CaseParty], None]
+_CASE_PARTY_HOOKS: dict[str, CasePartyHook] = {}
+
+
+def on_case_party(name: str, hook: CasePartyHook) -> None:
+    """Register ``hook`` under ``name``; registering the same name again replaces it."""
+    _CASE_PARTY_HOOKS[name] = hook
+
+
 def add_case_party(
     uow: UnitOfWork, actor: Actor, case_id: str, data: CasePartyAdd
 ) -> dict[str, Any]:
@@ -755,6 +767,8 @@ def add_case_party(
             detail={"party": party.id, "role": party.role},
         )
     )
+    for hook in list(_CASE_PARTY_HOOKS.values()):
+        hook(uow, actor, party)
     return _cases_out(uow, actor, [case], None)[0]
 
 
