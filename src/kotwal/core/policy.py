@@ -53,6 +53,8 @@ class Permission(enum.StrEnum):
     FORCE_OFFICER_READ = "force:officer:read"
     FORCE_STATION_MANAGE = "force:station:manage"
     FORCE_STATION_READ = "force:station:read"
+    FRS_FACE_SEARCH = "frs:face:search"
+    FRS_GALLERY_MANAGE = "frs:gallery:manage"
     RECORDS_CASE_READ = "records:case:read"
     RECORDS_CASE_WRITE = "records:case:write"
     RECORDS_HISTORY_SHEET_READ = "records:history_sheet:read"
@@ -139,7 +141,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CIRCLE_OFFICER: _STATION_COMMAND,
     Role.DISTRICT_CHIEF: _DISTRICT_COMMAND,
     Role.STATE_HQ: _DISTRICT_COMMAND,
-    Role.FRS_OPERATOR: _OFFICER,
+    #: Face search is a disclosure of biometric data: only the trained operator role has it.
+    Role.FRS_OPERATOR: _OFFICER | {Permission.FRS_FACE_SEARCH, Permission.FRS_GALLERY_MANAGE},
     # The licensing officer issues, renews, suspends and cancels licences and decides the
     # suspension reviews; every other officer reads them.
     Role.ARMS_LICENSING_OFFICER: _OFFICER
