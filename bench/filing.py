@@ -1,0 +1,127 @@
+"""Filing persons in bulk: how fast the demo seeds and the CSV importer files, per store.
+
+Builds the demo's jurisdiction tree in a fresh SQLite file and a fresh PostgreSQL database,
+then times (1) ``kotwal.demo.seed_persons`` (sealing, blind index, name keys, audit events,
+one transaction per batch) and (2) ``kotwal.records.importer.import_persons`` on a CSV of
+synthetic persons (check every row, then file them all in one transaction), and, where the
+demo has them, the history sheet and case seeders. Prints rows per second; the last line is
+one JSON object.
+
+    .venv/bin/python bench/filing.py [--persons 10000] [--import-rows 5000] [--only sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import random
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from kotwal import demo
+from kotwal.core.config import Settings
+from kotwal.core.keys import generate_keys, load_keys
+from kotwal.core.migrate import upgrade
+from kotwal.core.policy import Actor, Jurisdiction, Role
+from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.uow import UnitOfWork
+from kotwal.records.importer import COLUMNS, ImportLimits, import_persons
+
+PG_ADMIN = os.environ.get(
+    "KOTWAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _csv(runtime: Runtime, stations: list[str], rows: int) -> bytes:
+    with UnitOfWork(runtime, write=False) as uow:
+        rows_ = uow.session.execute(
+            select(Jurisdiction.id, Jurisdiction.code).where(Jurisdiction.id.in_(stations))
+        )
+        codes = {str(i): str(c) for i, c in rows_}
+    rng = random.Random(99)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for n in range(rows):
+        p = demo.synthetic_person(rng, stations[n % len(stations)], n)
+        writer.writerow([p.name + f" {n}", p.name_te or "", p.father_name or "",
+                         ";".join(p.aliases), p.sex.value, p.birth_year or "", p.marks or "",
+                         p.category.value, p.status.value, codes[p.station_id],
+                         f"8{n:09d}" if p.phone else "", p.address or ""])  # fmt: skip
+    return out.getvalue().encode()
+
+
+def _run(url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    settings = Settings(data_dir=data_dir, database_url=url)
+    runtime = open_runtime(settings, keyring=load_keys(settings))
+    figures: dict[str, Any] = {}
+    try:
+        upgrade(runtime.db.engine)
+        stations = demo.build_tree(runtime)
+        started = time.perf_counter()
+        demo.seed_persons(runtime, stations, args.persons, seed=2026)
+        took = time.perf_counter() - started
+        figures["demo_persons_per_s"] = round(args.persons / took)
+        for name in ("seed_history_sheets", "seed_cases"):
+            seeder = getattr(demo, name, None)
+            if seeder is None:
+                continue
+            started = time.perf_counter()
+            made = seeder(runtime, seed=2026)
+            figures[f"{name}_per_s"] = round(made / (time.perf_counter() - started))
+        data = _csv(runtime, stations, args.import_rows)
+        hq = Actor(account_id=None, username="bench:import", roles=frozenset({Role.STATE_HQ}),
+                   jurisdiction_paths=demo._root_path(runtime))  # fmt: skip
+        started = time.perf_counter()
+        with UnitOfWork(runtime, write=True) as uow:
+            report = import_persons(uow, hq, io.BytesIO(data), limits=ImportLimits())
+        took = time.perf_counter() - started
+        assert report.created == args.import_rows
+        figures["import_rows_per_s"] = round(args.import_rows / took)
+    finally:
+        runtime.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=10_000)
+    parser.add_argument("--import-rows", type=int, default=5_000)
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    figures: dict[str, Any] = {"cores": os.cpu_count(), "persons": args.persons,
+                               "import_rows": args.import_rows}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        data.mkdir(mode=0o700)
+        generate_keys(data / "keys")
+        if args.only in (None, "sqlite"):
+            figures["sqlite"] = _run(f"sqlite:///{data / 'bench.db'}", data, args)
+            print("SQLite:    ", figures["sqlite"])
+        if args.only in (None, "postgresql"):
+            name = f"kotwal_bench_filing_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+                figures["postgresql"] = _run(url, data, args)
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+            print("PostgreSQL:", figures["postgresql"])
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
