@@ -5,6 +5,8 @@ from kotwal.arms import models as arms_models
 from kotwal.core import models as core_models
 from kotwal.core import policy as core_policy
 from kotwal.core.db import Base
+from kotwal.decoys import models as decoys_models
+from kotwal.force import models as force_models
 from kotwal.photos import models as photos_models
 from kotwal.records import models as records_models
 
@@ -14,6 +16,8 @@ __all__ = [
     "arms_models",
     "core_models",
     "core_policy",
+    "decoys_models",
+    "force_models",
     "metadata",
     "photos_models",
     "records_models",
