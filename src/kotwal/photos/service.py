@@ -1,0 +1,242 @@
+"""Photo operations, one transaction each (the caller's unit of work).
+
+Adding a photograph: the owner's station (or an officer above it) may add one; the upload is
+checked and re-encoded by :mod:`kotwal.core.images` before anything is stored, so what is
+sealed is pixels without metadata, never the file as sent. Listing and downloading go through
+the gate like any read of a record, placed in the owner's jurisdiction as it is at that moment.
+Nothing is deleted: a photograph is retired, with who, when and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kotwal.core import images
+from kotwal.core.audit import AuditEvent, Outcome, actor_event
+from kotwal.core.errors import (
+    Conflict,
+    Forbidden,
+    IntegrityFailure,
+    NotFound,
+    Problem,
+    PurposeRequired,
+)
+from kotwal.core.gate import MASKED, clean_purpose, disclose
+from kotwal.core.policy import Actor, DataClass, Permission
+from kotwal.core.uow import UnitOfWork
+from kotwal.photos.models import PLACED_AT, Photo, PhotoImage
+from kotwal.records.models import Person
+
+OWNER_PERSON = "person"
+#: The largest upload accepted, before any parsing (a phone camera's photo is 2-6 MB).
+MAX_UPLOAD_BYTES = images.MAX_BYTES
+#: A photograph of a face needs far fewer pixels than this; more is a bomb or a scan.
+MAX_PIXELS = images.MAX_PIXELS
+#: Photographs in use per owner: enough for every angle and age, not a bulk image store.
+MAX_ACTIVE_PER_OWNER = 20
+#: Most photographs listed at once (newest first).
+PAGE_MAX = 50
+
+READ = Permission.RECORDS_PERSON_PHOTO_READ
+WRITE = Permission.RECORDS_PERSON_PHOTO_WRITE
+
+
+def _person_path(uow: UnitOfWork, person_id: str) -> str | None:
+    # The records service has no call that tells where a person is filed without disclosing
+    # the record itself; this reads the one column the gate places a person by, nothing else.
+    return uow.session.execute(
+        select(Person.jurisdiction_path).where(Person.id == person_id)
+    ).scalar_one_or_none()
+
+
+#: Owner kind -> where an owner of that kind is filed (its jurisdiction path), None if absent.
+OWNERS: dict[str, Callable[[UnitOfWork, str], str | None]] = {OWNER_PERSON: _person_path}
+
+
+def photo_url(photo_id: str) -> str:
+    """The gated download of a photograph (the JSON API; the console has its own twin)."""
+    return f"/api/v1/photos/{photo_id}"
+
+
+def _require(actor: Actor, permission: Permission) -> None:
+    if not actor.can(permission):
+        raise Forbidden()
+
+
+def _owner_path(uow: UnitOfWork, owner_kind: str, owner_id: str) -> str:
+    find = OWNERS.get(owner_kind)
+    path = find(uow, owner_id) if find is not None else None
+    if path is None:
+        raise NotFound(f"no such {owner_kind}")
+    return path
+
+
+def _place(records: Sequence[Photo | PhotoImage], path: str) -> None:
+    for record in records:
+        setattr(record, PLACED_AT, path)
+
+
+def _event(
+    actor: Actor, action: str, outcome: str, resource_id: str | None, **detail: str | None
+) -> AuditEvent:
+    return actor_event(
+        actor, action, outcome, resource_type="photo", resource_id=resource_id, detail={**detail}
+    )
+
+
+def _shaped(shown: dict[str, Any]) -> dict[str, Any]:
+    return {**shown, "url": photo_url(shown["id"])}
+
+
+def add_photo(
+    uow: UnitOfWork, actor: Actor, owner_kind: str, owner_id: str, data: bytes
+) -> dict[str, Any]:
+    """Check, clean and seal a photograph of an owner in the actor's jurisdiction.
+
+    A refused file changes nothing; the refusal itself is logged (as a failure, with the
+    problem's type), so repeated attempts to slip a bomb or a disguised file in are visible.
+    """
+    _require(actor, WRITE)
+    path = _owner_path(uow, owner_kind, owner_id)
+    if not actor.covers(path):
+        uow.record_now([_event(actor, "photo.create", Outcome.DENIED, None, owner_id=owner_id,
+                               reason="outside-jurisdiction")])  # fmt: skip
+        raise Forbidden(f"only the {owner_kind}'s own station (or above) adds photographs")
+    active = uow.session.execute(
+        select(func.count())
+        .select_from(Photo)
+        .where(
+            Photo.owner_kind == owner_kind,
+            Photo.owner_id == owner_id,
+            Photo.retired_at.is_(None),
+        )
+    ).scalar_one()
+    if active >= MAX_ACTIVE_PER_OWNER:
+        raise Conflict(f"{active} photographs are in use; retire one before adding another")
+    try:
+        decoded = images.decode(data, max_bytes=MAX_UPLOAD_BYTES, max_pixels=MAX_PIXELS)
+    except Problem as exc:
+        uow.record_now([_event(actor, "photo.create", Outcome.FAILURE, None, owner_id=owner_id,
+                               reason=exc.slug)])  # fmt: skip
+        raise
+    clean = images.clean_bytes(decoded)
+    photo = Photo(
+        owner_kind=owner_kind,
+        owner_id=owner_id,
+        image=clean,
+        sha256=hashlib.sha256(clean).hexdigest(),
+        format=images.clean_format(decoded),
+        width=decoded.width,
+        height=decoded.height,
+        byte_size=len(clean),
+        created_by=actor.account_id,
+        created_by_name=actor.username,
+    )
+    uow.session.add(photo)
+    uow.session.flush()
+    uow.audit(_event(actor, "record.create", Outcome.SUCCESS, photo.id,
+                     owner_kind=owner_kind, owner_id=owner_id))  # fmt: skip
+    _place([photo], path)
+    return _shaped(disclose(uow, actor, None, [photo])[0])
+
+
+def list_photos(
+    uow: UnitOfWork,
+    actor: Actor,
+    owner_kind: str,
+    owner_id: str,
+    purpose: str | None,
+    *,
+    include_retired: bool = False,
+    limit: int = PAGE_MAX,
+) -> list[dict[str, Any]]:
+    """An owner's photographs, newest first, through the gate (metadata only: the pictures
+    are each their own disclosure, by :func:`read_image`)."""
+    _require(actor, READ)
+    path = _owner_path(uow, owner_kind, owner_id)
+    query = select(Photo).where(Photo.owner_kind == owner_kind, Photo.owner_id == owner_id)
+    if not include_retired:
+        query = query.where(Photo.retired_at.is_(None))
+    rows = list(
+        uow.session.execute(
+            query.order_by(Photo.created_at.desc(), Photo.id).limit(min(limit, PAGE_MAX))
+        ).scalars()
+    )
+    _place(rows, path)
+    return [_shaped(shown) for shown in disclose(uow, actor, purpose, rows)]
+
+
+def _deny_read(uow: UnitOfWork, actor: Actor, photo_id: str, reason: str) -> None:
+    uow.record_now(
+        [
+            actor_event(
+                actor,
+                "record.disclose",
+                Outcome.DENIED,
+                resource_type="photo_image",
+                resource_id=photo_id,
+                detail={"reason": reason},
+            )
+        ]
+    )
+
+
+def read_image(
+    uow: UnitOfWork, actor: Actor, photo_id: str, purpose: str | None
+) -> tuple[bytes, str]:
+    """The picture and its media type, disclosed through the gate (one audit event).
+
+    Outside the owner's jurisdiction a purpose must be declared; a role not cleared for
+    personal data is refused rather than sent a masked answer. A missing, retired or guessed
+    id all answer the same "not found".
+    """
+    _require(actor, READ)
+    photo = uow.session.get(PhotoImage, photo_id) if len(photo_id) == 36 else None
+    if photo is None or photo.retired_at is not None:
+        raise NotFound("no such photograph")
+    path = _owner_path(uow, photo.owner_kind, photo.owner_id)
+    _place([photo], path)
+    purpose = clean_purpose(purpose)
+    if not actor.covers(path) and purpose is None:
+        _deny_read(uow, actor, photo.id, "purpose-required")
+        raise PurposeRequired()
+    if actor.clearance < DataClass.CONFIDENTIAL:
+        _deny_read(uow, actor, photo.id, "clearance")
+        raise Forbidden("your role is not cleared to see photographs")
+    shown = disclose(uow, actor, purpose, [photo])[0]
+    image = shown["image"]
+    if image is MASKED or not isinstance(image, bytes):
+        raise Forbidden("your role is not cleared to see photographs")
+    if hashlib.sha256(image).hexdigest() != photo.sha256:
+        # The picture opened (so it is the one sealed for this row), but the digest beside it
+        # was changed: someone edited the table. Recorded; the picture is not sent.
+        uow.record_now([_event(actor, "record.integrity_failure", Outcome.FAILURE, photo.id,
+                               field="sha256")])  # fmt: skip
+        raise IntegrityFailure()
+    return image, images.MEDIA_TYPES[photo.format]
+
+
+def retire_photo(uow: UnitOfWork, actor: Actor, photo_id: str, reason: str) -> dict[str, Any]:
+    """Withdraw a photograph from use (kept, not served); the owner's station decides."""
+    _require(actor, WRITE)
+    photo = uow.session.get(Photo, photo_id) if len(photo_id) == 36 else None
+    if photo is None or photo.retired_at is not None:
+        raise NotFound("no such photograph")
+    path = _owner_path(uow, photo.owner_kind, photo.owner_id)
+    if not actor.covers(path):
+        uow.record_now([_event(actor, "record.retire", Outcome.DENIED, photo.id,
+                               reason="outside-jurisdiction")])  # fmt: skip
+        raise Forbidden(f"only the {photo.owner_kind}'s own station (or above) retires photographs")
+    photo.retired_at = datetime.now(UTC)
+    photo.retired_by = actor.account_id
+    photo.retired_reason = reason
+    uow.session.flush()
+    uow.audit(_event(actor, "record.retire", Outcome.SUCCESS, photo.id,
+                     owner_kind=photo.owner_kind, owner_id=photo.owner_id))  # fmt: skip
+    _place([photo], path)
+    return _shaped(disclose(uow, actor, None, [photo])[0])
