@@ -196,19 +196,28 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(
         RequestLimits,
         max_body=settings.max_body_bytes,
-        larger={"/api/v1/persons/import": IMPORT_MAX_BYTES},
+        larger={"/api/v1/persons/import": IMPORT_MAX_BYTES, **photo_uploads()},
     )
     return app
 
 
+def photo_uploads() -> dict[str, int]:
+    """Photo upload routes and their body cap (the image cap plus multipart framing)."""
+    from kotwal.photos import api as photos_api
+
+    return dict.fromkeys(photos_api.UPLOAD_PATHS, photos_api.UPLOAD_BODY_MAX)
+
+
 def _include_modules(app: FastAPI, settings: Settings) -> None:
     from kotwal.core import api as core_api
+    from kotwal.photos import api as photos_api
     from kotwal.records import api as records_api
     from kotwal.web import health
 
     app.include_router(health.router)
     app.include_router(core_api.router, prefix="/api/v1")
     app.include_router(records_api.router, prefix="/api/v1")
+    app.include_router(photos_api.router, prefix="/api/v1")
     if "console" in settings.enabled_modules:
         from kotwal.core import views as core_views
         from kotwal.records import views as records_views
