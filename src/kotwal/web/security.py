@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -76,8 +77,23 @@ class RequestLimits:
     ) -> None:
         self.app = app
         self.max_body = max_body
-        #: Exact paths allowed a larger body (file uploads), each with its own cap.
-        self.larger = dict(larger or {})
+        #: Paths allowed a larger body (file uploads), each with its own cap. A ``{name}``
+        #: segment stands for any one path segment (an id), so the photo upload of every
+        #: person gets its cap while the person's other routes keep the small one.
+        self.larger = {p: n for p, n in (larger or {}).items() if "{" not in p}
+        self.larger_patterns = [
+            (re.compile("^" + re.sub(r"\\{[^/]*?\\}", "[^/]+", re.escape(p)) + "$"), n)
+            for p, n in (larger or {}).items()
+            if "{" in p
+        ]
+
+    def _limit(self, path: str) -> int:
+        if path in self.larger:
+            return self.larger[path]
+        for pattern, cap in self.larger_patterns:
+            if pattern.match(path):
+                return cap
+        return self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,7 +102,7 @@ class RequestLimits:
         if scope["method"] not in ALLOWED_METHODS:
             await _problem(send, 405, "method-not-allowed", "This method is not allowed here")
             return
-        limit = self.larger.get(scope["path"], self.max_body)
+        limit = self._limit(scope["path"])
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _problem(send, 413, "too-large", "The request body is too large")
