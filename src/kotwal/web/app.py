@@ -209,18 +209,31 @@ def photo_uploads() -> dict[str, int]:
 
 
 def _include_modules(app: FastAPI, settings: Settings) -> None:
+    from kotwal.arms import api as arms_api
+    from kotwal.arms import service as arms_service
     from kotwal.core import api as core_api
+    from kotwal.force import api as force_api
     from kotwal.photos import api as photos_api
     from kotwal.records import api as records_api
+    from kotwal.watch import api as watch_api
+    from kotwal.watch import service as watch_service
     from kotwal.web import health
 
     app.include_router(health.router)
     app.include_router(core_api.router, prefix="/api/v1")
     app.include_router(records_api.router, prefix="/api/v1")
+    app.include_router(force_api.router, prefix="/api/v1")
+    app.include_router(arms_api.router, prefix="/api/v1")
+    arms_service.install()  # suspension reviews when a licence holder is named in a case
     app.include_router(photos_api.router, prefix="/api/v1")
+    app.include_router(watch_api.router, prefix="/api/v1")
+    # Disclosure budgets, signals, step-up and suspension: charged on every disclosure.
+    watch_service.install(app.state.runtime)
     if "console" in settings.enabled_modules:
         from kotwal.core import views as core_views
+        from kotwal.force import views as force_views
         from kotwal.records import views as records_views
 
         app.include_router(core_views.router)
         app.include_router(records_views.router)
+        app.include_router(force_views.router)

@@ -1,0 +1,92 @@
+"""Helpers for arms licence tests: licences issued through the API with synthetic holders and
+serial numbers made at run time, and cases to name persons in."""
+
+from __future__ import annotations
+
+import importlib.util
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from kotwal.core.runtime import Runtime
+from kotwal.core.uow import UnitOfWork
+from kotwal.records.models import LawSection
+from tests.factories import Officer
+
+MIGRATION_0005 = (
+    Path(__file__).parents[2] / "migrations/versions/0005_records_history_sheets_cases.py"
+)
+PURPOSE = "FIR PS-C/2025/0031 arms recovered in dacoity"
+
+
+def serial() -> str:
+    return "SYN" + secrets.token_hex(4).upper()
+
+
+def licence_body(station_id: str, **extra: Any) -> dict[str, Any]:
+    """A well-formed licence issued a year ago for five years, with one revolver."""
+    body: dict[str, Any] = {
+        "licence_number": f"TST/2025/{secrets.randbelow(10**6):06d}",
+        "uin": "UIN" + secrets.token_hex(5).upper(),
+        "holder_name": "Kommu Srinivas",
+        "holder_father_name": "Kommu Ramesh",
+        "holder_birth_year": 1975,
+        "holder_address": "H.No. 4-5-6, Synthetic Colony",
+        "holder_phone": "90000" + "".join(secrets.choice("0123456789") for _ in range(5)),
+        "grounds": "self_protection",
+        "area_of_validity": "State of Telangana",
+        "issuing_authority": "Commissioner of Police (synthetic)",
+        "issued_on": "2025-01-15",
+        "valid_until": "2030-01-14",
+        "station_id": station_id,
+        "weapons": [
+            {"category": "revolver", "make": "IOF", "bore": ".32", "serial": serial()},
+        ],
+    }
+    body.update(extra)
+    return body
+
+
+def issue(client: TestClient, officer: Officer, station_id: str, **extra: Any) -> dict[str, Any]:
+    r = client.post("/api/v1/arms/licences", json=licence_body(station_id, **extra),
+                    headers=officer.bearer)  # fmt: skip
+    assert r.status_code == 201, r.text
+    created: dict[str, Any] = r.json()
+    return created
+
+
+def seed_sections(runtime: Runtime) -> None:
+    """The sections of law migration 0005 seeds (the tests empty every table after each)."""
+    spec = importlib.util.spec_from_file_location("migration_0005_arms", MIGRATION_0005)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with UnitOfWork(runtime, write=True) as uow:
+        if uow.session.get(LawSection, "BNS 303") is None:
+            for code, title, legacy in migration.SECTIONS:
+                uow.session.add(LawSection(code=code, act="BNS", title=title, equivalent=legacy))
+                if legacy:
+                    uow.session.add(LawSection(code=legacy, act="IPC", title=title,
+                                               equivalent=code))  # fmt: skip
+
+
+def register_case(client: TestClient, officer: Officer, station_id: str, code: str) -> str:
+    body = {
+        "fir_number": f"{code}/2025/{secrets.randbelow(9999) + 1:04d}",
+        "sections": ["BNS 309"],
+        "registered_on": "2025-03-01",
+        "station_id": station_id,
+    }
+    r = client.post("/api/v1/cases", json=body, headers=officer.bearer)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def name_in_case(
+    client: TestClient, officer: Officer, case_id: str, person_id: str, role: str = "accused"
+) -> None:
+    body = {"person_id": person_id, "role": role, "role_on": "2025-03-02"}
+    r = client.post(f"/api/v1/cases/{case_id}/parties", json=body, headers=officer.bearer)
+    assert r.status_code == 201, r.text
