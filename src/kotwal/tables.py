@@ -7,8 +7,10 @@ from kotwal.core import policy as core_policy
 from kotwal.core.db import Base
 from kotwal.decoys import models as decoys_models
 from kotwal.force import models as force_models
+from kotwal.frs import models as frs_models
 from kotwal.photos import models as photos_models
 from kotwal.records import models as records_models
+from kotwal.watch import models as watch_models
 
 metadata = Base.metadata
 
@@ -18,7 +20,9 @@ __all__ = [
     "core_policy",
     "decoys_models",
     "force_models",
+    "frs_models",
     "metadata",
     "photos_models",
     "records_models",
+    "watch_models",
 ]

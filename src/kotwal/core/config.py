@@ -75,6 +75,18 @@ class Settings(BaseSettings):
     checkpoint_every_events: int = Field(default=10_000, ge=1)
     checkpoint_every_seconds: int = Field(default=300, ge=1)
 
+    #: Breach defences (kotwal.watch): disclosure budgets, signals, step-up and suspension.
+    #: Switched off only for a benchmark that measures the gate alone.
+    watch_enabled: bool = True
+    #: Per-role budgets overriding kotwal.watch.config.DEFAULT_BUDGETS, as JSON:
+    #: ``{"constable": [soft per hour, hard per hour, soft per day, hard per day]}``.
+    watch_budgets: dict[str, list[int]] = Field(default_factory=dict)
+    #: Which kinds of disclosure count against a budget (distinct records; an export raises
+    #: the score as a signal instead, since it is a supervisor's audited bulk action).
+    watch_counted_kinds: str = "record,list,photo"
+    #: Local hours (in ``timezone``) that count as unusual, "start-end", e.g. "23-5".
+    watch_quiet_hours: str = "23-5"
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     page_size_max: int = Field(default=100, ge=1, le=500)
 

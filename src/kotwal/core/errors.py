@@ -87,3 +87,13 @@ class IntegrityFailure(Problem):
 
 class TooManyAttempts(Problem):
     status, slug, title = 429, "too-many-attempts", "Too many failed attempts; wait and retry"
+
+
+class StepUpRequired(Problem):
+    status, slug = 403, "step-up-required"
+    title = "Confirm it is you: enter a fresh authenticator code (POST /api/v1/session/step-up)"
+
+
+class AccountSuspended(Problem):
+    status, slug = 403, "account-suspended"
+    title = "This account is suspended pending a security officer's review"

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.crypto import encrypted_columns, open_fields
 from kotwal.core.errors import Forbidden, IntegrityFailure, InvalidInput
-from kotwal.core.observers import Disclosure, Observers
+from kotwal.core.observers import Disclosure, DisclosureKind, Observers
 from kotwal.core.policy import Actor, DataClass, Permission
 from kotwal.core.uow import UnitOfWork
 
@@ -98,8 +98,15 @@ def disclose(
     actor: Actor,
     purpose: str | None,
     records: Sequence[Any],
+    *,
+    kind: DisclosureKind | None = None,
 ) -> list[dict[str, Any]]:
-    """Release ``records`` to ``actor`` as dicts of field → value or ``{"masked": true}``."""
+    """Release ``records`` to ``actor`` as dicts of field → value or ``{"masked": true}``.
+
+    ``kind`` says how they leave (see :data:`kotwal.core.observers.DisclosureKind`); searches
+    and listings pass ``"list"`` even for one hit. Left out, one record is an opened record and
+    several are a list.
+    """
     if not records:
         return []
     spec: Protected = type(records[0]).__disclosure__
@@ -126,6 +133,7 @@ def disclose(
             out_of_jurisdiction=tuple(
                 str(r.id) for r, in_j in zip(records, inside, strict=True) if not in_j
             ),
+            kind=kind or ("record" if len(records) == 1 else "list"),
         ),
     )
     return out
@@ -217,4 +225,5 @@ def _disclosed(
 
 
 def runtime_observers(uow: UnitOfWork) -> Observers:
+    """The observers registered on the runtime this unit of work belongs to."""
     return uow.runtime.observers

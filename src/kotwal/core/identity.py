@@ -539,7 +539,9 @@ def end_session(session: Session, auth_session: AuthSession, reason: str) -> Non
 
 
 def is_locked(account: Account) -> bool:
-    if account.hard_locked:
+    # A suspension (breach defences) refuses logins like a hard lock, but only the security
+    # officer's reviewed lift ends it.
+    if account.hard_locked or account.suspended:
         return True
     return account.locked_until is not None and as_utc(account.locked_until) > utcnow()
 
@@ -576,9 +578,65 @@ def resolve(session: Session, token: str, *, kind: str) -> tuple[AuthSession, Ac
     if now - as_utc(row.last_seen_at) > timedelta(seconds=row.idle_seconds):
         return None
     account = session.get(Account, row.account_id)
-    if account is None or account.disabled:
+    if account is None or account.disabled or account.suspended:
         return None
     return row, account
+
+
+# --- step-up and suspension (used by the breach defences in kotwal.watch) -------------------
+
+
+def lock_account(session: Session, account_id: str) -> Account | None:
+    """The account, row-locked for this transaction on PostgreSQL (SQLite's write transaction
+    already holds the database lock), so that one account's budget is charged in order."""
+    return session.execute(
+        select(Account).where(Account.id == account_id).with_for_update()
+    ).scalar_one_or_none()
+
+
+def session_row(session: Session, session_id: str) -> AuthSession | None:
+    return session.get(AuthSession, session_id)
+
+
+def require_step_up(session: Session, session_id: str) -> None:
+    """From now on the session may do nothing but re-enter a TOTP code (or log out)."""
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.ended_at.is_(None))
+        .values(step_up_required=True)
+    )
+
+
+def suspend(session: Session, account_id: str) -> None:
+    """Suspend an account pending review: every session ends, logins are refused."""
+    session.execute(update(Account).where(Account.id == account_id).values(suspended=True))
+    end_sessions(session, account_id, "suspended")
+
+
+def lift_suspension(session: Session, account_id: str) -> None:
+    session.execute(update(Account).where(Account.id == account_id).values(suspended=False))
+
+
+def step_up(uow: UnitOfWork, actor: Actor, code: str) -> None:
+    """Re-authenticate a session with a fresh TOTP code. A wrong code counts towards the
+    lockout like a failed login, so a stolen session cannot guess its way through."""
+    account = get_account(uow.session, actor.account_id or "")
+    row = uow.session.get(AuthSession, actor.session_id or "")
+    if row is None or row.ended_at is not None or account.totp_secret is None:
+        raise InvalidInput("this session cannot step up; log in again")
+    secret = open_field(uow.session, account, "totp_secret")
+    step = totp_match(str(secret), code, account.totp_last_step)
+    if step is None or not consume_totp_step(uow.session, account.id, step):
+        uow.rollback()  # nothing of this request may commit except the failure itself
+        state = count_failure(uow.session, uow.runtime.settings, account.id)
+        if state != "counted":
+            end_sessions(uow.session, account.id, f"step-up-{state}")
+        uow.session.commit()
+        uow.record_now([event_for(actor, "auth.step_up", Outcome.FAILURE, detail={"state": state})])
+        raise InvalidInput("that code does not match; use a fresh code from your authenticator")
+    row.step_up_required = False
+    row.stepped_up_at = utcnow()
+    uow.audit(event_for(actor, "auth.step_up", resource_type="session", resource_id=row.id))
 
 
 def touch(session: Session, session_id: str) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -53,6 +54,9 @@ class Account(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: A hard lock is lifted only by an unlock (administrator or security officer), audited.
     hard_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Suspended by the breach defences (a disclosure budget's hard limit, a decoy opened)
+    #: pending a security officer's review; only their audited lift ends it, not an unlock.
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -87,6 +91,10 @@ class AuthSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_reason: Mapped[str | None] = mapped_column(String(40))
     client_addr: Mapped[str | None] = mapped_column(String(64))
+    #: Set when the session crossed a soft disclosure limit: it may do nothing but re-enter
+    #: a TOTP code (step-up) until ``stepped_up_at`` is set.
+    step_up_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    stepped_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LoginThrottle(Base):

@@ -1,17 +1,25 @@
 """Disclosure observers: how the breach defences hear of every disclosure without the kernel
 importing them. Modules register a callback on the runtime at start-up; the gate calls each
-one after it has released records."""
+one after it has prepared the records and before it hands them back, so an observer that raises
+a :class:`~kotwal.core.errors.Problem` stops the release (the caller's unit of work rolls back).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from kotwal.core.policy import Actor
 
 if TYPE_CHECKING:
     from kotwal.core.uow import UnitOfWork
+
+#: How records left: one record opened, rows of a search or list result, a photo, an export.
+#: The distinction matters to the breach defences: a decoy that merely appears in a listing is
+#: not an attack, and many searches with nothing opened is a pattern of its own.
+DisclosureKind = Literal["record", "list", "photo", "export"]
+KINDS: tuple[DisclosureKind, ...] = ("record", "list", "photo", "export")
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,7 @@ class Disclosure:
     record_ids: tuple[str, ...]
     purpose: str | None
     out_of_jurisdiction: tuple[str, ...] = ()
+    kind: DisclosureKind = "record"
 
 
 Observer = Callable[["UnitOfWork", Disclosure], None]
@@ -35,8 +44,11 @@ class Observers:
     callbacks: list[Observer] = field(default_factory=list)
 
     def register(self, callback: Observer) -> None:
-        self.callbacks.append(callback)
+        """Add ``callback`` once (building a second app on one runtime must not double-count)."""
+        if callback not in self.callbacks:
+            self.callbacks.append(callback)
 
     def notify(self, uow: UnitOfWork, disclosure: Disclosure) -> None:
+        """Tell every observer, in registration order; the first to raise stops the release."""
         for callback in self.callbacks:
             callback(uow, disclosure)

@@ -66,6 +66,8 @@ class Permission(enum.StrEnum):
     RECORDS_PERSON_PHOTO_WRITE = "records:person_photo:write"
     RECORDS_PERSON_READ = "records:person:read"
     RECORDS_PERSON_WRITE = "records:person:write"
+    SECURITY_ALERT_MANAGE = "security:alert:manage"
+    SECURITY_ALERT_READ = "security:alert:read"
     SECURITY_DECOY_READ = "security:decoy:read"
 
 
@@ -155,6 +157,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CORE_SELF,
             Permission.AUDIT_LOG_READ,
             Permission.CORE_ACCOUNT_UNLOCK,
+            Permission.SECURITY_ALERT_MANAGE,
+            Permission.SECURITY_ALERT_READ,
             Permission.SECURITY_DECOY_READ,
         }
     ),

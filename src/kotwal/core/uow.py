@@ -14,7 +14,7 @@ would deadlock on SQLite, where this unit may hold the write lock.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ class UnitOfWork:
         self.session: Session = bind_keyring(runtime.db.session(write=write), runtime.keyring)
         self.events: list[AuditEvent] = []
         self._regardless: list[AuditEvent] = []
+        self._after_end: list[Callable[[], None]] = []
         self._done = False
 
     def audit(self, event: AuditEvent) -> None:
@@ -49,10 +50,19 @@ class UnitOfWork:
         """Events that become durable when this unit ends, whether it commits or not."""
         self._regardless.extend(events)
 
+    def after_end(self, callback: Callable[[], None]) -> None:
+        """Work that must happen in its own transaction once this unit has ended, whether it
+        committed or not (a security alert raised by a request that is then refused). It runs
+        after this unit's transaction is over, so on SQLite it does not wait for our own lock."""
+        self._after_end.append(callback)
+
     def _flush_regardless(self) -> None:
         events, self._regardless = self._regardless, []
         if events:
             self.runtime.committer.write(events)
+        callbacks, self._after_end = self._after_end, []
+        for callback in callbacks:
+            callback()
 
     def commit(self) -> None:
         if self._done:

@@ -196,7 +196,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(
         RequestLimits,
         max_body=settings.max_body_bytes,
-        larger={"/api/v1/persons/import": IMPORT_MAX_BYTES, **photo_uploads()},
+        larger={"/api/v1/persons/import": IMPORT_MAX_BYTES, **photo_uploads(), **frs_uploads()},
     )
     return app
 
@@ -208,11 +208,19 @@ def photo_uploads() -> dict[str, int]:
     return dict.fromkeys(photos_api.UPLOAD_PATHS, photos_api.UPLOAD_BODY_MAX)
 
 
+def frs_uploads() -> dict[str, int]:
+    """Face recognition routes that take photographs, and their body cap."""
+    from kotwal.frs import api as frs_api
+
+    return dict.fromkeys(frs_api.UPLOAD_PATHS, frs_api.UPLOAD_BODY_MAX)
+
+
 def _include_modules(app: FastAPI, settings: Settings) -> None:
     from kotwal.arms import api as arms_api
     from kotwal.arms import service as arms_service
     from kotwal.core import api as core_api
     from kotwal.force import api as force_api
+    from kotwal.frs import api as frs_api
     from kotwal.photos import api as photos_api
     from kotwal.records import api as records_api
     from kotwal.watch import api as watch_api
@@ -226,6 +234,7 @@ def _include_modules(app: FastAPI, settings: Settings) -> None:
     app.include_router(arms_api.router, prefix="/api/v1")
     arms_service.install()  # suspension reviews when a licence holder is named in a case
     app.include_router(photos_api.router, prefix="/api/v1")
+    app.include_router(frs_api.router, prefix="/api/v1")
     app.include_router(watch_api.router, prefix="/api/v1")
     # Disclosure budgets, signals, step-up and suspension: charged on every disclosure.
     watch_service.install(app.state.runtime)

@@ -21,6 +21,7 @@ from kotwal.core.errors import (
     Forbidden,
     NotAuthenticated,
     PasswordChangeRequired,
+    StepUpRequired,
 )
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.runtime import Runtime
@@ -124,6 +125,12 @@ def _check(request: Request, runtime: Runtime, permission: Permission, via: str)
     if actor.restricted and permission != Permission.CORE_SELF:
         _denied(runtime, actor, request, "setup-required")
         raise PasswordChangeRequired()
+    auth_session = getattr(request.state, "auth_session", None)
+    if getattr(auth_session, "step_up_required", False) and permission != Permission.CORE_SELF:
+        # Over a soft disclosure limit (kotwal.watch): only the step-up itself, one's own
+        # account pages and logout until a fresh TOTP code is entered.
+        _denied(runtime, actor, request, "step-up-required")
+        raise StepUpRequired()
     if not actor.can(permission):
         _denied(runtime, actor, request, f"needs {permission.value}")
         raise Forbidden()

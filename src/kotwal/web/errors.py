@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kotwal.core.errors import PROBLEM_BASE, NotAuthenticated, Problem
+from kotwal.core.errors import PROBLEM_BASE, NotAuthenticated, Problem, StepUpRequired
 
 log = logging.getLogger("kotwal.web")
 PROBLEM_JSON = "application/problem+json"
@@ -64,6 +64,8 @@ def install(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Problem) -> Response:
         if not is_api(request) and isinstance(exc, NotAuthenticated):
             return RedirectResponse("/login", status_code=303)
+        if not is_api(request) and isinstance(exc, StepUpRequired):
+            return RedirectResponse("/step-up", status_code=303)
         if not is_api(request):
             from kotwal.web.pages import error_page
 

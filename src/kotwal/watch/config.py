@@ -1,0 +1,127 @@
+"""Disclosure budgets by role and the weights of the signals that raise an actor's score.
+
+A budget is four numbers of *distinct* protected records: soft and hard per rolling hour, soft
+and hard per rolling day. Crossing a soft limit forces step-up re-authentication and alerts the
+security officers; crossing a hard limit ends the account's sessions and suspends it pending
+review. The defaults below hold the constable's hard limit at 100 records an hour, which is the
+most a stolen constable session can carry away before it is cut off. A deployment overrides
+them per role with ``KOTWAL_WATCH_BUDGETS`` (JSON, see README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from kotwal.core.config import Settings
+from kotwal.core.observers import KINDS
+from kotwal.core.policy import Role
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Distinct protected records an actor may receive: soft/hard per hour and per day."""
+
+    soft_hour: int
+    hard_hour: int
+    soft_day: int
+    hard_day: int
+
+    def check(self) -> Budget:
+        """Refuse a budget whose numbers contradict each other."""
+        if not (0 < self.soft_hour <= self.hard_hour and 0 < self.soft_day <= self.hard_day):
+            raise ValueError("a budget needs 0 < soft <= hard, per hour and per day")
+        if self.hard_hour > self.hard_day:
+            raise ValueError("a budget's hourly hard limit cannot exceed its daily one")
+        return self
+
+
+_FIELD = Budget(60, 100, 150, 250)
+_WRITER = Budget(80, 150, 250, 400)
+_STATION = Budget(150, 300, 400, 800)
+_COMMAND = Budget(300, 600, 800, 1600)
+#: Roles that read no records get a small budget: anything they receive is unusual.
+_OVERSIGHT = Budget(20, 40, 50, 100)
+
+DEFAULT_BUDGETS: dict[Role, Budget] = {
+    Role.CONSTABLE: _FIELD,
+    Role.HEAD_CONSTABLE: _WRITER,
+    Role.SUB_INSPECTOR: _WRITER,
+    Role.STATION_HOUSE_OFFICER: _STATION,
+    Role.CIRCLE_OFFICER: _STATION,
+    Role.DISTRICT_CHIEF: _COMMAND,
+    Role.STATE_HQ: _COMMAND,
+    Role.FRS_OPERATOR: _FIELD,
+    Role.ARMS_LICENSING_OFFICER: _FIELD,
+    Role.AUDITOR: _OVERSIGHT,
+    Role.SECURITY_OFFICER: _OVERSIGHT,
+    Role.SYSTEM_ADMIN: _OVERSIGHT,
+}
+
+#: Signal weights: points added to the count of distinct records before it is compared with
+#: the limits, so that a suspicious pattern is cut off sooner than plain volume.
+SEQUENTIAL_POINTS = 25  # records opened one after another in the order a listing gave them
+SEQUENTIAL_MIN_OPENS = 10
+QUIET_HOURS_POINTS = 10
+SEARCHES_WITHOUT_OPENING = 10  # this many searches in the hour with nothing opened
+SEARCHES_WITHOUT_OPENING_POINTS = 20
+PHOTOS_MIN = 10  # from this many photos in the hour, each photo counts twice
+EXPORT_POINTS = 25  # per export in the hour
+#: Out-of-jurisdiction records count twice (each adds one point).
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    """The breach defences' settings, checked once at start-up."""
+
+    budgets: dict[Role, Budget]
+    counted_kinds: frozenset[str]
+    quiet_start: int
+    quiet_end: int
+    zone: ZoneInfo
+
+    def budget_for(self, roles: frozenset[Role]) -> Budget:
+        """The most generous budget among the actor's roles (a role adds rights, never less)."""
+        chosen = [self.budgets[r] for r in roles] or [_OVERSIGHT]
+        return Budget(
+            max(b.soft_hour for b in chosen),
+            max(b.hard_hour for b in chosen),
+            max(b.soft_day for b in chosen),
+            max(b.hard_day for b in chosen),
+        )
+
+    def is_quiet(self, moment: datetime) -> bool:
+        """Whether ``moment`` falls in the unusual local hours."""
+        hour = moment.astimezone(self.zone).hour
+        if self.quiet_start <= self.quiet_end:
+            return self.quiet_start <= hour < self.quiet_end
+        return hour >= self.quiet_start or hour < self.quiet_end
+
+
+def load(settings: Settings) -> WatchConfig:
+    """Build and check the configuration; a bad value stops start-up with a clear message."""
+    budgets = dict(DEFAULT_BUDGETS)
+    for name, numbers in settings.watch_budgets.items():
+        try:
+            role = Role(name)
+        except ValueError as exc:
+            raise ValueError(f"KOTWAL_WATCH_BUDGETS: unknown role {name!r}") from exc
+        if len(numbers) != 4:
+            raise ValueError(f"KOTWAL_WATCH_BUDGETS[{name}]: give four numbers")
+        try:
+            budgets[role] = Budget(*numbers).check()
+        except ValueError as exc:
+            raise ValueError(f"KOTWAL_WATCH_BUDGETS[{name}]: {exc}") from exc
+    kinds = frozenset(k.strip() for k in settings.watch_counted_kinds.split(",") if k.strip())
+    if not kinds or not kinds <= set(KINDS):
+        raise ValueError(f"KOTWAL_WATCH_COUNTED_KINDS: choose among {', '.join(KINDS)}")
+    start, _, end = settings.watch_quiet_hours.partition("-")
+    try:
+        quiet = (int(start), int(end))
+    except ValueError as exc:
+        raise ValueError("KOTWAL_WATCH_QUIET_HOURS: give local hours as 'start-end'") from exc
+    if not all(0 <= h <= 23 for h in quiet):
+        raise ValueError("KOTWAL_WATCH_QUIET_HOURS: hours are 0-23")
+    zone = ZoneInfo(getattr(settings, "timezone", "Asia/Kolkata"))
+    return WatchConfig(budgets, kinds, quiet[0], quiet[1], zone)

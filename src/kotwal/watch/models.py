@@ -1,0 +1,109 @@
+"""Tables of the breach defences: the window of recent disclosures per account, alerts with the
+records they name, and suspensions with their review.
+
+Nothing here holds a record's content: only identifiers, kinds, counts and times. Rows are
+never deleted by the service (the disclosure window is read by time; retention prunes it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kotwal.core.db import ID, Base, new_id
+
+#: An autoincrementing 64-bit key on PostgreSQL that is still SQLite's rowid alias.
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class WatchDisclosure(Base):
+    """One protected record released to one account, with how (``kind``) and when.
+
+    ``batch`` groups the rows of one disclosure (one search, one opened record), so the number
+    of searches and the order in which records were opened can be read back.
+    """
+
+    __tablename__ = "watch_disclosures"
+    __table_args__ = (Index("ix_watch_disclosures_account_at", "account_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ID)
+    session_id: Mapped[str | None] = mapped_column(ID)
+    batch: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(16))
+    resource_type: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str] = mapped_column(String(64))
+    #: Position of the row in its batch (a listing's order, for the enumeration signal).
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    out_of_jurisdiction: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WatchAlert(Base):
+    """Something the security officers must look at: a budget crossed, a decoy opened."""
+
+    __tablename__ = "watch_alerts"
+    __table_args__ = (Index("ix_watch_alerts_status_created", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    account_id: Mapped[str | None] = mapped_column(ID, ForeignKey("accounts.id"), index=True)
+    session_id: Mapped[str | None] = mapped_column(ID)
+    #: What raised it: "budget", "decoy", ... (free for other defences to name).
+    kind: Mapped[str] = mapped_column(String(32))
+    #: What was done: "alert" (nothing more), "step_up" or "suspend".
+    action: Mapped[str] = mapped_column(String(16))
+    #: "open" until a security officer lifts the suspension or closes the alert.
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    #: JSON list of the signals that fired, each {"name", "points", "count"}.
+    signals: Mapped[str] = mapped_column(Text, default="[]")
+    #: JSON object of counts and flags (never record content).
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(ID)
+    close_reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class WatchAlertRecord(Base):
+    """A record named by an alert (what the account obtained or tried to obtain)."""
+
+    __tablename__ = "watch_alert_records"
+    __table_args__ = (UniqueConstraint("alert_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(ID, ForeignKey("watch_alerts.id"), index=True)
+    record_id: Mapped[str] = mapped_column(String(64))
+    resource_type: Mapped[str | None] = mapped_column(String(64))
+    #: True when the record was refused by this alert's cut-off rather than released.
+    withheld: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WatchSuspension(Base):
+    """An account suspended pending review, and how the review ended."""
+
+    __tablename__ = "watch_suspensions"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), index=True)
+    alert_id: Mapped[str] = mapped_column(ID, ForeignKey("watch_alerts.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lifted_by: Mapped[str | None] = mapped_column(ID)
+    lift_reason: Mapped[str | None] = mapped_column(String(300))
