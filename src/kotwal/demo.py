@@ -23,7 +23,7 @@ from kotwal.core.policy import Actor, JurisdictionKind, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.schemas import PersonCategory, PersonCreate, PersonStatus, Sex
-from kotwal.records.service import file_person
+from kotwal.records.service import file_persons
 
 STATE_CODE = "TS-DEMO"
 DEMO_PREFIX = "demo."
@@ -212,8 +212,9 @@ def seed_persons(
     done = 0
     while done < size:
         with UnitOfWork(runtime, write=True) as uow:
-            for n in range(done, min(done + batch, size)):
-                file_person(uow, hq, synthetic_person(rng, stations[n % len(stations)], n))
+            people = [synthetic_person(rng, stations[n % len(stations)], n)
+                      for n in range(done, min(done + batch, size))]  # fmt: skip
+            file_persons(uow, hq, people)
         done = min(done + batch, size)
         if progress is not None:
             progress(done)

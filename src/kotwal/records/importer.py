@@ -7,11 +7,11 @@ byte-order mark. :mod:`kotwal.records.exporter` writes the same format, so an ex
 The whole file is read and checked before anything is written. Every bad row is reported as
 ``line N: <field>: <reason>``, N being the physical line of the file where the row starts, and
 a file with any bad row writes nothing: :class:`ImportRejected` is raised and the caller's unit
-of work rolls back. A good file is filed row by row through
-:func:`kotwal.records.service.file_person` (what ``create_person`` does before it discloses the
-new record back), so sealing, name keys, jurisdiction checks and the ``record.create`` events
-are exactly those of a person filed through the API; the rules of a valid person are
-:class:`~kotwal.records.schemas.PersonCreate`'s, not repeated here.
+of work rolls back. A good file is filed in batches through
+:func:`kotwal.records.service.file_persons` (what ``create_person`` does, many at a time, before
+it discloses the new record back), so sealing, name keys, jurisdiction checks and the
+``record.create`` events are exactly those of a person filed through the API; the rules of a
+valid person are :class:`~kotwal.records.schemas.PersonCreate`'s, not repeated here.
 """
 
 from __future__ import annotations
@@ -78,6 +78,8 @@ _FORMULA = re.compile(r"'*[=+\-@\t\r]")
 CHECKING = "checking"
 WRITING = "writing"
 _PROGRESS_EVERY_ROWS = 500
+#: Rows filed per call of the batched filing (and per progress report while writing).
+_FILE_BATCH_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -214,18 +216,21 @@ def _file_all(
     uow: UnitOfWork, actor: Actor, checker: _Checker, progress: ImportProgress | None
 ) -> None:
     report, rows = checker.report, checker.valid
-    for done, (line, person) in enumerate(rows, 1):
+    for start in range(0, len(rows), _FILE_BATCH_ROWS):
+        batch = rows[start : start + _FILE_BATCH_ROWS]
         try:
             # Not create_person: echoing every row back through the gate would charge the
             # importer's disclosure budget with records they are only filing.
-            service.file_person(uow, actor, person)
+            service.file_persons(uow, actor, [person for _, person in batch])
         except Problem as exc:
-            # Only what changed since the check (a station moved, a posting ended) lands here.
-            checker.error(line, "row", exc.detail or exc.title)
+            # Only what changed since the check (a station moved, a posting ended) lands here;
+            # the batch cannot say which of its rows, so the error names the batch's lines.
+            where = f" (one of lines {batch[0][0]}-{batch[-1][0]})" if len(batch) > 1 else ""
+            checker.error(batch[0][0], "row", (exc.detail or exc.title) + where)
             _rejected(uow, actor, checker)
-        report.created = done
-        if progress is not None and (done % _PROGRESS_EVERY_ROWS == 0 or done == len(rows)):
-            progress(WRITING, done, len(rows))
+        report.created = start + len(batch)
+        if progress is not None:
+            progress(WRITING, report.created, len(rows))
 
 
 def _rejected(uow: UnitOfWork, actor: Actor, checker: _Checker) -> NoReturn:

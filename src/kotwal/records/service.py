@@ -4,20 +4,36 @@ the gate and writes are scoped to the actor's jurisdiction."""
 from __future__ import annotations
 
 import calendar
+import itertools
 import json
 import re
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, false, or_, select
+from sqlalchemy import Table, delete, false, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
-from kotwal.core.crypto import blind_index, normalise_phone, open_field
+from kotwal.core.crypto import (
+    DEK_BYTES,
+    active_kek_version,
+    blind_index,
+    normalise_phone,
+    open_field,
+    wrap_key,
+)
+from kotwal.core.crypto import (  # the kernel's sealing, for rows inserted in bulk
+    _seal_with as seal_with_key,
+)
+from kotwal.core.db import Base, new_id
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
+from kotwal.core.models import DataKey
 from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
@@ -60,44 +76,153 @@ def create_person(uow: UnitOfWork, actor: Actor, data: PersonCreate) -> dict[str
 
 def file_person(uow: UnitOfWork, actor: Actor, data: PersonCreate) -> Person:
     """File a new person (audited) without disclosing it back: for imports and seeding."""
+    return file_persons(uow, actor, [data])[0]
+
+
+#: Rows per INSERT statement's parameter list: bounds memory, not correctness.
+_INSERT_CHUNK = 2000
+
+
+def file_persons(uow: UnitOfWork, actor: Actor, items: Sequence[PersonCreate]) -> list[Person]:
+    """File many new persons at once, each exactly as a person filed alone: phone and address
+    sealed under the record's own data key, the phone's blind index, aliases, name keys, version
+    1 and one ``record.create`` audit event per person.
+
+    Every station is checked before anything is written, and the rows go in with a few
+    multi-row INSERTs instead of one ORM flush per object. A batch with any bad item raises
+    and writes nothing of its own; the caller's unit of work then rolls back whatever the
+    batch's statements did. The persons returned are attached to the session as if loaded.
+    """
     if not actor.can(Permission.RECORDS_PERSON_WRITE):
         raise Forbidden()
-    station = uow.session.get(Jurisdiction, data.station_id)
-    if station is None or station.kind != JurisdictionKind.STATION:
-        raise InvalidInput("station_id does not name a police station")
-    if not actor.covers(station.path):
-        uow.record_now([_denied(actor, "record.create", "outside-jurisdiction")])
-        raise Forbidden("you can file records only in your own jurisdiction")
-    person = Person(
-        name=data.name,
-        name_te=data.name_te,
-        father_name=data.father_name,
-        marks=data.marks,
-        category=data.category.value,
-        sex=data.sex.value,
-        birth_year=data.birth_year,
-        status=data.status.value,
-        station_id=station.id,
-        jurisdiction_path=station.path,
-        phone=data.phone,
-        phone_bidx=_phone_index(uow, data.phone) if data.phone else None,
-        address=data.address,
-    )
-    uow.session.add(person)
-    uow.session.flush()
-    for alias in dict.fromkeys(a.strip() for a in data.aliases if a.strip()):
-        uow.session.add(PersonAlias(person_id=person.id, name=alias))
-    index_names(uow, person.id, [data.name, data.name_te or "", *data.aliases])
-    uow.audit(
-        actor_event(
-            actor,
-            "record.create",
-            Outcome.SUCCESS,
-            resource_type="person",
-            resource_id=person.id,
+    if not items:
+        return []
+    stations = _filing_stations(uow, actor, [data.station_id for data in items])
+    now = datetime.now(UTC)
+    persons: list[dict[str, Any]] = []
+    aliases: list[dict[str, Any]] = []
+    keys: list[dict[str, Any]] = []
+    for data, station in zip(items, stations, strict=True):
+        person_id = new_id()
+        persons.append(
+            {
+                "id": person_id,
+                "name": data.name,
+                "name_te": data.name_te,
+                "father_name": data.father_name,
+                "marks": data.marks,
+                "category": data.category.value,
+                "sex": data.sex.value,
+                "birth_year": data.birth_year,
+                "status": data.status.value,
+                "station_id": station.id,
+                "jurisdiction_path": station.path,
+                "phone": data.phone,
+                "phone_bidx": _phone_index(uow, data.phone) if data.phone else None,
+                "address": data.address,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-    )
-    return person
+        for alias in dict.fromkeys(a.strip() for a in data.aliases if a.strip()):
+            aliases.append({"id": new_id(), "person_id": person_id, "name": alias})
+        for key in sorted(_keys_of_names([data.name, data.name_te or "", *data.aliases])):
+            keys.append({"person_id": person_id, "key": key})
+    _seal_new_rows(uow, Person, persons, _SEALED_FIELDS, now)
+    _insert(uow, Person, persons)
+    _insert(uow, PersonAlias, aliases)
+    _insert(uow, PersonNameKey, keys)
+    uow.audit_many(
+        [
+            actor_event(actor, "record.create", Outcome.SUCCESS, resource_type="person",
+                        resource_id=row["id"])
+            for row in persons
+        ]
+    )  # fmt: skip
+    return [_attached(uow, Person(**row)) for row in persons]
+
+
+def _filing_stations(uow: UnitOfWork, actor: Actor, station_ids: list[str]) -> list[Jurisdiction]:
+    """The station each item is filed at, all checked before anything is written: a police
+    station, inside the actor's jurisdiction (a refusal is audited even though it rolls back)."""
+    wanted = sorted(set(station_ids))
+    found: dict[str, Jurisdiction] = {}
+    for start in range(0, len(wanted), 500):
+        stmt = select(Jurisdiction).where(Jurisdiction.id.in_(wanted[start : start + 500]))
+        found.update((j.id, j) for j in uow.session.execute(stmt).scalars())
+    stations: list[Jurisdiction] = []
+    for station_id in station_ids:
+        station = found.get(station_id)
+        if station is None or station.kind != JurisdictionKind.STATION:
+            raise InvalidInput("station_id does not name a police station")
+        if not actor.covers(station.path):
+            uow.record_now([_denied(actor, "record.create", "outside-jurisdiction")])
+            raise Forbidden("you can file records only in your own jurisdiction")
+        stations.append(station)
+    return stations
+
+
+def _keys_of_names(all_names: list[str]) -> set[str]:
+    keys: set[str] = set()
+    for name in all_names:
+        if name.strip():
+            keys |= names.name_keys(name)
+    return keys
+
+
+def _seal_new_rows(
+    uow: UnitOfWork,
+    model: type[Base],
+    rows: list[dict[str, Any]],
+    columns: tuple[str, ...],
+    now: datetime,
+) -> None:
+    """Seal the plaintext ``columns`` of new rows in place, as the session's flush hook seals
+    an object's (``core.crypto``): a fresh data key per row that has any, wrapped by the active
+    key-encryption key, the same associated data. The data keys go in with one INSERT."""
+    table = _table(model).name
+    keyring = uow.runtime.keyring
+    version = active_kek_version(uow.session, keyring)
+    data_keys: list[dict[str, Any]] = []
+    for row in rows:
+        plain = [c for c in columns if row[c] is not None]
+        if not plain:
+            continue  # no data key for a record with nothing to seal, as for a single one
+        row_id = row["id"]
+        key = (new_id(), secrets.token_bytes(DEK_BYTES))
+        data_keys.append(
+            {
+                "id": key[0],
+                "table_name": table,
+                "row_id": row_id,
+                "kek_version": version,
+                "wrapped": wrap_key(keyring, version, table, row_id, key[1]),
+                "created_at": now,
+            }
+        )
+        for column in plain:
+            row[column] = seal_with_key(key, table, column, row_id, row[column])
+    _insert(uow, DataKey, data_keys)
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+def _insert(uow: UnitOfWork, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Multi-row INSERT through Core (executemany): no ORM object per row."""
+    table = _table(model)
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        uow.session.execute(insert(table), rows[start : start + _INSERT_CHUNK])
+
+
+def _attached(uow: UnitOfWork, obj: Person) -> Person:
+    """Put a row just inserted into the session as though it had been loaded, without a
+    SELECT: every column is set, so nothing is expired and nothing is pending."""
+    make_transient_to_detached(obj)
+    uow.session.add(obj)
+    return obj
 
 
 def read_person(
@@ -134,7 +259,7 @@ def find_by_phone(
         p for p in visible if normalise_phone(str(open_field(uow.session, p, "phone"))) == wanted
     ]
     _searched(uow, actor, "phone", wanted, purpose, len(matches))
-    return disclose(uow, actor, purpose, matches)
+    return disclose(uow, actor, purpose, matches, kind="list")
 
 
 def _searched(
@@ -165,7 +290,7 @@ def _denied(actor: Actor, action: str, reason: str) -> AuditEvent:
     )
 
 
-SEARCH_MAX_CANDIDATES = 5000
+SEARCH_MAX_CANDIDATES = 500
 SEARCH_MAX_RESULTS = 50
 
 
@@ -180,17 +305,81 @@ def index_names(uow: UnitOfWork, person_id: str, all_names: list[str]) -> None:
         uow.session.add(PersonNameKey(person_id=person_id, key=key))
 
 
-def _candidates(uow: UnitOfWork, query: str) -> list[Person]:
-    keys = names.name_keys(query)
-    if not keys:
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """What ranking needs of a person: their spellings and where the record is filed."""
+
+    id: str
+    spellings: tuple[str, ...]
+    jurisdiction_path: str
+
+
+def _candidates(uow: UnitOfWork, query: str) -> list[_Candidate]:
+    """At most SEARCH_MAX_CANDIDATES persons to score for ``query``, the likeliest first.
+
+    First the persons sharing the query's narrow keys (its pairs of names in either order, its
+    joined names), ranked by how many they share; then, while there is room, persons sharing
+    one of its broad keys (a single name). So a search for a common given name reads a page of
+    the index, not every person who bears the name, and a full name is found among thousands
+    who share only its first half. Only the columns that scoring needs are read: the records
+    themselves are loaded for the page that is shown.
+    """
+    narrow, broad = names.name_key_tiers(query)
+    if not narrow and not broad:
         raise InvalidInput("give a name of at least two letters")
-    ids = (
-        select(PersonNameKey.person_id)
+    ids = _sharing_most(uow, narrow, SEARCH_MAX_CANDIDATES) if narrow else []
+    if len(ids) < SEARCH_MAX_CANDIDATES and broad:
+        ids += _sharing_any(uow, broad, SEARCH_MAX_CANDIDATES - len(ids), exclude=set(ids))
+    if not ids:
+        return []
+    rows = uow.session.execute(
+        select(Person.id, Person.name, Person.name_te, Person.jurisdiction_path).where(
+            Person.id.in_(ids)
+        )
+    ).all()
+    aliases = _aliases(uow, ids)
+    return [
+        _Candidate(
+            row.id,
+            tuple(s for s in (row.name, row.name_te, *aliases.get(row.id, ())) if s),
+            row.jurisdiction_path,
+        )
+        for row in rows
+    ]
+
+
+def _sharing_most(uow: UnitOfWork, keys: frozenset[str], limit: int) -> list[str]:
+    """Persons sharing any of ``keys``, those sharing the most first."""
+    shared = func.count().label("shared")
+    stmt = (
+        select(PersonNameKey.person_id, shared)
         .where(PersonNameKey.key.in_(sorted(keys)))
-        .distinct()
-        .limit(SEARCH_MAX_CANDIDATES)
+        .group_by(PersonNameKey.person_id)
+        # Ids are random, so the tie-break favours no station and no age of record.
+        .order_by(shared.desc(), PersonNameKey.person_id)
+        .limit(limit)
     )
-    return list(uow.session.execute(select(Person).where(Person.id.in_(ids))).scalars())
+    return list(uow.session.execute(stmt).scalars())
+
+
+def _sharing_any(uow: UnitOfWork, keys: frozenset[str], room: int, exclude: set[str]) -> list[str]:
+    """Up to ``room`` persons sharing one of ``keys``, not in ``exclude``, taken in turn from
+    each key's run of the index, so that no key is read further than the room needs."""
+    runs: list[list[str]] = []
+    for key in sorted(keys):
+        stmt = (
+            select(PersonNameKey.person_id)
+            .where(PersonNameKey.key == key)
+            .order_by(PersonNameKey.person_id)
+            .limit(room + len(exclude))
+        )
+        runs.append([i for i in uow.session.execute(stmt).scalars() if i not in exclude])
+    taken: dict[str, None] = {}
+    for turn in itertools.zip_longest(*runs):
+        taken.update((i, None) for i in turn if i is not None)
+        if len(taken) >= room:
+            break
+    return list(taken)[:room]
 
 
 def _aliases(uow: UnitOfWork, person_ids: list[str]) -> dict[str, list[str]]:
@@ -205,13 +394,42 @@ def _aliases(uow: UnitOfWork, person_ids: list[str]) -> dict[str, list[str]]:
     return found
 
 
-def _best(query: str, person: Person, aliases: list[str]) -> names.Match:
-    spellings = [s for s in (person.name, person.name_te or "", *aliases) if s]
-    if len(query.split()) == 1:
-        # A one-word query ("Srinivas") asks for anyone with that name among theirs: compare
-        # it with each word of the record's names, not with the whole name.
-        spellings += [word for s in spellings for word in s.split() if len(word) > 1]
-    return max((names.score(query, s) for s in spellings), key=lambda m: m.score)
+def _spellings(query: str, candidate: _Candidate) -> list[str]:
+    if len(query.split()) > 1:
+        return list(candidate.spellings)
+    # A one-word query ("Srinivas") asks for anyone with that name among theirs: compare it
+    # with each word of the record's names too, not only with the whole name.
+    words = [w for s in candidate.spellings for w in s.split() if len(w) > 1]
+    return [*candidate.spellings, *words]
+
+
+def _ranked(
+    actor: Actor, query: str, candidates: list[_Candidate], limit: int
+) -> list[tuple[_Candidate, names.Match]]:
+    """The candidates that match, best first, cut to ``limit``. Many persons share a spelling
+    (there are only so many ways to write Srinivas), so each spelling is scored once."""
+    scores: dict[str, names.Match] = {}
+    scored: list[tuple[_Candidate, names.Match]] = []
+    for candidate in candidates:
+        best: names.Match | None = None
+        for spelling in _spellings(query, candidate):
+            match = scores.get(spelling)
+            if match is None:
+                match = scores[spelling] = names.score(query, spelling)
+            if best is None or match.score > best.score:
+                best = match
+        if best is not None and best.score >= names.DEFAULT_THRESHOLD:
+            scored.append((candidate, best))
+    # Equal scores: the reader's own jurisdiction first, where they can act on the record.
+    scored.sort(key=lambda cm: (-cm[1].score, not actor.covers(cm[0].jurisdiction_path), cm[0].id))
+    return scored[:limit]
+
+
+def _persons(uow: UnitOfWork, ids: list[str]) -> list[Person]:
+    """The records of ``ids``, in that order."""
+    rows = uow.session.execute(select(Person).where(Person.id.in_(ids))).scalars()
+    found = {person.id: person for person in rows}
+    return [found[i] for i in ids]
 
 
 def search_by_name(
@@ -224,17 +442,10 @@ def search_by_name(
     query = " ".join(query.split())
     if not 2 <= len(query) <= 100:
         raise InvalidInput("a name to search is 2-100 characters")
-    candidates = _candidates(uow, query)
-    aliases = _aliases(uow, [p.id for p in candidates])
-    scored = [(p, _best(query, p, aliases.get(p.id, []))) for p in candidates]
-    hits = sorted(
-        ((p, m) for p, m in scored if m.score >= names.DEFAULT_THRESHOLD),
-        # Equal scores: the reader's own jurisdiction first, where they can act on the record.
-        key=lambda pm: (-pm[1].score, not actor.covers(pm[0].jurisdiction_path), pm[0].id),
-    )[: min(limit, SEARCH_MAX_RESULTS)]
+    hits = _ranked(actor, query, _candidates(uow, query), min(limit, SEARCH_MAX_RESULTS))
     purpose = clean_purpose(purpose)
     _searched(uow, actor, "name", query, purpose, len(hits))
-    shown = disclose(uow, actor, purpose, [p for p, _ in hits])
+    shown = disclose(uow, actor, purpose, _persons(uow, [c.id for c, _ in hits]), kind="list")
     return [
         {
             "person": record,
