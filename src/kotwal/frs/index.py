@@ -1,0 +1,231 @@
+"""The search index: derived from the sealed embeddings in the database, never the other way.
+
+One index per gallery, held in the process (attached to the runtime) and persisted under the
+data directory (``<data_dir>/frs/<gallery>.npz``) so that a restart does not open every sealed
+template again. Before each search the index catches up with the database from the faces'
+``changed_at`` column (enrolments add, removals drop), then checks that it holds exactly as many
+faces as the database says are active; any disagreement (a restored database, another
+process's write it could not see) rebuilds it from the database. ``kotwal frs reindex``
+rebuilds all of them.
+
+Search is exact (one matrix product over unit vectors: cosine similarity) — at the sizes of
+one state's galleries measured in ``bench/frs.py`` this is the reference every approximate index
+is judged against.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kotwal.core.crypto import open_fields
+from kotwal.core.runtime import Runtime
+from kotwal.frs.engine import EMBEDDING_DIM
+from kotwal.frs.models import Gallery, GalleryFace
+
+#: Rows whose ``changed_at`` is this close before the index's stamp are read again on catch-up:
+#: a transaction that started earlier may commit later than one already seen.
+CATCH_UP_OVERLAP = timedelta(seconds=120)
+BATCH = 2000
+
+Vectors = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: a gallery face and its cosine similarity to the probe."""
+
+    face_id: str
+    gallery: str
+    similarity: float
+
+
+@dataclass
+class GalleryIndex:
+    """The active faces of one gallery: ids and unit vectors, in insertion order."""
+
+    gallery: str
+    ids: list[str] = field(default_factory=list)
+    vectors: Vectors = field(default_factory=lambda: np.zeros((0, EMBEDDING_DIM), np.float32))
+    stamp: datetime | None = None
+    _pos: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, items: list[tuple[str, Vectors]]) -> None:
+        fresh = [(i, v) for i, v in items if i not in self._pos]
+        if not fresh:
+            return
+        start = len(self.ids)
+        self.ids.extend(i for i, _ in fresh)
+        self.vectors = np.vstack([self.vectors, np.stack([v for _, v in fresh])]).astype(np.float32)
+        for n, (i, _) in enumerate(fresh):
+            self._pos[i] = start + n
+
+    def remove(self, face_ids: Iterable[str]) -> None:
+        gone = {i for i in face_ids if i in self._pos}
+        if not gone:
+            return
+        keep = [n for n, i in enumerate(self.ids) if i not in gone]
+        self.ids = [self.ids[n] for n in keep]
+        self.vectors = self.vectors[keep]
+        self._pos = {i: n for n, i in enumerate(self.ids)}
+
+    def search(self, probe: Vectors, k: int) -> list[Hit]:
+        if not self.ids:
+            return []
+        scores = self.vectors @ probe
+        k = min(k, len(self.ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [Hit(self.ids[n], self.gallery, float(scores[n])) for n in top]
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(
+            tmp,
+            ids=np.array(self.ids, dtype="U36"),
+            vectors=self.vectors,
+            stamp=np.array([self.stamp.isoformat() if self.stamp else ""]),
+        )
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, gallery: str, path: Path) -> GalleryIndex | None:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                ids = [str(i) for i in data["ids"]]
+                vectors = np.asarray(data["vectors"], dtype=np.float32)
+                stamp_text = str(data["stamp"][0])
+        except (OSError, KeyError, ValueError):
+            return None  # missing or damaged: the caller rebuilds from the database
+        index = cls(gallery=gallery, ids=ids, vectors=vectors.reshape(-1, EMBEDDING_DIM))
+        index.stamp = datetime.fromisoformat(stamp_text) if stamp_text else None
+        index._pos = {i: n for n, i in enumerate(ids)}
+        return index
+
+
+def _path(runtime: Runtime, gallery: str) -> Path:
+    return runtime.settings.data_dir / "frs" / f"{gallery}.npz"
+
+
+_lock = threading.Lock()
+
+
+def _cache(runtime: Runtime) -> dict[str, GalleryIndex]:
+    """The runtime's indexes (one process, one runtime: the web app's or a CLI command's)."""
+    cache: dict[str, GalleryIndex] | None = getattr(runtime, "_frs_indexes", None)
+    if cache is None:
+        cache = {}
+        runtime._frs_indexes = cache  # type: ignore[attr-defined]
+    return cache
+
+
+def embedding_of(raw: Any) -> Vectors:
+    """A stored (opened) template as a unit vector."""
+    return np.frombuffer(bytes(raw), dtype=np.float32).reshape(EMBEDDING_DIM)
+
+
+def _active_count(session: Session, gallery: str) -> int:
+    stmt = select(func.count()).where(
+        GalleryFace.gallery == gallery, GalleryFace.removed_at.is_(None)
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def _catch_up(session: Session, index: GalleryIndex) -> None:
+    stmt = select(GalleryFace).where(GalleryFace.gallery == index.gallery)
+    if index.stamp is not None:
+        stmt = stmt.where(GalleryFace.changed_at >= index.stamp - CATCH_UP_OVERLAP)
+    rows = list(session.execute(stmt.order_by(GalleryFace.changed_at)).scalars())
+    _apply(session, index, rows)
+
+
+def _apply(session: Session, index: GalleryIndex, rows: list[GalleryFace]) -> None:
+    removed = [r.id for r in rows if r.removed_at is not None or r.embedding is None]
+    index.remove(removed)
+    active = [r for r in rows if r.removed_at is None and r.embedding is not None]
+    for start in range(0, len(active), BATCH):
+        chunk = active[start : start + BATCH]
+        opened = open_fields(session, chunk, ["embedding"])
+        index.add(
+            [(r.id, embedding_of(o["embedding"])) for r, o in zip(chunk, opened, strict=True)]
+        )
+    for r in rows:
+        stamp = _aware(r.changed_at)
+        if index.stamp is None or stamp > index.stamp:
+            index.stamp = stamp
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored as UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def rebuild(
+    runtime: Runtime,
+    session: Session,
+    gallery: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> GalleryIndex:
+    """Build ``gallery``'s index from the database alone, persist it and cache it."""
+    index = GalleryIndex(gallery=gallery)
+    total = _active_count(session, gallery)
+    done = 0
+    stmt = (
+        select(GalleryFace)
+        .where(GalleryFace.gallery == gallery, GalleryFace.removed_at.is_(None))
+        .order_by(GalleryFace.changed_at)
+        .execution_options(yield_per=BATCH)
+    )
+    for rows in session.execute(stmt).scalars().partitions(BATCH):
+        _apply(session, index, list(rows))
+        done += len(rows)
+        if progress is not None:
+            progress(done, total)
+    index.save(_path(runtime, gallery))
+    _cache(runtime)[gallery] = index
+    return index
+
+
+def current(runtime: Runtime, session: Session, gallery: str) -> GalleryIndex:
+    """``gallery``'s index, caught up with the database (rebuilt if it disagrees)."""
+    with _lock:
+        cache = _cache(runtime)
+        index = cache.get(gallery) or GalleryIndex.load(gallery, _path(runtime, gallery))
+        if index is None:
+            return rebuild(runtime, session, gallery)
+        before = (len(index), index.stamp)
+        _catch_up(session, index)
+        if len(index) != _active_count(session, gallery):
+            return rebuild(runtime, session, gallery)
+        cache[gallery] = index
+        if (len(index), index.stamp) != before:
+            index.save(_path(runtime, gallery))
+        return index
+
+
+def search(
+    runtime: Runtime, session: Session, galleries: Iterable[Gallery], probe: Vectors, k: int
+) -> list[Hit]:
+    """The ``k`` most similar active faces across ``galleries``, best first."""
+    hits: list[Hit] = []
+    for gallery in galleries:
+        hits.extend(current(runtime, session, gallery.value).search(probe, k))
+    return sorted(hits, key=lambda h: h.similarity, reverse=True)[:k]
+
+
+def sizes(session: Session) -> dict[str, int]:
+    """Active faces per gallery, as the database counts them."""
+    return {g.value: _active_count(session, g.value) for g in Gallery}
