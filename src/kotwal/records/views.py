@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from kotwal.core.errors import Problem
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
+from kotwal.photos import service as photos_service
 from kotwal.records import service
 from kotwal.web.deps import ReadUnit, console
 from kotwal.web.pages import render
@@ -78,6 +79,11 @@ def person(
         if actor.can(Permission.RECORDS_CASE_READ)
         else []
     )
+    photos = (
+        photos_service.list_photos(uow, actor, photos_service.OWNER_PERSON, person_id, purpose)
+        if actor.can(Permission.RECORDS_PERSON_PHOTO_READ)
+        else []
+    )
     return render(
         request,
         "person.html",
@@ -86,6 +92,7 @@ def person(
         station=names.get(station),
         sheets=sheets,
         cases=cases,
+        photos=photos,
     )
 
 

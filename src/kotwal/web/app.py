@@ -241,8 +241,10 @@ def _include_modules(app: FastAPI, settings: Settings) -> None:
     if "console" in settings.enabled_modules:
         from kotwal.core import views as core_views
         from kotwal.force import views as force_views
+        from kotwal.photos import views as photos_views
         from kotwal.records import views as records_views
 
         app.include_router(core_views.router)
         app.include_router(records_views.router)
+        app.include_router(photos_views.router)
         app.include_router(force_views.router)
