@@ -306,7 +306,7 @@ def charge(uow: UnitOfWork, cfg: WatchConfig, disclosure: Disclosure) -> None:
 
 
 @dataclass(frozen=True)
-class _Row:
+class WindowRow:
     record_id: str
     kind: str
     batch: str
@@ -416,7 +416,7 @@ def _alerted_since(session: Session, account_id: str, since: datetime) -> bool:
     return found is not None
 
 
-def _window(session: Session, account_id: str, since: datetime) -> list[_Row]:
+def _window(session: Session, account_id: str, since: datetime) -> list[WindowRow]:
     stmt = (
         select(
             WatchDisclosure.record_id,
@@ -428,7 +428,7 @@ def _window(session: Session, account_id: str, since: datetime) -> list[_Row]:
         .where(WatchDisclosure.account_id == account_id, WatchDisclosure.at >= since)
         .order_by(WatchDisclosure.id)
     )
-    return [_Row(*row) for row in session.execute(stmt)]
+    return [WindowRow(*row) for row in session.execute(stmt)]
 
 
 def _day(
@@ -481,7 +481,7 @@ def _record(session: Session, d: Disclosure, now: datetime) -> None:
 
 
 def score_signals(
-    cfg: WatchConfig, rows: Sequence[_Row], d: Disclosure, now: datetime
+    cfg: WatchConfig, rows: Sequence[WindowRow], d: Disclosure, now: datetime
 ) -> list[Signal]:
     """The signals that fire on the hour's rows plus the incoming disclosure."""
     signals: list[Signal] = []
@@ -525,7 +525,7 @@ def score_signals(
     return signals
 
 
-def _sequential_opens(rows: Sequence[_Row], d: Disclosure, opens: list[str]) -> int:
+def _sequential_opens(rows: Sequence[WindowRow], d: Disclosure, opens: list[str]) -> int:
     """How many consecutive opens took the next record of the same listing, in its order."""
     listed: dict[str, tuple[str, int]] = {}
     for r in rows:

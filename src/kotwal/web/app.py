@@ -219,6 +219,8 @@ def _include_modules(app: FastAPI, settings: Settings) -> None:
     from kotwal.arms import api as arms_api
     from kotwal.arms import service as arms_service
     from kotwal.core import api as core_api
+    from kotwal.decoys import api as decoys_api
+    from kotwal.decoys import service as decoys_service
     from kotwal.force import api as force_api
     from kotwal.frs import api as frs_api
     from kotwal.photos import api as photos_api
@@ -238,13 +240,18 @@ def _include_modules(app: FastAPI, settings: Settings) -> None:
     app.include_router(watch_api.router, prefix="/api/v1")
     # Disclosure budgets, signals, step-up and suspension: charged on every disclosure.
     watch_service.install(app.state.runtime)
+    app.include_router(decoys_api.router, prefix="/api/v1")
+    # Opening a decoy record raises an alert and suspends the account (listings do not).
+    decoys_service.register_observer(app.state.runtime)
     if "console" in settings.enabled_modules:
         from kotwal.core import views as core_views
         from kotwal.force import views as force_views
         from kotwal.photos import views as photos_views
         from kotwal.records import views as records_views
+        from kotwal.watch import views as watch_views
 
         app.include_router(core_views.router)
         app.include_router(records_views.router)
         app.include_router(photos_views.router)
+        app.include_router(watch_views.router)
         app.include_router(force_views.router)

@@ -1,0 +1,104 @@
+"""Helpers for the breach-defence tests: persons filed in bulk without being disclosed (as
+the demo seeds them), and a scraper that collects what the API hands out."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from kotwal.core.policy import Actor, Jurisdiction, Role
+from kotwal.core.runtime import Runtime
+from kotwal.core.uow import UnitOfWork
+from kotwal.demo import GIVEN, synthetic_person
+from kotwal.records.service import file_persons
+from tests.factories import Officer
+
+
+def seed_persons(runtime: Runtime, station_id: str, count: int, seed: int = 7) -> list[str]:
+    """File ``count`` synthetic persons at a station; nothing is disclosed to anyone."""
+    rng = random.Random(seed)  # reproducible fake data, no secret
+    with UnitOfWork(runtime, write=True) as uow:
+        people = [synthetic_person(rng, station_id, n) for n in range(count)]
+        return [p.id for p in file_persons(uow, filer(uow, station_id), people)]
+
+
+def filer(uow: UnitOfWork, station_id: str) -> Actor:
+    """The seeding command's actor: may file at ``station_id`` and has no budget."""
+    station = uow.session.get(Jurisdiction, station_id)
+    assert station is not None
+    return Actor(
+        account_id=None,
+        username="cli:test-seed",
+        roles=frozenset({Role.HEAD_CONSTABLE}),
+        jurisdiction_paths=(station.path,),
+    )
+
+
+def problem_type(response: Any) -> str:
+    """The problem type slug of a problem+json answer ("" for anything else)."""
+    if not response.headers.get("content-type", "").startswith("application/problem+json"):
+        return ""
+    return str(response.json().get("type", "")).rsplit(":", 1)[-1]
+
+
+@dataclass
+class Scrape:
+    """What a scraper obtained and how it was stopped."""
+
+    obtained: set[str] = field(default_factory=set)
+    requests: int = 0
+    stopped_by: list[tuple[int, str]] = field(default_factory=list)
+
+
+def scrape_api(
+    client: TestClient, officer: Officer, *, step_up: bool = True, max_requests: int = 600
+) -> Scrape:
+    """A script with a valid session tries to collect every person: it searches for every
+    common given name and opens each hit; asked to step up, it enters a fresh TOTP code (the
+    worst case: the attacker holds the authenticator too). It stops once it is refused."""
+    out = Scrape()
+    for given, _ in GIVEN:
+        r = _get(client, officer, out, "/api/v1/persons/search", {"name": given, "limit": 50},
+                 step_up)  # fmt: skip
+        hits = _take(out, r, lambda body: [h["person"] for h in body["items"]])
+        for person_id in hits:
+            if out.stopped_by or out.requests >= max_requests:
+                return out
+            r = _get(client, officer, out, f"/api/v1/persons/{person_id}", None, step_up)
+            _take(out, r, lambda body: [body])
+        if out.stopped_by:
+            return out
+    return out
+
+
+def _get(
+    client: TestClient,
+    officer: Officer,
+    out: Scrape,
+    url: str,
+    params: dict[str, Any] | None,
+    step_up: bool,
+) -> Any:
+    r = client.get(url, params=params, headers=officer.bearer)
+    out.requests += 1
+    if step_up and problem_type(r) == "step-up-required":
+        s = client.post(
+            "/api/v1/session/step-up", json={"totp": officer.totp()}, headers=officer.bearer
+        )
+        out.requests += 1
+        if s.status_code == 204:
+            r = client.get(url, params=params, headers=officer.bearer)
+            out.requests += 1
+    return r
+
+
+def _take(out: Scrape, r: Any, rows: Any) -> list[str]:
+    if r.status_code == 200:
+        found = [str(p["id"]) for p in rows(r.json())]
+        out.obtained.update(found)
+        return found
+    out.stopped_by.append((r.status_code, problem_type(r)))
+    return []
