@@ -1,0 +1,136 @@
+"""Console pages of the force domain: find an officer by name or belt number (or list the
+officers of one's jurisdiction), an officer's record with the posting history, the list of
+police stations and a station with its SHO and officers. Everything comes through the gate,
+with a purpose box when the record is outside one's jurisdiction."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from kotwal.core.errors import Problem
+from kotwal.core.policy import Actor, Permission
+from kotwal.core.uow import UnitOfWork
+from kotwal.force import service
+from kotwal.force.schemas import PAGE_MAX, RANK_TITLES
+from kotwal.web.deps import ReadUnit, console
+from kotwal.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[Actor, Depends(console(Permission.FORCE_OFFICER_READ))]
+StationReader = Annotated[Actor, Depends(console(Permission.FORCE_STATION_READ))]
+Purpose = Annotated[str | None, Query(max_length=300)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+PAGE = 50
+
+
+def _unit_names(uow: UnitOfWork, officers: list[dict[str, Any]]) -> dict[str, str]:
+    """Names of the units the (disclosed) officers are posted to; masked ids are skipped."""
+    return service.unit_names(
+        uow, {o["unit_id"] for o in officers if isinstance(o.get("unit_id"), str)}
+    )
+
+
+@router.get("/officers")
+def officers(
+    request: Request,
+    actor: Reader,
+    name: Annotated[str | None, Query(max_length=100)] = None,
+    belt: Annotated[str | None, Query(max_length=32)] = None,
+    purpose: Purpose = None,
+    offset: Offset = 0,
+    uow: UnitOfWork = ReadUnit,
+) -> Response:
+    """Search officers by name or belt number; without a query, the officers posted in one's
+    own jurisdiction, a page at a time."""
+    hits: list[dict[str, Any]] = []
+    error = None
+    searched = bool(name or belt)
+    try:
+        if name:
+            hits = service.search_by_name(uow, actor, name, purpose)
+        elif belt:
+            hits = [
+                {"officer": o, "score": 1.0, "reasons": ["same belt number"]}
+                for o in service.find_by_belt(uow, actor, belt, purpose)
+            ]
+        else:
+            hits = [
+                {"officer": o, "score": None, "reasons": []}
+                for o in service.list_officers(uow, actor, offset=offset, limit=PAGE)
+            ]
+    except Problem as exc:
+        error = exc.detail or exc.title
+    return render(
+        request,
+        "force/officers.html",
+        name=name or "",
+        belt=belt or "",
+        purpose=purpose or "",
+        searched=searched,
+        hits=hits,
+        units=_unit_names(uow, [h["officer"] for h in hits]),
+        ranks=RANK_TITLES,
+        offset=offset,
+        page=PAGE,
+        more=not searched and len(hits) == PAGE,
+        error=error,
+    )
+
+
+@router.get("/officers/{officer_id}")
+def officer(
+    request: Request,
+    officer_id: str,
+    actor: Reader,
+    purpose: Purpose = None,
+    uow: UnitOfWork = ReadUnit,
+) -> Response:
+    """One officer with the posting history (masked outside the jurisdiction until a
+    purpose is declared; the personal contact masked beyond one's clearance)."""
+    record = service.read_officer(uow, actor, officer_id, purpose)
+    return render(
+        request,
+        "force/officer.html",
+        officer=record,
+        purpose=purpose or "",
+        units=_unit_names(uow, [record]),
+        ranks=RANK_TITLES,
+    )
+
+
+@router.get("/stations")
+def stations(
+    request: Request, actor: StationReader, offset: Offset = 0, uow: UnitOfWork = ReadUnit
+) -> Response:
+    """The police stations, by code, with their public addresses and phones."""
+    found = service.list_stations(uow, actor, offset=offset, limit=PAGE_MAX)
+    return render(
+        request,
+        "force/stations.html",
+        stations=found,
+        offset=offset,
+        page=PAGE_MAX,
+        more=len(found) == PAGE_MAX,
+    )
+
+
+@router.get("/stations/{station_id}")
+def station(
+    request: Request,
+    station_id: str,
+    actor: StationReader,
+    purpose: Purpose = None,
+    uow: UnitOfWork = ReadUnit,
+) -> Response:
+    """One station: its profile, its station house officer and the officers posted there."""
+    record = service.read_station(uow, actor, station_id, purpose)
+    return render(
+        request,
+        "force/station.html",
+        station=record,
+        purpose=purpose or "",
+        ranks=RANK_TITLES,
+    )
