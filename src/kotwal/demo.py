@@ -23,7 +23,7 @@ from kotwal.core.policy import Actor, JurisdictionKind, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.schemas import PersonCategory, PersonCreate, PersonStatus, Sex
-from kotwal.records.service import file_persons
+from kotwal.records.service import file_persons_unloaded
 
 STATE_CODE = "TS-DEMO"
 DEMO_PREFIX = "demo."
@@ -214,7 +214,7 @@ def seed_persons(
         with UnitOfWork(runtime, write=True) as uow:
             people = [synthetic_person(rng, stations[n % len(stations)], n)
                       for n in range(done, min(done + batch, size))]  # fmt: skip
-            file_persons(uow, hq, people)
+            file_persons_unloaded(uow, hq, people)
         done = min(done + batch, size)
         if progress is not None:
             progress(done)

@@ -221,7 +221,7 @@ def _file_all(
         try:
             # Not create_person: echoing every row back through the gate would charge the
             # importer's disclosure budget with records they are only filing.
-            service.file_persons(uow, actor, [person for _, person in batch])
+            service.file_persons_unloaded(uow, actor, [person for _, person in batch])
         except Problem as exc:
             # Only what changed since the check (a station moved, a posting ended) lands here;
             # the batch cannot say which of its rows, so the error names the batch's lines.

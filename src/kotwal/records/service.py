@@ -93,6 +93,20 @@ def file_persons(uow: UnitOfWork, actor: Actor, items: Sequence[PersonCreate]) -
     and writes nothing of its own; the caller's unit of work then rolls back whatever the
     batch's statements did. The persons returned are attached to the session as if loaded.
     """
+    return [_attached(uow, Person(**row)) for row in _file_rows(uow, actor, items)]
+
+
+def file_persons_unloaded(
+    uow: UnitOfWork, actor: Actor, items: Sequence[PersonCreate]
+) -> list[str]:
+    """:func:`file_persons` for imports and seeding, which need only the new ids: building an
+    ORM object per row costs a quarter of the filing time."""
+    return [row["id"] for row in _file_rows(uow, actor, items)]
+
+
+def _file_rows(
+    uow: UnitOfWork, actor: Actor, items: Sequence[PersonCreate]
+) -> list[dict[str, Any]]:
     if not actor.can(Permission.RECORDS_PERSON_WRITE):
         raise Forbidden()
     if not items:
@@ -140,7 +154,7 @@ def file_persons(uow: UnitOfWork, actor: Actor, items: Sequence[PersonCreate]) -
             for row in persons
         ]
     )  # fmt: skip
-    return [_attached(uow, Person(**row)) for row in persons]
+    return persons
 
 
 def _filing_stations(uow: UnitOfWork, actor: Actor, station_ids: list[str]) -> list[Jurisdiction]:
