@@ -13,9 +13,11 @@ from kotwal.core import audit
 from kotwal.core.config import Settings
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
+from kotwal.core.uow import UnitOfWork
+from kotwal.decoys.service import plant
 from kotwal.guard import selfcheck
 from kotwal.web.app import create_app
-from tests.factories import make_officer
+from tests.factories import FACTORY, build_world, make_officer
 
 runner = CliRunner()
 
@@ -28,6 +30,9 @@ def production(settings: Settings) -> Settings:
 @pytest.fixture
 def well_run(runtime: Runtime) -> Runtime:
     make_officer(runtime, Role.SYSTEM_ADMIN)  # password changed, TOTP enrolled
+    build_world(runtime)
+    with UnitOfWork(runtime, write=True) as uow:  # kotwal decoys plant
+        plant(uow, FACTORY, count=3)
     with runtime.db.transaction() as session:
         audit.checkpoint(session, runtime.keyring)
     return runtime
@@ -40,7 +45,7 @@ def _by_check(findings: list[selfcheck.Finding]) -> dict[str, selfcheck.Finding]
 def test_a_correctly_set_up_instance_passes(production: Settings, well_run: Runtime) -> None:
     findings = selfcheck.run_checks(production, well_run, slow=False)
     assert not selfcheck.failed(findings), [f for f in findings if f.status == "fail"]
-    assert _by_check(findings)["decoys"].status == "skip"  # not built yet: never "pass"
+    assert _by_check(findings)["decoys planted"].status == "pass"
 
 
 def test_a_world_readable_key_file_fails(production: Settings, well_run: Runtime) -> None:

@@ -192,8 +192,21 @@ def audit_log(runtime: Runtime) -> Iterator[Finding]:
         yield _ok("audit checkpoint", f"{lag.unsigned_events:,} recent events not yet signed")
 
 
-def decoys() -> Iterator[Finding]:
-    yield Finding("decoys", SKIP, "decoys are not part of this version yet (issue 4)")
+def decoys(runtime: Runtime) -> Iterator[Finding]:
+    """The primary carries decoys, so that opening one raises the alarm and a leak names it."""
+    from kotwal.decoys.service import primary_decoy_count
+
+    with runtime.db.transaction(write=False) as session:
+        planted = primary_decoy_count(session)
+    yield (
+        _ok("decoys planted", f"{planted} decoy persons are planted in the primary")
+        if planted
+        else _bad(
+            "decoys planted",
+            "the primary carries no decoys: nothing would tell of a bulk read or a leak",
+            "run `kotwal decoys plant`",
+        )
+    )
 
 
 def _probe(app: FastAPI | None, base_url: str | None) -> httpx.Client:
@@ -325,7 +338,7 @@ def run_checks(
         lambda: keys(settings),
         lambda: accounts(runtime),
         lambda: audit_log(runtime),
-        decoys,
+        lambda: decoys(runtime),
     ]
     for step in steps:
         findings.extend(step())

@@ -23,6 +23,7 @@ from kotwal.core.errors import Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
 from kotwal.core.policy import Actor, Jurisdiction, Permission
 from kotwal.core.uow import UnitOfWork
+from kotwal.decoys.service import export_copy
 from kotwal.records.importer import ALIAS_SEPARATOR, COLUMNS, MASKED_TEXT, escape_cell
 from kotwal.records.models import Person, PersonAlias
 
@@ -74,12 +75,20 @@ def export_persons(
             f"more than {max_rows:,} persons in this jurisdiction; export one station or "
             "circle at a time"
         )
-    writer = csv.writer(out)
+    # Every export is a copy of its own, carrying its own decoy rows (registered before the
+    # file is written), so that a leak of this file names it.
+    copy = export_copy(uow, actor, scope_paths=paths, rows=len(ids), columns=COLUMNS)
+    writer = copy.interleave(csv.writer(out))
     writer.writerow(COLUMNS)
     written = 0
     for start in range(0, len(ids), BATCH):
         written += _write_batch(uow, actor, declared, ids[start : start + BATCH], writer)
-    detail: dict[str, str | int | bool | None] = {"count": written, "scope": station_code or "all"}
+    writer.finish()
+    detail: dict[str, str | int | bool | None] = {
+        "count": written,
+        "scope": station_code or "all",
+        "copy": copy.copy_id,
+    }
     uow.audit(_event(actor, Outcome.SUCCESS, declared, detail))
     return written
 
@@ -119,7 +128,7 @@ def _write_batch(
     # The query already keeps to the subtree; this keeps the promise even if it ever did not,
     # since the gate itself would release an outside record to anyone declaring a purpose.
     persons = [found[i] for i in ids if i in found and actor.covers(found[i].jurisdiction_path)]
-    shown = disclose(uow, actor, purpose, persons)
+    shown = disclose(uow, actor, purpose, persons, kind="export")
     aliases = _aliases(uow, [p.id for p in persons])
     codes = _station_codes(uow, {p.station_id for p in persons})
     for record in shown:

@@ -1,0 +1,1 @@
+"""Leak trace: which records, which copy and which accounts a leaked sample came from."""
