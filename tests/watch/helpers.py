@@ -4,6 +4,7 @@ the demo seeds them), and a scraper that collects what the API hands out."""
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,3 +103,67 @@ def _take(out: Scrape, r: Any, rows: Any) -> list[str]:
         return found
     out.stopped_by.append((r.status_code, problem_type(r)))
     return []
+
+
+_PERSON_LINK = re.compile(r'href="/persons/([0-9a-f-]{36})"')
+_CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+def console_login(client: TestClient, officer: Officer) -> None:
+    """Log in through the console's form, password and TOTP, as a browser does."""
+    page = client.get("/login").text
+    csrf = _CSRF.search(page)
+    assert csrf
+    r = client.post(
+        "/login",
+        data={"username": officer.username, "password": officer.password,
+              "totp": officer.totp(), "csrf_token": csrf.group(1)},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303, r.text
+
+
+def scrape_console(client: TestClient, officer: Officer, *, max_requests: int = 600) -> Scrape:
+    """The same collection through the console's pages: search each common given name, open
+    every person linked from the results, step up when sent to the step-up page. A record
+    counts as obtained when its page opened or its name was listed."""
+    out = Scrape()
+    console_login(client, officer)
+    for given, _ in GIVEN:
+        page = _page(client, officer, out, f"/persons?name={given}")
+        if page is None:
+            return out
+        for person_id in dict.fromkeys(_PERSON_LINK.findall(page)):
+            if out.requests >= max_requests:
+                return out
+            out.obtained.add(person_id)
+            opened = _page(client, officer, out, f"/persons/{person_id}")
+            if opened is None:
+                return out
+    return out
+
+
+def _page(
+    client: TestClient, officer: Officer, out: Scrape, url: str, retry: bool = True
+) -> str | None:
+    r = client.get(url, follow_redirects=False)
+    out.requests += 1
+    if r.status_code == 303 and r.headers["location"] == "/step-up":
+        form = client.get("/step-up").text
+        csrf = _CSRF.search(form)
+        assert csrf
+        client.post("/step-up", data={"totp": officer.totp(), "csrf_token": csrf.group(1)},
+                    follow_redirects=False)  # fmt: skip
+        r = client.get(url, follow_redirects=False)
+        out.requests += 2
+    if r.status_code != 200:
+        out.stopped_by.append((r.status_code, r.headers.get("location", "")))
+        return None
+    if 'class="error" role="alert"' in r.text:
+        # The search page reports a refusal in place of results (step-up or suspension):
+        # the scraper tries again, which meets the step-up page or the login form.
+        if retry:
+            return _page(client, officer, out, url, retry=False)
+        out.stopped_by.append((r.status_code, "refused in page"))
+        return None
+    return r.text
