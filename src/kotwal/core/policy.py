@@ -50,6 +50,8 @@ class Permission(enum.StrEnum):
     CORE_KEYS_MANAGE = "core:keys:manage"
     CORE_SELF = "core:self:manage"
     FORCE_OFFICER_MANAGE = "force:officer:manage"
+    FORCE_OFFICER_PHOTO_READ = "force:officer_photo:read"
+    FORCE_OFFICER_PHOTO_WRITE = "force:officer_photo:write"
     FORCE_OFFICER_READ = "force:officer:read"
     FORCE_STATION_MANAGE = "force:station:manage"
     FORCE_STATION_READ = "force:station:read"
@@ -121,6 +123,7 @@ _WRITER = _OFFICER | {
     # Photographs are CONFIDENTIAL: those cleared for personal data see and add them.
     Permission.RECORDS_PERSON_PHOTO_READ,
     Permission.RECORDS_PERSON_PHOTO_WRITE,
+    Permission.FORCE_OFFICER_PHOTO_READ,
 }
 #: Bulk movement of records is for those who answer for a station or more, not for every writer;
 #: so is watching that history sheets are reviewed on time.
@@ -131,7 +134,10 @@ _SUPERVISOR = _WRITER | {
 }
 #: The station house officer keeps the personnel records of the station's officers; district
 #: command and above also keep the station profiles (address, location, who is SHO).
-_STATION_COMMAND = _SUPERVISOR | {Permission.FORCE_OFFICER_MANAGE}
+_STATION_COMMAND = _SUPERVISOR | {
+    Permission.FORCE_OFFICER_MANAGE,
+    Permission.FORCE_OFFICER_PHOTO_WRITE,
+}
 _DISTRICT_COMMAND = _STATION_COMMAND | {Permission.FORCE_STATION_MANAGE}
 
 #: The single role → permission table.

@@ -17,6 +17,9 @@ from kotwal.web.deps import ReadUnit, WriteUnit, require
 router = APIRouter(tags=["photos"])
 Reader = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_PHOTO_READ))]
 Writer = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_PHOTO_WRITE))]
+OfficerReader = Annotated[Actor, Depends(require(Permission.FORCE_OFFICER_PHOTO_READ))]
+OfficerWriter = Annotated[Actor, Depends(require(Permission.FORCE_OFFICER_PHOTO_WRITE))]
+Limit = Annotated[int, Query(ge=1, le=service.PAGE_MAX)]
 Purpose = Annotated[
     str | None,
     Query(max_length=300, description="Case number or reason; needed outside your jurisdiction"),
@@ -25,7 +28,7 @@ Purpose = Annotated[
 UPLOAD_OVERHEAD = 64 * 1024
 #: The body limit of the upload route (``RequestLimits`` applies it before parsing).
 UPLOAD_BODY_MAX = service.MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD
-UPLOAD_PATHS = ("/api/v1/persons/{id}/photos",)
+UPLOAD_PATHS = ("/api/v1/persons/{id}/photos", "/api/v1/officers/{id}/photos")
 
 
 def read_upload(file: UploadFile) -> bytes:
@@ -52,7 +55,7 @@ def person_photos(
     actor: Reader,
     purpose: Purpose = None,
     include_retired: bool = False,
-    limit: int = Query(default=service.PAGE_MAX, ge=1, le=service.PAGE_MAX),
+    limit: Limit = service.PAGE_MAX,
     uow: UnitOfWork = ReadUnit,
 ) -> PhotoPage:
     """A person's photographs (metadata), newest first; each picture is its own download."""
@@ -83,7 +86,7 @@ def download_photo(
     photo_id: str, actor: Reader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
 ) -> Response:
     """The picture itself: an audited disclosure, never cached, never sniffed."""
-    data, media_type = service.read_image(uow, actor, photo_id, purpose)
+    data, media_type = service.read_image(uow, actor, service.OWNER_PERSON, photo_id, purpose)
     return Response(content=data, media_type=media_type, headers=IMAGE_HEADERS)
 
 
@@ -92,4 +95,62 @@ def retire_photo(
     photo_id: str, body: PhotoRetire, actor: Writer, uow: UnitOfWork = WriteUnit
 ) -> PhotoRead:
     """Withdraw a photograph from use; it is kept (with who retired it and why), not served."""
-    return PhotoRead.model_validate(service.retire_photo(uow, actor, photo_id, body.reason))
+    retired = service.retire_photo(uow, actor, service.OWNER_PERSON, photo_id, body.reason)
+    return PhotoRead.model_validate(retired)
+
+
+# Officers' photographs: the same store and checks under the force domain's permissions (the
+# officer's own unit adds them; station command and above).
+
+
+@router.post("/officers/{officer_id}/photos", status_code=201)
+def add_officer_photo(
+    officer_id: str, file: UploadFile, actor: OfficerWriter, uow: UnitOfWork = WriteUnit
+) -> PhotoRead:
+    """Add a photograph of an officer posted in your jurisdiction (JPEG, PNG or WebP)."""
+    photo = service.add_photo(uow, actor, service.OWNER_OFFICER, officer_id, read_upload(file))
+    return PhotoRead.model_validate(photo)
+
+
+@router.get("/officers/{officer_id}/photos")
+def officer_photos(
+    officer_id: str,
+    actor: OfficerReader,
+    purpose: Purpose = None,
+    include_retired: bool = False,
+    limit: Limit = service.PAGE_MAX,
+    uow: UnitOfWork = ReadUnit,
+) -> PhotoPage:
+    """An officer's photographs (metadata), newest first."""
+    found = service.list_photos(
+        uow,
+        actor,
+        service.OWNER_OFFICER,
+        officer_id,
+        purpose,
+        include_retired=include_retired,
+        limit=limit,
+    )
+    return PhotoPage(items=[PhotoRead.model_validate(p) for p in found])
+
+
+@router.get(
+    "/officer-photos/{photo_id}",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+)
+def download_officer_photo(
+    photo_id: str, actor: OfficerReader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
+) -> Response:
+    """An officer's picture: an audited disclosure, never cached, never sniffed."""
+    data, media_type = service.read_image(uow, actor, service.OWNER_OFFICER, photo_id, purpose)
+    return Response(content=data, media_type=media_type, headers=IMAGE_HEADERS)
+
+
+@router.post("/officer-photos/{photo_id}/retire")
+def retire_officer_photo(
+    photo_id: str, body: PhotoRetire, actor: OfficerWriter, uow: UnitOfWork = WriteUnit
+) -> PhotoRead:
+    """Withdraw an officer's photograph from use; it is kept, not served."""
+    retired = service.retire_photo(uow, actor, service.OWNER_OFFICER, photo_id, body.reason)
+    return PhotoRead.model_validate(retired)

@@ -14,7 +14,7 @@ a person moved to another station takes their photographs along.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -70,13 +70,39 @@ class Photo(Base):
     retired_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     retired_reason: Mapped[str | None] = mapped_column(String(300), info=RESTRICTED)
 
+    #: The row's kind says which class it loads as, and so which permission reads it.
+    __mapper_args__ = {"polymorphic_on": "owner_kind"}
+    #: Each kind of owner (the subclasses below) declares its own.
+    __disclosure__: ClassVar[Protected]
+
+
+#: What a listing shows of a photograph (never the picture).
+_LISTED = ("owner_kind", "owner_id", "format", "width", "height", "byte_size", "sha256",
+           "created_by_name", "created_at", "retired_at", "retired_reason")  # fmt: skip
+
+
+class PersonPhoto(Photo):
+    """A photograph of a person of police interest: the records domain's permission."""
+
+    __mapper_args__ = {"polymorphic_identity": "person"}
     __disclosure__ = Protected(
         resource_type="photo",
         read_permission=Permission.RECORDS_PERSON_PHOTO_READ,
         jurisdiction_path=_placement,
-        fields=("owner_kind", "owner_id", "format", "width", "height", "byte_size", "sha256",
-                "created_by_name", "created_at", "retired_at", "retired_reason"),
-    )  # fmt: skip
+        fields=_LISTED,
+    )
+
+
+class OfficerPhoto(Photo):
+    """A photograph of a police officer (identity card, personnel record)."""
+
+    __mapper_args__ = {"polymorphic_identity": "officer"}
+    __disclosure__ = Protected(
+        resource_type="officer_photo",
+        read_permission=Permission.FORCE_OFFICER_PHOTO_READ,
+        jurisdiction_path=_placement,
+        fields=_LISTED,
+    )
 
 
 class PhotoImage(Base):
@@ -87,6 +113,7 @@ class PhotoImage(Base):
         "include_properties": [
             "id", "owner_kind", "owner_id", "image", "sha256", "format", "retired_at",
         ],
+        "polymorphic_on": "owner_kind",
     }  # fmt: skip
 
     id: Mapped[str]
@@ -96,10 +123,32 @@ class PhotoImage(Base):
     sha256: Mapped[str]
     format: Mapped[str]
     retired_at: Mapped[datetime | None]
+    __disclosure__: ClassVar[Protected]
 
+
+#: What a download discloses: the picture, and what it takes to serve and check it.
+_DOWNLOADED = ("format", "sha256", "image")
+
+
+class PersonPhotoImage(PhotoImage):
+    """The picture of a person's photograph."""
+
+    __mapper_args__ = {"polymorphic_identity": "person"}
     __disclosure__ = Protected(
         resource_type="photo_image",
         read_permission=Permission.RECORDS_PERSON_PHOTO_READ,
         jurisdiction_path=_placement,
-        fields=("format", "sha256", "image"),
+        fields=_DOWNLOADED,
+    )
+
+
+class OfficerPhotoImage(PhotoImage):
+    """The picture of an officer's photograph."""
+
+    __mapper_args__ = {"polymorphic_identity": "officer"}
+    __disclosure__ = Protected(
+        resource_type="officer_photo_image",
+        read_permission=Permission.FORCE_OFFICER_PHOTO_READ,
+        jurisdiction_path=_placement,
+        fields=_DOWNLOADED,
     )

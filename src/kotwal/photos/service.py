@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
@@ -29,10 +30,20 @@ from kotwal.core.errors import (
 from kotwal.core.gate import MASKED, clean_purpose, disclose
 from kotwal.core.policy import Actor, DataClass, Permission
 from kotwal.core.uow import UnitOfWork
-from kotwal.photos.models import PLACED_AT, Photo, PhotoImage
+from kotwal.force.models import Officer
+from kotwal.photos.models import (
+    PLACED_AT,
+    OfficerPhoto,
+    OfficerPhotoImage,
+    PersonPhoto,
+    PersonPhotoImage,
+    Photo,
+    PhotoImage,
+)
 from kotwal.records.models import Person
 
 OWNER_PERSON = "person"
+OWNER_OFFICER = "officer"
 #: The largest upload accepted, before any parsing (a phone camera's photo is 2-6 MB).
 MAX_UPLOAD_BYTES = images.MAX_BYTES
 #: A photograph of a face needs far fewer pixels than this; more is a bomb or a scan.
@@ -41,9 +52,7 @@ MAX_PIXELS = images.MAX_PIXELS
 MAX_ACTIVE_PER_OWNER = 20
 #: Most photographs listed at once (newest first).
 PAGE_MAX = 50
-
-READ = Permission.RECORDS_PERSON_PHOTO_READ
-WRITE = Permission.RECORDS_PERSON_PHOTO_WRITE
+AnyPhoto = TypeVar("AnyPhoto", Photo, PhotoImage)
 
 
 def _person_path(uow: UnitOfWork, person_id: str) -> str | None:
@@ -54,13 +63,53 @@ def _person_path(uow: UnitOfWork, person_id: str) -> str | None:
     ).scalar_one_or_none()
 
 
-#: Owner kind -> where an owner of that kind is filed (its jurisdiction path), None if absent.
-OWNERS: dict[str, Callable[[UnitOfWork, str], str | None]] = {OWNER_PERSON: _person_path}
+def _officer_path(uow: UnitOfWork, officer_id: str) -> str | None:
+    # As for persons: the unit of the officer's current posting, and nothing else of the record.
+    return uow.session.execute(
+        select(Officer.jurisdiction_path).where(Officer.id == officer_id)
+    ).scalar_one_or_none()
 
 
-def photo_url(photo_id: str) -> str:
+@dataclass(frozen=True)
+class Owner:
+    """A kind of record that has photographs: where one is filed and who may do what."""
+
+    kind: str
+    #: Where an owner of this kind is filed (its jurisdiction path), None if there is none.
+    path: Callable[[UnitOfWork, str], str | None]
+    read: Permission
+    write: Permission
+    photo: type[Photo]
+    image: type[PhotoImage]
+    #: The gated download, ``<prefix><photo id>``.
+    url_prefix: str
+
+
+OWNERS: dict[str, Owner] = {
+    OWNER_PERSON: Owner(
+        OWNER_PERSON,
+        _person_path,
+        Permission.RECORDS_PERSON_PHOTO_READ,
+        Permission.RECORDS_PERSON_PHOTO_WRITE,
+        PersonPhoto,
+        PersonPhotoImage,
+        "/api/v1/photos/",
+    ),
+    OWNER_OFFICER: Owner(
+        OWNER_OFFICER,
+        _officer_path,
+        Permission.FORCE_OFFICER_PHOTO_READ,
+        Permission.FORCE_OFFICER_PHOTO_WRITE,
+        OfficerPhoto,
+        OfficerPhotoImage,
+        "/api/v1/officer-photos/",
+    ),
+}
+
+
+def photo_url(owner_kind: str, photo_id: str) -> str:
     """The gated download of a photograph (the JSON API; the console has its own twin)."""
-    return f"/api/v1/photos/{photo_id}"
+    return OWNERS[owner_kind].url_prefix + photo_id
 
 
 def _require(actor: Actor, permission: Permission) -> None:
@@ -68,11 +117,10 @@ def _require(actor: Actor, permission: Permission) -> None:
         raise Forbidden()
 
 
-def _owner_path(uow: UnitOfWork, owner_kind: str, owner_id: str) -> str:
-    find = OWNERS.get(owner_kind)
-    path = find(uow, owner_id) if find is not None else None
+def _owner_path(uow: UnitOfWork, owner: Owner, owner_id: str) -> str:
+    path = owner.path(uow, owner_id)
     if path is None:
-        raise NotFound(f"no such {owner_kind}")
+        raise NotFound(f"no such {owner.kind}")
     return path
 
 
@@ -82,15 +130,22 @@ def _place(records: Sequence[Photo | PhotoImage], path: str) -> None:
 
 
 def _event(
-    actor: Actor, action: str, outcome: str, resource_id: str | None, **detail: str | None
+    actor: Actor,
+    owner: Owner,
+    action: str,
+    outcome: str,
+    resource_id: str | None,
+    **detail: str | None,
 ) -> AuditEvent:
+    resource_type = owner.photo.__disclosure__.resource_type
     return actor_event(
-        actor, action, outcome, resource_type="photo", resource_id=resource_id, detail={**detail}
-    )
+        actor, action, outcome, resource_type=resource_type, resource_id=resource_id,
+        detail={**detail},
+    )  # fmt: skip
 
 
-def _shaped(shown: dict[str, Any]) -> dict[str, Any]:
-    return {**shown, "url": photo_url(shown["id"])}
+def _shaped(owner: Owner, shown: dict[str, Any]) -> dict[str, Any]:
+    return {**shown, "url": photo_url(owner.kind, shown["id"])}
 
 
 def add_photo(
@@ -101,32 +156,30 @@ def add_photo(
     A refused file changes nothing; the refusal itself is logged (as a failure, with the
     problem's type), so repeated attempts to slip a bomb or a disguised file in are visible.
     """
-    _require(actor, WRITE)
-    path = _owner_path(uow, owner_kind, owner_id)
+    owner = OWNERS[owner_kind]
+    _require(actor, owner.write)
+    path = _owner_path(uow, owner, owner_id)
     if not actor.covers(path):
-        uow.record_now([_event(actor, "photo.create", Outcome.DENIED, None, owner_id=owner_id,
-                               reason="outside-jurisdiction")])  # fmt: skip
+        refused = _event(actor, owner, "photo.create", Outcome.DENIED, None,
+                         owner_id=owner_id, reason="outside-jurisdiction")  # fmt: skip
+        uow.record_now([refused])
         raise Forbidden(f"only the {owner_kind}'s own station (or above) adds photographs")
     active = uow.session.execute(
         select(func.count())
-        .select_from(Photo)
-        .where(
-            Photo.owner_kind == owner_kind,
-            Photo.owner_id == owner_id,
-            Photo.retired_at.is_(None),
-        )
+        .select_from(owner.photo)
+        .where(owner.photo.owner_id == owner_id, owner.photo.retired_at.is_(None))
     ).scalar_one()
     if active >= MAX_ACTIVE_PER_OWNER:
         raise Conflict(f"{active} photographs are in use; retire one before adding another")
     try:
         decoded = images.decode(data, max_bytes=MAX_UPLOAD_BYTES, max_pixels=MAX_PIXELS)
     except Problem as exc:
-        uow.record_now([_event(actor, "photo.create", Outcome.FAILURE, None, owner_id=owner_id,
-                               reason=exc.slug)])  # fmt: skip
+        failed = _event(actor, owner, "photo.create", Outcome.FAILURE, None,
+                        owner_id=owner_id, reason=exc.slug)  # fmt: skip
+        uow.record_now([failed])
         raise
     clean = images.clean_bytes(decoded)
-    photo = Photo(
-        owner_kind=owner_kind,
+    photo = owner.photo(
         owner_id=owner_id,
         image=clean,
         sha256=hashlib.sha256(clean).hexdigest(),
@@ -139,10 +192,10 @@ def add_photo(
     )
     uow.session.add(photo)
     uow.session.flush()
-    uow.audit(_event(actor, "record.create", Outcome.SUCCESS, photo.id,
+    uow.audit(_event(actor, owner, "record.create", Outcome.SUCCESS, photo.id,
                      owner_kind=owner_kind, owner_id=owner_id))  # fmt: skip
     _place([photo], path)
-    return _shaped(disclose(uow, actor, None, [photo])[0])
+    return _shaped(owner, disclose(uow, actor, None, [photo])[0])
 
 
 def list_photos(
@@ -157,28 +210,31 @@ def list_photos(
 ) -> list[dict[str, Any]]:
     """An owner's photographs, newest first, through the gate (metadata only: the pictures
     are each their own disclosure, by :func:`read_image`)."""
-    _require(actor, READ)
-    path = _owner_path(uow, owner_kind, owner_id)
-    query = select(Photo).where(Photo.owner_kind == owner_kind, Photo.owner_id == owner_id)
+    owner = OWNERS[owner_kind]
+    _require(actor, owner.read)
+    path = _owner_path(uow, owner, owner_id)
+    query = select(owner.photo).where(owner.photo.owner_id == owner_id)
     if not include_retired:
-        query = query.where(Photo.retired_at.is_(None))
+        query = query.where(owner.photo.retired_at.is_(None))
     rows = list(
         uow.session.execute(
-            query.order_by(Photo.created_at.desc(), Photo.id).limit(min(limit, PAGE_MAX))
+            query.order_by(owner.photo.created_at.desc(), owner.photo.id).limit(
+                min(limit, PAGE_MAX)
+            )
         ).scalars()
     )
     _place(rows, path)
-    return [_shaped(shown) for shown in disclose(uow, actor, purpose, rows)]
+    return [_shaped(owner, shown) for shown in disclose(uow, actor, purpose, rows)]
 
 
-def _deny_read(uow: UnitOfWork, actor: Actor, photo_id: str, reason: str) -> None:
+def _deny_read(uow: UnitOfWork, actor: Actor, owner: Owner, photo_id: str, reason: str) -> None:
     uow.record_now(
         [
             actor_event(
                 actor,
                 "record.disclose",
                 Outcome.DENIED,
-                resource_type="photo_image",
+                resource_type=owner.image.__disclosure__.resource_type,
                 resource_id=photo_id,
                 detail={"reason": reason},
             )
@@ -187,26 +243,25 @@ def _deny_read(uow: UnitOfWork, actor: Actor, photo_id: str, reason: str) -> Non
 
 
 def read_image(
-    uow: UnitOfWork, actor: Actor, photo_id: str, purpose: str | None
+    uow: UnitOfWork, actor: Actor, owner_kind: str, photo_id: str, purpose: str | None
 ) -> tuple[bytes, str]:
     """The picture and its media type, disclosed through the gate (one audit event).
 
     Outside the owner's jurisdiction a purpose must be declared; a role not cleared for
     personal data is refused rather than sent a masked answer. A missing, retired or guessed
-    id all answer the same "not found".
+    id, or the id of another kind's photograph, all answer the same "not found".
     """
-    _require(actor, READ)
-    photo = uow.session.get(PhotoImage, photo_id) if len(photo_id) == 36 else None
-    if photo is None or photo.retired_at is not None:
-        raise NotFound("no such photograph")
-    path = _owner_path(uow, photo.owner_kind, photo.owner_id)
+    owner = OWNERS[owner_kind]
+    _require(actor, owner.read)
+    photo = _found(uow, owner.image, photo_id)
+    path = _owner_path(uow, owner, photo.owner_id)
     _place([photo], path)
     purpose = clean_purpose(purpose)
     if not actor.covers(path) and purpose is None:
-        _deny_read(uow, actor, photo.id, "purpose-required")
+        _deny_read(uow, actor, owner, photo.id, "purpose-required")
         raise PurposeRequired()
     if actor.clearance < DataClass.CONFIDENTIAL:
-        _deny_read(uow, actor, photo.id, "clearance")
+        _deny_read(uow, actor, owner, photo.id, "clearance")
         raise Forbidden("your role is not cleared to see photographs")
     shown = disclose(uow, actor, purpose, [photo])[0]
     image = shown["image"]
@@ -215,28 +270,37 @@ def read_image(
     if hashlib.sha256(image).hexdigest() != photo.sha256:
         # The picture opened (so it is the one sealed for this row), but the digest beside it
         # was changed: someone edited the table. Recorded; the picture is not sent.
-        uow.record_now([_event(actor, "record.integrity_failure", Outcome.FAILURE, photo.id,
+        uow.record_now([_event(actor, owner, "record.integrity_failure", Outcome.FAILURE, photo.id,
                                field="sha256")])  # fmt: skip
         raise IntegrityFailure()
     return image, images.MEDIA_TYPES[photo.format]
 
 
-def retire_photo(uow: UnitOfWork, actor: Actor, photo_id: str, reason: str) -> dict[str, Any]:
-    """Withdraw a photograph from use (kept, not served); the owner's station decides."""
-    _require(actor, WRITE)
-    photo = uow.session.get(Photo, photo_id) if len(photo_id) == 36 else None
-    if photo is None or photo.retired_at is not None:
+def _found(uow: UnitOfWork, cls: type[AnyPhoto], photo_id: str) -> AnyPhoto:
+    """The photograph in use with this id and of this kind, or the one same "not found"."""
+    photo = uow.session.get(cls, photo_id) if len(photo_id) == 36 else None
+    if not isinstance(photo, cls) or photo.retired_at is not None:
         raise NotFound("no such photograph")
-    path = _owner_path(uow, photo.owner_kind, photo.owner_id)
+    return photo
+
+
+def retire_photo(
+    uow: UnitOfWork, actor: Actor, owner_kind: str, photo_id: str, reason: str
+) -> dict[str, Any]:
+    """Withdraw a photograph from use (kept, not served); the owner's station decides."""
+    owner = OWNERS[owner_kind]
+    _require(actor, owner.write)
+    photo = _found(uow, owner.photo, photo_id)
+    path = _owner_path(uow, owner, photo.owner_id)
     if not actor.covers(path):
-        uow.record_now([_event(actor, "record.retire", Outcome.DENIED, photo.id,
+        uow.record_now([_event(actor, owner, "record.retire", Outcome.DENIED, photo.id,
                                reason="outside-jurisdiction")])  # fmt: skip
-        raise Forbidden(f"only the {photo.owner_kind}'s own station (or above) retires photographs")
+        raise Forbidden(f"only the {owner.kind}'s own station (or above) retires photographs")
     photo.retired_at = datetime.now(UTC)
     photo.retired_by = actor.account_id
     photo.retired_reason = reason
     uow.session.flush()
-    uow.audit(_event(actor, "record.retire", Outcome.SUCCESS, photo.id,
+    uow.audit(_event(actor, owner, "record.retire", Outcome.SUCCESS, photo.id,
                      owner_kind=photo.owner_kind, owner_id=photo.owner_id))  # fmt: skip
     _place([photo], path)
-    return _shaped(disclose(uow, actor, None, [photo])[0])
+    return _shaped(owner, disclose(uow, actor, None, [photo])[0])
