@@ -141,25 +141,24 @@ def test_the_probe_photograph_is_not_kept(
     assert all(f.photo_sha256 != sha for f in _faces(runtime))
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [("purpose", None), ("case_number", None), ("case_number", "any case"), ("k", "500")],
-)
 def test_a_search_without_purpose_and_a_well_formed_fir_number_is_refused(
-    client: TestClient, runtime: Runtime, operator: Officer, field: str, value: str | None
+    client: TestClient, runtime: Runtime, operator: Officer
 ) -> None:
-    r = _identify(client, operator, photo("obama2.jpg"), **{field: value})
-    assert r.status_code == 422, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
+    bad: list[dict[str, Any]] = [
+        {"purpose": None},
+        {"case_number": None},
+        {"case_number": "any case"},
+        {"k": "500"},
+        {"galleries": ["citizens"]},
+    ]
+    for fields in bad:
+        r = _identify(client, operator, photo("obama2.jpg"), **fields)
+        assert r.status_code == 422, (fields, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
     assert _events(runtime, "frs.identify") == []
 
 
-def test_unknown_gallery_is_refused(client: TestClient, operator: Officer) -> None:
-    r = _identify(client, operator, photo("obama2.jpg"), galleries=["citizens"])
-    assert r.status_code == 422
-
-
-@pytest.mark.parametrize("role", [Role.SUB_INSPECTOR, Role.STATION_HOUSE_OFFICER, Role.AUDITOR])
+@pytest.mark.parametrize("role", [Role.STATION_HOUSE_OFFICER, Role.AUDITOR])
 def test_only_the_face_recognition_operator_may_search(
     client: TestClient, runtime: Runtime, world: World, role: Role
 ) -> None:
@@ -172,31 +171,21 @@ def test_anonymous_search_is_refused(client: TestClient) -> None:
     assert r.status_code == 401
 
 
-@pytest.mark.parametrize(
-    ("data", "status", "slug"),
-    [
-        (b"%PDF-1.4 not a face", 415, "unsupported-image-type"),
-        (b"hello, not an image at all", 415, "not-an-image"),
-        (photo("obama.jpg")[:5000], 422, None),  # truncated
-        (blank(), 422, "no-face"),
-        (side_by_side("obama.jpg", "biden.jpg"), 422, "several-faces"),
-    ],
-)
 def test_bad_enrolment_photographs_get_their_own_problem_and_leave_nothing(
-    client: TestClient,
-    runtime: Runtime,
-    si: Officer,
-    operator: Officer,
-    world: World,
-    data: bytes,
-    status: int,
-    slug: str | None,
+    client: TestClient, runtime: Runtime, si: Officer, operator: Officer, world: World
 ) -> None:
     person = file_person(client, si, world.station_a)
-    r = _enrol(client, operator, person["id"], data)
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    if slug:
+    bad: list[tuple[bytes, int, str]] = [
+        (b"%PDF-1.4 not a face", 415, "unsupported-image-type"),
+        (b"hello, not an image at all", 415, "not-an-image"),
+        (photo("obama.jpg")[:5000], 422, "corrupt-image"),  # truncated
+        (blank(), 422, "no-face"),
+        (side_by_side("obama.jpg", "biden.jpg"), 422, "several-faces"),
+    ]
+    for data, status, slug in bad:
+        r = _enrol(client, operator, person["id"], data)
+        assert r.status_code == status, (slug, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["type"].endswith(slug)
     assert _faces(runtime) == []
     assert _events(runtime, "frs.enrol") == []

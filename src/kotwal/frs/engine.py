@@ -49,7 +49,11 @@ HOG_UPSAMPLE: Final = 1
 #: Longest side an image is scaled down to before detection: a face in a 4000 px phone photo
 #: is still well over the 40 px HOG needs at this size, and detection time grows with area.
 DETECT_MAX_SIDE: Final = 1600
-CNN_MAX_SIDE: Final = 800
+#: The CNN detector costs about 1 s for a 320x240 image on one core of the wheel build and
+#: grows with area (9 s at 640x480, 33 s upsampled), so it runs on a copy no larger than this,
+#: upsampled once only when that copy is as small as an LFW crop.
+CNN_MAX_SIDE: Final = 480
+CNN_UPSAMPLE_MAX_SIDE: Final = 256
 #: A face box smaller than this (pixels, shorter side, in the original image) scores 0 on size;
 #: at and above :data:`GOOD_FACE_PX` it scores 1. The encoder's chip is 150 px.
 MIN_FACE_PX: Final = 20
@@ -225,7 +229,8 @@ class DlibEngine:
             return found
         small, factor = _shrink(pixels, CNN_MAX_SIDE)
         out = []
-        for d in models.cnn(small, 1):
+        upsample = 1 if max(small.shape[:2]) <= CNN_UPSAMPLE_MAX_SIDE else 0
+        for d in models.cnn(small, upsample):
             r = d.rect
             rect = dlib.rectangle(
                 int(r.left() / factor),
