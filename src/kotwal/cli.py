@@ -9,7 +9,9 @@ import typer
 from kotwal.core import audit_cli, keys_cli
 from kotwal.core import cli as core_cli
 from kotwal.decoys import cli as decoys_cli
+from kotwal.frs import cli as frs_cli
 from kotwal.guard import cli as guard_cli
+from kotwal.leak import cli as leak_cli
 from kotwal.records import cli as records_cli
 
 app = typer.Typer(
@@ -41,3 +43,7 @@ app.add_typer(records_cli.app, name="records", help="Import and export person re
 app.add_typer(guard_cli.app, name="security", help="The security self-check.")
 app.add_typer(decoys_cli.app, name="decoys", help="Plant decoys; read the decoy register.")
 app.add_typer(decoys_cli.backup_app, name="backup", help="Backups carrying their own decoys.")
+app.add_typer(leak_cli.app, name="leak", help="Trace a leaked sample to its copy and accounts.")
+app.add_typer(
+    frs_cli.app, name="frs", help="Face recognition: status, enrolment, reindex, calibration."
+)

@@ -130,14 +130,28 @@ def enrol(
     The person must be filed in the actor's jurisdiction and belong in this gallery by their
     category (a missing person never enters the offenders' gallery)."""
     _require(actor, Permission.FRS_GALLERY_MANAGE)
+    _enrollable(uow, actor, gallery, person_id)
+    decoded = _decode(photo)
+    face = engine().one_face(decoded.image)
+    return enrol_face(uow, actor, gallery, person_id, face, decoded.sha256)
+
+
+def _enrollable(uow: UnitOfWork, actor: Actor, gallery: Gallery, person_id: str) -> Person:
     person = _person(uow, person_id)
     if not actor.covers(person.jurisdiction_path):
         raise Forbidden("you can enrol only people filed in your jurisdiction")
     if person.category not in GALLERY_CATEGORIES[gallery]:
         raise InvalidInput(f"a person filed as {person.category} does not belong in {gallery}")
-    decoded = _decode(photo)
-    face = engine().one_face(decoded.image)
-    return _store(uow, actor, gallery, person, face, decoded.sha256)
+    return person
+
+
+def enrol_face(
+    uow: UnitOfWork, actor: Actor, gallery: Gallery, person_id: str, face: Face, sha256: str
+) -> GalleryFace:
+    """Store an already encoded face (from an enrolment batch) as ``person_id``'s template."""
+    _require(actor, Permission.FRS_GALLERY_MANAGE)
+    person = _enrollable(uow, actor, gallery, person_id)
+    return _store(uow, actor, gallery, person, face, sha256)
 
 
 def _store(
