@@ -156,9 +156,14 @@ def _person_exists(uow: UnitOfWork, person_id: str) -> bool:
     return uow.session.get(Person, person_id) is not None
 
 
-def index_holder_name(uow: UnitOfWork, licence_id: str, holder_name: str) -> None:
-    """(Re)build a licence's holder name keys."""
-    uow.session.execute(delete(ArmsHolderNameKey).where(ArmsHolderNameKey.licence_id == licence_id))
+def index_holder_name(
+    uow: UnitOfWork, licence_id: str, holder_name: str, *, new: bool = False
+) -> None:
+    """(Re)build a licence's holder name keys (``new``: it has none yet, nothing to remove)."""
+    if not new:
+        uow.session.execute(
+            delete(ArmsHolderNameKey).where(ArmsHolderNameKey.licence_id == licence_id)
+        )
     for key in sorted(names.name_keys(holder_name)):
         uow.session.add(ArmsHolderNameKey(licence_id=licence_id, key=key))
 
@@ -435,7 +440,7 @@ def file_licence(uow: UnitOfWork, actor: Actor, data: LicenceIssue) -> ArmsLicen
         raise Conflict("a licence with this number or UIN is already recorded") from exc
     for weapon in data.weapons:
         _add_weapon_row(uow, licence, weapon, data.issued_on)
-    index_holder_name(uow, licence.id, data.holder_name)
+    index_holder_name(uow, licence.id, data.holder_name, new=True)
     _event(uow, actor, licence, "issued")
     uow.session.flush()
     return licence
@@ -549,9 +554,11 @@ _TRANSITIONS: dict[str, tuple[frozenset[str], LicenceStatus]] = {
 }  # fmt: skip
 
 
-def _change_status(
+def apply_status_change(
     uow: UnitOfWork, actor: Actor, licence: ArmsLicence, action: str, data: LicenceAction
 ) -> None:
+    """Move a licence the caller has already checked the actor may write to its next status,
+    and append the step; an impossible move (reinstating a valid licence) is a conflict."""
     allowed, to = _TRANSITIONS[action]
     if licence.status not in allowed:
         raise Conflict(f"a {licence.status} licence cannot be {action}")
@@ -571,7 +578,7 @@ def change_status(
     if action not in _TRANSITIONS:
         raise InvalidInput("unknown action")
     licence = _writable_licence(uow, actor, licence_id, f"arms_licence.{action}")
-    _change_status(uow, actor, licence, action, data)
+    apply_status_change(uow, actor, licence, action, data)
     return _licences_out(uow, actor, [licence], None)[0]
 
 
@@ -698,7 +705,7 @@ def decide_review(
     if data.outcome == ReviewOutcome.SUSPEND:
         licence = _writable_licence(uow, actor, review.licence_id, "arms_licence.suspended")
         action = LicenceAction(reason=data.reason, order_reference=data.order_reference)
-        _change_status(uow, actor, licence, "suspended", action)
+        apply_status_change(uow, actor, licence, "suspended", action)
     review.status = "decided"
     review.outcome = data.outcome.value
     review.decision_reason = data.reason

@@ -345,6 +345,7 @@ def demo(
     from rich.progress import Progress
 
     from kotwal import demo as demo_data
+    from kotwal.arms import demo as arms_demo
 
     init()
     with runtime_or_exit() as runtime:
@@ -356,6 +357,11 @@ def demo(
                 task = bar.add_task(f"generating {size:,} synthetic persons", total=size)
                 demo_data.seed_persons(
                     runtime, stations, size, seed, progress=lambda n: bar.update(task, completed=n)
+                )
+                licences = size // 4  # 5,000 licences for the default 20,000 persons
+                arms = bar.add_task(f"generating {licences:,} arms licences", total=licences)
+                arms_demo.seed_licences(
+                    runtime, stations, licences, seed, lambda n: bar.update(arms, completed=n)
                 )
         accounts = demo_data.create_accounts(runtime)
     _print_demo_accounts(accounts)

@@ -1,0 +1,134 @@
+"""Synthetic arms licences for `kotwal demo`, visibly not real and the same for the same seed.
+
+Licence numbers begin "DEMO/", UINs "DEMO-UIN-", weapon serials "DEMO"; holders are drawn from
+the demo's name lists, live in "Demo Colony" and have phones in the unallocated 90000 range.
+Most licences are in force; some have lapsed, a few are suspended or cancelled with a reason,
+so every part of the console has something to show.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from kotwal.arms.schemas import Grounds, LicenceAction, LicenceIssue, WeaponAdd, WeaponCategory
+from kotwal.arms.service import VALIDITY_YEARS, apply_status_change, file_licence
+from kotwal.core.jurisdictions import by_code
+from kotwal.core.policy import Actor, Jurisdiction, Role
+from kotwal.core.runtime import Runtime
+from kotwal.core.uow import UnitOfWork
+from kotwal.demo import STATE_CODE
+
+#: Holders' names: common Telangana given names and family names (the holder is a man in most
+#: licences, as in the registers).
+GIVEN_MEN = ["Srinivas", "Ravi", "Ramesh", "Suresh", "Mahesh", "Naresh", "Venkatesh", "Anil",
+             "Sunil", "Kiran", "Prasad", "Raju", "Krishna", "Rajesh", "Srikanth", "Praveen",
+             "Imran", "Yousuf", "Venkateswarlu", "Ravi Kumar", "Sai Kiran", "Narasimha Rao",
+             "Ramachandra Reddy", "Anjaiah", "Mallesh"]  # fmt: skip
+GIVEN_WOMEN = ["Lakshmi", "Sravani", "Swapna", "Madhavi", "Padma", "Salma", "Aruna"]
+SURNAMES = ["Kommu", "Bandi", "Gollapudi", "Reddy", "Naidu", "Goud", "Yadav", "Chary", "Varma",
+            "Pasupuleti", "Kandula", "Boddu", "Mekala", "Peddi", "Thota", "Chinthala", "Shaik",
+            "Mohammed", "Jupally", "Kasireddy", "Nalla", "Gaddam"]  # fmt: skip
+
+#: (category, make, bore) of weapons commonly held on licence.
+WEAPONS: list[tuple[WeaponCategory, str, str]] = [
+    (WeaponCategory.REVOLVER, "IOF .32 Revolver Mk III", ".32"),
+    (WeaponCategory.PISTOL, "IOF .32 Pistol", ".32"),
+    (WeaponCategory.SHOTGUN_DBBL, "12 Bore DBBL Gun", "12 bore"),
+    (WeaponCategory.SHOTGUN_SBBL, "12 Bore SBBL Gun", "12 bore"),
+    (WeaponCategory.RIFLE, ".315 Sporting Rifle", ".315"),
+    (WeaponCategory.MUZZLE_LOADER, "Muzzle Loading Gun", "ML"),
+]
+WEAPON_WEIGHTS = [35, 20, 25, 10, 7, 3]
+GROUNDS_WEIGHTS = {Grounds.SELF_PROTECTION: 70, Grounds.CROP_PROTECTION: 15, Grounds.SPORT: 8,
+                   Grounds.HEIRLOOM: 5, Grounds.OTHER: 2}  # fmt: skip
+#: Why a demo licence was suspended or cancelled.
+SUSPENSIONS = ["Holder named as accused in a case of criminal intimidation (demo)",
+               "Weapon not produced for verification (demo)"]  # fmt: skip
+CANCELLATIONS = ["Holder deceased; weapon deposited at the station (demo)",
+                 "Licence surrendered by the holder (demo)"]  # fmt: skip
+
+
+def synthetic_licence(
+    rng: random.Random, station_id: str, station_code: str, n: int, today: date
+) -> LicenceIssue:
+    """One made-up licence; the same ``rng`` state always gives the same licence."""
+    given = rng.choice(GIVEN_MEN if rng.random() < 0.92 else GIVEN_WOMEN)
+    surname = rng.choice(SURNAMES)
+    father = rng.choice(GIVEN_MEN)
+    lapsed = rng.random() < 0.1
+    age_days = rng.randint(5 * 365 + 30, 7 * 365) if lapsed else rng.randint(0, 5 * 365 - 30)
+    issued = today - timedelta(days=age_days)
+    # 365-day years: never past the legal five, and no 29 February to trip over.
+    valid_until = issued + timedelta(days=VALIDITY_YEARS * 365 - 1)
+    count = 1 if rng.random() < 0.85 else 2
+    weapons = []
+    for i in range(count):
+        category, make, bore = rng.choices(WEAPONS, weights=WEAPON_WEIGHTS)[0]
+        mark = f"DEMO{n:06d}{chr(65 + i)}"
+        weapons.append(
+            WeaponAdd(category=category, make=make, bore=bore, serial=mark, endorsed_on=issued)
+        )
+    return LicenceIssue(
+        licence_number=f"DEMO/{station_code}/{issued.year}/{n:05d}",
+        uin=f"DEMO-UIN-{n:08d}",
+        holder_name=f"{surname} {given}" if rng.random() < 0.6 else f"{given} {surname}",
+        holder_father_name=f"{father} {surname}",
+        holder_birth_year=rng.randint(1950, 2000),
+        holder_address=f"H.No. {rng.randint(1, 20)}-{rng.randint(1, 300)}, Demo Colony {n % 97}",
+        holder_phone=f"90000{rng.randrange(100000):05d}" if rng.random() < 0.8 else None,
+        grounds=rng.choices(list(GROUNDS_WEIGHTS), weights=list(GROUNDS_WEIGHTS.values()))[0],
+        area_of_validity="All India" if rng.random() < 0.1 else "State of Telangana",
+        issuing_authority=f"Commissioner of Police, {station_code.split('-')[0]} (demo)",
+        issued_on=issued,
+        valid_until=valid_until,
+        station_id=station_id,
+        weapons=weapons,
+    )
+
+
+def seed_licences(
+    runtime: Runtime,
+    stations: list[str],
+    count: int,
+    seed: int,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 1000,
+) -> int:
+    """Record ``count`` synthetic licences across the stations, in batches of one
+    transaction; a few are then suspended or cancelled with a reason."""
+    rng = random.Random(seed + 1959)  # noqa: S311  # nosec B311 - reproducible fake data
+    with UnitOfWork(runtime, write=False) as uow:
+        root = by_code(uow, STATE_CODE)
+        assert root is not None, "build the demo tree first"
+        root_path = root.path
+        rows = uow.session.execute(
+            select(Jurisdiction.id, Jurisdiction.code).where(Jurisdiction.id.in_(stations))
+        )
+        codes = {station_id: code for station_id, code in rows}
+        # Licence dates are reckoned from a fixed day of the seed, not from the clock.
+        today = date(2026, 11, 1)
+    officer = Actor(account_id=None, username="cli:demo-seed",
+                    roles=frozenset({Role.ARMS_LICENSING_OFFICER}),
+                    jurisdiction_paths=(root_path,))  # fmt: skip
+    done = 0
+    while done < count:
+        with UnitOfWork(runtime, write=True) as uow:
+            for n in range(done, min(done + batch, count)):
+                station = stations[n % len(stations)]
+                data = synthetic_licence(rng, station, codes[station], n + 1, today)
+                licence = file_licence(uow, officer, data)
+                roll = rng.random()
+                if roll < 0.04:
+                    reason = LicenceAction(reason=rng.choice(SUSPENSIONS))
+                    apply_status_change(uow, officer, licence, "suspended", reason)
+                elif roll < 0.06:
+                    reason = LicenceAction(reason=rng.choice(CANCELLATIONS))
+                    apply_status_change(uow, officer, licence, "cancelled", reason)
+        done = min(done + batch, count)
+        if progress is not None:
+            progress(done)
+    return done
