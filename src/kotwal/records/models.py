@@ -81,7 +81,7 @@ class PersonNameKey(Base):
     without scanning every row. Derived data, rebuilt from the names."""
 
     __tablename__ = "person_name_keys"
-    __table_args__ = (Index("ix_person_name_keys_key", "key"),)
+    __table_args__ = (Index("ix_person_name_keys_key_person", "key", "person_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     person_id: Mapped[str] = mapped_column(ID, ForeignKey("persons.id"), index=True, info=PUBLIC)

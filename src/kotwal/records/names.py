@@ -41,6 +41,13 @@ whole, adds the key of its joined spelling, so a joined and a split spelling sti
 Very common family and suffix tokens (Kumar, Rao, Reddy, Devi, ...) give no key of their own when
 the name has a rarer token, so a query does not fetch every Kumar in the state; they still take
 part in the joined keys and in the score. Initials and weak tokens give no key of their own.
+
+Keys come in two tiers (``name_key_tiers``). *Broad* keys are the single tokens' keys: a given
+name's key is shared by a twenty-fifth of all records. *Narrow* keys say more: the joined keys,
+and a *pair key* for each two spelled-out tokens of one name, in either order ("kamaxsrnvs" for
+Kommu Srinivas and for Srinivas Kommu alike), common tokens included. A search ranks the
+records sharing narrow keys first and takes from the broad keys only what room is left, so at a
+million records it never has to count every Srinivas to find the Srinivas Kommus.
 """
 
 from __future__ import annotations
@@ -57,8 +64,10 @@ from rapidfuzz.distance import Levenshtein
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "PAIR_MARK",
     "Match",
     "is_match",
+    "name_key_tiers",
     "name_keys",
     "score",
     "transliterate_telugu",
@@ -805,7 +814,32 @@ def is_match(query: str, candidate: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def _keys_of(tokens: Sequence[_Token]) -> set[str]:
+#: Joins the two token keys of a pair key. Canonical spellings have no x (it is written ks),
+#: so no token key contains it, and keys stay plain lowercase letters.
+PAIR_MARK = "x"
+# Pair keys are made from at most this many tokens of a name (three pairs), and are no longer
+# than this: a longer pair is of two long, rare names, each of which is selective alone.
+_MAX_PAIRED_TOKENS = 3
+_MAX_KEY_LENGTH = 16
+# Keys of one name, at most: pair keys give way first, since they only narrow a search.
+_MAX_KEYS = 8
+
+
+def _pair_keys(tokens: Sequence[_Token]) -> list[str]:
+    """Pair keys of the tokens, those of tokens apart in the name first: two adjacent tokens
+    in the query's order already share the joined key, so their pair adds the least."""
+    keyed = [(i, _token_key(t.canon)) for i, t in enumerate(tokens)]
+    pairs = {
+        PAIR_MARK.join(sorted((a, b))): j - i > 1
+        for n, (i, a) in enumerate(keyed)
+        for j, b in keyed[n + 1 :]
+        if a != b and len(a) + len(b) < _MAX_KEY_LENGTH
+    }
+    return sorted(pairs, key=lambda pair: (not pairs[pair], pair))
+
+
+def _keys_of(tokens: Sequence[_Token]) -> tuple[set[str], set[str]]:
+    """The (broad, narrow) keys of one name: its tokens' keys, and its joined and pair keys."""
     full = [t for t in tokens if not t.initial]
     strong = [t for t in full if not t.weak]
     rare = [t for t in strong if t.canon not in _COMMON]
@@ -814,6 +848,7 @@ def _keys_of(tokens: Sequence[_Token]) -> set[str]:
     if rare:
         # A key of one or two letters would fetch thousands; the rare tokens carry the name.
         keys = {k for k in keys if len(k) >= 3} or keys
+    narrow: set[str] = set()
     for start, length in _joins(tokens):
         # A name written wholly joined (Venkatasatyanarayana) shares only the key of the whole
         # name; in longer names another token carries a shared key, so the three-token joins,
@@ -821,18 +856,31 @@ def _keys_of(tokens: Sequence[_Token]) -> set[str]:
         if length == 3 and len(tokens) > 3:
             continue
         joined = "".join(token.text.lower() for token in tokens[start : start + length])
-        keys.add(_token_key(_canonical(joined)))
-    if not keys and len(tokens) > 1:
+        narrow.add(_token_key(_canonical(joined)))
+    room = max(0, _MAX_KEYS - len(keys | narrow))
+    narrow |= set(_pair_keys(strong[:_MAX_PAIRED_TOKENS])[:room])
+    if not keys and not narrow and len(tokens) > 1:
         # Initials only: the best that can be done is the initials themselves. A lone initial
         # gets no key at all, which would fetch a twenty-sixth of the index.
         keys.add("".join(t.canon for t in tokens))
-    return keys
+    # A joined key that is also a token's key (Ravikumar, Ravi Kumar) is as broad as that token.
+    return keys, narrow - keys
+
+
+@lru_cache(maxsize=65536)
+def name_key_tiers(name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The (narrow, broad) index keys of ``name``; see the module's notes on the two tiers."""
+    broad: set[str] = set()
+    narrow: set[str] = set()
+    for parsed in _parse(name):
+        token_keys, more = _keys_of(parsed.tokens)
+        broad |= token_keys
+        narrow |= more
+    return frozenset(narrow - broad), frozenset(broad)
 
 
 @lru_cache(maxsize=65536)
 def name_keys(name: str) -> frozenset[str]:
     """The index keys of ``name``: two spellings of one name share at least one of them."""
-    keys: set[str] = set()
-    for parsed in _parse(name):
-        keys |= _keys_of(parsed.tokens)
-    return frozenset(keys)
+    narrow, broad = name_key_tiers(name)
+    return narrow | broad

@@ -4,7 +4,6 @@ the gate and writes are scoped to the actor's jurisdiction."""
 from __future__ import annotations
 
 import calendar
-import itertools
 import json
 import re
 import secrets
@@ -14,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, delete, false, func, insert, or_, select
+from sqlalchemy import Subquery, Table, delete, false, func, insert, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -304,7 +303,7 @@ def _denied(actor: Actor, action: str, reason: str) -> AuditEvent:
     )
 
 
-SEARCH_MAX_CANDIDATES = 500
+SEARCH_MAX_CANDIDATES = 200
 SEARCH_MAX_RESULTS = 50
 
 
@@ -329,7 +328,7 @@ class _Candidate:
 
 
 def _candidates(uow: UnitOfWork, query: str) -> list[_Candidate]:
-    """At most SEARCH_MAX_CANDIDATES persons to score for ``query``, the likeliest first.
+    """About SEARCH_MAX_CANDIDATES persons to score for ``query``, the likeliest first.
 
     First the persons sharing the query's narrow keys (its pairs of names in either order, its
     joined names), ranked by how many they share; then, while there is room, persons sharing
@@ -341,71 +340,62 @@ def _candidates(uow: UnitOfWork, query: str) -> list[_Candidate]:
     narrow, broad = names.name_key_tiers(query)
     if not narrow and not broad:
         raise InvalidInput("give a name of at least two letters")
-    ids = _sharing_most(uow, narrow, SEARCH_MAX_CANDIDATES) if narrow else []
-    if len(ids) < SEARCH_MAX_CANDIDATES and broad:
-        ids += _sharing_any(uow, broad, SEARCH_MAX_CANDIDATES - len(ids), exclude=set(ids))
-    if not ids:
-        return []
-    rows = uow.session.execute(
-        select(Person.id, Person.name, Person.name_te, Person.jurisdiction_path).where(
-            Person.id.in_(ids)
-        )
-    ).all()
-    aliases = _aliases(uow, ids)
-    return [
-        _Candidate(
-            row.id,
-            tuple(s for s in (row.name, row.name_te, *aliases.get(row.id, ())) if s),
-            row.jurisdiction_path,
-        )
-        for row in rows
-    ]
+    found: dict[str, _Candidate] = {}
+    if narrow:
+        found |= _read_candidates(uow, _sharing_most(narrow, SEARCH_MAX_CANDIDATES))
+    room = SEARCH_MAX_CANDIDATES - len(found)
+    if room > 0 and broad:
+        more = _read_candidates(uow, _sharing_any(broad, room))
+        found |= {i: c for i, c in more.items() if i not in found}
+    return list(found.values())
 
 
-def _sharing_most(uow: UnitOfWork, keys: frozenset[str], limit: int) -> list[str]:
+def _sharing_most(keys: frozenset[str], limit: int) -> Subquery:
     """Persons sharing any of ``keys``, those sharing the most first."""
     shared = func.count().label("shared")
-    stmt = (
+    return (
         select(PersonNameKey.person_id, shared)
         .where(PersonNameKey.key.in_(sorted(keys)))
         .group_by(PersonNameKey.person_id)
         # Ids are random, so the tie-break favours no station and no age of record.
         .order_by(shared.desc(), PersonNameKey.person_id)
         .limit(limit)
+        .subquery()
     )
-    return list(uow.session.execute(stmt).scalars())
 
 
-def _sharing_any(uow: UnitOfWork, keys: frozenset[str], room: int, exclude: set[str]) -> list[str]:
-    """Up to ``room`` persons sharing one of ``keys``, not in ``exclude``, taken in turn from
-    each key's run of the index, so that no key is read further than the room needs."""
-    runs: list[list[str]] = []
-    for key in sorted(keys):
-        stmt = (
-            select(PersonNameKey.person_id)
-            .where(PersonNameKey.key == key)
-            .order_by(PersonNameKey.person_id)
-            .limit(room + len(exclude))
-        )
-        runs.append([i for i in uow.session.execute(stmt).scalars() if i not in exclude])
-    taken: dict[str, None] = {}
-    for turn in itertools.zip_longest(*runs):
-        taken.update((i, None) for i in turn if i is not None)
-        if len(taken) >= room:
-            break
-    return list(taken)[:room]
+def _sharing_any(keys: frozenset[str], room: int) -> Subquery:
+    """About ``room`` persons sharing one of ``keys``, an equal share from each key's run of
+    the index, so that no run is read further than the room needs (nothing is counted)."""
+    each = -(-room // len(keys))
+    runs = [
+        select(PersonNameKey.person_id)
+        .where(PersonNameKey.key == key)
+        .order_by(PersonNameKey.person_id)
+        .limit(each)
+        .subquery()
+        for key in sorted(keys)
+    ]
+    return union_all(*(select(run.c.person_id) for run in runs)).subquery()
 
 
-def _aliases(uow: UnitOfWork, person_ids: list[str]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    if not person_ids:
-        return found
-    rows = uow.session.execute(
-        select(PersonAlias.person_id, PersonAlias.name).where(PersonAlias.person_id.in_(person_ids))
+def _read_candidates(uow: UnitOfWork, ids: Subquery) -> dict[str, _Candidate]:
+    """Names, aliases and jurisdiction of the persons that ``ids`` selects, in one statement.
+
+    The ids stay inside the database (joined, never sent back as hundreds of parameters)."""
+    stmt = (
+        select(Person.id, Person.name, Person.name_te, Person.jurisdiction_path, PersonAlias.name)
+        .join(ids, ids.c.person_id == Person.id)
+        .outerjoin(PersonAlias, PersonAlias.person_id == Person.id)
     )
-    for person_id, alias in rows:
-        found.setdefault(person_id, []).append(alias)
-    return found
+    spellings: dict[str, dict[str, None]] = {}
+    paths: dict[str, str] = {}
+    for person_id, name, name_te, path, alias in uow.session.execute(stmt):
+        known = spellings.setdefault(person_id, dict.fromkeys(s for s in (name, name_te) if s))
+        if alias:
+            known[alias] = None
+        paths[person_id] = path
+    return {i: _Candidate(i, tuple(known), paths[i]) for i, known in spellings.items()}
 
 
 def _spellings(query: str, candidate: _Candidate) -> list[str]:

@@ -1,0 +1,396 @@
+"""Records at scale: name-search latency at 20,000 and 1,000,000 persons, audited reads over HTTP.
+
+Three measurements, each printed to stderr as it finishes; the last stdout line is one JSON
+object with every figure:
+
+1. *Name search*: p50/p95 latency of ``records.service.search_by_name`` (candidate keys,
+   scoring, the gate, the audit event, the commit that waits for it) for each size in
+   ``--sizes`` on SQLite and on PostgreSQL, half of the queries as a sub-inspector at a station
+   and half as a district chief. The data is the demo's (``kotwal.demo``), seeded through the
+   same code path as ``kotwal demo``. Seeding a million persons takes a while, so seeded
+   databases are kept under ``--cache-dir`` and reused when size, seed and the code that shapes
+   the data (demo.py, names.py) are unchanged; ``--fresh`` seeds anew.
+2. *Audited reads over HTTP*: the real server (``kotwal run`` in a subprocess) on the SQLite
+   data of the smallest size, a demo sub-inspector logged in with password and TOTP, then
+   ``--http-clients`` processes issuing GETs of ``/api/v1/persons/{id}`` (each one disclosed
+   through the gate and audited before the answer leaves) for ``--http-seconds``, then the same
+   load on the bare ``/healthz``. Reported: both rates and their ratio. The load driver runs on
+   the same machine as the server and takes CPU from it, for both endpoints alike.
+3. *Name matching quality*: precision and recall on the labelled pairs (bench/names.py).
+
+    .venv/bin/python bench/records.py [--sizes 20000,1000000] [--stores sqlite,postgresql]
+                                      [--queries 200] [--http-seconds 10] [--http-clients 4]
+
+PostgreSQL is reached at ``KOTWAL_BENCH_POSTGRES_URL`` (default: the local server, trust
+authentication); each size gets its own database ``kotwal_bench_<size>_<fingerprint>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyotp
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from kotwal import demo
+from kotwal.core.config import Settings
+from kotwal.core.jurisdictions import by_code
+from kotwal.core.keys import generate_keys, load_keys
+from kotwal.core.migrate import upgrade
+from kotwal.core.policy import Actor, Role
+from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.uow import UnitOfWork
+from kotwal.records import names
+from kotwal.records.models import Person
+from kotwal.records.service import search_by_name
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get(
+    "KOTWAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SEED = 2026
+#: Spellings an officer types: variants of the demo's names, initials, reordering, Telugu script.
+QUERIES = [
+    "Sreenivas", "Shrinivas Kommu", "Reddy Srinivas", "Laxmi", "Venkateshwarlu", "Mohd Imran",
+    "K. Ravi Kumar", "Ravikumar Bandi", "శ్రీనివాస్", "Sravani Goud", "Mahesh Gollapudi",
+    "Swapna Mekala", "Yusuf Shaik", "Praveen Thota", "Kiran Peddi", "Padma Chintala",
+    "Suresh Boddu", "Rajesh Varma", "Sai Kiran Kandula", "రమేష్ నాయుడు",
+]  # fmt: skip
+
+
+def say(message: str) -> None:
+    """Progress goes to stderr, so that stdout ends with the JSON line alone."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def fingerprint() -> str:
+    """What the seeded data depends on besides size and seed: the generator and the keys."""
+    digest = hashlib.sha256()
+    for module in (demo, names):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()[:10]
+
+
+# --------------------------------------------------------------------------------------------
+# Seeded stores, cached between runs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Store:
+    kind: str  # "sqlite" or "postgresql"
+    size: int
+    data_dir: Path  # holds the keys (and the SQLite file)
+    url: str
+
+    def settings(self) -> Settings:
+        return Settings(data_dir=self.data_dir, database_url=self.url)
+
+
+def _pg_url(database: str) -> str:
+    return make_url(PG_ADMIN).set(database=database).render_as_string(hide_password=False)
+
+
+def _pg_admin(statement: str) -> None:
+    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def prepare(kind: str, size: int, cache: Path, fresh: bool) -> Store:
+    """A migrated store holding the demo data at ``size``, seeded now or reused from cache."""
+    tag = f"{size}_{SEED}_{fingerprint()}"
+    data_dir = cache / f"{kind}_{tag}"
+    done = data_dir / "seeded.json"
+    database = f"kotwal_bench_{tag}"
+    url = f"sqlite:///{data_dir / 'kotwal.db'}" if kind == "sqlite" else _pg_url(database)
+    store = Store(kind, size, data_dir, url)
+    if done.exists() and not fresh:
+        say(f"{kind} {size:,}: reusing {data_dir}")
+        runtime = open_runtime(store.settings())
+        try:
+            upgrade(runtime.db.engine)  # migrations added since the data was seeded
+        finally:
+            runtime.close()
+        return store
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True, mode=0o700)
+    generate_keys(data_dir / "keys")
+    if kind == "postgresql":
+        _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        _pg_admin(f'CREATE DATABASE "{database}"')
+    settings = store.settings()
+    runtime = open_runtime(settings, keyring=load_keys(settings))
+    started = time.perf_counter()
+    try:
+        upgrade(runtime.db.engine)
+        stations = demo.build_tree(runtime)
+        step = max(1, size // 20)
+
+        def progress(n: int) -> None:
+            if n % step < 2000 or n == size:
+                rate = n / (time.perf_counter() - started)
+                say(f"{kind} {size:,}: seeded {n:,} persons ({rate:,.0f}/s)")
+
+        demo.seed_persons(runtime, stations, size, SEED, progress=progress)
+        if kind == "postgresql":
+            with runtime.db.engine.connect() as conn:
+                conn.execute(text("ANALYZE"))
+                conn.commit()
+    finally:
+        runtime.close()
+    seconds = time.perf_counter() - started
+    done.write_text(json.dumps({"size": size, "seed": SEED, "seconds": round(seconds, 1)}))
+    say(f"{kind} {size:,}: seeded in {seconds:,.0f} s")
+    return store
+
+
+def seed_seconds(store: Store) -> float | None:
+    """How long the cached store took to seed, when it was seeded."""
+    record = json.loads((store.data_dir / "seeded.json").read_text())
+    return float(record["seconds"])
+
+
+# --------------------------------------------------------------------------------------------
+# Name search latency
+# --------------------------------------------------------------------------------------------
+
+
+def _actor(runtime: Runtime, code: str, role: Role) -> Actor:
+    with UnitOfWork(runtime, write=False) as uow:
+        node = by_code(uow, code)
+        assert node is not None
+        return Actor(account_id=None, username=f"bench.{role.value}", roles=frozenset({role}),
+                     jurisdiction_paths=(node.path,))  # fmt: skip
+
+
+def summary(ms: list[float]) -> dict[str, float]:
+    """p50, p95 and max of a list of milliseconds."""
+    ordered = sorted(ms)
+    p95 = ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]
+    return {"p50_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1),
+            "max_ms": round(ordered[-1], 1), "n": len(ordered)}  # fmt: skip
+
+
+def name_search(store: Store, queries: int) -> dict[str, Any]:
+    """Latency of name searches through the service, as two officers, over ``queries`` runs."""
+    rng = random.Random(11)  # nosec B311 - choosing queries, no secret
+    runtime = open_runtime(store.settings())
+    try:
+        officers = [_actor(runtime, "HYD-PS-01", Role.SUB_INSPECTOR),
+                    _actor(runtime, "HYD-D", Role.DISTRICT_CHIEF)]  # fmt: skip
+        for query in QUERIES[:3]:  # warm the connection pool and the name caches' code paths
+            with UnitOfWork(runtime, write=False) as uow:
+                search_by_name(uow, officers[0], query, None)
+        took: list[float] = []
+        hits: list[int] = []
+        for n in range(queries):
+            query, officer = rng.choice(QUERIES), officers[n % 2]
+            started = time.perf_counter()
+            with UnitOfWork(runtime, write=False) as uow:
+                hits.append(len(search_by_name(uow, officer, query, None)))
+            took.append((time.perf_counter() - started) * 1000)
+    finally:
+        runtime.close()
+    figures = summary(took) | {"mean_hits": round(statistics.mean(hits), 1)}
+    say(f"{store.kind} {store.size:,}: name search {figures}")
+    return figures
+
+
+# --------------------------------------------------------------------------------------------
+# Audited reads over HTTP against the real server
+# --------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _login(store: Store) -> tuple[list[str], str]:
+    """Fresh demo credentials; the ids of persons filed at the sub-inspector's station."""
+    runtime = open_runtime(store.settings())
+    try:
+        accounts = {a.username: a for a in demo.create_accounts(runtime)}
+        with UnitOfWork(runtime, write=False) as uow:
+            station = by_code(uow, "HYD-PS-01")
+            assert station is not None
+            ids = list(uow.session.execute(
+                select(Person.id).where(Person.station_id == station.id).limit(2000)
+            ).scalars())  # fmt: skip
+    finally:
+        runtime.close()
+    si = accounts[demo.DEMO_PREFIX + "si"]
+    return ids, json.dumps(
+        {"username": si.username, "password": si.password, "totp": pyotp.TOTP(si.totp_secret).now()}
+    )
+
+
+def _drive(base: str, token: str, paths: list[str], window: tuple[float, float], out: Any) -> None:
+    """One client: GETs in a loop on a kept-alive connection during ``window``; counts answers."""
+    ok = failed = 0
+    begin, end = window
+    rng = random.Random(os.getpid())  # nosec B311 - choosing paths, no secret
+    headers = {"authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        client.get("/healthz")  # connect before the window opens
+        time.sleep(max(0.0, begin - time.time()))
+        while time.time() < end:
+            answer = client.get(rng.choice(paths))
+            if answer.status_code == 200:
+                ok += 1
+            else:
+                failed += 1
+    out.put((ok, failed))
+
+
+def _rate(base: str, token: str, paths: list[str], clients: int, seconds: float) -> float:
+    """Answers per second from ``clients`` processes, all loading the server at once."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    begin = time.time() + 1.0  # the processes start and connect before the window opens
+    workers = [
+        context.Process(target=_drive, args=(base, token, paths, (begin, begin + seconds), queue))
+        for _ in range(clients)
+    ]
+    for worker in workers:
+        worker.start()
+    results: list[tuple[int, int]] = [queue.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    ok, failed = sum(r[0] for r in results), sum(r[1] for r in results)
+    if failed:
+        raise RuntimeError(f"{failed} requests failed during the load (of {ok + failed})")
+    return ok / seconds
+
+
+def http_reads(store: Store, clients: int, seconds: float) -> dict[str, Any]:
+    """Audited person reads per second and bare health checks per second, one server."""
+    ids, login = _login(store)
+    for path in store.data_dir.glob("kotwal.db*"):
+        path.chmod(0o600)  # as `kotwal init` leaves it: the server refuses a readable database
+    port = _free_port()
+    env = os.environ | {"KOTWAL_DATA_DIR": str(store.data_dir), "KOTWAL_LOCAL_HTTP": "true"}
+    env.pop("KOTWAL_DATABASE_URL", None)
+    log = store.data_dir / "server.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "kotwal"), "run", "--host", "127.0.0.1",
+             "--port", str(port)],
+            env=env, stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base, server, log)
+        answer = httpx.post(f"{base}/api/v1/auth/token", content=login,
+                            headers={"content-type": "application/json"}, timeout=30)  # fmt: skip
+        answer.raise_for_status()
+        token = answer.json()["access_token"]
+        person_paths = [f"/api/v1/persons/{i}" for i in ids]
+        reads = _rate(base, token, person_paths, clients, seconds)
+        say(f"http: {reads:,.0f} audited person reads/s with {clients} clients")
+        health = _rate(base, token, ["/healthz"], clients, seconds)
+        say(f"http: {health:,.0f} health answers/s with {clients} clients")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "persons": store.size, "store": store.kind, "clients": clients, "seconds": seconds,
+        "audited_reads_per_s": round(reads), "health_per_s": round(health),
+        "ratio": round(reads / health, 3),
+    }  # fmt: skip
+
+
+def _wait_for(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server stopped: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not answer within 60 s")
+
+
+# --------------------------------------------------------------------------------------------
+# Name matching quality
+# --------------------------------------------------------------------------------------------
+
+
+def quality() -> dict[str, float]:
+    """Precision and recall on the labelled lists, computed by bench/names.py's own code."""
+    spec = importlib.util.spec_from_file_location("bench_names", ROOT / "bench" / "names.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    figures: dict[str, float] = {}
+    for label, filename in module.FILES.items():
+        result = module.quality(module.load(filename))
+        figures |= {f"{label}_precision": round(result.precision, 4),
+                    f"{label}_recall": round(result.recall, 4),
+                    f"{label}_key_recall": round(result.key_recall, 4)}  # fmt: skip
+    say(f"names: {figures}")
+    return figures
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the measurements asked for; print progress to stderr and the JSON line last."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20000,1000000", help="comma-separated person counts")
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--queries", type=int, default=200, help="name searches per store")
+    parser.add_argument("--http-seconds", type=float, default=10.0)
+    parser.add_argument("--http-clients", type=int, default=4)
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurement")
+    default_cache = Path(tempfile.gettempdir()) / "kotwal-bench"
+    parser.add_argument("--cache-dir", type=Path, default=default_cache)
+    parser.add_argument("--fresh", action="store_true", help="seed anew even if cached")
+    args = parser.parse_args(argv)
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    kinds = [k.strip() for k in args.stores.split(",") if k.strip()]
+    args.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    figures: dict[str, Any] = {"cores": os.cpu_count(), "seed": SEED, "queries": args.queries}
+    searches: dict[str, dict[str, Any]] = {kind: {} for kind in kinds}
+    seeded: dict[str, dict[str, float | None]] = {kind: {} for kind in kinds}
+    figures["name_search"], figures["seed_seconds"] = searches, seeded
+    for size in sizes:
+        for kind in kinds:
+            store = prepare(kind, size, args.cache_dir, args.fresh)
+            seeded[kind][str(size)] = seed_seconds(store)
+            searches[kind][str(size)] = name_search(store, args.queries)
+    if not args.no_http:
+        smallest = prepare("sqlite", sizes[0], args.cache_dir, fresh=False)
+        figures["http"] = http_reads(smallest, args.http_clients, args.http_seconds)
+    figures["names"] = quality()
+    print(json.dumps(figures, ensure_ascii=False))
+    return figures
+
+
+if __name__ == "__main__":
+    main()
