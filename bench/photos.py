@@ -1,0 +1,166 @@
+"""Photographs: what one upload and one download cost, end to end through the service.
+
+For two synthetic photographs (a 12-megapixel phone photo and a 2-megapixel one, JPEG, made at
+run time with noise so they compress like real pictures), measures per photo:
+- ``check_clean_ms``: core.images.decode + clean_bytes (size/pixel checks, decode, EXIF
+  rotation, re-encode without metadata) - the CPU part, no database;
+- ``upload_ms``: photos.service.add_photo in a write unit of work (the above, plus sealing the
+  picture under a fresh data key, the insert and the audit event), committed;
+- ``download_ms``: photos.service.read_image in a read unit of work (gate, decryption, digest
+  check, audit event made durable by group commit);
+on SQLite and on PostgreSQL, one client at a time (the figure is latency, not throughput).
+
+    .venv/bin/python bench/photos.py [--repeat 5]
+
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from kotwal.core import images
+from kotwal.core.config import Settings
+from kotwal.core.jurisdictions import create_jurisdiction
+from kotwal.core.keys import generate_keys, load_keys
+from kotwal.core.migrate import upgrade
+from kotwal.core.policy import Actor, JurisdictionKind, Role
+from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.uow import UnitOfWork
+from kotwal.photos import service
+from kotwal.records.schemas import PersonCategory, PersonCreate
+from kotwal.records.service import file_person
+
+PG_ADMIN = os.environ.get(
+    "KOTWAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SYSTEM = Actor(account_id=None, username="cli:bench")
+SIZES = {"12mp": (4000, 3000), "2mp": (1600, 1200)}
+
+
+def _photo(width: int, height: int) -> bytes:
+    """A JPEG that compresses like a photograph: a gradient under sensor-like noise."""
+    gradient = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    noise = Image.effect_noise((width, height), 24).convert("RGB")
+    out = io.BytesIO()
+    Image.blend(gradient, noise, 0.35).save(out, format="JPEG", quality=92)
+    return out.getvalue()
+
+
+def _ms(action: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def _seed(runtime: Runtime) -> tuple[Actor, str]:
+    with UnitOfWork(runtime, write=True) as uow:
+        state = create_jurisdiction(
+            uow, SYSTEM, code="TS", name="State", kind=JurisdictionKind.STATE, parent_id=None
+        )
+        station = create_jurisdiction(
+            uow, SYSTEM, code="PS-1", name="Station", kind=JurisdictionKind.STATION,
+            parent_id=state.id,
+        )  # fmt: skip
+    officer = Actor(
+        account_id=str(uuid.uuid4()),
+        username="si.bench",
+        roles=frozenset({Role.SUB_INSPECTOR}),
+        jurisdiction_paths=(station.path,),
+    )
+    with UnitOfWork(runtime, write=True) as uow:
+        person = file_person(
+            uow,
+            officer,
+            PersonCreate(name="Synthetic Person", category=PersonCategory.OFFENDER,
+                         station_id=station.id),
+        )  # fmt: skip
+        person_id = person.id
+    return officer, person_id
+
+
+def _run(url: str, data_dir: Path, photos: dict[str, bytes], repeat: int) -> dict[str, float]:
+    settings = Settings(data_dir=data_dir, database_url=url)
+    runtime = open_runtime(settings, keyring=load_keys(settings))
+    figures: dict[str, float] = {}
+    try:
+        upgrade(runtime.db.engine)
+        officer, person_id = _seed(runtime)
+        for name, data in photos.items():
+            added: list[str] = []
+
+            def upload(data: bytes = data, added: list[str] = added) -> None:
+                with UnitOfWork(runtime, write=True) as uow:
+                    shown = service.add_photo(uow, officer, service.OWNER_PERSON, person_id, data)
+                    added.append(shown["id"])
+
+            figures[f"upload_ms_{name}"] = _ms(upload, repeat)
+            kept = added[0]
+
+            def download(kept: str = kept) -> None:
+                with UnitOfWork(runtime, write=False) as uow:
+                    service.read_image(uow, officer, service.OWNER_PERSON, kept, None)
+
+            figures[f"download_ms_{name}"] = _ms(download, repeat)
+            with UnitOfWork(runtime, write=True) as uow:  # under the per-person cap again
+                for photo_id in added:
+                    service.retire_photo(uow, officer, service.OWNER_PERSON, photo_id, "bench")
+    finally:
+        runtime.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # At most the per-person cap of photographs in use (each size's are retired after it).
+    parser.add_argument("--repeat", type=int, default=5, choices=range(1, 21))
+    args = parser.parse_args()
+    photos = {name: _photo(*size) for name, size in SIZES.items()}
+    figures: dict[str, object] = {"cores": os.cpu_count(), "repeat": args.repeat}
+    for name, data in photos.items():
+        figures[f"bytes_{name}"] = len(data)
+        figures[f"check_clean_ms_{name}"] = _ms(
+            lambda data=data: images.clean_bytes(images.decode(data)), args.repeat
+        )
+        print(f"{name}: {len(data):,} bytes; check+clean {figures[f'check_clean_ms_{name}']} ms")
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        data_dir.mkdir(mode=0o700)
+        generate_keys(data_dir / "keys")
+        sqlite = _run(f"sqlite:///{data_dir / 'bench.db'}", data_dir, photos, args.repeat)
+        print("SQLite:    ", sqlite)
+        name = f"kotwal_bench_photos_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+            pg = _run(url, data_dir, photos, args.repeat)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+        print("PostgreSQL:", pg)
+    figures |= {f"sqlite_{k}": v for k, v in sqlite.items()}
+    figures |= {f"postgresql_{k}": v for k, v in pg.items()}
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
