@@ -346,6 +346,7 @@ def demo(
 
     from kotwal import demo as demo_data
     from kotwal.arms import demo as arms_demo
+    from kotwal.force import demo as force_demo
 
     init()
     with runtime_or_exit() as runtime:
@@ -363,6 +364,9 @@ def demo(
                 arms_demo.seed_licences(
                     runtime, stations, licences, seed, lambda n: bar.update(arms, completed=n)
                 )
+                # The force is the same size whatever --size says: 10 officers per station.
+                force = bar.add_task("generating 300 synthetic officers", total=300)
+                force_demo.seed_force(runtime, seed, lambda n: bar.update(force, completed=n))
         accounts = demo_data.create_accounts(runtime)
     _print_demo_accounts(accounts)
     if serve:

@@ -608,6 +608,14 @@ def create_station_profile(
     uow: UnitOfWork, actor: Actor, data: StationProfileCreate
 ) -> dict[str, Any]:
     """Give a station of the actor's jurisdiction its profile (once; later, update it)."""
+    profile = file_station_profile(uow, actor, data)
+    return stations_out(uow, actor, [_station(uow, profile.id)], None)[0]
+
+
+def file_station_profile(
+    uow: UnitOfWork, actor: Actor, data: StationProfileCreate
+) -> StationProfile:
+    """Give a station its profile, audited, without disclosing it back (for seeding)."""
     _require(actor, Permission.FORCE_STATION_MANAGE)
     node = _station(uow, data.station_id)
     if not actor.covers(node.path):
@@ -635,7 +643,7 @@ def create_station_profile(
         actor_event(actor, "station.create", Outcome.SUCCESS, resource_type="station",
                     resource_id=node.id)
     )  # fmt: skip
-    return stations_out(uow, actor, [node], None)[0]
+    return profile
 
 
 def update_station_profile(
