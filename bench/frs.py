@@ -56,7 +56,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 LFW = Path(os.environ.get("KOTWAL_LFW", "/work/shared/faces"))
 IMAGES = LFW / "lfw-deepfunneled"
 META = LFW / "lfw_meta"
-CACHE = Path(os.environ.get("KOTWAL_FRS_CACHE", "/tmp/kotwal-frs-cache"))
+# A fixed path by design: the brief names it, and the cache holds only LFW descriptors.
+CACHE = Path(os.environ.get("KOTWAL_FRS_CACHE", "/tmp/kotwal-frs-cache"))  # noqa: S108
 CHUNK = 256
 SEED = 20261128
 
