@@ -83,7 +83,7 @@ _HOLDER_SEALED = ("holder_address", "holder_phone")
 # --- small helpers -------------------------------------------------------------------------
 
 
-def _today(uow: UnitOfWork) -> date:
+def today(uow: UnitOfWork) -> date:
     """Today at the stations (the deployment's time zone), as records reckons review dates."""
     return datetime.now(ZoneInfo(uow.runtime.settings.timezone)).date()
 
@@ -397,8 +397,8 @@ def file_licence(uow: UnitOfWork, actor: Actor, data: LicenceIssue) -> ArmsLicen
     """Record a licence (audited) without disclosing it back: for seeding and imports."""
     _require(actor, Permission.ARMS_LICENCE_MANAGE)
     station = _writable_station(uow, actor, data.station_id, "arms_licence.issued")
-    today = _today(uow)
-    if data.issued_on > today:
+    now = today(uow)
+    if data.issued_on > now:
         raise InvalidInput("a licence cannot be issued in the future")
     if not data.issued_on < data.valid_until <= _add_years(data.issued_on, VALIDITY_YEARS):
         raise InvalidInput(
@@ -448,7 +448,7 @@ def file_licence(uow: UnitOfWork, actor: Actor, data: LicenceIssue) -> ArmsLicen
 
 def _add_weapon_row(uow: UnitOfWork, licence: ArmsLicence, data: WeaponAdd, default: date) -> None:
     endorsed_on = data.endorsed_on or default
-    if not licence.issued_on <= endorsed_on <= _today(uow):
+    if not licence.issued_on <= endorsed_on <= today(uow):
         raise InvalidInput("a weapon is endorsed between the licence's issue and today")
     uow.session.add(
         ArmsWeapon(
@@ -479,7 +479,7 @@ def add_weapon(uow: UnitOfWork, actor: Actor, licence_id: str, data: WeaponAdd) 
            and normalise_serial(str(open_field(uow.session, w, "serial"))) == wanted
            for w in present):  # fmt: skip
         raise Conflict("this weapon is already endorsed on the licence")
-    _add_weapon_row(uow, licence, data, _today(uow))
+    _add_weapon_row(uow, licence, data, today(uow))
     _bump(licence)
     _event(uow, actor, licence, "weapon_added", changed_fields="weapons")
     uow.session.flush()
@@ -536,7 +536,7 @@ def renew_licence(
         raise Conflict(f"a {licence.status} licence cannot be renewed")
     if data.valid_until <= licence.valid_until:
         raise InvalidInput("a renewal runs beyond the present expiry date")
-    if data.valid_until > _add_years(_today(uow), VALIDITY_YEARS):
+    if data.valid_until > _add_years(today(uow), VALIDITY_YEARS):
         raise InvalidInput(f"a renewal runs for at most {VALIDITY_YEARS} years from today")
     licence.valid_until = data.valid_until
     _bump(licence)

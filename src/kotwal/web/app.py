@@ -244,6 +244,7 @@ def _include_modules(app: FastAPI, settings: Settings) -> None:
     # Opening a decoy record raises an alert and suspends the account (listings do not).
     decoys_service.register_observer(app.state.runtime)
     if "console" in settings.enabled_modules:
+        from kotwal.arms import views as arms_views
         from kotwal.core import views as core_views
         from kotwal.force import views as force_views
         from kotwal.photos import views as photos_views
@@ -252,6 +253,7 @@ def _include_modules(app: FastAPI, settings: Settings) -> None:
 
         app.include_router(core_views.router)
         app.include_router(records_views.router)
+        app.include_router(arms_views.router)
         app.include_router(photos_views.router)
         app.include_router(watch_views.router)
         app.include_router(force_views.router)
