@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass
 from typing import Final
 
@@ -41,8 +40,8 @@ _PILLOW_NAMES: Final = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 MEDIA_TYPES: Final = {"jpeg": "image/jpeg", "png": "image/png"}
 
 # Pillow refuses outright (DecompressionBombError) at twice this and warns above it. Our own
-# cap is checked first and is lower by default; this is the backstop for a caller that passes a
-# larger ``max_pixels`` by mistake, and keeps Pillow's limit from being switched off (None).
+# cap is never higher (see decode); this only keeps Pillow's limit from having been switched
+# off (None) by some other import.
 Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
 
 #: Signatures of image formats that are recognised but not accepted, so that a GIF is told
@@ -120,7 +119,8 @@ def _refused_kind(data: bytes) -> str | None:
 def decode(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> Decoded:
     """Check and decode an untrusted image; raise a distinct :class:`Problem` for each refusal.
 
-    Order matters: size before parsing, header before pixels, pixels inside a guard.
+    Order matters: size before parsing, the header's pixel count before any pixel is decoded.
+    Safe to call from many threads at once (no global state is changed).
     """
     if len(data) > max_bytes:
         raise ImageTooLarge(f"the file is {len(data):,} bytes; the limit is {max_bytes:,}")
@@ -130,19 +130,19 @@ def decode(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIX
         if refused is not None:
             raise UnsupportedImageType(f"{refused} images are not accepted")
         raise NotAnImage()
-    with warnings.catch_warnings():
-        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; a warning is a refusal.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image = _open_header(data, kind)
-            width, height = image.size
-            if width < 1 or height < 1 or width * height > max_pixels:
-                raise ImageTooManyPixels(
-                    f"the image is {width} x {height} pixels; the limit is {max_pixels:,} pixels"
-                )
-            image = _load(image)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageTooManyPixels() from exc
+    # Never above Pillow's own limit: between it and twice it Pillow only warns, and changing
+    # the warning filters to make that an error is not thread-safe in a threaded server.
+    cap = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    try:
+        image = _open_header(data, kind)
+    except Image.DecompressionBombError as exc:
+        raise ImageTooManyPixels(f"the image has more than {cap:,} pixels") from exc
+    width, height = image.size
+    if width < 1 or height < 1 or width * height > cap:
+        raise ImageTooManyPixels(
+            f"the image is {width} x {height} pixels; the limit is {cap:,} pixels"
+        )
+    image = _load(image)
     return Decoded(
         image=image,
         format=kind,
@@ -159,8 +159,8 @@ def _open_header(data: bytes, kind: str) -> Image.Image:
         image = Image.open(io.BytesIO(data), formats=[_PILLOW_NAMES[kind]])
     except UnidentifiedImageError as exc:
         raise CorruptImage(f"the file starts like {kind.upper()} but is not a valid one") from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise
+    except Image.DecompressionBombError:
+        raise  # not a damaged file: the caller reports it as too many pixels
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise CorruptImage(
             f"the {kind.upper()} file is cut short or its header is damaged"
@@ -176,8 +176,6 @@ def _load(image: Image.Image) -> Image.Image:
         image.load()
         upright = ImageOps.exif_transpose(image)
         return _rgb(upright)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise
     except (OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
         # Pillow reports a truncated or damaged stream as OSError ("image file is truncated")
         # and, for some damaged headers, as SyntaxError or ValueError.
