@@ -221,3 +221,37 @@ def test_the_upload_route_accepts_a_photo_larger_than_the_general_body_cap(
         headers={**si.bearer, "content-type": "application/json"},
     )
     assert big.status_code == 413
+
+
+def test_an_altered_digest_is_an_integrity_failure_not_a_picture(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    si = issue_token(runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
+    person = file_person(client, si, world.station_a)
+    created = add_photo(client, si, person["id"], png())
+    with runtime.db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE photos SET sha256 = :digest WHERE id = :id"),
+            {"digest": "0" * 64, "id": created["id"]},
+        )
+    r = client.get(created["url"], headers=si.bearer)
+    assert r.status_code == 500
+    assert r.json()["type"] == "urn:kotwal:problem:integrity-failure"
+    assert not r.content.startswith(b"\x89PNG")
+    assert len(_events(runtime, "record.integrity_failure", "photo")) == 1
+
+
+def test_a_person_has_at_most_twenty_photographs_in_use(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    from kotwal.photos.service import MAX_ACTIVE_PER_OWNER
+
+    si = issue_token(runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
+    person = file_person(client, si, world.station_a)
+    first = [add_photo(client, si, person["id"], png(8, 8)) for _ in range(MAX_ACTIVE_PER_OWNER)]
+    refused = upload(client, si, person["id"], png(8, 8))
+    assert refused.status_code == 409
+    client.post(
+        f"/api/v1/photos/{first[0]['id']}/retire", json={"reason": "make room"}, headers=si.bearer
+    )
+    assert upload(client, si, person["id"], png(8, 8)).status_code == 201
