@@ -41,6 +41,13 @@ class VerifyForm(SearchPurpose):
     person_id: str | None = Field(default=None, min_length=8, max_length=36)
 
 
+class ConfirmForm(SearchPurpose):
+    """An operator's confirmation that a candidate is the person in the probe."""
+
+    face_id: str = Field(min_length=8, max_length=36)
+    note: str = Field(min_length=5, max_length=300)
+
+
 class EnrolForm(Input):
     person_id: str = Field(min_length=8, max_length=36)
 

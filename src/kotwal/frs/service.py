@@ -29,7 +29,7 @@ from kotwal.core.uow import UnitOfWork
 from kotwal.frs import index
 from kotwal.frs.engine import MODEL_NAME, DlibEngine, Face, build_info, normalise
 from kotwal.frs.models import GALLERY_CATEGORIES, Calibration, Gallery, GalleryFace
-from kotwal.frs.schemas import IdentifyForm, SearchPurpose
+from kotwal.frs.schemas import ConfirmForm, IdentifyForm, SearchPurpose
 from kotwal.records.models import Person
 
 #: Used until ``kotwal frs calibrate`` stores a threshold for the model: the cosine similarity
@@ -323,6 +323,32 @@ def identify(uow: UnitOfWork, actor: Actor, photo: bytes, form: IdentifyForm) ->
             for h in above
         ],
     }
+
+
+def confirm(uow: UnitOfWork, actor: Actor, form: ConfirmForm) -> dict[str, Any]:
+    """A human confirms a candidate for a case: the one step that turns a search result into
+    a lead. Audited with the face, the person, the case and the operator's note; the person
+    comes back through the gate under the same purpose."""
+    _require(actor, Permission.FRS_FACE_SEARCH)
+    face = uow.session.get(GalleryFace, form.face_id)
+    if face is None or face.removed_at is not None:
+        raise NotFound("no such face in any gallery")
+    uow.audit(
+        actor_event(
+            actor,
+            "frs.confirm",
+            resource_type="frs_face",
+            resource_id=face.id,
+            purpose=form.declared,
+            detail={
+                "person_id": face.person_id,
+                "case_number": form.case_number,
+                "note": form.note,
+            },
+        )
+    )
+    person = _disclosed_people(uow, actor, form, [face.person_id])[face.person_id]
+    return {"face_id": face.id, "gallery": face.gallery, "person": person}
 
 
 def _disclosed_people(

@@ -247,12 +247,14 @@ def _include_modules(app: FastAPI, settings: Settings) -> None:
         from kotwal.arms import views as arms_views
         from kotwal.core import views as core_views
         from kotwal.force import views as force_views
+        from kotwal.frs import views as frs_views
         from kotwal.photos import views as photos_views
         from kotwal.records import views as records_views
         from kotwal.watch import views as watch_views
 
         app.include_router(core_views.router)
         app.include_router(records_views.router)
+        app.include_router(frs_views.router)
         app.include_router(arms_views.router)
         app.include_router(photos_views.router)
         app.include_router(watch_views.router)
