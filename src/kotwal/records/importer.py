@@ -216,12 +216,13 @@ def _file_all(
     uow: UnitOfWork, actor: Actor, checker: _Checker, progress: ImportProgress | None
 ) -> None:
     report, rows = checker.report, checker.valid
+    keys_memo: dict[str, frozenset[str]] = {}
     for start in range(0, len(rows), _FILE_BATCH_ROWS):
         batch = rows[start : start + _FILE_BATCH_ROWS]
         try:
             # Not create_person: echoing every row back through the gate would charge the
             # importer's disclosure budget with records they are only filing.
-            service.file_persons_unloaded(uow, actor, [person for _, person in batch])
+            service.file_persons_unloaded(uow, actor, [p for _, p in batch], keys_memo)
         except Problem as exc:
             # Only what changed since the check (a station moved, a posting ended) lands here;
             # the batch cannot say which of its rows, so the error names the batch's lines.
