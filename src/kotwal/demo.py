@@ -3,7 +3,8 @@
 Everything is generated from a seed, so two runs with the same seed and size give the same
 records: a state with three commissionerates and thirty police stations (real place names,
 public), one account per role, and persons with Latin and Telugu names, aliases, phones in the
-unallocated 90000 range and addresses in "Demo Colony". No real person's data is used.
+unallocated 90000 range and addresses in "Demo Colony"; history sheets on some of them and
+cases naming others (:mod:`kotwal.records.demo`). No real person's data is used.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pyotp
 from sqlalchemy import select
 
+from kotwal import demo_names as names
 from kotwal.core import identity
 from kotwal.core.jurisdictions import by_code, create_jurisdiction
 from kotwal.core.models import Account
 from kotwal.core.policy import Actor, JurisdictionKind, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
+from kotwal.records import demo as records_demo
 from kotwal.records.schemas import PersonCategory, PersonCreate, PersonStatus, Sex
 from kotwal.records.service import file_persons_unloaded
 
@@ -42,25 +46,6 @@ COMMISSIONERATES: dict[str, tuple[str, str, list[str]]] = {
         "KU Campus", "Hasanparthy", "Madikonda", "Dharmasagar", "Jangaon"]),
 }  # fmt: skip
 
-#: Common given names and surnames with their Telugu spelling.
-GIVEN = [
-    ("Srinivas", "శ్రీనివాస్"), ("Ravi", "రవి"), ("Ramesh", "రమేష్"), ("Suresh", "సురేష్"),
-    ("Mahesh", "మహేష్"), ("Naresh", "నరేష్"), ("Venkatesh", "వెంకటేష్"), ("Lakshmi", "లక్ష్మి"),
-    ("Sravani", "శ్రావణి"), ("Swapna", "స్వప్న"), ("Anil", "అనిల్"), ("Sunil", "సునీల్"),
-    ("Kiran", "కిరణ్"), ("Prasad", "ప్రసాద్"), ("Raju", "రాజు"), ("Krishna", "కృష్ణ"),
-    ("Madhavi", "మాధవి"), ("Padma", "పద్మ"), ("Rajesh", "రాజేష్"), ("Srikanth", "శ్రీకాంత్"),
-    ("Praveen", "ప్రవీణ్"), ("Imran", "ఇమ్రాన్"), ("Salma", "సల్మా"), ("Yousuf", "యూసుఫ్"),
-    ("Venkateswarlu", "వెంకటేశ్వర్లు"), ("Ravi Kumar", "రవి కుమార్"), ("Sai Kiran", "సాయి కిరణ్"),
-]  # fmt: skip
-SURNAMES = [
-    ("Kommu", "కొమ్ము"), ("Bandi", "బండి"), ("Gollapudi", "గొల్లపూడి"), ("Reddy", "రెడ్డి"),
-    ("Naidu", "నాయుడు"), ("Goud", "గౌడ్"), ("Yadav", "యాదవ్"), ("Chary", "చారి"),
-    ("Varma", "వర్మ"), ("Pasupuleti", "పసుపులేటి"), ("Kandula", "కందుల"), ("Boddu", "బొడ్డు"),
-    ("Mekala", "మేకల"), ("Peddi", "పెద్ది"), ("Thota", "తోట"), ("Chinthala", "చింతల"),
-    ("Shaik", "షేక్"), ("Mohammed", "మహమ్మద్"),
-]  # fmt: skip
-FEMALE = {"Lakshmi", "Sravani", "Swapna", "Madhavi", "Padma", "Salma"}
-NICKNAMES = ["Chinna", "Pedda", "Bujji", "Chotu", "Kittu", "Pandu", "Tillu", "Munna", "Babu"]
 MARKS = ["mole on left cheek", "scar above right eye", "tattoo of a trident on right forearm",
          "cut mark on chin", "burn mark on left hand", None, None, None]  # fmt: skip
 
@@ -169,26 +154,105 @@ def current_code(runtime: Runtime, username: str) -> str:
     return pyotp.TOTP(str(secret)).now()
 
 
+Part = tuple[str, str]  # a name part in Latin script and in Telugu
+
+
+@dataclass(frozen=True)
+class SyntheticName:
+    """A made-up person's name in both scripts, their father's name and a short form."""
+
+    parts: tuple[Part, ...]
+    father: str
+    short: str
+    female: bool
+
+    @property
+    def latin(self) -> str:
+        return " ".join(p[0] for p in self.parts)
+
+    @property
+    def telugu(self) -> str:
+        return " ".join(p[1] for p in self.parts)
+
+
+def synthetic_name(rng: random.Random) -> SyntheticName:
+    """A Telangana-like name: mostly Telugu (house name, given name, perhaps a community name,
+    family name first or last), some Muslim and a few Christian names, a fifth of them women's."""
+    community = rng.choices(("telugu", "muslim", "christian"), weights=(83, 13, 4))[0]
+    female = rng.random() < 0.2
+    if community == "muslim":
+        return _muslim_name(rng, female)
+    house = rng.choice(names.HOUSE)
+    if community == "christian":
+        given = rng.choice(names.CHRISTIAN_FEMALE if female else names.CHRISTIAN_MALE)
+        suffix = None
+    elif female:
+        given = rng.choice(names.FEMALE)
+        suffix = rng.choice(names.FEMALE_SUFFIX) if rng.random() < 0.2 else None
+    else:
+        given = rng.choice(names.MALE)
+        suffix = rng.choice(names.MALE_SUFFIX) if rng.random() < 0.45 else None
+    # Telugu usage puts the house name first; many records put it last, or leave it out
+    # behind a community name ("Srinivas Reddy").
+    order = rng.random()
+    parts: tuple[Part, ...]
+    if suffix:
+        parts = (house, given, suffix) if order < 0.75 else (given, suffix)
+    else:
+        parts = (house, given) if order < 0.6 else (given, house)
+    fathers = names.CHRISTIAN_MALE if community == "christian" else names.MALE
+    father = [house[0], rng.choice([f for f in fathers if f != given])[0]]
+    if suffix and not female:
+        father.append(suffix[0])  # a son carries his father's community name
+    return SyntheticName(
+        parts=parts,
+        father=" ".join(father),
+        short=f"{house[0][0]}. {given[0]}",
+        female=female,
+    )
+
+
+def _muslim_name(rng: random.Random, female: bool) -> SyntheticName:
+    given = rng.choice(names.MUSLIM_FEMALE if female else names.MUSLIM_MALE)
+    family = rng.choice(names.MUSLIM_FAMILY)
+    pattern = rng.random()
+    parts: tuple[Part, ...]
+    if female:
+        parts = (family, given) if pattern < 0.85 else (given, ("Begum", "బేగం"))
+    elif pattern < 0.55:
+        parts = (family, given)
+    elif pattern < 0.75:
+        parts = (family, rng.choice(names.MUSLIM_MIDDLE), given)
+    else:
+        parts = (given, rng.choice(names.MUSLIM_LAST))
+    father = rng.choice(names.MUSLIM_MALE)[0]
+    return SyntheticName(
+        parts=parts,
+        father=f"{family[0]} {father}",
+        short=f"{given[0]} {family[0][0]}.",
+        female=female,
+    )
+
+
 def synthetic_person(rng: random.Random, station_id: str, n: int) -> PersonCreate:
     """One made-up person; the same ``rng`` state always gives the same person."""
-    given, given_te = rng.choice(GIVEN)
-    surname, surname_te = rng.choice(SURNAMES)
-    father, _ = rng.choice([g for g in GIVEN if g[0] not in FEMALE])
-    family_first = rng.random() < 0.6  # Telugu usage: the family name first
-    name = f"{surname} {given}" if family_first else f"{given} {surname}"
-    aliases = [rng.choice(NICKNAMES)] if rng.random() < 0.3 else []
+    name = synthetic_name(rng)
+    aliases: list[str] = []
+    if rng.random() < 0.3:
+        nickname = rng.choice(names.NICKNAMES)
+        aliases.append(nickname[1] if rng.random() < 0.3 else nickname[0])  # Telugu or Latin
     if rng.random() < 0.15:
-        aliases.append(f"{given} {surname[0]}.")
+        aliases.append(name.short)
     category = rng.choices(list(PersonCategory), weights=[70, 20, 6, 4])[0]
     status = rng.choices(list(PersonStatus), weights=[70, 8, 12, 4, 6])[0]
     return PersonCreate(
-        name=name,
-        name_te=f"{surname_te} {given_te}" if rng.random() < 0.6 else None,
-        father_name=f"{father} {surname}",
+        name=name.latin,
+        name_te=name.telugu if rng.random() < 0.6 else None,
+        father_name=name.father,
         aliases=aliases,
         marks=rng.choice(MARKS),
         category=category,
-        sex=Sex.FEMALE if given in FEMALE else Sex.MALE,
+        sex=Sex.FEMALE if name.female else Sex.MALE,
         birth_year=rng.randint(1955, 2006),
         status=status,
         station_id=station_id,
@@ -207,18 +271,48 @@ def seed_persons(
 ) -> int:
     """File ``size`` synthetic persons across the stations, in batches of one transaction."""
     rng = random.Random(seed)  # noqa: S311  # nosec B311 - reproducible fake data, no secret
-    hq = Actor(account_id=None, username="cli:demo-seed", roles=frozenset({Role.STATE_HQ}),
-               jurisdiction_paths=_root_path(runtime))  # fmt: skip
+    hq = _state_seeder(runtime)
     done = 0
+    keys_memo: dict[str, frozenset[str]] = {}
     while done < size:
         with UnitOfWork(runtime, write=True) as uow:
             people = [synthetic_person(rng, stations[n % len(stations)], n)
                       for n in range(done, min(done + batch, size))]  # fmt: skip
-            file_persons_unloaded(uow, hq, people)
+            file_persons_unloaded(uow, hq, people, keys_memo)
         done = min(done + batch, size)
         if progress is not None:
             progress(done)
     return done
+
+
+def seed_history_sheets(
+    runtime: Runtime,
+    seed: int,
+    progress: Callable[[int, int], None] | None = None,
+    today: date | None = None,
+) -> int:
+    """History sheets on about 8% of the demo's persons, some with reviews overdue."""
+    return records_demo.seed_history_sheets(
+        runtime, _state_seeder(runtime), seed, today=today, progress=progress
+    )
+
+
+def seed_cases(
+    runtime: Runtime,
+    seed: int,
+    progress: Callable[[int, int], None] | None = None,
+    today: date | None = None,
+) -> int:
+    """Cases naming about a quarter of the demo's persons, with FIR numbers and sections."""
+    return records_demo.seed_cases(
+        runtime, _state_seeder(runtime), seed, today=today, progress=progress
+    )
+
+
+def _state_seeder(runtime: Runtime) -> Actor:
+    """The seeding actor: state headquarters' rights over the whole demo state."""
+    return Actor(account_id=None, username="cli:demo-seed", roles=frozenset({Role.STATE_HQ}),
+                 jurisdiction_paths=_root_path(runtime))  # fmt: skip
 
 
 def _root_path(runtime: Runtime) -> tuple[str, ...]:

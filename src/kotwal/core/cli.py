@@ -340,8 +340,9 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve afterwards")] = True,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
-    """Set up a synthetic demo instance (accounts for every role, stations, persons) and serve
-    it. Safe to repeat: data is generated once; demo passwords are issued anew each time."""
+    """Set up a synthetic demo instance (accounts for every role, stations, persons, history
+    sheets, cases) and serve it. Safe to repeat: data is generated once; demo passwords are
+    issued anew each time."""
     from rich.progress import Progress
 
     from kotwal import demo as demo_data
@@ -358,6 +359,14 @@ def demo(
                 task = bar.add_task(f"generating {size:,} synthetic persons", total=size)
                 demo_data.seed_persons(
                     runtime, stations, size, seed, progress=lambda n: bar.update(task, completed=n)
+                )
+                sheets = bar.add_task("opening history sheets on about 8% of them", total=None)
+                demo_data.seed_history_sheets(
+                    runtime, seed, lambda n, of: bar.update(sheets, completed=n, total=of)
+                )
+                cases = bar.add_task("registering cases naming about a quarter", total=None)
+                demo_data.seed_cases(
+                    runtime, seed, lambda n, of: bar.update(cases, completed=n, total=of)
                 )
                 licences = size // 4  # 5,000 licences for the default 20,000 persons
                 arms = bar.add_task(f"generating {licences:,} arms licences", total=licences)
