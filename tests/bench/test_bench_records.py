@@ -1,0 +1,62 @@
+"""bench/records.py runs end to end in a tiny mode and prints the figures the issue asks for.
+
+The bench is run as a program, as a person would run it: it seeds a few hundred demo persons
+on SQLite and on the PostgreSQL of this machine, times a few name searches, serves the SQLite
+store with the real server and loads it, and prints one JSON object as its last line. Only the
+presence and the sense of the figures are checked, never their size: timings belong to the
+bench's own output, not to a test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from tests.conftest import PG_URL
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "records.py"
+
+
+def _bench_databases() -> set[str]:
+    engine = create_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT datname FROM pg_database WHERE datname LIKE 'kotwal_bench_%'")
+            )
+            return {name for (name,) in rows}
+    finally:
+        engine.dispose()
+
+
+def test_tiny_bench_prints_every_figure_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    before = _bench_databases()
+    cache = tmp_path / "cache"
+    run = subprocess.run(
+        [sys.executable, str(BENCH), "--sizes", "150", "--queries", "4", "--http-seconds",
+         "0.5", "--http-clients", "2", "--cache-dir", str(cache), "--discard"],
+        capture_output=True, text=True, timeout=120,
+        env={"KOTWAL_BENCH_POSTGRES_URL": PG_URL, "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    figures = json.loads(run.stdout.strip().splitlines()[-1])
+
+    for store in ("sqlite", "postgresql"):
+        search = figures["name_search"][store]["150"]
+        assert 0 < search["p50_ms"] <= search["p95_ms"] <= search["max_ms"]
+        assert search["n"] == 4
+    http = figures["http"]
+    assert http["audited_reads_per_s"] > 0 and http["health_per_s"] > 0
+    assert http["ratio"] == round(http["audited_reads_per_s"] / http["health_per_s"], 3) or (
+        abs(http["ratio"] - http["audited_reads_per_s"] / http["health_per_s"]) < 0.01
+    )
+    names = figures["names"]
+    for key in ("tuning_precision", "tuning_recall", "holdout_precision", "holdout_recall"):
+        assert 0.0 <= names[key] <= 1.0
+    assert figures["cores"] >= 1
+    assert not cache.exists()
+    assert _bench_databases() == before
