@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("record_id", sa.String(length=64), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("out_of_jurisdiction", sa.Boolean(), nullable=False),
+        sa.Column("public_only", sa.Boolean(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_watch_disclosures")),
     )

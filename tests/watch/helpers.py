@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
-from kotwal.demo import GIVEN, synthetic_person
+from kotwal.demo import synthetic_person
 from kotwal.records.service import file_persons
 from tests.factories import Officer
 
@@ -61,18 +61,35 @@ def scrape_api(
     common given name and opens each hit; asked to step up, it enters a fresh TOTP code (the
     worst case: the attacker holds the authenticator too). It stops once it is refused."""
     out = Scrape()
-    for given, _ in GIVEN:
-        r = _get(client, officer, out, "/api/v1/persons/search", {"name": given, "limit": 50},
+    todo = list(SEED_QUERIES)
+    seen = {q.lower() for q in todo}
+    while todo:
+        query = todo.pop(0)
+        r = _get(client, officer, out, "/api/v1/persons/search", {"name": query, "limit": 50},
                  step_up)  # fmt: skip
         hits = _take(out, r, lambda body: [h["person"] for h in body["items"]])
+        if r.status_code == 200:
+            todo += queries(seen, _words([h["person"] for h in r.json()["items"]]))
         for person_id in hits:
             if out.stopped_by or out.requests >= max_requests:
                 return out
             r = _get(client, officer, out, f"/api/v1/persons/{person_id}", None, step_up)
             _take(out, r, lambda body: [body])
-        if out.stopped_by:
+            if r.status_code == 200:
+                todo += queries(seen, _words([r.json()]))
+        if out.stopped_by or out.requests >= max_requests:
             return out
     return out
+
+
+def _words(records: list[dict[str, Any]]) -> list[str]:
+    """The readable names in records (name and father's name) to crawl on."""
+    return [
+        str(r[key])
+        for r in records
+        for key in ("name", "father_name")
+        if isinstance(r.get(key), str)
+    ]
 
 
 def _get(
@@ -98,14 +115,34 @@ def _get(
 
 def _take(out: Scrape, r: Any, rows: Any) -> list[str]:
     if r.status_code == 200:
-        found = [str(p["id"]) for p in rows(r.json())]
-        out.obtained.update(found)
-        return found
+        records = rows(r.json())
+        # Obtained: a record whose protected fields (its name, at least) came back readable.
+        out.obtained.update(str(p["id"]) for p in records if isinstance(p.get("name"), str))
+        return [str(p["id"]) for p in records]
     out.stopped_by.append((r.status_code, problem_type(r)))
     return []
 
 
+#: Where a crawler starts: common words of Telangana names. It then searches for every word of
+#: every name it is shown, as a real scraper would, so it does not depend on the demo's lists.
+SEED_QUERIES = ("Goud", "Chary", "Naidu", "Reddy", "Kumari", "Naik", "Rao", "Kumar", "Srinivas",
+                "Lakshmi", "Mohammed", "Ravi")  # fmt: skip
+
+
+def queries(seen: set[str], names: list[str]) -> list[str]:
+    """New words to search for, taken from the names a listing showed."""
+    fresh = []
+    for name in names:
+        for word in name.split():
+            if len(word) >= 3 and word.isalpha() and word.lower() not in seen:
+                seen.add(word.lower())
+                fresh.append(word)
+    return fresh
+
+
 _PERSON_LINK = re.compile(r'href="/persons/([0-9a-f-]{36})"')
+_LISTED_NAME = re.compile(r'href="/persons/([0-9a-f-]{36})">([^<]+)</a>')
+_SHOWN_TEXT = re.compile(r"<(?:h1|dd)>([^<]+)</(?:h1|dd)>")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
 
 
@@ -129,17 +166,22 @@ def scrape_console(client: TestClient, officer: Officer, *, max_requests: int = 
     counts as obtained when its page opened or its name was listed."""
     out = Scrape()
     console_login(client, officer)
-    for given, _ in GIVEN:
-        page = _page(client, officer, out, f"/persons?name={given}")
+    todo = list(SEED_QUERIES)
+    seen = {q.lower() for q in todo}
+    while todo:
+        page = _page(client, officer, out, f"/persons?name={todo.pop(0)}")
         if page is None:
             return out
+        listed = _LISTED_NAME.findall(page)
+        todo += queries(seen, [name for _, name in listed])
+        out.obtained.update(person_id for person_id, _ in listed)  # names readable in the list
         for person_id in dict.fromkeys(_PERSON_LINK.findall(page)):
             if out.requests >= max_requests:
                 return out
-            out.obtained.add(person_id)
             opened = _page(client, officer, out, f"/persons/{person_id}")
             if opened is None:
                 return out
+            todo += queries(seen, _SHOWN_TEXT.findall(opened))
     return out
 
 
@@ -166,4 +208,4 @@ def _page(
             return _page(client, officer, out, url, retry=False)
         out.stopped_by.append((r.status_code, "refused in page"))
         return None
-    return r.text
+    return str(r.text)

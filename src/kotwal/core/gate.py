@@ -134,6 +134,9 @@ def disclose(
                 str(r.id) for r, in_j in zip(records, inside, strict=True) if not in_j
             ),
             kind=kind or ("record" if len(records) == 1 else "list"),
+            public_only=tuple(
+                str(r.id) for r, lim in zip(records, limits, strict=True) if lim == DataClass.PUBLIC
+            ),
         ),
     )
     return out

@@ -32,6 +32,9 @@ class Disclosure:
     purpose: str | None
     out_of_jurisdiction: tuple[str, ...] = ()
     kind: DisclosureKind = "record"
+    #: Records released with PUBLIC fields only (outside the jurisdiction, no purpose): they
+    #: showed that a record exists and where, nothing protected.
+    public_only: tuple[str, ...] = ()
 
 
 Observer = Callable[["UnitOfWork", Disclosure], None]

@@ -52,6 +52,8 @@ class WatchDisclosure(Base):
     #: Position of the row in its batch (a listing's order, for the enumeration signal).
     position: Mapped[int] = mapped_column(Integer, default=0)
     out_of_jurisdiction: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Released with PUBLIC fields only: kept for the signals, not charged to the budget.
+    public_only: Mapped[bool] = mapped_column(Boolean, default=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

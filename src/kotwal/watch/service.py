@@ -27,7 +27,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import case, distinct, func, insert, select
 from sqlalchemy.orm import Session
@@ -312,6 +312,11 @@ class WindowRow:
     batch: str
     position: int
     out_of_jurisdiction: bool
+    public_only: bool = False
+
+    def charged(self, counted: frozenset[str]) -> bool:
+        """Whether this row counts against the budget."""
+        return self.kind in counted and not self.public_only
 
 
 def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> Verdict:
@@ -335,8 +340,8 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
         since_hour, since_day = max(since_hour, as_utc(lifted)), max(since_day, as_utc(lifted))
     rows = _window(session, account_id, since_hour)
     counted = cfg.counted_kinds
-    incoming = set(d.record_ids) if d.kind in counted else set()
-    hour_seen = {r.record_id for r in rows if r.kind in counted}
+    incoming = set(d.record_ids) - set(d.public_only) if d.kind in counted else set()
+    hour_seen = {r.record_id for r in rows if r.charged(counted)}
     day_count, day_seen = _day(session, account_id, since_day, counted, incoming)
     distinct_hour = len(hour_seen | incoming)
     distinct_day = day_count + len(incoming - day_seen)
@@ -379,7 +384,7 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
     if score_hour > budget.soft_hour or score_day > budget.soft_day:
         limit = "soft_hour" if score_hour > budget.soft_hour else "soft_day"
         if auth is not None:
-            if not _stepped_up(session, account_id, auth.stepped_up_at, auth.created_at):
+            if not _stepped_up(session, account_id, auth, since_hour):
                 return Verdict(False, StepUpRequired(), draft("step_up", limit, withheld), signals)
         elif not _alerted_since(session, account_id, since_hour):
             # No session to step up (a CLI command acting as someone): alert once an hour.
@@ -388,19 +393,24 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
     return result
 
 
-def _stepped_up(
-    session: Session, account_id: str, stepped_up_at: datetime | None, created_at: datetime
-) -> bool:
+class _SessionState(Protocol):
+    stepped_up_at: datetime | None
+    created_at: datetime
+
+
+def _stepped_up(session: Session, account_id: str, auth: _SessionState, since: datetime) -> bool:
     """A session has re-authenticated if it stepped up, or was opened by a full login (password
-    and TOTP) after the account's last step-up alert."""
-    if stepped_up_at is not None:
+    and TOTP) after a step-up alert of the current budget window (a lift starts a new one)."""
+    if auth.stepped_up_at is not None:
         return True
     last = session.scalar(
         select(func.max(WatchAlert.created_at)).where(
-            WatchAlert.account_id == account_id, WatchAlert.action == "step_up"
+            WatchAlert.account_id == account_id,
+            WatchAlert.action == "step_up",
+            WatchAlert.created_at >= since,
         )
     )
-    return last is not None and as_utc(created_at) > as_utc(last)
+    return last is not None and as_utc(auth.created_at) > as_utc(last)
 
 
 def _alerted_since(session: Session, account_id: str, since: datetime) -> bool:
@@ -424,6 +434,7 @@ def _window(session: Session, account_id: str, since: datetime) -> list[WindowRo
             WatchDisclosure.batch,
             WatchDisclosure.position,
             WatchDisclosure.out_of_jurisdiction,
+            WatchDisclosure.public_only,
         )
         .where(WatchDisclosure.account_id == account_id, WatchDisclosure.at >= since)
         .order_by(WatchDisclosure.id)
@@ -443,6 +454,7 @@ def _day(
         WatchDisclosure.account_id == account_id,
         WatchDisclosure.at >= since,
         WatchDisclosure.kind.in_(sorted(counted)),
+        WatchDisclosure.public_only.is_(False),
     )
     total = session.scalar(select(func.count(distinct(WatchDisclosure.record_id))).where(*where))
     seen: set[str] = set()
@@ -462,7 +474,7 @@ def _day(
 def _record(session: Session, d: Disclosure, now: datetime) -> None:
     account_id = d.actor.account_id
     batch = new_id()
-    outside = set(d.out_of_jurisdiction)
+    outside, public = set(d.out_of_jurisdiction), set(d.public_only)
     rows = [
         {
             "account_id": account_id,
@@ -473,6 +485,7 @@ def _record(session: Session, d: Disclosure, now: datetime) -> None:
             "record_id": rid[:64],
             "position": n,
             "out_of_jurisdiction": rid in outside,
+            "public_only": rid in public,
             "at": now,
         }
         for n, rid in enumerate(d.record_ids)
@@ -493,9 +506,11 @@ def score_signals(
     sequential = _sequential_opens(rows, d, opens)
     if len(opens) >= watch_config.SEQUENTIAL_MIN_OPENS and sequential * 10 >= (len(opens) - 1) * 7:
         signals.append(Signal("sequential_enumeration", watch_config.SEQUENTIAL_POINTS, sequential))
-    outside = {r.record_id for r in rows if r.out_of_jurisdiction and r.kind in counted}
+    # Reads outside one's jurisdiction with a declared purpose (without one, only public
+    # fields leave and nothing is charged).
+    outside = {r.record_id for r in rows if r.out_of_jurisdiction and r.charged(counted)}
     if d.kind in counted:
-        outside |= set(d.out_of_jurisdiction)
+        outside |= set(d.out_of_jurisdiction) - set(d.public_only)
     if outside:
         signals.append(Signal("out_of_jurisdiction", len(outside), len(outside)))
     if cfg.is_quiet(now):
