@@ -190,3 +190,22 @@ def test_control_characters_in_a_name_are_refused(
 ) -> None:
     body = officer_body(world.station_a, name="Evil\x1b[2J Name")
     assert client.post("/api/v1/officers", json=body, headers=sho_a.bearer).status_code == 422
+
+
+@pytest.mark.parametrize("bad", ["%00" * 36, "x" * 36, "'; DROP TABLE officers; --" + "x" * 10])
+def test_malformed_ids_are_simply_not_found(client: TestClient, sho_a: Officer, bad: str) -> None:
+    for path in (f"/api/v1/officers/{bad}", f"/api/v1/stations/{bad}"):
+        r = client.get(path, headers=sho_a.bearer)
+        assert r.status_code in (404, 422), (path, r.status_code)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"belt": "\x00" * 8}, {"name": "Ravi\x00 Kumar"}, {"purpose": "inquiry\x00 twelve"}],
+)
+def test_nul_bytes_in_queries_are_refused_cleanly(
+    client: TestClient, sho_a: Officer, query: dict[str, str]
+) -> None:
+    path = "/api/v1/officers/search" if "name" in query else "/api/v1/officers"
+    r = client.get(path, params=query, headers=sho_a.bearer)
+    assert 400 <= r.status_code < 500, r.text

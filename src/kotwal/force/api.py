@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.force import service
 from kotwal.force.models import OfficerVersion, StationProfileVersion
 from kotwal.force.schemas import (
+    BELT_PATTERN,
     PAGE_MAX,
     OfficerCreate,
     OfficerHit,
@@ -34,11 +35,22 @@ Reader = Annotated[Actor, Depends(require(Permission.FORCE_OFFICER_READ))]
 Manager = Annotated[Actor, Depends(require(Permission.FORCE_OFFICER_MANAGE))]
 StationReader = Annotated[Actor, Depends(require(Permission.FORCE_STATION_READ))]
 StationManager = Annotated[Actor, Depends(require(Permission.FORCE_STATION_MANAGE))]
+#: Free text in a query carries no control characters (NUL would reach the audit log).
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
 Purpose = Annotated[
     str | None,
-    Query(max_length=300, description="Case number or reason; needed outside your jurisdiction"),
+    Query(
+        max_length=300,
+        pattern=PLAIN_TEXT,
+        description="Case number or reason; needed outside your jurisdiction",
+    ),
 ]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+#: Ids are UUIDs: anything else is refused before it reaches the database (PostgreSQL would
+#: fail on a NUL byte where SQLite would only find nothing).
+ID_PATTERN = r"^[0-9a-fA-F-]{36}$"
+OfficerId = Annotated[str, Path(min_length=36, max_length=36, pattern=ID_PATTERN)]
+StationId = Annotated[str, Path(min_length=36, max_length=36, pattern=ID_PATTERN)]
 Limit = Annotated[int, Query(ge=1, le=PAGE_MAX)]
 
 
@@ -63,8 +75,8 @@ def create_officer(body: OfficerCreate, actor: Manager, uow: UnitOfWork = WriteU
 @router.get("/officers")
 def list_officers(
     actor: Reader,
-    unit_id: Annotated[str | None, Query(min_length=36, max_length=36)] = None,
-    belt: Annotated[str | None, Query(min_length=2, max_length=32)] = None,
+    unit_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    belt: Annotated[str | None, Query(min_length=2, max_length=32, pattern=BELT_PATTERN)] = None,
     purpose: Purpose = None,
     offset: Offset = 0,
     limit: Limit = 50,
@@ -86,7 +98,9 @@ def list_officers(
 @router.get("/officers/search")
 def search_officers(
     actor: Reader,
-    name: str = Query(min_length=2, max_length=100, description="Latin or Telugu script"),
+    name: str = Query(
+        min_length=2, max_length=100, pattern=PLAIN_TEXT, description="Latin or Telugu script"
+    ),
     purpose: Purpose = None,
     limit: int = Query(default=20, ge=1, le=service.SEARCH_MAX_RESULTS),
     uow: UnitOfWork = ReadUnit,
@@ -98,14 +112,14 @@ def search_officers(
 
 @router.get("/officers/{officer_id}")
 def read_officer(
-    officer_id: str, actor: Reader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
+    officer_id: OfficerId, actor: Reader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
 ) -> OfficerRead:
     return OfficerRead.model_validate(service.read_officer(uow, actor, officer_id, purpose))
 
 
 @router.patch("/officers/{officer_id}")
 def update_officer(
-    officer_id: str, body: OfficerUpdate, actor: Manager, uow: UnitOfWork = WriteUnit
+    officer_id: OfficerId, body: OfficerUpdate, actor: Manager, uow: UnitOfWork = WriteUnit
 ) -> OfficerRead:
     """Change an officer record of your jurisdiction; its previous version is kept."""
     return OfficerRead.model_validate(service.update_officer(uow, actor, officer_id, body))
@@ -113,7 +127,7 @@ def update_officer(
 
 @router.post("/officers/{officer_id}/transfers")
 def transfer_officer(
-    officer_id: str, body: Transfer, actor: Manager, uow: UnitOfWork = WriteUnit
+    officer_id: OfficerId, body: Transfer, actor: Manager, uow: UnitOfWork = WriteUnit
 ) -> OfficerRead:
     """Post an officer to another station or unit; both ends must be in your jurisdiction."""
     return OfficerRead.model_validate(service.transfer_officer(uow, actor, officer_id, body))
@@ -121,7 +135,7 @@ def transfer_officer(
 
 @router.get("/officers/{officer_id}/history")
 def officer_history(
-    officer_id: str, actor: Reader, uow: UnitOfWork = ReadUnit
+    officer_id: OfficerId, actor: Reader, uow: UnitOfWork = ReadUnit
 ) -> list[VersionRead]:
     return _versions(service.officer_history(uow, actor, officer_id))
 
@@ -150,7 +164,7 @@ def list_stations(
 
 @router.get("/stations/{station_id}")
 def read_station(
-    station_id: str, actor: StationReader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
+    station_id: StationId, actor: StationReader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
 ) -> StationDetail:
     """A station with its station house officer and the officers posted there now."""
     return StationDetail.model_validate(service.read_station(uow, actor, station_id, purpose))
@@ -158,7 +172,10 @@ def read_station(
 
 @router.patch("/stations/{station_id}")
 def update_station_profile(
-    station_id: str, body: StationProfileUpdate, actor: StationManager, uow: UnitOfWork = WriteUnit
+    station_id: StationId,
+    body: StationProfileUpdate,
+    actor: StationManager,
+    uow: UnitOfWork = WriteUnit,
 ) -> StationRead:
     """Change a station profile of your jurisdiction; its previous version is kept."""
     return StationRead.model_validate(service.update_station_profile(uow, actor, station_id, body))
@@ -166,6 +183,6 @@ def update_station_profile(
 
 @router.get("/stations/{station_id}/history")
 def station_history(
-    station_id: str, actor: StationReader, uow: UnitOfWork = ReadUnit
+    station_id: StationId, actor: StationReader, uow: UnitOfWork = ReadUnit
 ) -> list[VersionRead]:
     return _versions(service.station_history(uow, actor, station_id))

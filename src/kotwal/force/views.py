@@ -7,23 +7,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from kotwal.core.errors import Problem
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.force import service
-from kotwal.force.schemas import PAGE_MAX, RANK_TITLES
+from kotwal.force.schemas import BELT_PATTERN, PAGE_MAX, RANK_TITLES
 from kotwal.web.deps import ReadUnit, console
 from kotwal.web.pages import render
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Actor, Depends(console(Permission.FORCE_OFFICER_READ))]
 StationReader = Annotated[Actor, Depends(console(Permission.FORCE_STATION_READ))]
-Purpose = Annotated[str | None, Query(max_length=300)]
+#: Free text in a query carries no control characters (NUL would reach the audit log).
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
+Purpose = Annotated[str | None, Query(max_length=300, pattern=PLAIN_TEXT)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 PAGE = 50
+#: Ids are UUIDs; anything else is refused before it reaches the database.
+RecordId = Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-fA-F-]{36}$")]
 
 
 def _unit_names(uow: UnitOfWork, officers: list[dict[str, Any]]) -> dict[str, str]:
@@ -37,8 +41,8 @@ def _unit_names(uow: UnitOfWork, officers: list[dict[str, Any]]) -> dict[str, st
 def officers(
     request: Request,
     actor: Reader,
-    name: Annotated[str | None, Query(max_length=100)] = None,
-    belt: Annotated[str | None, Query(max_length=32)] = None,
+    name: Annotated[str | None, Query(max_length=100, pattern=PLAIN_TEXT)] = None,
+    belt: Annotated[str | None, Query(max_length=32, pattern=BELT_PATTERN)] = None,
     purpose: Purpose = None,
     offset: Offset = 0,
     uow: UnitOfWork = ReadUnit,
@@ -83,7 +87,7 @@ def officers(
 @router.get("/officers/{officer_id}")
 def officer(
     request: Request,
-    officer_id: str,
+    officer_id: RecordId,
     actor: Reader,
     purpose: Purpose = None,
     uow: UnitOfWork = ReadUnit,
@@ -120,7 +124,7 @@ def stations(
 @router.get("/stations/{station_id}")
 def station(
     request: Request,
-    station_id: str,
+    station_id: RecordId,
     actor: StationReader,
     purpose: Purpose = None,
     uow: UnitOfWork = ReadUnit,
