@@ -47,16 +47,16 @@ from typing import Any
 
 import httpx
 import pyotp
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from kotwal import demo
 from kotwal.core import identity
 from kotwal.core.config import Settings
 from kotwal.core.jurisdictions import by_code
-from kotwal.core.keys import generate_keys, load_keys
+from kotwal.core.keys import generate_keys
 from kotwal.core.migrate import upgrade
-from kotwal.core.policy import Actor, Role
+from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind, Role
 from kotwal.core.runtime import Runtime, open_runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
@@ -126,11 +126,17 @@ def _pg_admin(statement: str) -> None:
         engine.dispose()
 
 
+#: Persons are seeded in chunks of this many, each one transaction drawn from its own seed
+#: (SEED + chunk number: the first chunk is what ``kotwal demo`` files), so that a seeding cut
+#: short (a million persons take a while on a shared machine) resumes at its next chunk.
+CHUNK = 10_000
+
+
 def prepare(kind: str, size: int, cache: Path, fresh: bool) -> Store:
     """A migrated store holding the demo data at ``size``, seeded now or reused from cache."""
     tag = f"{size}_{SEED}_{fingerprint()}"
     data_dir = cache / f"{kind}_{tag}"
-    done = data_dir / "seeded.json"
+    done, begun = data_dir / "seeded.json", data_dir / "begun.json"
     # Several checkouts (and the tests) may bench at once: each cache has its own databases.
     place = hashlib.sha256(str(cache.resolve()).encode()).hexdigest()[:6]
     database = f"kotwal_bench_{tag}_{place}"
@@ -138,44 +144,68 @@ def prepare(kind: str, size: int, cache: Path, fresh: bool) -> Store:
     store = Store(kind, size, data_dir, url)
     if done.exists() and not fresh:
         say(f"{kind} {size:,}: reusing {data_dir}")
+        _migrate(store)  # migrations added since the data was seeded
+        return store
+    if fresh or not begun.exists():
+        shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir(parents=True, mode=0o700)
+        generate_keys(data_dir / "keys")
+        if kind == "postgresql":
+            _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            _pg_admin(f'CREATE DATABASE "{database}"')
+        _migrate(store)
         runtime = open_runtime(store.settings())
         try:
-            upgrade(runtime.db.engine)  # migrations added since the data was seeded
+            demo.build_tree(runtime)
         finally:
             runtime.close()
-        return store
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True, mode=0o700)
-    generate_keys(data_dir / "keys")
-    if kind == "postgresql":
-        _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        _pg_admin(f'CREATE DATABASE "{database}"')
-    settings = store.settings()
-    runtime = open_runtime(settings, keyring=load_keys(settings))
-    started = time.perf_counter()
+        record = {"database": database if kind == "postgresql" else None, "seconds": 0.0}
+        begun.write_text(json.dumps(record))
+    _migrate(store)
+    record = json.loads(begun.read_text())
+    record["seconds"] += _seed(store)
+    record |= {"size": size, "seed": SEED, "seconds": round(record["seconds"], 1)}
+    done.write_text(json.dumps(record))
+    say(f"{kind} {size:,}: seeded in {record['seconds']:,.0f} s")
+    return store
+
+
+def _migrate(store: Store) -> None:
+    runtime = open_runtime(store.settings())
     try:
         upgrade(runtime.db.engine)
-        stations = demo.build_tree(runtime)
-        step = max(1, size // 20)
-
-        def progress(n: int) -> None:
-            if n % step < 2000 or n == size:
-                rate = n / (time.perf_counter() - started)
-                say(f"{kind} {size:,}: seeded {n:,} persons ({rate:,.0f}/s)")
-
-        demo.seed_persons(runtime, stations, size, SEED, progress=progress)
-        if kind == "postgresql":
-            with runtime.db.engine.connect() as conn:
-                conn.execute(text("ANALYZE"))
-                conn.commit()
     finally:
         runtime.close()
-    seconds = time.perf_counter() - started
-    database_name = database if kind == "postgresql" else None
-    done.write_text(json.dumps({"size": size, "seed": SEED, "seconds": round(seconds, 1),
-                                "database": database_name}))  # fmt: skip
-    say(f"{kind} {size:,}: seeded in {seconds:,.0f} s")
-    return store
+
+
+def _seed(store: Store) -> float:
+    """File the chunks of persons the store lacks; the seconds it took."""
+    runtime = open_runtime(store.settings())
+    started = time.perf_counter()
+    try:
+        with UnitOfWork(runtime, write=False) as uow:
+            have = uow.session.scalar(select(func.count()).select_from(Person)) or 0
+            stations = list(uow.session.execute(
+                select(Jurisdiction.id).where(Jurisdiction.kind == JurisdictionKind.STATION)
+                .order_by(Jurisdiction.code)
+            ).scalars())  # fmt: skip
+        if have % CHUNK and have != store.size:
+            raise RuntimeError(f"{store.data_dir} holds a part of a chunk; run with --fresh")
+        for chunk in range(have // CHUNK, -(-store.size // CHUNK)):
+            count = min(CHUNK, store.size - chunk * CHUNK)
+            demo.seed_persons(runtime, stations, count, SEED + chunk, batch=count)
+            filed = chunk * CHUNK + count
+            rate = (filed - have) / (time.perf_counter() - started)
+            say(f"{store.kind} {store.size:,}: {filed:,} persons filed ({rate:,.0f}/s)")
+        if store.kind == "postgresql":
+            # What autovacuum does soon after a bulk load: statistics for the planner and the
+            # visibility map that lets the name-key index be read without the table.
+            engine = runtime.db.engine.execution_options(isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+    finally:
+        runtime.close()
+    return time.perf_counter() - started
 
 
 def discard(cache: Path) -> None:
