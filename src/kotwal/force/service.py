@@ -23,6 +23,7 @@ from kotwal.core.crypto import blind_index, open_field
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import MASKED, ceiling, clean_purpose, disclose
 from kotwal.core.models import Account
+from kotwal.core.observers import DisclosureKind
 from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.force.models import (
@@ -149,12 +150,16 @@ def index_name(uow: UnitOfWork, officer_id: str, name: str) -> None:
 
 
 def officers_out(
-    uow: UnitOfWork, actor: Actor, officers: list[Officer], purpose: str | None
+    uow: UnitOfWork,
+    actor: Actor,
+    officers: list[Officer],
+    purpose: str | None,
+    kind: DisclosureKind | None = None,
 ) -> list[dict[str, Any]]:
     """Officers through the gate, each with its posting history when the gate releases the
     record's RESTRICTED fields to this reader (the postings are RESTRICTED); masked otherwise.
     The gate's audit event for the record covers its postings."""
-    shown = disclose(uow, actor, purpose, officers)
+    shown = disclose(uow, actor, purpose, officers, kind=kind)
     purpose = clean_purpose(purpose)
     released = [
         o.id
@@ -321,7 +326,7 @@ def list_officers(
     else:
         stmt = stmt.where(_in_jurisdiction(Officer.jurisdiction_path, actor))
     stmt = stmt.order_by(Officer.name, Officer.id).offset(offset).limit(min(limit, PAGE_MAX))
-    return officers_out(uow, actor, list(uow.session.execute(stmt).scalars()), purpose)
+    return officers_out(uow, actor, list(uow.session.execute(stmt).scalars()), purpose, kind="list")
 
 
 def find_by_belt(
@@ -337,7 +342,7 @@ def find_by_belt(
         uow.session.execute(select(Officer).where(Officer.belt_number == belt).limit(1)).scalars()
     )
     _searched(uow, actor, "belt", belt, purpose, len(found))
-    return officers_out(uow, actor, found, purpose)
+    return officers_out(uow, actor, found, purpose, kind="list")
 
 
 def search_by_name(
@@ -366,7 +371,7 @@ def search_by_name(
     )[: min(limit, SEARCH_MAX_RESULTS)]
     purpose = clean_purpose(purpose)
     _searched(uow, actor, "officer_name", query, purpose, len(hits))
-    shown = officers_out(uow, actor, [o for o, _ in hits], purpose)
+    shown = officers_out(uow, actor, [o for o, _ in hits], purpose, kind="list")
     return [
         {
             "officer": record,
@@ -585,6 +590,7 @@ def stations_out(
     actor: Actor,
     nodes: list[Jurisdiction],
     purpose: str | None,
+    kind: DisclosureKind | None = None,
 ) -> list[dict[str, Any]]:
     """Stations with their place in the tree (public) and their profiles through the gate;
     a station without a profile yet shows empty fields."""
@@ -594,7 +600,7 @@ def stations_out(
         rows = uow.session.execute(select(StationProfile).where(StationProfile.id.in_(ids)))
         profiles = {p.id: p for p in rows.scalars()}
     found = [profiles[i] for i in ids if i in profiles]
-    shown = {d["id"]: d for d in disclose(uow, actor, purpose, found)} if found else {}
+    shown = {d["id"]: d for d in disclose(uow, actor, purpose, found, kind=kind)} if found else {}
     out: list[dict[str, Any]] = []
     for node in nodes:
         record: dict[str, Any] = dict.fromkeys((*_STATION_FIELDS, "version"))
@@ -717,7 +723,7 @@ def list_stations(
         .offset(offset)
         .limit(min(limit, PAGE_MAX))
     )
-    return stations_out(uow, actor, list(uow.session.execute(stmt).scalars()), purpose)
+    return stations_out(uow, actor, list(uow.session.execute(stmt).scalars()), purpose, kind="list")
 
 
 def station_history(uow: UnitOfWork, actor: Actor, station_id: str) -> list[StationProfileVersion]:
