@@ -36,14 +36,4 @@ def list_decoys(
 @router.get("/security/decoys/copies")
 def list_copies(actor: SecurityOfficer, uow: UnitOfWork = ReadUnit) -> list[CopyRead]:
     """Every copy of the data (primary, exports, backups, demo, test) and its decoy count."""
-    return [
-        CopyRead(
-            id=c.id,
-            kind=c.kind,
-            created_at=c.created_at,
-            created_by_name=c.created_by_name,
-            destination=c.destination,
-            decoys=n,
-        )
-        for c, n in service.copies(uow, actor)
-    ]
+    return [CopyRead.model_validate(asdict(c)) for c in service.copies(uow, actor)]

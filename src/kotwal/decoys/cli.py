@@ -75,14 +75,14 @@ def copies_command() -> None:
     with runtime_or_exit() as runtime, unit(runtime) as uow:
         found = service.copies(uow, _register_reader())
     table = Table("copy", "kind", "created", "by", "destination", "decoys", title="copies")
-    for c, n in found:
+    for c in found:
         table.add_row(
             c.id,
             c.kind,
             f"{c.created_at:%Y-%m-%d %H:%M}",
             escape(c.created_by_name),
             escape(c.destination or ""),
-            str(n),
+            str(c.decoys),
         )
     out.print(table)
 

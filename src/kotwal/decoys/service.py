@@ -516,15 +516,39 @@ def read_register(
     return entries
 
 
-def copies(uow: UnitOfWork, actor: Actor) -> list[tuple[DecoyCopy, int]]:
-    """Every copy with the number of decoys it carries; security officers only."""
+@dataclass(frozen=True)
+class CopyEntry:
+    """A copy of the data and how many decoys it carries."""
+
+    id: str
+    kind: str
+    created_at: datetime
+    created_by: str | None
+    created_by_name: str
+    destination: str | None
+    decoys: int
+
+
+def copies(uow: UnitOfWork, actor: Actor) -> list[CopyEntry]:
+    """Every copy with the number of decoys it carries; security officers only, audited."""
     if not actor.can(Permission.SECURITY_DECOY_READ):
         raise Forbidden()
     counts = dict(
         uow.session.execute(select(Decoy.copy_id, func.count()).group_by(Decoy.copy_id)).all()
     )
     rows = uow.session.execute(select(DecoyCopy).order_by(DecoyCopy.created_at).limit(1000))
-    found = [(c, int(counts.get(c.id, 0))) for c in rows.scalars()]
+    found = [
+        CopyEntry(
+            c.id,
+            c.kind,
+            c.created_at,
+            c.created_by,
+            c.created_by_name,
+            c.destination,
+            int(counts.get(c.id, 0)),
+        )
+        for c in rows.scalars()
+    ]
     uow.audit(
         actor_event(
             actor,

@@ -1,0 +1,269 @@
+"""`kotwal leak trace`: from a leaked sample to the records, the copy and the accounts.
+
+1. The sample is read (:mod:`kotwal.leak.parser`) and each row matched to a record or a decoy
+   (:mod:`kotwal.leak.matcher`).
+2. The copy: decoys of a copy other than the primary (an export, a backup, the demo) name it,
+   since no other copy holds them; the primary's own decoys name the primary. Without a decoy
+   in the sample, the audit log is asked: if the account that saw the records made an export
+   right after seeing them, that export is the likely copy, else the records were read out of
+   the live service.
+3. The accounts: every disclosure of the matched records in the audit log, grouped by account
+   and session, ranked by the share of the sample each one saw (a row that fits several
+   records counts for each in part). The answer to a filing, which shows the new record back
+   to the officer who typed it, is not counted as a read of it. Among equals, the session that
+   made the copy the decoys name comes first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from kotwal.core.audit import Outcome, actor_event
+from kotwal.core.models import AuditEventRow
+from kotwal.core.policy import Actor
+from kotwal.core.runtime import Runtime
+from kotwal.core.uow import UnitOfWork
+from kotwal.decoys.models import DecoyCopy
+from kotwal.decoys.service import PRIMARY, register_contents
+from kotwal.leak.matcher import Matcher, RowMatch
+from kotwal.leak.parser import parse
+
+#: An export is tied to the reads before it when its event follows them within this window.
+EXPORT_WINDOW_US = 15 * 60 * 1_000_000
+SUSPECTS_MAX = 10
+#: A disclosure this close to the record's filing by the same account is the filing's echo.
+ECHO_US = 5 * 1_000_000
+
+
+@dataclass
+class Suspect:
+    """An account (and session) that the audit log shows disclosing records of the sample."""
+
+    account_id: str | None
+    username: str
+    session_id: str | None
+    records: int
+    share: float
+    first_at: str
+    last_at: str
+    made_copy: bool = False
+
+
+@dataclass
+class CopyVerdict:
+    """Which copy the sample came from, on what evidence."""
+
+    copy_id: str | None
+    kind: str | None
+    basis: str
+    decoys_found: dict[str, int] = field(default_factory=dict)
+    created_by_name: str | None = None
+    destination: str | None = None
+
+
+@dataclass
+class TraceReport:
+    """The whole answer of a trace."""
+
+    format: str
+    rows: int
+    matched: int
+    records: list[dict[str, Any]]
+    decoys: list[dict[str, Any]]
+    copy: CopyVerdict
+    accounts: list[Suspect]
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False)
+
+
+def trace(runtime: Runtime, actor: Actor, data: bytes) -> TraceReport:
+    """Trace a leaked sample (bytes of a CSV, JSON or text file); audited as ``leak.trace``."""
+    parsed = parse(data)
+    with UnitOfWork(runtime, write=True) as uow:
+        session = uow.session
+        matcher = Matcher(session, runtime.keyring, register_contents(session))
+        matches = matcher.match(parsed.rows)
+        copy = _copy(session, matches)
+        suspects = _rank(session, matches, copy)
+        if copy.kind in (None, PRIMARY) and suspects:
+            # The primary's decoys are in every copy made from it: they prove the data is
+            # ours, not which copy it is. An export right after the reads says more.
+            audited = _copy_from_audit(session, suspects[0])
+            if copy.copy_id is None or audited.kind == "export":
+                copy = replace(audited, decoys_found=copy.decoys_found)
+        uow.audit(
+            actor_event(
+                actor,
+                "leak.trace",
+                Outcome.SUCCESS,
+                resource_type="person",
+                detail={
+                    **actor.extra,
+                    "rows": len(parsed.rows),
+                    "matched": sum(m.matched for m in matches),
+                    "decoys": sum(m.decoy is not None for m in matches),
+                    "copy": copy.copy_id,
+                },
+            )
+        )
+    return TraceReport(
+        format=parsed.format,
+        rows=len(parsed.rows),
+        matched=sum(m.matched for m in matches),
+        records=[
+            {
+                "line": m.line,
+                "record_id": m.record_id,
+                "confidence": m.score,
+                "ties": m.ties,
+                "basis": m.basis,
+            }
+            for m in matches
+            if m.matched and m.decoy is None
+        ],
+        decoys=[
+            {
+                "line": m.line,
+                "decoy_id": m.decoy["decoy_id"],
+                "copy_id": m.decoy["copy_id"],
+                "copy_kind": m.decoy["copy_kind"],
+                "confidence": m.score,
+            }
+            for m in matches
+            if m.decoy is not None
+        ],
+        copy=copy,
+        accounts=suspects,
+    )
+
+
+def _copy(session: Any, matches: list[RowMatch]) -> CopyVerdict:
+    hits = Counter(str(m.decoy["copy_id"]) for m in matches if m.decoy is not None)
+    if not hits:
+        return CopyVerdict(None, None, "none")
+    kinds = {str(m.decoy["copy_id"]): str(m.decoy["copy_kind"]) for m in matches if m.decoy}
+    # Every copy made from the primary may hold the primary's decoys; only one holds its own.
+    own = {c: n for c, n in hits.items() if kinds[c] != PRIMARY}
+    chosen = max(own or hits, key=lambda c: ((own or hits)[c], c))
+    found = session.get(DecoyCopy, chosen)
+    return CopyVerdict(
+        copy_id=chosen,
+        kind=kinds[chosen],
+        basis="decoys",
+        decoys_found=dict(hits),
+        created_by_name=found.created_by_name if found else None,
+        destination=found.destination if found else None,
+    )
+
+
+def _weights(matches: list[RowMatch]) -> dict[str, float]:
+    """How much of the sample each record stands for: a row fitting k records gives 1/k."""
+    weights: dict[str, float] = {}
+    for m in matches:
+        if m.matched:
+            for record_id in m.tied_ids:
+                weights[record_id] = weights.get(record_id, 0.0) + m.score / len(m.tied_ids)
+    return weights
+
+
+def _rank(session: Any, matches: list[RowMatch], copy: CopyVerdict) -> list[Suspect]:
+    weights = _weights(matches)
+    total = sum(m.score for m in matches if m.matched)
+    if not weights or total == 0:
+        return []
+    seen: dict[tuple[str | None, str, str | None], dict[str, Any]] = {}
+    ids = sorted(weights)
+    for start in range(0, len(ids), 500):
+        stmt = select(
+            AuditEventRow.actor_id,
+            AuditEventRow.actor_name,
+            AuditEventRow.session_id,
+            AuditEventRow.resource_id,
+            AuditEventRow.at_us,
+        ).where(
+            AuditEventRow.action == "record.disclose",
+            AuditEventRow.outcome == Outcome.SUCCESS,
+            AuditEventRow.resource_id.in_(ids[start : start + 500]),
+        )
+        echoes = _entered(session, ids[start : start + 500])
+        for account, name, sess, rid, at in session.execute(stmt):
+            made = echoes.get((account, rid))
+            if made is not None and abs(at - made) < ECHO_US:
+                continue  # the record shown back to whoever just filed it: not a read
+            entry = seen.setdefault((account, name, sess), {"ids": set(), "at": []})
+            entry["ids"].add(rid)
+            entry["at"].append(at)
+    maker = _copy_maker(session, copy)
+    suspects = [
+        Suspect(
+            account_id=account,
+            username=name,
+            session_id=sess,
+            records=len(e["ids"]),
+            share=round(sum(weights[r] for r in e["ids"]) / total, 3),
+            first_at=_iso(min(e["at"])),
+            last_at=_iso(max(e["at"])),
+            made_copy=maker is not None and account == maker,
+        )
+        for (account, name, sess), e in seen.items()
+    ]
+    suspects.sort(key=lambda s: (-s.share, not s.made_copy, s.first_at, s.username))
+    return suspects[:SUSPECTS_MAX]
+
+
+def _entered(session: Any, ids: list[str]) -> dict[tuple[str | None, str | None], int]:
+    """When each record was filed, and by whom."""
+    stmt = select(AuditEventRow.actor_id, AuditEventRow.resource_id, AuditEventRow.at_us).where(
+        AuditEventRow.action == "record.create",
+        AuditEventRow.outcome == Outcome.SUCCESS,
+        AuditEventRow.resource_id.in_(ids),
+    )
+    return {(account, rid): at for account, rid, at in session.execute(stmt)}
+
+
+def _copy_maker(session: Any, copy: CopyVerdict) -> str | None:
+    if copy.copy_id is None:
+        return None
+    found = session.get(DecoyCopy, copy.copy_id)
+    return found.created_by if found is not None else None
+
+
+def _copy_from_audit(session: Any, top: Suspect) -> CopyVerdict:
+    """No decoy in the sample: an export the top account made just after its reads is the
+    likely copy; otherwise the records were read out of the live service (the primary)."""
+    last = int(datetime.fromisoformat(top.last_at).timestamp() * 1_000_000)
+    stmt = (
+        select(AuditEventRow.detail)
+        .where(
+            AuditEventRow.action == "records.export",
+            AuditEventRow.outcome == Outcome.SUCCESS,
+            AuditEventRow.actor_id == top.account_id,
+            AuditEventRow.at_us >= last,
+            AuditEventRow.at_us <= last + EXPORT_WINDOW_US,
+        )
+        .order_by(AuditEventRow.at_us)
+        .limit(1)
+    )
+    detail = session.execute(stmt).scalar()
+    copy_id = json.loads(detail).get("copy") if detail else None
+    if copy_id:
+        found = session.get(DecoyCopy, copy_id)
+        return CopyVerdict(
+            copy_id=copy_id,
+            kind="export",
+            basis="audit",
+            created_by_name=found.created_by_name if found else None,
+            destination=found.destination if found else None,
+        )
+    return CopyVerdict(copy_id=PRIMARY, kind=PRIMARY, basis="audit")
+
+
+def _iso(at_us: int) -> str:
+    return datetime.fromtimestamp(at_us / 1_000_000, UTC).isoformat(timespec="seconds")
