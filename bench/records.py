@@ -132,8 +132,9 @@ def _pg_admin(statement: str) -> None:
 CHUNK = 10_000
 
 
-def prepare(kind: str, size: int, cache: Path, fresh: bool) -> Store:
-    """A migrated store holding the demo data at ``size``, seeded now or reused from cache."""
+def prepare(kind: str, size: int, cache: Path, fresh: bool, as_is: bool = False) -> Store:
+    """A migrated store holding the demo data at ``size``, seeded now or reused from cache;
+    ``as_is``: a store whose seeding was cut short, at the size it reached (not seeded on)."""
     tag = f"{size}_{SEED}_{fingerprint()}"
     data_dir = cache / f"{kind}_{tag}"
     done, begun = data_dir / "seeded.json", data_dir / "begun.json"
@@ -146,6 +147,11 @@ def prepare(kind: str, size: int, cache: Path, fresh: bool) -> Store:
         say(f"{kind} {size:,}: reusing {data_dir}")
         _migrate(store)  # migrations added since the data was seeded
         return store
+    if as_is and begun.exists():
+        _migrate(store)
+        reached = _persons_filed(store)
+        say(f"{kind} {size:,}: measuring as seeded so far, {reached:,} persons")
+        return Store(kind, reached, data_dir, url)
     if fresh or not begun.exists():
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True, mode=0o700)
@@ -174,6 +180,15 @@ def _migrate(store: Store) -> None:
     runtime = open_runtime(store.settings())
     try:
         upgrade(runtime.db.engine)
+    finally:
+        runtime.close()
+
+
+def _persons_filed(store: Store) -> int:
+    runtime = open_runtime(store.settings())
+    try:
+        with UnitOfWork(runtime, write=False) as uow:
+            return uow.session.scalar(select(func.count()).select_from(Person)) or 0
     finally:
         runtime.close()
 
@@ -210,7 +225,7 @@ def _seed(store: Store) -> float:
 
 def discard(cache: Path) -> None:
     """Remove every store seeded under ``cache``: its files and its PostgreSQL databases."""
-    for record in cache.glob("*/seeded.json"):
+    for record in cache.glob("*/begun.json"):
         database = json.loads(record.read_text()).get("database")
         if database:
             _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
@@ -218,9 +233,9 @@ def discard(cache: Path) -> None:
 
 
 def seed_seconds(store: Store) -> float | None:
-    """How long the cached store took to seed, when it was seeded."""
-    record = json.loads((store.data_dir / "seeded.json").read_text())
-    return float(record["seconds"])
+    """How long the cached store took to seed, when its seeding was completed."""
+    path = store.data_dir / "seeded.json"
+    return float(json.loads(path.read_text())["seconds"]) if path.exists() else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,6 +484,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--discard", action="store_true", help="remove the seeded stores afterwards"
     )
+    parser.add_argument(
+        "--as-is",
+        action="store_true",
+        help="measure stores whose seeding was cut short at the size they reached",
+    )
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     kinds = [k.strip() for k in args.stores.split(",") if k.strip()]
@@ -480,9 +500,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     figures["name_search"], figures["seed_seconds"] = searches, seeded
     for size in sizes:
         for kind in kinds:
-            store = prepare(kind, size, args.cache_dir, args.fresh)
-            seeded[kind][str(size)] = seed_seconds(store)
-            searches[kind][str(size)] = name_search(store, args.queries)
+            store = prepare(kind, size, args.cache_dir, args.fresh, args.as_is)
+            seeded[kind][str(store.size)] = seed_seconds(store)
+            searches[kind][str(store.size)] = name_search(store, args.queries)
     if not args.no_http:
         smallest = prepare("sqlite", sizes[0], args.cache_dir, fresh=False)
         figures["http"] = http_reads(smallest, args.http_clients, args.http_seconds)
