@@ -55,11 +55,12 @@ def sho(runtime: Runtime, world: World) -> Officer:
 
 
 def _upload(client: TestClient, officer: Officer, content: bytes) -> Response:
-    return client.post(
+    r: Response = client.post(
         "/api/v1/persons/import",
         files={"file": ("legacy.csv", content, "text/csv")},
         headers=officer.bearer,
     )
+    return r
 
 
 def _nothing_written(runtime: Runtime) -> None:
