@@ -39,6 +39,7 @@ from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.exporter import export_persons
 from kotwal.records.importer import CHECKING, ImportRejected, import_persons
+from kotwal.watch import service as watch_service
 
 app = typer.Typer(
     help="Import persons from CSV and export them to CSV (docs/person-import-format.md).",
@@ -173,6 +174,8 @@ def export_command(
     if not out_path.parent.is_dir():
         raise fail(f"no directory {escape(str(out_path.parent))}")
     with runtime_or_exit() as runtime:
+        # The breach defences hear of a command's disclosures as of a request's.
+        watch_service.install(runtime)
         # Written under a temporary name and linked into place only after the audit events
         # are durable: no export file exists that the log does not know of.
         fd, partial = tempfile.mkstemp(dir=out_path.parent, prefix=".kotwal-export-")
