@@ -347,6 +347,7 @@ def demo(
 
     from kotwal import demo as demo_data
     from kotwal.arms import demo as arms_demo
+    from kotwal.decoys.service import plant_demo
     from kotwal.force import demo as force_demo
 
     init()
@@ -376,6 +377,8 @@ def demo(
                 # The force is the same size whatever --size says: 10 officers per station.
                 force = bar.add_task("generating 300 synthetic officers", total=300)
                 force_demo.seed_force(runtime, seed, lambda n: bar.update(force, completed=n))
+            # The demo is a copy of its own: its decoys are registered as the demo's.
+            plant_demo(runtime, count=max(5, size // 1000))
         accounts = demo_data.create_accounts(runtime)
     _print_demo_accounts(accounts)
     if serve:

@@ -562,10 +562,19 @@ def copies(uow: UnitOfWork, actor: Actor) -> list[CopyEntry]:
 
 
 def primary_decoy_count(session: Session) -> int:
-    """How many decoy persons the primary carries (for the security self-check)."""
+    """How many decoy persons this database itself carries (the primary's, or the demo's or a
+    test copy's when this database is one of those), for the security self-check."""
     stmt = (
         select(func.count())
         .select_from(Decoy)
-        .where(Decoy.copy_id == PRIMARY, Decoy.resource_type == "person")
+        .join(DecoyCopy, DecoyCopy.id == Decoy.copy_id)
+        .where(DecoyCopy.kind.in_(sorted(HELD_KINDS)), Decoy.resource_type == "person")
     )
     return int(session.execute(stmt).scalar_one())
+
+
+def plant_demo(runtime: Runtime, count: int) -> Planted:
+    """The demo's own decoys (copy ``demo``), with phones in the demo's synthetic range."""
+    seeder = Actor(account_id=None, username="cli:demo-seed")
+    with UnitOfWork(runtime, write=True) as uow:
+        return plant(uow, seeder, count=count, copy_id=DEMO, kind=DEMO, phone_prefix="90000")
