@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
 from kotwal import demo
 from kotwal.cli import app
-from kotwal.core.config import get_settings
+from kotwal.core.config import Settings, get_settings
+from kotwal.core.crypto import open_fields
 from kotwal.core.db import Database
-from kotwal.core.runtime import Runtime
+from kotwal.core.jurisdictions import by_code
+from kotwal.core.keys import generate_keys, load_keys
+from kotwal.core.migrate import upgrade
+from kotwal.core.policy import Actor, Jurisdiction, Role
+from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.uow import UnitOfWork
+from kotwal.records.models import (
+    Case,
+    CaseParty,
+    HistorySheet,
+    HistorySheetCategory,
+    HistorySheetEvent,
+    LawSection,
+    Person,
+    PersonAlias,
+)
+from kotwal.records.service import find_case_by_fir, history_sheet_events, overdue_history_sheets
 from tests.test_cli import env  # noqa: F401 - the CLI environment fixture
 
 runner = CliRunner()
@@ -51,10 +72,184 @@ def test_codes_are_shown_only_for_demo_accounts(runtime: Runtime) -> None:
         demo.current_code(runtime, "admin")
 
 
+def _seed_reference(db: Database) -> None:
+    """The reference rows of migration 0005, which the per-test cleanup empties."""
+    with db.transaction(write=True) as session:
+        for model, rows in _reference_rows().items():
+            if not session.execute(select(func.count()).select_from(model)).scalar_one():
+                session.execute(insert(model), rows)
+
+
+def _reference_rows() -> dict[type[Any], list[dict[str, Any]]]:
+    path = Path(__file__).parent.parent / "migrations/versions/0005_records_history_sheets_cases.py"
+    spec = importlib.util.spec_from_file_location("migration_0005_for_demo_tests", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    kinds = [{"code": c, "title": t, "review_months": m} for c, t, m in migration.CATEGORIES]
+    laws = [
+        {"code": c, "act": "BNS", "title": t, "equivalent": e} for c, t, e in migration.SECTIONS
+    ]
+    laws += [{"code": e, "act": "IPC", "title": t, "equivalent": c}
+             for c, t, e in migration.SECTIONS if e]  # fmt: skip
+    return {HistorySheetCategory: kinds, LawSection: laws}
+
+
 def test_demo_command_without_serving(env: Path, db: Database) -> None:  # noqa: F811
+    _seed_reference(db)
     result = runner.invoke(app, ["demo", "--size", "60", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "demo.sho" in result.output
+    with db.transaction(write=False) as session:
+        seeded = [session.execute(select(func.count()).select_from(m)).scalar_one()
+                  for m in (Person, HistorySheet, Case)]  # fmt: skip
+    # 60 persons and the demo's own 5 decoy persons (kotwal.decoys, copy "demo")
+    assert seeded[0] == 65 and seeded[1] > 0 and seeded[2] > 0
     again = runner.invoke(app, ["demo", "--size", "60", "--no-serve"])
     assert again.exit_code == 0 and "already present" in again.output
     get_settings.cache_clear()
+
+
+# --- history sheets and cases ----------------------------------------------------------------
+
+DAY = date(2026, 3, 15)
+
+
+def _fresh_sqlite(tmp_path: Path) -> Runtime:
+    """A second, empty installation (its own keys) to seed again and compare with."""
+    data = tmp_path / "second"
+    data.mkdir(mode=0o700)
+    generate_keys(data / "keys")
+    settings = Settings(data_dir=data, database_url=f"sqlite:///{data / 'kotwal.db'}")
+    runtime = open_runtime(settings, keyring=load_keys(settings))
+    upgrade(runtime.db.engine)
+    return runtime
+
+
+def _seed_all(runtime: Runtime, size: int, seed: int) -> tuple[int, int]:
+    _seed_reference(runtime.db)
+    stations = demo.build_tree(runtime)
+    demo.seed_persons(runtime, stations, size, seed=seed)
+    return demo.seed_history_sheets(runtime, seed, today=DAY), demo.seed_cases(
+        runtime, seed, today=DAY
+    )
+
+
+def _snapshot(runtime: Runtime) -> dict[str, list[Any]]:
+    """Everything seeded, by content: ids and ciphertexts differ between installations."""
+    with UnitOfWork(runtime, write=False) as uow:
+        s = uow.session
+        codes = dict(s.execute(select(Jurisdiction.id, Jurisdiction.code)).all())
+        persons = list(s.execute(select(Person)).scalars())
+        sealed = open_fields(s, persons, ["phone", "address"])
+        aliases: dict[str, list[str]] = {}
+        for person_id, alias in s.execute(select(PersonAlias.person_id, PersonAlias.name)):
+            aliases.setdefault(person_id, []).append(alias)
+        who = {
+            p.id: (p.name, p.name_te, p.father_name, p.birth_year, p.sex, p.category, p.status,
+                   p.marks, codes[p.station_id], o["phone"], o["address"],
+                   tuple(sorted(aliases.get(p.id, []))))
+            for p, o in zip(persons, sealed, strict=True)
+        }  # fmt: skip
+        steps: dict[str, list[Any]] = {}
+        for e in s.execute(select(HistorySheetEvent)).scalars():
+            steps.setdefault(e.sheet_id, []).append(
+                (e.version, e.action, e.previous_review_on, e.next_review_on, e.note)
+            )
+        sheets = [
+            (who[h.person_id], h.category, codes[h.station_id], h.legal_basis, h.modus_operandi,
+             h.opened_on, h.next_review_on, h.closed_on, h.close_reason, h.version,
+             sorted(steps[h.id], key=repr))
+            for h in s.execute(select(HistorySheet)).scalars()
+        ]  # fmt: skip
+        parties: dict[str, list[Any]] = {}
+        for p in s.execute(select(CaseParty)).scalars():
+            parties.setdefault(p.case_id, []).append((who[p.person_id], p.role, p.role_on))
+        cases = [
+            (c.fir_number, c.sections, c.registered_on, codes[c.station_id],
+             sorted(parties[c.id], key=repr))
+            for c in s.execute(select(Case)).scalars()
+        ]  # fmt: skip
+    # repr orders tuples that hold None as well.
+    return {"persons": sorted(who.values(), key=repr), "sheets": sorted(sheets, key=repr),
+            "cases": sorted(cases, key=repr)}  # fmt: skip
+
+
+def test_the_same_seed_gives_the_same_persons_sheets_and_cases(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    other = _fresh_sqlite(tmp_path)
+    try:
+        assert _seed_all(runtime, 240, seed=5) == _seed_all(other, 240, seed=5)
+        first, second = _snapshot(runtime), _snapshot(other)
+    finally:
+        other.close()
+    assert first["sheets"] and first["cases"]
+    assert first == second
+
+
+def test_another_seed_gives_other_sheets_and_cases(runtime: Runtime, tmp_path: Path) -> None:
+    other = _fresh_sqlite(tmp_path)
+    try:
+        _seed_all(runtime, 120, seed=5)
+        _seed_all(other, 120, seed=6)
+        first, second = _snapshot(runtime), _snapshot(other)
+    finally:
+        other.close()
+    assert first["persons"] != second["persons"] and first["cases"] != second["cases"]
+
+
+def _hq(runtime: Runtime) -> Actor:
+    with UnitOfWork(runtime, write=False) as uow:
+        node = by_code(uow, demo.STATE_CODE)
+        assert node is not None
+        return Actor(account_id=None, username="test:hq", roles=frozenset({Role.STATE_HQ}),
+                     jurisdiction_paths=(node.path,))  # fmt: skip
+
+
+def test_the_demo_seeds_history_sheets_and_some_reviews_are_overdue(runtime: Runtime) -> None:
+    _seed_reference(runtime.db)
+    stations = demo.build_tree(runtime)
+    demo.seed_persons(runtime, stations, 400, seed=3)
+    made = demo.seed_history_sheets(runtime, 3)
+    assert 400 * 0.03 < made < 400 * 0.15  # about 8%
+    with runtime.db.transaction(write=False) as session:
+        sheets = list(session.execute(select(HistorySheet)).scalars())
+    with UnitOfWork(runtime, write=False) as uow:
+        overdue = overdue_history_sheets(uow, _hq(runtime))
+        events = history_sheet_events(uow, _hq(runtime), overdue[0]["id"])
+        course = [(e.action, e.version) for e in events]
+    assert len(sheets) == made and overdue
+    assert {s.category for s in sheets} <= {"rowdy_sheet", "suspect_sheet", "kd",
+                                            "habitual_offender"}  # fmt: skip
+    assert all(s.legal_basis.startswith("DEMO") for s in sheets)  # visibly synthetic
+    assert all(s.opened_on < s.next_review_on for s in sheets)
+    assert all(s.opened_on <= s.closed_on for s in sheets if s.closed_on)
+    assert course[0][0] == "opened" and course[-1][1] == overdue[0]["version"]
+
+
+def test_the_demo_seeds_cases_with_fir_numbers_sections_and_parties(runtime: Runtime) -> None:
+    _seed_reference(runtime.db)
+    stations = demo.build_tree(runtime)
+    demo.seed_persons(runtime, stations, 400, seed=3)
+    made = demo.seed_cases(runtime, 3)
+    hq = _hq(runtime)
+    with runtime.db.transaction(write=False) as session:
+        codes = dict(session.execute(select(Jurisdiction.id, Jurisdiction.code)).all())
+        cases = list(session.execute(select(Case)).scalars())
+        named = session.execute(select(func.count(func.distinct(CaseParty.person_id)))).scalar_one()
+    with UnitOfWork(runtime, write=False) as uow:
+        shown = find_case_by_fir(uow, hq, cases[0].fir_number, None)[0]
+    assert len(cases) == made and 400 * 0.15 < named < 400 * 0.35  # about a quarter
+    numbers: dict[tuple[str, str], list[tuple[date, int]]] = {}
+    for case in cases:
+        code, year, number = case.fir_number.split("/")
+        assert code == codes[case.station_id] and int(year) == case.registered_on.year
+        numbers.setdefault((code, year), []).append((case.registered_on, int(number)))
+        act = "BNS" if case.registered_on >= date(2024, 7, 1) else "IPC"
+        assert all(s.startswith(act) for s in case.sections.split(","))
+    for registered in numbers.values():  # 1, 2, 3, ... in order of registration
+        assert [n for _, n in sorted(registered)] == list(range(1, len(registered) + 1))
+    assert [s["title"] for s in shown["sections"]] and shown["parties"]
+    roles = [p["role"] for p in shown["parties"]]
+    assert roles[0] == "accused"

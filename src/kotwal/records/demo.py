@@ -178,6 +178,8 @@ def seed_history_sheets(
         )
         months = {str(code): int(every) for code, every in kinds}
     categories = sorted(months)
+    if not categories:
+        return 0  # a database without the reference rows of migration 0005
     weights = [_CATEGORY_WEIGHTS.get(code, 5) for code in categories]
     picks = _picks(runtime, actor, seed, "history-sheet", share)
     rng = random.Random(f"history-sheets|{seed}")  # noqa: S311  # nosec B311 - fake data
@@ -295,6 +297,8 @@ def seed_cases(
     with UnitOfWork(runtime, write=False) as uow:
         sections = uow.session.execute(select(LawSection.code, LawSection.equivalent))
         known = {str(code): equivalent for code, equivalent in sections}
+    if not any(code in known for code in _PRIMARY):
+        return 0  # a database without the reference rows of migration 0005
     picks = _picks(runtime, actor, seed, "case", share)
     rng = random.Random(f"cases|{seed}")  # noqa: S311  # nosec B311 - fake data
     cases = _group(rng, picks, known, today)
