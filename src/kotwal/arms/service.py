@@ -57,6 +57,7 @@ from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.crypto import blind_index, normalise_phone, open_field
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
+from kotwal.core.observers import DisclosureKind
 from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
@@ -216,10 +217,15 @@ def _bump(licence: ArmsLicence) -> None:
 
 
 def _licences_out(
-    uow: UnitOfWork, actor: Actor, licences: list[ArmsLicence], purpose: str | None
+    uow: UnitOfWork,
+    actor: Actor,
+    licences: list[ArmsLicence],
+    purpose: str | None,
+    kind: DisclosureKind = "record",
 ) -> list[dict[str, Any]]:
-    """Licences through the gate, each with its weapons (also through the gate)."""
-    shown = disclose(uow, actor, purpose, licences)
+    """Licences through the gate, each with its weapons (also through the gate, as the same
+    kind of disclosure: a listing's weapons are part of the listing)."""
+    shown = disclose(uow, actor, purpose, licences, kind=kind)
     weapons: list[ArmsWeapon] = []
     if licences:
         stmt = (
@@ -230,7 +236,8 @@ def _licences_out(
         )
         weapons = list(uow.session.execute(stmt).scalars())
     by_licence: dict[str, list[dict[str, Any]]] = {lic.id: [] for lic in licences}
-    for weapon, released in zip(weapons, disclose(uow, actor, purpose, weapons), strict=True):
+    released_weapons = disclose(uow, actor, purpose, weapons, kind=kind)
+    for weapon, released in zip(weapons, released_weapons, strict=True):
         by_licence[weapon.licence_id].append(released)
     for record in shown:
         record["weapons"] = by_licence[record["id"]]
@@ -270,7 +277,8 @@ def list_licences(
     found = list(uow.session.execute(stmt).scalars())
     more = len(found) > limit
     page = found[:limit]
-    return _licences_out(uow, actor, page, None), (page[-1].licence_number if more else None)
+    shown = _licences_out(uow, actor, page, None, kind="list")
+    return shown, (page[-1].licence_number if more else None)
 
 
 def _searched(
@@ -326,7 +334,7 @@ def find_licences(
         found = _find_sealed(uow, actor, kind, value, purpose)
         value = normalise_serial(value) if kind == "serial" else normalise_phone(value)
     _searched(uow, actor, kind, value, purpose, len(found))
-    return _licences_out(uow, actor, found, purpose)
+    return _licences_out(uow, actor, found, purpose, kind="list")
 
 
 def _find_sealed(
@@ -687,7 +695,7 @@ def review_queue(
         .order_by(ArmsLicenceReview.opened_at, ArmsLicenceReview.id)
         .limit(max(1, min(limit, REVIEW_PAGE_MAX)))
     )
-    return disclose(uow, actor, None, list(uow.session.execute(stmt).scalars()))
+    return disclose(uow, actor, None, list(uow.session.execute(stmt).scalars()), kind="list")
 
 
 def decide_review(

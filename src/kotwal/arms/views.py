@@ -36,6 +36,7 @@ Text = Annotated[str, Form(max_length=500)]
 Optional = Annotated[str, Form(max_length=100)]
 #: Console actions on a licence and the service's name for each.
 ACTIONS = {"suspend": "suspended", "reinstate": "reinstated", "cancel": "cancelled"}
+CONSOLE_PAGE = 20
 
 
 def _stations(uow: UnitOfWork, rows: list[dict[str, Any]]) -> dict[str, str]:
@@ -65,8 +66,10 @@ def licences(
         if searched:
             found = service.find_licences(uow, actor, purpose=purpose, **{str(by): q})
         else:
+            # A page a person reads; each licence and each weapon counts against the
+            # reader's disclosure budget, so pages stay short.
             found, next_after = service.list_licences(
-                uow, actor, status=status, after=after, limit=50
+                uow, actor, status=status, after=after, limit=CONSOLE_PAGE
             )
     except Problem as exc:
         error = exc.detail or exc.title
