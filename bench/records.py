@@ -305,11 +305,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _enrol(store: Store, officers: int) -> tuple[list[str], list[str]]:
+Login = tuple[str, str, str]  # username, password, TOTP secret
+
+
+def _enrol(store: Store, officers: int) -> tuple[list[str], list[Login]]:
     """Sub-inspectors at HYD-PS-01 enrolled as ``kotwal demo`` enrols its accounts (password
-    and TOTP secret made now), as login bodies; the ids of persons filed at that station."""
+    and TOTP secret made now); the ids of persons filed at that station."""
     runtime = open_runtime(store.settings())
-    logins: list[str] = []
+    logins: list[Login] = []
     try:
         with UnitOfWork(runtime, write=True) as uow:
             station = by_code(uow, "HYD-PS-01")
@@ -323,10 +326,7 @@ def _enrol(store: Store, officers: int) -> tuple[list[str], list[str]]:
                 secret = pyotp.random_base32()
                 account.must_change_password = False  # the one-time password is used as is
                 account.totp_secret = secret
-                totp = pyotp.TOTP(secret).now()
-                logins.append(
-                    json.dumps({"username": username, "password": password, "totp": totp})
-                )
+                logins.append((username, password, secret))
             ids = list(uow.session.execute(
                 select(Person.id).where(Person.station_id == station.id).limit(2000)
             ).scalars())  # fmt: skip
@@ -437,9 +437,10 @@ def _serve_and_load(store: Store, clients: int, seconds: float) -> dict[str, Any
     }  # fmt: skip
 
 
-def _log_in(base: str, login: str) -> str:
-    answer = httpx.post(f"{base}/api/v1/auth/token", content=login,
-                        headers={"content-type": "application/json"}, timeout=60)  # fmt: skip
+def _log_in(base: str, login: Login) -> str:
+    username, password, secret = login
+    body = {"username": username, "password": password, "totp": pyotp.TOTP(secret).now()}
+    answer = httpx.post(f"{base}/api/v1/auth/token", json=body, timeout=60)
     answer.raise_for_status()
     return str(answer.json()["access_token"])
 
