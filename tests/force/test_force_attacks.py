@@ -209,3 +209,18 @@ def test_nul_bytes_in_queries_are_refused_cleanly(
     path = "/api/v1/officers/search" if "name" in query else "/api/v1/officers"
     r = client.get(path, params=query, headers=sho_a.bearer)
     assert 400 <= r.status_code < 500, r.text
+
+
+def test_the_change_history_stays_inside_the_jurisdiction(
+    client: TestClient, runtime: Runtime, sho_a: Officer, world: World
+) -> None:
+    mine = enter_officer(client, sho_a, world.station_a)
+    outsider = account(runtime, Role.SUB_INSPECTOR, world.station_c)
+    r = client.get(
+        f"/api/v1/officers/{mine['id']}/history",
+        params={"purpose": "Inquiry No. 14/2026"},
+        headers=outsider.bearer,
+    )
+    assert r.status_code == 403
+    r = client.get(f"/api/v1/officers/{mine['id']}/history", headers=outsider.bearer)
+    assert r.status_code == 403

@@ -114,6 +114,7 @@ def search_officers(
 def read_officer(
     officer_id: OfficerId, actor: Reader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
 ) -> OfficerRead:
+    """An officer with the posting history, through the gate."""
     return OfficerRead.model_validate(service.read_officer(uow, actor, officer_id, purpose))
 
 
@@ -137,6 +138,7 @@ def transfer_officer(
 def officer_history(
     officer_id: OfficerId, actor: Reader, uow: UnitOfWork = ReadUnit
 ) -> list[VersionRead]:
+    """Who changed the record, when, which fields; inside its jurisdiction."""
     return _versions(service.officer_history(uow, actor, officer_id))
 
 
@@ -156,6 +158,7 @@ def list_stations(
     limit: Limit = 50,
     uow: UnitOfWork = ReadUnit,
 ) -> StationPage:
+    """Police stations by code with their profiles, a capped page at a time."""
     found = service.list_stations(uow, actor, offset=offset, limit=limit, purpose=purpose)
     return StationPage(
         items=[StationRead.model_validate(s) for s in found], offset=offset, limit=limit
@@ -185,4 +188,5 @@ def update_station_profile(
 def station_history(
     station_id: StationId, actor: StationReader, uow: UnitOfWork = ReadUnit
 ) -> list[VersionRead]:
+    """Who changed the station profile, when, which fields."""
     return _versions(service.station_history(uow, actor, station_id))

@@ -52,6 +52,8 @@ RANK_TITLES: dict[str, str] = {
 
 
 class OfficerStatus(enum.StrEnum):
+    """Whether an officer is serving, on leave, suspended or retired."""
+
     SERVING = "serving"
     ON_LEAVE = "on_leave"
     SUSPENDED = "suspended"
@@ -73,6 +75,8 @@ class EarlierPosting(Input):
 
 
 class OfficerCreate(Input):
+    """A new officer record: the current posting, earlier ones, and contacts."""
+
     name: str = Field(min_length=1, max_length=200)
     rank: Rank
     belt_number: str = Field(min_length=2, max_length=32, pattern=BELT_PATTERN)
@@ -128,6 +132,8 @@ class Transfer(Input):
 
 
 class PostingRead(BaseModel):
+    """One posting as shown: the unit (with its public name), post and dates."""
+
     unit_id: str
     unit_name: str
     post: str | None
@@ -155,18 +161,24 @@ class OfficerRead(BaseModel):
 
 
 class OfficerPage(BaseModel):
+    """A page of officers."""
+
     items: list[OfficerRead]
     offset: int
     limit: int
 
 
 class OfficerHit(BaseModel):
+    """An officer found by name, with the score and the reasons for it."""
+
     officer: OfficerRead
     score: float
     reasons: list[str]
 
 
 class OfficerSearchPage(BaseModel):
+    """The answer to a name search, best first."""
+
     query: str
     items: list[OfficerHit]
 
@@ -185,6 +197,8 @@ LONGITUDE = Field(default=None, ge=-180, le=180)
 
 
 class StationProfileCreate(Input):
+    """A station's first profile; the id is the station's jurisdiction id."""
+
     station_id: str = ID_FIELD
     address: str = Field(min_length=5, max_length=500)
     phone: str | None = Field(default=None, min_length=6, max_length=20, pattern=PHONE_PATTERN)
@@ -194,6 +208,8 @@ class StationProfileCreate(Input):
 
 
 class StationProfileUpdate(Input):
+    """Fields of a station profile to change, guarded by the version."""
+
     expected_version: int = Field(ge=1)
     address: str | None = Field(default=None, min_length=5, max_length=500)
     phone: str | None = Field(default=None, min_length=6, max_length=20, pattern=PHONE_PATTERN)
@@ -218,11 +234,15 @@ class StationRead(BaseModel):
 
 
 class StationDetail(StationRead):
+    """A station with its station house officer and the officers posted there."""
+
     sho: OfficerRead | None
     officers: list[OfficerRead]
 
 
 class StationPage(BaseModel):
+    """A page of stations."""
+
     items: list[StationRead]
     offset: int
     limit: int

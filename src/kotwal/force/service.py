@@ -305,6 +305,7 @@ def create_officer(uow: UnitOfWork, actor: Actor, data: OfficerCreate) -> dict[s
 def read_officer(
     uow: UnitOfWork, actor: Actor, officer_id: str, purpose: str | None
 ) -> dict[str, Any]:
+    """One officer with the posting history, through the gate."""
     return officers_out(uow, actor, [_officer(uow, officer_id)], purpose)[0]
 
 
