@@ -595,6 +595,7 @@ def lock_account(session: Session, account_id: str) -> Account | None:
 
 
 def session_row(session: Session, session_id: str) -> AuthSession | None:
+    """A session's row (its step-up state), or None."""
     return session.get(AuthSession, session_id)
 
 
@@ -614,6 +615,7 @@ def suspend(session: Session, account_id: str) -> None:
 
 
 def lift_suspension(session: Session, account_id: str) -> None:
+    """End a suspension (the caller records who lifted it and why)."""
     session.execute(update(Account).where(Account.id == account_id).values(suspended=False))
 
 

@@ -263,7 +263,7 @@ def read_image(
     if actor.clearance < DataClass.CONFIDENTIAL:
         _deny_read(uow, actor, owner, photo.id, "clearance")
         raise Forbidden("your role is not cleared to see photographs")
-    shown = disclose(uow, actor, purpose, [photo])[0]
+    shown = disclose(uow, actor, purpose, [photo], kind="photo")[0]
     image = shown["image"]
     if image is MASKED or not isinstance(image, bytes):
         raise Forbidden("your role is not cleared to see photographs")

@@ -29,6 +29,7 @@ BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
+    """Now, in UTC."""
     return datetime.now(UTC)
 
 

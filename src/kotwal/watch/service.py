@@ -63,6 +63,7 @@ WATCH_ACTOR = "system:watch"
 
 
 def utcnow() -> datetime:
+    """Now, in UTC (everything the breach defences store is UTC)."""
     return datetime.now(UTC)
 
 
@@ -78,6 +79,7 @@ class Signal:
     count: int
 
     def as_dict(self) -> dict[str, Any]:
+        """The signal as stored on an alert."""
         return {"name": self.name, "points": self.points, "count": self.count}
 
 
@@ -571,11 +573,13 @@ class AlertView:
 
     @property
     def signals(self) -> list[dict[str, Any]]:
+        """The signals that fired, as stored."""
         value = json.loads(self.alert.signals or "[]")
         return value if isinstance(value, list) else []
 
     @property
     def detail(self) -> dict[str, Any]:
+        """Counts and flags of the alert, as stored."""
         value = json.loads(self.alert.detail or "{}")
         return value if isinstance(value, dict) else {}
 
