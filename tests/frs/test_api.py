@@ -300,3 +300,28 @@ def test_status_names_model_build_threshold_and_gallery_sizes(
     assert isinstance(body["blas"], bool)
     assert body["threshold_source"] == "default"
     assert body["galleries"] == {"offenders": 1, "missing_persons": 0, "unidentified_bodies": 0}
+
+
+def test_a_mugshot_on_record_is_enrolled_from_the_photo_store(
+    client: TestClient, runtime: Runtime, si: Officer, operator: Officer, world: World
+) -> None:
+    person = file_person(client, si, world.station_a)
+    r = client.post(
+        f"/api/v1/persons/{person['id']}/photos",
+        files={"file": _upload("m.jpg", photo("obama.jpg"))},
+        headers=si.bearer,
+    )
+    assert r.status_code == 201, r.text
+    body = {"person_id": person["id"], "photo_id": r.json()["id"]}
+    enrolled = client.post(
+        "/api/v1/frs/galleries/offenders/photos", json=body, headers=operator.bearer
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    assert _identify(client, operator, photo("obama2.jpg")).json()["decision"] == "match"
+    other = file_person(client, si, world.station_a)
+    body["person_id"] = other["id"]  # someone else's photograph is not theirs to enrol
+    refused = client.post(
+        "/api/v1/frs/galleries/offenders/photos", json=body, headers=operator.bearer
+    )
+    assert refused.status_code == 404
+    assert len(_faces(runtime)) == 1

@@ -45,6 +45,12 @@ def enrolled(client: TestClient, runtime: Runtime, world: World) -> dict[str, An
         runtime, make_officer(runtime, Role.FRS_OPERATOR, posting=world.station_a)
     )
     person = file_person(client, si, world.station_a, name="Barack Console")
+    mugshot = client.post(
+        f"/api/v1/persons/{person['id']}/photos",
+        files={"file": ("m.jpg", photo("obama.jpg"), "image/jpeg")},
+        headers=si.bearer,
+    )
+    assert mugshot.status_code == 201, mugshot.text
     r = client.post(
         "/api/v1/frs/galleries/offenders/faces",
         data={"person_id": person["id"]},
@@ -73,6 +79,7 @@ def test_the_probe_is_shown_beside_the_candidate_and_confirmation_is_audited(
     assert page.status_code == 200, page.text
     assert 'src="data:image/jpeg;base64,' in page.text
     assert "Barack Console" in page.text
+    assert 'src="/photos/' in page.text  # the mugshot on record, beside the probe
     assert "Threshold 0.9" in page.text
     with runtime.db.transaction(write=False) as s:
         confirmations = s.execute(

@@ -150,7 +150,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DISTRICT_CHIEF: _DISTRICT_COMMAND,
     Role.STATE_HQ: _DISTRICT_COMMAND,
     #: Face search is a disclosure of biometric data: only the trained operator role has it.
-    Role.FRS_OPERATOR: _OFFICER | {Permission.FRS_FACE_SEARCH, Permission.FRS_GALLERY_MANAGE},
+    #: The operator reads mugshots to enrol them and to compare candidates with the probe.
+    Role.FRS_OPERATOR: _OFFICER
+    | {
+        Permission.FRS_FACE_SEARCH,
+        Permission.FRS_GALLERY_MANAGE,
+        Permission.RECORDS_PERSON_PHOTO_READ,
+    },
     # The licensing officer issues, renews, suspends and cancels licences and decides the
     # suspension reviews; every other officer reads them.
     Role.ARMS_LICENSING_OFFICER: _OFFICER

@@ -22,6 +22,7 @@ from kotwal.frs.models import Gallery
 from kotwal.frs.schemas import (
     DetectResult,
     EnrolForm,
+    EnrolStoredPhoto,
     GalleryFaceOut,
     IdentifyForm,
     IdentifyResult,
@@ -120,6 +121,15 @@ def enrol(
     """Enrol the one face of a photograph as a person's template in a gallery."""
     form = _form(EnrolForm, person_id=person_id)
     row = service.enrol(uow, actor, gallery, form.person_id, _read(photo))
+    return GalleryFaceOut.model_validate(row, from_attributes=True)
+
+
+@router.post("/galleries/{gallery}/photos", status_code=201)
+def enrol_photo(
+    gallery: Gallery, body: EnrolStoredPhoto, actor: Manager, uow: UnitOfWork = WriteUnit
+) -> GalleryFaceOut:
+    """Enrol a photograph already in the person's record (a mugshot from the photo store)."""
+    row = service.enrol_photo(uow, actor, gallery, body.person_id, body.photo_id)
     return GalleryFaceOut.model_validate(row, from_attributes=True)
 
 

@@ -52,6 +52,11 @@ class EnrolForm(Input):
     person_id: str = Field(min_length=8, max_length=36)
 
 
+class EnrolStoredPhoto(Input):
+    person_id: str = Field(min_length=8, max_length=36)
+    photo_id: str = Field(min_length=8, max_length=36)
+
+
 class RemoveRequest(Input):
     reason: str = Field(min_length=5, max_length=300)
 

@@ -30,6 +30,7 @@ from kotwal.frs import index
 from kotwal.frs.engine import MODEL_NAME, DlibEngine, Face, build_info, normalise
 from kotwal.frs.models import GALLERY_CATEGORIES, Calibration, Gallery, GalleryFace
 from kotwal.frs.schemas import ConfirmForm, IdentifyForm, SearchPurpose
+from kotwal.photos import service as photos_service
 from kotwal.records.models import Person
 
 #: Used until ``kotwal frs calibrate`` stores a threshold for the model: the cosine similarity
@@ -134,6 +135,22 @@ def enrol(
     decoded = _decode(photo)
     face = engine().one_face(decoded.image)
     return enrol_face(uow, actor, gallery, person_id, face, decoded.sha256)
+
+
+def enrol_photo(
+    uow: UnitOfWork, actor: Actor, gallery: Gallery, person_id: str, photo_id: str
+) -> GalleryFace:
+    """Enrol a photograph already in the person's record (a mugshot), read through the photo
+    store's gate like any other read of it."""
+    _require(actor, Permission.FRS_GALLERY_MANAGE)
+    _enrollable(uow, actor, gallery, person_id)
+    listed = photos_service.list_photos(uow, actor, photos_service.OWNER_PERSON, person_id, None)
+    if photo_id not in {str(p["id"]) for p in listed}:
+        raise NotFound("this person has no such photograph")
+    data, _media = photos_service.read_image(
+        uow, actor, photos_service.OWNER_PERSON, photo_id, None
+    )
+    return enrol(uow, actor, gallery, person_id, data)
 
 
 def _enrollable(uow: UnitOfWork, actor: Actor, gallery: Gallery, person_id: str) -> Person:

@@ -9,7 +9,8 @@ with a note, and that confirmation is its own audit event.
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
@@ -22,6 +23,7 @@ from kotwal.core.uow import UnitOfWork
 from kotwal.frs import service
 from kotwal.frs.models import Gallery
 from kotwal.frs.schemas import ConfirmForm, IdentifyForm
+from kotwal.photos import service as photos_service
 from kotwal.web.deps import ReadUnit, WriteUnit, console
 from kotwal.web.pages import render
 
@@ -55,10 +57,11 @@ def identify_page(
             "give a purpose (5-200 characters), the case's FIR number and a gallery"
         ) from exc
     data = photo.file.read(service.MAX_PHOTO_BYTES + 1)
-    error, result, probe_src = None, None, None
+    error, result, probe_src, mugshots = None, None, None, {}
     try:
         result = service.identify(uow, actor, data, form)
         probe_src = _inline(data)
+        mugshots = _mugshots(uow, actor, result["candidates"], form.declared)
     except Problem as exc:
         error = exc.detail or exc.title
     return render(
@@ -66,9 +69,26 @@ def identify_page(
         "frs/results.html",
         result=result,
         probe_src=probe_src,
+        mugshots=mugshots,
         error=error,
         form=form,
     )
+
+
+def _mugshots(
+    uow: UnitOfWork, actor: Actor, candidates: list[dict[str, Any]], purpose: str
+) -> dict[str, str]:
+    """Each candidate's newest photograph (through the photo store's gate), for the side-by-
+    side comparison; the picture itself is fetched by the browser from its gated URL."""
+    found: dict[str, str] = {}
+    for c in candidates:
+        person_id = str(c["person"]["id"])
+        listed = photos_service.list_photos(
+            uow, actor, photos_service.OWNER_PERSON, person_id, purpose, limit=1
+        )
+        if listed and not isinstance(listed[0].get("format"), dict):
+            found[c["face_id"]] = f"/photos/{listed[0]['id']}?purpose={quote(purpose)}"
+    return found
 
 
 def _inline(data: bytes) -> str:
