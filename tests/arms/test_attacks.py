@@ -14,8 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from kotwal.arms.models import ArmsLicence, ArmsLicenceEvent, ArmsWeapon
+from kotwal.arms.schemas import LicenceRead, WeaponRead
+from kotwal.core.gate import field_classes
 from kotwal.core.models import AuditEventRow
-from kotwal.core.policy import Role
+from kotwal.core.policy import ROLE_PERMISSIONS, Permission, Role, clearance_for
 from kotwal.core.runtime import Runtime
 from tests.arms.helpers import (
     PURPOSE,
@@ -28,6 +30,9 @@ from tests.arms.helpers import (
 )
 from tests.factories import Officer, World, issue_token, make_officer
 from tests.records_helpers import file_person
+
+#: Columns that never leave: where a row is filed, when it was written, its keys.
+INTERNAL = {"jurisdiction_path", "created_at", "updated_at"}
 
 
 def _officer(runtime: Runtime, role: Role, posting: str | None) -> Officer:
@@ -223,3 +228,26 @@ def test_a_serial_longer_than_the_cap_is_refused(
                     headers=alo_a.bearer)  # fmt: skip
     assert r.status_code == 422
     assert _counts(runtime) == (0, 0, 0)
+
+
+READERS = sorted(r for r in Role if Permission.ARMS_LICENCE_READ in ROLE_PERMISSIONS[r])
+
+
+@pytest.mark.parametrize("role", READERS)
+def test_each_reader_gets_exactly_the_documented_fields_masked_beyond_clearance(
+    client: TestClient, runtime: Runtime, alo_a: Officer, world: World, role: Role
+) -> None:
+    licence = issue(client, alo_a, world.station_a)
+    reader = _officer(runtime, role, world.station_a)
+    body = client.get(f"/api/v1/arms/licences/{licence['id']}", headers=reader.bearer).json()
+    assert set(body) == set(LicenceRead.model_fields)
+    assert set(body["weapons"][0]) == set(WeaponRead.model_fields)
+    clearance = clearance_for(frozenset({role}))
+    for model, shown in ((ArmsLicence, body), (ArmsWeapon, body["weapons"][0])):
+        for field, data_class in field_classes(model).items():
+            if field not in shown:
+                assert field.endswith("_bidx") or field in INTERNAL, (model, field)
+            elif data_class > clearance:
+                assert shown[field] == {"masked": True}, (role, field)
+            else:
+                assert shown[field] != {"masked": True}, (role, field)

@@ -286,3 +286,29 @@ def test_the_same_serial_twice_on_one_licence_is_refused(
     ]
     body = licence_body(world.station_a, weapons=weapons)
     assert client.post("/api/v1/arms/licences", json=body, headers=alo.bearer).status_code == 422
+
+
+def test_a_changed_phone_is_found_and_the_old_one_no_longer_is(
+    client: TestClient, alo: Officer, world: World
+) -> None:
+    licence = issue(client, alo, world.station_a)
+    new_phone = "9000012345"
+    change = {"expected_version": 1, "holder_phone": new_phone, "reason": "New mobile number"}
+    r = client.patch(f"/api/v1/arms/licences/{licence['id']}", json=change, headers=alo.bearer)
+    assert r.status_code == 200, r.text
+    url = "/api/v1/arms/licences/search"
+    found = client.get(url, params={"phone": new_phone}, headers=alo.bearer).json()["items"]
+    assert [i["id"] for i in found] == [licence["id"]]
+    old = client.get(url, params={"phone": licence["holder_phone"]}, headers=alo.bearer)
+    assert old.json()["items"] == []
+
+
+def test_a_holder_name_or_validity_area_cannot_be_emptied(
+    client: TestClient, alo: Officer, world: World
+) -> None:
+    licence = issue(client, alo, world.station_a)
+    for field in ("holder_name", "area_of_validity"):
+        change = {"expected_version": 1, field: None, "reason": "Clearing the field"}
+        r = client.patch(f"/api/v1/arms/licences/{licence['id']}", json=change,
+                         headers=alo.bearer)  # fmt: skip
+        assert r.status_code == 422, field
