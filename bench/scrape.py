@@ -11,6 +11,9 @@ whenever asked):
    lifts the suspension with a reason;
 3. through the console pages, as a browser would: log in, search, open each person.
 
+Before that it measures what the budget check costs: a district chief opens the same 100
+records, well under budget, on a server with the breach defences off and then on.
+
 "protected" counts the records whose protected fields (the name, at least) some answer carried
 readable: the figure the budget caps. "any" also counts records seen only as a masked row
 outside the constable's jurisdiction (identifier and station: public fields, not charged).
@@ -26,24 +29,29 @@ import json
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pyotp
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from kotwal import demo
 from kotwal.core.config import Settings
 from kotwal.core.identity import TOTP_STEP, totp_step
+from kotwal.core.policy import Jurisdiction
 from kotwal.core.runtime import open_runtime
+from kotwal.records.models import Person
 
 PG_ADMIN = os.environ.get(
     "KOTWAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -54,6 +62,7 @@ LISTED_NAME = re.compile(r'href="/persons/([0-9a-f-]{36})">([^<]+)</a>')
 #: The crawler starts from common words of Telangana names and then searches every word of
 #: every name it is shown.
 SHOWN_TEXT = re.compile(r"<(?:h1|dd)>([^<]+)</(?:h1|dd)>")
+COST_SAMPLE = 100
 PURPOSE = "FIR HYD-PS-01/2026/0042 enquiry"
 SEED_QUERIES = ("Goud", "Chary", "Naidu", "Reddy", "Kumari", "Naik", "Rao", "Kumar", "Srinivas",
                 "Lakshmi", "Mohammed", "Ravi")  # fmt: skip
@@ -300,6 +309,39 @@ def main() -> None:
     print(json.dumps(result, sort_keys=True))
 
 
+@contextmanager
+def _serving(env: dict[str, str]) -> Iterator[str]:
+    """``kotwal run`` in a subprocess on a free port; yields its base URL."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(  # our own command, fixed arguments
+        [KOTWAL, "run", "--port", str(port)], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait(base, server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def open_latency(base: str, account: Any, totp: Authenticator, ids: list[str]) -> dict[str, float]:
+    """Median and 95th percentile, in ms, of opening each record once (under any budget)."""
+    times: list[float] = []
+    with httpx.Client(base_url=base, timeout=30) as http:
+        token = _login(http, account.username, account.password, totp)
+        auth = {"authorization": f"Bearer {token.json()['access_token']}"}
+        for person_id in ids:
+            t0 = time.perf_counter()
+            r = http.get(f"/api/v1/persons/{person_id}", headers=auth)
+            times.append((time.perf_counter() - t0) * 1000)
+            r.raise_for_status()
+    times.sort()
+    return {"p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[int(len(times) * 0.95) - 1], 1)}  # fmt: skip
+
+
 def _run(args: argparse.Namespace, env: dict[str, str], data_dir: Path) -> dict[str, Any]:
     subprocess.run([KOTWAL, "init"], env=env, check=True, capture_output=True)
     settings = Settings(data_dir=data_dir, database_url=env.get("KOTWAL_DATABASE_URL"))
@@ -310,18 +352,32 @@ def _run(args: argparse.Namespace, env: dict[str, str], data_dir: Path) -> dict[
         demo.seed_persons(runtime, stations, args.persons, args.seed)
         accounts = {a.username: a for a in demo.create_accounts(runtime)}
         seeded = time.perf_counter() - started
+        with runtime.db.transaction(write=False) as session:
+            district = session.scalars(
+                select(Jurisdiction.path).where(Jurisdiction.code == "HYD-D")
+            ).one()
+            sample = list(
+                session.scalars(
+                    select(Person.id)
+                    .where(Person.jurisdiction_path.startswith(district))
+                    .order_by(Person.id)
+                    .limit(COST_SAMPLE)
+                )
+            )
     finally:
         runtime.close()
     constable = accounts[demo.DEMO_PREFIX + "constable"]
     security = accounts[demo.DEMO_PREFIX + "security"]
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(  # our own command, fixed arguments
-        [KOTWAL, "run", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        _wait(base, server)
+    chief = accounts[demo.DEMO_PREFIX + "dcp"]
+    chief_totp = Authenticator(chief.totp_secret)
+    # The cost of charging budgets: a district chief opens the same records, under budget,
+    # with the breach defences off and then on (two servers, one after the other).
+    with _serving({**env, "KOTWAL_WATCH_ENABLED": "false"}) as base:
+        without = open_latency(base, chief, chief_totp, sample)
+    with _serving(env) as base:
+        with_watch = open_latency(base, chief, chief_totp, sample)
+        print(f"Cost:    opening a record p50 {without['p50_ms']} ms without the budget check, "
+              f"{with_watch['p50_ms']} ms with it ({len(sample)} records)")  # fmt: skip
         totp = Authenticator(constable.totp_secret)
         officer_totp = Authenticator(security.totp_secret)
         t0 = time.perf_counter()
@@ -340,9 +396,6 @@ def _run(args: argparse.Namespace, env: dict[str, str], data_dir: Path) -> dict[
               f"({len(console.obtained)} any) in {console.requests} requests, "
               f"{console_seconds:.1f} s; stopped by {console.stopped_by}")  # fmt: skip
         second = review(base, security.username, security.password, officer_totp)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return {
         "protected_records_before_cut_off": {
             "api": len(api.unmasked),
@@ -355,6 +408,8 @@ def _run(args: argparse.Namespace, env: dict[str, str], data_dir: Path) -> dict[
         "console": {**console.summary(), "seconds": round(console_seconds, 1)},
         "review_after_api": reviewed,
         "review_after_console": second,
+        "open_record_without_watch": without,
+        "open_record_with_watch": with_watch,
         "cores": os.cpu_count(),
     }
 
