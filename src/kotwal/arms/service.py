@@ -658,8 +658,13 @@ def suspension_reviews_for_party(uow: UnitOfWork, actor: Actor, party: CaseParty
             station_id=licence.station_id,
             jurisdiction_path=licence.jurisdiction_path,
         )
-        uow.session.add(review)
-        uow.session.flush()
+        try:
+            # A savepoint: if a concurrent request raised the same review a moment ago, the
+            # unique constraint says so and this one is skipped, not the case party with it.
+            with uow.session.begin_nested():
+                uow.session.add(review)
+        except IntegrityError:
+            continue
         uow.audit(
             AuditEvent(
                 action="arms_review.open",
