@@ -103,7 +103,8 @@ def seed_licences(
     rng = random.Random(seed + 1959)  # noqa: S311  # nosec B311 - reproducible fake data
     with UnitOfWork(runtime, write=False) as uow:
         root = by_code(uow, STATE_CODE)
-        assert root is not None, "build the demo tree first"
+        if root is None:
+            raise RuntimeError("build the demo tree first (kotwal.demo.build_tree)")
         root_path = root.path
         rows = uow.session.execute(
             select(Jurisdiction.id, Jurisdiction.code).where(Jurisdiction.id.in_(stations))
