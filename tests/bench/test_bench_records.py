@@ -9,6 +9,7 @@ bench's own output, not to a test.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -21,20 +22,23 @@ from tests.conftest import PG_URL
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "records.py"
 
 
-def _bench_databases() -> set[str]:
+def _databases_of(cache: Path) -> list[str]:
+    """PostgreSQL databases the bench made for ``cache`` (named with a digest of its path, so
+    other benches running on this server meanwhile are not counted)."""
+    place = hashlib.sha256(str(cache.resolve()).encode()).hexdigest()[:6]
     engine = create_engine(PG_URL)
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                text("SELECT datname FROM pg_database WHERE datname LIKE 'kotwal_bench_%'")
+                text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
+                {"pattern": f"kotwal_bench_%_{place}"},
             )
-            return {name for (name,) in rows}
+            return [name for (name,) in rows]
     finally:
         engine.dispose()
 
 
 def test_tiny_bench_prints_every_figure_and_leaves_nothing_behind(tmp_path: Path) -> None:
-    before = _bench_databases()
     cache = tmp_path / "cache"
     run = subprocess.run(
         [sys.executable, str(BENCH), "--sizes", "150", "--queries", "4", "--http-seconds",
@@ -59,4 +63,4 @@ def test_tiny_bench_prints_every_figure_and_leaves_nothing_behind(tmp_path: Path
         assert 0.0 <= names[key] <= 1.0
     assert figures["cores"] >= 1
     assert not cache.exists()
-    assert _bench_databases() == before
+    assert _databases_of(cache) == []

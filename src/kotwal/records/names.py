@@ -43,11 +43,13 @@ the name has a rarer token, so a query does not fetch every Kumar in the state; 
 part in the joined keys and in the score. Initials and weak tokens give no key of their own.
 
 Keys come in two tiers (``name_key_tiers``). *Broad* keys are the single tokens' keys: a given
-name's key is shared by a twenty-fifth of all records. *Narrow* keys say more: the joined keys,
-and a *pair key* for each two spelled-out tokens of one name, in either order ("kamaxsrnvs" for
-Kommu Srinivas and for Srinivas Kommu alike), common tokens included. A search ranks the
-records sharing narrow keys first and takes from the broad keys only what room is left, so at a
-million records it never has to count every Srinivas to find the Srinivas Kommus.
+name's key is shared by a large share of all records. *Narrow* keys say more: the joined keys; a
+*pair key* for each two spelled-out tokens of one name, in either order ("kamaxsrnvs" for Kommu
+Srinivas and for Srinivas Kommu alike), common tokens included; and an *initial pair* for a
+token with another token's first letter ("gqmhs" for Gollapudi Mahesh, and for a query of
+G. Mahesh). A search ranks the records sharing narrow keys first and takes from the
+broad keys only what room is left, so at a million records it never has to count every
+Srinivas to find the Srinivas Kommus.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from rapidfuzz.distance import Levenshtein
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "INITIAL_MARK",
     "PAIR_MARK",
     "Match",
     "is_match",
@@ -817,29 +820,45 @@ def is_match(query: str, candidate: str) -> bool:
 #: Joins the two token keys of a pair key. Canonical spellings have no x (it is written ks),
 #: so no token key contains it, and keys stay plain lowercase letters.
 PAIR_MARK = "x"
+#: Joins an initial's letter to a token key ("gqmhs": G. Mahesh, and Gollapudi Mahesh, whose
+#: house name begins with G). Canonical spellings have no q either (it is written k).
+INITIAL_MARK = "q"
 # Pair keys are made from at most this many tokens of a name (three pairs), and are no longer
 # than this: a longer pair is of two long, rare names, each of which is selective alone.
 _MAX_PAIRED_TOKENS = 3
 _MAX_KEY_LENGTH = 16
-# Keys of one name, at most: pair keys give way first, since they only narrow a search.
+# Keys stored for one name, at most: pair keys give way first, since they only narrow a
+# search. A query's keys are not stored, so a query keeps all of its pairs.
 _MAX_KEYS = 8
 
 
-def _pair_keys(tokens: Sequence[_Token]) -> list[str]:
-    """Pair keys of the tokens, those of tokens apart in the name first: two adjacent tokens
-    in the query's order already share the joined key, so their pair adds the least."""
-    keyed = [(i, _token_key(t.canon)) for i, t in enumerate(tokens)]
-    pairs = {
-        PAIR_MARK.join(sorted((a, b))): j - i > 1
-        for n, (i, a) in enumerate(keyed)
-        for j, b in keyed[n + 1 :]
-        if a != b and len(a) + len(b) < _MAX_KEY_LENGTH
-    }
-    return sorted(pairs, key=lambda pair: (not pairs[pair], pair))
+def _pair_keys(tokens: Sequence[_Token], stored: bool) -> list[str]:
+    """Pair keys of the tokens, the likeliest to be needed first: of tokens apart in the name
+    (two adjacent tokens in the query's order already share the joined key), then of adjacent
+    ones, then initial pairs (a token with the first letter of another). A query's initials
+    pair too ("K. Srinivas" asks for the Srinivases of a K house), but a stored initial carries
+    no key: the spelled-out names of the same record, or of others, carry it."""
+    spelled = [(i, t) for i, t in enumerate(tokens) if not t.initial and not t.weak]
+    spelled = spelled[:_MAX_PAIRED_TOKENS]
+    keyed = [(i, _token_key(t.canon)) for i, t in spelled]
+    rank: dict[str, int] = {}
+    for n, (i, a) in enumerate(keyed):
+        for j, b in keyed[n + 1 :]:
+            if a != b and len(a) + len(b) < _MAX_KEY_LENGTH:
+                rank.setdefault(PAIR_MARK.join(sorted((a, b))), 0 if j - i > 1 else 1)
+    letters = [(i, t.canon[:1]) for i, t in spelled]
+    if not stored:
+        letters += [(i, t.canon[:1]) for i, t in enumerate(tokens) if t.initial]
+    for i, letter in letters:
+        for j, key in keyed:
+            if i != j and letter.isalpha() and len(key) + 2 <= _MAX_KEY_LENGTH:
+                rank.setdefault(f"{letter}{INITIAL_MARK}{key}", 2)
+    return sorted(rank, key=lambda key: (rank[key], key))
 
 
-def _keys_of(tokens: Sequence[_Token]) -> tuple[set[str], set[str]]:
-    """The (broad, narrow) keys of one name: its tokens' keys, and its joined and pair keys."""
+def _keys_of(tokens: Sequence[_Token], stored: bool) -> tuple[set[str], set[str]]:
+    """The (broad, narrow) keys of one name: its tokens' keys, and its joined and pair keys
+    (for a ``stored`` name, as many pair keys as there is room for)."""
     full = [t for t in tokens if not t.initial]
     strong = [t for t in full if not t.weak]
     rare = [t for t in strong if t.canon not in _COMMON]
@@ -857,8 +876,9 @@ def _keys_of(tokens: Sequence[_Token]) -> tuple[set[str], set[str]]:
             continue
         joined = "".join(token.text.lower() for token in tokens[start : start + length])
         narrow.add(_token_key(_canonical(joined)))
-    room = max(0, _MAX_KEYS - len(keys | narrow))
-    narrow |= set(_pair_keys(strong[:_MAX_PAIRED_TOKENS])[:room])
+    pairs = _pair_keys(tokens, stored)
+    room = max(0, _MAX_KEYS - len(keys | narrow)) if stored else len(pairs)
+    narrow |= set(pairs[:room])
     if not keys and not narrow and len(tokens) > 1:
         # Initials only: the best that can be done is the initials themselves. A lone initial
         # gets no key at all, which would fetch a twenty-sixth of the index.
@@ -868,12 +888,13 @@ def _keys_of(tokens: Sequence[_Token]) -> tuple[set[str], set[str]]:
 
 
 @lru_cache(maxsize=65536)
-def name_key_tiers(name: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The (narrow, broad) index keys of ``name``; see the module's notes on the two tiers."""
+def name_key_tiers(query: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The (narrow, broad) keys to search for ``query``; see the module's notes on the two
+    tiers. A superset of ``name_keys(query)``: a stored name keeps only some of its pairs."""
     broad: set[str] = set()
     narrow: set[str] = set()
-    for parsed in _parse(name):
-        token_keys, more = _keys_of(parsed.tokens)
+    for parsed in _parse(query):
+        token_keys, more = _keys_of(parsed.tokens, stored=False)
         broad |= token_keys
         narrow |= more
     return frozenset(narrow - broad), frozenset(broad)
@@ -882,5 +903,8 @@ def name_key_tiers(name: str) -> tuple[frozenset[str], frozenset[str]]:
 @lru_cache(maxsize=65536)
 def name_keys(name: str) -> frozenset[str]:
     """The index keys of ``name``: two spellings of one name share at least one of them."""
-    narrow, broad = name_key_tiers(name)
-    return narrow | broad
+    keys: set[str] = set()
+    for parsed in _parse(name):
+        token_keys, more = _keys_of(parsed.tokens, stored=True)
+        keys |= token_keys | more
+    return frozenset(keys)
