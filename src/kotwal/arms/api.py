@@ -85,6 +85,7 @@ def find_licences(
 def read_licence(
     licence_id: str, actor: Reader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
 ) -> LicenceRead:
+    """A licence with its weapons; outside your jurisdiction, masked until a purpose is given."""
     return LicenceRead.model_validate(service.read_licence(uow, actor, licence_id, purpose))
 
 
@@ -130,6 +131,7 @@ def add_weapon(
 def renew_licence(
     licence_id: str, body: LicenceRenew, actor: Manager, uow: UnitOfWork = WriteUnit
 ) -> LicenceRead:
+    """Renew a licence in force (or lapsed) for at most five years from today."""
     return LicenceRead.model_validate(service.renew_licence(uow, actor, licence_id, body))
 
 
@@ -137,6 +139,7 @@ def renew_licence(
 def suspend_licence(
     licence_id: str, body: LicenceAction, actor: Manager, uow: UnitOfWork = WriteUnit
 ) -> LicenceRead:
+    """Suspend a licence in force, with the reason and the order (Arms Act 1959, s.17)."""
     return LicenceRead.model_validate(
         service.change_status(uow, actor, licence_id, "suspended", body)
     )
@@ -146,6 +149,7 @@ def suspend_licence(
 def reinstate_licence(
     licence_id: str, body: LicenceAction, actor: Manager, uow: UnitOfWork = WriteUnit
 ) -> LicenceRead:
+    """Lift a suspension, with the reason."""
     return LicenceRead.model_validate(
         service.change_status(uow, actor, licence_id, "reinstated", body)
     )

@@ -14,6 +14,8 @@ from kotwal.records.schemas import Masked
 
 
 class LicenceStatus(enum.StrEnum):
+    """Where a licence stands; a lapsed licence is still "valid" with a past expiry date."""
+
     VALID = "valid"
     SUSPENDED = "suspended"
     CANCELLED = "cancelled"
@@ -42,6 +44,8 @@ class WeaponCategory(enum.StrEnum):
 
 
 class ReviewOutcome(enum.StrEnum):
+    """What the licensing officer decided on a suspension review."""
+
     SUSPEND = "suspend"
     NO_ACTION = "no_action"
 
@@ -53,6 +57,8 @@ PHONE_PATTERN = r"^[0-9 +()-]+$"
 
 
 class WeaponAdd(Input):
+    """A weapon endorsed on a licence."""
+
     category: WeaponCategory
     make: str = Field(min_length=1, max_length=100, description='Maker and model, e.g. "IOF .32"')
     bore: str = Field(min_length=1, max_length=32, description='Bore or calibre, e.g. ".32"')
@@ -108,6 +114,8 @@ class LicenceUpdate(Input):
 
 
 class LicenceRenew(Input):
+    """A renewal to a new expiry date, with the order it rests on."""
+
     valid_until: date
     order_reference: str | None = Field(default=None, max_length=100)
     reason: str | None = Field(default=None, max_length=500)
@@ -122,12 +130,16 @@ class LicenceAction(Input):
 
 
 class ReviewDecision(Input):
+    """The decision on a suspension review, always with its reason."""
+
     outcome: ReviewOutcome
     reason: str = Field(min_length=5, max_length=500)
     order_reference: str | None = Field(default=None, max_length=100)
 
 
 class WeaponRead(BaseModel):
+    """A weapon as disclosed by the gate: the serial may be masked."""
+
     id: str
     licence_id: str | Masked
     category: str | Masked
@@ -162,6 +174,8 @@ class LicenceRead(BaseModel):
 
 
 class LicencePage(BaseModel):
+    """A page of licences."""
+
     items: list[LicenceRead]
     #: Pass as ``after`` to get the next page; absent on the last page.
     next_after: str | None = None
@@ -183,6 +197,8 @@ class LicenceEventRead(BaseModel):
 
 
 class ReviewRead(BaseModel):
+    """A suspension review as disclosed by the gate."""
+
     id: str
     licence_id: str | Masked
     case_id: str | Masked
@@ -199,4 +215,6 @@ class ReviewRead(BaseModel):
 
 
 class ReviewPage(BaseModel):
+    """The review queue."""
+
     items: list[ReviewRead]

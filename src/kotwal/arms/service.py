@@ -247,6 +247,8 @@ def _licences_out(
 def read_licence(
     uow: UnitOfWork, actor: Actor, licence_id: str, purpose: str | None
 ) -> dict[str, Any]:
+    """One licence with its weapons, through the gate (masked outside the jurisdiction unless
+    a purpose is declared)."""
     return _licences_out(uow, actor, [_licence(uow, licence_id)], purpose)[0]
 
 
