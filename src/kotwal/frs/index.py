@@ -8,9 +8,12 @@ faces as the database says are active; any disagreement (a restored database, an
 process's write it could not see) rebuilds it from the database. ``kotwal frs reindex``
 rebuilds all of them.
 
-Search is exact (one matrix product over unit vectors: cosine similarity) — at the sizes of
-one state's galleries measured in ``bench/frs.py`` this is the reference every approximate index
-is judged against.
+Small galleries are searched exactly (one matrix product over unit vectors: cosine
+similarity). From :data:`ANN_MIN_FACES` faces on, an HNSW graph (usearch) proposes
+:data:`ANN_SHORTLIST` candidates and they are re-scored exactly, so a similarity reported is
+always the true one; the graph is persisted beside the vectors (``<gallery>.usearch``), updated
+on enrolment and removal, and rebuilt from the vectors whenever its size disagrees with
+them. The choice of library and the size limit come from ``bench/frs.py`` (see the README).
 """
 
 from __future__ import annotations
@@ -36,6 +39,14 @@ from kotwal.frs.models import Gallery, GalleryFace
 #: a transaction that started earlier may commit later than one already seen.
 CATCH_UP_OVERLAP = timedelta(seconds=120)
 BATCH = 2000
+#: Below this many faces exact search answers within a few milliseconds and is always right.
+ANN_MIN_FACES = 200_000
+#: Candidates the graph proposes for exact re-scoring (at least ``k``).
+ANN_SHORTLIST = 64
+#: HNSW parameters: graph degree, and the breadth of construction and search.
+ANN_CONNECTIVITY = 16
+ANN_EXPANSION_ADD = 128
+ANN_EXPANSION_SEARCH = 128
 
 Vectors = npt.NDArray[np.float32]
 
@@ -57,7 +68,13 @@ class GalleryIndex:
     ids: list[str] = field(default_factory=list)
     vectors: Vectors = field(default_factory=lambda: np.zeros((0, EMBEDDING_DIM), np.float32))
     stamp: datetime | None = None
+    #: A stable integer per face (the graph's key), parallel to ``ids``.
+    keys: list[int] = field(default_factory=list)
+    ann: Any = None
+    #: Faces from which the graph is used (a field so that tests can exercise it small).
+    ann_min: int = ANN_MIN_FACES
     _pos: dict[str, int] = field(default_factory=dict)
+    _key_pos: dict[int, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -67,23 +84,66 @@ class GalleryIndex:
         if not fresh:
             return
         start = len(self.ids)
+        first_key = (max(self.keys) + 1) if self.keys else 0
+        new_keys = list(range(first_key, first_key + len(fresh)))
+        added = np.stack([v for _, v in fresh]).astype(np.float32)
         self.ids.extend(i for i, _ in fresh)
-        self.vectors = np.vstack([self.vectors, np.stack([v for _, v in fresh])]).astype(np.float32)
+        self.keys.extend(new_keys)
+        self.vectors = np.vstack([self.vectors, added])
         for n, (i, _) in enumerate(fresh):
             self._pos[i] = start + n
+            self._key_pos[new_keys[n]] = start + n
+        if self.ann is not None:
+            self.ann.add(np.array(new_keys, dtype=np.uint64), added)
+        self._ensure_ann()
 
     def remove(self, face_ids: Iterable[str]) -> None:
         gone = {i for i in face_ids if i in self._pos}
         if not gone:
             return
+        if self.ann is not None:
+            for i in gone:
+                self.ann.remove(self.keys[self._pos[i]])
         keep = [n for n, i in enumerate(self.ids) if i not in gone]
         self.ids = [self.ids[n] for n in keep]
+        self.keys = [self.keys[n] for n in keep]
         self.vectors = self.vectors[keep]
+        self._reposition()
+        if len(self.ids) < self.ann_min // 2:
+            self.ann = None  # shrunk well below the limit: exact search again
+
+    def _reposition(self) -> None:
         self._pos = {i: n for n, i in enumerate(self.ids)}
+        self._key_pos = {k: n for n, k in enumerate(self.keys)}
+
+    def _ensure_ann(self) -> None:
+        """Build the graph once the gallery is large enough (or its size disagrees)."""
+        if len(self.ids) < self.ann_min:
+            return
+        if self.ann is not None and len(self.ann) == len(self.ids):
+            return
+        from usearch.index import Index
+
+        ann = Index(
+            ndim=EMBEDDING_DIM,
+            metric="ip",
+            dtype="f32",
+            connectivity=ANN_CONNECTIVITY,
+            expansion_add=ANN_EXPANSION_ADD,
+            expansion_search=ANN_EXPANSION_SEARCH,
+        )
+        ann.add(np.array(self.keys, dtype=np.uint64), self.vectors)
+        self.ann = ann
 
     def search(self, probe: Vectors, k: int) -> list[Hit]:
         if not self.ids:
             return []
+        if self.ann is not None:
+            found = self.ann.search(probe, max(k, ANN_SHORTLIST)).keys
+            rows = np.array([self._key_pos[int(key)] for key in found], dtype=np.int64)
+            scores = self.vectors[rows] @ probe
+            order = np.argsort(-scores)[:k]
+            return [Hit(self.ids[rows[n]], self.gallery, float(scores[n])) for n in order]
         scores = self.vectors @ probe
         k = min(k, len(self.ids))
         top = np.argpartition(-scores, k - 1)[:k]
@@ -96,24 +156,49 @@ class GalleryIndex:
         np.savez(
             tmp,
             ids=np.array(self.ids, dtype="U36"),
+            keys=np.array(self.keys, dtype=np.int64),
             vectors=self.vectors,
             stamp=np.array([self.stamp.isoformat() if self.stamp else ""]),
         )
         tmp.replace(path)
+        graph = path.with_suffix(".usearch")
+        if self.ann is not None:
+            self.ann.save(str(graph))
+        else:
+            graph.unlink(missing_ok=True)
 
     @classmethod
-    def load(cls, gallery: str, path: Path) -> GalleryIndex | None:
+    def load(cls, gallery: str, path: Path, *, ann_min: int = ANN_MIN_FACES) -> GalleryIndex | None:
         try:
             with np.load(path, allow_pickle=False) as data:
                 ids = [str(i) for i in data["ids"]]
+                keys = [int(k) for k in data["keys"]]
                 vectors = np.asarray(data["vectors"], dtype=np.float32)
                 stamp_text = str(data["stamp"][0])
         except (OSError, KeyError, ValueError):
             return None  # missing or damaged: the caller rebuilds from the database
-        index = cls(gallery=gallery, ids=ids, vectors=vectors.reshape(-1, EMBEDDING_DIM))
+        shaped = vectors.reshape(-1, EMBEDDING_DIM)
+        index = cls(gallery=gallery, ids=ids, keys=keys, vectors=shaped, ann_min=ann_min)
         index.stamp = datetime.fromisoformat(stamp_text) if stamp_text else None
-        index._pos = {i: n for n, i in enumerate(ids)}
+        index._reposition()
+        if len(ids) >= index.ann_min:
+            index.ann = _restore_graph(path.with_suffix(".usearch"), len(ids))
+        index._ensure_ann()
         return index
+
+
+def _restore_graph(path: Path, size: int) -> Any:
+    """The persisted graph if it holds exactly ``size`` faces, else None (rebuilt from the
+    vectors when needed)."""
+    if not path.exists():
+        return None
+    from usearch.index import Index
+
+    try:
+        graph = Index.restore(str(path))
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return graph if graph is not None and len(graph) == size else None
 
 
 def _path(runtime: Runtime, gallery: str) -> Path:
