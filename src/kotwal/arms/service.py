@@ -609,7 +609,12 @@ def _licences_matching(uow: UnitOfWork, person: Person) -> list[tuple[ArmsLicenc
     found = [(lic, "linked_person") for lic in linked]
     if not person.father_name or person.birth_year is None:
         return found
-    keys = names.name_keys(person.name) | names.name_keys(person.name_te or "")
+    spellings = [s for s in (person.name, person.name_te) if s]
+    keys: set[str] = set()
+    for spelling in spellings:
+        # The query side takes every key (a stored name keeps only some of its pairs).
+        narrow, broad = names.name_key_tiers(spelling)
+        keys |= narrow | broad
     if not keys:
         return found
     ids = select(ArmsHolderNameKey.licence_id).where(ArmsHolderNameKey.key.in_(sorted(keys)))
@@ -624,7 +629,6 @@ def _licences_matching(uow: UnitOfWork, person: Person) -> list[tuple[ArmsLicenc
         )
         .limit(MATCH_CANDIDATES)
     ).scalars()
-    spellings = [s for s in (person.name, person.name_te) if s]
     for lic in candidates:
         name = max(names.score(s, lic.holder_name).score for s in spellings)
         father = names.score(person.father_name, lic.holder_father_name or "").score
