@@ -437,6 +437,7 @@ def scale(
     split: dict[str, Any],
     sizes: list[int],
     queries: int,
+    ann_max: int = 10**9,
 ) -> dict[str, Any]:
     pipeline = "cnn+flip"
     rng = np.random.default_rng(SEED)
@@ -473,7 +474,7 @@ def scale(
         exact_rank1 = float(np.mean([label[i] == n for i, n in zip(exact_top, truth, strict=True)]))
         entry["exact"] = {**_percentiles(times), "rank1": round(exact_rank1 * 100, 3)}
         for library, present in libraries.items():
-            if not present:
+            if not present or size > ann_max:
                 continue
             before = _rss_mb()
             t = time.perf_counter()
@@ -514,6 +515,9 @@ def main() -> None:
     parser.add_argument("--throughput-sample", type=int, default=120)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--sizes", default="10000,100000,1000000", help="1:N gallery sizes")
+    parser.add_argument(
+        "--ann-max", type=int, default=10**9, help="skip index builds above this gallery size"
+    )
     args = parser.parse_args()
 
     import dlib  # type: ignore[import-untyped]
@@ -562,7 +566,7 @@ def main() -> None:
     sizes = [10_000] if args.fast else [int(n) for n in args.sizes.split(",")]
     sample = random.Random(SEED).sample(everything, min(args.throughput_sample, len(everything)))
     result["throughput"] = [throughput(sample, flip=True), throughput(sample, flip=False)]
-    result["search"] = scale(cache, split, sizes, args.queries)
+    result["search"] = scale(cache, split, sizes, args.queries, args.ann_max)
     print(json.dumps(result))
 
 
