@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from kotwal.core import audit
 from kotwal.core.audit import Outcome
-from kotwal.core.crypto import open_fields
+from kotwal.core.crypto import blind_index, open_fields
 from kotwal.core.errors import Forbidden, InvalidInput
 from kotwal.core.keys import KeyRing
 from kotwal.core.models import AuditEventRow, DataKey
@@ -20,6 +20,7 @@ from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.importer import COLUMNS, WRITING, import_persons
 from kotwal.records.models import Person, PersonAlias, PersonNameKey
+from kotwal.records.names import name_keys
 from kotwal.records.schemas import PersonCategory, PersonCreate, Sex
 from kotwal.records.service import (
     file_person,
@@ -112,9 +113,14 @@ def test_a_batch_stores_each_person_as_filing_them_one_by_one(
     with UnitOfWork(runtime, write=False) as uow:
         for one, many in zip(alone, batch, strict=True):
             assert _stored(uow, many) == _stored(uow, one)
-        assert _stored(uow, batch[0])["aliases"] == ["Chinna", "G. Srinivas", "చిన్న"]
+        first = _stored(uow, batch[0])
+        assert first["aliases"] == ["Chinna", "G. Srinivas", "చిన్న"]
+        assert (first["phone"], first["address"]) == ("+91 90000 10000", "H.No. 0-1, Demo Colony")
+        assert first["phone_bidx"] == blind_index(keyring, "persons.phone", "9000010000")
+        spellings = [items[0].name, items[0].name_te or "", *items[0].aliases]
+        assert first["keys"] == sorted(set().union(*(name_keys(n) for n in spellings)))
+        assert first["data_keys"] == 1 and first["version"] == 1
         assert _stored(uow, batch[3])["data_keys"] == 0  # nothing sealed, no data key
-        assert _stored(uow, batch[0])["data_keys"] == 1
     # One record.create per person, in order, naming the record.
     assert [e.resource_id for e in _creations(runtime)] == alone + batch
     assert audit.verify(runtime.db.engine, keyring.audit_public).ok
