@@ -326,6 +326,7 @@ def _denied(actor: Actor, action: str, reason: str) -> AuditEvent:
 
 SEARCH_MAX_CANDIDATES = 200
 SEARCH_MAX_RESULTS = 50
+SEARCH_MAX_KEY_RUN = 2000
 
 
 def index_names(uow: UnitOfWork, person_id: str, all_names: list[str]) -> None:
@@ -368,14 +369,27 @@ def _candidates(uow: UnitOfWork, query: str) -> list[_Candidate]:
 
 
 def _sharing_most(keys: frozenset[str], limit: int) -> Subquery:
-    """Persons sharing any of ``keys``, those sharing the most first."""
+    """Persons sharing any of ``keys``, those sharing the most first.
+
+    A narrow key can still be common (the pair of a compound given name, Sai Kiran, is shared
+    by a hundredth of all records), so each key gives at most SEARCH_MAX_KEY_RUN rows, the
+    first in id order: ids are random, so that is a fair sample of its holders, and the count
+    stays bounded however many hold it. A rare key gives all of its holders."""
+    runs = [
+        select(PersonNameKey.person_id)
+        .where(PersonNameKey.key == key)
+        .order_by(PersonNameKey.person_id)
+        .limit(SEARCH_MAX_KEY_RUN)
+        .subquery()
+        for key in sorted(keys)
+    ]
+    held = union_all(*(select(run.c.person_id) for run in runs)).subquery()
     shared = func.count().label("shared")
     return (
-        select(PersonNameKey.person_id, shared)
-        .where(PersonNameKey.key.in_(sorted(keys)))
-        .group_by(PersonNameKey.person_id)
+        select(held.c.person_id, shared)
+        .group_by(held.c.person_id)
         # Ids are random, so the tie-break favours no station and no age of record.
-        .order_by(shared.desc(), PersonNameKey.person_id)
+        .order_by(shared.desc(), held.c.person_id)
         .limit(limit)
         .subquery()
     )
