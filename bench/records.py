@@ -6,23 +6,28 @@ object with every figure:
 1. *Name search*: p50/p95 latency of ``records.service.search_by_name`` (candidate keys,
    scoring, the gate, the audit event, the commit that waits for it) for each size in
    ``--sizes`` on SQLite and on PostgreSQL, half of the queries as a sub-inspector at a station
-   and half as a district chief. The data is the demo's (``kotwal.demo``), seeded through the
-   same code path as ``kotwal demo``. Seeding a million persons takes a while, so seeded
-   databases are kept under ``--cache-dir`` and reused when size, seed and the code that shapes
-   the data (demo.py, names.py) are unchanged; ``--fresh`` seeds anew.
-2. *Audited reads over HTTP*: the real server (``kotwal run`` in a subprocess) on the SQLite
-   data of the smallest size, a demo sub-inspector logged in with password and TOTP, then
-   ``--http-clients`` processes issuing GETs of ``/api/v1/persons/{id}`` (each one disclosed
-   through the gate and audited before the answer leaves) for ``--http-seconds``, then the same
-   load on the bare ``/healthz``. Reported: both rates and their ratio. The load driver runs on
-   the same machine as the server and takes CPU from it, for both endpoints alike.
+   and half as a district chief; beside it the CPU this process spent per search and the load
+   average, since on a shared machine the wall clock also measures the wait for a core. The
+   data is the demo's (``kotwal.demo``), filed through the same code path as ``kotwal demo``,
+   in chunks of 10,000 persons each from its own seed. Seeding a million persons takes a
+   while, so seeded databases are kept under ``--cache-dir`` and reused while size, seed, the
+   persons the demo generates and the name keys are unchanged; a seeding cut short resumes at
+   its next chunk, ``--as-is`` measures it at the size it reached, ``--fresh`` seeds anew.
+2. *Audited reads over HTTP*: the real server (``kotwal run`` in a subprocess) on a copy of the
+   SQLite data of the smallest size; sub-inspectors (two per client) log in with password and
+   TOTP, then ``--http-clients`` processes issue GETs of ``/api/v1/persons/{id}`` (each one
+   disclosed through the gate, charged to the officer's disclosure budget and audited before
+   the answer leaves) for ``--http-seconds``, then the same load on the bare ``/healthz``.
+   Reported: both rates and their ratio. The load driver runs on the same machine as the
+   server and takes CPU from it, for both endpoints alike.
 3. *Name matching quality*: precision and recall on the labelled pairs (bench/names.py).
 
     .venv/bin/python bench/records.py [--sizes 20000,1000000] [--stores sqlite,postgresql]
                                       [--queries 200] [--http-seconds 10] [--http-clients 4]
 
 PostgreSQL is reached at ``KOTWAL_BENCH_POSTGRES_URL`` (default: the local server, trust
-authentication); each size gets its own database ``kotwal_bench_<size>_<fingerprint>``.
+authentication); each size gets its own database ``kotwal_bench_<size>_<seed>_<fingerprint>_
+<cache>``. ``--discard`` removes the stores (files and databases) afterwards.
 """
 
 from __future__ import annotations
