@@ -214,7 +214,7 @@ class Matcher:
         decoy = top.decoy
         if decoy is None and top.record_id in self.decoy_ids:  # a decoy held in this database
             decoy = self.decoy_ids[top.record_id].decoy
-        if decoy is not None and (best < DECOY_AT or len(tied) > 1):
+        if decoy is not None and (best < DECOY_AT or len(tied) > 1 or not _decisive(basis)):
             decoy = None  # too weak (or too ambiguous) to name a copy on
         return RowMatch(
             line=row.line,
@@ -285,6 +285,19 @@ class Matcher:
                     phone_keys=frozenset({bidx}) if bidx else frozenset(),
                 )
         return profiles
+
+
+def _decisive(basis: list[str]) -> bool:
+    """Whether the evidence could not fit a real person by chance: a phone or an id, or the
+    name with the father's name and the birth year (a name alone is common enough)."""
+    if "phone" in basis or "record id" in basis:
+        return True
+    sims = {
+        word: float(value)
+        for word, _, value in (b.partition(" ") for b in basis)
+        if value.replace(".", "", 1).isdigit()
+    }
+    return sims.get("name", 0) >= 0.9 and sims.get("father", 0) >= 0.85 and "birth year" in basis
 
 
 def _name_keys(cells: Sequence[str]) -> frozenset[str]:
