@@ -105,8 +105,13 @@ def test_a_sample_of_an_export_names_that_export_and_its_maker(
     for seed in range(3):
         data, style = leaked_sample(second, random.Random(seed))
         report = trace(runtime, FACTORY, data)
-        assert report.accounts[0].account_id == scene.exporter.account_id, style
-        assert report.copy.copy_id == _copy_of(runtime, second), style
+        assert report.accounts[0].account_id == scene.exporter.account_id, (style, report.accounts)
+        assert report.copy.copy_id == _copy_of(runtime, second), (
+            style,
+            report.copy,
+            report.decoys,
+            report.accounts,
+        )
         if any(d["copy_kind"] == "export" for d in report.decoys):
             assert report.copy.basis == "decoys"  # the export's own decoys name it
         else:  # without one, the export made right after the reads is named from the log

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kotwal.core.audit import Outcome, actor_event
 from kotwal.core.models import AuditEventRow
@@ -37,6 +37,8 @@ from kotwal.leak.parser import parse
 #: An export is tied to the reads before it when its event follows them within this window.
 EXPORT_WINDOW_US = 15 * 60 * 1_000_000
 SUSPECTS_MAX = 10
+#: Shares this close to the best are equal: the tie-breaks decide between them.
+TIED_SHARE = 0.05
 #: A disclosure this close to the record's filing by the same account is the filing's echo.
 ECHO_US = 5 * 1_000_000
 
@@ -53,6 +55,10 @@ class Suspect:
     first_at: str
     last_at: str
     made_copy: bool = False
+    #: Distinct records the session was shown between its first and last sight of the sample's.
+    seen_in_window: int = 0
+    #: ``last_at`` to the microsecond, as the audit log keeps it.
+    last_at_us: int = 0
 
 
 @dataclass
@@ -210,12 +216,43 @@ def _rank(session: Any, matches: list[RowMatch], copy: CopyVerdict) -> list[Susp
             share=round(sum(weights[r] for r in e["ids"]) / total, 3),
             first_at=_iso(min(e["at"])),
             last_at=_iso(max(e["at"])),
+            last_at_us=max(e["at"]),
             made_copy=maker is not None and account == maker,
         )
         for (account, name, sess), e in seen.items()
     ]
-    suspects.sort(key=lambda s: (-s.share, not s.made_copy, s.first_at, s.username))
+    best = max((s.share for s in suspects), default=0.0)
+    spans = {(k[0], k[2]): (min(e["at"]), max(e["at"])) for k, e in seen.items()}
+    for s in suspects:
+        if s.share >= best - TIED_SHARE:
+            s.seen_in_window = _seen_in_window(session, s, *spans[(s.account_id, s.session_id)])
+    # Among equals: the maker of the copy the decoys name, then the session for which the
+    # sample is most of what it saw (a reader of 25 records before a whole-station export).
+    suspects.sort(
+        key=lambda s: (
+            0.0 if s.share >= best - TIED_SHARE else best - s.share,
+            not s.made_copy,
+            -(s.records / s.seen_in_window) if s.seen_in_window else 0.0,
+            s.first_at,
+            s.username,
+        )
+    )
     return suspects[:SUSPECTS_MAX]
+
+
+def _seen_in_window(session: Any, suspect: Suspect, first: int, last: int) -> int:
+    """How many distinct records the session was shown while it saw the sample's."""
+    stmt = select(func.count(func.distinct(AuditEventRow.resource_id))).where(
+        AuditEventRow.action == "record.disclose",
+        AuditEventRow.outcome == Outcome.SUCCESS,
+        AuditEventRow.actor_id == suspect.account_id,
+        AuditEventRow.session_id == suspect.session_id
+        if suspect.session_id is not None
+        else AuditEventRow.session_id.is_(None),
+        AuditEventRow.at_us >= first,
+        AuditEventRow.at_us <= last,
+    )
+    return int(session.execute(stmt).scalar_one())
 
 
 def _entered(session: Any, ids: list[str]) -> dict[tuple[str | None, str | None], int]:
@@ -238,7 +275,7 @@ def _copy_maker(session: Any, copy: CopyVerdict) -> str | None:
 def _copy_from_audit(session: Any, top: Suspect) -> CopyVerdict:
     """No decoy in the sample: an export the top account made just after its reads is the
     likely copy; otherwise the records were read out of the live service (the primary)."""
-    last = int(datetime.fromisoformat(top.last_at).timestamp() * 1_000_000)
+    last = top.last_at_us
     stmt = (
         select(AuditEventRow.detail)
         .where(
