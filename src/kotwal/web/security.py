@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -102,6 +103,11 @@ class RequestLimits:
         if scope["method"] not in ALLOWED_METHODS:
             await _problem(send, 405, "method-not-allowed", "This method is not allowed here")
             return
+        if _has_control_characters(scope):
+            # A NUL or line break in a path or query is never a name, an id or a number;
+            # refused here so no database (PostgreSQL rejects NUL in text) ever sees one.
+            await _problem(send, 422, "invalid-input", "Control characters in the address")
+            return
         limit = self._limit(scope["path"])
         declared = _content_length(scope)
         if declared is not None and declared > limit:
@@ -126,6 +132,15 @@ class RequestLimits:
 
 class BodyTooLarge(Exception):
     """A streamed body went past the limit."""
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _has_control_characters(scope: Scope) -> bool:
+    """True when the decoded path or the percent-decoded query holds a control character."""
+    query = unquote_plus(scope.get("query_string", b"").decode("latin-1"))
+    return bool(_CONTROL.search(scope["path"]) or _CONTROL.search(query))
 
 
 def _content_length(scope: Scope) -> int | None:
