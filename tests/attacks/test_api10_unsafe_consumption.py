@@ -139,8 +139,8 @@ def test_a_header_outside_the_documented_format_is_refused(
 def test_a_refusal_quotes_where_and_why_but_never_the_file_back(
     client: TestClient, runtime: Runtime, sho: Officer
 ) -> None:
-    secret_looking = "Test Leak 9000099999 H.No. 7-7-7"
-    content = (HEADER + f"{secret_looking},villain,PS-A,,1980\n").encode()
+    leaked_row = "Test Leak 9000099999 H.No. 7-7-7"
+    content = (HEADER + f"{leaked_row},villain,PS-A,,1980\n").encode()
     body = _refused(_upload(client, sho, content), 2)
     assert "9000099999" not in json.dumps(body)
 
