@@ -25,6 +25,7 @@ wheel's dlib encodes on one thread.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -382,7 +383,12 @@ def encode_batch(
         _init_worker(cnn_fallback, flip)
         yield from map(_encode_one, jobs)
         return
+    # "spawn", not the default fork: forking a process that runs threads (the audit writer,
+    # a server's workers) can copy a held lock into the child, which then waits forever.
     with ProcessPoolExecutor(
-        max_workers=processes, initializer=_init_worker, initargs=(cnn_fallback, flip)
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(cnn_fallback, flip),
     ) as pool:
         yield from pool.map(_encode_one, jobs, chunksize=4)
