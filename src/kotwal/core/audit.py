@@ -81,6 +81,7 @@ from sqlalchemy import Connection, Engine, Table, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from kotwal.core.db import Database
+from kotwal.core.errors import Problem
 from kotwal.core.keys import KeyRing
 from kotwal.core.models import AuditCheckpoint, AuditEventRow
 from kotwal.core.policy import Actor
@@ -468,6 +469,15 @@ def export_witness(session: Session, path: Path) -> int:
 class _Request:
     events: list[AuditEvent]
     future: Future[list[int]]
+    checks: tuple[CommitCheck, ...] = ()
+
+
+#: Work that must commit in the same transaction as a request's audit events, and may refuse
+#: the request: it returns None to let the events in, or the problem to answer with instead
+#: (its own writes, say an alert, commit either way; the request's events are dropped). The
+#: breach defences charge a read's disclosures to the reader's budget this way, so a read costs
+#: one shared commit instead of a transaction of its own (see :meth:`GroupCommitter.write`).
+CommitCheck = Callable[[Session], "Problem | None"]
 
 
 class GroupCommitter:
@@ -562,21 +572,26 @@ class GroupCommitter:
         with self._cond:
             return len(self._pending)
 
-    def write(self, events: Sequence[AuditEvent]) -> list[int]:
-        """Make ``events`` durable and return their sequence numbers (in order)."""
-        batch = list(events)
-        if not batch:
+    def write(self, events: Sequence[AuditEvent], checks: Sequence[CommitCheck] = ()) -> list[int]:
+        """Make ``events`` durable and return their sequence numbers (in order).
+
+        Each of ``checks`` runs first, in order, inside the transaction that will hold the
+        events (requests in one batch are checked one after the other, so each check sees what
+        the checks before it wrote). When a check returns a problem, the events are dropped and
+        the problem is raised here once the transaction has committed.
+        """
+        request = _Request(list(events), Future(), tuple(checks))
+        if not request.events and not request.checks:
             return []
         with self._cond:
             queued = self._running and not self._stopping
             if queued:
-                request = _Request(batch, Future())
                 self._pending.append(request)
                 self.requests_queued += 1
                 self._cond.notify()
-        if queued:
-            return request.future.result()
-        return self._commit([batch])[0]
+        if not queued:
+            self._settle([request], self._commit([request]))
+        return request.future.result()
 
     # The writer ---------------------------------------------------------------------------
 
@@ -609,7 +624,7 @@ class GroupCommitter:
 
     def _commit_requests(self, batch: list[_Request]) -> None:
         try:
-            results = self._commit([r.events for r in batch])
+            results = self._commit(batch)
         except Exception as exc:
             if len(batch) == 1:
                 batch[0].future.set_exception(exc)
@@ -617,16 +632,35 @@ class GroupCommitter:
             for request in batch:  # isolate the request that made the batch fail
                 self._commit_requests([request])
             return
-        for request, seqs in zip(batch, results, strict=True):
-            request.future.set_result(seqs)
+        self._settle(batch, results)
 
-    def _commit(self, groups: list[list[AuditEvent]]) -> list[list[int]]:
-        """One transaction: append every group, maybe sign a checkpoint, commit."""
-        events = [ev for group in groups for ev in group]
+    @staticmethod
+    def _settle(batch: list[_Request], results: list[list[int] | Problem]) -> None:
+        for request, result in zip(batch, results, strict=True):
+            if isinstance(result, Problem):
+                request.future.set_exception(result)
+            else:
+                request.future.set_result(result)
+
+    @staticmethod
+    def _checked(session: Session, request: _Request) -> Problem | None:
+        for check in request.checks:
+            problem = check(session)
+            if problem is not None:
+                return problem
+        return None
+
+    def _commit(self, batch: list[_Request]) -> list[list[int] | Problem]:
+        """One transaction: run the checks, append the events of every request they let
+        through, maybe sign a checkpoint, commit."""
         signed = refused = False
         with self._db.transaction(write=True) as session:
+            verdicts = [self._checked(session, r) if r.checks else None for r in batch]
+            pairs = zip(batch, verdicts, strict=True)
+            groups = [[] if verdict is not None else r.events for r, verdict in pairs]
+            events = [ev for group in groups for ev in group]
             seqs = append(session, events)
-            if self._keyring is not None and self._checkpoint_due(session, seqs[-1]):
+            if seqs and self._keyring is not None and self._checkpoint_due(session, seqs[-1]):
                 try:
                     signed = checkpoint(session, self._keyring) is not None
                 except AuditIntegrityError:
@@ -639,9 +673,10 @@ class GroupCommitter:
             self.events_committed += len(events)
             if signed or refused:
                 self._note_checkpoint(seqs[-1], signed=signed)
-        results, start = [], 0
-        for group in groups:
-            results.append(seqs[start : start + len(group)])
+        results: list[list[int] | Problem] = []
+        start = 0
+        for group, verdict in zip(groups, verdicts, strict=True):
+            results.append(verdict if verdict is not None else seqs[start : start + len(group)])
             start += len(group)
         return results
 

@@ -6,6 +6,11 @@ Services flush, never commit. The unit of work commits once, at the end:
 - a *read* unit (GET) changes nothing of its own; its disclosure events go to the group
   committer and :meth:`commit` returns only once they are durable, so no answer leaves first.
 
+A read unit may also carry *commit checks* (:meth:`check_at_commit`): work that must commit in
+the same transaction as its events and may still refuse the answer. The breach defences charge
+a read's disclosures to the reader's budget this way: one shared commit per batch of reads
+instead of a write transaction (and an fsync) per read.
+
 Events that must survive the request's failure (a denial, an integrity failure) are given to
 :meth:`record_now`: they are written by the group committer when the unit of work ends, after
 its own transaction has committed or rolled back, whichever happens. (Writing them at once
@@ -20,7 +25,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session
 
 from kotwal.core import audit
-from kotwal.core.audit import AuditEvent
+from kotwal.core.audit import AuditEvent, CommitCheck
 from kotwal.core.crypto import bind_keyring
 from kotwal.core.policy import Actor
 from kotwal.core.runtime import Runtime
@@ -37,6 +42,7 @@ class UnitOfWork:
         self.events: list[AuditEvent] = []
         self._regardless: list[AuditEvent] = []
         self._after_end: list[Callable[[], None]] = []
+        self._checks: list[CommitCheck] = []
         self._done = False
 
     def audit(self, event: AuditEvent) -> None:
@@ -55,6 +61,18 @@ class UnitOfWork:
         committed or not (a security alert raised by a request that is then refused). It runs
         after this unit's transaction is over, so on SQLite it does not wait for our own lock."""
         self._after_end.append(callback)
+
+    def check_at_commit(self, check: CommitCheck) -> None:
+        """Run ``check`` in the transaction that makes this read unit's events durable.
+
+        If it returns a problem, none of this unit's events are written and :meth:`commit`
+        raises the problem, so nothing the unit prepared leaves; what the check itself wrote
+        (an alert, a suspension) commits regardless. Read units only: a write unit has its own
+        transaction, where such work is simply done at once.
+        """
+        if self.write:
+            raise RuntimeError("commit checks are for read units; a write unit checks at once")
+        self._checks.append(check)
 
     def _flush_regardless(self) -> None:
         events, self._regardless = self._regardless, []
@@ -76,7 +94,13 @@ class UnitOfWork:
                 self.session.rollback()
                 raise RuntimeError("a read-only unit of work tried to write")
             self.session.rollback()
-            self.runtime.committer.write(self.events)
+            events, checks, self.events, self._checks = self.events, self._checks, [], []
+            try:
+                self.runtime.committer.write(events, checks)
+            finally:
+                self._done = True
+                self._flush_regardless()
+            return
         self.events = []
         self._done = True
         self._flush_regardless()
@@ -85,6 +109,7 @@ class UnitOfWork:
         if not self._done:
             self.session.rollback()
             self.events = []
+            self._checks = []
             self._done = True
         self._flush_regardless()
 

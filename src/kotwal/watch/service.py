@@ -2,19 +2,21 @@
 signals, step up, suspend, raise alerts, and let security officers review them.
 
 How a disclosure is charged (:class:`BudgetObserver`, registered on the runtime at start-up):
-the gate hands over who received which records and how; in one short write transaction,
-serialised per account, the observer counts the *distinct* protected records the account has
-received in the rolling hour and day (plus the incoming ones), adds the points of the signals
-that fire, and compares the score with the account's budget:
+the gate hands over who received which records and how; in a write transaction, serialised
+per account (for a read request, the audit group commit's own transaction, shared by every read
+committing at that moment; for a write request, the request's transaction), the observer
+counts the *distinct* protected records the account has received in the rolling hour and day
+(plus the incoming ones), adds the points of the signals that fire, and compares the score
+with the account's budget:
 
 - at or under the soft limit, the rows are recorded and the records are released;
 - over the soft limit, the session must step up (re-enter a TOTP code) and an alert is raised;
 - over the hard limit, every session of the account ends, the account is suspended pending a
   security officer's review, and an alert is raised.
 
-In the last two cases the incoming records are *not* released: the observer rolls back the
-request's unit of work and raises a problem, so the answer carries nothing beyond the budget,
-while the alert and the suspension are committed in a transaction of their own. Records that
+In the last two cases the incoming records are *not* released: the request's unit of work
+rolls back and answers with the problem instead, so the answer carries nothing beyond the
+budget, while the alert and the suspension commit all the same. Records that
 were not released are not charged, and are named on the alert as withheld.
 
 Other defences (decoys) raise alerts through :func:`raise_alert`.
@@ -27,9 +29,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import case, distinct, func, insert, select
+from sqlalchemy import Table, bindparam, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from kotwal.core import audit, identity
@@ -44,6 +46,7 @@ from kotwal.core.errors import (
     StepUpRequired,
 )
 from kotwal.core.identity import as_utc
+from kotwal.core.models import Account, AuthSession
 from kotwal.core.observers import Disclosure
 from kotwal.core.policy import Actor
 from kotwal.core.runtime import Runtime
@@ -136,12 +139,10 @@ def raise_alert(
 
 def _dispatch(uow_or_runtime: UnitOfWork | Runtime, draft: AlertDraft) -> None:
     if isinstance(uow_or_runtime, UnitOfWork):
-        uow = uow_or_runtime
-        if uow.write:
-            runtime = uow.runtime
-            uow.after_end(lambda: _store_now(runtime, draft))
-            return
-        _store_now(uow.runtime, draft)
+        # Once the unit has ended: a write unit may hold SQLite's write lock, and a read unit's
+        # own commit checks (its budget) must judge the request as it stood before the alert.
+        runtime = uow_or_runtime.runtime
+        uow_or_runtime.after_end(lambda: _store_now(runtime, draft))
         return
     _store_now(uow_or_runtime, draft)
 
@@ -283,11 +284,10 @@ def charge(uow: UnitOfWork, cfg: WatchConfig, disclosure: Disclosure) -> None:
     actor = disclosure.actor
     if actor.account_id is None or not disclosure.record_ids:
         return  # the system itself (seeding, migrations) has no budget
-    now = utcnow()
     if uow.write:
         # This unit may hold SQLite's write lock: charge inside it (the rows commit with the
         # request, or vanish with it, like the disclosure itself).
-        verdict = judge(uow.session, cfg, disclosure, now)
+        verdict = judge(uow.session, cfg, disclosure, utcnow())
         if verdict.release:
             if verdict.draft is not None:
                 _dispatch(uow, verdict.draft)
@@ -295,16 +295,21 @@ def charge(uow: UnitOfWork, cfg: WatchConfig, disclosure: Disclosure) -> None:
         uow.rollback()
         if verdict.draft is not None:
             _store_now(uow.runtime, verdict.draft)
-    else:
-        with uow.runtime.db.transaction(write=True) as session:
-            verdict = judge(session, cfg, disclosure, now)
-            if verdict.draft is not None:
-                store_alert(session, verdict.draft)
-        if verdict.release:
-            return
-        uow.rollback()  # nothing of this request leaves, not even its disclosure events
-    assert verdict.problem is not None
-    raise verdict.problem
+        assert verdict.problem is not None
+        raise verdict.problem
+    # A read: judge in the transaction that makes the read's audit events durable (the group
+    # committer's, shared by every read waiting at that moment), so charging costs no commit
+    # of its own. Checks run one after another there, each seeing the rows of those before
+    # it, so concurrent reads of one account are counted exactly. If the verdict refuses, the
+    # unit's commit raises the problem and nothing of the request leaves.
+    uow.check_at_commit(lambda session: _judge_and_store(session, cfg, disclosure))
+
+
+def _judge_and_store(session: Session, cfg: WatchConfig, disclosure: Disclosure) -> Problem | None:
+    verdict = judge(session, cfg, disclosure, utcnow())
+    if verdict.draft is not None:
+        store_alert(session, verdict.draft)
+    return None if verdict.release else verdict.problem
 
 
 @dataclass(frozen=True)
@@ -321,32 +326,70 @@ class WindowRow:
         return self.kind in counted and not self.public_only
 
 
+# The statements of the hot path, built once: a read is charged with three queries and one
+# insert, and building a statement costs more than running one of these.
+_WD = cast(Table, WatchDisclosure.__table__)
+_LIFTED = (
+    select(func.max(WatchSuspension.lifted_at))
+    .where(WatchSuspension.account_id == bindparam("account"))
+    .scalar_subquery()
+)
+#: The account's state and its last lifted suspension; the row is locked on PostgreSQL (SQLite's
+#: write transaction holds the database lock already), so one account is charged in order.
+_ACCOUNT_STATE = (
+    select(Account.suspended, _LIFTED)
+    .where(Account.id == bindparam("account"))
+    .with_for_update(of=Account.__table__)
+)
+_SESSION_STATE = select(
+    AuthSession.step_up_required, AuthSession.stepped_up_at, AuthSession.created_at
+).where(AuthSession.id == bindparam("session"))
+#: The day's rows of the account, oldest first, each marked if it falls in the hour.
+_DAY_ROWS = (
+    select(
+        _WD.c.record_id,
+        _WD.c.kind,
+        _WD.c.batch,
+        _WD.c.position,
+        _WD.c.out_of_jurisdiction,
+        _WD.c.public_only,
+        (_WD.c.at >= bindparam("hour")).label("in_hour"),
+    )
+    .where(_WD.c.account_id == bindparam("account"), _WD.c.at >= bindparam("day"))
+    .order_by(_WD.c.id)
+)
+_INSERT_ROWS = insert(_WD)
+
+
 def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> Verdict:
     """Decide on one disclosure and, when it is released, record its rows (in ``session``)."""
     account_id = d.actor.account_id
     assert account_id is not None
-    account = identity.lock_account(session, account_id)
-    if account is None:
+    conn = session.connection()
+    state = conn.execute(_ACCOUNT_STATE, {"account": account_id}).first()
+    if state is None:
         return Verdict(release=True)
-    if account.suspended:
+    suspended, lifted = state
+    if suspended:
         return Verdict(release=False, problem=AccountSuspended())
-    auth = identity.session_row(session, d.actor.session_id) if d.actor.session_id else None
+    auth = None
+    if d.actor.session_id:
+        auth = conn.execute(_SESSION_STATE, {"session": d.actor.session_id}).first()
     if auth is not None and auth.step_up_required:
         return Verdict(release=False, problem=StepUpRequired())
     since_hour, since_day = now - HOUR, now - DAY
-    lifted = session.scalar(
-        select(func.max(WatchSuspension.lifted_at)).where(WatchSuspension.account_id == account_id)
-    )
     if lifted is not None:
         # A reviewed lift starts the account's budget afresh.
         since_hour, since_day = max(since_hour, as_utc(lifted)), max(since_day, as_utc(lifted))
-    rows = _window(session, account_id, since_hour)
+    params = {"account": account_id, "hour": since_hour, "day": since_day}
+    day_rows = conn.execute(_DAY_ROWS, params).all()
+    rows = [WindowRow(*r[:6]) for r in day_rows if r.in_hour]
     counted = cfg.counted_kinds
+    day_seen = {r.record_id for r in day_rows if r.kind in counted and not r.public_only}
     incoming = set(d.record_ids) - set(d.public_only) if d.kind in counted else set()
     hour_seen = {r.record_id for r in rows if r.charged(counted)}
-    day_count, day_seen = _day(session, account_id, since_day, counted, incoming)
     distinct_hour = len(hour_seen | incoming)
-    distinct_day = day_count + len(incoming - day_seen)
+    distinct_day = len(day_seen | incoming)
     signals = score_signals(cfg, rows, d, now)
     points = sum(s.points for s in signals)
     score_hour, score_day = distinct_hour + points, distinct_day + points
@@ -428,51 +471,6 @@ def _alerted_since(session: Session, account_id: str, since: datetime) -> bool:
     return found is not None
 
 
-def _window(session: Session, account_id: str, since: datetime) -> list[WindowRow]:
-    stmt = (
-        select(
-            WatchDisclosure.record_id,
-            WatchDisclosure.kind,
-            WatchDisclosure.batch,
-            WatchDisclosure.position,
-            WatchDisclosure.out_of_jurisdiction,
-            WatchDisclosure.public_only,
-        )
-        .where(WatchDisclosure.account_id == account_id, WatchDisclosure.at >= since)
-        .order_by(WatchDisclosure.id)
-    )
-    return [WindowRow(*row) for row in session.execute(stmt)]
-
-
-def _day(
-    session: Session,
-    account_id: str,
-    since: datetime,
-    counted: frozenset[str],
-    incoming: set[str],
-) -> tuple[int, set[str]]:
-    """Distinct counted records in the day window, and which of ``incoming`` are among them."""
-    where = (
-        WatchDisclosure.account_id == account_id,
-        WatchDisclosure.at >= since,
-        WatchDisclosure.kind.in_(sorted(counted)),
-        WatchDisclosure.public_only.is_(False),
-    )
-    total = session.scalar(select(func.count(distinct(WatchDisclosure.record_id))).where(*where))
-    seen: set[str] = set()
-    ids = sorted(incoming)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        seen.update(
-            session.scalars(
-                select(WatchDisclosure.record_id)
-                .where(*where, WatchDisclosure.record_id.in_(chunk))
-                .distinct()
-            )
-        )
-    return int(total or 0), seen
-
-
 def _record(session: Session, d: Disclosure, now: datetime) -> None:
     account_id = d.actor.account_id
     batch = new_id()
@@ -492,7 +490,7 @@ def _record(session: Session, d: Disclosure, now: datetime) -> None:
         }
         for n, rid in enumerate(d.record_ids)
     ]
-    session.execute(insert(WatchDisclosure), rows)
+    session.connection().execute(_INSERT_ROWS, rows)
 
 
 def score_signals(
