@@ -180,28 +180,38 @@ def _report_init(settings: Settings, changes: list[str], initial: str | None) ->
 def run(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes (default: KOTWAL_WORKERS, else one per CPU core, at most 8)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API and the console (refuses to start without keys or with exposed keys)."""
-    import uvicorn
-
     from kotwal.web.app import ExposedDatabase, NotMigrated, UnguardedRoute, create_app
+    from kotwal.web.serve import serve
 
     settings = get_settings()
     try:
-        app = create_app(settings)
+        # Built here once so that every start-up refusal is a readable message, before any
+        # worker process starts; the workers build their own from the same settings.
+        create_app(settings).state.runtime.close()
     except (KeyProblem, NotMigrated, UnguardedRoute, ExposedDatabase) as exc:
         raise fail(str(exc)) from exc
     bind_host, bind_port = host or settings.host, port or settings.port
+    processes = workers or settings.workers or min(os.cpu_count() or 1, 8)
     shown = "localhost" if bind_host in ("127.0.0.1", "::1") else bind_host
-    out.print(f"kotwal is serving on http://{shown}:{bind_port}/  (Ctrl-C stops it)")
-    uvicorn.run(
-        app,
+    out.print(
+        f"kotwal is serving on http://{shown}:{bind_port}/ with {processes} worker"
+        f"{'s' if processes > 1 else ''}  (Ctrl-C stops it)"
+    )
+    serve(
         host=bind_host,
         port=bind_port,
-        log_level="info",
-        server_header=False,
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=settings.trusted_proxies or None,
+        workers=processes,
+        trusted_proxies=settings.trusted_proxies,
     )
 
 

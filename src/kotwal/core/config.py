@@ -35,6 +35,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    #: Server processes for `kotwal run`; None means one per CPU core, at most 8. Each has its
+    #: own connection pool and audit writer; the audit chain and budgets live in the database.
+    workers: int | None = Field(default=None, ge=1, le=64)
     #: Set only when serving plain HTTP on a trusted local link (a laptop demo): drops the
     #: Secure cookie flag and the __Host- prefix. Never in production.
     local_http: bool = False
