@@ -32,6 +32,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, cast
 
 from cryptography.exceptions import InvalidTag
@@ -831,9 +832,16 @@ def destroy_kek(db: Database, keyring: KeyRing, version: int) -> None:
 
 
 def _column_key(keyring: KeyRing, domain: str) -> bytes:
+    return _derive_column_key(keyring.index_key, domain)
+
+
+@lru_cache(maxsize=256)
+def _derive_column_key(index_key: bytes, domain: str) -> bytes:
+    # Cached: every phone lookup, decoy check and filed record derives one, and HKDF costs more
+    # than the HMAC it keys. Keyed by the index key itself, so a new key derives anew.
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=f"kotwal/bidx/{domain}".encode()
-    ).derive(keyring.index_key)
+    ).derive(index_key)
 
 
 def blind_index(keyring: KeyRing, domain: str, normalised: str, bits: int = 32) -> str:

@@ -31,7 +31,7 @@ from typing import Any
 import pyotp
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
@@ -178,18 +178,24 @@ def provisioning_uri(secret: str, username: str) -> str:
 # --- accounts ------------------------------------------------------------------------------
 
 
+# Built once: every authenticated request runs these (a statement costs more to build than
+# these cost to run).
+_ROLES_OF = select(AccountRole.role).where(AccountRole.account_id == bindparam("account"))
+_PATHS_OF = (
+    select(Jurisdiction.path)
+    .join(Posting, Posting.jurisdiction_id == Jurisdiction.id)
+    .where(Posting.account_id == bindparam("account"), Posting.ended_at.is_(None))
+)
+
+
 def roles_of(session: Session, account_id: str) -> frozenset[Role]:
-    rows = session.execute(select(AccountRole.role).where(AccountRole.account_id == account_id))
+    rows = session.connection().execute(_ROLES_OF, {"account": account_id})
     return frozenset(Role(r) for (r,) in rows)
 
 
 def jurisdiction_paths(session: Session, account_id: str) -> tuple[str, ...]:
-    stmt = (
-        select(Jurisdiction.path)
-        .join(Posting, Posting.jurisdiction_id == Jurisdiction.id)
-        .where(Posting.account_id == account_id, Posting.ended_at.is_(None))
-    )
-    return tuple(sorted(p for (p,) in session.execute(stmt)))
+    rows = session.connection().execute(_PATHS_OF, {"account": account_id})
+    return tuple(sorted(p for (p,) in rows))
 
 
 def get_account(session: Session, account_id: str) -> Account:
@@ -583,6 +589,78 @@ def resolve(session: Session, token: str, *, kind: str) -> tuple[AuthSession, Ac
     return row, account
 
 
+@dataclass(frozen=True)
+class LiveSession:
+    """What a request needs of the live session behind it (read once, by :func:`resolve_actor`)."""
+
+    id: str
+    account_id: str
+    restricted: bool
+    csrf_hash: str
+    step_up_required: bool
+    last_seen_at: datetime
+
+
+_LIVE_SESSION = (
+    select(
+        AuthSession.id,
+        AuthSession.account_id,
+        AuthSession.kind,
+        AuthSession.restricted,
+        AuthSession.csrf_hash,
+        AuthSession.step_up_required,
+        AuthSession.last_seen_at,
+        AuthSession.idle_seconds,
+        AuthSession.expires_at,
+        AuthSession.ended_at,
+        Account.username,
+        Account.disabled,
+        Account.suspended,
+    )
+    .join(Account, Account.id == AuthSession.account_id)
+    .where(AuthSession.token_hash == bindparam("digest"))
+)
+
+
+def resolve_actor(
+    session: Session, token: str, *, kind: str, client_addr: str | None
+) -> tuple[LiveSession, Actor] | None:
+    """The live session behind a request's token and the actor it acts as, or None (unknown,
+    ended, expired, idle too long, or its account disabled or suspended).
+
+    The same rules as :func:`resolve` and :func:`actor_for`, in three queries built once: this
+    runs on every authenticated request.
+    """
+    row = session.connection().execute(_LIVE_SESSION, {"digest": token_digest(token)}).first()
+    if row is None or row.kind != kind or row.ended_at is not None:
+        return None
+    now = utcnow()
+    if now >= as_utc(row.expires_at) or now - as_utc(row.last_seen_at) > timedelta(
+        seconds=row.idle_seconds
+    ):
+        return None
+    if row.disabled or row.suspended:
+        return None
+    live = LiveSession(
+        id=row.id,
+        account_id=row.account_id,
+        restricted=row.restricted,
+        csrf_hash=row.csrf_hash,
+        step_up_required=row.step_up_required,
+        last_seen_at=row.last_seen_at,
+    )
+    actor = Actor(
+        account_id=row.account_id,
+        username=row.username,
+        roles=roles_of(session, row.account_id),
+        jurisdiction_paths=jurisdiction_paths(session, row.account_id),
+        session_id=row.id,
+        client_addr=client_addr,
+        restricted=row.restricted,
+    )
+    return live, actor
+
+
 # --- step-up and suspension (used by the breach defences in kotwal.watch) -------------------
 
 
@@ -651,7 +729,7 @@ def touch(session: Session, session_id: str) -> None:
     )
 
 
-def needs_touch(row: AuthSession) -> bool:
+def needs_touch(row: AuthSession | LiveSession) -> bool:
     return utcnow() - as_utc(row.last_seen_at) > TOUCH_AFTER
 
 
@@ -661,7 +739,7 @@ def csrf_for(token: str) -> str:
     return hashlib.sha256(f"kotwal/csrf/{token}".encode()).hexdigest()
 
 
-def csrf_ok(row: AuthSession, presented: str | None) -> bool:
+def csrf_ok(row: AuthSession | LiveSession, presented: str | None) -> bool:
     if not presented:
         return False
     return hmac.compare_digest(row.csrf_hash, token_digest(presented))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from kotwal.core import audit
@@ -389,6 +389,16 @@ def export_copy(
 # --- the alarm ---------------------------------------------------------------------------
 
 
+_ANY_DECOY = (
+    select(Decoy.id)
+    .where(
+        Decoy.resource_type == bindparam("resource_type"),
+        Decoy.record_bidx.in_(bindparam("bidx", expanding=True)),
+    )
+    .limit(1)
+)
+
+
 def decoy_hits(
     session: Session, keyring: KeyRing, resource_type: str, record_ids: Sequence[str]
 ) -> list[tuple[Decoy, str]]:
@@ -396,6 +406,13 @@ def decoy_hits(
     if not record_ids:
         return []
     wanted = {record_index(keyring, resource_type, rid): rid for rid in record_ids}
+    # Every disclosure asks; almost always the answer is none, found with a statement built
+    # once and no ORM loading.
+    found = session.connection().execute(
+        _ANY_DECOY, {"resource_type": resource_type, "bidx": sorted(wanted)}
+    ).first()
+    if found is None:
+        return []
     stmt = select(Decoy).where(
         Decoy.resource_type == resource_type, Decoy.record_bidx.in_(sorted(wanted))
     )

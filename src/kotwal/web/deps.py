@@ -89,13 +89,11 @@ def authenticate(request: Request, runtime: Runtime, *, via: str) -> Actor:
     if not token or len(token) > 200:
         raise NotAuthenticated()
     with runtime.db.transaction(write=False) as session:
-        found = identity.resolve(session, token, kind=kind)
-        if found is None:
-            raise NotAuthenticated("the session has ended or the token is not valid")
-        auth_session, account = found
-        actor = identity.actor_for(session, account, auth_session, client_addr(request))
-        stale = identity.needs_touch(auth_session)
-    if stale:
+        found = identity.resolve_actor(session, token, kind=kind, client_addr=client_addr(request))
+    if found is None:
+        raise NotAuthenticated("the session has ended or the token is not valid")
+    auth_session, actor = found
+    if identity.needs_touch(auth_session):
         with runtime.db.transaction(write=True) as session:
             identity.touch(session, auth_session.id)
     request.state.actor = actor
