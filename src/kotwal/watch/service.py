@@ -29,7 +29,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import Table, bindparam, case, func, insert, select
 from sqlalchemy.orm import Session
@@ -312,8 +312,10 @@ def _judge_and_store(session: Session, cfg: WatchConfig, disclosure: Disclosure)
     return None if verdict.release else verdict.problem
 
 
-@dataclass(frozen=True)
-class WindowRow:
+class WindowRow(NamedTuple):
+    """One row of an account's disclosure window, as the budget and the signals read it (a
+    tuple: a busy account's day holds thousands, read on every charge)."""
+
     record_id: str
     kind: str
     batch: str
@@ -383,7 +385,7 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
         since_hour, since_day = max(since_hour, as_utc(lifted)), max(since_day, as_utc(lifted))
     params = {"account": account_id, "hour": since_hour, "day": since_day}
     day_rows = conn.execute(_DAY_ROWS, params).all()
-    rows = [WindowRow(*r[:6]) for r in day_rows if r.in_hour]
+    rows = [WindowRow._make(r[:6]) for r in day_rows if r.in_hour]
     counted = cfg.counted_kinds
     day_seen = {r.record_id for r in day_rows if r.kind in counted and not r.public_only}
     incoming = set(d.record_ids) - set(d.public_only) if d.kind in counted else set()

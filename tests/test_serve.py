@@ -1,0 +1,81 @@
+"""`kotwal run` with several worker processes: it serves, every worker answers with the same
+rules, and the socket they share does not hold answers back (Nagle off)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from kotwal.web.serve import listening_socket
+
+
+def test_connections_accepted_on_the_workers_socket_have_nagle_off() -> None:
+    """With Nagle on, each small answer waited for the client's delayed ACK (about 40 ms)."""
+    sock = listening_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    nodelay: list[int] = []
+
+    async def exchange() -> None:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accepted = writer.get_extra_info("socket")
+            nodelay.append(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=sock)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await reader.read()
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(exchange())
+    assert nodelay and nodelay[0] != 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_run_serves_with_two_worker_processes(tmp_path: Path) -> None:
+    """On the embedded default (SQLite in its own data directory)."""
+    kotwal = str(Path(sys.executable).parent / "kotwal")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOTWAL_")}
+    env |= {"KOTWAL_DATA_DIR": str(tmp_path / "data"), "KOTWAL_LOCAL_HTTP": "true"}
+    subprocess.run([kotwal, "init"], env=env, check=True, capture_output=True, timeout=120)
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [kotwal, "run", "--workers", "2", "--port", str(port)],
+            env=env, stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        with httpx.Client(base_url=base) as client:  # several connections, both workers
+            answers = [client.get("/api/v1/persons/nobody") for _ in range(20)]
+        assert {a.status_code for a in answers} == {401}
+        assert all(a.headers["content-type"] == "application/problem+json" for a in answers)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    text = log.read_text()
+    assert "with 2 workers" in text
+    assert text.count("Started server process") == 2, text
