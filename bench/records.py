@@ -18,8 +18,9 @@ object with every figure:
    TOTP, then ``--http-clients`` processes issue GETs of ``/api/v1/persons/{id}`` (each one
    disclosed through the gate, charged to the officer's disclosure budget and audited before
    the answer leaves) for ``--http-seconds``, then the same load on the bare ``/healthz``.
-   Reported: both rates and their ratio. The load driver runs on the same machine as the
-   server and takes CPU from it, for both endpoints alike.
+   Reported: both rates and their ratio. The server runs as deployed, with its default
+   worker processes (one per core; ``--server-workers`` overrides), and the load driver runs
+   on the same machine and takes CPU from it, for both endpoints alike.
 3. *Name matching quality*: precision and recall on the labelled pairs (bench/names.py).
 
     .venv/bin/python bench/records.py [--sizes 20000,1000000] [--stores sqlite,postgresql]
@@ -383,7 +384,9 @@ def _rate(base: str, tokens: list[str], paths: list[str], clients: int, seconds:
     return ok / seconds
 
 
-def http_reads(store: Store, clients: int, seconds: float) -> dict[str, Any]:
+def http_reads(
+    store: Store, clients: int, seconds: float, server_workers: int | None = None
+) -> dict[str, Any]:
     """Audited person reads per second and bare health checks per second, one server.
 
     The server runs on a copy of the store, so the cache keeps no trace of the load. The
@@ -397,15 +400,18 @@ def http_reads(store: Store, clients: int, seconds: float) -> dict[str, Any]:
         data_dir = Path(tmp) / "data"
         shutil.copytree(store.data_dir, data_dir)
         copy = Store(store.kind, store.size, data_dir, f"sqlite:///{data_dir / 'kotwal.db'}")
-        return _serve_and_load(copy, clients, seconds)
+        return _serve_and_load(copy, clients, seconds, server_workers)
 
 
-def _serve_and_load(store: Store, clients: int, seconds: float) -> dict[str, Any]:
+def _serve_and_load(
+    store: Store, clients: int, seconds: float, server_workers: int | None
+) -> dict[str, Any]:
     ids, logins = _enrol(store, 2 * clients)
     say(f"http: enrolled {len(logins)} sub-inspectors; {len(ids):,} persons at their station")
     for path in store.data_dir.glob("kotwal.db*"):
         path.chmod(0o600)  # as `kotwal init` leaves it: the server refuses a readable database
     port = _free_port()
+    workers = ["--workers", str(server_workers)] if server_workers else []
     out_of_reach = [10**9] * 4
     env = os.environ | {
         "KOTWAL_DATA_DIR": str(store.data_dir),
@@ -417,7 +423,7 @@ def _serve_and_load(store: Store, clients: int, seconds: float) -> dict[str, Any
     with log.open("wb") as sink:
         server = subprocess.Popen(
             [str(Path(sys.executable).parent / "kotwal"), "run", "--host", "127.0.0.1",
-             "--port", str(port)],
+             "--port", str(port), *workers],
             env=env, stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -436,6 +442,8 @@ def _serve_and_load(store: Store, clients: int, seconds: float) -> dict[str, Any
         server.wait(timeout=30)
     return {
         "persons": store.size, "store": store.kind, "clients": clients, "seconds": seconds,
+        "server_workers": server_workers or min(os.cpu_count() or 1, 8),
+        "load_average": round(os.getloadavg()[0], 2),
         "officers": len(logins),
         "audited_reads_per_s": round(reads), "health_per_s": round(health),
         "ratio": round(reads / health, 3),
@@ -493,6 +501,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--queries", type=int, default=200, help="name searches per store")
     parser.add_argument("--http-seconds", type=float, default=10.0)
     parser.add_argument("--http-clients", type=int, default=4)
+    parser.add_argument(
+        "--server-workers", type=int, default=None, help="server processes (default: per core)"
+    )
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurement")
     default_cache = Path(tempfile.gettempdir()) / "kotwal-bench"
     parser.add_argument("--cache-dir", type=Path, default=default_cache)
@@ -521,7 +532,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             searches[kind][str(store.size)] = name_search(store, args.queries)
     if not args.no_http:
         smallest = prepare("sqlite", sizes[0], args.cache_dir, fresh=False)
-        figures["http"] = http_reads(smallest, args.http_clients, args.http_seconds)
+        figures["http"] = http_reads(
+            smallest, args.http_clients, args.http_seconds, args.server_workers
+        )
     figures["names"] = quality()
     if args.discard:
         discard(args.cache_dir)
