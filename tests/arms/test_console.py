@@ -124,3 +124,15 @@ def test_a_constable_reads_licences_but_has_no_review_queue(
     _login(client, constable)
     assert client.get("/arms/licences").status_code == 200
     assert client.get("/arms/reviews").status_code == 403
+
+
+def test_the_menu_leads_to_the_licences_and_only_reviewers_to_the_review_queue(
+    client: TestClient, runtime: Runtime, alo: Officer, world: World
+) -> None:
+    _login(client, alo)
+    menu = client.get("/").text
+    assert 'href="/arms/licences"' in menu and 'href="/arms/reviews"' in menu
+    client.cookies.clear()
+    _login(client, _officer(runtime, Role.CONSTABLE, world.station_a))
+    menu = client.get("/").text
+    assert 'href="/arms/licences"' in menu and 'href="/arms/reviews"' not in menu

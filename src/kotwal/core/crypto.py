@@ -73,6 +73,7 @@ __all__ = [
     "register_keys",
     "rotate",
     "seal",
+    "seal_with",
     "shred",
     "unwrap_key",
     "wrap_key",
@@ -352,9 +353,15 @@ def _load_data_keys(session: Session, wanted: Iterable[tuple[str, str]]) -> None
 # --- fields ------------------------------------------------------------------------------
 
 
-def _seal_with(
+def seal_with(
     key: tuple[str, bytes], table: str, column: str, row_id: str, value: str | bytes
 ) -> Sealed:
+    """Encrypt one field value with a data key already at hand (its id and bytes).
+
+    For rows inserted in bulk, whose data keys the caller makes and inserts itself (a fresh
+    key per row, wrapped with :func:`wrap_key`): the same format and associated data as
+    :func:`seal` and the flush hook, so the sealed value opens like any other.
+    """
     key_id, dek = key
     if isinstance(value, str):
         kind, raw = _KIND_TEXT, value.encode("utf-8")
@@ -370,7 +377,7 @@ def _seal_with(
 
 def seal(session: Session, table: str, column: str, row_id: str, value: str | bytes) -> Sealed:
     """Encrypt one field value for one row."""
-    return _seal_with(data_key(session, table, row_id, create=True), table, column, row_id, value)
+    return seal_with(data_key(session, table, row_id, create=True), table, column, row_id, value)
 
 
 def open_value(session: Session, table: str, column: str, row_id: str, sealed: bytes) -> Any:
@@ -501,7 +508,7 @@ def _seal_pending(session: Session, objects: Iterable[Any], *, new: bool) -> Non
                 else data_key(session, table, row_id, create=True)
             )
         for column in plain:
-            setattr(obj, column, _seal_with(key, table, column, row_id, obj.__dict__[column]))
+            setattr(obj, column, seal_with(key, table, column, row_id, obj.__dict__[column]))
 
 
 def _shred_deleted(session: Session, objects: Iterable[Any]) -> None:

@@ -408,9 +408,11 @@ def decoy_hits(
     wanted = {record_index(keyring, resource_type, rid): rid for rid in record_ids}
     # Every disclosure asks; almost always the answer is none, found with a statement built
     # once and no ORM loading.
-    found = session.connection().execute(
-        _ANY_DECOY, {"resource_type": resource_type, "bidx": sorted(wanted)}
-    ).first()
+    found = (
+        session.connection()
+        .execute(_ANY_DECOY, {"resource_type": resource_type, "bidx": sorted(wanted)})
+        .first()
+    )
     if found is None:
         return []
     stmt = select(Decoy).where(

@@ -24,10 +24,8 @@ from kotwal.core.crypto import (
     blind_index,
     normalise_phone,
     open_field,
+    seal_with,
     wrap_key,
-)
-from kotwal.core.crypto import (  # the kernel's sealing, for rows inserted in bulk
-    _seal_with as seal_with_key,
 )
 from kotwal.core.db import Base, new_id
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -236,7 +234,7 @@ def _seal_new_rows(
             }
         )
         for column in plain:
-            row[column] = seal_with_key(key, table, column, row_id, row[column])
+            row[column] = seal_with(key, table, column, row_id, row[column])
     _insert(uow, DataKey, data_keys)
 
 
