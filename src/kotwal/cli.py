@@ -9,6 +9,7 @@ import typer
 from kotwal.core import audit_cli, keys_cli
 from kotwal.core import cli as core_cli
 from kotwal.decoys import cli as decoys_cli
+from kotwal.decoys import service as decoys_service
 from kotwal.frs import cli as frs_cli
 from kotwal.guard import cli as guard_cli
 from kotwal.leak import cli as leak_cli
@@ -24,8 +25,10 @@ app = typer.Typer(
 
 @app.callback()
 def _private_files() -> None:
-    """Everything kotwal creates (database, WAL, exports, witness) is its owner's alone."""
+    """Everything kotwal creates (database, WAL, exports, witness) is its owner's alone; and
+    commands follow the same cross-domain rules as the server (imports refuse decoys)."""
     os.umask(0o077)
+    decoys_service.install_import_check()
 
 
 app.command("init")(core_cli.init)

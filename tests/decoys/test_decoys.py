@@ -9,6 +9,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -220,7 +221,40 @@ def test_plant_refuses_export_and_backup_copies_and_absurd_counts(
 def test_cli_plants_and_lists(env: Settings, runtime: Runtime, world: World) -> None:
     result = runner.invoke(cli, ["decoys", "plant", "--count", "2", "--copy", "staging"])
     assert result.exit_code == 0, result.output
-    assert "planted 2 decoy person(s) in copy 'staging'" in result.stdout
+    assert (
+        "planted 2 decoy person(s), 0 arms licence(s) and 0 officer(s) in copy 'staging'"
+        in result.stdout
+    )
     listed = runner.invoke(cli, ["decoys", "list", "--copy", "staging"])
     assert listed.exit_code == 0 and listed.stdout.count("staging") >= 2
     assert {e["copy_kind"] for e in register(runtime)} == {"test"}
+
+
+def test_re_importing_an_export_refuses_its_decoy_rows_by_line(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    writer = officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    real = {file_person(client, writer, world.station_a)["_phone"] for _ in range(3)}
+    sho = officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    export = client.post(
+        "/api/v1/persons/export",
+        json={"purpose": "FIR PS-A/2026/0042 review of records"},
+        headers=sho.bearer,
+    )
+    lines = export.text.removeprefix("\ufeff").splitlines()
+    rows = list(csv.DictReader(lines))
+    decoy_lines = {n + 2 for n, r in enumerate(rows) if r["phone"] not in real}  # 1: header
+    assert decoy_lines
+
+    def upload(text_lines: list[str]) -> httpx.Response:
+        body = ("\n".join(text_lines) + "\n").encode()
+        return client.post("/api/v1/persons/import", files={"file": ("p.csv", body, "text/csv")},
+                           headers=sho.bearer)  # fmt: skip
+
+    refused = upload(lines)
+    assert refused.status_code == 422, refused.text
+    errors = refused.json()["errors"]
+    assert {e["line"] for e in errors} == decoy_lines
+    assert all("registered decoy" in e["reason"] for e in errors)
+    kept = [line for n, line in enumerate(lines, start=1) if n not in decoy_lines]
+    assert upload(kept).status_code == 201

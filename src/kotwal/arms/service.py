@@ -113,7 +113,8 @@ def normalise_serial(raw: str) -> str:
     return re.sub(r"[\s./-]+", "", raw).upper()
 
 
-def _serial_index(uow: UnitOfWork, serial: str) -> str:
+def serial_index(uow: UnitOfWork, serial: str) -> str:
+    """The blind index a weapon serial is found by."""
     return blind_index(uow.runtime.keyring, SERIAL_DOMAIN, normalise_serial(serial))
 
 
@@ -349,7 +350,7 @@ def _find_sealed(
         if not 1 <= len(wanted) <= 64:
             raise InvalidInput("give the serial number or identification mark")
         weapons = uow.session.execute(
-            select(ArmsWeapon).where(ArmsWeapon.serial_bidx == _serial_index(uow, value)).limit(100)
+            select(ArmsWeapon).where(ArmsWeapon.serial_bidx == serial_index(uow, value)).limit(100)
         ).scalars()
         ids = [
             w.licence_id
@@ -467,7 +468,7 @@ def _add_weapon_row(uow: UnitOfWork, licence: ArmsLicence, data: WeaponAdd, defa
             make=data.make,
             bore=data.bore,
             serial=data.serial,
-            serial_bidx=_serial_index(uow, data.serial),
+            serial_bidx=serial_index(uow, data.serial),
             endorsed_on=endorsed_on,
             jurisdiction_path=licence.jurisdiction_path,
         )
@@ -485,7 +486,7 @@ def add_weapon(uow: UnitOfWork, actor: Actor, licence_id: str, data: WeaponAdd) 
     if len(present) >= WEAPONS_MAX:
         raise Conflict(f"a licence carries at most {WEAPONS_MAX} weapons here")
     wanted = normalise_serial(data.serial)
-    if any(w.serial_bidx == _serial_index(uow, data.serial)
+    if any(w.serial_bidx == serial_index(uow, data.serial)
            and normalise_serial(str(open_field(uow.session, w, "serial"))) == wanted
            for w in present):  # fmt: skip
         raise Conflict("this weapon is already endorsed on the licence")

@@ -31,11 +31,26 @@ def plant_command(
     kind: Annotated[
         str | None, typer.Option(help="primary, demo, test or replica (default from --copy)")
     ] = None,
+    licences: Annotated[
+        int | None,
+        typer.Option(min=0, max=service.PLANT_MAX, help="Decoy arms licences (default: count/4)"),
+    ] = None,
+    officers: Annotated[
+        int | None,
+        typer.Option(min=0, max=service.PLANT_MAX, help="Decoy officers (default: count/10)"),
+    ] = None,
 ) -> None:
-    """File decoy persons (with decoy phone numbers) across the stations and register them."""
+    """File decoy persons, arms licences and officers (each with a decoy phone number), modelled
+    on the records around them, and register them as decoys of the copy."""
     with runtime_or_exit() as runtime, unit(runtime) as uow:
-        planted = service.plant(uow, operator(), count=count, copy_id=copy, kind=kind)
-    out.print(f"planted {len(planted.person_ids)} decoy person(s) in copy {planted.copy_id!r}")
+        planted = service.plant(
+            uow, operator(), count=count, copy_id=copy, kind=kind, licences=licences,
+            officers=officers,
+        )  # fmt: skip
+    out.print(
+        f"planted {len(planted.person_ids)} decoy person(s), {len(planted.licence_ids)} arms "
+        f"licence(s) and {len(planted.officer_ids)} officer(s) in copy {planted.copy_id!r}"
+    )
 
 
 def _register_reader() -> Actor:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from kotwal.arms.models import ArmsLicence
 from kotwal.core import audit
 from kotwal.core.audit import Outcome, actor_event
 from kotwal.core.crypto import bind_keyring, blind_index, normalise_phone, open_field
@@ -36,9 +37,11 @@ from kotwal.core.observers import Disclosure
 from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Permission, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
+from kotwal.decoys import mimic
 from kotwal.decoys.generator import FakePerson, fake_person
 from kotwal.decoys.models import Decoy, DecoyCopy
-from kotwal.records.importer import ALIAS_SEPARATOR, MASKED_TEXT
+from kotwal.force.models import Officer
+from kotwal.records.importer import ALIAS_SEPARATOR, MASKED_TEXT, on_import
 from kotwal.records.models import Person
 from kotwal.records.schemas import PersonCreate
 from kotwal.records.service import PHONE_DOMAIN, file_person
@@ -191,10 +194,12 @@ def _taken_phones(session: Session) -> set[str]:
 
 @dataclass(frozen=True)
 class Planted:
-    """What ``plant`` did: the copy and the ids of the decoy persons filed."""
+    """What ``plant`` did: the copy and the ids of the decoys filed, by kind."""
 
     copy_id: str
     person_ids: tuple[str, ...]
+    licence_ids: tuple[str, ...] = ()
+    officer_ids: tuple[str, ...] = ()
 
 
 def plant(
@@ -206,10 +211,15 @@ def plant(
     kind: str | None = None,
     seed: int | None = None,
     phone_prefix: str | None = None,
+    licences: int | None = None,
+    officers: int | None = None,
 ) -> Planted:
-    """File ``count`` decoy persons across the stations of this database and register them
-    (with their phone numbers) as decoys of ``copy_id``: the primary, the demo, a test copy or
-    a replica made from this database. Exports and backups get theirs when they are made."""
+    """File ``count`` decoy persons across the stations of this database, ``licences`` decoy
+    arms licences and ``officers`` decoy officers (by default one for every four persons and
+    one for every ten, when there are real ones to model them on: see
+    :mod:`kotwal.decoys.mimic`), and register them with their phone numbers as decoys of
+    ``copy_id``: the primary, the demo, a test copy or a replica made from this database.
+    Exports and backups get theirs when they are made."""
     kind = kind or (PRIMARY if copy_id == PRIMARY else DEMO if copy_id == DEMO else "test")
     if kind not in HELD_KINDS:
         raise InvalidInput("exports and backups receive their own decoys when they are made")
@@ -227,7 +237,7 @@ def plant(
     planter = Actor(
         account_id=actor.account_id,
         username=actor.username,
-        roles=frozenset({Role.STATE_HQ}),
+        roles=frozenset({Role.STATE_HQ, Role.ARMS_LICENSING_OFFICER}),
         jurisdiction_paths=_roots(session),
         extra=dict(actor.extra),
     )
@@ -240,6 +250,16 @@ def plant(
         person = file_person(uow, planter, _person_create(fake, station.id))
         register_person(session, keyring, actor, copy_id, person.id, fake, station.code)
         ids.append(person.id)
+    licence_ids = _plant_modelled(
+        uow, actor, planter, copy_id, rng, taken, phone_prefix,
+        "arms_licence", mimic.plant_licence, _default_share(session, ArmsLicence, count, 4)
+        if licences is None else licences,
+    )  # fmt: skip
+    officer_ids = _plant_modelled(
+        uow, actor, planter, copy_id, rng, taken, phone_prefix,
+        "officer", mimic.plant_officer, _default_share(session, Officer, count, 10)
+        if officers is None else officers,
+    )  # fmt: skip
     session.flush()
     uow.audit(
         actor_event(
@@ -247,10 +267,48 @@ def plant(
             "decoys.plant",
             Outcome.SUCCESS,
             resource_type="decoy",
-            detail={"copy": copy_id, "count": count},
+            detail={"copy": copy_id, "count": count, "licences": len(licence_ids),
+                    "officers": len(officer_ids)},
         )
-    )
-    return Planted(copy_id, tuple(ids))
+    )  # fmt: skip
+    return Planted(copy_id, tuple(ids), licence_ids, officer_ids)
+
+
+def _default_share(session: Session, model: type[Any], persons: int, per: int) -> int:
+    """One decoy of ``model`` for every ``per`` decoy persons, if there is a real one to model
+    it on (a force that keeps no licences here gets no decoy licences)."""
+    if session.scalar(select(model.id).limit(1)) is None:
+        return 0
+    return max(1, persons // per)
+
+
+def _plant_modelled(
+    uow: UnitOfWork,
+    actor: Actor,
+    planter: Actor,
+    copy_id: str,
+    rng: random.Random,
+    taken: set[str],
+    phone_prefix: str | None,
+    resource_type: str,
+    make: Callable[[UnitOfWork, Actor, random.Random, FakePerson], mimic.PlantedRecord],
+    count: int,
+) -> tuple[str, ...]:
+    """File ``count`` decoys with ``make`` and register each, with its phone number."""
+    if not 0 <= count <= PLANT_MAX:
+        raise InvalidInput(f"plant 0-{PLANT_MAX} decoys of each kind at a time")
+    session, keyring = uow.session, uow.runtime.keyring
+    ids: list[str] = []
+    for _ in range(count):
+        fake = _unique_fake(session, keyring, rng, taken, phone_prefix)
+        planted = make(uow, planter, rng, fake)
+        _register(session, keyring, actor, copy_id, resource_type, planted.record_id,
+                  planted.content)  # fmt: skip
+        phone = normalise_phone(fake.phone)
+        _register(session, keyring, actor, copy_id, "phone", phone,
+                  {"phone": phone, resource_type + "_id": planted.record_id})  # fmt: skip
+        ids.append(planted.record_id)
+    return tuple(ids)
 
 
 def _person_create(fake: FakePerson, station_id: str) -> PersonCreate:
@@ -438,8 +496,43 @@ def on_disclosure(uow: UnitOfWork, disclosure: Disclosure) -> None:
 
 
 def register_observer(runtime: Runtime) -> None:
-    """Called at start-up: the decoys hear of every disclosure."""
+    """Called at start-up: the decoys hear of every disclosure, and see every import."""
     runtime.observers.register(on_disclosure)
+    install_import_check()
+
+
+def install_import_check() -> None:
+    """Imports refuse registered decoys (called by the server and the command line)."""
+    on_import("decoys", refuse_decoy_rows)
+
+
+def refuse_decoy_rows(
+    uow: UnitOfWork, rows: Sequence[tuple[int, PersonCreate]]
+) -> list[tuple[int, str, str]]:
+    """The rows of an import that are registered decoys: an export carries decoy rows of its
+    own, and a file made from an export would otherwise make them records. A row is a decoy
+    if its phone number is a decoy's, or (its phone masked) if its name, father's name and
+    birth year are a decoy person's."""
+    if not rows:
+        return []
+    session, keyring = uow.session, uow.runtime.keyring
+    phones = {normalise_phone(p.phone): line for line, p in rows if p.phone}
+    refused: dict[int, str] = {}
+    for decoy, phone in decoy_hits(session, keyring, "phone", sorted(phones)):
+        refused[phones[phone]] = decoy.copy_id
+    people = {
+        (str(e.get("name")), str(e.get("father_name")), e.get("birth_year")): str(e["copy_id"])
+        for e in register_contents(session)
+        if e["resource_type"] == "person"
+    }
+    for line, person in rows:
+        copy_id = people.get((person.name, str(person.father_name), person.birth_year))
+        if copy_id is not None:
+            refused.setdefault(line, copy_id)
+    return [
+        (line, "row", f"this row is a registered decoy (of copy {copy_id!r}); remove it")
+        for line, copy_id in sorted(refused.items())
+    ]
 
 
 def _tripped(uow: UnitOfWork, disclosure: Disclosure, hits: list[tuple[Decoy, str]]) -> None:

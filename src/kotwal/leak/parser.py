@@ -162,10 +162,15 @@ class LeakRow:
     birth_year: int | None = None
     sex: str | None = None
     station: str | None = None
+    #: Every value that could be a number of record (a licence number, UIN, weapon serial or
+    #: belt number), as upper-case letters and digits only, however it was punctuated.
+    codes: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.ids or self.phones or self.name or self.names or self.father_name)
+        return not (
+            self.ids or self.phones or self.name or self.names or self.father_name or self.codes
+        )
 
 
 @dataclass
@@ -319,9 +324,21 @@ def _row(line: int, cells: list[tuple[str | None, str]]) -> LeakRow:
     return row
 
 
+def _codes(value: str) -> list[str]:
+    """The value, and each of its words, as a possible number of record: letters and digits,
+    at least five, with a digit among them."""
+    found = []
+    for part in [value, *value.split()]:
+        code = re.sub(r"[^0-9A-Z]", "", part.upper())
+        if len(code) >= 5 and any(ch.isdigit() for ch in code) and code not in found:
+            found.append(code)
+    return found
+
+
 def _take(row: LeakRow, hint: str | None, value: str) -> None:
     """File one value under what it is: the header's word when there is one and the value
     fits it, else what the value looks like."""
+    row.codes += _codes(value)
     ids = ID_RE.findall(value)
     if ids:
         row.ids += [i.lower() for i in ids]

@@ -29,10 +29,11 @@ from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Actor
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
+from kotwal.decoys.mimic import codes_of
 from kotwal.decoys.models import DecoyCopy
 from kotwal.decoys.service import PRIMARY, register_contents
 from kotwal.leak.matcher import Matcher, RowMatch
-from kotwal.leak.parser import parse
+from kotwal.leak.parser import LeakRow, parse
 
 #: An export is tied to the reads before it when its event follows them within this window.
 EXPORT_WINDOW_US = 15 * 60 * 1_000_000
@@ -94,8 +95,10 @@ def trace(runtime: Runtime, actor: Actor, data: bytes) -> TraceReport:
     parsed = parse(data)
     with UnitOfWork(runtime, write=True) as uow:
         session = uow.session
-        matcher = Matcher(session, runtime.keyring, register_contents(session))
+        contents = register_contents(session)
+        matcher = Matcher(session, runtime.keyring, contents)
         matches = matcher.match(parsed.rows)
+        _numbered_decoys(contents, parsed.rows, matches)
         copy = _copy(session, matches)
         suspects = _rank(session, matches, copy)
         if copy.kind in (None, PRIMARY) and suspects:
@@ -148,6 +151,32 @@ def trace(runtime: Runtime, actor: Actor, data: bytes) -> TraceReport:
         copy=copy,
         accounts=suspects,
     )
+
+
+#: The numbers a decoy licence or officer is recognised by in a leak, by resource type.
+DECOY_NUMBERS = {"arms_licence": ("licence_number", "uin", "serials"), "officer": ("belt_number",)}
+
+
+def _numbered_decoys(
+    contents: list[dict[str, Any]], rows: list[LeakRow], matches: list[RowMatch]
+) -> None:
+    """Rows that carry a decoy licence's or officer's number (licence number, UIN, weapon
+    serial, belt number) are that decoy: a number is made up for the decoy alone, so one is
+    decisive however the row was reformatted."""
+    numbers: dict[str, dict[str, Any]] = {}
+    for entry in contents:
+        for name in DECOY_NUMBERS.get(str(entry["resource_type"]), ()):
+            values = entry.get(name) or []
+            for value in values if isinstance(values, list) else [values]:
+                numbers[codes_of(str(value))] = entry
+    if not numbers:
+        return
+    for row, match in zip(rows, matches, strict=True):
+        hit = next((numbers[c] for c in row.codes if c in numbers), None)
+        if hit is not None and match.decoy is None:
+            match.decoy = hit
+            match.score = 1.0
+            match.basis = [*match.basis, "decoy number"]
 
 
 def _copy(session: Any, matches: list[RowMatch]) -> CopyVerdict:

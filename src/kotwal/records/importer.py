@@ -22,7 +22,7 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, NoReturn, Protocol, TextIO, cast
 
@@ -172,6 +172,19 @@ class _Fatal(Exception):
         self.error = error
 
 
+#: What another domain checks in an import's rows before anything is filed: it answers with
+#: (line, column, reason) for each row it refuses. The decoys refuse rows that are registered
+#: decoys (an export carries some; filing them would make them records), without records
+#: importing the decoys.
+ImportCheck = Callable[[UnitOfWork, Sequence[tuple[int, PersonCreate]]], list[tuple[int, str, str]]]
+_IMPORT_CHECKS: dict[str, ImportCheck] = {}
+
+
+def on_import(name: str, check: ImportCheck) -> None:
+    """Register ``check`` under ``name``; registering the same name again replaces it."""
+    _IMPORT_CHECKS[name] = check
+
+
 def import_persons(
     uow: UnitOfWork,
     actor: Actor,
@@ -198,6 +211,10 @@ def import_persons(
         )
     checker = _Checker(uow, actor, limits)
     checker.read(_Lines(stream, limits, progress))
+    for check in list(_IMPORT_CHECKS.values()):
+        for line, column, reason in check(uow, checker.valid):
+            checker.error(line, column, reason)
+    checker.report.errors.sort(key=lambda e: e.line)
     report = checker.report
     if report.error_count:
         _rejected(uow, actor, checker)
