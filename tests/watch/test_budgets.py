@@ -15,7 +15,7 @@ from kotwal.core.config import Settings
 from kotwal.core.db import Database
 from kotwal.core.keys import KeyRing
 from kotwal.core.models import Account, AuditEventRow
-from kotwal.core.policy import Role
+from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.models import Person
@@ -23,6 +23,7 @@ from kotwal.records.schemas import PersonCategory, PersonCreate, PersonStatus, S
 from kotwal.records.service import file_persons
 from kotwal.watch.models import WatchDisclosure
 from tests.factories import Officer, World, issue_token, make_officer
+from tests.records_helpers import file_person
 from tests.watch.helpers import filer, problem_type, seed_persons
 
 SMALL = [3, 5, 8, 10]
@@ -214,25 +215,26 @@ def test_a_listing_counts_each_record_once_even_when_it_is_opened_afterwards(
 def test_a_write_that_crosses_the_hard_limit_is_rolled_back_but_the_suspension_stays(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
+    """Updates are charged (their answer shows fields the writer did not send)."""
+    ids = seed_persons(runtime, world.station_a, 7)
     writer = issue_token(
         runtime, make_officer(runtime, Role.HEAD_CONSTABLE, posting=world.station_a)
     )
     statuses: list[int] = []
-    for n in range(7):
-        body = {"name": f"Filed Person {n}", "category": "offender", "sex": "male",
-                "station_id": world.station_a}  # fmt: skip
-        r = client.post("/api/v1/persons", json=body, headers=writer.bearer)
+    for n, person_id in enumerate(ids):
+        body = {"expected_version": 1, "marks": f"Noted at the review ({n})"}
+        r = client.patch(f"/api/v1/persons/{person_id}", json=body, headers=writer.bearer)
         if problem_type(r) == "step-up-required":
             client.post(
                 "/api/v1/session/step-up", json={"totp": writer.totp()}, headers=writer.bearer
             )
-            r = client.post("/api/v1/persons", json=body, headers=writer.bearer)
+            r = client.patch(f"/api/v1/persons/{person_id}", json=body, headers=writer.bearer)
         statuses.append(r.status_code)
-        if r.status_code != 201:
+        if r.status_code != 200:
             break
-    assert statuses == [201] * 5 + [403]
+    assert statuses == [200] * 5 + [403]
     with UnitOfWork(runtime, write=False) as uow:
-        filed = uow.session.scalars(select(Person.name)).all()
+        marked = uow.session.scalars(select(Person.marks).where(Person.marks.is_not(None))).all()
         account = uow.session.get(Account, writer.account_id)
         assert account is not None and account.suspended
         suspensions = uow.session.scalar(
@@ -240,6 +242,65 @@ def test_a_write_that_crosses_the_hard_limit_is_rolled_back_but_the_suspension_s
             .select_from(AuditEventRow)
             .where(AuditEventRow.action == "security.suspend")
         )
-    # The refused request filed nothing; the suspension was committed all the same.
-    assert sorted(filed) == [f"Filed Person {n}" for n in range(5)]
+    # The refused request changed nothing; the suspension was committed all the same.
+    assert sorted(m for m in marked if m.startswith("Noted at the review")) == [
+        f"Noted at the review ({n})" for n in range(5)
+    ]
     assert suspensions == 1
+
+
+def test_records_one_files_are_audited_but_not_charged_while_reading_them_is(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    writer = issue_token(
+        runtime, make_officer(runtime, Role.HEAD_CONSTABLE, posting=world.station_a)
+    )
+    filed = [file_person(client, writer, world.station_a)["id"] for _ in range(SMALL[1] + 2)]
+    with runtime.db.transaction(write=False) as session:
+        kinds = list(session.scalars(select(WatchDisclosure.kind)))
+        echoed = session.scalar(
+            select(func.count())
+            .select_from(AuditEventRow)
+            .where(
+                AuditEventRow.action == "record.disclose",
+                AuditEventRow.actor_id == writer.account_id,
+            )
+        )
+    assert kinds == ["echo"] * len(filed)  # every creation seen, none charged
+    assert echoed == len(filed)  # and every one audited
+    for person_id in filed[: SMALL[0]]:
+        assert _open(client, writer, person_id).status_code == 200  # type: ignore[attr-defined]
+    over = _open(client, writer, filed[SMALL[0]])
+    assert problem_type(over) == "step-up-required"
+
+
+def test_the_licensing_officer_pages_through_a_districts_licences_without_a_step_up(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    from kotwal.arms.schemas import LicenceIssue
+    from kotwal.arms.service import file_licence
+    from tests.arms.helpers import licence_body
+
+    with UnitOfWork(runtime, write=True) as uow:
+        district = uow.session.get(Jurisdiction, world.district)
+        assert district is not None
+        issuer = Actor(
+            account_id=None,
+            username="cli:test-seed",
+            roles=frozenset({Role.ARMS_LICENSING_OFFICER}),
+            jurisdiction_paths=(district.path,),
+        )
+        for _ in range(150):
+            file_licence(uow, issuer, LicenceIssue.model_validate(licence_body(world.station_a)))
+    alo = issue_token(
+        runtime, make_officer(runtime, Role.ARMS_LICENSING_OFFICER, posting=world.district)
+    )
+    seen: set[str] = set()
+    after: str | None = None
+    for _ in range(3):
+        params: dict[str, str | int] = {"limit": 50} | ({"after": after} if after else {})
+        page = client.get("/api/v1/arms/licences", params=params, headers=alo.bearer)
+        assert page.status_code == 200, page.text
+        seen |= {item["id"] for item in page.json()["items"]}
+        after = page.json()["next_after"]
+    assert len(seen) == 150

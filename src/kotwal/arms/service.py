@@ -224,8 +224,8 @@ def _licences_out(
     purpose: str | None,
     kind: DisclosureKind = "record",
 ) -> list[dict[str, Any]]:
-    """Licences through the gate, each with its weapons (also through the gate, as the same
-    kind of disclosure: a listing's weapons are part of the listing)."""
+    """Licences through the gate, each with its weapons (also through the gate, as parts of
+    their licences: a licence and its weapons are one record to the disclosure budget)."""
     shown = disclose(uow, actor, purpose, licences, kind=kind)
     weapons: list[ArmsWeapon] = []
     if licences:
@@ -237,7 +237,7 @@ def _licences_out(
         )
         weapons = list(uow.session.execute(stmt).scalars())
     by_licence: dict[str, list[dict[str, Any]]] = {lic.id: [] for lic in licences}
-    released_weapons = disclose(uow, actor, purpose, weapons, kind=kind)
+    released_weapons = disclose(uow, actor, purpose, weapons, kind="part")
     for weapon, released in zip(weapons, released_weapons, strict=True):
         by_licence[weapon.licence_id].append(released)
     for record in shown:
@@ -401,7 +401,7 @@ def licence_events(uow: UnitOfWork, actor: Actor, licence_id: str) -> list[ArmsL
 def issue_licence(uow: UnitOfWork, actor: Actor, data: LicenceIssue) -> dict[str, Any]:
     """Record a licence issued for a holder living in the actor's jurisdiction; the answer
     comes through the gate like any read."""
-    return _licences_out(uow, actor, [file_licence(uow, actor, data)], None)[0]
+    return _licences_out(uow, actor, [file_licence(uow, actor, data)], None, kind="echo")[0]
 
 
 def file_licence(uow: UnitOfWork, actor: Actor, data: LicenceIssue) -> ArmsLicence:

@@ -15,11 +15,16 @@ from kotwal.core.policy import Actor
 if TYPE_CHECKING:
     from kotwal.core.uow import UnitOfWork
 
-#: How records left: one record opened, rows of a search or list result, a photo, an export.
+#: How records left: one record opened, rows of a search or list result, a photo, an export,
+#: or the echo of a record the reader has just created (what they typed in, handed back).
 #: The distinction matters to the breach defences: a decoy that merely appears in a listing is
-#: not an attack, and many searches with nothing opened is a pattern of its own.
-DisclosureKind = Literal["record", "list", "photo", "export"]
-KINDS: tuple[DisclosureKind, ...] = ("record", "list", "photo", "export")
+#: not an attack, many searches with nothing opened is a pattern of its own, and filing records
+#: is not reading them. Only creations echo: an update's answer shows fields the writer did not
+#: send, so it is a read like any other (else a no-op edit would read a record unbudgeted).
+#: A *part* is a row that belongs to a record released in the same answer (a licence's
+#: weapons, a case's parties): audited, and charged as part of its record, not on its own.
+DisclosureKind = Literal["record", "list", "photo", "export", "echo", "part"]
+KINDS: tuple[DisclosureKind, ...] = ("record", "list", "photo", "export", "echo", "part")
 
 
 @dataclass(frozen=True)

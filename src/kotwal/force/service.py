@@ -296,7 +296,7 @@ def file_officer(uow: UnitOfWork, actor: Actor, data: OfficerCreate) -> Officer:
 
 def create_officer(uow: UnitOfWork, actor: Actor, data: OfficerCreate) -> dict[str, Any]:
     """Enter an officer; the answer comes through the gate like any read."""
-    return officers_out(uow, actor, [file_officer(uow, actor, data)], None)[0]
+    return officers_out(uow, actor, [file_officer(uow, actor, data)], None, kind="echo")[0]
 
 
 # --- officers: read, list, search -----------------------------------------------------------
@@ -616,7 +616,7 @@ def create_station_profile(
 ) -> dict[str, Any]:
     """Give a station of the actor's jurisdiction its profile (once; later, update it)."""
     profile = file_station_profile(uow, actor, data)
-    return stations_out(uow, actor, [_station(uow, profile.id)], None)[0]
+    return stations_out(uow, actor, [_station(uow, profile.id)], None, kind="echo")[0]
 
 
 def file_station_profile(

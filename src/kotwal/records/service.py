@@ -31,6 +31,7 @@ from kotwal.core.db import Base, new_id
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
 from kotwal.core.models import DataKey
+from kotwal.core.observers import DisclosureKind
 from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
@@ -68,7 +69,7 @@ def _phone_index(uow: UnitOfWork, phone: str) -> str:
 def create_person(uow: UnitOfWork, actor: Actor, data: PersonCreate) -> dict[str, Any]:
     """File a new person at a station inside the actor's jurisdiction; the answer comes
     through the gate like any read."""
-    return disclose(uow, actor, None, [file_person(uow, actor, data)])[0]
+    return disclose(uow, actor, None, [file_person(uow, actor, data)], kind="echo")[0]
 
 
 def file_person(uow: UnitOfWork, actor: Actor, data: PersonCreate) -> Person:
@@ -750,7 +751,7 @@ def open_history_sheet(uow: UnitOfWork, actor: Actor, data: HistorySheetOpen) ->
     uow.session.flush()
     uow.session.add(_sheet_event(sheet, actor, "opened"))
     uow.audit(_sheet_audit(actor, "history_sheet.open", sheet))
-    return disclose(uow, actor, None, [sheet])[0]
+    return disclose(uow, actor, None, [sheet], kind="echo")[0]
 
 
 def _sheet(uow: UnitOfWork, sheet_id: str) -> HistorySheet:
@@ -864,11 +865,15 @@ def _section_out(section: LawSection | None, code: str) -> dict[str, Any]:
 
 
 def _cases_out(
-    uow: UnitOfWork, actor: Actor, cases: list[Case], purpose: str | None
+    uow: UnitOfWork,
+    actor: Actor,
+    cases: list[Case],
+    purpose: str | None,
+    kind: DisclosureKind | None = None,
 ) -> list[dict[str, Any]]:
     """Cases through the gate, each with its parties (also through the gate) and the titles
     of the sections it cites when the sections are released."""
-    shown = disclose(uow, actor, purpose, cases)
+    shown = disclose(uow, actor, purpose, cases, kind=kind)
     parties: list[CaseParty] = []
     if cases:
         stmt = (
@@ -879,7 +884,9 @@ def _cases_out(
         )
         parties = list(uow.session.execute(stmt).scalars())
     by_case: dict[str, list[dict[str, Any]]] = {c.id: [] for c in cases}
-    for party, released in zip(parties, disclose(uow, actor, purpose, parties), strict=True):
+    for party, released in zip(
+        parties, disclose(uow, actor, purpose, parties, kind="part"), strict=True
+    ):
         by_case[party.case_id].append(released)
     codes = {code for record in shown if isinstance(record["sections"], str)
              for code in record["sections"].split(",")}  # fmt: skip
@@ -927,7 +934,7 @@ def create_case(uow: UnitOfWork, actor: Actor, data: CaseCreate) -> dict[str, An
         actor_event(actor, "case.create", Outcome.SUCCESS, resource_type="case",
                     resource_id=case.id)
     )  # fmt: skip
-    return _cases_out(uow, actor, [case], None)[0]
+    return _cases_out(uow, actor, [case], None, kind="echo")[0]
 
 
 def _case(uow: UnitOfWork, case_id: str) -> Case:

@@ -41,6 +41,10 @@ _FIELD = Budget(60, 100, 150, 250)
 _WRITER = Budget(80, 150, 250, 400)
 _STATION = Budget(150, 300, 400, 800)
 _COMMAND = Budget(300, 600, 800, 1600)
+#: The licensing officer works a district's licences, and lists them by the page.
+_LICENSING = Budget(200, 400, 600, 1200)
+#: The face search operator sees a handful of candidates per search, and opens a few.
+_FACE_SEARCH = Budget(100, 200, 300, 600)
 #: Roles that read no records get a small budget: anything they receive is unusual.
 _OVERSIGHT = Budget(20, 40, 50, 100)
 
@@ -52,8 +56,8 @@ DEFAULT_BUDGETS: dict[Role, Budget] = {
     Role.CIRCLE_OFFICER: _STATION,
     Role.DISTRICT_CHIEF: _COMMAND,
     Role.STATE_HQ: _COMMAND,
-    Role.FRS_OPERATOR: _FIELD,
-    Role.ARMS_LICENSING_OFFICER: _FIELD,
+    Role.FRS_OPERATOR: _FACE_SEARCH,
+    Role.ARMS_LICENSING_OFFICER: _LICENSING,
     Role.AUDITOR: _OVERSIGHT,
     Role.SECURITY_OFFICER: _OVERSIGHT,
     Role.SYSTEM_ADMIN: _OVERSIGHT,
