@@ -84,6 +84,10 @@ class WatchConfig:
     quiet_start: int
     quiet_end: int
     zone: ZoneInfo
+    #: Rows of the disclosure window older than a day (and a margin) are deleted once every
+    #: this many charges in a process: the budget no longer needs them, and the window is
+    #: itself a trace of who read what (the audit log keeps the disclosures).
+    prune_every: int = 500
 
     def budget_for(self, roles: frozenset[Role]) -> Budget:
         """The most generous budget among the actor's roles (a role adds rights, never less)."""

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import Table, bindparam, case, func, insert, select
+from sqlalchemy import Table, bindparam, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from kotwal.core import audit, identity
@@ -437,7 +437,22 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
             # No session to step up (a CLI command acting as someone): alert once an hour.
             result.draft = draft("alert", limit, frozenset())
     _record(session, d, now)
+    if next(_charges) % cfg.prune_every == 0:
+        prune(session, now)
     return result
+
+
+_charges = itertools.count(1)
+#: The disclosure window keeps a day's rows and this margin (a lift may look back a day).
+PRUNE_MARGIN = timedelta(hours=1)
+_PRUNE = delete(_WD).where(_WD.c.at < bindparam("before"))
+
+
+def prune(session: Session, now: datetime) -> int:
+    """Delete the disclosure window's rows older than a day and a margin, in ``session``;
+    how many. A retention rule, not an erasure: each disclosure stays in the audit log."""
+    result = session.connection().execute(_PRUNE, {"before": now - DAY - PRUNE_MARGIN})
+    return int(result.rowcount or 0)
 
 
 class _SessionState(Protocol):
