@@ -3,12 +3,14 @@ the score and by how much, and which settings stop start-up."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from kotwal.core.config import Settings
+from kotwal.core.gate import order_bucket
 from kotwal.core.observers import Disclosure, DisclosureKind
 from kotwal.core.policy import Actor, Role
 from kotwal.watch import config
@@ -129,3 +131,41 @@ def test_the_observer_is_registered_once_per_runtime() -> None:
     observers.register(BudgetObserver(_cfg()))
     observers.register(BudgetObserver(_cfg()))
     assert len(observers.callbacks) == 1
+
+
+def _opens_named(names: list[str]) -> list[WindowRow]:
+    return [
+        WindowRow(f"r{n}", "record", f"open-{n}", 0, False, False, order_bucket(name))
+        for n, name in enumerate(names)
+    ]
+
+
+def _open_named(name: str) -> Disclosure:
+    return Disclosure(ACTOR, "person", ("last",), None, order_buckets=(order_bucket(name),))
+
+
+A_TO_Z = ["Abdul Rahim", "Anjaiah K", "Bhaskar Rao", "Chandra Kala", "Dasari Ravi",
+          "Ella Reddy", "Gopal Varma", "Harish M", "Imran Khan", "Jagadish B",
+          "Kommu Ravi", "Lakshmi P", "Mallesh T", "Narsimha G", "Praveen S"]  # fmt: skip
+
+
+def test_opening_records_in_alphabetical_order_is_alphabetical_enumeration() -> None:
+    signals = score_signals(_cfg(), _opens_named(A_TO_Z), _open_named("Ramulu Y"), NOON_IST)
+    (signal,) = [s for s in signals if s.name == "alphabetical_enumeration"]
+    assert signal.points == config.ALPHABETICAL_POINTS and signal.count == len(A_TO_Z)
+
+
+def test_an_officers_honest_order_and_one_familys_records_are_not_enumeration() -> None:
+    shuffled = A_TO_Z[:]
+    random.Random(5).shuffle(shuffled)  # nosec B311 - test data order
+    honest = score_signals(_cfg(), _opens_named(shuffled), _open_named("Ramulu Y"), NOON_IST)
+    assert "alphabetical_enumeration" not in _names(honest)
+    family = [f"Kommu {given}" for given in sorted(A_TO_Z)]  # one bucket: "ko"
+    same = score_signals(_cfg(), _opens_named(family), _open_named("Kommu Zakir"), NOON_IST)
+    assert "alphabetical_enumeration" not in _names(same)
+
+
+def test_an_order_bucket_is_two_letters_and_never_the_name() -> None:
+    assert order_bucket("aa") == 0 and order_bucket("Zz Top") == 675
+    assert order_bucket("Ravi") == order_bucket("RAMESH") == (17 * 26 + 0)
+    assert order_bucket("రవి") is None and order_bucket("") is None

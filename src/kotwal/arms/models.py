@@ -76,6 +76,7 @@ class ArmsLicence(Base):
         resource_type="arms_licence",
         read_permission=Permission.ARMS_LICENCE_READ,
         jurisdiction_path=lambda lic: lic.jurisdiction_path,
+        order_name=lambda lic: lic.holder_name,
         fields=("licence_number", "uin", "holder_name", "holder_father_name",
                 "holder_birth_year", "holder_address", "holder_phone", "person_id", "grounds",
                 "area_of_validity", "issuing_authority", "issued_on", "valid_until", "status",

@@ -43,6 +43,19 @@ class Protected:
     jurisdiction_path: Callable[[Any], str | None]
     #: Fields (attribute names) in output order; classes come from the column declarations.
     fields: tuple[str, ...]
+    #: The name a record is listed under alphabetically, if any (a person's, an officer's):
+    #: the breach defences see only a coarse bucket of it (:func:`order_bucket`), enough to
+    #: notice records opened A to Z.
+    order_name: Callable[[Any], str | None] | None = None
+
+
+def order_bucket(name: str | None) -> int | None:
+    """The first two Latin letters of a name as a number, 0 ("aa") to 675 ("zz"); None if it
+    has fewer. Coarse on purpose: it orders records without telling their names."""
+    letters = [ch for ch in (name or "").lower() if "a" <= ch <= "z"][:2]
+    if len(letters) < 2:
+        return None
+    return (ord(letters[0]) - 97) * 26 + ord(letters[1]) - 97
 
 
 class ProtectedRecord(Protocol):
@@ -136,6 +149,9 @@ def disclose(
             kind=kind or ("record" if len(records) == 1 else "list"),
             public_only=tuple(
                 str(r.id) for r, lim in zip(records, limits, strict=True) if lim == DataClass.PUBLIC
+            ),
+            order_buckets=(
+                tuple(order_bucket(spec.order_name(r)) for r in records) if spec.order_name else ()
             ),
         ),
     )

@@ -40,6 +40,9 @@ class Disclosure:
     #: Records released with PUBLIC fields only (outside the jurisdiction, no purpose): they
     #: showed that a record exists and where, nothing protected.
     public_only: tuple[str, ...] = ()
+    #: For records listed by name, a coarse alphabetical bucket of each name, in the order of
+    #: ``record_ids`` (see :func:`kotwal.core.gate.order_bucket`); empty otherwise.
+    order_buckets: tuple[int | None, ...] = ()
 
 
 Observer = Callable[["UnitOfWork", Disclosure], None]

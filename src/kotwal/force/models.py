@@ -86,6 +86,7 @@ class Officer(Base):
         fields=("name", "rank", "belt_number", "status", "unit_id", "official_phone",
                 "official_email", "personal_phone", "personal_address", "account_id",
                 "version"),
+        order_name=lambda o: o.name,
     )  # fmt: skip
 
 

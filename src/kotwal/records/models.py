@@ -63,6 +63,7 @@ class Person(Base):
         jurisdiction_path=lambda p: p.jurisdiction_path,
         fields=("name", "name_te", "father_name", "category", "sex", "birth_year", "marks",
                 "status", "station_id", "phone", "address", "version"),
+        order_name=lambda p: p.name,
     )  # fmt: skip
 
 

@@ -67,6 +67,11 @@ DEFAULT_BUDGETS: dict[Role, Budget] = {
 #: the limits, so that a suspicious pattern is cut off sooner than plain volume.
 SEQUENTIAL_POINTS = 25  # records opened one after another in the order a listing gave them
 SEQUENTIAL_MIN_OPENS = 10
+#: Records opened in alphabetical order of their names (first two letters), over at least
+#: this many opens spread over at least this many two-letter buckets, nine steps in ten rising.
+ALPHABETICAL_POINTS = 25
+ALPHABETICAL_MIN_OPENS = 15
+ALPHABETICAL_MIN_SPREAD = 5
 QUIET_HOURS_POINTS = 10
 SEARCHES_WITHOUT_OPENING = 10  # this many searches in the hour with nothing opened
 SEARCHES_WITHOUT_OPENING_POINTS = 20

@@ -55,6 +55,9 @@ class WatchDisclosure(Base):
     out_of_jurisdiction: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Released with PUBLIC fields only: kept for the signals, not charged to the budget.
     public_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A coarse alphabetical bucket of the record's name (0-675, from its first two letters),
+    #: for the alphabetical enumeration signal; never the name itself.
+    order_bucket: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

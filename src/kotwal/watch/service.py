@@ -322,6 +322,7 @@ class WindowRow(NamedTuple):
     position: int
     out_of_jurisdiction: bool
     public_only: bool = False
+    order_bucket: int | None = None
 
     def charged(self, counted: frozenset[str]) -> bool:
         """Whether this row counts against the budget."""
@@ -355,6 +356,7 @@ _DAY_ROWS = (
         _WD.c.position,
         _WD.c.out_of_jurisdiction,
         _WD.c.public_only,
+        _WD.c.order_bucket,
         (_WD.c.at >= bindparam("hour")).label("in_hour"),
     )
     .where(_WD.c.account_id == bindparam("account"), _WD.c.at >= bindparam("day"))
@@ -385,7 +387,7 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
         since_hour, since_day = max(since_hour, as_utc(lifted)), max(since_day, as_utc(lifted))
     params = {"account": account_id, "hour": since_hour, "day": since_day}
     day_rows = conn.execute(_DAY_ROWS, params).all()
-    rows = [WindowRow._make(r[:6]) for r in day_rows if r.in_hour]
+    rows = [WindowRow._make(r[:7]) for r in day_rows if r.in_hour]
     counted = cfg.counted_kinds
     day_seen = {r.record_id for r in day_rows if r.kind in counted and not r.public_only}
     incoming = set(d.record_ids) - set(d.public_only) if d.kind in counted else set()
@@ -492,6 +494,7 @@ def _record(session: Session, d: Disclosure, now: datetime) -> None:
     account_id = d.actor.account_id
     batch = new_id()
     outside, public = set(d.out_of_jurisdiction), set(d.public_only)
+    buckets = d.order_buckets or (None,) * len(d.record_ids)
     rows = [
         {
             "account_id": account_id,
@@ -503,9 +506,10 @@ def _record(session: Session, d: Disclosure, now: datetime) -> None:
             "position": n,
             "out_of_jurisdiction": rid in outside,
             "public_only": rid in public,
+            "order_bucket": bucket,
             "at": now,
         }
-        for n, rid in enumerate(d.record_ids)
+        for n, (rid, bucket) in enumerate(zip(d.record_ids, buckets, strict=True))
     ]
     session.connection().execute(_INSERT_ROWS, rows)
 
@@ -523,6 +527,9 @@ def score_signals(
     sequential = _sequential_opens(rows, d, opens)
     if len(opens) >= watch_config.SEQUENTIAL_MIN_OPENS and sequential * 10 >= (len(opens) - 1) * 7:
         signals.append(Signal("sequential_enumeration", watch_config.SEQUENTIAL_POINTS, sequential))
+    rising = _alphabetical_opens(rows, d)
+    if rising is not None:
+        signals.append(Signal("alphabetical_enumeration", watch_config.ALPHABETICAL_POINTS, rising))
     # Reads outside one's jurisdiction with a declared purpose (without one, only public
     # fields leave and nothing is charged).
     outside = {r.record_id for r in rows if r.out_of_jurisdiction and r.charged(counted)}
@@ -555,6 +562,23 @@ def score_signals(
         # One export runs as several batches; it is the act of exporting that raises the score.
         signals.append(Signal("exports", watch_config.EXPORT_POINTS, len(exports)))
     return signals
+
+
+def _alphabetical_opens(rows: Sequence[WindowRow], d: Disclosure) -> int | None:
+    """How many of the hour's consecutive opens went on in name order (A to Z), when nearly
+    all did over enough opens and enough of the alphabet to be a walk through it; else None.
+    Honest work opens records in the order cases bring them, which is no order of names."""
+    buckets = [r.order_bucket for r in rows if r.kind == "record" and r.order_bucket is not None]
+    if d.kind == "record":
+        buckets += [b for b in d.order_buckets if b is not None]
+    if len(buckets) < watch_config.ALPHABETICAL_MIN_OPENS:
+        return None
+    if len(set(buckets)) < watch_config.ALPHABETICAL_MIN_SPREAD:
+        return None  # one family's records, opened together, are not a walk through names
+    rising = sum(b >= a for a, b in itertools.pairwise(buckets))
+    if rising * 10 < (len(buckets) - 1) * 9:
+        return None
+    return rising
 
 
 def _sequential_opens(rows: Sequence[WindowRow], d: Disclosure, opens: list[str]) -> int:
