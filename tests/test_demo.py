@@ -21,9 +21,12 @@ from kotwal.core.db import Database
 from kotwal.core.jurisdictions import by_code
 from kotwal.core.keys import generate_keys, load_keys
 from kotwal.core.migrate import upgrade
+from kotwal.core.models import Account
 from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime, open_runtime
 from kotwal.core.uow import UnitOfWork
+from kotwal.force.demo import ACCOUNT_RANKS
+from kotwal.force.models import Officer
 from kotwal.records.models import (
     Case,
     CaseParty,
@@ -105,9 +108,31 @@ def test_demo_command_without_serving(env: Path, db: Database) -> None:  # noqa:
                   for m in (Person, HistorySheet, Case)]  # fmt: skip
     # 60 persons and the demo's own 5 decoy persons (kotwal.decoys, copy "demo")
     assert seeded[0] == 65 and seeded[1] > 0 and seeded[2] > 0
+    linked = _linked(db)
     again = runner.invoke(app, ["demo", "--size", "60", "--no-serve"])
     assert again.exit_code == 0 and "already present" in again.output
     get_settings.cache_clear()
+    # Every officer's account is on the force's roll, once, with a fitting rank.
+    assert linked == _linked(db)
+    assert set(linked) == {u for u, r, _ in demo.ACCOUNTS_BY_USERNAME if r in ACCOUNT_RANKS}
+    for username, (rank, unit, name, display) in linked.items():
+        role = next(r for u, r, _ in demo.ACCOUNTS_BY_USERNAME if u == username)
+        assert rank == ACCOUNT_RANKS[role][0].value
+        assert name in display and unit in display
+
+
+def _linked(db: Database) -> dict[str, tuple[str, str, str, str]]:
+    """Each demo account tied to an officer: rank, unit code, officer's name, display name."""
+    stmt = (
+        select(Account.username, Officer.rank, Jurisdiction.code, Officer.name,
+               Account.display_name)
+        .join(Officer, Officer.account_id == Account.id)
+        .join(Jurisdiction, Jurisdiction.id == Officer.unit_id)
+    )  # fmt: skip
+    with db.transaction(write=False) as session:
+        rows = session.execute(stmt).all()
+    assert len(rows) == len({r[0] for r in rows})
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
 
 # --- history sheets and cases ----------------------------------------------------------------

@@ -65,6 +65,11 @@ ACCOUNTS: list[tuple[str, Role, str]] = [
     ("admin", Role.SYSTEM_ADMIN, ""),
 ]
 
+#: The demo accounts as (username, role, posting code).
+ACCOUNTS_BY_USERNAME: list[tuple[str, Role, str]] = [
+    (DEMO_PREFIX + name, role, posting) for name, role, posting in ACCOUNTS
+]
+
 SEEDER = Actor(account_id=None, username="cli:demo-seed")
 
 

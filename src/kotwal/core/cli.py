@@ -390,7 +390,12 @@ def demo(
             # The demo is a copy of its own: its decoys are registered as the demo's.
             plant_demo(runtime, count=max(5, size // 1000))
         accounts = demo_data.create_accounts(runtime)
+        linked = force_demo.link_accounts(runtime, demo_data.ACCOUNTS_BY_USERNAME, seed)
     _print_demo_accounts(accounts)
+    out.print(
+        f"{len(linked)} demo accounts are officers on the force's roll (name, rank and unit "
+        "on each account's page); auditor, security officer and administrator are functional."
+    )
     if serve:
         os.environ["KOTWAL_DEMO"] = "true"
         os.environ.setdefault("KOTWAL_API_DOCS", "true")

@@ -155,6 +155,7 @@ def _account_page(
         "account.html",
         status_code=status,
         error=error,
+        display_name=account.display_name,
         must_change=account.must_change_password,
         totp_enrolled=account.totp_secret is not None,
         pending_secret=pending,

@@ -17,13 +17,21 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from kotwal.core import identity
 from kotwal.core.jurisdictions import by_code
 from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.demo import STATE_CODE
 from kotwal.force import service
-from kotwal.force.schemas import EarlierPosting, OfficerCreate, Rank, StationProfileCreate
+from kotwal.force.models import Officer
+from kotwal.force.schemas import (
+    EarlierPosting,
+    OfficerCreate,
+    OfficerUpdate,
+    Rank,
+    StationProfileCreate,
+)
 
 OFFICERS = 300
 
@@ -193,3 +201,97 @@ def seed_force(
         if progress is not None:
             progress(done)
     return done
+
+
+#: Which officer record each demo account is: a station account takes a serving officer of
+#: its rank at its station; an account posted above a station gets an officer record of its
+#: own at that unit. Auditor, security officer and administrator are functional accounts.
+ACCOUNT_RANKS: dict[Role, tuple[Rank, str]] = {
+    Role.CONSTABLE: (Rank.CONSTABLE, "Beat constable"),
+    Role.HEAD_CONSTABLE: (Rank.HEAD_CONSTABLE, "Station Writer"),
+    Role.SUB_INSPECTOR: (Rank.SUB_INSPECTOR, "Sub-Inspector (Law and Order)"),
+    Role.STATION_HOUSE_OFFICER: (Rank.INSPECTOR, "Station House Officer"),
+    Role.CIRCLE_OFFICER: (Rank.ASP, "Assistant Commissioner of Police"),
+    Role.DISTRICT_CHIEF: (Rank.SP, "Deputy Commissioner of Police"),
+    Role.STATE_HQ: (Rank.IGP, "Inspector General of Police (Headquarters)"),
+    Role.FRS_OPERATOR: (Rank.SUB_INSPECTOR, "Face Recognition Operator"),
+    Role.ARMS_LICENSING_OFFICER: (Rank.INSPECTOR, "Arms Licensing Officer"),
+}
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    """A demo account and the officer record it belongs to."""
+
+    username: str
+    officer_id: str
+    officer_name: str
+    rank: Rank
+    unit_code: str
+
+
+def link_accounts(
+    runtime: Runtime, accounts: list[tuple[str, Role, str]], seed: int
+) -> list[LinkedAccount]:
+    """Tie each demo account (username, role, posting code) to an officer record, so that the
+    person behind a login is on the force's roll like any officer (safe to repeat)."""
+    state_path, _ = demo_stations(runtime)
+    hq = Actor(account_id=None, username="cli:demo-seed", roles=frozenset({Role.STATE_HQ}),
+               jurisdiction_paths=(state_path,))  # fmt: skip
+    rng = random.Random(f"kotwal-force-accounts-{seed}")  # noqa: S311  # nosec B311 - fake data
+    linked: list[LinkedAccount] = []
+    with UnitOfWork(runtime, write=True) as uow:
+        for n, (username, role, code) in enumerate(accounts):
+            if role not in ACCOUNT_RANKS or not code:
+                continue
+            account = identity.find_account(uow.session, username)
+            unit = by_code(uow, code)
+            if account is None or unit is None:
+                continue
+            officer = _officer_of(uow, account.id) or _take_or_enter(
+                uow, hq, rng, role, unit, account.id, n
+            )
+            rank = Rank(officer.rank)
+            account.display_name = f"DEMO {officer.name}, {rank.value.replace('_', ' ')}, {code}"
+            linked.append(LinkedAccount(username, officer.id, officer.name, rank, code))
+    return linked
+
+
+def _officer_of(uow: UnitOfWork, account_id: str) -> Officer | None:
+    return uow.session.scalar(select(Officer).where(Officer.account_id == account_id))
+
+
+def _take_or_enter(
+    uow: UnitOfWork,
+    hq: Actor,
+    rng: random.Random,
+    role: Role,
+    unit: Jurisdiction,
+    account_id: str,
+    n: int,
+) -> Officer:
+    rank, post = ACCOUNT_RANKS[role]
+    if unit.kind == JurisdictionKind.STATION.value:
+        serving = uow.session.scalar(
+            select(Officer)
+            .where(Officer.unit_id == unit.id, Officer.rank == rank.value,
+                   Officer.account_id.is_(None), Officer.status == "serving")
+            .order_by(Officer.belt_number)
+            .limit(1)
+        )  # fmt: skip
+        if serving is not None:  # through the service: a new version, audited
+            change = OfficerUpdate(expected_version=serving.version, account_id=account_id)
+            service.update_officer(uow, hq, serving.id, change)
+            return serving
+    entry = OfficerCreate(
+        name=_name(rng),
+        rank=rank,
+        belt_number=f"DEMO-ACC-{n + 1:04d}",
+        unit_id=unit.id,
+        post=post,
+        posted_on=LATEST_START - timedelta(days=rng.randint(0, 2 * 365)),
+        official_phone=f"90004{n:05d}",
+        official_email=f"demo-acc-{n + 1:04d}@police.demo.invalid",
+        account_id=account_id,
+    )
+    return service.file_officer(uow, hq, entry)
