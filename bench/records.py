@@ -40,6 +40,7 @@ import json
 import multiprocessing
 import os
 import random
+import shlex
 import shutil
 import socket
 import statistics
@@ -385,7 +386,11 @@ def _rate(base: str, tokens: list[str], paths: list[str], clients: int, seconds:
 
 
 def http_reads(
-    store: Store, clients: int, seconds: float, server_workers: int | None = None
+    store: Store,
+    clients: int,
+    seconds: float,
+    server_workers: int | None = None,
+    wrapper: list[str] | None = None,
 ) -> dict[str, Any]:
     """Audited person reads per second and bare health checks per second, one server.
 
@@ -400,11 +405,11 @@ def http_reads(
         data_dir = Path(tmp) / "data"
         shutil.copytree(store.data_dir, data_dir)
         copy = Store(store.kind, store.size, data_dir, f"sqlite:///{data_dir / 'kotwal.db'}")
-        return _serve_and_load(copy, clients, seconds, server_workers)
+        return _serve_and_load(copy, clients, seconds, server_workers, wrapper or [])
 
 
 def _serve_and_load(
-    store: Store, clients: int, seconds: float, server_workers: int | None
+    store: Store, clients: int, seconds: float, server_workers: int | None, wrapper: list[str]
 ) -> dict[str, Any]:
     ids, logins = _enrol(store, 2 * clients)
     say(f"http: enrolled {len(logins)} sub-inspectors; {len(ids):,} persons at their station")
@@ -422,7 +427,7 @@ def _serve_and_load(
     log = store.data_dir / "server.log"
     with log.open("wb") as sink:
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "kotwal"), "run", "--host", "127.0.0.1",
+            [*wrapper, str(Path(sys.executable).parent / "kotwal"), "run", "--host", "127.0.0.1",
              "--port", str(port), *workers],
             env=env, stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -505,6 +510,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--server-workers", type=int, default=None, help="server processes (default: per core)"
     )
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurement")
+    parser.add_argument(
+        "--server-wrapper",
+        default="",
+        help="a command the server runs under, e.g. 'py-spy record -o reads.svg --' to profile",
+    )
     default_cache = Path(tempfile.gettempdir()) / "kotwal-bench"
     parser.add_argument("--cache-dir", type=Path, default=default_cache)
     parser.add_argument("--fresh", action="store_true", help="seed anew even if cached")
@@ -533,7 +543,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if not args.no_http:
         smallest = prepare("sqlite", sizes[0], args.cache_dir, fresh=False)
         figures["http"] = http_reads(
-            smallest, args.http_clients, args.http_seconds, args.server_workers
+            smallest,
+            args.http_clients,
+            args.http_seconds,
+            args.server_workers,
+            shlex.split(args.server_wrapper),
         )
     figures["names"] = quality()
     if args.discard:

@@ -28,7 +28,7 @@ def serial() -> str:
 def licence_body(station_id: str, **extra: Any) -> dict[str, Any]:
     """A well-formed licence issued a year ago for five years, with one revolver."""
     body: dict[str, Any] = {
-        "licence_number": f"TST/2025/{secrets.randbelow(10**6):06d}",
+        "licence_number": f"TST/2025/{secrets.randbelow(10**10):010d}",
         "uin": "UIN" + secrets.token_hex(5).upper(),
         "holder_name": "Kommu Srinivas",
         "holder_father_name": "Kommu Ramesh",

@@ -31,7 +31,8 @@ from kotwal.core.runtime import Runtime, open_runtime
 from kotwal.core.uow import UnitOfWork
 
 out = Console()
-err = Console(stderr=True)
+# Errors are not wrapped: a fix names a path to copy, and a wrapped path breaks the copy.
+err = Console(stderr=True, soft_wrap=True)
 ADMIN_USERNAME = "admin"
 
 user_app = typer.Typer(help="Manage officers' accounts (as the system administrator).")
