@@ -14,7 +14,7 @@ object with every figure:
    persons the demo generates and the name keys are unchanged; a seeding cut short resumes at
    its next chunk, ``--as-is`` measures it at the size it reached, ``--fresh`` seeds anew.
 2. *Audited reads over HTTP*: the real server (``kotwal run`` in a subprocess) on a copy of the
-   SQLite data of the smallest size; sub-inspectors (two per client) log in with password and
+   SQLite data of the smallest size; ``--http-officers`` sub-inspectors log in with password and
    TOTP, then ``--http-clients`` processes issue GETs of ``/api/v1/persons/{id}`` (each one
    disclosed through the gate, charged to the officer's disclosure budget and audited before
    the answer leaves) for ``--http-seconds``, then the same load on the bare ``/healthz``.
@@ -42,6 +42,7 @@ import os
 import random
 import shlex
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -385,38 +386,42 @@ def _rate(base: str, tokens: list[str], paths: list[str], clients: int, seconds:
     return ok / seconds
 
 
-def http_reads(
-    store: Store,
-    clients: int,
-    seconds: float,
-    server_workers: int | None = None,
-    wrapper: list[str] | None = None,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class HttpLoad:
+    """How the HTTP measurement loads the server."""
+
+    clients: int = 4
+    seconds: float = 10.0
+    officers: int = 40
+    server_workers: int | None = None  # None: the server's default (one per core)
+    wrapper: tuple[str, ...] = ()  # a command the server runs under (a profiler)
+
+
+def http_reads(store: Store, load: HttpLoad) -> dict[str, Any]:
     """Audited person reads per second and bare health checks per second, one server.
 
     The server runs on a copy of the store, so the cache keeps no trace of the load. The
-    load comes from several sub-inspectors (two per client), each a real login, so that each
-    officer's trail stays the size of a working hour's. The breach defences stay on (their
-    accounting is part of every read) but the sub-inspectors' disclosure budget is raised out
-    of reach: at the default budget an account is stopped for step-up after some eighty
-    records, as a stolen session should be, and the load would end in refusals.
+    load comes from ``load.officers`` sub-inspectors, each a real login, taking turns, so that
+    each officer's trail stays about the size of a working hour's (the budget check reads the
+    trail on every read; a sub-inspector is asked to step up after 80 records an hour). The
+    breach defences stay on, their accounting part of every read, but the budget is raised out
+    of reach so that a faster run does not end in refusals.
     """
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         shutil.copytree(store.data_dir, data_dir)
         copy = Store(store.kind, store.size, data_dir, f"sqlite:///{data_dir / 'kotwal.db'}")
-        return _serve_and_load(copy, clients, seconds, server_workers, wrapper or [])
+        return _serve_and_load(copy, load)
 
 
-def _serve_and_load(
-    store: Store, clients: int, seconds: float, server_workers: int | None, wrapper: list[str]
-) -> dict[str, Any]:
-    ids, logins = _enrol(store, 2 * clients)
+def _serve_and_load(store: Store, load: HttpLoad) -> dict[str, Any]:
+    clients, seconds = load.clients, load.seconds
+    ids, logins = _enrol(store, max(load.officers, clients))
     say(f"http: enrolled {len(logins)} sub-inspectors; {len(ids):,} persons at their station")
     for path in store.data_dir.glob("kotwal.db*"):
         path.chmod(0o600)  # as `kotwal init` leaves it: the server refuses a readable database
     port = _free_port()
-    workers = ["--workers", str(server_workers)] if server_workers else []
+    workers = ["--workers", str(load.server_workers)] if load.server_workers else []
     out_of_reach = [10**9] * 4
     env = os.environ | {
         "KOTWAL_DATA_DIR": str(store.data_dir),
@@ -427,8 +432,8 @@ def _serve_and_load(
     log = store.data_dir / "server.log"
     with log.open("wb") as sink:
         server = subprocess.Popen(
-            [*wrapper, str(Path(sys.executable).parent / "kotwal"), "run", "--host", "127.0.0.1",
-             "--port", str(port), *workers],
+            [*load.wrapper, str(Path(sys.executable).parent / "kotwal"), "run",
+             "--host", "127.0.0.1", "--port", str(port), *workers],
             env=env, stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -443,11 +448,12 @@ def _serve_and_load(
         health = _rate(base, tokens, ["/healthz"], clients, seconds)
         say(f"http: {health:,.0f} health answers/s with {clients} clients")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        # Ctrl-C, as an operator stops it: a profiler the server runs under writes its report.
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
     return {
         "persons": store.size, "store": store.kind, "clients": clients, "seconds": seconds,
-        "server_workers": server_workers or min(os.cpu_count() or 1, 8),
+        "server_workers": load.server_workers or min(os.cpu_count() or 1, 8),
         "load_average": round(os.getloadavg()[0], 2),
         "officers": len(logins),
         "audited_reads_per_s": round(reads), "health_per_s": round(health),
@@ -507,6 +513,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--http-seconds", type=float, default=10.0)
     parser.add_argument("--http-clients", type=int, default=4)
     parser.add_argument(
+        "--http-officers", type=int, default=40, help="sub-inspectors logged in for the load"
+    )
+    parser.add_argument(
         "--server-workers", type=int, default=None, help="server processes (default: per core)"
     )
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurement")
@@ -542,13 +551,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             searches[kind][str(store.size)] = name_search(store, args.queries)
     if not args.no_http:
         smallest = prepare("sqlite", sizes[0], args.cache_dir, fresh=False)
-        figures["http"] = http_reads(
-            smallest,
-            args.http_clients,
-            args.http_seconds,
-            args.server_workers,
-            shlex.split(args.server_wrapper),
+        load = HttpLoad(
+            clients=args.http_clients,
+            seconds=args.http_seconds,
+            officers=args.http_officers,
+            server_workers=args.server_workers,
+            wrapper=tuple(shlex.split(args.server_wrapper)),
         )
+        figures["http"] = http_reads(smallest, load)
     figures["names"] = quality()
     if args.discard:
         discard(args.cache_dir)

@@ -7,10 +7,11 @@ Every route carries ``Depends(require(Permission.X))`` (JSON API, bearer token),
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import cache
 from typing import Any
 
+import anyio
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -40,6 +41,12 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
+async def runtime_dependency(request: Request) -> Runtime:
+    """:func:`get_runtime` as a dependency. Async because it does no I/O: FastAPI would run a
+    plain function in the thread pool, a thread hop per request for nothing."""
+    return get_runtime(request)
+
+
 def client_addr(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -52,14 +59,32 @@ def csrf_cookie_name(runtime: Runtime) -> str:
     return "kotwal-csrf" if runtime.settings.local_http else "__Host-kotwal-csrf"
 
 
-def _unit(write: bool) -> Callable[..., Iterator[UnitOfWork]]:
-    def dependency(runtime: Runtime = Depends(get_runtime)) -> Iterator[UnitOfWork]:
+def _finish(uow: UnitOfWork, succeeded: bool) -> None:
+    try:
+        if succeeded:
+            uow.commit()
+    finally:
+        uow.close()
+
+
+def _unit(write: bool) -> Callable[..., AsyncIterator[UnitOfWork]]:
+    # Async, so that opening the unit (no I/O: the session connects on first use) costs no
+    # thread hop; committing, which waits for the database, takes one (the route's own
+    # thread has returned by then).
+    async def dependency(
+        runtime: Runtime = Depends(runtime_dependency),
+    ) -> AsyncIterator[UnitOfWork]:
         uow = UnitOfWork(runtime, write=write)
+        succeeded = False
         try:
             yield uow
-            uow.commit()  # runs before the response is sent (scope="function")
+            succeeded = True
         finally:
-            uow.close()
+            # Runs before the response is sent (scope="function"); a problem raised by the
+            # commit (a refused budget) becomes the answer. Shielded: a client that hangs up
+            # must not leave the unit's connection checked out.
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(_finish, uow, succeeded)
 
     return dependency
 
@@ -147,7 +172,7 @@ def check_csrf(request: Request, runtime: Runtime) -> None:
 def require(permission: Permission) -> Callable[..., Actor]:
     """JSON API: a bearer token of a session allowed ``permission``."""
 
-    def dependency(request: Request, runtime: Runtime = Depends(get_runtime)) -> Actor:
+    def dependency(request: Request, runtime: Runtime = Depends(runtime_dependency)) -> Actor:
         return _check(request, runtime, permission, "api")
 
     setattr(dependency, PERMISSION_MARK, permission)
@@ -158,7 +183,7 @@ def require(permission: Permission) -> Callable[..., Actor]:
 def console(permission: Permission) -> Callable[..., Awaitable[Actor]]:
     """Console page: a session cookie allowed ``permission``, and CSRF on unsafe methods."""
 
-    async def dependency(request: Request, runtime: Runtime = Depends(get_runtime)) -> Actor:
+    async def dependency(request: Request, runtime: Runtime = Depends(runtime_dependency)) -> Actor:
         if request.method not in SAFE_METHODS and "form" in request.headers.get("content-type", ""):
             form = await request.form()
             value = form.get(CSRF_FIELD)
