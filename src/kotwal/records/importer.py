@@ -16,22 +16,29 @@ valid person are :class:`~kotwal.records.schemas.PersonCreate`'s, not repeated h
 
 from __future__ import annotations
 
-import codecs
-import csv
-import hashlib
-import os
-import re
-import stat
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO, NoReturn, Protocol, TextIO, cast
+from collections.abc import Callable, Sequence
+from typing import Any, BinaryIO, NoReturn, TextIO, cast
 
 from pydantic import ValidationError
 from sqlalchemy import String, select
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.crypto import normalise_phone
-from kotwal.core.errors import Forbidden, InvalidInput, Problem
+from kotwal.core.csvfile import (
+    CHECKING,
+    DEFAULT_LIMITS,
+    WRITING,
+    CsvLines,
+    ImportLimits,
+    ImportProgress,
+    ImportRejected,
+    ImportReport,
+    RowError,
+    escape_cell,
+    read_rows,
+    unescape_cell,
+)
+from kotwal.core.errors import Forbidden, Problem
 from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import service
@@ -58,6 +65,12 @@ ALIAS_SEPARATOR = ";"
 #: placeholder into data, so the importer refuses it.
 MASKED_TEXT = "[masked]"
 
+__all__ = [
+    "CHECKING", "COLUMNS", "DEFAULT_LIMITS", "WRITING", "ImportLimits", "ImportProgress",
+    "ImportRejected", "ImportReport", "RowError", "escape_cell", "import_persons", "on_import",
+    "unescape_cell",
+]  # fmt: skip
+
 #: Columns a file must have: those the schema requires (station_id read as station_code).
 REQUIRED_COLUMNS = frozenset(
     "station_code" if name == "station_id" else name
@@ -71,105 +84,8 @@ _NO_STATION = "0" * 36
 _ENUM_COLUMNS = frozenset({"sex", "category", "status"})
 #: Legacy systems commonly write sex as a letter.
 _SEX_LETTERS = {"m": "male", "f": "female", "t": "transgender", "tg": "transgender", "u": "unknown"}
-#: A cell a spreadsheet would run as a formula (CSV injection), perhaps behind apostrophes
-#: that an earlier escape added.
-_FORMULA = re.compile(r"'*[=+\-@\t\r]")
-
-CHECKING = "checking"
-WRITING = "writing"
-_PROGRESS_EVERY_ROWS = 500
 #: Rows filed per call of the batched filing (and per progress report while writing).
 _FILE_BATCH_ROWS = 500
-
-
-@dataclass(frozen=True)
-class ImportLimits:
-    """Bounds on one import. A file over a bound is refused as a whole, nothing written."""
-
-    max_bytes: int = 50 * 1024 * 1024
-    max_rows: int = 100_000
-    #: Far above the longest valid row; a longer line is not a person file (or is an attack).
-    max_line_chars: int = 64 * 1024
-    max_errors_reported: int = 100
-
-
-DEFAULT_LIMITS = ImportLimits()
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One thing wrong with the file: where (physical line, column) and why."""
-
-    line: int
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.reason}"
-
-    def as_dict(self) -> dict[str, str | int]:
-        return {"line": self.line, "field": self.field, "reason": self.reason}
-
-
-@dataclass
-class ImportReport:
-    """What an import did: rows read, persons created, and the errors found (the first
-    ``max_errors_reported`` of ``error_count``)."""
-
-    rows_read: int = 0
-    created: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    error_count: int = 0
-    #: SHA-256 of the file's text (UTF-8, without a byte-order mark), kept in the audit event
-    #: so that the file behind an import can be recognised later.
-    sha256: str = ""
-
-
-class ImportRejected(InvalidInput):
-    """The file was not imported; nothing was written. ``errors`` says where and why."""
-
-    slug = "import-rejected"
-    title = "The file was not imported; nothing was written"
-
-    def __init__(self, report: ImportReport) -> None:
-        more = report.error_count - len(report.errors)
-        first = f"; the first: {report.errors[0]}" if report.errors else ""
-        super().__init__(
-            f"{report.error_count} error(s) in the file{first}"
-            + (f" ({more} more not listed)" if more > 0 else ""),
-            errors=[e.as_dict() for e in report.errors],
-            error_count=report.error_count,
-            rows_read=report.rows_read,
-        )
-        self.report = report
-
-
-class ImportProgress(Protocol):
-    """Told how far an import has got. While ``stage`` is :data:`CHECKING`, ``done`` and
-    ``total`` count bytes of the file (``total`` is None when the stream's size is unknown);
-    while it is :data:`WRITING`, they count rows."""
-
-    def __call__(self, stage: str, done: int, total: int | None) -> None: ...
-
-
-def escape_cell(value: str) -> str:
-    """Keep spreadsheets from running a cell as a formula: a value starting with ``= + - @``,
-    a tab or a carriage return (perhaps behind apostrophes) gets one apostrophe in front.
-    :func:`unescape_cell` undoes exactly this, so exported files still re-import unchanged."""
-    return "'" + value if _FORMULA.match(value) else value
-
-
-def unescape_cell(value: str) -> str:
-    """Undo :func:`escape_cell`; any other apostrophe (a nickname in quotes) is data."""
-    return value[1:] if value.startswith("'") and _FORMULA.match(value, 1) else value
-
-
-class _Fatal(Exception):
-    """A problem with the file as a whole: reading stops here."""
-
-    def __init__(self, error: RowError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 #: What another domain checks in an import's rows before anything is filed: it answers with
@@ -210,7 +126,7 @@ def import_persons(
             f"importing persons needs the {Permission.RECORDS_PERSON_IMPORT} permission"
         )
     checker = _Checker(uow, actor, limits)
-    checker.read(_Lines(stream, limits, progress))
+    checker.read(CsvLines(stream, limits, progress))
     for check in list(_IMPORT_CHECKS.values()):
         for line, column, reason in check(uow, checker.valid):
             checker.error(line, column, reason)
@@ -275,92 +191,6 @@ def _event(actor: Actor, outcome: str, detail: dict[str, str | int | bool | None
 # --- reading the file ---------------------------------------------------------------------
 
 
-def _size_of(stream: TextIO | BinaryIO) -> int | None:
-    """The file's size in bytes, when the stream can tell (a regular file, a seekable buffer)."""
-    try:
-        info = os.fstat(stream.fileno())
-        if stat.S_ISREG(info.st_mode):
-            return info.st_size
-    except (OSError, ValueError, AttributeError):
-        pass
-    if isinstance(stream.read(0), bytes) and stream.seekable():
-        here = stream.tell()
-        end = stream.seek(0, os.SEEK_END)
-        stream.seek(here)
-        return end - here
-    return None
-
-
-class _Lines:
-    """The file's physical lines as text: numbered, bounded, counted in bytes and hashed.
-
-    A binary stream is decoded here one line at a time (not by a decoding wrapper that reads
-    ahead in blocks), so that a byte that is not UTF-8 is reported on its own line.
-    """
-
-    def __init__(
-        self, stream: TextIO | BinaryIO, limits: ImportLimits, progress: ImportProgress | None
-    ) -> None:
-        self.stream = stream
-        self.binary = isinstance(stream.read(0), bytes)
-        self.limits = limits
-        self.size = _size_of(stream)
-        self.progress = progress
-        self.number = 0
-        self.bytes_read = 0
-        self.digest = hashlib.sha256()
-
-    def __iter__(self) -> Iterator[str]:
-        if self.size is not None and self.size > self.limits.max_bytes:
-            raise _Fatal(RowError(1, "file", self._too_large()))
-        while True:
-            raw = self._read_line()
-            if not raw:
-                return
-            self.number += 1
-            self.bytes_read += len(raw)
-            if self.bytes_read > self.limits.max_bytes:
-                raise _Fatal(RowError(self.number, "file", self._too_large()))
-            line = self._text(raw)
-            if len(line.rstrip("\r\n")) > self.limits.max_line_chars:
-                raise _Fatal(RowError(self.number, "file", self._too_long()))
-            yield line
-
-    def _read_line(self) -> bytes:
-        """The next line as UTF-8 bytes without a byte-order mark. The read is bounded: one
-        enormous line must not be swallowed whole before it is refused."""
-        most = self.limits.max_line_chars + 2  # room for the line's own CR LF
-        if self.binary:
-            raw = cast(BinaryIO, self.stream).readline(4 * most)  # UTF-8: 4 bytes at most
-            if len(raw) == 4 * most and not raw.endswith(b"\n"):
-                raise _Fatal(RowError(self.number + 1, "file", self._too_long()))
-        else:
-            text = cast(TextIO, self.stream).readline(most)
-            try:
-                raw = text.encode("utf-8")
-            except UnicodeEncodeError as exc:  # a lone surrogate from the caller's decoder
-                raise _Fatal(RowError(self.number + 1, "file", "not valid Unicode text")) from exc
-        return raw.removeprefix(codecs.BOM_UTF8) if self.number == 0 else raw
-
-    def _text(self, raw: bytes) -> str:
-        self.digest.update(raw)
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            message = "not UTF-8 text; save the file as UTF-8"
-            raise _Fatal(RowError(self.number, "file", message)) from exc
-
-    def _too_large(self) -> str:
-        return f"the file is larger than {self.limits.max_bytes:,} bytes; split it"
-
-    def _too_long(self) -> str:
-        return f"a line longer than {self.limits.max_line_chars:,} characters"
-
-    def tell_progress(self) -> None:
-        if self.progress is not None:
-            self.progress(CHECKING, self.bytes_read, self.size)
-
-
 class _Checker:
     """Reads and checks every row, keeping the valid ones and every error."""
 
@@ -376,74 +206,16 @@ class _Checker:
         self._phones: dict[str, int] = {}
 
     def error(self, line: int, column: str, reason: str) -> None:
-        self.report.error_count += 1
-        if len(self.report.errors) < self.limits.max_errors_reported:
-            self.report.errors.append(RowError(line, column, reason))
+        self.report.error(line, column, reason, self.limits)
 
-    def read(self, lines: _Lines) -> None:
-        reader = csv.reader(lines, strict=True)
-        try:
-            header = self._header(next(reader, None))
-            if header is None:
-                return
-            last_line = reader.line_num
-            for cells in reader:
-                start, last_line = last_line + 1, reader.line_num
-                if not any(c.strip() for c in cells):
-                    continue  # blank lines are allowed anywhere
-                self.report.rows_read += 1
-                if self.report.rows_read > self.limits.max_rows:
-                    raise _Fatal(
-                        RowError(
-                            start,
-                            "file",
-                            f"more than {self.limits.max_rows:,} rows in one file; split it",
-                        )
-                    )
-                self._row(start, header, cells)
-                if self.report.rows_read % _PROGRESS_EVERY_ROWS == 0:
-                    lines.tell_progress()
-        except csv.Error as exc:
-            self.error(lines.number, "file", f"not readable as CSV ({exc})")
-        except _Fatal as fatal:
-            self.error(fatal.error.line, fatal.error.field, fatal.error.reason)
-        finally:
-            self.report.sha256 = lines.digest.hexdigest()
-        lines.tell_progress()
+    def read(self, lines: CsvLines) -> None:
+        for line, cells in read_rows(lines, COLUMNS, REQUIRED_COLUMNS, self.report):
+            self._row(line, cells)
 
-    def _header(self, cells: list[str] | None) -> list[str] | None:
-        if cells is None:
-            self.error(1, "header", "the file is empty; its first line must name the columns")
-            return None
-        names = [c.strip().lower() for c in cells]
-        errors = len(self.report.errors)
-        for position, name in enumerate(names, 1):
-            if not name:
-                self.error(1, "header", f"column {position} has no name")
-        unknown = [n for n in names if n and n not in COLUMNS]
-        if unknown:
-            shown = ", ".join(repr(n[:40]) for n in unknown[:10])
-            self.error(
-                1, "header", f"unknown column(s) {shown}; the columns are {', '.join(COLUMNS)}"
-            )
-        for name in sorted({n for n in names if n and names.count(n) > 1}):
-            self.error(1, "header", f"column {name!r} appears more than once")
-        for name in sorted(REQUIRED_COLUMNS - set(names)):
-            self.error(1, "header", f"missing column {name!r}")
-        return None if len(self.report.errors) > errors else names
-
-    def _row(self, line: int, header: list[str], cells: list[str]) -> None:
-        if len(cells) != len(header):
-            self.error(
-                line, "row", f"{len(cells)} values, but the header names {len(header)} columns"
-            )
-            return
+    def _row(self, line: int, cells: dict[str, str]) -> None:
         before = self.report.error_count
         data: dict[str, Any] = {}
-        for column, raw in zip(header, cells, strict=True):
-            value = unescape_cell(raw.strip())
-            if not value:
-                continue  # an empty cell is a missing value; the schema's default applies
+        for column, value in cells.items():
             if value == MASKED_TEXT:
                 self.error(
                     line,
