@@ -19,7 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, TextIO, cast
 
+from sqlalchemy import String, select
+from sqlalchemy.orm import Session
+
 from kotwal.core.errors import InvalidInput
+from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind
 
 #: A cell a spreadsheet would run as a formula (CSV injection), perhaps behind apostrophes
 #: that an earlier escape added.
@@ -283,3 +287,44 @@ def read_rows(
     finally:
         report.sha256 = lines.digest.hexdigest()
     lines.tell_progress()
+
+
+_STATION_CODE_MAX = cast(String, Jurisdiction.__table__.c.code.type).length or 32
+#: Stands in for an unknown station while the rest of the row is checked, so that one bad
+#: code does not hide the row's other mistakes. Never written: such a row is already an error.
+NO_STATION = "0" * 36
+
+
+class StationCodes:
+    """Station codes of a file resolved to stations in the importer's jurisdiction (each code
+    looked up once)."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session = session
+        self.actor = actor
+        self.outside_jurisdiction = 0
+        self._found: dict[str, Jurisdiction | None] = {}
+
+    def station_id(self, code: str) -> tuple[str, str | None]:
+        """(station id, None), or (:data:`NO_STATION`, why the code is refused)."""
+        shown = repr(code[:40])
+        if len(code) > _STATION_CODE_MAX:
+            return NO_STATION, f"at most {_STATION_CODE_MAX} characters"
+        if code not in self._found:
+            stmt = select(Jurisdiction).where(Jurisdiction.code == code)
+            self._found[code] = self.session.execute(stmt).scalar_one_or_none()
+        station = self._found[code]
+        if station is None:
+            return NO_STATION, f"no police station has the code {shown}"
+        if station.kind != JurisdictionKind.STATION:
+            return NO_STATION, f"{shown} is a {station.kind}, not a police station"
+        if not self.actor.covers(station.path):
+            self.outside_jurisdiction += 1
+            return NO_STATION, f"{shown} is outside your jurisdiction"
+        return station.id, None
+
+
+def enum_text(value: str) -> str:
+    """``In Custody``, ``in-custody`` and ``IN_CUSTODY`` all mean ``in_custody``; the schema
+    then decides whether that is a valid value."""
+    return "_".join(value.replace("-", " ").split()).lower()

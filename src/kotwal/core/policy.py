@@ -39,6 +39,7 @@ def data_class(cls: DataClass) -> dict[str, DataClass]:
 class Permission(enum.StrEnum):
     """Every permission in the product, ``scope:resource:action``, kept sorted."""
 
+    ARMS_LICENCE_IMPORT = "arms:licence:import"
     ARMS_LICENCE_MANAGE = "arms:licence:manage"
     ARMS_LICENCE_READ = "arms:licence:read"
     ARMS_LICENCE_REVIEW = "arms:licence:review"
@@ -160,7 +161,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The licensing officer issues, renews, suspends and cancels licences and decides the
     # suspension reviews; every other officer reads them.
     Role.ARMS_LICENSING_OFFICER: _OFFICER
-    | {Permission.ARMS_LICENCE_MANAGE, Permission.ARMS_LICENCE_REVIEW},
+    | {
+        Permission.ARMS_LICENCE_MANAGE,
+        Permission.ARMS_LICENCE_REVIEW,
+        Permission.ARMS_LICENCE_IMPORT,
+    },
     Role.AUDITOR: frozenset(
         {Permission.CORE_SELF, Permission.AUDIT_LOG_READ, Permission.AUDIT_LOG_EXPORT}
     ),

@@ -77,7 +77,7 @@ def acting_as(uow: UnitOfWork, username: str) -> Actor:
 
 
 @contextmanager
-def _problems_exit() -> Iterator[None]:
+def problems_exit() -> Iterator[None]:
     """A refusal from the service (permission, jurisdiction, purpose) is one line, exit 2."""
     try:
         yield
@@ -98,12 +98,12 @@ def import_command(
     """Import persons from a CSV file: every row, or none if any row is wrong."""
     with runtime_or_exit() as runtime:
         try:
-            with _problems_exit(), UnitOfWork(runtime, write=True) as uow:
+            with problems_exit(), UnitOfWork(runtime, write=True) as uow:
                 actor = acting_as(uow, username)
-                with file.open("rb") as stream, _progress_bar() as progress:
+                with file.open("rb") as stream, import_progress("persons") as progress:
                     report = import_persons(uow, actor, stream, progress=progress)
         except ImportRejected as exc:
-            _print_rejection(file, exc)
+            print_rejection(file, exc)
             raise typer.Exit(1) from exc
     _out().print(f"imported {report.created:,} person(s) from {escape(str(file))}")
 
@@ -111,19 +111,21 @@ def import_command(
 class _Bar:
     """Rich progress bars for the two stages of an import (checking, then writing)."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress, noun: str) -> None:
         self.progress = progress
+        self.noun = noun
         self.tasks: dict[str, TaskID] = {}
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
         if stage not in self.tasks:
-            label = "checking the file" if stage == CHECKING else "writing persons"
+            label = "checking the file" if stage == CHECKING else f"writing {self.noun}"
             self.tasks[stage] = self.progress.add_task(label, total=total)
         self.progress.update(self.tasks[stage], completed=done, total=total)
 
 
 @contextmanager
-def _progress_bar() -> Iterator[_Bar]:
+def import_progress(noun: str) -> Iterator[_Bar]:
+    """Progress bars on stderr for an import of ``noun`` (its two stages)."""
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -131,10 +133,11 @@ def _progress_bar() -> Iterator[_Bar]:
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=_err(), transient=False) as progress:
-        yield _Bar(progress)
+        yield _Bar(progress, noun)
 
 
-def _print_rejection(file: Path, exc: ImportRejected) -> None:
+def print_rejection(file: Path, exc: ImportRejected) -> None:
+    """A refused file: every error listed (the first hundred), one per line."""
     report, err = exc.report, _err()
     err.print(
         f"[bold red]{escape(str(file))} was not imported; nothing was written.[/] "
@@ -183,7 +186,7 @@ def export_command(
             # utf-8-sig: spreadsheets need the byte-order mark to read Telugu as Telugu.
             with (
                 os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh,
-                _problems_exit(),
+                problems_exit(),
                 UnitOfWork(runtime, write=False) as uow,
             ):
                 count = export_persons(

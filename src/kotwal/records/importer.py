@@ -17,10 +17,9 @@ valid person are :class:`~kotwal.records.schemas.PersonCreate`'s, not repeated h
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, BinaryIO, NoReturn, TextIO, cast
+from typing import Any, BinaryIO, NoReturn, TextIO
 
 from pydantic import ValidationError
-from sqlalchemy import String, select
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.crypto import normalise_phone
@@ -34,12 +33,14 @@ from kotwal.core.csvfile import (
     ImportRejected,
     ImportReport,
     RowError,
+    StationCodes,
+    enum_text,
     escape_cell,
     read_rows,
     unescape_cell,
 )
 from kotwal.core.errors import Forbidden, Problem
-from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind, Permission
+from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import service
 from kotwal.records.schemas import PersonCreate
@@ -77,10 +78,6 @@ REQUIRED_COLUMNS = frozenset(
     for name, spec in PersonCreate.model_fields.items()
     if spec.is_required()
 )
-_STATION_CODE_MAX = cast(String, Jurisdiction.__table__.c.code.type).length or 32
-#: Stands in for an unknown station while the rest of the row is checked, so that one bad
-#: code does not hide the row's other mistakes. Never written: such a row is already an error.
-_NO_STATION = "0" * 36
 _ENUM_COLUMNS = frozenset({"sex", "category", "status"})
 #: Legacy systems commonly write sex as a letter.
 _SEX_LETTERS = {"m": "male", "f": "female", "t": "transgender", "tg": "transgender", "u": "unknown"}
@@ -170,11 +167,11 @@ def _file_all(
 def _rejected(uow: UnitOfWork, actor: Actor, checker: _Checker) -> NoReturn:
     """Record the refusal (it outlives the rollback) and raise it."""
     report = checker.report
-    outcome = Outcome.DENIED if checker.outside_jurisdiction else Outcome.FAILURE
+    outcome = Outcome.DENIED if checker.stations.outside_jurisdiction else Outcome.FAILURE
     detail: dict[str, str | int | bool | None] = {
         "rows": report.rows_read,
         "errors": report.error_count,
-        "outside_jurisdiction": checker.outside_jurisdiction,
+        "outside_jurisdiction": checker.stations.outside_jurisdiction,
         "sha256": report.sha256,
     }
     uow.record_now([_event(actor, outcome, detail)])
@@ -200,8 +197,7 @@ class _Checker:
         self.limits = limits
         self.report = ImportReport()
         self.valid: list[tuple[int, PersonCreate]] = []
-        self.outside_jurisdiction = 0
-        self._stations: dict[str, Jurisdiction | None] = {}
+        self.stations = StationCodes(uow.session, actor)
         self._names: dict[tuple[str, int | None, str], int] = {}
         self._phones: dict[str, int] = {}
 
@@ -251,24 +247,10 @@ class _Checker:
             return None
 
     def _station_id(self, line: int, code: str) -> str:
-        shown = repr(code[:40])
-        if len(code) > _STATION_CODE_MAX:
-            self.error(line, "station_code", f"at most {_STATION_CODE_MAX} characters")
-            return _NO_STATION
-        if code not in self._stations:
-            stmt = select(Jurisdiction).where(Jurisdiction.code == code)
-            self._stations[code] = self.uow.session.execute(stmt).scalar_one_or_none()
-        station = self._stations[code]
-        if station is None:
-            self.error(line, "station_code", f"no police station has the code {shown}")
-        elif station.kind != JurisdictionKind.STATION:
-            self.error(line, "station_code", f"{shown} is a {station.kind}, not a police station")
-        elif not self.actor.covers(station.path):
-            self.outside_jurisdiction += 1
-            self.error(line, "station_code", f"{shown} is outside your jurisdiction")
-        else:
-            return station.id
-        return _NO_STATION
+        station_id, refused = self.stations.station_id(code)
+        if refused is not None:
+            self.error(line, "station_code", refused)
+        return station_id
 
     def _check_duplicates(self, line: int, person: PersonCreate) -> None:
         """The same person twice in one file is a mistake in the file, not two persons."""
@@ -283,7 +265,5 @@ class _Checker:
 
 
 def _enum_text(column: str, value: str) -> str:
-    """``In Custody``, ``in-custody`` and ``IN_CUSTODY`` all mean ``in_custody``; the schema
-    then decides whether that is a valid value."""
-    text = "_".join(value.replace("-", " ").split()).lower()
+    text = enum_text(value)
     return _SEX_LETTERS.get(text, text) if column == "sex" else text
