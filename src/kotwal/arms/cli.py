@@ -14,16 +14,7 @@ import typer
 from rich.markup import escape
 
 from kotwal.arms.importer import import_licences
-from kotwal.core.cli import runtime_or_exit
-from kotwal.core.csvfile import ImportRejected
-from kotwal.core.uow import UnitOfWork
-from kotwal.records.cli import (
-    AsOption,
-    acting_as,
-    import_progress,
-    print_rejection,
-    problems_exit,
-)
+from kotwal.records.cli import AsOption, run_import
 
 app = typer.Typer(
     help="Import arms licences from CSV (docs/licence-import-format.md).", no_args_is_help=True
@@ -39,15 +30,7 @@ def import_command(
     username: AsOption,
 ) -> None:
     """Import licences from a CSV file (one weapon per row): all, or none if a row is wrong."""
-    with runtime_or_exit() as runtime:
-        try:
-            with problems_exit(), UnitOfWork(runtime, write=True) as uow:
-                actor = acting_as(uow, username)
-                with file.open("rb") as stream, import_progress("licences") as progress:
-                    report = import_licences(uow, actor, stream, progress=progress)
-        except ImportRejected as exc:
-            print_rejection(file, exc)
-            raise typer.Exit(1) from exc
+    report = run_import(file, username, "licences", import_licences)
     typer.echo(
         f"imported {report.created:,} licence(s) ({report.rows_read:,} weapon rows) "
         f"from {escape(str(file))}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated
@@ -38,7 +38,7 @@ from kotwal.core.errors import Problem
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.exporter import export_persons
-from kotwal.records.importer import CHECKING, ImportRejected, import_persons
+from kotwal.records.importer import CHECKING, ImportRejected, ImportReport, import_persons
 from kotwal.watch import service as watch_service
 
 app = typer.Typer(
@@ -96,16 +96,26 @@ def import_command(
     username: AsOption,
 ) -> None:
     """Import persons from a CSV file: every row, or none if any row is wrong."""
+    report = run_import(file, username, "persons", import_persons)
+    _out().print(f"imported {report.created:,} person(s) from {escape(str(file))}")
+
+
+#: An importer: files what a CSV stream holds in a write unit, or raises ImportRejected.
+Importer = Callable[..., ImportReport]
+
+
+def run_import(file: Path, username: str, noun: str, importer: Importer) -> ImportReport:
+    """Run ``importer`` on ``file`` as the account ``username``, with progress bars; a refused
+    file lists its errors and exits 1, a refused command exits 2."""
     with runtime_or_exit() as runtime:
         try:
             with problems_exit(), UnitOfWork(runtime, write=True) as uow:
                 actor = acting_as(uow, username)
-                with file.open("rb") as stream, import_progress("persons") as progress:
-                    report = import_persons(uow, actor, stream, progress=progress)
+                with file.open("rb") as stream, import_progress(noun) as progress:
+                    return importer(uow, actor, stream, progress=progress)
         except ImportRejected as exc:
             print_rejection(file, exc)
             raise typer.Exit(1) from exc
-    _out().print(f"imported {report.created:,} person(s) from {escape(str(file))}")
 
 
 class _Bar:
