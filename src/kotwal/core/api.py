@@ -284,7 +284,17 @@ def _us(moment: datetime | None) -> int | None:
     return int(aware.timestamp() * 1_000_000)
 
 
-@router.get("/audit/export", tags=["audit"])
+@router.get(
+    "/audit/export",
+    tags=["audit"],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "JSON lines: one event per line, then a signed trailer",
+            "content": {"application/jsonl": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def audit_export(
     actor: AuditExporter,
     since: datetime,

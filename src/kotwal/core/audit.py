@@ -61,6 +61,7 @@ signed checkpoints prove it is *authentic* up to the newest checkpoint.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -580,9 +581,23 @@ class GroupCommitter:
         the checks before it wrote). When a check returns a problem, the events are dropped and
         the problem is raised here once the transaction has committed.
         """
+        return self._submit(events, checks).result()
+
+    async def write_async(
+        self, events: Sequence[AuditEvent], checks: Sequence[CommitCheck] = ()
+    ) -> list[int]:
+        """:meth:`write` for a request served on the event loop: it waits for the commit
+        without holding a thread (the writer's thread wakes the loop when it is done). With the
+        writer stopped, the commit runs here, on the loop."""
+        return await asyncio.wrap_future(self._submit(events, checks))
+
+    def _submit(
+        self, events: Sequence[AuditEvent], checks: Sequence[CommitCheck]
+    ) -> Future[list[int]]:
         request = _Request(list(events), Future(), tuple(checks))
         if not request.events and not request.checks:
-            return []
+            request.future.set_result([])
+            return request.future
         with self._cond:
             queued = self._running and not self._stopping
             if queued:
@@ -591,7 +606,7 @@ class GroupCommitter:
                 self._cond.notify()
         if not queued:
             self._settle([request], self._commit([request]))
-        return request.future.result()
+        return request.future
 
     # The writer ---------------------------------------------------------------------------
 

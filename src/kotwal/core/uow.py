@@ -19,6 +19,7 @@ would deadlock on SQLite, where this unit may hold the write lock.)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from types import TracebackType
 
@@ -74,6 +75,12 @@ class UnitOfWork:
             raise RuntimeError("commit checks are for read units; a write unit checks at once")
         self._checks.append(check)
 
+    @property
+    def has_work_after_end(self) -> bool:
+        """Whether ending this unit writes something of its own (events recorded regardless,
+        work registered with :meth:`after_end`)."""
+        return bool(self._regardless or self._after_end)
+
     def _flush_regardless(self) -> None:
         events, self._regardless = self._regardless, []
         if events:
@@ -104,6 +111,26 @@ class UnitOfWork:
         self.events = []
         self._done = True
         self._flush_regardless()
+
+    async def commit_async(self) -> None:
+        """:meth:`commit` of a read unit served on the event loop: the wait for the group
+        commit holds no thread. What must be written regardless (a denial, an alert) is rare
+        and may wait for a database lock, so it goes to a worker thread."""
+        if self._done:
+            return
+        if self.write:
+            raise RuntimeError("a write unit commits in a worker thread, not on the event loop")
+        if self.session.new or self.session.dirty or self.session.deleted:
+            self.session.rollback()
+            raise RuntimeError("a read-only unit of work tried to write")
+        self.session.rollback()
+        events, checks, self.events, self._checks = self.events, self._checks, [], []
+        try:
+            await self.runtime.committer.write_async(events, checks)
+        finally:
+            self._done = True
+            if self.has_work_after_end:
+                await asyncio.to_thread(self._flush_regardless)
 
     def rollback(self) -> None:
         if not self._done:

@@ -33,10 +33,12 @@ from kotwal.records.schemas import (
     PersonUpdate,
     PersonVersionRead,
 )
-from kotwal.web.deps import ReadUnit, WriteUnit, require
+from kotwal.web.deps import LoopReadUnit, ReadUnit, WriteUnit, require, require_on_loop
 
 router = APIRouter(tags=["records"])
 Reader = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_READ))]
+#: Opening one record by id is served on the event loop (see kotwal.web.deps.LoopReadUnit).
+LoopReader = Annotated[Actor, Depends(require_on_loop(Permission.RECORDS_PERSON_READ))]
 Writer = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_WRITE))]
 Importer = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_IMPORT))]
 Exporter = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_EXPORT))]
@@ -124,8 +126,8 @@ def person_history(
 
 
 @router.get("/persons/{person_id}")
-def read_person(
-    person_id: str, actor: Reader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
+async def read_person(
+    person_id: str, actor: LoopReader, purpose: Purpose = None, uow: UnitOfWork = LoopReadUnit
 ) -> PersonRead:
     return PersonRead.model_validate(service.read_person(uow, actor, person_id, purpose))
 

@@ -16,12 +16,13 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from kotwal.core import identity
-from kotwal.core.audit import Outcome, actor_event
+from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.errors import (
     CsrfRejected,
     Forbidden,
     NotAuthenticated,
     PasswordChangeRequired,
+    Problem,
     StepUpRequired,
 )
 from kotwal.core.policy import Actor, Permission
@@ -89,6 +90,29 @@ def _unit(write: bool) -> Callable[..., AsyncIterator[UnitOfWork]]:
     return dependency
 
 
+async def _loop_read_unit(
+    runtime: Runtime = Depends(runtime_dependency),
+) -> AsyncIterator[UnitOfWork]:
+    uow = UnitOfWork(runtime, write=False)
+    try:
+        yield uow
+        await uow.commit_async()
+    finally:
+        with anyio.CancelScope(shield=True):
+            if uow.has_work_after_end:
+                await run_in_threadpool(uow.close)  # a denial or an alert to write
+            else:
+                uow.close()
+
+
+#: A read unit for an ``async def`` route that runs on the event loop itself: for the reads
+#: every officer makes all day (one record by id: a handful of lookups by key), where the hops
+#: to a worker thread and back cost more than the work, and threads contending for the GIL at
+#: every database call cost more still. Its commit waits for the audit writer without holding
+#: a thread. Anything that may take long (a search, a list, a write) stays a plain ``def``
+#: route with :data:`ReadUnit` or :data:`WriteUnit`, run in the thread pool.
+LoopReadUnit = Depends(_loop_read_unit, scope="function")
+
 #: A unit of work that commits (with its audit events) before the answer leaves.
 ReadUnit = Depends(_unit(False), scope="function")
 WriteUnit = Depends(_unit(True), scope="function")
@@ -102,11 +126,12 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def authenticate(request: Request, runtime: Runtime, *, via: str) -> Actor:
-    """The actor behind this request, or :class:`NotAuthenticated`."""
+def _resolve(request: Request, runtime: Runtime, via: str) -> tuple[Actor, str | None]:
+    """The actor behind this request and, if its session should be marked as used now, the
+    session's id; or :class:`NotAuthenticated`."""
     cached = getattr(request.state, "actor", None)
     if isinstance(cached, Actor):
-        return cached
+        return cached, None
     if via == "api":
         token, kind = _bearer(request), "api"
     else:
@@ -118,45 +143,76 @@ def authenticate(request: Request, runtime: Runtime, *, via: str) -> Actor:
     if found is None:
         raise NotAuthenticated("the session has ended or the token is not valid")
     auth_session, actor = found
-    if identity.needs_touch(auth_session):
-        with runtime.db.transaction(write=True) as session:
-            identity.touch(session, auth_session.id)
     request.state.actor = actor
     request.state.auth_session = auth_session
+    return actor, auth_session.id if identity.needs_touch(auth_session) else None
+
+
+def _touch(runtime: Runtime, session_id: str) -> None:
+    with runtime.db.transaction(write=True) as session:
+        identity.touch(session, session_id)
+
+
+def authenticate(request: Request, runtime: Runtime, *, via: str) -> Actor:
+    """The actor behind this request, or :class:`NotAuthenticated`."""
+    actor, stale = _resolve(request, runtime, via)
+    if stale is not None:
+        _touch(runtime, stale)
     return actor
 
 
-def _denied(runtime: Runtime, actor: Actor, request: Request, reason: str) -> None:
-    runtime.committer.write(
-        [
-            actor_event(
-                actor,
-                "permission.denied",
-                Outcome.DENIED,
-                resource_type="route",
-                resource_id=f"{request.method} {request.url.path}"[:64],
-                detail={"reason": reason},
-            )
-        ]
-    )
+def _denial(actor: Actor, request: Request, reason: str) -> list[AuditEvent]:
+    return [
+        actor_event(
+            actor,
+            "permission.denied",
+            Outcome.DENIED,
+            resource_type="route",
+            resource_id=f"{request.method} {request.url.path}"[:64],
+            detail={"reason": reason},
+        )
+    ]
+
+
+def _refusal(request: Request, actor: Actor, permission: Permission) -> tuple[str, Problem] | None:
+    """Why ``actor`` may not use this route (the reason to audit and the problem to answer
+    with), or None."""
+    if actor.restricted and permission != Permission.CORE_SELF:
+        return "setup-required", PasswordChangeRequired()
+    auth_session = getattr(request.state, "auth_session", None)
+    if getattr(auth_session, "step_up_required", False) and permission != Permission.CORE_SELF:
+        # Over a soft disclosure limit (kotwal.watch): only the step-up itself, one's own
+        # account pages and logout until a fresh TOTP code is entered.
+        return "step-up-required", StepUpRequired()
+    if not actor.can(permission):
+        return f"needs {permission.value}", Forbidden()
+    return None
 
 
 def _check(request: Request, runtime: Runtime, permission: Permission, via: str) -> Actor:
     actor = authenticate(request, runtime, via=via)
     if via == "console" and request.method not in SAFE_METHODS:
         check_csrf(request, runtime)
-    if actor.restricted and permission != Permission.CORE_SELF:
-        _denied(runtime, actor, request, "setup-required")
-        raise PasswordChangeRequired()
-    auth_session = getattr(request.state, "auth_session", None)
-    if getattr(auth_session, "step_up_required", False) and permission != Permission.CORE_SELF:
-        # Over a soft disclosure limit (kotwal.watch): only the step-up itself, one's own
-        # account pages and logout until a fresh TOTP code is entered.
-        _denied(runtime, actor, request, "step-up-required")
-        raise StepUpRequired()
-    if not actor.can(permission):
-        _denied(runtime, actor, request, f"needs {permission.value}")
-        raise Forbidden()
+    refused = _refusal(request, actor, permission)
+    if refused is not None:
+        reason, problem = refused
+        runtime.committer.write(_denial(actor, request, reason))
+        raise problem
+    return actor
+
+
+async def _check_on_loop(request: Request, runtime: Runtime, permission: Permission) -> Actor:
+    """:func:`_check` for the JSON API on the event loop: the session is read in place (a few
+    lookups by key); marking it used and recording a denial wait for the database, so they do
+    not hold the loop."""
+    actor, stale = _resolve(request, runtime, "api")
+    if stale is not None:
+        await run_in_threadpool(_touch, runtime, stale)
+    refused = _refusal(request, actor, permission)
+    if refused is not None:
+        reason, problem = refused
+        await runtime.committer.write_async(_denial(actor, request, reason))
+        raise problem
     return actor
 
 
@@ -174,6 +230,17 @@ def require(permission: Permission) -> Callable[..., Actor]:
 
     def dependency(request: Request, runtime: Runtime = Depends(runtime_dependency)) -> Actor:
         return _check(request, runtime, permission, "api")
+
+    setattr(dependency, PERMISSION_MARK, permission)
+    return dependency
+
+
+@cache
+def require_on_loop(permission: Permission) -> Callable[..., Awaitable[Actor]]:
+    """:func:`require` for a route served on the event loop (see :data:`LoopReadUnit`)."""
+
+    async def dependency(request: Request, runtime: Runtime = Depends(runtime_dependency)) -> Actor:
+        return await _check_on_loop(request, runtime, permission)
 
     setattr(dependency, PERMISSION_MARK, permission)
     return dependency
