@@ -202,6 +202,69 @@ def encode_all(wanted: list[str], processes: int) -> dict[str, dict[str, Any]]:
     return cache
 
 
+def _encode_jittered(job: tuple[str, int]) -> tuple[str, np.ndarray]:
+    """One LFW image as kotwal detects it (HOG, else CNN, else the central box), its chip
+    encoded ``n`` times with dlib's random jitter (small shifts, rotations, scalings and
+    mirroring) and averaged."""
+    import dlib
+
+    from kotwal.core import images
+    from kotwal.frs import engine
+
+    rel, n = job
+    models = engine._loaded()
+    pixels = np.ascontiguousarray(
+        np.asarray(images.decode((IMAGES / rel).read_bytes()).image, dtype=np.uint8)
+    )
+    h, w = pixels.shape[:2]
+    rects = list(models.hog(pixels, 1)) or [d.rect for d in models.cnn(pixels, 1)]
+    if rects:
+        rect = min(rects, key=lambda r: engine._centre_distance(r, w, h))
+    else:
+        rect = dlib.rectangle(int(w * 0.3), int(h * 0.3), int(w * 0.7), int(h * 0.7))
+    chip = np.asarray(
+        dlib.get_face_chip(pixels, models.shape(pixels, rect), size=150, padding=0.25)
+    )
+    return rel, np.asarray(models.encoder.compute_face_descriptor(chip, num_jitters=n), np.float32)
+
+
+def encode_jittered(wanted: list[str], n: int, processes: int) -> dict[str, np.ndarray]:
+    """Jittered descriptors of ``wanted`` images, cached under CACHE/jitter-<n>."""
+    folder = CACHE / f"jitter-{n}"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    found: dict[str, np.ndarray] = {}
+    for part in sorted(folder.glob("chunk-*.npz")):
+        with np.load(part, allow_pickle=False) as data:
+            found.update(zip((str(r) for r in data["rel"]), data["vec"], strict=True))
+    todo = [r for r in wanted if r not in found]
+    if not todo:
+        return found
+    print(
+        f"encoding {len(todo):,} images with {n} jitters on {processes} processes", file=sys.stderr
+    )
+    started, pending = time.perf_counter(), []
+    with ProcessPoolExecutor(max_workers=processes, initializer=_worker_init) as pool:
+        for done, (rel, vec) in enumerate(
+            pool.map(_encode_jittered, [(r, n) for r in todo], chunksize=4), 1
+        ):
+            found[rel] = vec
+            pending.append((rel, vec))
+            if len(pending) >= CHUNK or done == len(todo):
+                part = folder / f"chunk-{len(list(folder.glob('chunk-*.npz'))):05d}.tmp.npz"
+                np.savez(
+                    part,
+                    rel=np.array([r for r, _ in pending]),
+                    vec=np.stack([v for _, v in pending]),
+                )
+                part.replace(part.with_name(part.name.replace(".tmp", "")))
+                pending = []
+                rate = done / (time.perf_counter() - started)
+                print(
+                    f"  {done:,}/{len(todo):,} ({rate:.1f} images/s)", file=sys.stderr, flush=True
+                )
+    return found
+
+
 # --- embeddings per pipeline ----------------------------------------------------------------
 
 
@@ -219,6 +282,11 @@ def embedding(entry: dict[str, Any], pipeline: str) -> np.ndarray:
         raw = entry["chip"]
     elif pipeline == "cnn+flip":
         raw = entry["chip"] + entry["mirror"]
+    elif pipeline.startswith("jitter"):  # jitter<n>: the jittered mean alone
+        raw = entry["jitter"]
+    elif pipeline.startswith("cnn+flip+jitter"):  # chip, mirror and n jitters, all averaged
+        n = int(pipeline.removeprefix("cnn+flip+jitter"))
+        raw = _unit(entry["chip"] + entry["mirror"]) * 2 + _unit(entry["jitter"]) * n
     else:
         raise ValueError(pipeline)
     return _unit(np.asarray(raw, np.float32))
@@ -512,6 +580,12 @@ def main() -> None:
         "--cached-only", action="store_true", help="measure on the folds already cached"
     )
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--jitter",
+        type=int,
+        default=0,
+        help="also verify with N jittered encodings per image (N times the encoding work)",
+    )
     parser.add_argument("--throughput-sample", type=int, default=120)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--sizes", default="10000,100000,1000000", help="1:N gallery sizes")
@@ -556,6 +630,12 @@ def main() -> None:
     result["verification"] = {
         p: verification(cache, folds, p) for p in ("plain", "cnn", "cnn+flip")
     }
+    if args.jitter:
+        jittered = encode_jittered(pair_images, args.jitter, args.processes)
+        for rel, vec in jittered.items():
+            cache[rel]["jitter"] = vec
+        for p in (f"jitter{args.jitter}", f"cnn+flip+jitter{args.jitter}"):
+            result["verification"][p] = verification(cache, folds, p)
     calibration = calibrated_threshold(cache, "cnn+flip")
     result["calibration"] = calibration
     split = split_identities({r: cache[r] for r in everything})
