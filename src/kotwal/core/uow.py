@@ -96,12 +96,7 @@ class UnitOfWork:
             audit.append(self.session, self.events)
             self.session.commit()
         else:
-            # A read unit must not have written anything of its own.
-            if self.session.new or self.session.dirty or self.session.deleted:
-                self.session.rollback()
-                raise RuntimeError("a read-only unit of work tried to write")
-            self.session.rollback()
-            events, checks, self.events, self._checks = self.events, self._checks, [], []
+            events, checks = self._end_read()
             try:
                 self.runtime.committer.write(events, checks)
             finally:
@@ -112,6 +107,16 @@ class UnitOfWork:
         self._done = True
         self._flush_regardless()
 
+    def _end_read(self) -> tuple[list[AuditEvent], list[CommitCheck]]:
+        """End a read unit's transaction; its events and checks, for the audit writer."""
+        # A read unit must not have written anything of its own.
+        if self.session.new or self.session.dirty or self.session.deleted:
+            self.session.rollback()
+            raise RuntimeError("a read-only unit of work tried to write")
+        self.session.rollback()
+        events, checks, self.events, self._checks = self.events, self._checks, [], []
+        return events, checks
+
     async def commit_async(self) -> None:
         """:meth:`commit` of a read unit served on the event loop: the wait for the group
         commit holds no thread. What must be written regardless (a denial, an alert) is rare
@@ -120,11 +125,7 @@ class UnitOfWork:
             return
         if self.write:
             raise RuntimeError("a write unit commits in a worker thread, not on the event loop")
-        if self.session.new or self.session.dirty or self.session.deleted:
-            self.session.rollback()
-            raise RuntimeError("a read-only unit of work tried to write")
-        self.session.rollback()
-        events, checks, self.events, self._checks = self.events, self._checks, [], []
+        events, checks = self._end_read()
         try:
             await self.runtime.committer.write_async(events, checks)
         finally:
