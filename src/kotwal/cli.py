@@ -11,6 +11,7 @@ from kotwal.core import audit_cli, keys_cli
 from kotwal.core import cli as core_cli
 from kotwal.decoys import cli as decoys_cli
 from kotwal.decoys import service as decoys_service
+from kotwal.force import cli as force_cli
 from kotwal.frs import cli as frs_cli
 from kotwal.guard import cli as guard_cli
 from kotwal.leak import cli as leak_cli
@@ -45,6 +46,7 @@ app.add_typer(
 app.add_typer(keys_cli.app, name="keys", help="Key status, rotation and retirement.")
 app.add_typer(records_cli.app, name="records", help="Import and export person records (CSV).")
 app.add_typer(arms_cli.app, name="arms", help="Import arms licences (CSV).")
+app.add_typer(force_cli.app, name="officers", help="Import officers with their postings (CSV).")
 app.add_typer(guard_cli.app, name="security", help="The security self-check.")
 app.add_typer(decoys_cli.app, name="decoys", help="Plant decoys; read the decoy register.")
 app.add_typer(decoys_cli.backup_app, name="backup", help="Backups carrying their own decoys.")

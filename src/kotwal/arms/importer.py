@@ -18,25 +18,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, BinaryIO, NoReturn, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from pydantic import ValidationError
 
 from kotwal.arms.schemas import LicenceIssue, WeaponAdd
 from kotwal.arms.service import file_licence
-from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.csvfile import (
     DEFAULT_LIMITS,
     WRITING,
     CsvLines,
+    ImportAudit,
     ImportLimits,
     ImportProgress,
-    ImportRejected,
     ImportReport,
+    RowGroup,
     StationCodes,
+    day_first_date,
     enum_text,
+    grouped_rows,
     read_rows,
 )
 from kotwal.core.errors import Forbidden, Problem
@@ -72,15 +72,6 @@ _DATE_COLUMNS = frozenset({"issued_on", "valid_until"})
 _DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 
 
-@dataclass
-class _Licence:
-    """A licence as the file gives it: its first line, its details, its weapons' rows."""
-
-    line: int
-    details: dict[str, str]
-    weapons: list[tuple[int, dict[str, str]]] = field(default_factory=list)
-
-
 def import_licences(
     uow: UnitOfWork,
     actor: Actor,
@@ -97,7 +88,7 @@ def import_licences(
     if not (
         actor.can(Permission.ARMS_LICENCE_IMPORT) and actor.can(Permission.ARMS_LICENCE_MANAGE)
     ):
-        uow.record_now([_event(actor, Outcome.DENIED, {"reason": "no-permission"})])
+        _AUDIT.not_permitted(uow, actor)
         raise Forbidden(
             f"importing arms licences needs the {Permission.ARMS_LICENCE_IMPORT} permission"
         )
@@ -106,7 +97,7 @@ def import_licences(
     licences = _grouped(CsvLines(stream, limits, progress), report, limits)
     checked = [(lic, _checked(lic, stations, report, limits)) for lic in licences]
     if report.error_count:
-        _rejected(uow, actor, report, stations)
+        _AUDIT.rejected(uow, actor, report, stations.outside_jurisdiction)
     for n, (licence, issue) in enumerate(checked, 1):
         assert issue is not None  # an unchecked licence is an error, and errors stop above
         try:
@@ -117,42 +108,20 @@ def import_licences(
         if progress is not None and (n % 100 == 0 or n == len(checked)):
             progress(WRITING, n, len(checked))
     if report.error_count:
-        _rejected(uow, actor, report, stations)
+        _AUDIT.rejected(uow, actor, report, stations.outside_jurisdiction)
     report.created = len(checked)
-    done: dict[str, str | int | bool | None] = {
-        "rows": report.rows_read,
-        "created": report.created,
-        "sha256": report.sha256,
-    }
-    uow.audit(_event(actor, Outcome.SUCCESS, done))
+    _AUDIT.done(uow, actor, report)
     return report
 
 
-def _grouped(lines: CsvLines, report: ImportReport, limits: ImportLimits) -> list[_Licence]:
-    """The file's rows gathered into licences by licence number, in the order of their first
-    line; a later row's licence details must be empty or the same as the first row's."""
-    licences: dict[str, _Licence] = {}
-    for line, cells in read_rows(lines, COLUMNS, REQUIRED_COLUMNS, report):
-        number = cells.get("licence_number", "").upper()
-        if not number:
-            report.error(line, "licence_number", "every row names its licence", limits)
-            continue
-        weapon = {k: v for k, v in cells.items() if k in WEAPON_COLUMNS}
-        details = {k: v for k, v in cells.items() if k in LICENCE_COLUMNS}
-        licence = licences.get(number)
-        if licence is None:
-            licences[number] = _Licence(line, details, [(line, weapon)])
-            continue
-        for column, value in details.items():
-            if column != "licence_number" and licence.details.get(column, value) != value:
-                message = f"differs from line {licence.line}, the first row of this licence"
-                report.error(line, column, message, limits)
-        licence.weapons.append((line, weapon))
-    return list(licences.values())
+def _grouped(lines: CsvLines, report: ImportReport, limits: ImportLimits) -> list[RowGroup]:
+    """The file's rows gathered into licences by licence number (each row a weapon)."""
+    rows = read_rows(lines, COLUMNS, REQUIRED_COLUMNS, report)
+    return grouped_rows(rows, "licence_number", LICENCE_COLUMNS, report, limits, noun="licence")
 
 
 def _checked(
-    licence: _Licence, stations: StationCodes, report: ImportReport, limits: ImportLimits
+    licence: RowGroup, stations: StationCodes, report: ImportReport, limits: ImportLimits
 ) -> LicenceIssue | None:
     """The licence as :class:`LicenceIssue`, or None after reporting what is wrong with it."""
     before = report.error_count
@@ -164,12 +133,12 @@ def _checked(
                 report.error(licence.line, column, refused, limits)
             data["station_id"] = station_id
         elif column in _DATE_COLUMNS:
-            data[column] = _date(value)
+            data[column] = day_first_date(value)
         elif column in _ENUM_COLUMNS:
             data[column] = enum_text(value)
         else:
             data[column] = value
-    weapons = [_weapon(line, cells, report, limits) for line, cells in licence.weapons]
+    weapons = [_weapon(line, cells, report, limits) for line, cells in licence.rows]
     data["weapons"] = [w for w in weapons if w is not None]
     try:
         issue = LicenceIssue.model_validate(data)
@@ -208,38 +177,4 @@ def _report_invalid(
         report.error(line, column, str(problem["msg"]).removeprefix("Value error, "), limits)
 
 
-def _date(value: str) -> str:
-    """A day-first date (25-01-2024, 25/01/2024) as ISO; anything else is left to the schema."""
-    match = _DAY_FIRST.match(value)
-    if match is None:
-        return value
-    day, month, year = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day).isoformat()
-    except ValueError:
-        return value  # 31-02-2024: the schema says it is not a date
-
-
-def _rejected(
-    uow: UnitOfWork, actor: Actor, report: ImportReport, stations: StationCodes
-) -> NoReturn:
-    report.errors.sort(key=lambda e: e.line)
-    outcome = Outcome.DENIED if stations.outside_jurisdiction else Outcome.FAILURE
-    detail: dict[str, str | int | bool | None] = {
-        "rows": report.rows_read,
-        "errors": report.error_count,
-        "outside_jurisdiction": stations.outside_jurisdiction,
-        "sha256": report.sha256,
-    }
-    uow.record_now([_event(actor, outcome, detail)])
-    raise ImportRejected(report)
-
-
-def _event(actor: Actor, outcome: str, detail: dict[str, str | int | bool | None]) -> AuditEvent:
-    return actor_event(
-        actor,
-        "arms.import",
-        outcome,
-        resource_type="arms_licence",
-        detail={**actor.extra, **detail},
-    )
+_AUDIT = ImportAudit("arms.import", "arms_licence")

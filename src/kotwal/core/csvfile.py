@@ -15,22 +15,26 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol, TextIO, cast
+from datetime import date
+from typing import TYPE_CHECKING, BinaryIO, NoReturn, Protocol, TextIO, cast
 
 from sqlalchemy import String, select
 from sqlalchemy.orm import Session
 
+from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.errors import InvalidInput
 from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind
+
+if TYPE_CHECKING:
+    from kotwal.core.uow import UnitOfWork
 
 #: A cell a spreadsheet would run as a formula (CSV injection), perhaps behind apostrophes
 #: that an earlier escape added.
 _FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 
-CHECKING = "checking"
-WRITING = "writing"
 CHECKING = "checking"
 WRITING = "writing"
 #: How often (in rows) the checking stage reports its progress.
@@ -296,8 +300,9 @@ NO_STATION = "0" * 36
 
 
 class StationCodes:
-    """Station codes of a file resolved to stations in the importer's jurisdiction (each code
-    looked up once)."""
+    """Station and unit codes of a file resolved to places in the jurisdiction tree (each code
+    looked up once): a station in the importer's jurisdiction for a record filed there, or any
+    unit of the force for a posting held before (the tree is public)."""
 
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session = session
@@ -305,23 +310,143 @@ class StationCodes:
         self.outside_jurisdiction = 0
         self._found: dict[str, Jurisdiction | None] = {}
 
-    def station_id(self, code: str) -> tuple[str, str | None]:
-        """(station id, None), or (:data:`NO_STATION`, why the code is refused)."""
-        shown = repr(code[:40])
-        if len(code) > _STATION_CODE_MAX:
-            return NO_STATION, f"at most {_STATION_CODE_MAX} characters"
+    def _lookup(self, code: str) -> Jurisdiction | None:
         if code not in self._found:
             stmt = select(Jurisdiction).where(Jurisdiction.code == code)
             self._found[code] = self.session.execute(stmt).scalar_one_or_none()
-        station = self._found[code]
-        if station is None:
-            return NO_STATION, f"no police station has the code {shown}"
-        if station.kind != JurisdictionKind.STATION:
-            return NO_STATION, f"{shown} is a {station.kind}, not a police station"
-        if not self.actor.covers(station.path):
+        return self._found[code]
+
+    def station_id(self, code: str) -> tuple[str, str | None]:
+        """(station id, None), or (:data:`NO_STATION`, why the code is refused)."""
+        return self._place_id(code, stations_only=True, inside=True)
+
+    def unit_id(self, code: str, *, inside: bool) -> tuple[str, str | None]:
+        """(unit id, None) for a station or any unit above it, inside the importer's
+        jurisdiction if ``inside``; or (:data:`NO_STATION`, why the code is refused)."""
+        return self._place_id(code, stations_only=False, inside=inside)
+
+    def _place_id(self, code: str, *, stations_only: bool, inside: bool) -> tuple[str, str | None]:
+        shown = repr(code[:40])
+        if len(code) > _STATION_CODE_MAX:
+            return NO_STATION, f"at most {_STATION_CODE_MAX} characters"
+        place = self._lookup(code)
+        if place is None:
+            what = "police station" if stations_only else "station or unit"
+            return NO_STATION, f"no {what} has the code {shown}"
+        if stations_only and place.kind != JurisdictionKind.STATION:
+            return NO_STATION, f"{shown} is a {place.kind}, not a police station"
+        if inside and not self.actor.covers(place.path):
             self.outside_jurisdiction += 1
             return NO_STATION, f"{shown} is outside your jurisdiction"
-        return station.id, None
+        return place.id, None
+
+
+@dataclass
+class RowGroup:
+    """The rows of one record gathered by its key (a licence's number, an officer's belt
+    number): the line of its first row, the record's own cells as that row gives them, and
+    each row's other cells (a weapon, a posting) with its line."""
+
+    line: int
+    details: dict[str, str]
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+
+
+def grouped_rows(
+    rows: Iterable[tuple[int, dict[str, str]]],
+    key: str,
+    detail_columns: Collection[str],
+    report: ImportReport,
+    limits: ImportLimits,
+    *,
+    noun: str,
+    normalise: Callable[[str], str] = str.upper,
+) -> list[RowGroup]:
+    """``rows`` gathered into records by their ``key`` column, in the order of each record's
+    first line. A later row's detail cells must be empty or the same as the first row's (a
+    value that differs is reported naming that first line); a row without a key is an error."""
+    groups: dict[str, RowGroup] = {}
+    for line, cells in rows:
+        value = normalise(cells.get(key, ""))
+        if not value:
+            report.error(line, key, f"every row names its {noun}", limits)
+            continue
+        details = {k: v for k, v in cells.items() if k in detail_columns}
+        own = {k: v for k, v in cells.items() if k not in detail_columns}
+        group = groups.get(value)
+        if group is None:
+            groups[value] = RowGroup(line, details, [(line, own)])
+            continue
+        for column, cell in details.items():
+            if column != key and cell and group.details.get(column, cell) != cell:
+                message = f"differs from line {group.line}, the first row of this {noun}"
+                report.error(line, column, message, limits)
+        group.rows.append((line, own))
+    return list(groups.values())
+
+
+def day_first_date(value: str) -> str:
+    """A day-first date as Indian registers write it (25-01-2024, 25/01/2024) in ISO form;
+    anything else is returned as it is, for the schema to judge."""
+    match = _DAY_FIRST.match(value)
+    if match is None:
+        return value
+    day, month, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return value  # 31-02-2024: the schema says it is not a date
+
+
+Detail = dict[str, str | int | bool | None]
+
+
+@dataclass(frozen=True)
+class ImportAudit:
+    """The audit events of one kind of import (``records.import`` of persons, say): refused
+    for want of permission, refused for its content, done. The actor's extra (a CLI run's
+    operating-system user) says who was at the keyboard."""
+
+    action: str
+    resource_type: str
+
+    def event(self, actor: Actor, outcome: str, detail: Detail) -> AuditEvent:
+        return actor_event(
+            actor,
+            self.action,
+            outcome,
+            resource_type=self.resource_type,
+            detail={**actor.extra, **detail},
+        )
+
+    def not_permitted(self, uow: UnitOfWork, actor: Actor) -> None:
+        """Record the refusal at once: it outlives the rollback."""
+        uow.record_now([self.event(actor, Outcome.DENIED, {"reason": "no-permission"})])
+
+    def rejected(
+        self, uow: UnitOfWork, actor: Actor, report: ImportReport, outside: int
+    ) -> NoReturn:
+        """Record that the file was refused (denied if it reached outside the importer's
+        jurisdiction) and raise :class:`ImportRejected` with every error, by line."""
+        report.errors.sort(key=lambda e: e.line)
+        outcome = Outcome.DENIED if outside else Outcome.FAILURE
+        detail: Detail = {
+            "rows": report.rows_read,
+            "errors": report.error_count,
+            "outside_jurisdiction": outside,
+            "sha256": report.sha256,
+        }
+        uow.record_now([self.event(actor, outcome, detail)])
+        raise ImportRejected(report)
+
+    def done(self, uow: UnitOfWork, actor: Actor, report: ImportReport) -> None:
+        """The import's own event, committed with what it filed."""
+        detail: Detail = {
+            "rows": report.rows_read,
+            "created": report.created,
+            "sha256": report.sha256,
+        }
+        uow.audit(self.event(actor, Outcome.SUCCESS, detail))
 
 
 def enum_text(value: str) -> str:

@@ -50,6 +50,7 @@ class Permission(enum.StrEnum):
     CORE_JURISDICTION_MANAGE = "core:jurisdiction:manage"
     CORE_KEYS_MANAGE = "core:keys:manage"
     CORE_SELF = "core:self:manage"
+    FORCE_OFFICER_IMPORT = "force:officer:import"
     FORCE_OFFICER_MANAGE = "force:officer:manage"
     FORCE_OFFICER_PHOTO_READ = "force:officer_photo:read"
     FORCE_OFFICER_PHOTO_WRITE = "force:officer_photo:write"
@@ -136,6 +137,7 @@ _SUPERVISOR = _WRITER | {
 #: The station house officer keeps the personnel records of the station's officers; district
 #: command and above also keep the station profiles (address, location, who is SHO).
 _STATION_COMMAND = _SUPERVISOR | {
+    Permission.FORCE_OFFICER_IMPORT,
     Permission.FORCE_OFFICER_MANAGE,
     Permission.FORCE_OFFICER_PHOTO_WRITE,
 }

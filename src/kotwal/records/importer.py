@@ -21,13 +21,13 @@ from typing import Any, BinaryIO, NoReturn, TextIO
 
 from pydantic import ValidationError
 
-from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.crypto import normalise_phone
 from kotwal.core.csvfile import (
     CHECKING,
     DEFAULT_LIMITS,
     WRITING,
     CsvLines,
+    ImportAudit,
     ImportLimits,
     ImportProgress,
     ImportRejected,
@@ -118,7 +118,7 @@ def import_persons(
     if not (
         actor.can(Permission.RECORDS_PERSON_IMPORT) and actor.can(Permission.RECORDS_PERSON_WRITE)
     ):
-        uow.record_now([_event(actor, Outcome.DENIED, {"reason": "no-permission"})])
+        _AUDIT.not_permitted(uow, actor)
         raise Forbidden(
             f"importing persons needs the {Permission.RECORDS_PERSON_IMPORT} permission"
         )
@@ -132,13 +132,7 @@ def import_persons(
     if report.error_count:
         _rejected(uow, actor, checker)
     _file_all(uow, actor, checker, progress)
-    uow.audit(
-        _event(
-            actor,
-            Outcome.SUCCESS,
-            {"rows": report.rows_read, "created": report.created, "sha256": report.sha256},
-        )
-    )
+    _AUDIT.done(uow, actor, report)
     return report
 
 
@@ -165,24 +159,10 @@ def _file_all(
 
 
 def _rejected(uow: UnitOfWork, actor: Actor, checker: _Checker) -> NoReturn:
-    """Record the refusal (it outlives the rollback) and raise it."""
-    report = checker.report
-    outcome = Outcome.DENIED if checker.stations.outside_jurisdiction else Outcome.FAILURE
-    detail: dict[str, str | int | bool | None] = {
-        "rows": report.rows_read,
-        "errors": report.error_count,
-        "outside_jurisdiction": checker.stations.outside_jurisdiction,
-        "sha256": report.sha256,
-    }
-    uow.record_now([_event(actor, outcome, detail)])
-    raise ImportRejected(report)
+    _AUDIT.rejected(uow, actor, checker.report, checker.stations.outside_jurisdiction)
 
 
-def _event(actor: Actor, outcome: str, detail: dict[str, str | int | bool | None]) -> AuditEvent:
-    # The actor's extra (a CLI run's operating-system user) says who was at the keyboard.
-    return actor_event(
-        actor, "records.import", outcome, resource_type="person", detail={**actor.extra, **detail}
-    )
+_AUDIT = ImportAudit("records.import", "person")
 
 
 # --- reading the file ---------------------------------------------------------------------
