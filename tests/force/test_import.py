@@ -7,7 +7,6 @@ and above may import, inside their jurisdiction; the CLI does the same as a name
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -17,19 +16,18 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from kotwal.cli import app
-from kotwal.core import identity
 from kotwal.core.config import Settings
-from kotwal.core.csvfile import ImportRejected, ImportReport
+from kotwal.core.csvfile import ImportReport
 from kotwal.core.errors import Forbidden
-from kotwal.core.models import Account, AuditEventRow
+from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Actor, Role
 from kotwal.core.runtime import Runtime
-from kotwal.core.uow import UnitOfWork
 from kotwal.force.importer import COLUMNS, REQUIRED_COLUMNS, import_officers
 from kotwal.force.models import Officer as OfficerRecord
 from kotwal.force.models import OfficerPosting
 from kotwal.force.schemas import EarlierPosting, OfficerCreate, Rank
 from tests.factories import Officer, World, make_officer
+from tests.import_helpers import actor_of, import_errors, import_text
 
 GOOD = Path(__file__).parent / "data" / "officers_good.csv"
 LINES = GOOD.read_text("utf-8").splitlines()
@@ -37,22 +35,12 @@ HEADER, FIRST = LINES[0], LINES[1]
 runner = CliRunner()
 
 
-def actor_of(runtime: Runtime, officer: Officer) -> Actor:
-    with runtime.db.transaction(write=False) as session:
-        account = session.get(Account, officer.account_id)
-        assert account is not None
-        return identity.actor_for(session, account, None, "test")
-
-
 def run_import(runtime: Runtime, actor: Actor, text: str) -> ImportReport:
-    with UnitOfWork(runtime, write=True) as uow:
-        return import_officers(uow, actor, io.BytesIO(text.encode("utf-8")))
+    return import_text(runtime, actor, import_officers, text)
 
 
 def rejected(runtime: Runtime, actor: Actor, text: str) -> list[str]:
-    with pytest.raises(ImportRejected) as caught:
-        run_import(runtime, actor, text)
-    return [str(e) for e in caught.value.report.errors]
+    return import_errors(runtime, actor, import_officers, text)
 
 
 def counts(runtime: Runtime) -> tuple[int, int]:

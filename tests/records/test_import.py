@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from kotwal.core import identity
 from kotwal.core.config import Settings
 from kotwal.core.errors import Forbidden
 from kotwal.core.models import Account, AuditEventRow
@@ -41,6 +40,7 @@ from kotwal.records.importer import (
 from kotwal.records.models import Person, PersonAlias
 from kotwal.records.schemas import PersonCreate
 from tests.factories import Officer, World, make_officer
+from tests.import_helpers import actor_of
 
 DATA = Path(__file__).parent / "data"
 GOOD = DATA / "persons_good.csv"
@@ -52,14 +52,6 @@ runner = CliRunner()
 def rows(*lines: str) -> str:
     """A small CSV file with the usual header."""
     return "\n".join([HEADER, *lines]) + "\n"
-
-
-def actor_of(runtime: Runtime, officer: Officer) -> Actor:
-    """The officer as a service sees them (no web session: the CLI's way)."""
-    with runtime.db.transaction(write=False) as session:
-        account = session.get(Account, officer.account_id)
-        assert account is not None
-        return identity.actor_for(session, account, None, "test")
 
 
 def run_import(

@@ -7,31 +7,12 @@ the command.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
-from rich.markup import escape
 
 from kotwal.arms.importer import import_licences
-from kotwal.records.cli import AsOption, run_import
+from kotwal.records.cli import add_import_command
 
 app = typer.Typer(
     help="Import arms licences from CSV (docs/licence-import-format.md).", no_args_is_help=True
 )
-
-
-@app.command("import")
-def import_command(
-    file: Annotated[
-        Path,
-        typer.Argument(help="CSV file to import.", exists=True, dir_okay=False, readable=True),
-    ],
-    username: AsOption,
-) -> None:
-    """Import licences from a CSV file (one weapon per row): all, or none if a row is wrong."""
-    report = run_import(file, username, "licences", import_licences)
-    typer.echo(
-        f"imported {report.created:,} licence(s) ({report.rows_read:,} weapon rows) "
-        f"from {escape(str(file))}"
-    )
+add_import_command(app, import_licences, noun="licence", row="weapon")

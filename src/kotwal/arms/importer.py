@@ -26,7 +26,6 @@ from kotwal.arms.schemas import LicenceIssue, WeaponAdd
 from kotwal.arms.service import file_licence
 from kotwal.core.csvfile import (
     DEFAULT_LIMITS,
-    WRITING,
     CsvLines,
     ImportAudit,
     ImportLimits,
@@ -36,10 +35,11 @@ from kotwal.core.csvfile import (
     StationCodes,
     day_first_date,
     enum_text,
+    file_each,
     grouped_rows,
     read_rows,
 )
-from kotwal.core.errors import Forbidden, Problem
+from kotwal.core.errors import Forbidden
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
 
@@ -98,15 +98,8 @@ def import_licences(
     checked = [(lic, _checked(lic, stations, report, limits)) for lic in licences]
     if report.error_count:
         _AUDIT.rejected(uow, actor, report, stations.outside_jurisdiction)
-    for n, (licence, issue) in enumerate(checked, 1):
-        assert issue is not None  # an unchecked licence is an error, and errors stop above
-        try:
-            with uow.session.begin_nested():
-                file_licence(uow, actor, issue)
-        except Problem as exc:
-            report.error(licence.line, "row", exc.detail or exc.title, limits)
-        if progress is not None and (n % 100 == 0 or n == len(checked)):
-            progress(WRITING, n, len(checked))
+    ready = [(licence.line, issue) for licence, issue in checked if issue is not None]
+    file_each(uow, ready, lambda issue: file_licence(uow, actor, issue), report, limits, progress)
     if report.error_count:
         _AUDIT.rejected(uow, actor, report, stations.outside_jurisdiction)
     report.created = len(checked)

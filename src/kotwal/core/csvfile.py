@@ -15,16 +15,16 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, BinaryIO, NoReturn, Protocol, TextIO, cast
+from typing import TYPE_CHECKING, BinaryIO, NoReturn, Protocol, TextIO, TypeVar, cast
 
 from sqlalchemy import String, select
 from sqlalchemy.orm import Session
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
-from kotwal.core.errors import InvalidInput
+from kotwal.core.errors import InvalidInput, Problem
 from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind
 
 if TYPE_CHECKING:
@@ -399,6 +399,28 @@ def day_first_date(value: str) -> str:
 
 
 Detail = dict[str, str | int | bool | None]
+Checked = TypeVar("Checked")
+
+
+def file_each(
+    uow: UnitOfWork,
+    records: Sequence[tuple[int, Checked]],
+    file: Callable[[Checked], object],
+    report: ImportReport,
+    limits: ImportLimits,
+    progress: ImportProgress | None,
+) -> None:
+    """File each checked record (with the line of its first row) in a savepoint of its own,
+    so that what filing refuses (a number already recorded) is reported for every record,
+    by line, not only for the first; the caller refuses the file if any was."""
+    for n, (line, record) in enumerate(records, 1):
+        try:
+            with uow.session.begin_nested():
+                file(record)
+        except Problem as exc:
+            report.error(line, "row", exc.detail or exc.title, limits)
+        if progress is not None and (n % 100 == 0 or n == len(records)):
+            progress(WRITING, n, len(records))
 
 
 @dataclass(frozen=True)

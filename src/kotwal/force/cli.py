@@ -8,31 +8,12 @@ the command.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
-from rich.markup import escape
 
 from kotwal.force.importer import import_officers
-from kotwal.records.cli import AsOption, run_import
+from kotwal.records.cli import add_import_command
 
 app = typer.Typer(
     help="Import officers from CSV (docs/officer-import-format.md).", no_args_is_help=True
 )
-
-
-@app.command("import")
-def import_command(
-    file: Annotated[
-        Path,
-        typer.Argument(help="CSV file to import.", exists=True, dir_okay=False, readable=True),
-    ],
-    username: AsOption,
-) -> None:
-    """Import officers from a CSV file (one posting per row): all, or none if a row is wrong."""
-    report = run_import(file, username, "officers", import_officers)
-    typer.echo(
-        f"imported {report.created:,} officer(s) ({report.rows_read:,} posting rows) "
-        f"from {escape(str(file))}"
-    )
+add_import_command(app, import_officers, noun="officer", row="posting")

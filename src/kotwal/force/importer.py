@@ -24,7 +24,6 @@ from pydantic import BaseModel, ValidationError
 
 from kotwal.core.csvfile import (
     DEFAULT_LIMITS,
-    WRITING,
     CsvLines,
     ImportAudit,
     ImportLimits,
@@ -34,10 +33,11 @@ from kotwal.core.csvfile import (
     StationCodes,
     day_first_date,
     enum_text,
+    file_each,
     grouped_rows,
     read_rows,
 )
-from kotwal.core.errors import Forbidden, Problem
+from kotwal.core.errors import Forbidden
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.force.schemas import EarlierPosting, OfficerCreate, normalise_belt
@@ -123,15 +123,8 @@ def import_officers(
     checked = [(officer, _checked(officer, units, report, limits)) for officer in officers]
     if report.error_count:
         _AUDIT.rejected(uow, actor, report, units.outside_jurisdiction)
-    for n, (officer, data) in enumerate(checked, 1):
-        assert data is not None  # an unchecked officer is an error, and errors stop above
-        try:
-            with uow.session.begin_nested():
-                file_officer(uow, actor, data)
-        except Problem as exc:
-            report.error(officer.line, "row", exc.detail or exc.title, limits)
-        if progress is not None and (n % 100 == 0 or n == len(checked)):
-            progress(WRITING, n, len(checked))
+    ready = [(officer.line, data) for officer, data in checked if data is not None]
+    file_each(uow, ready, lambda data: file_officer(uow, actor, data), report, limits, progress)
     if report.error_count:
         _AUDIT.rejected(uow, actor, report, units.outside_jurisdiction)
     report.created = len(checked)

@@ -104,6 +104,29 @@ def import_command(
 Importer = Callable[..., ImportReport]
 
 
+def add_import_command(app: typer.Typer, importer: Importer, *, noun: str, row: str) -> None:
+    """Give ``app`` an ``import FILE --as USER`` command running ``importer``, for files of
+    ``noun`` records with one ``row`` per line (a licence, one weapon per row)."""
+
+    def command(
+        file: Annotated[
+            Path,
+            typer.Argument(help="CSV file to import.", exists=True, dir_okay=False, readable=True),
+        ],
+        username: AsOption,
+    ) -> None:
+        report = run_import(file, username, f"{noun}s", importer)
+        typer.echo(
+            f"imported {report.created:,} {noun}(s) ({report.rows_read:,} {row} rows) "
+            f"from {escape(str(file))}"
+        )
+
+    command.__doc__ = (
+        f"Import {noun}s from a CSV file (one {row} per row): all, or none if a row is wrong."
+    )
+    app.command("import")(command)
+
+
 def run_import(file: Path, username: str, noun: str, importer: Importer) -> ImportReport:
     """Run ``importer`` on ``file`` as the account ``username``, with progress bars; a refused
     file lists its errors and exits 1, a refused command exits 2."""
