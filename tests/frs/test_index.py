@@ -1,6 +1,7 @@
-"""The search index on its own: exact search ranks by cosine; the HNSW graph (usearch), used
-from a size on, returns what exact search returns on face-like data, follows additions and
-removals, and is persisted and restored with the vectors."""
+"""The search index on its own: exact search ranks by cosine; the compressed copy (FAISS
+fast-scan product quantisation), used from a size on, returns what exact search returns on
+face-like data, follows additions and removals (removed faces never come back, keys are never
+reused), and is persisted and restored with the vectors."""
 
 from __future__ import annotations
 
@@ -33,27 +34,58 @@ def test_exact_search_ranks_by_cosine(encoded: dict[str, Face]) -> None:
     assert hits[0].similarity >= hits[1].similarity >= hits[2].similarity
 
 
-def test_the_graph_finds_what_exact_search_finds_and_follows_changes(
+def test_the_compressed_copy_finds_what_exact_search_finds_and_follows_changes(
     encoded: dict[str, Face], tmp_path: Path
 ) -> None:
     ids, vectors = _gallery(encoded, 3000)
-    graph = GalleryIndex(gallery="offenders", ann_min=1000)
-    graph.add(list(zip(ids, vectors, strict=True)))
-    assert graph.ann is not None and len(graph.ann) == 3000
+    index = GalleryIndex(gallery="offenders", ann_min=1000)
+    index.add(list(zip(ids, vectors, strict=True)))
+    assert index.ann is not None and index.ann.ntotal == 3000
     exact = GalleryIndex(gallery="offenders", ann_min=10**9)
     exact.add(list(zip(ids, vectors, strict=True)))
     probes = _unit(vectors[:200] + np.random.default_rng(8).normal(0, 0.01, (200, 128)))
-    agree = sum(graph.search(p, 1)[0].face_id == exact.search(p, 1)[0].face_id for p in probes)
-    assert agree >= 196
+    for probe in probes:
+        found, truth = index.search(probe, 5), exact.search(probe, 5)
+        assert [h.face_id for h in found] == [h.face_id for h in truth]
+        assert [h.similarity for h in found] == [h.similarity for h in truth]  # re-scored
 
-    graph.remove(["face-0"])
-    assert "face-0" not in [h.face_id for h in graph.search(vectors[0], 5)]
-    graph.add([("late", encoded["biden.jpg"].embedding)])
-    assert graph.search(encoded["biden.jpg"].embedding, 1)[0].face_id == "late"
+    index.remove(["face-0", "face-2999"])
+    assert index.dead == 2  # coded still, never returned
+    assert "face-0" not in [h.face_id for h in index.search(vectors[0], 50)]
+    index.add([("late", encoded["biden.jpg"].embedding)])
+    assert index.keys[-1] == 3000  # face-2999's key is not given again
+    assert index.search(encoded["biden.jpg"].embedding, 1)[0].face_id == "late"
 
-    graph.save(tmp_path / "offenders.npz")
+    index.save(tmp_path / "offenders.npz")
+    assert (tmp_path / "offenders.faiss").exists()
     restored = GalleryIndex.load("offenders", tmp_path / "offenders.npz", ann_min=1000)
     assert restored is not None and restored.ann is not None
-    assert len(restored.ann) == len(restored.ids) == 3000
+    assert restored.ann.ntotal == 3001 and restored.dead == 2  # restored, not rebuilt
     assert restored.search(encoded["biden.jpg"].embedding, 1)[0].face_id == "late"
-    assert (tmp_path / "offenders.usearch").exists()
+    assert "face-0" not in [h.face_id for h in restored.search(vectors[0], 50)]
+    restored.add([("later", encoded["obama.jpg"].embedding)])
+    assert restored.keys[-1] == 3001
+
+
+def test_too_many_tombstones_rebuild_the_copy_and_a_stale_copy_is_not_trusted(
+    encoded: dict[str, Face], tmp_path: Path
+) -> None:
+    ids, vectors = _gallery(encoded, 2000)
+    index = GalleryIndex(gallery="missing", ann_min=1000)
+    index.add(list(zip(ids, vectors, strict=True)))
+    index.save(tmp_path / "missing.npz")
+    stale = (tmp_path / "missing.faiss").read_bytes()
+
+    index.remove(ids[:150])
+    assert index.dead == 150  # within the share allowed
+    index.remove(ids[150:300])
+    assert index.dead == 0 and index.ann.ntotal == 1700  # past it: rebuilt from the vectors
+    assert index.search(vectors[10], 1)[0].face_id != ids[10]
+
+    index.add([("new", encoded["biden.jpg"].embedding)])
+    index.save(tmp_path / "missing.npz")
+    (tmp_path / "missing.faiss").write_bytes(stale)  # a copy that never coded "new"
+    restored = GalleryIndex.load("missing", tmp_path / "missing.npz", ann_min=1000)
+    assert restored is not None and restored.ann is not None
+    assert restored.ann.ntotal == 1701 and restored.dead == 0  # rebuilt, not trusted
+    assert restored.search(encoded["biden.jpg"].embedding, 1)[0].face_id == "new"
