@@ -3,6 +3,8 @@ durable, the chain stays gap-free, and the writer signs checkpoints as it goes."
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -276,3 +278,71 @@ def test_the_writer_keeps_auditing_but_signs_nothing_after_a_rewind(
     assert _count(db, AuditCheckpoint) == 1
     result = audit.verify(db.engine, keyring.audit_public)
     assert not result.ok and result.first_bad_seq == 10
+
+
+def test_audit_writers_of_two_processes_share_one_gap_free_chain(
+    db: Database, keyring: KeyRing
+) -> None:
+    """Two server workers each run a writer on their own connection pool (here: two Database
+    objects on one database); on SQLite they take turns through the lock file beside it."""
+    other = Database(db.url)
+    writers = [GroupCommitter(db), GroupCommitter(other)]
+    for writer in writers:
+        writer.start()
+    results: list[list[int]] = []
+    guard = threading.Lock()
+
+    def client(n: int) -> None:
+        for _ in range(20):
+            seqs = writers[n % 2].write(_events(3, f"officer.{n}"))
+            with guard:
+                results.append(seqs)
+
+    try:
+        clients = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+        for c in clients:
+            c.start()
+        for c in clients:
+            c.join()
+    finally:
+        for writer in writers:
+            writer.stop()
+        other.dispose()
+    assert sorted(seq for s in results for seq in s) == list(range(1, 6 * 20 * 3 + 1))
+    assert audit.verify(db.engine, keyring.audit_public).ok
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_writers_queue_on_a_private_lock_file(db: Database) -> None:
+    other = Database(db.url)
+    path = db.engine.url.database + ".writers"  # type: ignore[operator]
+    entered: list[str] = []
+    holding, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with db.serial_writer():
+            entered.append("first")
+            holding.set()
+            release.wait(10)
+            entered.append("first leaves")
+
+    def second() -> None:
+        holding.wait(10)
+        with other.serial_writer():
+            entered.append("second")
+
+    try:
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        holding.wait(10)
+        time.sleep(0.2)  # time for the second to reach the lock; it must not get in
+        assert entered == ["first"]
+        release.set()
+        for t in threads:
+            t.join(10)
+        assert entered == ["first", "first leaves", "second"]
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    finally:
+        release.set()
+        other.dispose()

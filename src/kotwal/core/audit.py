@@ -669,7 +669,7 @@ class GroupCommitter:
         """One transaction: run the checks, append the events of every request they let
         through, maybe sign a checkpoint, commit."""
         signed = refused = False
-        with self._db.transaction(write=True) as session:
+        with self._db.serial_writer(), self._db.transaction(write=True) as session:
             verdicts = [self._checked(session, r) if r.checks else None for r in batch]
             pairs = zip(batch, verdicts, strict=True)
             groups = [[] if verdict is not None else r.events for r, verdict in pairs]
