@@ -17,8 +17,10 @@ object with every figure:
    SQLite data of the smallest size; ``--http-officers`` sub-inspectors log in with password and
    TOTP, then ``--http-clients`` processes issue GETs of ``/api/v1/persons/{id}`` (each one
    disclosed through the gate, charged to the officer's disclosure budget and audited before
-   the answer leaves) for ``--http-seconds``, then the same load on the bare ``/healthz``.
-   Reported: both rates and their ratio. The server runs as deployed, with its default
+   the answer leaves) for ``--http-seconds``, then the same load on the bare ``/healthz``, and
+   on ``/api/v1/me`` (a token checked, the account's roles and postings read, nothing opened or
+   audited: the floor any authenticated answer stands on). Reported: the rates and the ratios
+   to health. The server runs as deployed, with its default
    worker processes (one per core; ``--server-workers`` overrides), and the load driver runs
    on the same machine and takes CPU from it, for both endpoints alike.
 3. *Name matching quality*: precision and recall on the labelled pairs (bench/names.py).
@@ -447,6 +449,8 @@ def _serve_and_load(store: Store, load: HttpLoad) -> dict[str, Any]:
         say(f"http: {reads:,.0f} audited person reads/s with {clients} clients")
         health = _rate(base, tokens, ["/healthz"], clients, seconds)
         say(f"http: {health:,.0f} health answers/s with {clients} clients")
+        me = _rate(base, tokens, ["/api/v1/me"], clients, seconds)
+        say(f"http: {me:,.0f} authenticated /me answers/s with {clients} clients")
     finally:
         # Ctrl-C, as an operator stops it: a profiler the server runs under writes its report.
         server.send_signal(signal.SIGINT)
@@ -458,6 +462,7 @@ def _serve_and_load(store: Store, load: HttpLoad) -> dict[str, Any]:
         "officers": len(logins),
         "audited_reads_per_s": round(reads), "health_per_s": round(health),
         "ratio": round(reads / health, 3),
+        "authenticated_me_per_s": round(me), "authenticated_ratio": round(me / health, 3),
     }  # fmt: skip
 
 

@@ -55,6 +55,7 @@ def test_tiny_bench_prints_every_figure_and_leaves_nothing_behind(tmp_path: Path
         assert search["n"] == 4
     http = figures["http"]
     assert http["audited_reads_per_s"] > 0 and http["health_per_s"] > 0
+    assert http["authenticated_me_per_s"] > 0 and http["authenticated_ratio"] > 0
     assert http["ratio"] == round(http["audited_reads_per_s"] / http["health_per_s"], 3) or (
         abs(http["ratio"] - http["audited_reads_per_s"] / http["health_per_s"]) < 0.01
     )
