@@ -26,6 +26,12 @@ def _gallery(encoded: dict[str, Face], n: int) -> tuple[list[str], np.ndarray]:
     return [f"face-{i}" for i in range(n)], _unit(centre + spread)
 
 
+def _filled(gallery: str, ids: list[str], vectors: np.ndarray, ann_min: int) -> GalleryIndex:
+    index = GalleryIndex(gallery=gallery, ann_min=ann_min)
+    index.add(list(zip(ids, vectors, strict=True)))
+    return index
+
+
 def test_exact_search_ranks_by_cosine(encoded: dict[str, Face]) -> None:
     index = GalleryIndex(gallery="offenders")
     index.add([(name, face.embedding) for name, face in encoded.items()])
@@ -38,11 +44,9 @@ def test_the_compressed_copy_finds_what_exact_search_finds_and_follows_changes(
     encoded: dict[str, Face], tmp_path: Path
 ) -> None:
     ids, vectors = _gallery(encoded, 3000)
-    index = GalleryIndex(gallery="offenders", ann_min=1000)
-    index.add(list(zip(ids, vectors, strict=True)))
+    index = _filled("offenders", ids, vectors, ann_min=1000)
     assert index.ann is not None and index.ann.ntotal == 3000
-    exact = GalleryIndex(gallery="offenders", ann_min=10**9)
-    exact.add(list(zip(ids, vectors, strict=True)))
+    exact = _filled("offenders", ids, vectors, ann_min=10**9)
     probes = _unit(vectors[:200] + np.random.default_rng(8).normal(0, 0.01, (200, 128)))
     for probe in probes:
         found, truth = index.search(probe, 5), exact.search(probe, 5)
@@ -71,8 +75,7 @@ def test_too_many_tombstones_rebuild_the_copy_and_a_stale_copy_is_not_trusted(
     encoded: dict[str, Face], tmp_path: Path
 ) -> None:
     ids, vectors = _gallery(encoded, 2000)
-    index = GalleryIndex(gallery="missing", ann_min=1000)
-    index.add(list(zip(ids, vectors, strict=True)))
+    index = _filled("missing", ids, vectors, ann_min=1000)
     index.save(tmp_path / "missing.npz")
     stale = (tmp_path / "missing.faiss").read_bytes()
 
