@@ -320,30 +320,35 @@ def rebuild(
     return index
 
 
-def current(runtime: Runtime, session: Session, gallery: str) -> GalleryIndex:
-    """``gallery``'s index, caught up with the database (rebuilt if it disagrees)."""
-    with _lock:
-        cache = _cache(runtime)
-        index = cache.get(gallery) or GalleryIndex.load(gallery, _path(runtime, gallery))
-        if index is None:
-            return rebuild(runtime, session, gallery)
-        before = (len(index), index.stamp)
-        _catch_up(session, index)
-        if len(index) != _active_count(session, gallery):
-            return rebuild(runtime, session, gallery)
-        cache[gallery] = index
-        if (len(index), index.stamp) != before:
-            index.save(_path(runtime, gallery))
-        return index
+def _caught_up(runtime: Runtime, session: Session, gallery: str) -> GalleryIndex:
+    """``gallery``'s index, caught up with the database (rebuilt if it disagrees); the caller
+    holds ``_lock``."""
+    cache = _cache(runtime)
+    index = cache.get(gallery) or GalleryIndex.load(gallery, _path(runtime, gallery))
+    if index is None:
+        return rebuild(runtime, session, gallery)
+    before = (len(index), index.stamp)
+    _catch_up(session, index)
+    if len(index) != _active_count(session, gallery):
+        return rebuild(runtime, session, gallery)
+    cache[gallery] = index
+    if (len(index), index.stamp) != before:
+        index.save(_path(runtime, gallery))
+    return index
 
 
 def search(
     runtime: Runtime, session: Session, galleries: Iterable[Gallery], probe: Vectors, k: int
 ) -> list[Hit]:
-    """The ``k`` most similar active faces across ``galleries``, best first."""
+    """The ``k`` most similar active faces across ``galleries``, best first.
+
+    Each gallery is caught up and searched under one lock: FAISS does not let one thread add
+    codes while another scans them (a search takes milliseconds, and searches are an
+    operator's deliberate acts, so taking turns costs nothing that matters)."""
     hits: list[Hit] = []
     for gallery in galleries:
-        hits.extend(current(runtime, session, gallery.value).search(probe, k))
+        with _lock:
+            hits.extend(_caught_up(runtime, session, gallery.value).search(probe, k))
     return sorted(hits, key=lambda h: h.similarity, reverse=True)[:k]
 
 
