@@ -5,6 +5,8 @@ reused), and is persisted and restored with the vectors."""
 
 from __future__ import annotations
 
+import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -92,3 +94,42 @@ def test_too_many_tombstones_rebuild_the_copy_and_a_stale_copy_is_not_trusted(
     assert restored is not None and restored.ann is not None
     assert restored.ann.ntotal == 1701 and restored.dead == 0  # rebuilt, not trusted
     assert restored.search(encoded["biden.jpg"].embedding, 1)[0].face_id == "new"
+
+
+def test_faces_added_one_batch_at_a_time_and_removed_between_are_all_searched_right(
+    encoded: dict[str, Face],
+) -> None:
+    ids, vectors = _gallery(encoded, 1200)
+    index = GalleryIndex(gallery="offenders", ann_min=500)
+    for start in range(0, 1200, 40):
+        index.add(list(zip(ids[start : start + 40], vectors[start : start + 40], strict=True)))
+        if start == 400:
+            index.remove(ids[100:150])
+    kept = [n for n in range(1200) if not 100 <= n < 150]
+    assert index.ids == [ids[n] for n in kept]
+    assert np.array_equal(index.vectors, vectors[kept])
+    fresh = _filled("offenders", [ids[n] for n in kept], vectors[kept], ann_min=10**9)
+    for probe in vectors[::97]:
+        assert [h.face_id for h in index.search(probe, 3)] == [
+            h.face_id for h in fresh.search(probe, 3)
+        ]
+
+
+def test_files_are_rewritten_after_a_share_of_changes_or_a_while_and_only_the_owner_reads_them(
+    encoded: dict[str, Face], tmp_path: Path
+) -> None:
+    ids, vectors = _gallery(encoded, 1500)
+    index = _filled("offenders", ids[:1000], vectors[:1000], ann_min=500)
+    now = datetime.now(UTC)
+    assert index.save_due(now)  # never written
+    index.save(tmp_path / "offenders.npz")
+    for name in ("offenders.npz", "offenders.faiss"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
+    assert not index.save_due(now)
+    index.add(list(zip(ids[1000:1005], vectors[1000:1005], strict=True)))
+    assert not index.save_due(now)  # 5 changes: under 1 % of the gallery
+    assert index.save_due(now + timedelta(minutes=6))  # but not kept waiting for long
+    index.remove(ids[:6])
+    assert index.save_due(now)  # 11 changes
+    index.save(tmp_path / "offenders.npz")
+    assert not index.save_due(now + timedelta(minutes=6))

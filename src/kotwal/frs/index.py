@@ -56,6 +56,11 @@ ANN_BITS = 4
 ANN_TRAIN_MAX = 100_000
 #: Tombstones (removed faces still coded) allowed before the compressed copy is rebuilt.
 ANN_DEAD_SHARE = 0.1
+#: The persisted files are a cache (a restart catches up from the database), so after a change
+#: they are rewritten only once this share of the gallery has changed or this long has passed:
+#: at a million faces a rewrite is 700 MB, which one enrolment must not cost the next search.
+SAVE_SHARE = 0.01
+SAVE_EVERY = timedelta(minutes=5)
 
 Vectors = npt.NDArray[np.float32]
 
@@ -84,8 +89,14 @@ class GalleryIndex:
     ann: Any = None
     #: Faces from which the compressed copy is used (a field so that tests can exercise it).
     ann_min: int = ANN_MIN_FACES
+    #: Faces added or removed since the files were last written, and when that was.
+    unsaved: int = 0
+    saved_at: datetime | None = None
     _pos: dict[str, int] = field(default_factory=dict)
     _key_pos: dict[int, int] = field(default_factory=dict)
+    #: Room for ``vectors`` to grow into (``vectors`` is its head), so that adding a face does
+    #: not copy the whole gallery.
+    _room: Vectors = field(default_factory=lambda: np.zeros((0, EMBEDDING_DIM), np.float32))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -100,7 +111,8 @@ class GalleryIndex:
         added = np.stack([v for _, v in fresh]).astype(np.float32)
         self.ids.extend(i for i, _ in fresh)
         self.keys.extend(new_keys)
-        self.vectors = np.vstack([self.vectors, added])
+        self._append_vectors(start, added)
+        self.unsaved += len(fresh)
         for n, (i, _) in enumerate(fresh):
             self._pos[i] = start + n
             self._key_pos[new_keys[n]] = start + n
@@ -117,11 +129,29 @@ class GalleryIndex:
         keep = [n for n, i in enumerate(self.ids) if i not in gone]
         self.ids = [self.ids[n] for n in keep]
         self.keys = [self.keys[n] for n in keep]
-        self.vectors = self.vectors[keep]
+        self.vectors = self._room = self.vectors[keep]
+        self.unsaved += len(gone)
         self._reposition()
         if len(self.ids) < self.ann_min // 2:
             self.ann = None  # shrunk well below the limit: exact search again
         self._ensure_ann()
+
+    def _append_vectors(self, start: int, added: Vectors) -> None:
+        end = start + len(added)
+        if end > len(self._room) or self.vectors.base is not self._room:
+            room = np.empty((max(end, len(self._room) * 5 // 4 + 1024), EMBEDDING_DIM), np.float32)
+            room[:start] = self.vectors
+            self._room = room
+        self._room[start:end] = added
+        self.vectors = self._room[:end]
+
+    def save_due(self, now: datetime) -> bool:
+        """Whether enough has changed, or long enough ago, for the files to be rewritten."""
+        if not self.unsaved:
+            return False
+        if self.saved_at is None or self.unsaved >= max(1, int(len(self.ids) * SAVE_SHARE)):
+            return True
+        return now - self.saved_at >= SAVE_EVERY
 
     @property
     def dead(self) -> int:
@@ -159,8 +189,12 @@ class GalleryIndex:
         return [Hit(self.ids[n], self.gallery, float(scores[n])) for n in top]
 
     def save(self, path: Path) -> None:
+        """Write the vectors (and the compressed copy) under ``path``, readable by the owner
+        only: what they hold is derived from SECRET templates."""
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_suffix(".tmp.npz")
+        tmp.unlink(missing_ok=True)
+        tmp.touch(mode=0o600)
         np.savez(
             tmp,
             ids=np.array(self.ids, dtype="U36"),
@@ -176,10 +210,13 @@ class GalleryIndex:
             import faiss
 
             partial = path.with_suffix(".tmp.faiss")
+            partial.unlink(missing_ok=True)
+            partial.touch(mode=0o600)
             faiss.write_index(self.ann, str(partial))
             partial.replace(codes)
         else:
             codes.unlink(missing_ok=True)
+        self.unsaved, self.saved_at = 0, datetime.now(UTC)
 
     @classmethod
     def load(cls, gallery: str, path: Path, *, ann_min: int = ANN_MIN_FACES) -> GalleryIndex | None:
@@ -199,6 +236,7 @@ class GalleryIndex:
             gallery=gallery, ids=ids, keys=keys, next_key=next_key, vectors=shaped, ann_min=ann_min
         )
         index.stamp = datetime.fromisoformat(stamp_text) if stamp_text else None
+        index.saved_at = datetime.now(UTC)
         index._reposition()
         if len(ids) >= index.ann_min:
             index.ann = _restore_compressed(path.with_suffix(".faiss"), keys)
@@ -327,12 +365,11 @@ def _caught_up(runtime: Runtime, session: Session, gallery: str) -> GalleryIndex
     index = cache.get(gallery) or GalleryIndex.load(gallery, _path(runtime, gallery))
     if index is None:
         return rebuild(runtime, session, gallery)
-    before = (len(index), index.stamp)
     _catch_up(session, index)
     if len(index) != _active_count(session, gallery):
         return rebuild(runtime, session, gallery)
     cache[gallery] = index
-    if (len(index), index.stamp) != before:
+    if index.save_due(datetime.now(UTC)):
         index.save(_path(runtime, gallery))
     return index
 
