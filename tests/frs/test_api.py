@@ -300,6 +300,7 @@ def test_status_names_model_build_threshold_and_gallery_sizes(
     assert isinstance(body["blas"], bool)
     assert body["threshold_source"] == "default"
     assert body["galleries"] == {"offenders": 1, "missing_persons": 0, "unidentified_bodies": 0}
+    assert body["index"].startswith("exact below 200,000 faces a gallery")
 
 
 def test_a_mugshot_on_record_is_enrolled_from_the_photo_store(

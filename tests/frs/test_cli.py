@@ -52,6 +52,7 @@ def test_calibrate_stores_a_threshold_above_every_impostor_and_status_shows_it(
     status = runner.invoke(app, ["frs", "status"])
     assert status.exit_code == 0, status.output
     assert f"{calibration.threshold:.4f} (calibration {calibration.id}" in status.stdout
+    assert "exact below 200,000 faces a gallery" in status.stdout
     with runtime.db.transaction(write=False) as s:
         (event,) = s.execute(
             select(AuditEventRow).where(AuditEventRow.action == "frs.calibrate")

@@ -69,7 +69,8 @@ def _progress() -> Progress:
 
 @app.command("status")
 def status_command() -> None:
-    """Model, dlib build (OpenBLAS or the wheel), threshold in force and gallery sizes."""
+    """Model, dlib build (OpenBLAS or the wheel), threshold in force, gallery sizes and how
+    galleries are searched."""
     with runtime_or_exit() as runtime, UnitOfWork(runtime, write=False) as uow:
         info = service.status(uow)
     out = _out()
@@ -79,6 +80,7 @@ def status_command() -> None:
     out.print(f"threshold  {info['threshold']:.4f} ({info['threshold_source']})")
     for gallery, size in info["galleries"].items():
         out.print(f"gallery    {gallery}: {size:,} face(s)")
+    out.print(f"search     {info['index']}")
 
 
 @app.command("reindex")

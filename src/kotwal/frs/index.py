@@ -389,6 +389,14 @@ def search(
     return sorted(hits, key=lambda h: h.similarity, reverse=True)[:k]
 
 
+def describe() -> str:
+    """How galleries are searched, for ``kotwal frs status`` and the status API."""
+    return (
+        f"exact below {ANN_MIN_FACES:,} faces a gallery; from there a FAISS fast-scan "
+        f"({ANN_BITS}-bit product-quantised) shortlist of {ANN_SHORTLIST:,} re-scored exactly"
+    )
+
+
 def sizes(session: Session) -> dict[str, int]:
     """Active faces per gallery, as the database counts them."""
     return {g.value: _active_count(session, g.value) for g in Gallery}

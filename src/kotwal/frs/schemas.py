@@ -134,3 +134,4 @@ class StatusOut(BaseModel):
     threshold: float
     threshold_source: str
     galleries: dict[str, int]
+    index: str

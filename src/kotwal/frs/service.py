@@ -438,7 +438,8 @@ def _best_against_person(uow: UnitOfWork, person_id: str, probe: Any) -> float:
 
 
 def status(uow: UnitOfWork) -> dict[str, Any]:
-    """What the console and ``kotwal frs status`` show: model, build, threshold, sizes."""
+    """What the console and ``kotwal frs status`` show: model, build, threshold, sizes, and
+    how galleries are searched."""
     info = build_info()
     limit = threshold(uow)
     return {
@@ -448,6 +449,7 @@ def status(uow: UnitOfWork) -> dict[str, Any]:
         "threshold": limit.value,
         "threshold_source": limit.source,
         "galleries": index.sizes(uow.session),
+        "index": index.describe(),
     }
 
 
