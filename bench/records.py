@@ -53,6 +53,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import httpx
@@ -354,16 +355,20 @@ def _drive(
     begin, end = window
     rng = random.Random(os.getpid())  # nosec B311 - choosing paths, no secret
     headers = [{"authorization": f"Bearer {token}"} for token in tokens]
-    with httpx.Client(base_url=base, timeout=30) as client:
-        client.get("/healthz")  # connect before the window opens
-        time.sleep(max(0.0, begin - time.time()))
-        while time.time() < end:
-            answer = client.get(rng.choice(paths), headers=headers[ok % len(headers)])
-            if answer.status_code == 200:
-                ok += 1
-            else:
-                failed += 1
-    out.put((ok, failed))
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            client.get("/healthz")  # connect before the window opens
+            time.sleep(max(0.0, begin - time.time()))
+            while time.time() < end:
+                answer = client.get(rng.choice(paths), headers=headers[ok % len(headers)])
+                if answer.status_code == 200:
+                    ok += 1
+                else:
+                    failed += 1
+    except Exception as exc:
+        out.put((ok, failed, f"{type(exc).__name__}: {exc}"))
+        return
+    out.put((ok, failed, ""))
 
 
 def _rate(base: str, tokens: list[str], paths: list[str], clients: int, seconds: float) -> float:
@@ -379,9 +384,22 @@ def _rate(base: str, tokens: list[str], paths: list[str], clients: int, seconds:
     ]
     for worker in workers:
         worker.start()
-    results: list[tuple[int, int]] = [queue.get() for _ in workers]
-    for worker in workers:
-        worker.join()
+    try:
+        # A client that died without a word (killed, out of memory) must not hang the bench.
+        results: list[tuple[int, int, str]] = [queue.get(timeout=seconds + 90) for _ in workers]
+    except Empty:
+        raise RuntimeError(
+            f"a load client did not report within {seconds + 90:.0f} s (exit codes: "
+            f"{[w.exitcode for w in workers]})"
+        ) from None
+    finally:
+        for worker in workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.kill()
+    errors = [r[2] for r in results if r[2]]
+    if errors:
+        raise RuntimeError(f"a load client failed: {errors[0]}")
     ok, failed = sum(r[0] for r in results), sum(r[1] for r in results)
     if failed:
         raise RuntimeError(f"{failed} requests failed during the load (of {ok + failed})")
