@@ -216,10 +216,8 @@ def main() -> None:
     args = parser.parse_args()
     import dlib
 
-    wanted = {x for f in frs.read_pairs() for a, b, _ in f for x in (a, b)}
-    for name in ("pairsDevTrain.txt", "pairsDevTest.txt"):
-        wanted |= {x for a, b, _ in frs_views.view1(name) for x in (a, b)}
-    vecs, metas = encode(sorted(wanted), args.processes)
+    wanted = frs_views.study_images()
+    vecs, metas = encode(wanted, args.processes)
     rows = study(vecs, metas)
     for row in rows:
         print(f"  {json.dumps(row)}", file=sys.stderr)

@@ -55,6 +55,14 @@ def view1(name: str) -> list[tuple[str, str, bool]]:
     return pairs
 
 
+def study_images() -> list[str]:
+    """Every image in LFW's View 1 (pairsDevTrain, pairsDevTest) and View 2 (pairs.txt)."""
+    wanted = {x for f in frs.read_pairs() for a, b, _ in f for x in (a, b)}
+    for name in ("pairsDevTrain.txt", "pairsDevTest.txt"):
+        wanted |= {x for a, b, _ in view1(name) for x in (a, b)}
+    return sorted(wanted)
+
+
 def _init() -> None:
     import dlib  # type: ignore[import-untyped]
     import face_recognition_models  # type: ignore[import-untyped]
@@ -182,10 +190,8 @@ def main() -> None:
     args = parser.parse_args()
     import dlib
 
-    wanted = {x for f in frs.read_pairs() for a, b, _ in f for x in (a, b)}
-    for name in ("pairsDevTrain.txt", "pairsDevTest.txt"):
-        wanted |= {x for a, b, _ in view1(name) for x in (a, b)}
-    vectors = encode(sorted(wanted), args.processes)
+    wanted = study_images()
+    vectors = encode(wanted, args.processes)
     rows = study(vectors)
     for row in rows:
         print(f"  {json.dumps(row)}", file=sys.stderr)
