@@ -14,23 +14,34 @@ object with every figure:
    persons the demo generates and the name keys are unchanged; a seeding cut short resumes at
    its next chunk, ``--as-is`` measures it at the size it reached, ``--fresh`` seeds anew.
 2. *Audited reads over HTTP*: the real server (``kotwal run`` in a subprocess) on a copy of the
-   SQLite data of the smallest size; ``--http-officers`` sub-inspectors log in with password and
-   TOTP, then ``--http-clients`` processes issue GETs of ``/api/v1/persons/{id}`` (each one
-   disclosed through the gate, charged to the officer's disclosure budget and audited before
-   the answer leaves) for ``--http-seconds``, then the same load on the bare ``/healthz``, and
-   on ``/api/v1/me`` (a token checked, the account's roles and postings read, nothing opened or
-   audited: the floor any authenticated answer stands on). Reported: the rates and the ratios
-   to health. The server runs as deployed, with its default
-   worker processes (one per core; ``--server-workers`` overrides), and the load driver runs
-   on the same machine and takes CPU from it, for both endpoints alike.
+   store of the smallest size chosen by ``--http-store`` (``sqlite``, the default: a copy of its
+   data directory; ``postgresql``: a throwaway database made with ``CREATE DATABASE ... TEMPLATE``
+   from the bench database, with a copy of its keys, dropped afterwards; that store is seeded
+   for the purpose if ``--stores`` does not list it); ``--http-officers`` sub-inspectors log in
+   with password and TOTP, then ``--http-clients`` processes issue GETs of
+   ``/api/v1/persons/{id}`` (each one disclosed through the gate, charged to the officer's
+   disclosure budget and audited before the answer leaves) for ``--http-seconds``, then the
+   same load on the bare ``/healthz``, and on ``/api/v1/me`` (a token checked, the account's
+   roles and postings read, nothing opened or audited: the floor any authenticated answer
+   stands on). Reported: the rates, the ratios to health, and for each of the three the
+   server's CPU per answer (``server_cpu_ms``: user and system time of the server process and
+   all its descendants, exited ones included, read from /proc, divided by the answers). The
+   server runs as deployed, with its default worker processes (one per core;
+   ``--server-workers`` overrides), and the load driver runs on the same machine and takes CPU
+   from it, for all endpoints alike: on a machine of few cores the rates measure the driver as
+   much as the server, while the CPU per answer does not depend on the driver and says what an
+   answer costs the server (under ``--server-wrapper`` the wrapper's CPU is counted too; with
+   PostgreSQL, the database server's is not).
 3. *Name matching quality*: precision and recall on the labelled pairs (bench/names.py).
 
     .venv/bin/python bench/records.py [--sizes 20000,1000000] [--stores sqlite,postgresql]
                                       [--queries 200] [--http-seconds 10] [--http-clients 4]
+                                      [--http-store sqlite|postgresql]
 
 PostgreSQL is reached at ``KOTWAL_BENCH_POSTGRES_URL`` (default: the local server, trust
 authentication); each size gets its own database ``kotwal_bench_<size>_<seed>_<fingerprint>_
-<cache>``. ``--discard`` removes the stores (files and databases) afterwards.
+<cache>``; the HTTP measurement's copy is ``kotwal_bench_http_<pid>_<cache>``. ``--discard``
+removes the stores (files and databases) afterwards.
 """
 
 from __future__ import annotations
@@ -371,8 +382,53 @@ def _drive(
     out.put((ok, failed, ""))
 
 
-def _rate(base: str, tokens: list[str], paths: list[str], clients: int, seconds: float) -> float:
-    """Answers per second from ``clients`` processes, all loading the server at once."""
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user and system) spent by process ``pid`` and all its descendants, read from
+    /proc; with the CPU of their children that have exited and been waited for (cutime and
+    cstime), so that a worker process that is replaced keeps its CPU counted. A process that
+    vanishes while /proc is read is left out."""
+    parents: dict[int, int] = {}
+    spent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            line = stat.read_text()
+        except OSError:  # gone since the listing
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after it.
+        fields = line[line.rindex(")") + 2 :].split()
+        child = int(stat.parent.name)
+        parents[child] = int(fields[1])  # field 4
+        # Fields 14 to 17: utime, stime, cutime, cstime, in clock ticks.
+        spent[child] = sum(int(f) for f in fields[11:15])
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(spent.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One load phase: the answers it got, their rate, and the server CPU they cost."""
+
+    answers: int
+    per_s: float
+    server_cpu_s: float
+
+    @property
+    def cpu_ms_per_answer(self) -> float:
+        return self.server_cpu_s * 1000 / self.answers
+
+
+def _rate(
+    base: str, tokens: list[str], paths: list[str], clients: int, seconds: float, server: int
+) -> Phase:
+    """Answers from ``clients`` processes, all loading the server (pid ``server``) at once;
+    the server's CPU is taken just before the window opens (the clients have connected) and
+    once every answer is in."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     begin = time.time() + 1.0  # the processes start and connect before the window opens
@@ -384,9 +440,12 @@ def _rate(base: str, tokens: list[str], paths: list[str], clients: int, seconds:
     ]
     for worker in workers:
         worker.start()
+    time.sleep(max(0.0, begin - 0.05 - time.time()))
+    cpu_before = _tree_cpu(server)
     try:
         # A client that died without a word (killed, out of memory) must not hang the bench.
         results: list[tuple[int, int, str]] = [queue.get(timeout=seconds + 90) for _ in workers]
+        cpu = _tree_cpu(server) - cpu_before
     except Empty:
         raise RuntimeError(
             f"a load client did not report within {seconds + 90:.0f} s (exit codes: "
@@ -403,7 +462,9 @@ def _rate(base: str, tokens: list[str], paths: list[str], clients: int, seconds:
     ok, failed = sum(r[0] for r in results), sum(r[1] for r in results)
     if failed:
         raise RuntimeError(f"{failed} requests failed during the load (of {ok + failed})")
-    return ok / seconds
+    if not ok:
+        raise RuntimeError("no answer during the load")
+    return Phase(answers=ok, per_s=ok / seconds, server_cpu_s=cpu)
 
 
 @dataclass(frozen=True)
@@ -429,9 +490,23 @@ def http_reads(store: Store, load: HttpLoad) -> dict[str, Any]:
     """
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
-        shutil.copytree(store.data_dir, data_dir)
-        copy = Store(store.kind, store.size, data_dir, f"sqlite:///{data_dir / 'kotwal.db'}")
-        return _serve_and_load(copy, load)
+        shutil.copytree(store.data_dir, data_dir)  # the keys, and the SQLite file if any
+        if store.kind == "sqlite":
+            copy = Store(store.kind, store.size, data_dir, f"sqlite:///{data_dir / 'kotwal.db'}")
+            return _serve_and_load(copy, load)
+        # PostgreSQL: a database copied from the seeded one, which must have no connection
+        # open (every runtime of this process is closed and its engine disposed by now).
+        source = make_url(store.url).database
+        assert source is not None
+        place = source.rsplit("_", 1)[-1]
+        database = f"kotwal_bench_http_{os.getpid()}_{place}"
+        _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        _pg_admin(f'CREATE DATABASE "{database}" TEMPLATE "{source}"')
+        try:
+            copy = Store(store.kind, store.size, data_dir, _pg_url(database))
+            return _serve_and_load(copy, load)
+        finally:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def _serve_and_load(store: Store, load: HttpLoad) -> dict[str, Any]:
@@ -448,7 +523,10 @@ def _serve_and_load(store: Store, load: HttpLoad) -> dict[str, Any]:
         "KOTWAL_LOCAL_HTTP": "true",
         "KOTWAL_WATCH_BUDGETS": json.dumps({Role.SUB_INSPECTOR.value: out_of_reach}),
     }
-    env.pop("KOTWAL_DATABASE_URL", None)
+    if store.kind == "sqlite":
+        env.pop("KOTWAL_DATABASE_URL", None)  # the server's default: kotwal.db in its data dir
+    else:
+        env["KOTWAL_DATABASE_URL"] = store.url
     log = store.data_dir / "server.log"
     with log.open("wb") as sink:
         server = subprocess.Popen(
@@ -463,12 +541,15 @@ def _serve_and_load(store: Store, load: HttpLoad) -> dict[str, Any]:
         tokens = [_log_in(base, login) for login in logins]
         say("http: logged in with password and TOTP")
         person_paths = [f"/api/v1/persons/{i}" for i in ids]
-        reads = _rate(base, tokens, person_paths, clients, seconds)
-        say(f"http: {reads:,.0f} audited person reads/s with {clients} clients")
-        health = _rate(base, tokens, ["/healthz"], clients, seconds)
-        say(f"http: {health:,.0f} health answers/s with {clients} clients")
-        me = _rate(base, tokens, ["/api/v1/me"], clients, seconds)
-        say(f"http: {me:,.0f} authenticated /me answers/s with {clients} clients")
+        reads = _rate(base, tokens, person_paths, clients, seconds, server.pid)
+        say(f"http: {reads.per_s:,.0f} audited person reads/s with {clients} clients, "
+            f"{reads.cpu_ms_per_answer:.2f} ms of server CPU each")  # fmt: skip
+        health = _rate(base, tokens, ["/healthz"], clients, seconds, server.pid)
+        say(f"http: {health.per_s:,.0f} health answers/s with {clients} clients, "
+            f"{health.cpu_ms_per_answer:.2f} ms of server CPU each")  # fmt: skip
+        me = _rate(base, tokens, ["/api/v1/me"], clients, seconds, server.pid)
+        say(f"http: {me.per_s:,.0f} authenticated /me answers/s with {clients} clients, "
+            f"{me.cpu_ms_per_answer:.2f} ms of server CPU each")  # fmt: skip
     finally:
         # Ctrl-C, as an operator stops it: a profiler the server runs under writes its report.
         server.send_signal(signal.SIGINT)
@@ -478,9 +559,13 @@ def _serve_and_load(store: Store, load: HttpLoad) -> dict[str, Any]:
         "server_workers": load.server_workers or min(os.cpu_count() or 1, 8),
         "load_average": round(os.getloadavg()[0], 2),
         "officers": len(logins),
-        "audited_reads_per_s": round(reads), "health_per_s": round(health),
-        "ratio": round(reads / health, 3),
-        "authenticated_me_per_s": round(me), "authenticated_ratio": round(me / health, 3),
+        "audited_reads_per_s": round(reads.per_s), "health_per_s": round(health.per_s),
+        "ratio": round(reads.per_s / health.per_s, 3),
+        "authenticated_me_per_s": round(me.per_s),
+        "authenticated_ratio": round(me.per_s / health.per_s, 3),
+        "server_cpu_ms": {"audited_read": round(reads.cpu_ms_per_answer, 2),
+                          "health": round(health.cpu_ms_per_answer, 2),
+                          "me": round(me.cpu_ms_per_answer, 2)},
     }  # fmt: skip
 
 
@@ -541,6 +626,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--server-workers", type=int, default=None, help="server processes (default: per core)"
     )
+    parser.add_argument(
+        "--http-store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the store the HTTP measurement serves (seeded if --stores does not list it)",
+    )
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurement")
     parser.add_argument(
         "--server-wrapper",
@@ -573,7 +664,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             seeded[kind][str(store.size)] = seed_seconds(store)
             searches[kind][str(store.size)] = name_search(store, args.queries)
     if not args.no_http:
-        smallest = prepare("sqlite", sizes[0], args.cache_dir, fresh=False)
+        # Prepared even when --stores does not list it (reused if already seeded).
+        smallest = prepare(args.http_store, sizes[0], args.cache_dir, fresh=False)
         load = HttpLoad(
             clients=args.http_clients,
             seconds=args.http_seconds,

@@ -2,7 +2,8 @@
 
 The bench is run as a program, as a person would run it: it seeds a few hundred demo persons
 on SQLite and on the PostgreSQL of this machine, times a few name searches, serves the SQLite
-store with the real server and loads it, and prints one JSON object as its last line. Only the
+store (and, in a second run, a copy of the PostgreSQL one) with the real server and loads it,
+and prints one JSON object as its last line. Only the
 presence and the sense of the figures are checked, never their size: timings belong to the
 bench's own output, not to a test.
 """
@@ -14,6 +15,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -38,14 +40,14 @@ def _databases_of(cache: Path) -> list[str]:
         engine.dispose()
 
 
-def test_tiny_bench_prints_every_figure_and_leaves_nothing_behind(tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
+def _tiny_bench(cache: Path, *options: str) -> dict[str, Any]:
+    """Run the bench in its tiny mode with ``options`` added; its JSON line."""
     try:
         # Four officers, not forty: each login hashes a password, which is slow by design.
         run = subprocess.run(
             [sys.executable, str(BENCH), "--sizes", "150", "--queries", "4", "--http-seconds",
              "0.5", "--http-clients", "2", "--http-officers", "4", "--cache-dir", str(cache),
-             "--discard"],
+             "--discard", *options],
             capture_output=True, text=True, timeout=300,
             env={"KOTWAL_BENCH_POSTGRES_URL": PG_URL, "PATH": "/usr/bin:/bin"},
         )  # fmt: skip
@@ -53,7 +55,18 @@ def test_tiny_bench_prints_every_figure_and_leaves_nothing_behind(tmp_path: Path
         err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
         raise AssertionError(f"the bench hung; its last words:\n{err[-3000:]}") from None
     assert run.returncode == 0, run.stderr[-3000:]
-    figures = json.loads(run.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def _assert_server_cpu(http: dict[str, Any]) -> None:
+    assert set(http["server_cpu_ms"]) == {"audited_read", "health", "me"}
+    assert all(ms > 0 for ms in http["server_cpu_ms"].values()), http["server_cpu_ms"]
+
+
+def test_tiny_bench_prints_every_figure_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    figures = _tiny_bench(cache)
 
     for store in ("sqlite", "postgresql"):
         search = figures["name_search"][store]["150"]
@@ -62,6 +75,8 @@ def test_tiny_bench_prints_every_figure_and_leaves_nothing_behind(tmp_path: Path
     http = figures["http"]
     assert http["audited_reads_per_s"] > 0 and http["health_per_s"] > 0
     assert http["authenticated_me_per_s"] > 0 and http["authenticated_ratio"] > 0
+    assert http["store"] == "sqlite"  # the default --http-store
+    _assert_server_cpu(http)
     assert http["ratio"] == round(http["audited_reads_per_s"] / http["health_per_s"], 3) or (
         abs(http["ratio"] - http["audited_reads_per_s"] / http["health_per_s"]) < 0.01
     )
@@ -69,5 +84,19 @@ def test_tiny_bench_prints_every_figure_and_leaves_nothing_behind(tmp_path: Path
     for key in ("tuning_precision", "tuning_recall", "holdout_precision", "holdout_recall"):
         assert 0.0 <= names[key] <= 1.0
     assert figures["cores"] >= 1
+    assert not cache.exists()
+    assert _databases_of(cache) == []
+
+
+def test_tiny_bench_serves_postgresql_over_http_and_drops_its_copy(tmp_path: Path) -> None:
+    """``--http-store postgresql`` serves a copy of the PostgreSQL store, seeded for the purpose
+    when ``--stores`` does not list it, and drops the copy (and, with --discard, the store)."""
+    cache = tmp_path / "cache"
+    figures = _tiny_bench(cache, "--stores", "sqlite", "--http-store", "postgresql")
+    http = figures["http"]
+    assert http["store"] == "postgresql"
+    assert http["audited_reads_per_s"] > 0 and http["authenticated_me_per_s"] > 0
+    _assert_server_cpu(http)
+    assert list(figures["name_search"]) == ["sqlite"]
     assert not cache.exists()
     assert _databases_of(cache) == []
