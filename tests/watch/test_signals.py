@@ -14,7 +14,8 @@ from kotwal.core.gate import order_bucket
 from kotwal.core.observers import Disclosure, DisclosureKind
 from kotwal.core.policy import Actor, Role
 from kotwal.watch import config
-from kotwal.watch.service import BudgetObserver, Signal, WindowRow, score_signals
+from kotwal.watch.service import BudgetObserver, Signal, score_signals
+from kotwal.watch.window import Window, WindowRow
 
 ACTOR = Actor(account_id="a", username="pc", roles=frozenset({Role.CONSTABLE}))
 NOON_IST = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
@@ -37,6 +38,11 @@ def _now(ids: list[str], kind: DisclosureKind = "record", **kw: tuple[str, ...])
     return Disclosure(ACTOR, "person", tuple(ids), None, kind=kind, **kw)
 
 
+def _signals(rows: list[WindowRow], d: Disclosure, now: datetime) -> list[Signal]:
+    cfg = _cfg()
+    return score_signals(cfg, Window.from_rows(rows, cfg.counted_kinds, d.record_ids), d, now)
+
+
 def _names(signals: list[Signal]) -> set[str]:
     return {s.name for s in signals}
 
@@ -44,7 +50,7 @@ def _names(signals: list[Signal]) -> set[str]:
 def test_opening_a_listing_one_after_another_is_sequential_enumeration() -> None:
     ids = [f"p{n:02d}" for n in range(12)]
     rows = _listing(ids) + _opens(ids[:11])
-    signals = score_signals(_cfg(), rows, _now([ids[11]]), NOON_IST)
+    signals = _signals(rows, _now([ids[11]]), NOON_IST)
     (signal,) = [s for s in signals if s.name == "sequential_enumeration"]
     assert signal.points == config.SEQUENTIAL_POINTS and signal.count == 11
 
@@ -53,43 +59,37 @@ def test_opening_a_few_hits_in_any_order_is_not_enumeration() -> None:
     ids = [f"p{n:02d}" for n in range(12)]
     picked = [ids[7], ids[2], ids[11], ids[0], ids[5], ids[9], ids[3], ids[10], ids[1], ids[8]]
     rows = _listing(ids) + _opens(picked)
-    assert "sequential_enumeration" not in _names(
-        score_signals(_cfg(), rows, _now([ids[4]]), NOON_IST)
-    )
+    assert "sequential_enumeration" not in _names(_signals(rows, _now([ids[4]]), NOON_IST))
 
 
 def test_many_searches_with_nothing_opened_raise_the_score() -> None:
     rows = [r for n in range(9) for r in _listing([f"q{n}"], batch=f"s{n}")]
-    signals = score_signals(_cfg(), rows, _now(["q9"], kind="list"), NOON_IST)
+    signals = _signals(rows, _now(["q9"], kind="list"), NOON_IST)
     assert "searches_without_opening" in _names(signals)
     opened = rows + _opens(["q1"])
     assert "searches_without_opening" not in _names(
-        score_signals(_cfg(), opened, _now(["q9"], kind="list"), NOON_IST)
+        _signals(opened, _now(["q9"], kind="list"), NOON_IST)
     )
 
 
 def test_reading_outside_ones_jurisdiction_with_a_purpose_counts_twice() -> None:
     outside = Disclosure(ACTOR, "person", ("x1", "x2"), "FIR 12/2026", ("x1", "x2"))
-    (signal,) = [
-        s for s in score_signals(_cfg(), [], outside, NOON_IST) if s.name == "out_of_jurisdiction"
-    ]
+    (signal,) = [s for s in _signals([], outside, NOON_IST) if s.name == "out_of_jurisdiction"]
     assert signal.points == 2
     # Without a purpose only public fields left: nothing to charge, no signal.
     masked = Disclosure(ACTOR, "person", ("x1",), None, ("x1",), public_only=("x1",))
-    assert "out_of_jurisdiction" not in _names(score_signals(_cfg(), [], masked, NOON_IST))
+    assert "out_of_jurisdiction" not in _names(_signals([], masked, NOON_IST))
 
 
 def test_unusual_local_hours_raise_the_score() -> None:
-    assert "unusual_hours" in _names(score_signals(_cfg(), [], _now(["p"]), MIDNIGHT_IST))
-    assert "unusual_hours" not in _names(score_signals(_cfg(), [], _now(["p"]), NOON_IST))
+    assert "unusual_hours" in _names(_signals([], _now(["p"]), MIDNIGHT_IST))
+    assert "unusual_hours" not in _names(_signals([], _now(["p"]), NOON_IST))
 
 
 def test_photos_and_exports_raise_the_score() -> None:
     photos = [WindowRow(f"ph{n}", "photo", f"b{n}", 0, False) for n in range(9)]
-    assert "photo_downloads" in _names(
-        score_signals(_cfg(), photos, _now(["ph9"], kind="photo"), NOON_IST)
-    )
-    export = score_signals(_cfg(), [], _now(["e1", "e2"], kind="export"), NOON_IST)
+    assert "photo_downloads" in _names(_signals(photos, _now(["ph9"], kind="photo"), NOON_IST))
+    export = _signals([], _now(["e1", "e2"], kind="export"), NOON_IST)
     assert ("exports", config.EXPORT_POINTS) in {(s.name, s.points) for s in export}
 
 
@@ -150,7 +150,7 @@ A_TO_Z = ["Abdul Rahim", "Anjaiah K", "Bhaskar Rao", "Chandra Kala", "Dasari Rav
 
 
 def test_opening_records_in_alphabetical_order_is_alphabetical_enumeration() -> None:
-    signals = score_signals(_cfg(), _opens_named(A_TO_Z), _open_named("Ramulu Y"), NOON_IST)
+    signals = _signals(_opens_named(A_TO_Z), _open_named("Ramulu Y"), NOON_IST)
     (signal,) = [s for s in signals if s.name == "alphabetical_enumeration"]
     assert signal.points == config.ALPHABETICAL_POINTS and signal.count == len(A_TO_Z)
 
@@ -158,10 +158,10 @@ def test_opening_records_in_alphabetical_order_is_alphabetical_enumeration() -> 
 def test_an_officers_honest_order_and_one_familys_records_are_not_enumeration() -> None:
     shuffled = A_TO_Z[:]
     random.Random(5).shuffle(shuffled)  # nosec B311 - test data order
-    honest = score_signals(_cfg(), _opens_named(shuffled), _open_named("Ramulu Y"), NOON_IST)
+    honest = _signals(_opens_named(shuffled), _open_named("Ramulu Y"), NOON_IST)
     assert "alphabetical_enumeration" not in _names(honest)
     family = [f"Kommu {given}" for given in sorted(A_TO_Z)]  # one bucket: "ko"
-    same = score_signals(_cfg(), _opens_named(family), _open_named("Kommu Zakir"), NOON_IST)
+    same = _signals(_opens_named(family), _open_named("Kommu Zakir"), NOON_IST)
     assert "alphabetical_enumeration" not in _names(same)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,7 +42,19 @@ class WatchDisclosure(Base):
     """
 
     __tablename__ = "watch_disclosures"
-    __table_args__ = (Index("ix_watch_disclosures_account_at", "account_id", "at"),)
+    __table_args__ = (
+        Index("ix_watch_disclosures_account_at", "account_id", "at"),
+        # One entry per disclosure (its first row): the hour's opens, searches and exports are
+        # read off it, however many records each search listed.
+        Index(
+            "ix_watch_disclosures_batches",
+            "account_id",
+            "kind",
+            "at",
+            sqlite_where=text("position = 0"),
+            postgresql_where=text("position = 0"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(ID)
@@ -59,6 +72,34 @@ class WatchDisclosure(Base):
     #: for the alphabetical enumeration signal; never the name itself.
     order_bucket: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WatchSeen(Base):
+    """What an account has been shown of one record, as of the latest time: one row per
+    (account, record), so the budget counts distinct records with an index range instead of
+    reading back every row of the day (an officer repeating one search a thousand times holds
+    a thousand times the rows, and the same few records).
+
+    Each time is the latest at which the record was seen at all, charged to the budget, charged
+    while outside the account's jurisdiction, downloaded as a photograph, and listed (with that
+    listing's batch and position, for the enumeration signal). Pruned with the window.
+    """
+
+    __tablename__ = "watch_seen"
+    __table_args__ = (
+        Index("ix_watch_seen_account_charged", "account_id", "charged_at"),
+        Index("ix_watch_seen_account_photo", "account_id", "photo_at"),
+    )
+
+    account_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    charged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outside_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    photo_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    listed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    listed_batch: Mapped[str | None] = mapped_column(ID)
+    listed_position: Mapped[int | None] = mapped_column(Integer)
 
 
 class WatchAlert(Base):

@@ -29,9 +29,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, case, delete, func, insert, select
+from sqlalchemy import bindparam, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from kotwal.core import audit, identity
@@ -52,8 +52,10 @@ from kotwal.core.policy import Actor
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.watch import config as watch_config
+from kotwal.watch import window
 from kotwal.watch.config import WatchConfig
 from kotwal.watch.models import WatchAlert, WatchAlertRecord, WatchDisclosure, WatchSuspension
+from kotwal.watch.window import Opened, Window
 
 ACTIONS = frozenset({"alert", "step_up", "suspend"})
 HOUR = timedelta(hours=1)
@@ -312,26 +314,8 @@ def _judge_and_store(session: Session, cfg: WatchConfig, disclosure: Disclosure)
     return None if verdict.release else verdict.problem
 
 
-class WindowRow(NamedTuple):
-    """One row of an account's disclosure window, as the budget and the signals read it (a
-    tuple: a busy account's day holds thousands, read on every charge)."""
-
-    record_id: str
-    kind: str
-    batch: str
-    position: int
-    out_of_jurisdiction: bool
-    public_only: bool = False
-    order_bucket: int | None = None
-
-    def charged(self, counted: frozenset[str]) -> bool:
-        """Whether this row counts against the budget."""
-        return self.kind in counted and not self.public_only
-
-
-# The statements of the hot path, built once: a read is charged with three queries and one
-# insert, and building a statement costs more than running one of these.
-_WD = cast(Table, WatchDisclosure.__table__)
+# The statements of the hot path, built once: a read is charged with a handful of queries and
+# two inserts, and building a statement costs more than running one of these.
 _LIFTED = (
     select(func.max(WatchSuspension.lifted_at))
     .where(WatchSuspension.account_id == bindparam("account"))
@@ -347,22 +331,6 @@ _ACCOUNT_STATE = (
 _SESSION_STATE = select(
     AuthSession.step_up_required, AuthSession.stepped_up_at, AuthSession.created_at
 ).where(AuthSession.id == bindparam("session"))
-#: The day's rows of the account, oldest first, each marked if it falls in the hour.
-_DAY_ROWS = (
-    select(
-        _WD.c.record_id,
-        _WD.c.kind,
-        _WD.c.batch,
-        _WD.c.position,
-        _WD.c.out_of_jurisdiction,
-        _WD.c.public_only,
-        _WD.c.order_bucket,
-        (_WD.c.at >= bindparam("hour")).label("in_hour"),
-    )
-    .where(_WD.c.account_id == bindparam("account"), _WD.c.at >= bindparam("day"))
-    .order_by(_WD.c.id)
-)
-_INSERT_ROWS = insert(_WD)
 
 
 def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> Verdict:
@@ -385,16 +353,12 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
     if lifted is not None:
         # A reviewed lift starts the account's budget afresh.
         since_hour, since_day = max(since_hour, as_utc(lifted)), max(since_day, as_utc(lifted))
-    params = {"account": account_id, "hour": since_hour, "day": since_day}
-    day_rows = conn.execute(_DAY_ROWS, params).all()
-    rows = [WindowRow._make(r[:7]) for r in day_rows if r.in_hour]
     counted = cfg.counted_kinds
-    day_seen = {r.record_id for r in day_rows if r.kind in counted and not r.public_only}
+    win = window.read(conn, account_id, d.record_ids, since_hour, since_day)
     incoming = set(d.record_ids) - set(d.public_only) if d.kind in counted else set()
-    hour_seen = {r.record_id for r in rows if r.charged(counted)}
-    distinct_hour = len(hour_seen | incoming)
-    distinct_day = len(day_seen | incoming)
-    signals = score_signals(cfg, rows, d, now)
+    distinct_hour = win.charged_hour.with_(incoming).count
+    distinct_day = win.charged_day.with_(incoming).count
+    signals = score_signals(cfg, win, d, now)
     points = sum(s.points for s in signals)
     score_hour, score_day = distinct_hour + points, distinct_day + points
     budget = cfg.budget_for(d.actor.roles)
@@ -408,9 +372,11 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
         "resource_type": d.resource_type,
         "requested": len(d.record_ids),
     }
-    named = sorted(hour_seen) + sorted(incoming - hour_seen) if incoming else sorted(hour_seen)
 
     def draft(action: str, limit: str, withheld: frozenset[str]) -> AlertDraft:
+        # The records the alert names: read only now, since most charges raise none.
+        seen = window.charged_in_hour(conn, account_id, since_hour, ALERT_RECORDS_MAX)
+        named = seen + sorted(incoming - set(seen))
         return AlertDraft(
             id=new_id(),
             account_id=account_id,
@@ -425,7 +391,7 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
             withheld=withheld,
         )
 
-    withheld = frozenset(set(d.record_ids) - hour_seen)
+    withheld = frozenset(set(d.record_ids) - win.charged_hour.holds)
     if score_hour > budget.hard_hour or score_day > budget.hard_day:
         limit = "hard_hour" if score_hour > budget.hard_hour else "hard_day"
         return Verdict(False, AccountSuspended(), draft("suspend", limit, withheld), signals)
@@ -438,7 +404,7 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
         elif not _alerted_since(session, account_id, since_hour):
             # No session to step up (a CLI command acting as someone): alert once an hour.
             result.draft = draft("alert", limit, frozenset())
-    _record(session, d, now)
+    window.record(conn, d, counted, now)
     if next(_charges) % cfg.prune_every == 0:
         prune(session, now)
     return result
@@ -447,14 +413,12 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
 _charges = itertools.count(1)
 #: The disclosure window keeps a day's rows and this margin (a lift may look back a day).
 PRUNE_MARGIN = timedelta(hours=1)
-_PRUNE = delete(_WD).where(_WD.c.at < bindparam("before"))
 
 
 def prune(session: Session, now: datetime) -> int:
     """Delete the disclosure window's rows older than a day and a margin, in ``session``;
     how many. A retention rule, not an erasure: each disclosure stays in the audit log."""
-    result = session.connection().execute(_PRUNE, {"before": now - DAY - PRUNE_MARGIN})
-    return int(result.rowcount or 0)
+    return window.prune(session.connection(), now - DAY - PRUNE_MARGIN)
 
 
 class _SessionState(Protocol):
@@ -490,87 +454,50 @@ def _alerted_since(session: Session, account_id: str, since: datetime) -> bool:
     return found is not None
 
 
-def _record(session: Session, d: Disclosure, now: datetime) -> None:
-    account_id = d.actor.account_id
-    batch = new_id()
-    outside, public = set(d.out_of_jurisdiction), set(d.public_only)
-    buckets = d.order_buckets or (None,) * len(d.record_ids)
-    rows = [
-        {
-            "account_id": account_id,
-            "session_id": d.actor.session_id,
-            "batch": batch,
-            "kind": d.kind,
-            "resource_type": d.resource_type[:64],
-            "record_id": rid[:64],
-            "position": n,
-            "out_of_jurisdiction": rid in outside,
-            "public_only": rid in public,
-            "order_bucket": bucket,
-            "at": now,
-        }
-        for n, (rid, bucket) in enumerate(zip(d.record_ids, buckets, strict=True))
-    ]
-    session.connection().execute(_INSERT_ROWS, rows)
-
-
-def score_signals(
-    cfg: WatchConfig, rows: Sequence[WindowRow], d: Disclosure, now: datetime
-) -> list[Signal]:
-    """The signals that fire on the hour's rows plus the incoming disclosure."""
+def score_signals(cfg: WatchConfig, win: Window, d: Disclosure, now: datetime) -> list[Signal]:
+    """The signals that fire on the hour's window plus the incoming disclosure."""
     signals: list[Signal] = []
     counted = cfg.counted_kinds
-    incoming = list(d.record_ids)
-    opens = [r.record_id for r in rows if r.kind == "record"]
-    if d.kind == "record":
-        opens += incoming
-    sequential = _sequential_opens(rows, d, opens)
+    opens = list(win.opens)
+    if d.kind == "record" and d.record_ids:
+        opens.append(Opened(d.record_ids[0], d.order_buckets[0] if d.order_buckets else None))
+    sequential = _sequential_opens(win, d, opens)
     if len(opens) >= watch_config.SEQUENTIAL_MIN_OPENS and sequential * 10 >= (len(opens) - 1) * 7:
         signals.append(Signal("sequential_enumeration", watch_config.SEQUENTIAL_POINTS, sequential))
-    rising = _alphabetical_opens(rows, d)
+    rising = _alphabetical_opens(opens)
     if rising is not None:
         signals.append(Signal("alphabetical_enumeration", watch_config.ALPHABETICAL_POINTS, rising))
     # Reads outside one's jurisdiction with a declared purpose (without one, only public
     # fields leave and nothing is charged).
-    outside = {r.record_id for r in rows if r.out_of_jurisdiction and r.charged(counted)}
+    outside = win.outside_hour
     if d.kind in counted:
-        outside |= set(d.out_of_jurisdiction) - set(d.public_only)
-    if outside:
-        signals.append(Signal("out_of_jurisdiction", len(outside), len(outside)))
+        outside = outside.with_(set(d.out_of_jurisdiction) - set(d.public_only))
+    if outside.count:
+        signals.append(Signal("out_of_jurisdiction", outside.count, outside.count))
     if cfg.is_quiet(now):
         signals.append(Signal("unusual_hours", watch_config.QUIET_HOURS_POINTS, 1))
-    searches = {r.batch for r in rows if r.kind == "list"} | (
-        {"now"} if d.kind == "list" else set()
-    )
-    if len(searches) >= watch_config.SEARCHES_WITHOUT_OPENING and not opens:
+    searches = win.searches + (d.kind == "list")
+    if searches >= watch_config.SEARCHES_WITHOUT_OPENING and not opens:
         signals.append(
             Signal(
-                "searches_without_opening",
-                watch_config.SEARCHES_WITHOUT_OPENING_POINTS,
-                len(searches),
+                "searches_without_opening", watch_config.SEARCHES_WITHOUT_OPENING_POINTS, searches
             )
         )
-    photos = {r.record_id for r in rows if r.kind == "photo"}
-    if d.kind == "photo":
-        photos |= set(incoming)
-    if len(photos) >= watch_config.PHOTOS_MIN:
-        signals.append(Signal("photo_downloads", len(photos), len(photos)))
-    exports = {r.batch for r in rows if r.kind == "export"} | (
-        {"now"} if d.kind == "export" else set()
-    )
+    photos = win.photos_hour.with_(d.record_ids) if d.kind == "photo" else win.photos_hour
+    if photos.count >= watch_config.PHOTOS_MIN:
+        signals.append(Signal("photo_downloads", photos.count, photos.count))
+    exports = win.exports + (d.kind == "export")
     if exports:
         # One export runs as several batches; it is the act of exporting that raises the score.
-        signals.append(Signal("exports", watch_config.EXPORT_POINTS, len(exports)))
+        signals.append(Signal("exports", watch_config.EXPORT_POINTS, exports))
     return signals
 
 
-def _alphabetical_opens(rows: Sequence[WindowRow], d: Disclosure) -> int | None:
+def _alphabetical_opens(opens: Sequence[Opened]) -> int | None:
     """How many of the hour's consecutive opens went on in name order (A to Z), when nearly
     all did over enough opens and enough of the alphabet to be a walk through it; else None.
     Honest work opens records in the order cases bring them, which is no order of names."""
-    buckets = [r.order_bucket for r in rows if r.kind == "record" and r.order_bucket is not None]
-    if d.kind == "record":
-        buckets += [b for b in d.order_buckets if b is not None]
+    buckets = [o.order_bucket for o in opens if o.order_bucket is not None]
     if len(buckets) < watch_config.ALPHABETICAL_MIN_OPENS:
         return None
     if len(set(buckets)) < watch_config.ALPHABETICAL_MIN_SPREAD:
@@ -581,18 +508,14 @@ def _alphabetical_opens(rows: Sequence[WindowRow], d: Disclosure) -> int | None:
     return rising
 
 
-def _sequential_opens(rows: Sequence[WindowRow], d: Disclosure, opens: list[str]) -> int:
+def _sequential_opens(win: Window, d: Disclosure, opens: Sequence[Opened]) -> int:
     """How many consecutive opens took the next record of the same listing, in its order."""
-    listed: dict[str, tuple[str, int]] = {}
-    for r in rows:
-        if r.kind == "list":
-            listed[r.record_id] = (r.batch, r.position)
+    listed = win.listed
     if d.kind == "list":
-        for n, rid in enumerate(d.record_ids):
-            listed[rid] = ("now", n)
+        listed = {**listed, **{rid: ("now", n) for n, rid in enumerate(d.record_ids)}}
     count = 0
     for a, b in itertools.pairwise(opens):
-        pa, pb = listed.get(a), listed.get(b)
+        pa, pb = listed.get(a.record_id), listed.get(b.record_id)
         if pa is not None and pb is not None and pa[0] == pb[0] and pb[1] == pa[1] + 1:
             count += 1
     return count
