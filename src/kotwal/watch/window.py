@@ -34,6 +34,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -47,7 +48,7 @@ from kotwal.watch.models import WatchDisclosure, WatchSeen
 #: The hour's opens kept for the enumeration signals (their thresholds are 10 and 15).
 OPENS_CAP = 1000
 #: Searches and exports in the hour are counted up to this (the signals fire at 10 and 1).
-BATCHES_CAP = 1000
+BATCHES_CAP = 100
 #: Record ids per ``IN (...)`` lookup.
 CHUNK = 500
 
@@ -153,7 +154,11 @@ _WS = cast(Table, WatchSeen.__table__)
 _ACCOUNT: BindParameter[str] = bindparam("account")
 _HOUR: BindParameter[datetime] = bindparam("hour")
 _DAY: BindParameter[datetime] = bindparam("day")
-_FIRSTS = and_(_WD.c.account_id == _ACCOUNT, _WD.c.position == 0, _WD.c.at >= _HOUR)
+# "position = 0" as a literal, not a parameter: PostgreSQL matches a partial index's predicate
+# only against constants, and once a statement is prepared its generic plan sees a parameter.
+_FIRSTS = and_(
+    _WD.c.account_id == _ACCOUNT, _WD.c.position == literal_column("0"), _WD.c.at >= _HOUR
+)
 _OPENS = (
     select(_WD.c.record_id, _WD.c.order_bucket)
     .where(_FIRSTS, _WD.c.kind == "record")
