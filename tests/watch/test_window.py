@@ -20,6 +20,7 @@ from kotwal.watch.window import Window, WindowRow
 
 COUNTED = frozenset({"record", "list", "photo"})
 KINDS: tuple[DisclosureKind, ...] = get_args(DisclosureKind)
+DAY_AGO = timedelta(days=1)
 POOL = [f"rec-{n:03d}" for n in range(40)]  # few records, so they repeat across kinds
 
 
@@ -144,3 +145,27 @@ def test_pruning_drops_old_facts_with_old_rows(runtime: Runtime) -> None:
     with runtime.db.transaction(write=False) as session:
         assert list(session.scalars(select(WatchSeen.record_id))) == ["new"]
         assert list(session.scalars(select(WatchDisclosure.record_id))) == ["new"]
+
+
+def test_the_hours_opens_are_the_latest_few_with_their_listings(runtime: Runtime) -> None:
+    now = datetime.now(UTC)
+    ids = [f"open-{n:03d}" for n in range(window.OPENS_CAP + 20)]
+    rows: list[WindowRow] = []
+    with runtime.db.transaction() as session:
+        conn = session.connection()
+        listing = Disclosure(_actor("a"), "person", tuple(ids), None, kind="list")
+        window.record(conn, listing, COUNTED, now - timedelta(minutes=30))
+        (batch,) = set(session.scalars(select(WatchDisclosure.batch)))
+        rows += [WindowRow(rid, "list", batch, n, False) for n, rid in enumerate(ids)]
+        for n, rid in enumerate(ids):
+            at = now - timedelta(minutes=20) + timedelta(seconds=n)
+            d = Disclosure(_actor("a"), "person", (rid,), None, order_buckets=(n % 676,))
+            window.record(conn, d, COUNTED, at)
+            rows.append(WindowRow(rid, "record", f"b{n}", 0, False, False, n % 676))
+    with runtime.db.transaction(write=False) as session:
+        got = window.read(
+            session.connection(), "a", ["open-000"], now - timedelta(hours=1), now - DAY_AGO
+        )
+    assert got == Window.from_rows(rows, COUNTED, ["open-000"])
+    assert [o.record_id for o in got.opens] == ids[-window.OPENS_CAP :]
+    assert got.listed["open-000"] == (batch, 0) and got.listed[ids[-1]] == (batch, len(ids) - 1)

@@ -46,7 +46,7 @@ from kotwal.core.observers import Disclosure
 from kotwal.watch.models import WatchDisclosure, WatchSeen
 
 #: The hour's opens kept for the enumeration signals (their thresholds are 10 and 15).
-OPENS_CAP = 1000
+OPENS_CAP = 100
 #: Searches and exports in the hour are counted up to this (the signals fire at 10 and 1).
 BATCHES_CAP = 100
 #: Record ids per ``IN (...)`` lookup.
@@ -159,12 +159,6 @@ _DAY: BindParameter[datetime] = bindparam("day")
 _FIRSTS = and_(
     _WD.c.account_id == _ACCOUNT, _WD.c.position == literal_column("0"), _WD.c.at >= _HOUR
 )
-_OPENS = (
-    select(_WD.c.record_id, _WD.c.order_bucket)
-    .where(_FIRSTS, _WD.c.kind == "record")
-    .order_by(_WD.c.at.desc(), _WD.c.id.desc())
-    .limit(OPENS_CAP)
-)
 
 
 def _batches(kind: str) -> Any:
@@ -185,6 +179,24 @@ _TALLIES = select(
     _count(_WS.c.photo_at >= _HOUR),
     _batches("list"),
     _batches("export"),
+)
+#: The hour's latest opens, newest first, each with its record's latest listing in the hour
+#: (one statement: looking the listings up by id cost more than the rest of the window).
+_OPENS = (
+    select(
+        _WD.c.record_id,
+        _WD.c.order_bucket,
+        case((_WS.c.listed_at >= _HOUR, _WS.c.listed_batch)),
+        _WS.c.listed_position,
+    )
+    .select_from(
+        _WD.outerjoin(
+            _WS, and_(_WS.c.account_id == _WD.c.account_id, _WS.c.record_id == _WD.c.record_id)
+        )
+    )
+    .where(_FIRSTS, _WD.c.kind == "record")
+    .order_by(_WD.c.at.desc(), _WD.c.id.desc())
+    .limit(OPENS_CAP)
 )
 _ASKED = select(
     _WS.c.record_id,
@@ -208,16 +220,20 @@ def read(
     """The window of ``account`` since ``hour`` and ``day``, with the tallies' ``holds`` and
     the listings answered for the ids in ``asked``."""
     params: dict[str, Any] = {"account": account, "hour": hour, "day": day}
-    opens = tuple(Opened(*r) for r in conn.execute(_OPENS, params))[::-1]
-    asked_ = frozenset(asked)
-    sets: tuple[set[str], set[str], set[str], set[str]] = (set(), set(), set(), set())
     listed: dict[str, tuple[str, int]] = {}
-    wanted = sorted(asked_ | {o.record_id for o in opens})
-    for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start : start + CHUNK]
+    opened: list[Opened] = []
+    for rid, bucket, batch, position in conn.execute(_OPENS, params):
+        opened.append(Opened(rid, bucket))
+        if batch is not None:
+            listed[rid] = (batch, int(position))
+    opens = tuple(reversed(opened))
+    asked_ = sorted(frozenset(asked))
+    sets: tuple[set[str], set[str], set[str], set[str]] = (set(), set(), set(), set())
+    for start in range(0, len(asked_), CHUNK):
+        chunk = asked_[start : start + CHUNK]
         for rid, *flags, batch, position in conn.execute(_ASKED, {**params, "ids": chunk}):
             for found, flag in zip(sets, flags, strict=True):
-                if flag and rid in asked_:
+                if flag:
                     found.add(rid)
             if batch is not None:
                 listed[rid] = (batch, int(position))
