@@ -58,7 +58,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from indic_transliteration import sanscript  # type: ignore[import-untyped]
@@ -375,6 +375,18 @@ class _Token:
 class _Name:
     tokens: tuple[_Token, ...]
     telugu: bool
+    # The name's readings, made once per spelling (parsing is memoised) rather than on each
+    # comparison: its tokens as units, and for each run of tokens that may be read joined, the
+    # run and the units with it joined.
+    plain: tuple[_Unit, ...] = field(default=(), compare=False, repr=False)
+    joins: tuple[tuple[tuple[int, int], tuple[_Unit, ...]], ...] = field(
+        default=(), compare=False, repr=False
+    )
+
+
+def _name(tokens: tuple[_Token, ...], telugu: bool) -> _Name:
+    joins = tuple((join, _units(tokens, join)) for join in _joins(tokens))
+    return _Name(tokens, telugu, _units(tokens), joins)
 
 
 def _ascii_lower(text: str) -> str:
@@ -411,7 +423,7 @@ def _parse(name: str) -> tuple[_Name, ...]:
     for part in _ALIAS_SPLIT.split(latin):
         tokens = _tokens(part)
         if tokens:
-            names.append(_Name(tokens, telugu))
+            names.append(_name(tokens, telugu))
     return tuple(names)
 
 
@@ -686,8 +698,9 @@ def _assess(queries: tuple[_Unit, ...], candidates: tuple[_Unit, ...]) -> _Asses
         numerator += weight * credit
         denominator += weight
         strong = strong or not (q.initial or c.initial or (q.weak and not weak_only))
-    left_q = [i for i in range(len(queries)) if i not in {i for i, _ in agreed}]
-    left_c = [j for j in range(len(candidates)) if j not in {j for _, j in agreed}]
+    agreed_q, agreed_c = {i for i, _ in agreed}, {j for _, j in agreed}
+    left_q = [i for i in range(len(queries)) if i not in agreed_q]
+    left_c = [j for j in range(len(candidates)) if j not in agreed_c]
     # Leftovers on both sides disagree; leftovers on one side only were left out by the other
     # name. A weak token that the other name lacks is no evidence either way (Md. Rafi = Rafi).
     conflicts = _pair_leftovers(left_q, left_c, sims, queries, candidates)
@@ -698,14 +711,15 @@ def _assess(queries: tuple[_Unit, ...], candidates: tuple[_Unit, ...]) -> _Asses
         cost = _INITIAL_CONFLICT_COST if q.initial or c.initial else _CONFLICT_COST
         numerator += weight * sims[(i, j)] * _CONFLICT_CREDIT
         denominator += weight * cost
-    omitted_q = [i for i in left_q if i not in {i for i, _ in conflicts} and not queries[i].weak]
-    omitted_c = [j for j in left_c if j not in {j for _, j in conflicts} and not candidates[j].weak]
+    conflict_q, conflict_c = {i for i, _ in conflicts}, {j for _, j in conflicts}
+    omitted_q = [i for i in left_q if i not in conflict_q and not queries[i].weak]
+    omitted_c = [j for j in left_c if j not in conflict_c and not candidates[j].weak]
     for unit in (*(queries[i] for i in omitted_q), *(candidates[j] for j in omitted_c)):
         denominator += unit.weight * _OMITTED_COST
     value = numerator / denominator if denominator else 0.0
     if not strong:
         # Initials and titles alone never make a match.
-        value = min(value, 0.5)
+        value = min(value, _WEAK_CAP)
     return _Assessment(
         round(value, 4),
         queries,
@@ -772,14 +786,13 @@ def _agreement_reason(q: _Unit, c: _Unit, sim: float) -> str:
 
 def _compare(query: _Name, candidate: _Name) -> _Assessment:
     """The best reading of two names over the ways of joining adjacent tokens."""
-    plain_q, plain_c = _units(query.tokens), _units(candidate.tokens)
+    plain_q, plain_c = query.plain, candidate.plain
     best = _assess(plain_q, plain_c)
     # Joining on both sides at once only ever restates a one-sided join, and a join is worth
     # assessing only if the joined token agrees with some token of the other name.
-    sides = ((query.tokens, plain_c, True), (candidate.tokens, plain_q, False))
-    for tokens, others, on_query in sides:
-        for join in _joins(tokens):
-            units = _units(tokens, join)
+    sides = ((query.joins, plain_c, True), (candidate.joins, plain_q, False))
+    for joins, others, on_query in sides:
+        for join, units in joins:
             joined = units[join[0]]
             if not any(_agrees(joined, other, _pair_similarity(joined, other)) for other in others):
                 continue
@@ -787,6 +800,38 @@ def _compare(query: _Name, candidate: _Name) -> _Assessment:
             if assessment.score > best.score:
                 best = assessment
     return best
+
+
+#: The most a reading scores when it agrees on no spelled-out name (initials and titles alone).
+_WEAK_CAP = 0.5
+
+
+def _strong_units(name: _Name) -> tuple[_Unit, ...]:
+    """The units any reading of ``name`` may agree on in full: its spelled-out tokens and
+    joined runs (an initial agrees only as an initial)."""
+    joined = tuple(units[join[0]] for join, units in name.joins)
+    return tuple(u for u in name.plain if not u.initial) + joined
+
+
+def _may_be_strong(query: _Name, candidate: _Name) -> bool:
+    # As _assess decides ``strong``: a pair of spelled-out units that agree, the query's not a
+    # weak one unless one of the names has nothing but weak ones and initials (joining tokens
+    # only adds spelled-out units, so this is read off the plain tokens).
+    weak_only = not all(
+        any(not u.initial and not u.weak for u in n.plain) for n in (query, candidate)
+    )
+    return any(
+        (not q.weak or weak_only) and _pair_similarity(q, c) >= _AGREE
+        for q in _strong_units(query)
+        for c in _strong_units(candidate)
+    )
+
+
+def could_match(query: str, candidate: str) -> bool:
+    """False only when ``score(query, candidate)`` is at most 0.5 (below every threshold): no
+    reading of the two names agrees on a spelled-out name. A search checks this first, since
+    half of the spellings its candidates bring fail it and it costs a fraction of a score."""
+    return any(_may_be_strong(q, c) for q in _parse(query) for c in _parse(candidate))
 
 
 @lru_cache(maxsize=65536)
@@ -809,7 +854,7 @@ def score(query: str, candidate: str) -> Match:
 
 def is_match(query: str, candidate: str) -> bool:
     """Whether the two names are the same name at ``DEFAULT_THRESHOLD``."""
-    return score(query, candidate).score >= DEFAULT_THRESHOLD
+    return could_match(query, candidate) and score(query, candidate).score >= DEFAULT_THRESHOLD
 
 
 # --------------------------------------------------------------------------------------------
