@@ -544,16 +544,15 @@ class _Unit:
     canon: str
     initial: bool
     weak_kind: str | None
+    # Derived from the above, stored rather than computed: a search reads them a million times.
+    weak: bool = field(init=False, compare=False, repr=False)
+    weight: float = field(init=False, compare=False, repr=False)
 
-    @property
-    def weak(self) -> bool:
-        return self.weak_kind is not None
-
-    @property
-    def weight(self) -> float:
-        if self.initial:
-            return _INITIAL_WEIGHT
-        return _WEAK_WEIGHT if self.weak else 1.0
+    def __post_init__(self) -> None:
+        weak = self.weak_kind is not None
+        weight = _INITIAL_WEIGHT if self.initial else (_WEAK_WEIGHT if weak else 1.0)
+        object.__setattr__(self, "weak", weak)
+        object.__setattr__(self, "weight", weight)
 
 
 @lru_cache(maxsize=65536)
