@@ -718,7 +718,7 @@ def _assess(queries: tuple[_Unit, ...], candidates: tuple[_Unit, ...]) -> _Asses
     value = numerator / denominator if denominator else 0.0
     if not strong:
         # Initials and titles alone never make a match.
-        value = min(value, _WEAK_CAP)
+        value = min(value, 0.5)
     return _Assessment(
         round(value, 4),
         queries,
@@ -801,38 +801,6 @@ def _compare(query: _Name, candidate: _Name) -> _Assessment:
     return best
 
 
-#: The most a reading scores when it agrees on no spelled-out name (initials and titles alone).
-_WEAK_CAP = 0.5
-
-
-def _strong_units(name: _Name) -> tuple[_Unit, ...]:
-    """The units any reading of ``name`` may agree on in full: its spelled-out tokens and
-    joined runs (an initial agrees only as an initial)."""
-    joined = tuple(units[join[0]] for join, units in name.joins)
-    return tuple(u for u in name.plain if not u.initial) + joined
-
-
-def _may_be_strong(query: _Name, candidate: _Name) -> bool:
-    # As _assess decides ``strong``: a pair of spelled-out units that agree, the query's not a
-    # weak one unless one of the names has nothing but weak ones and initials (joining tokens
-    # only adds spelled-out units, so this is read off the plain tokens).
-    weak_only = not all(
-        any(not u.initial and not u.weak for u in n.plain) for n in (query, candidate)
-    )
-    return any(
-        (not q.weak or weak_only) and _pair_similarity(q, c) >= _AGREE
-        for q in _strong_units(query)
-        for c in _strong_units(candidate)
-    )
-
-
-def could_match(query: str, candidate: str) -> bool:
-    """False only when ``score(query, candidate)`` is at most 0.5 (below every threshold): no
-    reading of the two names agrees on a spelled-out name. A search checks this first, since
-    half of the spellings its candidates bring fail it and it costs a fraction of a score."""
-    return any(_may_be_strong(q, c) for q in _parse(query) for c in _parse(candidate))
-
-
 @lru_cache(maxsize=65536)
 def score(query: str, candidate: str) -> Match:
     """How alike the two names are, with the reasons, for ranking search results."""
@@ -853,7 +821,7 @@ def score(query: str, candidate: str) -> Match:
 
 def is_match(query: str, candidate: str) -> bool:
     """Whether the two names are the same name at ``DEFAULT_THRESHOLD``."""
-    return could_match(query, candidate) and score(query, candidate).score >= DEFAULT_THRESHOLD
+    return score(query, candidate).score >= DEFAULT_THRESHOLD
 
 
 # --------------------------------------------------------------------------------------------

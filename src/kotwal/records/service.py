@@ -437,16 +437,11 @@ def _spellings(query: str, candidate: _Candidate) -> list[str]:
     return [*candidate.spellings, *words]
 
 
-#: What a spelling that cannot match scores (below every threshold, see names.could_match).
-_NO_MATCH = names.Match(0.0, ("no spelled-out name agrees",))
-
-
 def _ranked(
     actor: Actor, query: str, candidates: list[_Candidate], limit: int
 ) -> list[tuple[_Candidate, names.Match]]:
     """The candidates that match, best first, cut to ``limit``. Many persons share a spelling
-    (there are only so many ways to write Srinivas), so each spelling is scored once, and only
-    if it could match at all (:func:`names.could_match`: half of them cannot)."""
+    (there are only so many ways to write Srinivas), so each spelling is scored once."""
     scores: dict[str, names.Match] = {}
     scored: list[tuple[_Candidate, names.Match]] = []
     for candidate in candidates:
@@ -454,8 +449,7 @@ def _ranked(
         for spelling in _spellings(query, candidate):
             match = scores.get(spelling)
             if match is None:
-                could = names.could_match(query, spelling)
-                match = scores[spelling] = names.score(query, spelling) if could else _NO_MATCH
+                match = scores[spelling] = names.score(query, spelling)
             if best is None or match.score > best.score:
                 best = match
         if best is not None and best.score >= names.DEFAULT_THRESHOLD:
