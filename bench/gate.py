@@ -22,36 +22,23 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
+import scaffold
 from kotwal.core.config import Settings
 from kotwal.core.gate import disclose
-from kotwal.core.jurisdictions import create_jurisdiction
 from kotwal.core.keys import generate_keys, load_keys
 from kotwal.core.migrate import upgrade
-from kotwal.core.policy import Actor, JurisdictionKind, Role
+from kotwal.core.policy import Actor, Role
 from kotwal.core.runtime import Runtime, open_runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.models import Person
 from kotwal.records.schemas import PersonCategory, PersonCreate
 from kotwal.records.service import create_person
 
-PG_ADMIN = os.environ.get(
-    "KOTWAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-SYSTEM = Actor(account_id=None, username="cli:bench")
-
 
 def _seed(runtime: Runtime, persons: int) -> Actor:
-    with UnitOfWork(runtime, write=True) as uow:
-        state = create_jurisdiction(
-            uow, SYSTEM, code="TS", name="State", kind=JurisdictionKind.STATE, parent_id=None
-        )
-        station = create_jurisdiction(
-            uow, SYSTEM, code="PS-1", name="Station", kind=JurisdictionKind.STATION,
-            parent_id=state.id,
-        )  # fmt: skip
+    station = scaffold.station(runtime)
     officer = Actor(
         account_id=str(uuid.uuid4()),
         username="si.bench",
@@ -137,17 +124,8 @@ def main() -> None:
         generate_keys(data / "keys")
         sqlite = _run(f"sqlite:///{data / 'bench.db'}", data, args)
         print(f"SQLite:     {sqlite['per_s']:,} disclosures/s ({sqlite['pages_per_s']:,} pages/s)")
-        name = f"kotwal_bench_gate_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+        with scaffold.scratch_postgres("gate") as url:
             pg = _run(url, data, args)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
         print(f"PostgreSQL: {pg['per_s']:,} disclosures/s ({pg['pages_per_s']:,} pages/s)")
     figures |= {"gate_disclosures_per_s_sqlite": sqlite["per_s"],
                 "gate_disclosures_per_s_postgresql": pg["per_s"]}  # fmt: skip

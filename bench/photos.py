@@ -29,25 +29,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+import scaffold
 from kotwal.core import images
 from kotwal.core.config import Settings
-from kotwal.core.jurisdictions import create_jurisdiction
 from kotwal.core.keys import generate_keys, load_keys
 from kotwal.core.migrate import upgrade
-from kotwal.core.policy import Actor, JurisdictionKind, Role
+from kotwal.core.policy import Actor, Role
 from kotwal.core.runtime import Runtime, open_runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.photos import service
 from kotwal.records.schemas import PersonCategory, PersonCreate
 from kotwal.records.service import file_person
 
-PG_ADMIN = os.environ.get(
-    "KOTWAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-SYSTEM = Actor(account_id=None, username="cli:bench")
 SIZES = {"12mp": (4000, 3000), "2mp": (1600, 1200)}
 
 
@@ -70,14 +64,7 @@ def _ms(action: Callable[[], object], repeat: int) -> float:
 
 
 def _seed(runtime: Runtime) -> tuple[Actor, str]:
-    with UnitOfWork(runtime, write=True) as uow:
-        state = create_jurisdiction(
-            uow, SYSTEM, code="TS", name="State", kind=JurisdictionKind.STATE, parent_id=None
-        )
-        station = create_jurisdiction(
-            uow, SYSTEM, code="PS-1", name="Station", kind=JurisdictionKind.STATION,
-            parent_id=state.id,
-        )  # fmt: skip
+    station = scaffold.station(runtime)
     officer = Actor(
         account_id=str(uuid.uuid4()),
         username="si.bench",
@@ -145,17 +132,8 @@ def main() -> None:
         generate_keys(data_dir / "keys")
         sqlite = _run(f"sqlite:///{data_dir / 'bench.db'}", data_dir, photos, args.repeat)
         print("SQLite:    ", sqlite)
-        name = f"kotwal_bench_photos_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+        with scaffold.scratch_postgres("photos") as url:
             pg = _run(url, data_dir, photos, args.repeat)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
         print("PostgreSQL:", pg)
     figures |= {f"sqlite_{k}": v for k, v in sqlite.items()}
     figures |= {f"postgresql_{k}": v for k, v in pg.items()}

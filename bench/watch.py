@@ -27,38 +27,25 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 from kotwal.core import identity
 from kotwal.core.config import Settings
-from kotwal.core.jurisdictions import create_jurisdiction
 from kotwal.core.keys import generate_keys, load_keys
 from kotwal.core.migrate import upgrade
 from kotwal.core.observers import Disclosure
-from kotwal.core.policy import Actor, JurisdictionKind, Role
+from kotwal.core.policy import Actor, Role
 from kotwal.core.runtime import Runtime, open_runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.watch import config as watch_config
 from kotwal.watch.config import Budget
 from kotwal.watch.service import judge
+from scaffold import SYSTEM, scratch_postgres, state_and_station
 
-PG_ADMIN = os.environ.get(
-    "KOTWAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-SYSTEM = Actor(account_id=None, username="cli:bench")
 EDGE = 100  # charges averaged at the start and at the end
 
 
 def _officer(runtime: Runtime) -> Actor:
     with UnitOfWork(runtime, write=True) as uow:
-        state = create_jurisdiction(
-            uow, SYSTEM, code="TS", name="State", kind=JurisdictionKind.STATE, parent_id=None
-        )
-        station = create_jurisdiction(
-            uow, SYSTEM, code="PS-1", name="Station", kind=JurisdictionKind.STATION,
-            parent_id=state.id,
-        )  # fmt: skip
+        station = state_and_station(uow)
         account, _ = identity.create_account(
             uow, SYSTEM, username="si.watch.bench", display_name="bench sub-inspector",
             roles=frozenset({Role.SUB_INSPECTOR}), jurisdiction_id=station.id,
@@ -112,18 +99,9 @@ def main() -> None:
         print("SQLite:")
         figures["sqlite"] = sqlite = _run(f"sqlite:///{data / 'bench.db'}", data, **_a(args))
         print(f"SQLite: {sqlite['first_ms']} ms a charge at first, {sqlite['last_ms']} at last")
-        name = f"kotwal_bench_watch_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+        with scratch_postgres("watch") as url:
             print("PostgreSQL:")
             figures["postgresql"] = pg = _run(url, data, **_a(args))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
         print(f"PostgreSQL: {pg['first_ms']} ms a charge at first, {pg['last_ms']} at last")
     print(json.dumps(figures))
 
