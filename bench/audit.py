@@ -26,13 +26,8 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from kotwal.core import audit
 from kotwal.core.audit import AuditEvent, GroupCommitter, Outcome
@@ -40,10 +35,8 @@ from kotwal.core.config import Settings
 from kotwal.core.db import Database
 from kotwal.core.keys import KeyRing, generate_keys, load_keys
 from kotwal.core.migrate import upgrade
+from scaffold import scratch_postgres
 
-PG_ADMIN_URL = os.environ.get(
-    "KOTWAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
 
@@ -164,21 +157,6 @@ def bench_verify(db: Database, keyring: KeyRing, total: int) -> tuple[float, flo
     return total / elapsed, fill_seconds
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this run; dropped afterwards."""
-    name = f"kotwal_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def migrated(url: str) -> Database:
     database = Database(url)
     upgrade(database.engine)
@@ -226,7 +204,7 @@ def main() -> None:
         lite.dispose()
         _print_disclosures("SQLite", on_sqlite, args.clients)
 
-        with postgres_database() as url:
+        with scratch_postgres("audit") as url:
             pg = migrated(url)
             on_pg = bench_disclosures(pg, keyring, args.clients, args.seconds, args.page_size)
             pg.dispose()

@@ -21,12 +21,10 @@ import os
 import random
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from kotwal import demo
 from kotwal.core.config import Settings
@@ -36,10 +34,7 @@ from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime, open_runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.importer import COLUMNS, ImportLimits, import_persons
-
-PG_ADMIN = os.environ.get(
-    "KOTWAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from scaffold import scratch_postgres
 
 
 def _csv(runtime: Runtime, stations: list[str], rows: int) -> bytes:
@@ -115,17 +110,8 @@ def main() -> None:
             figures["sqlite"] = _run(f"sqlite:///{data / 'bench.db'}", data, args)
             print("SQLite:    ", figures["sqlite"])
         if args.only in (None, "postgresql"):
-            name = f"kotwal_bench_filing_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+            with scratch_postgres("filing") as url:
                 figures["postgresql"] = _run(url, data, args)
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
             print("PostgreSQL:", figures["postgresql"])
     print(json.dumps(figures))
 

@@ -34,17 +34,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pyotp
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from kotwal import demo
 from kotwal.core.config import Settings
@@ -52,10 +50,8 @@ from kotwal.core.identity import TOTP_STEP, totp_step
 from kotwal.core.policy import Jurisdiction
 from kotwal.core.runtime import open_runtime
 from kotwal.records.models import Person
+from scaffold import scratch_postgres
 
-PG_ADMIN = os.environ.get(
-    "KOTWAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 KOTWAL = str(Path(sys.executable).with_name("kotwal"))
 LINK = re.compile(r'href="/persons/([0-9a-f-]{36})"')
 LISTED_NAME = re.compile(r'href="/persons/([0-9a-f-]{36})">([^<]+)</a>')
@@ -290,22 +286,10 @@ def main() -> None:
                "KOTWAL_DEMO": "true"}  # fmt: skip
         for name in ("KOTWAL_KEK", "KOTWAL_AUDIT_KEY", "KOTWAL_INDEX_KEY", "KOTWAL_DATABASE_URL"):
             env.pop(name, None)
-        pg_name = None
-        if args.postgres:
-            pg_name = f"kotwal_scrape_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
-            env["KOTWAL_DATABASE_URL"] = (
-                make_url(PG_ADMIN).set(database=pg_name).render_as_string(hide_password=False)
-            )
-        try:
+        with scratch_postgres("scrape") if args.postgres else nullcontext(None) as url:
+            if url is not None:
+                env["KOTWAL_DATABASE_URL"] = url
             result = _run(args, env, data_dir)
-        finally:
-            if pg_name is not None:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
-                admin.dispose()
     print(json.dumps(result, sort_keys=True))
 
 
