@@ -286,7 +286,9 @@ def summary(ms: list[float]) -> dict[str, float]:
 #: officer's search is for a name not searched before (a repeated query's scores are memoised,
 #: and measuring repeats of a few spellings measured the memo: p95 18 ms at 1,000,000 persons
 #: where a new query took several times that).
-QUERY_MEMOS = (names.score, names.name_key_tiers)
+#: The memo of readings is keyed by the query's canonical form, so a new spelling of a name searched
+#: before would find its scores there: it is emptied too.
+QUERY_MEMOS = (names.score, names.similarity, names._reading_score, names.name_key_tiers)
 
 
 def _all_memos() -> list[Any]:

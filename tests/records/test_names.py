@@ -23,6 +23,7 @@ from kotwal.records.names import (
     is_match,
     name_keys,
     score,
+    similarity,
     transliterate_telugu,
 )
 
@@ -299,6 +300,32 @@ def test_every_score_is_in_the_unit_interval_with_a_reason() -> None:
 def test_is_match_is_score_at_the_default_threshold() -> None:
     for query, candidate, _, _ in _pairs("name_pairs.csv"):
         assert is_match(query, candidate) == (score(query, candidate).score >= DEFAULT_THRESHOLD)
+
+
+def test_similarity_is_the_score_without_its_reasons() -> None:
+    for filename in PAIR_FILES:
+        for query, candidate, _, _ in _pairs(filename):
+            assert similarity(query, candidate) == score(query, candidate).score, (query, candidate)
+
+
+def test_spellings_scored_once_as_one_reading_keep_their_own_words_in_the_reasons() -> None:
+    # Sreenivas Komu and Shrinivas Kommu fold to one canonical form, so the second is scored
+    # from the memo of the first; its reasons must still quote its own spelling.
+    first = score("Srinivas Kommu", "Sreenivas Komu")
+    second = score("Srinivas Kommu", "Shrinivas Kommu")
+
+    assert first.score == second.score
+    assert any("Sreenivas" in reason for reason in first.reasons), first.reasons
+    assert any("Shrinivas" in reason for reason in second.reasons), second.reasons
+    assert not any("Sreenivas" in reason for reason in second.reasons), second.reasons
+
+
+def test_an_initial_is_read_by_the_first_letter_of_the_name_as_written() -> None:
+    # Phani and Fani fold to one canonical spelling, but P. is the initial of Phani only: the
+    # one scored first must not lend its score to the other.
+    assert not is_match("P. Ravi", "Fani Ravi")
+    assert is_match("P. Ravi", "Phani Ravi")
+    assert similarity("P. Ravi", "Fani Ravi") < DEFAULT_THRESHOLD
 
 
 def test_match_is_immutable() -> None:

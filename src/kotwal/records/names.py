@@ -6,6 +6,8 @@ The records search service uses this module in two steps, and it holds no data o
    index table and fetches candidates whose keys are equal to one of the query's keys.
 2. ``score(query, candidate)`` ranks those candidates: a number in [0, 1] and the reasons for it,
    which the officer sees next to each result. ``is_match`` applies ``DEFAULT_THRESHOLD``.
+   ``similarity`` is the score alone: a search ranks its few hundred candidates by it and writes
+   reasons only for the results it shows.
 
 How a name is read (``_parse``):
 
@@ -73,6 +75,7 @@ __all__ = [
     "name_key_tiers",
     "name_keys",
     "score",
+    "similarity",
     "transliterate_telugu",
 ]
 
@@ -372,21 +375,36 @@ class _Token:
 
 
 @dataclass(frozen=True, slots=True)
+class _Readings:
+    """What comparing needs of a name, made once per spelling (parsing is memoised) rather than
+    on each comparison: its tokens as units, and for each run of tokens that may be read joined,
+    the run and the units with it joined.
+
+    Two readings are equal when everything a score depends on is (``key``: each unit's canonical
+    spelling, kind and first letter, and each join's canonical spelling), so that spellings that
+    differ only in what the canonical form folds away (Sreenivas Kommu, Shrinivas Komu) are
+    scored once: the texts, which only the reasons quote, take no part."""
+
+    key: tuple[object, ...]
+    plain: tuple[_Unit, ...] = field(compare=False, repr=False)
+    joins: tuple[tuple[tuple[int, int], tuple[_Unit, ...]], ...] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class _Name:
     tokens: tuple[_Token, ...]
     telugu: bool
-    # The name's readings, made once per spelling (parsing is memoised) rather than on each
-    # comparison: its tokens as units, and for each run of tokens that may be read joined, the
-    # run and the units with it joined.
-    plain: tuple[_Unit, ...] = field(default=(), compare=False, repr=False)
-    joins: tuple[tuple[tuple[int, int], tuple[_Unit, ...]], ...] = field(
-        default=(), compare=False, repr=False
-    )
+    readings: _Readings = field(compare=False, repr=False)
 
 
 def _name(tokens: tuple[_Token, ...], telugu: bool) -> _Name:
+    plain = _units(tokens)
     joins = tuple((join, _units(tokens, join)) for join in _joins(tokens))
-    return _Name(tokens, telugu, _units(tokens), joins)
+    key = (
+        tuple((u.positions, u.canon, u.initial, u.weak_kind, u.text[:1].lower()) for u in plain),
+        tuple((join, units[join[0]].canon) for join, units in joins),
+    )
+    return _Name(tokens, telugu, _Readings(key, plain, joins))
 
 
 def _ascii_lower(text: str) -> str:
@@ -783,7 +801,7 @@ def _agreement_reason(q: _Unit, c: _Unit, sim: float) -> str:
     return f"similar spelling '{q.text}' ~ '{c.text}' ({sim:.2f})"
 
 
-def _compare(query: _Name, candidate: _Name) -> _Assessment:
+def _compare(query: _Readings, candidate: _Readings) -> _Assessment:
     """The best reading of two names over the ways of joining adjacent tokens."""
     plain_q, plain_c = query.plain, candidate.plain
     best = _assess(plain_q, plain_c)
@@ -801,22 +819,45 @@ def _compare(query: _Name, candidate: _Name) -> _Assessment:
     return best
 
 
+@lru_cache(maxsize=131072)
+def _reading_score(query: _Readings, candidate: _Readings) -> float:
+    return _compare(query, candidate).score
+
+
+def _best_pair(query: str, candidate: str) -> tuple[float, tuple[_Name, _Name] | None]:
+    """The best score over the two spellings' names (a name and its aliases), and which names
+    gave it: the first pair to reach it, as the reasons are written for that pair."""
+    best: tuple[float, tuple[_Name, _Name] | None] = (0.0, None)
+    for q in _parse(query):
+        for c in _parse(candidate):
+            value = _reading_score(q.readings, c.readings)
+            if best[1] is None or value > best[0]:
+                best = (value, (q, c))
+    return best
+
+
+@lru_cache(maxsize=65536)
+def similarity(query: str, candidate: str) -> float:
+    """The score of ``score(query, candidate)`` without its reasons: what a search ranks its
+    candidates by, writing the reasons only for the results it shows."""
+    return _best_pair(query, candidate)[0]
+
+
 @lru_cache(maxsize=65536)
 def score(query: str, candidate: str) -> Match:
     """How alike the two names are, with the reasons, for ranking search results."""
-    query_names, candidate_names = _parse(query), _parse(candidate)
-    readings = [_compare(q, c) for q in query_names for c in candidate_names]
-    if not readings:
+    value, pair = _best_pair(query, candidate)
+    if pair is None:
         return Match(0.0, ("no name to compare",))
-    best = max(readings, key=lambda assessment: assessment.score)
-    reasons = best.reasons()
+    reasons = _compare(pair[0].readings, pair[1].readings).reasons()
+    query_names, candidate_names = _parse(query), _parse(candidate)
     query_telugu = any(n.telugu for n in query_names)
     if query_telugu != any(n.telugu for n in candidate_names):
         telugu = query if query_telugu else candidate
         reasons.insert(0, f"Telugu script read as '{transliterate_telugu(telugu)}'")
     if len(query_names) > 1 or len(candidate_names) > 1:
         reasons.append("compared with each alias")
-    return Match(best.score, tuple(reasons))
+    return Match(value, tuple(reasons))
 
 
 def is_match(query: str, candidate: str) -> bool:

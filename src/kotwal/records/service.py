@@ -441,22 +441,23 @@ def _ranked(
     actor: Actor, query: str, candidates: list[_Candidate], limit: int
 ) -> list[tuple[_Candidate, names.Match]]:
     """The candidates that match, best first, cut to ``limit``. Many persons share a spelling
-    (there are only so many ways to write Srinivas), so each spelling is scored once."""
-    scores: dict[str, names.Match] = {}
-    scored: list[tuple[_Candidate, names.Match]] = []
+    (there are only so many ways to write Srinivas), so each spelling is scored once, and the
+    reasons are written only for the results kept."""
+    scores: dict[str, float] = {}
+    scored: list[tuple[_Candidate, float, str]] = []
     for candidate in candidates:
-        best: names.Match | None = None
+        best: tuple[float, str] | None = None
         for spelling in _spellings(query, candidate):
-            match = scores.get(spelling)
-            if match is None:
-                match = scores[spelling] = names.score(query, spelling)
-            if best is None or match.score > best.score:
-                best = match
-        if best is not None and best.score >= names.DEFAULT_THRESHOLD:
-            scored.append((candidate, best))
+            value = scores.get(spelling)
+            if value is None:
+                value = scores[spelling] = names.similarity(query, spelling)
+            if best is None or value > best[0]:
+                best = (value, spelling)
+        if best is not None and best[0] >= names.DEFAULT_THRESHOLD:
+            scored.append((candidate, *best))
     # Equal scores: the reader's own jurisdiction first, where they can act on the record.
-    scored.sort(key=lambda cm: (-cm[1].score, not actor.covers(cm[0].jurisdiction_path), cm[0].id))
-    return scored[:limit]
+    scored.sort(key=lambda cs: (-cs[1], not actor.covers(cs[0].jurisdiction_path), cs[0].id))
+    return [(candidate, names.score(query, spelling)) for candidate, _, spelling in scored[:limit]]
 
 
 def _persons(uow: UnitOfWork, ids: list[str]) -> list[Person]:
