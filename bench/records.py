@@ -83,7 +83,7 @@ from kotwal.core.jurisdictions import by_code
 from kotwal.core.keys import generate_keys
 from kotwal.core.migrate import upgrade
 from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind, Role
-from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.runtime import Runtime, open_runtime, settle_startup_objects
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
 from kotwal.records.models import Person
@@ -321,6 +321,7 @@ def name_search(store: Store, queries: int) -> dict[str, Any]:
     (the query's memos emptied first), then a quarter as many cold (every memo emptied) and as
     many repeated (nothing emptied)."""
     runtime = open_runtime(store.settings())
+    settle_startup_objects()  # as the server does when it starts (kotwal.web.app)
     try:
         officers = [_actor(runtime, "HYD-PS-01", Role.SUB_INSPECTOR),
                     _actor(runtime, "HYD-D", Role.DISTRICT_CHIEF)]  # fmt: skip

@@ -25,7 +25,7 @@ from kotwal import __version__
 from kotwal.core.config import Settings, get_settings
 from kotwal.core.crypto import active_kek_version
 from kotwal.core.migrate import is_current
-from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.runtime import Runtime, open_runtime, settle_startup_objects
 from kotwal.records.importer import DEFAULT_LIMITS
 from kotwal.web import errors
 from kotwal.web.deps import declared_guard, public
@@ -170,6 +170,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        settle_startup_objects()
         yield
         runtime.close()
 
