@@ -677,6 +677,12 @@ def _best_agreement(
         ]
         for i, q in enumerate(queries)
     ]
+    # Most readings have no choice to make: each query token agrees with at most one token, and
+    # no two with the same one. Every agreement then adds credit, so taking them all is the
+    # unique best, and the search below would find just that.
+    taken_js = [j for row in edges for j, _ in row]
+    if all(len(row) <= 1 for row in edges) and len(set(taken_js)) == len(taken_js):
+        return [(i, row[0][0]) for i, row in enumerate(edges) if row]
     memo: dict[tuple[int, int], tuple[float, tuple[tuple[int, int], ...]]] = {}
 
     def best_from(i: int, taken: int) -> tuple[float, tuple[tuple[int, int], ...]]:
