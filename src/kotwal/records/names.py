@@ -683,24 +683,40 @@ def _best_agreement(
     taken_js = [j for row in edges for j, _ in row]
     if all(len(row) <= 1 for row in edges) and len(set(taken_js)) == len(taken_js):
         return [(i, row[0][0]) for i, row in enumerate(edges) if row]
-    memo: dict[tuple[int, int], tuple[float, tuple[tuple[int, int], ...]]] = {}
+    # Query tokens after the last one with an agreement add nothing: the search stops there.
+    depth = max(i for i, row in enumerate(edges) if row) + 1
+    # For each state (query token i, candidate tokens taken) its best value, and which candidate
+    # token it gives token i (-1: none); the pairs are read back along the best path. A state is
+    # one int, ``taken`` shifted past the token index (_MAX_TOKENS < 16).
+    values: dict[int, float] = {}
+    picks: dict[int, int] = {}
 
-    def best_from(i: int, taken: int) -> tuple[float, tuple[tuple[int, int], ...]]:
-        if i == len(queries):
-            return 0.0, ()
-        if (i, taken) in memo:
-            return memo[(i, taken)]
-        result = best_from(i + 1, taken)
+    def best_from(i: int, taken: int) -> float:
+        if i == depth:
+            return 0.0
+        state = taken << 4 | i
+        known = values.get(state)
+        if known is not None:
+            return known
+        best, pick = best_from(i + 1, taken), -1
         for j, value in edges[i]:
-            if taken & (1 << j):
+            if taken >> j & 1:
                 continue
-            rest_value, rest = best_from(i + 1, taken | (1 << j))
-            if rest_value + value > result[0]:
-                result = (rest_value + value, ((i, j), *rest))
-        memo[(i, taken)] = result
-        return result
+            total = best_from(i + 1, taken | 1 << j) + value
+            if total > best:
+                best, pick = total, j
+        values[state], picks[state] = best, pick
+        return best
 
-    return list(best_from(0, 0)[1])
+    best_from(0, 0)
+    pairs: list[tuple[int, int]] = []
+    taken = 0
+    for i in range(depth):
+        j = picks[taken << 4 | i]
+        if j >= 0:
+            pairs.append((i, j))
+            taken |= 1 << j
+    return pairs
 
 
 def _assess(queries: tuple[_Unit, ...], candidates: tuple[_Unit, ...]) -> _Assessment:
