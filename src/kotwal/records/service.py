@@ -10,12 +10,26 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Subquery, Table, delete, false, func, insert, or_, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    Subquery,
+    Table,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql import Executable
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.crypto import (
@@ -359,29 +373,45 @@ def _candidates(uow: UnitOfWork, query: str) -> list[_Candidate]:
         raise InvalidInput("give a name of at least two letters")
     found: dict[str, _Candidate] = {}
     if narrow:
-        found |= _read_candidates(uow, _sharing_most(narrow, SEARCH_MAX_CANDIDATES))
+        statement = _read_candidates(_sharing_most(len(narrow)))
+        found |= _candidates_of(uow, statement, _keys(narrow) | {"room": SEARCH_MAX_CANDIDATES})
     room = SEARCH_MAX_CANDIDATES - len(found)
     if room > 0 and broad:
-        more = _read_candidates(uow, _sharing_any(broad, room))
+        statement = _read_candidates(_sharing_any(len(broad)))
+        more = _candidates_of(uow, statement, _keys(broad) | {"each": -(-room // len(broad))})
         found |= {i: c for i, c in more.items() if i not in found}
     return list(found.values())
 
 
-def _sharing_most(keys: frozenset[str], limit: int) -> Subquery:
-    """Persons sharing any of ``keys``, those sharing the most first.
+def _keys(keys: frozenset[str]) -> dict[str, str]:
+    """Bound parameters key0, key1, ... for the statements below, in a stable order."""
+    return {f"key{n}": key for n, key in enumerate(sorted(keys))}
+
+
+def _key_runs(count: int, limit: BindParameter[int] | int) -> list[Subquery]:
+    """For bound keys key0..key{count-1}, the first ``limit`` holders of each in id order."""
+    return [
+        select(PersonNameKey.person_id)
+        .where(PersonNameKey.key == bindparam(f"key{n}"))
+        .order_by(PersonNameKey.person_id)
+        .limit(limit)
+        .subquery()
+        for n in range(count)
+    ]
+
+
+# The statements are built once per number of keys, not on each search: building and caching a
+# statement of a dozen subqueries took a few milliseconds of every search.
+@lru_cache(maxsize=64)
+def _sharing_most(count: int) -> Subquery:
+    """Persons sharing any of ``count`` bound keys, those sharing the most first (at most the
+    bound ``room`` of them).
 
     A narrow key can still be common (the pair of a compound given name, Sai Kiran, is shared
     by a hundredth of all records), so each key gives at most SEARCH_MAX_KEY_RUN rows, the
     first in id order: ids are random, so that is a fair sample of its holders, and the count
     stays bounded however many hold it. A rare key gives all of its holders."""
-    runs = [
-        select(PersonNameKey.person_id)
-        .where(PersonNameKey.key == key)
-        .order_by(PersonNameKey.person_id)
-        .limit(SEARCH_MAX_KEY_RUN)
-        .subquery()
-        for key in sorted(keys)
-    ]
+    runs = _key_runs(count, SEARCH_MAX_KEY_RUN)
     held = union_all(*(select(run.c.person_id) for run in runs)).subquery()
     shared = func.count().label("shared")
     return (
@@ -389,38 +419,39 @@ def _sharing_most(keys: frozenset[str], limit: int) -> Subquery:
         .group_by(held.c.person_id)
         # Ids are random, so the tie-break favours no station and no age of record.
         .order_by(shared.desc(), held.c.person_id)
-        .limit(limit)
+        .limit(bindparam("room"))
         .subquery()
     )
 
 
-def _sharing_any(keys: frozenset[str], room: int) -> Subquery:
-    """About ``room`` persons sharing one of ``keys``, an equal share from each key's run of
+@lru_cache(maxsize=64)
+def _sharing_any(count: int) -> Subquery:
+    """Persons sharing one of ``count`` bound keys, the bound ``each`` from each key's run of
     the index, so that no run is read further than the room needs (nothing is counted)."""
-    each = -(-room // len(keys))
-    runs = [
-        select(PersonNameKey.person_id)
-        .where(PersonNameKey.key == key)
-        .order_by(PersonNameKey.person_id)
-        .limit(each)
-        .subquery()
-        for key in sorted(keys)
-    ]
+    runs = _key_runs(count, bindparam("each"))
     return union_all(*(select(run.c.person_id) for run in runs)).subquery()
 
 
-def _read_candidates(uow: UnitOfWork, ids: Subquery) -> dict[str, _Candidate]:
+@lru_cache(maxsize=128)
+def _read_candidates(ids: Subquery) -> Executable:
     """Names, aliases and jurisdiction of the persons that ``ids`` selects, in one statement.
 
     The ids stay inside the database (joined, never sent back as hundreds of parameters)."""
-    stmt = (
+    return (
         select(Person.id, Person.name, Person.name_te, Person.jurisdiction_path, PersonAlias.name)
         .join(ids, ids.c.person_id == Person.id)
         .outerjoin(PersonAlias, PersonAlias.person_id == Person.id)
     )
+
+
+def _candidates_of(
+    uow: UnitOfWork,
+    statement: Executable,
+    params: dict[str, Any],
+) -> dict[str, _Candidate]:
     spellings: dict[str, dict[str, None]] = {}
     paths: dict[str, str] = {}
-    for person_id, name, name_te, path, alias in uow.session.execute(stmt):
+    for person_id, name, name_te, path, alias in uow.session.execute(statement, params):
         known = spellings.setdefault(person_id, dict.fromkeys(s for s in (name, name_te) if s))
         if alias:
             known[alias] = None
