@@ -365,11 +365,13 @@ def search_by_name(
         .limit(SEARCH_MAX_CANDIDATES)
     )
     candidates = list(uow.session.execute(select(Officer).where(Officer.id.in_(ids))).scalars())
-    scored = [(o, _best(query, o.name)) for o in candidates]
-    hits = sorted(
-        ((o, m) for o, m in scored if m.score >= names.DEFAULT_THRESHOLD),
-        key=lambda om: (-om[1].score, not actor.covers(om[0].jurisdiction_path), om[0].id),
+    scored = [(o, *_best(query, o.name)) for o in candidates]
+    kept = sorted(
+        ((o, v, s) for o, v, s in scored if v >= names.DEFAULT_THRESHOLD),
+        key=lambda ovs: (-ovs[1], not actor.covers(ovs[0].jurisdiction_path), ovs[0].id),
     )[: min(limit, SEARCH_MAX_RESULTS)]
+    # Reasons are written for the officers shown only.
+    hits = [(o, names.score(query, spelling)) for o, _, spelling in kept]
     purpose = clean_purpose(purpose)
     _searched(uow, actor, "officer_name", query, purpose, len(hits))
     shown = officers_out(uow, actor, [o for o, _ in hits], purpose, kind="list")
@@ -384,12 +386,13 @@ def search_by_name(
     ]  # fmt: skip
 
 
-def _best(query: str, name: str) -> names.Match:
+def _best(query: str, name: str) -> tuple[float, str]:
+    """The best similarity of ``query`` to the officer's name, and the spelling that gave it."""
     spellings = [name]
     if len(query.split()) == 1:
         # A one-word query asks for anyone with that word among their names.
         spellings += [word for word in name.split() if len(word) > 1]
-    return max((names.score(query, s) for s in spellings), key=lambda m: m.score)
+    return max(((names.similarity(query, s), s) for s in spellings), key=lambda vs: vs[0])
 
 
 # --- officers: change ------------------------------------------------------------------------
