@@ -51,6 +51,7 @@ removes the stores (files and databases) afterwards.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -564,7 +565,7 @@ def _serve_and_load(store: Store, load: HttpLoad) -> dict[str, Any]:
         server = subprocess.Popen(
             [*load.wrapper, str(Path(sys.executable).parent / "kotwal"), "run",
              "--host", "127.0.0.1", "--port", str(port), *workers],
-            env=env, stdout=sink, stderr=subprocess.STDOUT,
+            env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -583,9 +584,7 @@ def _serve_and_load(store: Store, load: HttpLoad) -> dict[str, Any]:
         say(f"http: {me.per_s:,.0f} authenticated /me answers/s with {clients} clients, "
             f"{me.cpu_ms_per_answer:.2f} ms of server CPU each")  # fmt: skip
     finally:
-        # Ctrl-C, as an operator stops it: a profiler the server runs under writes its report.
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=60)
+        _stop(server)
     return {
         "persons": store.size, "store": store.kind, "clients": clients, "seconds": seconds,
         "server_workers": load.server_workers or min(os.cpu_count() or 1, 8),
@@ -607,6 +606,18 @@ def _log_in(base: str, login: Login) -> str:
     answer = httpx.post(f"{base}/api/v1/auth/token", json=body, timeout=60)
     answer.raise_for_status()
     return str(answer.json()["access_token"])
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C to the server's whole process group, as a terminal sends it (a profiler the
+    server runs under writes its report), then a kill for whatever outlived it: a wrapper that
+    exits on Ctrl-C without passing it on left the server's workers running after the bench."""
+    try:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
 
 
 def _wait_for(base: str, server: subprocess.Popen[bytes], log: Path) -> None:

@@ -90,11 +90,34 @@ def test_tiny_bench_prints_every_figure_and_leaves_nothing_behind(tmp_path: Path
     assert _databases_of(cache) == []
 
 
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
 def test_tiny_bench_serves_postgresql_over_http_and_drops_its_copy(tmp_path: Path) -> None:
     """``--http-store postgresql`` serves a copy of the PostgreSQL store, seeded for the purpose
-    when ``--stores`` does not list it, and drops the copy (and, with --discard, the store)."""
+    when ``--stores`` does not list it, and drops the copy (and, with --discard, the store).
+    The server runs under a wrapper that exits on Ctrl-C without passing it on (as a profiler
+    may): the server must not outlive the bench all the same."""
     cache = tmp_path / "cache"
-    figures = _tiny_bench(cache, "--stores", "sqlite", "--http-store", "postgresql")
+    pid_file = tmp_path / "server.pid"
+    wrapper = tmp_path / "wrapper.sh"
+    wrapper.write_text(f"""#!/bin/bash
+trap 'exit 0' INT
+"$@" &
+echo $! > {pid_file}
+wait
+""")
+    wrapper.chmod(0o700)
+    figures = _tiny_bench(
+        cache, "--stores", "sqlite", "--http-store", "postgresql", "--server-wrapper", str(wrapper)
+    )
+    assert not _running(int(pid_file.read_text())), "the server outlived the bench"
     http = figures["http"]
     assert http["store"] == "postgresql"
     assert http["audited_reads_per_s"] > 0 and http["authenticated_me_per_s"] > 0
