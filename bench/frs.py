@@ -111,7 +111,7 @@ def _worker_init() -> None:
 def _encode_lfw(rel: str) -> dict[str, Any]:
     """One LFW image: detector used, chip and mirror descriptors (and central-box ones when a
     detector other than HOG was needed)."""
-    import dlib  # type: ignore[import-untyped]
+    import dlib  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
     from kotwal.core import images
     from kotwal.frs import engine
@@ -274,7 +274,8 @@ def encode_jittered(wanted: list[str], n: int, processes: int) -> dict[str, np.n
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+    unit: np.ndarray = (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+    return unit
 
 
 def embedding(entry: dict[str, Any], pipeline: str) -> np.ndarray:
@@ -496,7 +497,7 @@ def _build(library: str, data: np.ndarray) -> tuple[Any, Any]:
         gallery.add([(str(n), data[n]) for n in range(len(data))])
         return gallery, lambda q: [int(hit.face_id) for hit in gallery.search(q, 10)]
     if library == "hnswlib":
-        import hnswlib  # type: ignore[import-not-found]
+        import hnswlib  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
         index = hnswlib.Index(space="ip", dim=dim)
         index.init_index(max_elements=len(data), ef_construction=200, M=16)
@@ -506,14 +507,14 @@ def _build(library: str, data: np.ndarray) -> tuple[Any, Any]:
         index.set_num_threads(1)
         return index, lambda q: index.knn_query(q, k=10)[0][0]
     if library == "usearch":
-        from usearch.index import Index  # type: ignore[import-not-found]
+        from usearch.index import Index  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
         index = Index(ndim=dim, metric="ip", dtype="f32", connectivity=16, expansion_add=200,
                       expansion_search=128)  # fmt: skip
         index.add(np.arange(len(data)), data)
         return index, lambda q: index.search(q, 10).keys
     if library == "faiss_hnsw":
-        import faiss  # type: ignore[import-not-found]
+        import faiss  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
         index = faiss.IndexHNSWFlat(dim, 16, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 200
@@ -633,7 +634,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    import dlib  # type: ignore[import-untyped]
+    import dlib  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
     from kotwal.frs.engine import MODEL_NAME
 

@@ -125,7 +125,8 @@ def _save(rows: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+    unit: np.ndarray = v / np.linalg.norm(v, axis=-1, keepdims=True)
+    return unit
 
 
 def embedding(vec: np.ndarray, meta: np.ndarray, pipeline: str) -> np.ndarray:

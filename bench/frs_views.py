@@ -133,7 +133,8 @@ def encode(wanted: list[str], processes: int) -> dict[str, np.ndarray]:
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+    unit: np.ndarray = v / np.linalg.norm(v, axis=-1, keepdims=True)
+    return unit
 
 
 def _scores(

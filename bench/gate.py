@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -64,7 +65,9 @@ def _seed(runtime: Runtime, persons: int) -> Actor:
     return officer
 
 
-def _measure(runtime: Runtime, officer: Actor, clients: int, seconds: float, page: int) -> dict:
+def _measure(
+    runtime: Runtime, officer: Actor, clients: int, seconds: float, page: int
+) -> dict[str, Any]:
     with runtime.db.transaction(write=False) as s:
         ids = list(s.execute(select(Person.id)).scalars())
     counts = [0] * clients
@@ -97,7 +100,7 @@ def _measure(runtime: Runtime, officer: Actor, clients: int, seconds: float, pag
     }
 
 
-def _run(url: str, data_dir: Path, args: argparse.Namespace) -> dict:
+def _run(url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings(data_dir=data_dir, database_url=url)
     keyring = load_keys(settings)
     runtime = open_runtime(settings, keyring=keyring)
