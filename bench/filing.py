@@ -19,7 +19,6 @@ import io
 import json
 import os
 import random
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,13 @@ from sqlalchemy import select
 
 from kotwal import demo
 from kotwal.core.config import Settings
-from kotwal.core.keys import generate_keys, load_keys
+from kotwal.core.keys import load_keys
 from kotwal.core.migrate import upgrade
 from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime, open_runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.importer import COLUMNS, ImportLimits, import_persons
-from scaffold import scratch_postgres
+from scaffold import scratch_data_dir, scratch_postgres
 
 
 def _csv(runtime: Runtime, stations: list[str], rows: int) -> bytes:
@@ -102,10 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     figures: dict[str, Any] = {"cores": os.cpu_count(), "persons": args.persons,
                                "import_rows": args.import_rows}  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir(mode=0o700)
-        generate_keys(data / "keys")
+    with scratch_data_dir() as data:
         if args.only in (None, "sqlite"):
             figures["sqlite"] = _run(f"sqlite:///{data / 'bench.db'}", data, args)
             print("SQLite:    ", figures["sqlite"])

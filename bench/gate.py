@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import random
-import tempfile
 import threading
 import time
 import uuid
@@ -28,7 +27,7 @@ from sqlalchemy import select
 import scaffold
 from kotwal.core.config import Settings
 from kotwal.core.gate import disclose
-from kotwal.core.keys import generate_keys, load_keys
+from kotwal.core.keys import load_keys
 from kotwal.core.migrate import upgrade
 from kotwal.core.policy import Actor, Role
 from kotwal.core.runtime import Runtime, open_runtime
@@ -121,10 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     figures: dict[str, object] = {"cores": os.cpu_count(), "clients": args.clients,
                                   "page": args.page}  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir(mode=0o700)
-        generate_keys(data / "keys")
+    with scaffold.scratch_data_dir() as data:
         sqlite = _run(f"sqlite:///{data / 'bench.db'}", data, args)
         print(f"SQLite:     {sqlite['per_s']:,} disclosures/s ({sqlite['pages_per_s']:,} pages/s)")
         with scaffold.scratch_postgres("gate") as url:

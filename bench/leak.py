@@ -31,7 +31,6 @@ import json
 import random
 import sqlite3
 import statistics
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -40,11 +39,12 @@ from typing import Any
 import pyotp
 from sqlalchemy import select
 
+import scaffold
 from kotwal.core import identity
 from kotwal.core.config import Settings
 from kotwal.core.db import new_id
 from kotwal.core.jurisdictions import create_jurisdiction
-from kotwal.core.keys import generate_keys, load_keys
+from kotwal.core.keys import load_keys
 from kotwal.core.migrate import upgrade
 from kotwal.core.policy import Actor, JurisdictionKind, Role
 from kotwal.core.runtime import Runtime, open_runtime
@@ -193,15 +193,12 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="a scratch database; default SQLite")
     args = parser.parse_args()
     rng = random.Random(args.seed)  # nosec B311 - synthetic data
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir(mode=0o700)
-        generate_keys(data / "keys")
+    with scaffold.scratch_data_dir() as data:
         settings = Settings(data_dir=data, database_url=args.database_url, watch_enabled=False)
         runtime = open_runtime(settings, keyring=load_keys(settings))
         try:
             upgrade(runtime.db.engine)
-            result = _run(runtime, args, rng, Path(tmp))
+            result = _run(runtime, args, rng, data.parent)
         finally:
             runtime.close()
     print(json.dumps(result))

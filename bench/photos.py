@@ -22,7 +22,6 @@ import io
 import json
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -34,7 +33,7 @@ from PIL import Image
 import scaffold
 from kotwal.core import images
 from kotwal.core.config import Settings
-from kotwal.core.keys import generate_keys, load_keys
+from kotwal.core.keys import load_keys
 from kotwal.core.migrate import upgrade
 from kotwal.core.policy import Actor, Role
 from kotwal.core.runtime import Runtime, open_runtime
@@ -129,10 +128,7 @@ def main() -> None:
         figures[f"bytes_{name}"] = len(data)
         figures[f"check_clean_ms_{name}"] = _ms(partial(_check_and_clean, data), args.repeat)
         print(f"{name}: {len(data):,} bytes; check+clean {figures[f'check_clean_ms_{name}']} ms")
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "data"
-        data_dir.mkdir(mode=0o700)
-        generate_keys(data_dir / "keys")
+    with scaffold.scratch_data_dir() as data_dir:
         sqlite = _run(f"sqlite:///{data_dir / 'bench.db'}", data_dir, photos, args.repeat)
         print("SQLite:    ", sqlite)
         with scaffold.scratch_postgres("photos") as url:

@@ -1,18 +1,22 @@
-"""Set-up shared by the small benchmarks (gate, photos, watch): a state with one station, and
-a scratch PostgreSQL database dropped afterwards. Import it from a bench run as a script
+"""Set-up shared by the small benchmarks (gate, photos, watch, ...): a scratch data directory
+with fresh keys, a state with one station, and a scratch PostgreSQL database dropped
+afterwards. Import it from a bench run as a script
 (``python bench/x.py`` puts bench/ first on the path)."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from kotwal.core.jurisdictions import create_jurisdiction
+from kotwal.core.keys import generate_keys
 from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
@@ -21,6 +25,16 @@ PG_ADMIN = os.environ.get(
     "KOTWAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SYSTEM = Actor(account_id=None, username="cli:bench")
+
+
+@contextmanager
+def scratch_data_dir() -> Iterator[Path]:
+    """A new data directory (mode 700) holding freshly generated keys, removed on leaving."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        data.mkdir(mode=0o700)
+        generate_keys(data / "keys")
+        yield data
 
 
 def state_and_station(uow: UnitOfWork) -> Jurisdiction:

@@ -15,15 +15,14 @@ import json
 import os
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
+import scaffold
 from kotwal import demo
 from kotwal.core.config import Settings
 from kotwal.core.jurisdictions import by_code
-from kotwal.core.keys import generate_keys, load_keys
+from kotwal.core.keys import load_keys
 from kotwal.core.migrate import upgrade
 from kotwal.core.policy import Actor, Role
 from kotwal.core.runtime import Runtime, open_runtime
@@ -65,10 +64,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
     rng = random.Random(11)
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir(mode=0o700)
-        generate_keys(data / "keys")
+    with scaffold.scratch_data_dir() as data:
         settings = Settings(data_dir=data)
         runtime = open_runtime(settings, keyring=load_keys(settings))
         try:

@@ -21,15 +21,15 @@ import dataclasses
 import json
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import scaffold
 from kotwal.core import identity
 from kotwal.core.config import Settings
-from kotwal.core.keys import generate_keys, load_keys
+from kotwal.core.keys import load_keys
 from kotwal.core.migrate import upgrade
 from kotwal.core.observers import Disclosure
 from kotwal.core.policy import Actor, Role
@@ -92,10 +92,7 @@ def main() -> None:
         parser.error(f"give --searches of at least {2 * EDGE} and --hits of at least 1")
     figures: dict[str, object] = {"cores": os.cpu_count(), "searches": args.searches,
                                   "hits": args.hits}  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir(mode=0o700)
-        generate_keys(data / "keys")
+    with scaffold.scratch_data_dir() as data:
         print("SQLite:")
         figures["sqlite"] = sqlite = _run(f"sqlite:///{data / 'bench.db'}", data, **_a(args))
         print(f"SQLite: {sqlite['first_ms']} ms a charge at first, {sqlite['last_ms']} at last")
