@@ -613,9 +613,11 @@ def _log_in(base: str, login: Login) -> str:
 def _stop(server: subprocess.Popen[bytes]) -> None:
     """Ctrl-C to the server's whole process group, as a terminal sends it (a profiler the
     server runs under writes its report), then a kill for whatever outlived it: a wrapper that
-    exits on Ctrl-C without passing it on left the server's workers running after the bench."""
+    exits on Ctrl-C without passing it on left the server's workers running after the bench.
+    A server that already stopped (it failed to start) is no error here: the caller's is."""
     try:
-        os.killpg(server.pid, signal.SIGINT)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=60)
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -703,25 +705,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     searches: dict[str, dict[str, Any]] = {kind: {} for kind in kinds}
     seeded: dict[str, dict[str, float | None]] = {kind: {} for kind in kinds}
     figures["name_search"], figures["seed_seconds"] = searches, seeded
-    for size in sizes:
-        for kind in kinds:
-            store = prepare(kind, size, args.cache_dir, args.fresh, args.as_is)
-            seeded[kind][str(store.size)] = seed_seconds(store)
-            searches[kind][str(store.size)] = name_search(store, args.queries)
-    if not args.no_http:
-        # Prepared even when --stores does not list it (reused if already seeded).
-        smallest = prepare(args.http_store, sizes[0], args.cache_dir, fresh=False)
-        load = HttpLoad(
-            clients=args.http_clients,
-            seconds=args.http_seconds,
-            officers=args.http_officers,
-            server_workers=args.server_workers,
-            wrapper=tuple(shlex.split(args.server_wrapper)),
-        )
-        figures["http"] = http_reads(smallest, load)
-    figures["names"] = quality()
-    if args.discard:
-        discard(args.cache_dir)
+    try:
+        for size in sizes:
+            for kind in kinds:
+                store = prepare(kind, size, args.cache_dir, args.fresh, args.as_is)
+                seeded[kind][str(store.size)] = seed_seconds(store)
+                searches[kind][str(store.size)] = name_search(store, args.queries)
+        if not args.no_http:
+            # Prepared even when --stores does not list it (reused if already seeded).
+            smallest = prepare(args.http_store, sizes[0], args.cache_dir, fresh=False)
+            load = HttpLoad(
+                clients=args.http_clients,
+                seconds=args.http_seconds,
+                officers=args.http_officers,
+                server_workers=args.server_workers,
+                wrapper=tuple(shlex.split(args.server_wrapper)),
+            )
+            figures["http"] = http_reads(smallest, load)
+        figures["names"] = quality()
+    finally:  # a failed run (a server that would not start) leaves nothing behind either
+        if args.discard:
+            discard(args.cache_dir)
     print(json.dumps(figures, ensure_ascii=False))
     return figures
 

@@ -40,8 +40,8 @@ def _databases_of(cache: Path) -> list[str]:
         engine.dispose()
 
 
-def _tiny_bench(cache: Path, *options: str) -> dict[str, Any]:
-    """Run the bench in its tiny mode with ``options`` added; its JSON line."""
+def _run_tiny_bench(cache: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """Run the bench in its tiny mode with ``options`` added."""
     try:
         # Four officers, not forty: each login hashes a password, which is slow by design.
         run = subprocess.run(
@@ -54,6 +54,12 @@ def _tiny_bench(cache: Path, *options: str) -> dict[str, Any]:
     except subprocess.TimeoutExpired as exc:  # say where it stood, not only that it hung
         err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
         raise AssertionError(f"the bench hung; its last words:\n{err[-3000:]}") from None
+    return run
+
+
+def _tiny_bench(cache: Path, *options: str) -> dict[str, Any]:
+    """Run the bench in its tiny mode with ``options`` added; its JSON line."""
+    run = _run_tiny_bench(cache, *options)
     assert run.returncode == 0, run.stderr[-3000:]
     figures: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
     return figures
@@ -125,3 +131,15 @@ wait
     assert list(figures["name_search"]) == ["sqlite"]
     assert not cache.exists()
     assert _databases_of(cache) == []
+
+
+def test_a_server_that_will_not_start_is_reported_and_the_stores_discarded(tmp_path: Path) -> None:
+    """A server that stops before it answers fails the bench with the server's own words, not
+    with an error from stopping a process that is already gone, and --discard still cleans up."""
+    cache = tmp_path / "cache"
+    run = _run_tiny_bench(cache, "--stores", "sqlite", "--server-wrapper", "/bin/false")
+    assert run.returncode != 0
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("RuntimeError: the server stopped"), run.stderr[-3000:]
+    assert "ProcessLookupError" not in run.stderr
+    assert not cache.exists()
