@@ -150,48 +150,15 @@ def embedding(vec: np.ndarray, meta: np.ndarray, pipeline: str) -> np.ndarray:
     return np.asarray(chosen, np.float64)
 
 
-def _scores(
-    vecs: dict[str, np.ndarray],
-    metas: dict[str, np.ndarray],
-    pairs: list[tuple[str, str, bool]],
-    pipeline: str,
-) -> tuple[np.ndarray, np.ndarray]:
-    def emb(rel: str) -> np.ndarray:
-        return embedding(vecs[rel], metas[rel], pipeline)
-
-    return (
-        np.array([float(emb(a) @ emb(b)) for a, b, _ in pairs]),
-        np.array([same for _, _, same in pairs]),
-    )
-
-
 def study(vecs: dict[str, np.ndarray], metas: dict[str, np.ndarray]) -> list[dict[str, Any]]:
     """Every pipeline's View 1 and View 2 accuracy, best on View 1 first."""
-    dev_train = frs_views.view1("pairsDevTrain.txt")
-    dev_test = frs_views.view1("pairsDevTest.txt")
-    folds = frs.read_pairs()
     rows = []
     for pipeline in ["hog", "cnn", "fuse", *(f"offcentre-{d}" for d in OFFCENTRE)]:
-        a = _scores(vecs, metas, dev_train, pipeline)
-        b = _scores(vecs, metas, dev_test, pipeline)
-        view1 = (
-            frs_views._accuracy(a, b) * len(dev_test) + frs_views._accuracy(b, a) * len(dev_train)
-        ) / (len(dev_test) + len(dev_train))
-        per_fold = [_scores(vecs, metas, fold, pipeline) for fold in folds]
-        accs = []
-        for k, held_out in enumerate(per_fold):
-            others = [f for j, f in enumerate(per_fold) if j != k]
-            train = (np.concatenate([s for s, _ in others]), np.concatenate([y for _, y in others]))
-            accs.append(frs_views._accuracy(train, held_out))
-        rows.append(
-            {
-                "pipeline": pipeline,
-                "view1_accuracy": round(view1 * 100, 3),
-                "view2_accuracy": round(float(np.mean(accs)) * 100, 3),
-                "view2_std": round(float(np.std(accs)) * 100, 3),
-                "view2_errors": round((1 - float(np.mean(accs))) * 6000),
-            }
-        )
+
+        def emb(rel: str, pipeline: str = pipeline) -> np.ndarray:
+            return embedding(vecs[rel], metas[rel], pipeline)
+
+        rows.append({"pipeline": pipeline, **frs_views.evaluate(frs_views.cosine(emb))})
     return sorted(rows, key=lambda row: -row["view1_accuracy"])
 
 
