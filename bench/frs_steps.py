@@ -37,11 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import frs  # bench/frs.py: the encoding cache, jittered encodings
 import frs_views  # View 1 and View 2 evaluation
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    unit: np.ndarray = v / np.linalg.norm(v, axis=-1, keepdims=True)
-    return unit
+from frs_views import _unit
 
 
 def scores(cache: dict[str, dict[str, Any]], jittered: dict[str, np.ndarray]) -> dict[str, Any]:
