@@ -83,16 +83,16 @@ def read_pairs() -> list[list[tuple[str, str, bool]]]:
     for f in range(folds_n):
         fold = []
         for parts in rows[f * 2 * per : (f + 1) * 2 * per]:
-            if len(parts) == 3:
-                a, b, same = _rel(parts[0], int(parts[1])), _rel(parts[0], int(parts[2])), True
-            else:
-                a, b, same = _rel(parts[0], int(parts[1])), _rel(parts[2], int(parts[3])), False
+            same = len(parts) == 3
+            other = parts[0] if same else parts[2]
+            a, b = image_rel(parts[0], int(parts[1])), image_rel(other, int(parts[-1]))
             fold.append((a, b, same))
         folds.append(fold)
     return folds
 
 
-def _rel(name: str, n: int) -> str:
+def image_rel(name: str, n: int) -> str:
+    """Image ``n`` of identity ``name``, relative to :data:`IMAGES` (as pairs files number it)."""
     return f"{name}/{name}_{n:04d}.jpg"
 
 
@@ -102,7 +102,8 @@ def all_images() -> list[str]:
     )
 
 
-def _worker_init() -> None:
+def worker_init() -> None:
+    """Load dlib's models once in a pool worker, before its first image."""
     from kotwal.frs import engine
 
     engine._loaded()
@@ -188,7 +189,7 @@ def encode_all(wanted: list[str], processes: int) -> dict[str, dict[str, Any]]:
     if todo:
         print(f"encoding {len(todo):,} images on {processes} processes", file=sys.stderr)
         started, done, pending = time.perf_counter(), 0, []
-        with ProcessPoolExecutor(max_workers=processes, initializer=_worker_init) as pool:
+        with ProcessPoolExecutor(max_workers=processes, initializer=worker_init) as pool:
             for result in pool.map(_encode_lfw, todo, chunksize=8):
                 pending.append(result)
                 done += 1
@@ -248,7 +249,7 @@ def encode_jittered(wanted: list[str], n: int, processes: int) -> dict[str, np.n
         f"encoding {len(todo):,} images with {n} jitters on {processes} processes", file=sys.stderr
     )
     started, pending = time.perf_counter(), []
-    with ProcessPoolExecutor(max_workers=processes, initializer=_worker_init) as pool:
+    with ProcessPoolExecutor(max_workers=processes, initializer=worker_init) as pool:
         for done, (rel, vec) in enumerate(
             pool.map(_encode_jittered, [(r, n) for r in todo], chunksize=4), 1
         ):
@@ -301,7 +302,7 @@ def embedding(entry: dict[str, Any], pipeline: str) -> np.ndarray:
 # --- verification ---------------------------------------------------------------------------
 
 
-def _best_threshold(scores: np.ndarray, same: np.ndarray) -> float:
+def best_threshold(scores: np.ndarray, same: np.ndarray) -> float:
     """The score threshold with the best accuracy on these pairs."""
     order = np.argsort(scores)
     s, y = scores[order], same[order]
@@ -330,7 +331,7 @@ def verification(
     accuracies = []
     for k in range(len(per_fold)):
         train = [per_fold[j] for j in range(len(per_fold)) if j != k] or [per_fold[k]]
-        t = _best_threshold(
+        t = best_threshold(
             np.concatenate([s for s, _ in train]), np.concatenate([y for _, y in train])
         )
         s, y = per_fold[k]

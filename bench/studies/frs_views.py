@@ -30,12 +30,9 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import frs  # bench/frs.py: paths, pairs, thresholds
 
@@ -50,9 +47,9 @@ def view1(name: str) -> list[tuple[str, str, bool]]:
     for line in (frs.META / name).read_text().splitlines()[1:]:
         p = line.split("\t")
         if len(p) == 3:
-            pairs.append((frs._rel(p[0], int(p[1])), frs._rel(p[0], int(p[2])), True))
+            pairs.append((frs.image_rel(p[0], int(p[1])), frs.image_rel(p[0], int(p[2])), True))
         elif len(p) == 4:
-            pairs.append((frs._rel(p[0], int(p[1])), frs._rel(p[2], int(p[3])), False))
+            pairs.append((frs.image_rel(p[0], int(p[1])), frs.image_rel(p[2], int(p[3])), False))
     return pairs
 
 
@@ -133,9 +130,10 @@ def encode(wanted: list[str], processes: int) -> dict[str, np.ndarray]:
     return found
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    unit: np.ndarray = v / np.linalg.norm(v, axis=-1, keepdims=True)
-    return unit
+def unit(v: np.ndarray) -> np.ndarray:
+    """``v`` scaled to unit length along its last axis (dtype kept)."""
+    scaled: np.ndarray = v / np.linalg.norm(v, axis=-1, keepdims=True)
+    return scaled
 
 
 Score = Callable[[str, str], float]
@@ -158,7 +156,7 @@ def _scores(pairs: list[tuple[str, str, bool]], score: Score) -> tuple[np.ndarra
 
 
 def _accuracy(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray]) -> float:
-    threshold = frs._best_threshold(*train)
+    threshold = frs.best_threshold(*train)
     return float(np.mean((test[0] >= threshold) == test[1]))
 
 
@@ -191,7 +189,7 @@ def study(vectors: dict[str, np.ndarray]) -> list[dict[str, Any]]:
         for combo in itertools.combinations(range(len(VIEWS)), r):
 
             def emb(rel: str, combo: tuple[int, ...] = combo) -> np.ndarray:
-                return _unit(_unit(vectors[rel][list(combo)].astype(np.float64)).sum(axis=0))
+                return unit(unit(vectors[rel][list(combo)].astype(np.float64)).sum(axis=0))
 
             rows.append(
                 {

@@ -30,15 +30,13 @@ import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 import frs  # bench/frs.py: paths, pairs, thresholds
-import frs_views  # View 1 pairs and the accuracy of a threshold chosen on other pairs
+from studies import frs_views  # View 1 pairs, evaluation, unit scaling
+from studies.frs_views import unit
 
 FOLDER = frs.CACHE / "detect"
 #: Rows of an image's descriptors: HOG chip, HOG mirror, CNN chip, CNN mirror (NaN if absent).
@@ -100,7 +98,7 @@ def encode(wanted: list[str], processes: int) -> tuple[dict[str, np.ndarray], di
     if todo:
         print(f"encoding {len(todo):,} images, both detectors", file=sys.stderr, flush=True)
         started, pending = time.perf_counter(), []
-        with ProcessPoolExecutor(max_workers=processes, initializer=frs._worker_init) as pool:
+        with ProcessPoolExecutor(max_workers=processes, initializer=frs.worker_init) as pool:
             for done, (rel, vec, meta) in enumerate(pool.map(_encode, todo, chunksize=8), 1):
                 vecs[rel], metas[rel] = vec, meta
                 pending.append((rel, vec, meta))
@@ -124,22 +122,17 @@ def _save(rows: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
     tmp.replace(FOLDER / f"part-{n:04d}.npz")
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    unit: np.ndarray = v / np.linalg.norm(v, axis=-1, keepdims=True)
-    return unit
-
-
 def embedding(vec: np.ndarray, meta: np.ndarray, pipeline: str) -> np.ndarray:
     """One image's unit descriptor under ``pipeline`` (chip and mirror averaged)."""
-    hog = _unit(vec[0] + vec[1]) if meta[0] or not meta[2] else None
-    cnn = _unit(vec[2] + vec[3]) if meta[2] else None
+    hog = unit(vec[0] + vec[1]) if meta[0] or not meta[2] else None
+    cnn = unit(vec[2] + vec[3]) if meta[2] else None
     if pipeline == "hog":
         chosen = hog if hog is not None else cnn
     elif pipeline == "cnn":
         chosen = cnn if cnn is not None else hog
     elif pipeline == "fuse":
         parts = [x for x in (hog, cnn) if x is not None]
-        chosen = _unit(np.sum(parts, axis=0))
+        chosen = unit(np.sum(parts, axis=0))
     elif pipeline.startswith("offcentre-"):
         limit = float(pipeline.removeprefix("offcentre-"))
         switch = hog is None or (cnn is not None and meta[1] > limit and meta[3] < meta[1])

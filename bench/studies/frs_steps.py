@@ -28,16 +28,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 import frs  # bench/frs.py: the encoding cache, jittered encodings
-import frs_views  # View 1 and View 2 evaluation
-from frs_views import _unit
+from studies import frs_views  # View 1 and View 2 evaluation
+from studies.frs_views import unit
 
 
 def scores(cache: dict[str, dict[str, Any]], jittered: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -49,10 +46,10 @@ def scores(cache: dict[str, dict[str, Any]], jittered: dict[str, np.ndarray]) ->
 
     def flip(rel: str) -> np.ndarray:  # kotwal's embedding
         chip, mirror = raw(rel)
-        return _unit(chip + mirror)
+        return unit(chip + mirror)
 
     def jitter(rel: str) -> np.ndarray:
-        return _unit(jittered[rel].astype(np.float64))
+        return unit(jittered[rel].astype(np.float64))
 
     def euclidean_flip(a: str, b: str) -> float:
         return -float(np.linalg.norm(sum(raw(a)) / 2 - sum(raw(b)) / 2))
@@ -65,7 +62,7 @@ def scores(cache: dict[str, dict[str, Any]], jittered: dict[str, np.ndarray]) ->
 
     found: dict[str, Any] = {
         "cosine chip+mirror (kotwal)": frs_views.cosine(flip),
-        "cosine chip": frs_views.cosine(lambda rel: _unit(raw(rel)[0])),
+        "cosine chip": frs_views.cosine(lambda rel: unit(raw(rel)[0])),
         "euclidean chip+mirror": euclidean_flip,
         "euclidean chip": euclidean_chip,
         "euclidean cross pairs": euclidean_cross,
@@ -73,7 +70,7 @@ def scores(cache: dict[str, dict[str, Any]], jittered: dict[str, np.ndarray]) ->
     if jittered:
         found["cosine jitter"] = frs_views.cosine(jitter)
         found["cosine jitter + chip+mirror"] = frs_views.cosine(
-            lambda rel: _unit(jitter(rel) + flip(rel))
+            lambda rel: unit(jitter(rel) + flip(rel))
         )
     return found
 
