@@ -53,7 +53,6 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 # One BLAS thread per process, as kotwal's enrolment workers run (kotwal.frs.engine): the
 # benchmark's own workers fill every core already. Set before dlib loads OpenBLAS.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
