@@ -1,3 +1,7 @@
-"""Finished face-recognition studies: each compared pipeline choices once on LFW and recorded
-a finding (bench/studies/README.md). Run from the repository's root as modules, e.g.
-``.venv/bin/python -m bench.studies.frs_views``."""
+"""Finished face-recognition studies: each compared pipeline choices on LFW once and recorded
+its finding in bench/studies/README.md. They reuse bench/frs.py (the LFW paths, pairs and
+encoding cache), imported as the top-level module ``frs`` as bench scripts import their
+neighbours, so they run from the repository's root with bench/ on the path:
+
+    PYTHONPATH=bench .venv/bin/python -m studies.frs_views --help
+"""

@@ -1,7 +1,7 @@
 """Which detector's box to align from: chosen on LFW's development view, reported on its test view.
 
-    nice -n 19 .venv/bin/python bench/frs_detect.py    # encodes 9,056 images once (HOG and
-                                                       # CNN detection, 2 chips each)
+    PYTHONPATH=bench nice -n 19 .venv/bin/python -m studies.frs_detect
+        # encodes 9,056 images once (HOG and CNN detection, 2 chips each)
 
 kotwal finds a face with dlib's HOG detector and falls back to the CNN (MMOD) detector only
 where HOG finds nothing (``engine.DlibEngine._detect``); for one-person images such as LFW's,

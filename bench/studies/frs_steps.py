@@ -1,6 +1,6 @@
 """Two more steps toward LFW 99.2 %: the distance dlib's network was trained with, and jitter.
 
-    nice -n 19 .venv/bin/python bench/frs_steps.py [--jitters 16]
+    PYTHONPATH=bench nice -n 19 .venv/bin/python -m studies.frs_steps [--jitters 16]
         # encodes the 9,056 images of View 1 and View 2 once with kotwal's detection (about
         # 5 min with the OpenBLAS build), then each with N jitters (about 20 min for 16)
 
@@ -18,7 +18,7 @@ still unmeasured on LFW here:
   99.38 % with 100 against 99.13 % without). Scored: the jittered mean alone, and with the
   chip+mirror mean given equal weight.
 
-As in bench/frs_views.py and bench/frs_detect.py, a pipeline may be chosen on **View 1** and is
+As in bench/studies/frs_views.py and frs_detect.py, a pipeline may be chosen on **View 1** and is
 reported on **View 2** (10 folds, threshold from the other nine). Descriptors come from and
 go to bench/frs.py's cache. The last line printed is one JSON object.
 """

@@ -1,7 +1,7 @@
 """Which views of a face to average: chosen on LFW's development view, reported on its test view.
 
-    nice -n 19 .venv/bin/python bench/frs_views.py     # encodes 9,056 images once (4 views
-                                                       # each: ~13 min with the OpenBLAS build)
+    PYTHONPATH=bench nice -n 19 .venv/bin/python -m studies.frs_views
+        # encodes 9,056 images once (4 views each: ~13 min with the OpenBLAS build)
 
 kotwal averages the descriptors of a face's aligned chip and of its mirror image
 (``engine.DlibEngine.encode_chip``). Other views are cheap to make: dlib also ships a 68-point
