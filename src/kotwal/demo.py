@@ -9,7 +9,6 @@ cases naming others (:mod:`kotwal.records.demo`). No real person's data is used.
 
 from __future__ import annotations
 
-import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,16 +17,24 @@ from datetime import date
 import pyotp
 from sqlalchemy import select
 
-from kotwal import demo_names as names
 from kotwal.core import identity
 from kotwal.core.jurisdictions import by_code, create_jurisdiction
 from kotwal.core.models import Account
 from kotwal.core.policy import Actor, JurisdictionKind, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
+from kotwal.manifest import DemoContext, Manifest, Progress, resolve
 from kotwal.records import demo as records_demo
-from kotwal.records.schemas import PersonCategory, PersonCreate, PersonStatus, Sex
-from kotwal.records.service import file_persons_unloaded
+from kotwal.records import demo_persons
+from kotwal.records.demo_persons import (  # re-exported: benches and tests make persons here
+    SyntheticName as SyntheticName,
+)
+from kotwal.records.demo_persons import (
+    synthetic_name as synthetic_name,
+)
+from kotwal.records.demo_persons import (
+    synthetic_person as synthetic_person,
+)
 
 STATE_CODE = "TS-DEMO"
 DEMO_PREFIX = "demo."
@@ -45,9 +52,6 @@ COMMISSIONERATES: dict[str, tuple[str, str, list[str]]] = {
         "Hanamkonda", "Kazipet", "Subedari", "Mattewada", "Intezargunj",
         "KU Campus", "Hasanparthy", "Madikonda", "Dharmasagar", "Jangaon"]),
 }  # fmt: skip
-
-MARKS = ["mole on left cheek", "scar above right eye", "tattoo of a trident on right forearm",
-         "cut mark on chin", "burn mark on left hand", None, None, None]  # fmt: skip
 
 #: Demo account → role and where it is posted ("" = no posting).
 ACCOUNTS: list[tuple[str, Role, str]] = [
@@ -159,113 +163,6 @@ def current_code(runtime: Runtime, username: str) -> str:
     return pyotp.TOTP(str(secret)).now()
 
 
-Part = tuple[str, str]  # a name part in Latin script and in Telugu
-
-
-@dataclass(frozen=True)
-class SyntheticName:
-    """A made-up person's name in both scripts, their father's name and a short form."""
-
-    parts: tuple[Part, ...]
-    father: str
-    short: str
-    female: bool
-
-    @property
-    def latin(self) -> str:
-        return " ".join(p[0] for p in self.parts)
-
-    @property
-    def telugu(self) -> str:
-        return " ".join(p[1] for p in self.parts)
-
-
-def synthetic_name(rng: random.Random) -> SyntheticName:
-    """A Telangana-like name: mostly Telugu (house name, given name, perhaps a community name,
-    family name first or last), some Muslim and a few Christian names, a fifth of them women's."""
-    community = rng.choices(("telugu", "muslim", "christian"), weights=(83, 13, 4))[0]
-    female = rng.random() < 0.2
-    if community == "muslim":
-        return _muslim_name(rng, female)
-    house = rng.choice(names.HOUSE)
-    if community == "christian":
-        given = rng.choice(names.CHRISTIAN_FEMALE if female else names.CHRISTIAN_MALE)
-        suffix = None
-    elif female:
-        given = rng.choice(names.FEMALE)
-        suffix = rng.choice(names.FEMALE_SUFFIX) if rng.random() < 0.2 else None
-    else:
-        given = rng.choice(names.MALE)
-        suffix = rng.choice(names.MALE_SUFFIX) if rng.random() < 0.45 else None
-    # Telugu usage puts the house name first; many records put it last, or leave it out
-    # behind a community name ("Srinivas Reddy").
-    order = rng.random()
-    parts: tuple[Part, ...]
-    if suffix:
-        parts = (house, given, suffix) if order < 0.75 else (given, suffix)
-    else:
-        parts = (house, given) if order < 0.6 else (given, house)
-    fathers = names.CHRISTIAN_MALE if community == "christian" else names.MALE
-    father = [house[0], rng.choice([f for f in fathers if f != given])[0]]
-    if suffix and not female:
-        father.append(suffix[0])  # a son carries his father's community name
-    return SyntheticName(
-        parts=parts,
-        father=" ".join(father),
-        short=f"{house[0][0]}. {given[0]}",
-        female=female,
-    )
-
-
-def _muslim_name(rng: random.Random, female: bool) -> SyntheticName:
-    given = rng.choice(names.MUSLIM_FEMALE if female else names.MUSLIM_MALE)
-    family = rng.choice(names.MUSLIM_FAMILY)
-    pattern = rng.random()
-    parts: tuple[Part, ...]
-    if female:
-        parts = (family, given) if pattern < 0.85 else (given, ("Begum", "బేగం"))
-    elif pattern < 0.55:
-        parts = (family, given)
-    elif pattern < 0.75:
-        parts = (family, rng.choice(names.MUSLIM_MIDDLE), given)
-    else:
-        parts = (given, rng.choice(names.MUSLIM_LAST))
-    father = rng.choice(names.MUSLIM_MALE)[0]
-    return SyntheticName(
-        parts=parts,
-        father=f"{family[0]} {father}",
-        short=f"{given[0]} {family[0][0]}.",
-        female=female,
-    )
-
-
-def synthetic_person(rng: random.Random, station_id: str, n: int) -> PersonCreate:
-    """One made-up person; the same ``rng`` state always gives the same person."""
-    name = synthetic_name(rng)
-    aliases: list[str] = []
-    if rng.random() < 0.3:
-        nickname = rng.choice(names.NICKNAMES)
-        aliases.append(nickname[1] if rng.random() < 0.3 else nickname[0])  # Telugu or Latin
-    if rng.random() < 0.15:
-        aliases.append(name.short)
-    category = rng.choices(list(PersonCategory), weights=[70, 20, 6, 4])[0]
-    status = rng.choices(list(PersonStatus), weights=[70, 8, 12, 4, 6])[0]
-    return PersonCreate(
-        name=name.latin,
-        name_te=name.telugu if rng.random() < 0.6 else None,
-        father_name=name.father,
-        aliases=aliases,
-        marks=rng.choice(MARKS),
-        category=category,
-        sex=Sex.FEMALE if name.female else Sex.MALE,
-        birth_year=rng.randint(1955, 2006),
-        status=status,
-        station_id=station_id,
-        phone=f"90000{rng.randrange(100000):05d}" if rng.random() < 0.8 else None,
-        address=f"H.No. {rng.randint(1, 20)}-{rng.randint(1, 300)}, Demo Colony {n % 97}",
-    )
-
-
 def seed_persons(
     runtime: Runtime,
     stations: list[str],
@@ -274,20 +171,11 @@ def seed_persons(
     progress: Callable[[int], None] | None = None,
     batch: int = 2000,
 ) -> int:
-    """File ``size`` synthetic persons across the stations, in batches of one transaction."""
-    rng = random.Random(seed)  # noqa: S311  # nosec B311 - reproducible fake data, no secret
-    hq = _state_seeder(runtime)
-    done = 0
-    keys_memo: dict[str, frozenset[str]] = {}
-    while done < size:
-        with UnitOfWork(runtime, write=True) as uow:
-            people = [synthetic_person(rng, stations[n % len(stations)], n)
-                      for n in range(done, min(done + batch, size))]  # fmt: skip
-            file_persons_unloaded(uow, hq, people, keys_memo)
-        done = min(done + batch, size)
-        if progress is not None:
-            progress(done)
-    return done
+    """File ``size`` synthetic persons across the stations (see
+    :func:`kotwal.records.demo_persons.seed_persons`)."""
+    return demo_persons.seed_persons(
+        runtime, _state_seeder(runtime), stations, size, seed, progress, batch
+    )
 
 
 def seed_history_sheets(
@@ -325,3 +213,35 @@ def _root_path(runtime: Runtime) -> tuple[str, ...]:
         node = by_code(uow, STATE_CODE)
         assert node is not None
         return (node.path,)
+
+
+def seed_domains(
+    runtime: Runtime,
+    domains: tuple[Manifest, ...],
+    size: int,
+    seed: int,
+    step: Callable[[str, int | None], Progress],
+) -> None:
+    """Build the demo state's tree, then let each enabled domain seed its data, in order."""
+    stations = build_tree(runtime)
+    ctx = DemoContext(runtime, stations, size, seed, _state_seeder(runtime), step)
+    for manifest in domains:
+        if manifest.demo is not None:
+            resolve(manifest.demo)(ctx)
+
+
+def link_domains(runtime: Runtime, domains: tuple[Manifest, ...], seed: int) -> list[str]:
+    """After the accounts are issued: each domain's part (officers' accounts onto the roll)."""
+    stations: list[str] = []
+    ctx = DemoContext(runtime, stations, 0, seed, _state_seeder(runtime), _no_progress)
+    lines = []
+    for manifest in domains:
+        if manifest.demo_accounts is not None:
+            line = resolve(manifest.demo_accounts)(ctx, ACCOUNTS_BY_USERNAME)
+            if line:
+                lines.append(str(line))
+    return lines
+
+
+def _no_progress(_description: str, _total: int | None) -> Progress:
+    return lambda _done, _of: None

@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from kotwal.arms.models import ArmsLicence, ArmsLicenceEvent, ArmsWeapon
+from kotwal.arms.permissions import ArmsPermission
 from kotwal.arms.schemas import LicenceRead, WeaponRead
 from kotwal.core.gate import field_classes
 from kotwal.core.models import AuditEventRow
-from kotwal.core.policy import ROLE_PERMISSIONS, Permission, Role, clearance_for
+from kotwal.core.policy import Role, clearance_for, role_permissions
 from kotwal.core.runtime import Runtime
 from tests.arms.helpers import (
     PURPOSE,
@@ -230,7 +231,7 @@ def test_a_serial_longer_than_the_cap_is_refused(
     assert _counts(runtime) == (0, 0, 0)
 
 
-READERS = sorted(r for r in Role if Permission.ARMS_LICENCE_READ in ROLE_PERMISSIONS[r])
+READERS = sorted(r for r in Role if ArmsPermission.LICENCE_READ in role_permissions(r))
 
 
 @pytest.mark.parametrize("role", READERS)

@@ -8,14 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kotwal.core.gate import field_classes
-from kotwal.core.policy import FIELD_ROLES, ROLE_PERMISSIONS, Permission, Role, clearance_for
+from kotwal.core.policy import FIELD_ROLES, Role, clearance_for, role_permissions
 from kotwal.core.runtime import Runtime
 from kotwal.records.models import Person
+from kotwal.records.permissions import RecordsPermission
 from kotwal.records.schemas import PersonRead
 from tests.factories import World, issue_token, make_officer
 from tests.records_helpers import file_person
 
-READERS = sorted(r for r in Role if Permission.RECORDS_PERSON_READ in ROLE_PERMISSIONS[r])
+READERS = sorted(r for r in Role if RecordsPermission.PERSON_READ in role_permissions(r))
 
 
 @pytest.mark.parametrize("role", READERS)

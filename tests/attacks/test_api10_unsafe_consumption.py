@@ -31,7 +31,7 @@ from httpx import Response
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from kotwal.core.audit_cli import app as audit_app
+from kotwal.accounts.audit_cli import app as audit_app
 from kotwal.core.config import Settings
 from kotwal.core.db import Database
 from kotwal.core.models import AuditEventRow

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from kotwal.core.config import Settings
 from kotwal.core.runtime import Runtime
+from kotwal.manifest import Manifest
 from kotwal.web import app as app_module
 from kotwal.web.app import UnguardedRoute, create_app, route_guards, unguarded_routes
 
@@ -42,8 +43,8 @@ def test_app_refuses_to_start_with_an_unguarded_route(
 
     original = app_module._include_modules
 
-    def include_with_rogue(app: FastAPI, s: Settings) -> None:
-        original(app, s)
+    def include_with_rogue(app: FastAPI, s: Settings, enabled: tuple[Manifest, ...]) -> None:
+        original(app, s, enabled)
         app.include_router(rogue)
 
     monkeypatch.setattr(app_module, "_include_modules", include_with_rogue)

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
+from kotwal.accounts.audit_cli import app
 from kotwal.core import audit
 from kotwal.core.audit import AuditEvent, Outcome
-from kotwal.core.audit_cli import app
 from kotwal.core.config import Settings, get_settings
 from kotwal.core.db import Database
 from kotwal.core.keys import KeyRing, generate_keys

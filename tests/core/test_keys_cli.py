@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from kotwal.accounts.keys_cli import app
 from kotwal.core.config import Settings, get_settings
 from kotwal.core.crypto import bind_keyring, register_keys
 from kotwal.core.db import Database
 from kotwal.core.keys import KeyRing
-from kotwal.core.keys_cli import app
 from kotwal.core.models import Account, AuditEventRow
 
 runner = CliRunner()

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from kotwal.arms import service
+from kotwal.arms.permissions import ArmsPermission
 from kotwal.arms.schemas import (
     LICENCE_NUMBER_PATTERN,
     LicenceAction,
@@ -24,14 +25,14 @@ from kotwal.arms.schemas import (
     ReviewRead,
     WeaponAdd,
 )
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.web.deps import ReadUnit, WriteUnit, require
 
 router = APIRouter(prefix="/arms", tags=["arms"])
-Reader = Annotated[Actor, Depends(require(Permission.ARMS_LICENCE_READ))]
-Manager = Annotated[Actor, Depends(require(Permission.ARMS_LICENCE_MANAGE))]
-Reviewer = Annotated[Actor, Depends(require(Permission.ARMS_LICENCE_REVIEW))]
+Reader = Annotated[Actor, Depends(require(ArmsPermission.LICENCE_READ))]
+Manager = Annotated[Actor, Depends(require(ArmsPermission.LICENCE_MANAGE))]
+Reviewer = Annotated[Actor, Depends(require(ArmsPermission.LICENCE_REVIEW))]
 Purpose = Annotated[
     str | None,
     Query(max_length=300, description="Case number or reason; needed outside your jurisdiction"),

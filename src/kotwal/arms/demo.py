@@ -21,6 +21,7 @@ from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.demo import STATE_CODE
+from kotwal.manifest import DemoContext
 
 #: Holders' names: common Telangana given names and family names (the holder is a man in most
 #: licences, as in the registers).
@@ -133,3 +134,11 @@ def seed_licences(
         if progress is not None:
             progress(done)
     return done
+
+
+def seed(ctx: DemoContext) -> None:
+    """The arms part of ``kotwal demo``: a licence for every fourth person asked for (5,000
+    for the default 20,000)."""
+    count = ctx.size // 4
+    step = ctx.step(f"generating {count:,} arms licences", count)
+    seed_licences(ctx.runtime, ctx.stations, count, ctx.seed, lambda n: step(n, None))

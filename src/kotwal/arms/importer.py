@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, TextIO
 
 from pydantic import ValidationError
 
+from kotwal.arms.permissions import ArmsPermission
 from kotwal.arms.schemas import LicenceIssue, WeaponAdd
 from kotwal.arms.service import file_licence
 from kotwal.core.csvfile import (
@@ -40,7 +41,7 @@ from kotwal.core.csvfile import (
     read_rows,
 )
 from kotwal.core.errors import Forbidden
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 
 #: The licence's columns (``station_code`` stands in for the schema's ``station_id``).
@@ -85,12 +86,10 @@ def import_licences(
     the caller; :class:`ImportRejected` carries every error found."""
     if not uow.write:
         raise RuntimeError("an import needs a write unit of work")
-    if not (
-        actor.can(Permission.ARMS_LICENCE_IMPORT) and actor.can(Permission.ARMS_LICENCE_MANAGE)
-    ):
+    if not (actor.can(ArmsPermission.LICENCE_IMPORT) and actor.can(ArmsPermission.LICENCE_MANAGE)):
         _AUDIT.not_permitted(uow, actor)
         raise Forbidden(
-            f"importing arms licences needs the {Permission.ARMS_LICENCE_IMPORT} permission"
+            f"importing arms licences needs the {ArmsPermission.LICENCE_IMPORT} permission"
         )
     report = ImportReport()
     stations = StationCodes(uow.session, actor)

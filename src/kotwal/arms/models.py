@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kotwal.arms.permissions import ArmsPermission
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.gate import Protected
-from kotwal.core.policy import DataClass, Permission, data_class
+from kotwal.core.policy import DataClass, data_class
 from kotwal.core.sealed import Encrypted
 
 PUBLIC = data_class(DataClass.PUBLIC)
@@ -74,7 +75,7 @@ class ArmsLicence(Base):
 
     __disclosure__ = Protected(
         resource_type="arms_licence",
-        read_permission=Permission.ARMS_LICENCE_READ,
+        read_permission=ArmsPermission.LICENCE_READ,
         jurisdiction_path=lambda lic: lic.jurisdiction_path,
         order_name=lambda lic: lic.holder_name,
         fields=("licence_number", "uin", "holder_name", "holder_father_name",
@@ -109,7 +110,7 @@ class ArmsWeapon(Base):
 
     __disclosure__ = Protected(
         resource_type="arms_weapon",
-        read_permission=Permission.ARMS_LICENCE_READ,
+        read_permission=ArmsPermission.LICENCE_READ,
         jurisdiction_path=lambda w: w.jurisdiction_path,
         fields=("licence_id", "category", "make", "bore", "serial", "endorsed_on"),
     )  # fmt: skip
@@ -189,7 +190,7 @@ class ArmsLicenceReview(Base):
 
     __disclosure__ = Protected(
         resource_type="arms_licence_review",
-        read_permission=Permission.ARMS_LICENCE_REVIEW,
+        read_permission=ArmsPermission.LICENCE_REVIEW,
         jurisdiction_path=lambda r: r.jurisdiction_path,
         fields=("licence_id", "case_id", "person_id", "party_role", "match", "status",
                 "outcome", "decision_reason", "decided_by_name", "decided_at", "station_id",

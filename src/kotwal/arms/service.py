@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, false, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from kotwal.arms.models import (
@@ -41,6 +41,7 @@ from kotwal.arms.models import (
     ArmsLicenceReview,
     ArmsWeapon,
 )
+from kotwal.arms.permissions import ArmsPermission
 from kotwal.arms.schemas import (
     LICENCE_NUMBER_PATTERN,
     UIN_PATTERN,
@@ -58,7 +59,9 @@ from kotwal.core.crypto import blind_index, normalise_phone, open_field
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
 from kotwal.core.observers import DisclosureKind
-from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Permission
+from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind
+from kotwal.core.runtime import Runtime
+from kotwal.core.scope import in_jurisdiction, require
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
 from kotwal.records import service as records_service
@@ -93,18 +96,6 @@ def _add_years(day: date, years: int) -> date:
     """The same day ``years`` later; 29 February falls back to the 28th."""
     year = day.year + years
     return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
-
-
-def _require(actor: Actor, permission: Permission) -> None:
-    if not actor.can(permission):
-        raise Forbidden()
-
-
-def _in_jurisdiction(column: Any, actor: Actor) -> Any:
-    """The scoped-read condition: a row filed anywhere in the actor's subtrees."""
-    if not actor.jurisdiction_paths:
-        return false()
-    return or_(*(column.startswith(path, autoescape=True) for path in actor.jurisdiction_paths))
 
 
 def normalise_serial(raw: str) -> str:
@@ -148,7 +139,7 @@ def _licence(uow: UnitOfWork, licence_id: str) -> ArmsLicence:
 
 
 def _writable_licence(uow: UnitOfWork, actor: Actor, licence_id: str, action: str) -> ArmsLicence:
-    _require(actor, Permission.ARMS_LICENCE_MANAGE)
+    require(actor, ArmsPermission.LICENCE_MANAGE)
     licence = _licence(uow, licence_id)
     _writable_station(uow, actor, licence.station_id, action)
     return licence
@@ -265,9 +256,9 @@ def list_licences(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Licences filed inside the actor's jurisdiction, by licence number, a page at a time
     (``after`` is the last number of the previous page). Returns the page and the next cursor."""
-    _require(actor, Permission.ARMS_LICENCE_READ)
+    require(actor, ArmsPermission.LICENCE_READ)
     limit = max(1, min(limit, LICENCE_PAGE_MAX))
-    stmt = select(ArmsLicence).where(_in_jurisdiction(ArmsLicence.jurisdiction_path, actor))
+    stmt = select(ArmsLicence).where(in_jurisdiction(ArmsLicence.jurisdiction_path, actor))
     if station_id is not None:
         stmt = stmt.where(ArmsLicence.station_id == station_id)
     if status is not None:
@@ -318,7 +309,7 @@ def find_licences(
     searched through their blind index; only records whose value the reader could see match,
     so the search never confirms whose weapon or number it is to someone not allowed to know.
     """
-    _require(actor, Permission.ARMS_LICENCE_READ)
+    require(actor, ArmsPermission.LICENCE_READ)
     given = {k: v for k, v in (("licence_number", licence_number), ("uin", uin),
                                ("serial", serial), ("phone", phone)) if v}  # fmt: skip
     if len(given) != 1:
@@ -406,7 +397,7 @@ def issue_licence(uow: UnitOfWork, actor: Actor, data: LicenceIssue) -> dict[str
 
 def file_licence(uow: UnitOfWork, actor: Actor, data: LicenceIssue) -> ArmsLicence:
     """Record a licence (audited) without disclosing it back: for seeding and imports."""
-    _require(actor, Permission.ARMS_LICENCE_MANAGE)
+    require(actor, ArmsPermission.LICENCE_MANAGE)
     station = _writable_station(uow, actor, data.station_id, "arms_licence.issued")
     now = today(uow)
     if data.issued_on > now:
@@ -596,9 +587,11 @@ def change_status(
 # --- suspension reviews --------------------------------------------------------------------
 
 
-def install() -> None:
+def install(runtime: Runtime) -> None:
     """Ask records to tell us whenever a person is named in a case (idempotent)."""
-    records_service.on_case_party("arms.suspension_review", suspension_reviews_for_party)
+    runtime.hooks.register(
+        records_service.CASE_PARTY_ADDED, "arms.suspension_review", suspension_reviews_for_party
+    )
 
 
 def _licences_matching(uow: UnitOfWork, person: Person) -> list[tuple[ArmsLicence, str]]:
@@ -695,13 +688,13 @@ def review_queue(
 ) -> list[dict[str, Any]]:
     """Suspension reviews for licences in the actor's jurisdiction, oldest first: the
     licensing officer's queue."""
-    _require(actor, Permission.ARMS_LICENCE_REVIEW)
+    require(actor, ArmsPermission.LICENCE_REVIEW)
     if status not in ("open", "decided"):
         raise InvalidInput("status is open or decided")
     stmt = (
         select(ArmsLicenceReview)
         .where(
-            _in_jurisdiction(ArmsLicenceReview.jurisdiction_path, actor),
+            in_jurisdiction(ArmsLicenceReview.jurisdiction_path, actor),
             ArmsLicenceReview.status == status,
         )
         .order_by(ArmsLicenceReview.opened_at, ArmsLicenceReview.id)
@@ -715,7 +708,7 @@ def decide_review(
 ) -> dict[str, Any]:
     """Decide an open review: suspend the licence (with the reason and order) or take no
     action (with the reason). A review is decided once."""
-    _require(actor, Permission.ARMS_LICENCE_REVIEW)
+    require(actor, ArmsPermission.LICENCE_REVIEW)
     review = uow.session.get(ArmsLicenceReview, review_id)
     if review is None:
         raise NotFound("no such review")

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from kotwal.arms import service
+from kotwal.arms.permissions import ArmsPermission
 from kotwal.arms.schemas import (
     LICENCE_NUMBER_PATTERN,
     LicenceAction,
@@ -22,15 +23,15 @@ from kotwal.arms.schemas import (
     ReviewDecision,
 )
 from kotwal.core.errors import InvalidInput, Problem
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.web.deps import ReadUnit, WriteUnit, console
 from kotwal.web.pages import render
 
 router = APIRouter(include_in_schema=False)
-Reader = Annotated[Actor, Depends(console(Permission.ARMS_LICENCE_READ))]
-Manager = Annotated[Actor, Depends(console(Permission.ARMS_LICENCE_MANAGE))]
-Reviewer = Annotated[Actor, Depends(console(Permission.ARMS_LICENCE_REVIEW))]
+Reader = Annotated[Actor, Depends(console(ArmsPermission.LICENCE_READ))]
+Manager = Annotated[Actor, Depends(console(ArmsPermission.LICENCE_MANAGE))]
+Reviewer = Annotated[Actor, Depends(console(ArmsPermission.LICENCE_REVIEW))]
 Purpose = Annotated[str | None, Query(max_length=300)]
 Text = Annotated[str, Form(max_length=500)]
 Optional = Annotated[str, Form(max_length=100)]
@@ -151,7 +152,7 @@ def licence(
         events=events,
         purpose=purpose or "",
         stations=_stations(uow, [record]),
-        can_manage=actor.can(Permission.ARMS_LICENCE_MANAGE) and inside and not purpose,
+        can_manage=actor.can(ArmsPermission.LICENCE_MANAGE) and inside and not purpose,
         today=service.today(uow),
     )
 

@@ -25,7 +25,7 @@ from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.crypto import encrypted_columns, open_fields
 from kotwal.core.errors import Forbidden, IntegrityFailure, InvalidInput
 from kotwal.core.observers import Disclosure, DisclosureKind, Observers
-from kotwal.core.policy import Actor, DataClass, Permission
+from kotwal.core.policy import Actor, DataClass
 from kotwal.core.uow import UnitOfWork
 
 MASKED: dict[str, bool] = {"masked": True}
@@ -38,7 +38,7 @@ class Protected:
     """How a model is disclosed: its name, the permission to read it, where it belongs."""
 
     resource_type: str
-    read_permission: Permission
+    read_permission: str
     #: Returns the materialised jurisdiction path the record is filed under.
     jurisdiction_path: Callable[[Any], str | None]
     #: Fields (attribute names) in output order; classes come from the column declarations.

@@ -47,10 +47,10 @@ from kotwal.core.models import Account, AccountRole, AuthSession
 from kotwal.core.policy import (
     ADMIN_ROLES,
     FIELD_ROLES,
-    ROLE_PERMISSIONS,
+    ROLE_CLEARANCE,
     Actor,
+    DataClass,
     Jurisdiction,
-    Permission,
     Posting,
     Role,
 )
@@ -233,7 +233,8 @@ def check_role_set(roles: frozenset[Role]) -> None:
     if not roles:
         raise InvalidInput("an account needs at least one role")
     oversight = roles & {Role.SYSTEM_ADMIN, Role.AUDITOR, Role.SECURITY_OFFICER}
-    readers = {r for r in roles if Permission.RECORDS_PERSON_READ in ROLE_PERMISSIONS[r]}
+    # A role cleared for more than public data reads records, whichever domain holds them.
+    readers = {r for r in roles if ROLE_CLEARANCE[r] > DataClass.PUBLIC}
     if oversight and readers:
         raise InvalidInput(
             "separation of duties: "

@@ -1,5 +1,6 @@
-"""Disclosure observers: how the breach defences hear of every disclosure without the kernel
-importing them. Modules register a callback on the runtime at start-up; the gate calls each
+"""Disclosure observers and hooks: how the breach defences hear of every disclosure, and how
+one domain takes part in another's operation, without the kernel or either domain importing
+the other. Modules register a callback on the runtime at start-up; the gate calls each
 one after it has prepared the records and before it hands them back, so an observer that raises
 a :class:`~kotwal.core.errors.Problem` stops the release (the caller's unit of work rolls back).
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from kotwal.core.policy import Actor
 
@@ -46,6 +47,7 @@ class Disclosure:
 
 
 Observer = Callable[["UnitOfWork", Disclosure], None]
+H = TypeVar("H", bound=Callable[..., Any])
 
 
 @dataclass
@@ -63,3 +65,27 @@ class Observers:
         """Tell every observer, in registration order; the first to raise stops the release."""
         for callback in self.callbacks:
             callback(uow, disclosure)
+
+
+@dataclass(frozen=True)
+class HookPoint(Generic[H]):
+    """A named place in one domain's service where other domains may take part (records calls
+    ``CASE_PARTY_ADDED`` hooks; arms raises suspension reviews there), declared by the domain
+    that calls it, with the hooks' type, so that neither domain imports the other's tables."""
+
+    name: str
+
+
+@dataclass
+class Hooks:
+    """Hooks registered on a runtime, by point and by the name of who registered them."""
+
+    points: dict[str, dict[str, Callable[..., Any]]] = field(default_factory=dict)
+
+    def register(self, point: HookPoint[H], name: str, hook: H) -> None:
+        """Register ``hook`` at ``point`` under ``name``; the same name again replaces it."""
+        self.points.setdefault(point.name, {})[name] = hook
+
+    def at(self, point: HookPoint[H]) -> list[H]:
+        """The hooks at ``point``, in registration order."""
+        return list(self.points.get(point.name, {}).values())  # type: ignore[arg-type]

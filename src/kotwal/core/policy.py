@@ -1,7 +1,8 @@
 """Roles, jurisdictions, data classes and permissions: who may do what, where.
 
-Permissions are data: one enumeration named ``scope:resource:action`` and one role → permission
-table (:data:`ROLE_PERMISSIONS`). Every route declares the permission it needs with
+Permissions are data: enumerations named ``scope:resource:action`` (the kernel's here, each
+domain's in its package) and one role → permission table (:data:`POLICY`), the kernel's rows
+below and each domain's from its manifest. Every route declares the permission it needs with
 ``Depends(require(Permission.X))`` or says why it is public with ``Depends(public("reason"))``;
 the app factory refuses to start when a route does neither.
 
@@ -37,12 +38,10 @@ def data_class(cls: DataClass) -> dict[str, DataClass]:
 
 
 class Permission(enum.StrEnum):
-    """Every permission in the product, ``scope:resource:action``, kept sorted."""
+    """The kernel's permissions, ``scope:resource:action``, kept sorted. Each domain declares its
+    own in its ``permissions`` module (e.g. ``kotwal.records.permissions.RecordsPermission``) and
+    grants them in its manifest; a permission is checked by its string value, whoever owns it."""
 
-    ARMS_LICENCE_IMPORT = "arms:licence:import"
-    ARMS_LICENCE_MANAGE = "arms:licence:manage"
-    ARMS_LICENCE_READ = "arms:licence:read"
-    ARMS_LICENCE_REVIEW = "arms:licence:review"
     AUDIT_LOG_EXPORT = "core:audit:export"
     AUDIT_LOG_READ = "core:audit:read"
     CORE_ACCOUNT_MANAGE = "core:account:manage"
@@ -50,29 +49,6 @@ class Permission(enum.StrEnum):
     CORE_JURISDICTION_MANAGE = "core:jurisdiction:manage"
     CORE_KEYS_MANAGE = "core:keys:manage"
     CORE_SELF = "core:self:manage"
-    FORCE_OFFICER_IMPORT = "force:officer:import"
-    FORCE_OFFICER_MANAGE = "force:officer:manage"
-    FORCE_OFFICER_PHOTO_READ = "force:officer_photo:read"
-    FORCE_OFFICER_PHOTO_WRITE = "force:officer_photo:write"
-    FORCE_OFFICER_READ = "force:officer:read"
-    FORCE_STATION_MANAGE = "force:station:manage"
-    FORCE_STATION_READ = "force:station:read"
-    FRS_FACE_SEARCH = "frs:face:search"
-    FRS_GALLERY_MANAGE = "frs:gallery:manage"
-    RECORDS_CASE_READ = "records:case:read"
-    RECORDS_CASE_WRITE = "records:case:write"
-    RECORDS_HISTORY_SHEET_READ = "records:history_sheet:read"
-    RECORDS_HISTORY_SHEET_SUPERVISE = "records:history_sheet:supervise"
-    RECORDS_HISTORY_SHEET_WRITE = "records:history_sheet:write"
-    RECORDS_PERSON_EXPORT = "records:person:export"
-    RECORDS_PERSON_IMPORT = "records:person:import"
-    RECORDS_PERSON_PHOTO_READ = "records:person_photo:read"
-    RECORDS_PERSON_PHOTO_WRITE = "records:person_photo:write"
-    RECORDS_PERSON_READ = "records:person:read"
-    RECORDS_PERSON_WRITE = "records:person:write"
-    SECURITY_ALERT_MANAGE = "security:alert:manage"
-    SECURITY_ALERT_READ = "security:alert:read"
-    SECURITY_DECOY_READ = "security:decoy:read"
 
 
 class Role(enum.StrEnum):
@@ -107,90 +83,114 @@ ROLE_TITLES: dict[Role, str] = {
     Role.SYSTEM_ADMIN: "System Administrator",
 }
 
-_OFFICER = frozenset(
+#: Groups of roles by what they answer for; domains grant their permissions to these groups
+#: (every officer reads; writers file; station command supervises and moves records in bulk;
+#: district command keeps station profiles) or to a functional role.
+OFFICERS = frozenset(
     {
-        Permission.ARMS_LICENCE_READ,
-        Permission.CORE_SELF,
-        Permission.FORCE_OFFICER_READ,
-        Permission.FORCE_STATION_READ,
-        Permission.RECORDS_CASE_READ,
-        Permission.RECORDS_HISTORY_SHEET_READ,
-        Permission.RECORDS_PERSON_READ,
+        Role.CONSTABLE,
+        Role.HEAD_CONSTABLE,
+        Role.SUB_INSPECTOR,
+        Role.STATION_HOUSE_OFFICER,
+        Role.CIRCLE_OFFICER,
+        Role.DISTRICT_CHIEF,
+        Role.STATE_HQ,
+        Role.FRS_OPERATOR,
+        Role.ARMS_LICENSING_OFFICER,
     }
 )
-_WRITER = _OFFICER | {
-    Permission.RECORDS_CASE_WRITE,
-    Permission.RECORDS_HISTORY_SHEET_WRITE,
-    Permission.RECORDS_PERSON_WRITE,
-    # Photographs are CONFIDENTIAL: those cleared for personal data see and add them.
-    Permission.RECORDS_PERSON_PHOTO_READ,
-    Permission.RECORDS_PERSON_PHOTO_WRITE,
-    Permission.FORCE_OFFICER_PHOTO_READ,
-}
-#: Bulk movement of records is for those who answer for a station or more, not for every writer;
-#: so is watching that history sheets are reviewed on time.
-_SUPERVISOR = _WRITER | {
-    Permission.RECORDS_HISTORY_SHEET_SUPERVISE,
-    Permission.RECORDS_PERSON_EXPORT,
-    Permission.RECORDS_PERSON_IMPORT,
-}
-#: The station house officer keeps the personnel records of the station's officers; district
-#: command and above also keep the station profiles (address, location, who is SHO).
-_STATION_COMMAND = _SUPERVISOR | {
-    Permission.FORCE_OFFICER_IMPORT,
-    Permission.FORCE_OFFICER_MANAGE,
-    Permission.FORCE_OFFICER_PHOTO_WRITE,
-}
-_DISTRICT_COMMAND = _STATION_COMMAND | {Permission.FORCE_STATION_MANAGE}
+WRITERS = frozenset(
+    {
+        Role.HEAD_CONSTABLE,
+        Role.SUB_INSPECTOR,
+        Role.STATION_HOUSE_OFFICER,
+        Role.CIRCLE_OFFICER,
+        Role.DISTRICT_CHIEF,
+        Role.STATE_HQ,
+    }
+)
+STATION_COMMAND = frozenset(
+    {Role.STATION_HOUSE_OFFICER, Role.CIRCLE_OFFICER, Role.DISTRICT_CHIEF, Role.STATE_HQ}
+)
+DISTRICT_COMMAND = frozenset({Role.DISTRICT_CHIEF, Role.STATE_HQ})
 
-#: The single role → permission table.
-ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CONSTABLE: _OFFICER,
-    Role.HEAD_CONSTABLE: _WRITER,
-    Role.SUB_INSPECTOR: _WRITER,
-    Role.STATION_HOUSE_OFFICER: _STATION_COMMAND,
-    Role.CIRCLE_OFFICER: _STATION_COMMAND,
-    Role.DISTRICT_CHIEF: _DISTRICT_COMMAND,
-    Role.STATE_HQ: _DISTRICT_COMMAND,
-    #: Face search is a disclosure of biometric data: only the trained operator role has it.
-    #: The operator reads mugshots to enrol them and to compare candidates with the probe.
-    Role.FRS_OPERATOR: _OFFICER
-    | {
-        Permission.FRS_FACE_SEARCH,
-        Permission.FRS_GALLERY_MANAGE,
-        Permission.RECORDS_PERSON_PHOTO_READ,
-    },
-    # The licensing officer issues, renews, suspends and cancels licences and decides the
-    # suspension reviews; every other officer reads them.
-    Role.ARMS_LICENSING_OFFICER: _OFFICER
-    | {
-        Permission.ARMS_LICENCE_MANAGE,
-        Permission.ARMS_LICENCE_REVIEW,
-        Permission.ARMS_LICENCE_IMPORT,
-    },
-    Role.AUDITOR: frozenset(
-        {Permission.CORE_SELF, Permission.AUDIT_LOG_READ, Permission.AUDIT_LOG_EXPORT}
+
+@dataclass(frozen=True)
+class Grant:
+    """Permissions given to every role of a group: one row of the role → permission table."""
+
+    roles: frozenset[Role]
+    permissions: frozenset[str]
+
+
+def grant(roles: Role | frozenset[Role], *permissions: enum.StrEnum) -> Grant:
+    """``grant(WRITERS, RecordsPermission.PERSON_WRITE, ...)``: a row for a manifest."""
+    group = frozenset({roles}) if isinstance(roles, Role) else roles
+    return Grant(group, frozenset(str(p) for p in permissions))
+
+
+#: The kernel's own rows. Separation of duties is written here: the system administrator
+#: manages accounts, roles and keys but holds no record-reading permission; the auditor reads
+#: the audit log and nothing behind it.
+KERNEL_GRANTS: tuple[Grant, ...] = (
+    grant(OFFICERS, Permission.CORE_SELF),
+    grant(Role.AUDITOR, Permission.CORE_SELF, Permission.AUDIT_LOG_READ),
+    grant(Role.AUDITOR, Permission.AUDIT_LOG_EXPORT),
+    grant(
+        Role.SECURITY_OFFICER,
+        Permission.CORE_SELF,
+        Permission.AUDIT_LOG_READ,
+        Permission.CORE_ACCOUNT_UNLOCK,
     ),
-    Role.SECURITY_OFFICER: frozenset(
-        {
-            Permission.CORE_SELF,
-            Permission.AUDIT_LOG_READ,
-            Permission.CORE_ACCOUNT_UNLOCK,
-            Permission.SECURITY_ALERT_MANAGE,
-            Permission.SECURITY_ALERT_READ,
-            Permission.SECURITY_DECOY_READ,
-        }
+    grant(
+        Role.SYSTEM_ADMIN,
+        Permission.CORE_SELF,
+        Permission.CORE_ACCOUNT_MANAGE,
+        Permission.CORE_ACCOUNT_UNLOCK,
+        Permission.CORE_JURISDICTION_MANAGE,
+        Permission.CORE_KEYS_MANAGE,
     ),
-    Role.SYSTEM_ADMIN: frozenset(
-        {
-            Permission.CORE_SELF,
-            Permission.CORE_ACCOUNT_MANAGE,
-            Permission.CORE_ACCOUNT_UNLOCK,
-            Permission.CORE_JURISDICTION_MANAGE,
-            Permission.CORE_KEYS_MANAGE,
-        }
-    ),
-}
+)
+
+
+class PolicyTable:
+    """The single role → permission table: the kernel's rows plus each domain's, added once per
+    domain when :mod:`kotwal.domains` loads the manifests (importing ``kotwal`` does that)."""
+
+    def __init__(self, kernel: tuple[Grant, ...]) -> None:
+        self._rows: dict[str, tuple[Grant, ...]] = {"core": kernel}
+        self._memo: dict[frozenset[Role], frozenset[str]] = {}
+
+    def add(self, source: str, rows: tuple[Grant, ...]) -> None:
+        """Add a domain's rows; adding the same domain again replaces them."""
+        self._rows[source] = rows
+        self._memo.clear()
+
+    def sources(self) -> tuple[str, ...]:
+        return tuple(self._rows)
+
+    def permissions_for(self, roles: frozenset[Role]) -> frozenset[str]:
+        found = self._memo.get(roles)
+        if found is None:
+            granted: set[str] = set()
+            for rows in self._rows.values():
+                for row in rows:
+                    if roles & row.roles:
+                        granted |= row.permissions
+            found = self._memo[roles] = frozenset(granted)
+        return found
+
+    def table(self) -> dict[Role, frozenset[str]]:
+        """Every role with its permissions (for the console, tests and the self-check)."""
+        return {role: self.permissions_for(frozenset({role})) for role in Role}
+
+
+POLICY = PolicyTable(KERNEL_GRANTS)
+
+
+def role_permissions(role: Role) -> frozenset[str]:
+    return POLICY.permissions_for(frozenset({role}))
+
 
 #: The most sensitive data class each role may see inside its own jurisdiction.
 ROLE_CLEARANCE: dict[Role, DataClass] = {
@@ -227,11 +227,8 @@ FIELD_ROLES = frozenset(
 )
 
 
-def permissions_for(roles: frozenset[Role]) -> frozenset[Permission]:
-    granted: set[Permission] = set()
-    for role in roles:
-        granted |= ROLE_PERMISSIONS[role]
-    return frozenset(granted)
+def permissions_for(roles: frozenset[Role]) -> frozenset[str]:
+    return POLICY.permissions_for(roles)
 
 
 def clearance_for(roles: frozenset[Role]) -> DataClass:
@@ -296,16 +293,16 @@ class Actor:
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
-    def permissions(self) -> frozenset[Permission]:
+    def permissions(self) -> frozenset[str]:
         if self.restricted:
-            return frozenset({Permission.CORE_SELF})
+            return frozenset({Permission.CORE_SELF.value})
         return permissions_for(self.roles)
 
     @property
     def clearance(self) -> DataClass:
         return clearance_for(self.roles)
 
-    def can(self, permission: Permission) -> bool:
+    def can(self, permission: str) -> bool:
         return permission in self.permissions
 
     def covers(self, jurisdiction_path: str | None) -> bool:

@@ -13,7 +13,7 @@ from kotwal.core.audit import GroupCommitter
 from kotwal.core.config import Settings
 from kotwal.core.db import Database
 from kotwal.core.keys import KeyRing, load_keys
-from kotwal.core.observers import Observers
+from kotwal.core.observers import Hooks, Observers
 
 
 @dataclass
@@ -23,6 +23,9 @@ class Runtime:
     keyring: KeyRing
     committer: GroupCommitter
     observers: Observers = field(default_factory=Observers)
+    hooks: Hooks = field(default_factory=Hooks)
+    #: Names of the domains whose observers and hooks are registered (see kotwal.domains).
+    installed: set[str] = field(default_factory=set)
 
     def close(self) -> None:
         self.committer.stop()

@@ -7,14 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.decoys import service
+from kotwal.decoys.permissions import DecoysPermission
 from kotwal.decoys.schemas import CopyRead, DecoyPage, DecoyRead
 from kotwal.web.deps import ReadUnit, require
 
 router = APIRouter(tags=["security"])
-SecurityOfficer = Annotated[Actor, Depends(require(Permission.SECURITY_DECOY_READ))]
+SecurityOfficer = Annotated[Actor, Depends(require(DecoysPermission.DECOY_READ))]
 
 
 @router.get("/security/decoys")

@@ -13,10 +13,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kotwal.core.cli import fail, operator, out, runtime_or_exit, unit
+from kotwal.commands import fail, operator, out, runtime_or_exit, unit
 from kotwal.core.errors import Problem
-from kotwal.core.policy import Actor, Permission, Role
+from kotwal.core.policy import Actor, Role
 from kotwal.decoys import backup, service
+from kotwal.decoys.permissions import DecoysPermission
 
 app = typer.Typer(help="Plant decoys and read the decoy register.", no_args_is_help=True)
 backup_app = typer.Typer(help="Backups that carry their own decoys.", no_args_is_help=True)
@@ -68,7 +69,7 @@ def list_command(
 ) -> None:
     """The register: each decoy's copy, kind of record and record id (audited)."""
     reader = _register_reader()
-    assert reader.can(Permission.SECURITY_DECOY_READ)
+    assert reader.can(DecoysPermission.DECOY_READ)
     with runtime_or_exit() as runtime, unit(runtime) as uow:
         entries = service.read_register(uow, reader, copy_id=copy, limit=limit)
     table = Table("copy", "kind", "record", "id", "planted", "by", title="decoy register")

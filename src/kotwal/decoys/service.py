@@ -34,14 +34,16 @@ from kotwal.core.crypto import bind_keyring, blind_index, normalise_phone, open_
 from kotwal.core.errors import Forbidden, InvalidInput
 from kotwal.core.keys import KeyRing
 from kotwal.core.observers import Disclosure
-from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Permission, Role
+from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.decoys import mimic
 from kotwal.decoys.generator import FakePerson, fake_person
 from kotwal.decoys.models import Decoy, DecoyCopy
+from kotwal.decoys.permissions import DecoysPermission
 from kotwal.force.models import Officer
-from kotwal.records.importer import ALIAS_SEPARATOR, MASKED_TEXT, on_import
+from kotwal.manifest import DemoContext
+from kotwal.records.importer import ALIAS_SEPARATOR, IMPORT_CHECKS, MASKED_TEXT
 from kotwal.records.models import Person
 from kotwal.records.schemas import PersonCreate
 from kotwal.records.service import PHONE_DOMAIN, file_person
@@ -495,15 +497,11 @@ def on_disclosure(uow: UnitOfWork, disclosure: Disclosure) -> None:
         _tripped(uow, disclosure, hits)
 
 
-def register_observer(runtime: Runtime) -> None:
-    """Called at start-up: the decoys hear of every disclosure, and see every import."""
+def install(runtime: Runtime) -> None:
+    """The decoys hear of every disclosure, and imports refuse registered decoys (the server
+    and the command line alike)."""
     runtime.observers.register(on_disclosure)
-    install_import_check()
-
-
-def install_import_check() -> None:
-    """Imports refuse registered decoys (called by the server and the command line)."""
-    on_import("decoys", refuse_decoy_rows)
+    runtime.hooks.register(IMPORT_CHECKS, "decoys", refuse_decoy_rows)
 
 
 def refuse_decoy_rows(
@@ -586,7 +584,7 @@ def read_register(
     clearances would mask it from the security officer, the one person meant to read it);
     it is guarded by its own permission and every read is an audit event.
     """
-    if not actor.can(Permission.SECURITY_DECOY_READ):
+    if not actor.can(DecoysPermission.DECOY_READ):
         uow.record_now(
             [
                 actor_event(
@@ -643,7 +641,7 @@ class CopyEntry:
 
 def copies(uow: UnitOfWork, actor: Actor) -> list[CopyEntry]:
     """Every copy with the number of decoys it carries; security officers only, audited."""
-    if not actor.can(Permission.SECURITY_DECOY_READ):
+    if not actor.can(DecoysPermission.DECOY_READ):
         raise Forbidden()
     counts = dict(
         uow.session.execute(select(Decoy.copy_id, func.count()).group_by(Decoy.copy_id)).all()
@@ -690,3 +688,8 @@ def plant_demo(runtime: Runtime, count: int) -> Planted:
     seeder = Actor(account_id=None, username="cli:demo-seed")
     with UnitOfWork(runtime, write=True) as uow:
         return plant(uow, seeder, count=count, copy_id=DEMO, kind=DEMO, phone_prefix="90000")
+
+
+def seed_demo(ctx: DemoContext) -> None:
+    """The demo is a copy of its own: its decoys are registered as the demo's."""
+    plant_demo(ctx.runtime, count=max(5, ctx.size // 1000))

@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.force import service
 from kotwal.force.models import OfficerVersion, StationProfileVersion
+from kotwal.force.permissions import ForcePermission
 from kotwal.force.schemas import (
     BELT_PATTERN,
     PAGE_MAX,
@@ -31,10 +32,10 @@ from kotwal.force.schemas import (
 from kotwal.web.deps import ReadUnit, WriteUnit, require
 
 router = APIRouter(tags=["force"])
-Reader = Annotated[Actor, Depends(require(Permission.FORCE_OFFICER_READ))]
-Manager = Annotated[Actor, Depends(require(Permission.FORCE_OFFICER_MANAGE))]
-StationReader = Annotated[Actor, Depends(require(Permission.FORCE_STATION_READ))]
-StationManager = Annotated[Actor, Depends(require(Permission.FORCE_STATION_MANAGE))]
+Reader = Annotated[Actor, Depends(require(ForcePermission.OFFICER_READ))]
+Manager = Annotated[Actor, Depends(require(ForcePermission.OFFICER_MANAGE))]
+StationReader = Annotated[Actor, Depends(require(ForcePermission.STATION_READ))]
+StationManager = Annotated[Actor, Depends(require(ForcePermission.STATION_MANAGE))]
 #: Free text in a query carries no control characters (NUL would reach the audit log).
 PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
 Purpose = Annotated[

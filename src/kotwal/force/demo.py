@@ -32,6 +32,7 @@ from kotwal.force.schemas import (
     Rank,
     StationProfileCreate,
 )
+from kotwal.manifest import DemoContext
 
 OFFICERS = 300
 
@@ -295,3 +296,19 @@ def _take_or_enter(
         account_id=account_id,
     )
     return service.file_officer(uow, hq, entry)
+
+
+def seed(ctx: DemoContext) -> None:
+    """The force part of ``kotwal demo``: the same size whatever ``--size`` says, ten officers
+    per station."""
+    step = ctx.step(f"generating {OFFICERS} synthetic officers", OFFICERS)
+    seed_force(ctx.runtime, ctx.seed, lambda n: step(n, None))
+
+
+def seed_accounts(ctx: DemoContext, accounts: list[tuple[str, Role, str]]) -> str:
+    """Once the demo accounts are issued: make each officer's account an officer on the roll."""
+    linked = link_accounts(ctx.runtime, accounts, ctx.seed)
+    return (
+        f"{len(linked)} demo accounts are officers on the force's roll (name, rank and unit "
+        "on each account's page); auditor, security officer and administrator are functional."
+    )

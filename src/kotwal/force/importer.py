@@ -38,8 +38,9 @@ from kotwal.core.csvfile import (
     read_rows,
 )
 from kotwal.core.errors import Forbidden
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
+from kotwal.force.permissions import ForcePermission
 from kotwal.force.schemas import EarlierPosting, OfficerCreate, normalise_belt
 from kotwal.force.service import file_officer
 
@@ -102,12 +103,10 @@ def import_officers(
     if not uow.write:
         raise RuntimeError("an import needs a write unit of work")
     if not (
-        actor.can(Permission.FORCE_OFFICER_IMPORT) and actor.can(Permission.FORCE_OFFICER_MANAGE)
+        actor.can(ForcePermission.OFFICER_IMPORT) and actor.can(ForcePermission.OFFICER_MANAGE)
     ):
         _AUDIT.not_permitted(uow, actor)
-        raise Forbidden(
-            f"importing officers needs the {Permission.FORCE_OFFICER_IMPORT} permission"
-        )
+        raise Forbidden(f"importing officers needs the {ForcePermission.OFFICER_IMPORT} permission")
     report = ImportReport()
     units = StationCodes(uow.session, actor)
     rows = read_rows(CsvLines(stream, limits, progress), COLUMNS, REQUIRED_COLUMNS, report)

@@ -29,8 +29,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.gate import Protected
-from kotwal.core.policy import DataClass, Permission, data_class
+from kotwal.core.policy import DataClass, data_class
 from kotwal.core.sealed import Encrypted
+from kotwal.force.permissions import ForcePermission
 
 PUBLIC = data_class(DataClass.PUBLIC)
 RESTRICTED = data_class(DataClass.RESTRICTED)
@@ -81,7 +82,7 @@ class Officer(Base):
 
     __disclosure__ = Protected(
         resource_type="officer",
-        read_permission=Permission.FORCE_OFFICER_READ,
+        read_permission=ForcePermission.OFFICER_READ,
         jurisdiction_path=lambda o: o.jurisdiction_path,
         fields=("name", "rank", "belt_number", "status", "unit_id", "official_phone",
                 "official_email", "personal_phone", "personal_address", "account_id",
@@ -168,7 +169,7 @@ class StationProfile(Base):
 
     __disclosure__ = Protected(
         resource_type="station",
-        read_permission=Permission.FORCE_STATION_READ,
+        read_permission=ForcePermission.STATION_READ,
         jurisdiction_path=lambda s: s.jurisdiction_path,
         fields=("address", "phone", "latitude", "longitude", "sho_officer_id", "version"),
     )  # fmt: skip

@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, false, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from kotwal.core.audit import Outcome, actor_event
@@ -24,7 +24,8 @@ from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import MASKED, ceiling, clean_purpose, disclose
 from kotwal.core.models import Account
 from kotwal.core.observers import DisclosureKind
-from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Permission
+from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind
+from kotwal.core.scope import in_jurisdiction, require
 from kotwal.core.uow import UnitOfWork
 from kotwal.force.models import (
     Officer,
@@ -34,6 +35,7 @@ from kotwal.force.models import (
     StationProfile,
     StationProfileVersion,
 )
+from kotwal.force.permissions import ForcePermission
 from kotwal.force.schemas import (
     PAGE_MAX,
     OfficerCreate,
@@ -55,21 +57,9 @@ STATION_OFFICERS_MAX = 200
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _require(actor: Actor, permission: Permission) -> None:
-    if not actor.can(permission):
-        raise Forbidden()
-
-
 def _today(uow: UnitOfWork) -> date:
     """Today at the stations (the deployment's time zone), for dating postings."""
     return datetime.now(ZoneInfo(uow.runtime.settings.timezone)).date()
-
-
-def _in_jurisdiction(column: Any, actor: Actor) -> Any:
-    """The scoped-read condition: a row placed anywhere in the actor's subtrees."""
-    if not actor.jurisdiction_paths:
-        return false()
-    return or_(*(column.startswith(path, autoescape=True) for path in actor.jurisdiction_paths))
 
 
 def _refused(uow: UnitOfWork, actor: Actor, action: str, resource_type: str) -> Forbidden:
@@ -237,7 +227,7 @@ def _check_career(uow: UnitOfWork, data: OfficerCreate) -> None:
 def file_officer(uow: UnitOfWork, actor: Actor, data: OfficerCreate) -> Officer:
     """Enter an officer posted to a unit inside the actor's jurisdiction, with their earlier
     postings; audited, not disclosed back (for seeding and imports)."""
-    _require(actor, Permission.FORCE_OFFICER_MANAGE)
+    require(actor, ForcePermission.OFFICER_MANAGE)
     unit = _writable_unit(uow, actor, data.unit_id, "officer.create")
     _check_career(uow, data)
     belt = normalise_belt(data.belt_number)
@@ -320,12 +310,12 @@ def list_officers(
 ) -> list[dict[str, Any]]:
     """Officers now posted in the actor's jurisdiction (or at one unit, which may be outside
     it: the gate masks those), by name, one capped page at a time."""
-    _require(actor, Permission.FORCE_OFFICER_READ)
+    require(actor, ForcePermission.OFFICER_READ)
     stmt = select(Officer)
     if unit_id is not None:
         stmt = stmt.where(Officer.unit_id == unit_id)
     else:
-        stmt = stmt.where(_in_jurisdiction(Officer.jurisdiction_path, actor))
+        stmt = stmt.where(in_jurisdiction(Officer.jurisdiction_path, actor))
     stmt = stmt.order_by(Officer.name, Officer.id).offset(offset).limit(min(limit, PAGE_MAX))
     return officers_out(uow, actor, list(uow.session.execute(stmt).scalars()), purpose, kind="list")
 
@@ -334,7 +324,7 @@ def find_by_belt(
     uow: UnitOfWork, actor: Actor, belt_number: str, purpose: str | None
 ) -> list[dict[str, Any]]:
     """Exact lookup by belt number, anywhere in the force; audited like every search."""
-    _require(actor, Permission.FORCE_OFFICER_READ)
+    require(actor, ForcePermission.OFFICER_READ)
     belt = normalise_belt(belt_number)
     if not 2 <= len(belt) <= 32:
         raise InvalidInput("a belt number is 2-32 characters")
@@ -351,7 +341,7 @@ def search_by_name(
 ) -> list[dict[str, Any]]:
     """Officers whose name matches ``query`` (fuzzy, phonetic, Latin or Telugu script), best
     first, through the gate. Reasons quote the name only where the reader may see it."""
-    _require(actor, Permission.FORCE_OFFICER_READ)
+    require(actor, ForcePermission.OFFICER_READ)
     query = " ".join(query.split())
     if not 2 <= len(query) <= 100:
         raise InvalidInput("a name to search is 2-100 characters")
@@ -413,7 +403,7 @@ def _snapshot(uow: UnitOfWork, officer: Officer) -> str:
 def _writable_officer(
     uow: UnitOfWork, actor: Actor, officer_id: str, expected_version: int, action: str
 ) -> Officer:
-    _require(actor, Permission.FORCE_OFFICER_MANAGE)
+    require(actor, ForcePermission.OFFICER_MANAGE)
     officer = _officer(uow, officer_id)
     if not actor.covers(officer.jurisdiction_path):
         raise _refused(uow, actor, action, "officer")
@@ -626,7 +616,7 @@ def file_station_profile(
     uow: UnitOfWork, actor: Actor, data: StationProfileCreate
 ) -> StationProfile:
     """Give a station its profile, audited, without disclosing it back (for seeding)."""
-    _require(actor, Permission.FORCE_STATION_MANAGE)
+    require(actor, ForcePermission.STATION_MANAGE)
     node = _station(uow, data.station_id)
     if not actor.covers(node.path):
         raise _refused(uow, actor, "station.create", "station")
@@ -660,7 +650,7 @@ def update_station_profile(
     uow: UnitOfWork, actor: Actor, station_id: str, data: StationProfileUpdate
 ) -> dict[str, Any]:
     """Change a station profile of the actor's jurisdiction; the earlier version is kept."""
-    _require(actor, Permission.FORCE_STATION_MANAGE)
+    require(actor, ForcePermission.STATION_MANAGE)
     node = _station(uow, station_id)
     if not actor.covers(node.path):
         raise _refused(uow, actor, "station.update", "station")
@@ -700,12 +690,12 @@ def read_station(
     uow: UnitOfWork, actor: Actor, station_id: str, purpose: str | None
 ) -> dict[str, Any]:
     """A station's profile, its station house officer and the officers posted there now."""
-    _require(actor, Permission.FORCE_STATION_READ)
+    require(actor, ForcePermission.STATION_READ)
     node = _station(uow, station_id)
     record = stations_out(uow, actor, [node], purpose)[0]
     record["sho"] = None
     record["officers"] = []
-    if actor.can(Permission.FORCE_OFFICER_READ):
+    if actor.can(ForcePermission.OFFICER_READ):
         sho = record["sho_officer_id"]
         if isinstance(sho, str):
             record["sho"] = read_officer(uow, actor, sho, purpose)
@@ -719,7 +709,7 @@ def list_stations(
     uow: UnitOfWork, actor: Actor, *, offset: int = 0, limit: int = 50, purpose: str | None = None
 ) -> list[dict[str, Any]]:
     """Police stations by code, one capped page at a time, profiles through the gate."""
-    _require(actor, Permission.FORCE_STATION_READ)
+    require(actor, ForcePermission.STATION_READ)
     stmt = (
         select(Jurisdiction)
         .where(Jurisdiction.kind == JurisdictionKind.STATION.value)
@@ -732,7 +722,7 @@ def list_stations(
 
 def station_history(uow: UnitOfWork, actor: Actor, station_id: str) -> list[StationProfileVersion]:
     """The versions of a station profile (who, when, which fields)."""
-    _require(actor, Permission.FORCE_STATION_READ)
+    require(actor, ForcePermission.STATION_READ)
     node = _station(uow, station_id)
     profile = uow.session.get(StationProfile, node.id)
     if profile is None:

@@ -11,16 +11,17 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from kotwal.core.errors import Problem
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.force import service
+from kotwal.force.permissions import ForcePermission
 from kotwal.force.schemas import BELT_PATTERN, PAGE_MAX, RANK_TITLES
 from kotwal.web.deps import ReadUnit, console
 from kotwal.web.pages import render
 
 router = APIRouter(include_in_schema=False)
-Reader = Annotated[Actor, Depends(console(Permission.FORCE_OFFICER_READ))]
-StationReader = Annotated[Actor, Depends(console(Permission.FORCE_STATION_READ))]
+Reader = Annotated[Actor, Depends(console(ForcePermission.OFFICER_READ))]
+StationReader = Annotated[Actor, Depends(console(ForcePermission.STATION_READ))]
 #: Free text in a query carries no control characters (NUL would reach the audit log).
 PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
 Purpose = Annotated[str | None, Query(max_length=300, pattern=PLAIN_TEXT)]

@@ -14,11 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from kotwal.core.images import ImageTooLarge
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.schemas import Input
 from kotwal.core.uow import UnitOfWork
 from kotwal.frs import service
 from kotwal.frs.models import Gallery
+from kotwal.frs.permissions import FrsPermission
 from kotwal.frs.schemas import (
     DetectResult,
     EnrolForm,
@@ -35,8 +36,8 @@ from kotwal.frs.schemas import (
 from kotwal.web.deps import ReadUnit, WriteUnit, require
 
 router = APIRouter(prefix="/frs", tags=["face recognition"])
-Searcher = Annotated[Actor, Depends(require(Permission.FRS_FACE_SEARCH))]
-Manager = Annotated[Actor, Depends(require(Permission.FRS_GALLERY_MANAGE))]
+Searcher = Annotated[Actor, Depends(require(FrsPermission.FACE_SEARCH))]
+Manager = Annotated[Actor, Depends(require(FrsPermission.GALLERY_MANAGE))]
 
 #: Multipart framing on top of the photographs (two for a 1:1 verification).
 UPLOAD_OVERHEAD = 64 * 1024
@@ -164,3 +165,8 @@ def remove_person(
 def status(actor: Searcher, uow: UnitOfWork = ReadUnit) -> StatusOut:
     """Model, dlib build (BLAS or not), threshold in force and gallery sizes."""
     return StatusOut.model_validate(service.status(uow))
+
+
+def upload_limits() -> dict[str, int]:
+    """Face recognition routes that take photographs, and their body cap."""
+    return dict.fromkeys(UPLOAD_PATHS, UPLOAD_BODY_MAX)

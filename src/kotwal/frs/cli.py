@@ -26,7 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from kotwal.core.cli import fail, runtime_or_exit
+from kotwal.commands import fail, runtime_or_exit
 from kotwal.core.errors import Problem
 from kotwal.core.uow import UnitOfWork
 from kotwal.frs import service

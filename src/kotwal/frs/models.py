@@ -17,8 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.gate import Protected
-from kotwal.core.policy import DataClass, Permission, data_class
+from kotwal.core.policy import DataClass, data_class
 from kotwal.core.sealed import Encrypted
+from kotwal.frs.permissions import FrsPermission
 
 PUBLIC = data_class(DataClass.PUBLIC)
 RESTRICTED = data_class(DataClass.RESTRICTED)
@@ -81,7 +82,7 @@ class GalleryFace(Base):
 
     __disclosure__ = Protected(
         resource_type="frs_face",
-        read_permission=Permission.FRS_FACE_SEARCH,
+        read_permission=FrsPermission.FACE_SEARCH,
         jurisdiction_path=lambda f: f.jurisdiction_path,
         fields=("gallery", "person_id", "model", "quality", "detector", "enrolled_by_name",
                 "enrolled_at", "removed_at", "removal_reason"),

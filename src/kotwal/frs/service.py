@@ -24,11 +24,13 @@ from kotwal.core.audit import actor_event
 from kotwal.core.crypto import open_fields
 from kotwal.core.errors import Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import disclose
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
+from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
 from kotwal.frs import index
 from kotwal.frs.engine import MODEL_NAME, DlibEngine, Face, build_info, normalise
 from kotwal.frs.models import GALLERY_CATEGORIES, Calibration, Gallery, GalleryFace
+from kotwal.frs.permissions import FrsPermission
 from kotwal.frs.schemas import ConfirmForm, IdentifyForm, SearchPurpose
 from kotwal.photos import service as photos_service
 from kotwal.records.models import Person
@@ -53,11 +55,6 @@ def engine() -> DlibEngine:
     if _engine is None:
         _engine = DlibEngine()
     return _engine
-
-
-def _require(actor: Actor, permission: Permission) -> None:
-    if not actor.can(permission):
-        raise Forbidden()
 
 
 def _decode(photo: bytes) -> images.Decoded:
@@ -105,7 +102,7 @@ def face_out(face: Face) -> dict[str, Any]:
 
 def detect(uow: UnitOfWork, actor: Actor, photo: bytes) -> dict[str, Any]:
     """Faces in a photograph, with boxes and quality; audited with the photo's hash."""
-    _require(actor, Permission.FRS_FACE_SEARCH)
+    require(actor, FrsPermission.FACE_SEARCH)
     decoded = _decode(photo)
     faces = engine().faces(decoded.image)
     uow.audit(
@@ -133,7 +130,7 @@ def enrol(
 
     The person must be filed in the actor's jurisdiction and belong in this gallery by their
     category (a missing person never enters the offenders' gallery)."""
-    _require(actor, Permission.FRS_GALLERY_MANAGE)
+    require(actor, FrsPermission.GALLERY_MANAGE)
     _enrollable(uow, actor, gallery, person_id)
     decoded = _decode(photo)
     face = engine().one_face(decoded.image)
@@ -145,7 +142,7 @@ def enrol_photo(
 ) -> GalleryFace:
     """Enrol a photograph already in the person's record (a mugshot), read through the photo
     store's gate like any other read of it."""
-    _require(actor, Permission.FRS_GALLERY_MANAGE)
+    require(actor, FrsPermission.GALLERY_MANAGE)
     _enrollable(uow, actor, gallery, person_id)
     listed = photos_service.list_photos(uow, actor, photos_service.OWNER_PERSON, person_id, None)
     if photo_id not in {str(p["id"]) for p in listed}:
@@ -169,7 +166,7 @@ def enrol_face(
     uow: UnitOfWork, actor: Actor, gallery: Gallery, person_id: str, face: Face, sha256: str
 ) -> GalleryFace:
     """Store an already encoded face (from an enrolment batch) as ``person_id``'s template."""
-    _require(actor, Permission.FRS_GALLERY_MANAGE)
+    require(actor, FrsPermission.GALLERY_MANAGE)
     person = _enrollable(uow, actor, gallery, person_id)
     return _store(uow, actor, gallery, person, face, sha256)
 
@@ -215,7 +212,7 @@ def remove_faces(
     uow: UnitOfWork, actor: Actor, faces: Sequence[GalleryFace], reason: str
 ) -> list[str]:
     """Take faces out of their gallery: the template is erased, the row and the reason kept."""
-    _require(actor, Permission.FRS_GALLERY_MANAGE)
+    require(actor, FrsPermission.GALLERY_MANAGE)
     now = datetime.now(UTC)
     removed: list[str] = []
     for face in faces:
@@ -261,7 +258,7 @@ def remove_person(uow: UnitOfWork, actor: Actor, person_id: str, reason: str) ->
 
 
 def person_faces(uow: UnitOfWork, actor: Actor, person_id: str) -> list[GalleryFace]:
-    _require(actor, Permission.FRS_GALLERY_MANAGE)
+    require(actor, FrsPermission.GALLERY_MANAGE)
     person = _person(uow, person_id)
     if not actor.covers(person.jurisdiction_path):
         raise Forbidden("this person is filed outside your jurisdiction")
@@ -301,7 +298,7 @@ def _searched(
 def identify(uow: UnitOfWork, actor: Actor, photo: bytes, form: IdentifyForm) -> dict[str, Any]:
     """1:N: the gallery faces at or above the threshold, best first, each person through the
     gate; an empty list and ``no_match`` when nobody reaches it."""
-    _require(actor, Permission.FRS_FACE_SEARCH)
+    require(actor, FrsPermission.FACE_SEARCH)
     decoded = _decode(photo)
     probe = engine().one_face(decoded.image)
     limit = threshold(uow)
@@ -349,7 +346,7 @@ def confirm(uow: UnitOfWork, actor: Actor, form: ConfirmForm) -> dict[str, Any]:
     """A human confirms a candidate for a case: the one step that turns a search result into
     a lead. Audited with the face, the person, the case and the operator's note; the person
     comes back through the gate under the same purpose."""
-    _require(actor, Permission.FRS_FACE_SEARCH)
+    require(actor, FrsPermission.FACE_SEARCH)
     face = uow.session.get(GalleryFace, form.face_id)
     if face is None or face.removed_at is not None:
         raise NotFound("no such face in any gallery")
@@ -391,7 +388,7 @@ def verify(
 ) -> dict[str, Any]:
     """1:1: two photographs of one face each, or one photograph against a person's enrolled
     faces (the best of them counts)."""
-    _require(actor, Permission.FRS_FACE_SEARCH)
+    require(actor, FrsPermission.FACE_SEARCH)
     if len(photos) != (1 if person_id else 2):
         raise InvalidInput("send two photographs, or one photograph and a person_id")
     decoded = [_decode(p) for p in photos]
@@ -508,7 +505,7 @@ def choose_threshold(
 
 def save_calibration(uow: UnitOfWork, actor: Actor, result: CalibrationResult) -> Calibration:
     """Store a threshold for the model in use; searches use it from the next request."""
-    _require(actor, Permission.FRS_GALLERY_MANAGE)
+    require(actor, FrsPermission.GALLERY_MANAGE)
     row = Calibration(
         model=MODEL_NAME,
         threshold=result.threshold,
@@ -544,7 +541,7 @@ def reindex(
     uow: UnitOfWork, actor: Actor, progress: Callable[[str, int, int], None] | None = None
 ) -> dict[str, int]:
     """Rebuild every gallery's search index from the sealed templates."""
-    _require(actor, Permission.FRS_GALLERY_MANAGE)
+    require(actor, FrsPermission.GALLERY_MANAGE)
     sizes: dict[str, int] = {}
     for gallery in Gallery:
         report = None if progress is None else _bind(progress, gallery.value)

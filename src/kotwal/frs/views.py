@@ -18,17 +18,18 @@ from pydantic import ValidationError
 
 from kotwal.core import images
 from kotwal.core.errors import InvalidInput, Problem
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.frs import service
 from kotwal.frs.models import Gallery
+from kotwal.frs.permissions import FrsPermission
 from kotwal.frs.schemas import ConfirmForm, IdentifyForm
 from kotwal.photos import service as photos_service
 from kotwal.web.deps import ReadUnit, WriteUnit, console
 from kotwal.web.pages import render
 
 router = APIRouter(include_in_schema=False)
-Searcher = Annotated[Actor, Depends(console(Permission.FRS_FACE_SEARCH))]
+Searcher = Annotated[Actor, Depends(console(FrsPermission.FACE_SEARCH))]
 
 
 @router.get("/frs")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kotwal.core.cli import out, runtime_or_exit
+from kotwal.commands import out, runtime_or_exit
 from kotwal.core.config import get_settings
 from kotwal.guard import selfcheck
 

@@ -22,8 +22,9 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from kotwal import domains
 from kotwal.core import audit
-from kotwal.core.config import KNOWN_MODULES, Settings
+from kotwal.core.config import Settings
 from kotwal.core.keys import KeyProblem, load_keys
 from kotwal.core.models import Account
 from kotwal.core.runtime import Runtime
@@ -39,7 +40,19 @@ PUBLIC_ALLOWED = {
     "GET /api/docs",
 }
 #: Paths that belong to each switchable module; a module switched off must answer 404 there.
-MODULE_PROBES: dict[str, list[str]] = {"console": ["/login", "/", "/account", "/persons"]}
+CONSOLE_PROBES = ["/login", "/", "/account", "/persons"]
+
+
+def module_probes() -> dict[str, list[str]]:
+    """Paths that answer only while a module is on: the console's pages, and each domain's
+    console pages (from its manifest's navigation links)."""
+    probes = {domains.CONSOLE: CONSOLE_PROBES}
+    for manifest in domains.manifests():
+        if not manifest.always and manifest.nav:
+            probes[manifest.name] = [link.href for link in manifest.nav]
+    return probes
+
+
 CHECKPOINT_MAX_AGE_SECONDS = 24 * 3600
 
 
@@ -245,14 +258,18 @@ def unauthenticated_routes(app: FastAPI, client: httpx.Client) -> Iterator[Findi
 
 
 def disabled_modules(settings: Settings, client: httpx.Client) -> Iterator[Finding]:
-    off = sorted(KNOWN_MODULES - settings.enabled_modules)
+    on = {m.name for m in domains.enabled(settings)}
+    off = sorted({m.name for m in domains.manifests()} - on)
+    if not domains.console_enabled(settings):
+        off.append(domains.CONSOLE)
+    probes = module_probes()
     if not off:
         yield _ok("disabled modules", "every module is switched on")
         return
     reachable = [
         f"{module}: {path} -> {status}"
         for module in off
-        for path in MODULE_PROBES.get(module, [])
+        for path in probes.get(module, [])
         if (status := client.get(path).status_code) != 404
     ]
     yield (

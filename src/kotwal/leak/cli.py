@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kotwal.core.cli import fail, operator, out, runtime_or_exit
+from kotwal.commands import fail, operator, out, runtime_or_exit
 from kotwal.leak import parser
 from kotwal.leak.service import TraceReport, trace
 

@@ -8,17 +8,19 @@ from fastapi import APIRouter, Depends, Query, UploadFile
 from fastapi.responses import Response
 
 from kotwal.core.images import ImageTooLarge
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
+from kotwal.force.permissions import ForcePermission
 from kotwal.photos import service
 from kotwal.photos.schemas import PhotoPage, PhotoRead, PhotoRetire
+from kotwal.records.permissions import RecordsPermission
 from kotwal.web.deps import ReadUnit, WriteUnit, require
 
 router = APIRouter(tags=["photos"])
-Reader = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_PHOTO_READ))]
-Writer = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_PHOTO_WRITE))]
-OfficerReader = Annotated[Actor, Depends(require(Permission.FORCE_OFFICER_PHOTO_READ))]
-OfficerWriter = Annotated[Actor, Depends(require(Permission.FORCE_OFFICER_PHOTO_WRITE))]
+Reader = Annotated[Actor, Depends(require(RecordsPermission.PERSON_PHOTO_READ))]
+Writer = Annotated[Actor, Depends(require(RecordsPermission.PERSON_PHOTO_WRITE))]
+OfficerReader = Annotated[Actor, Depends(require(ForcePermission.OFFICER_PHOTO_READ))]
+OfficerWriter = Annotated[Actor, Depends(require(ForcePermission.OFFICER_PHOTO_WRITE))]
 Limit = Annotated[int, Query(ge=1, le=service.PAGE_MAX)]
 Purpose = Annotated[
     str | None,
@@ -154,3 +156,8 @@ def retire_officer_photo(
     """Withdraw an officer's photograph from use; it is kept, not served."""
     retired = service.retire_photo(uow, actor, service.OWNER_OFFICER, photo_id, body.reason)
     return PhotoRead.model_validate(retired)
+
+
+def upload_limits() -> dict[str, int]:
+    """Photo upload routes and their body cap (the image cap plus multipart framing)."""
+    return dict.fromkeys(UPLOAD_PATHS, UPLOAD_BODY_MAX)

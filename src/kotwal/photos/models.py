@@ -21,8 +21,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.gate import Protected
-from kotwal.core.policy import DataClass, Permission, data_class
+from kotwal.core.policy import DataClass, data_class
 from kotwal.core.sealed import Encrypted
+from kotwal.force.permissions import ForcePermission
+from kotwal.records.permissions import RecordsPermission
 
 PUBLIC = data_class(DataClass.PUBLIC)
 RESTRICTED = data_class(DataClass.RESTRICTED)
@@ -87,7 +89,7 @@ class PersonPhoto(Photo):
     __mapper_args__ = {"polymorphic_identity": "person"}
     __disclosure__ = Protected(
         resource_type="photo",
-        read_permission=Permission.RECORDS_PERSON_PHOTO_READ,
+        read_permission=RecordsPermission.PERSON_PHOTO_READ,
         jurisdiction_path=_placement,
         fields=_LISTED,
     )
@@ -99,7 +101,7 @@ class OfficerPhoto(Photo):
     __mapper_args__ = {"polymorphic_identity": "officer"}
     __disclosure__ = Protected(
         resource_type="officer_photo",
-        read_permission=Permission.FORCE_OFFICER_PHOTO_READ,
+        read_permission=ForcePermission.OFFICER_PHOTO_READ,
         jurisdiction_path=_placement,
         fields=_LISTED,
     )
@@ -136,7 +138,7 @@ class PersonPhotoImage(PhotoImage):
     __mapper_args__ = {"polymorphic_identity": "person"}
     __disclosure__ = Protected(
         resource_type="photo_image",
-        read_permission=Permission.RECORDS_PERSON_PHOTO_READ,
+        read_permission=RecordsPermission.PERSON_PHOTO_READ,
         jurisdiction_path=_placement,
         fields=_DOWNLOADED,
     )
@@ -148,7 +150,7 @@ class OfficerPhotoImage(PhotoImage):
     __mapper_args__ = {"polymorphic_identity": "officer"}
     __disclosure__ = Protected(
         resource_type="officer_photo_image",
-        read_permission=Permission.FORCE_OFFICER_PHOTO_READ,
+        read_permission=ForcePermission.OFFICER_PHOTO_READ,
         jurisdiction_path=_placement,
         fields=_DOWNLOADED,
     )

@@ -28,9 +28,11 @@ from kotwal.core.errors import (
     PurposeRequired,
 )
 from kotwal.core.gate import MASKED, clean_purpose, disclose
-from kotwal.core.policy import Actor, DataClass, Permission
+from kotwal.core.policy import Actor, DataClass
+from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
 from kotwal.force.models import Officer
+from kotwal.force.permissions import ForcePermission
 from kotwal.photos.models import (
     PLACED_AT,
     OfficerPhoto,
@@ -41,6 +43,7 @@ from kotwal.photos.models import (
     PhotoImage,
 )
 from kotwal.records.models import Person
+from kotwal.records.permissions import RecordsPermission
 
 OWNER_PERSON = "person"
 OWNER_OFFICER = "officer"
@@ -77,8 +80,8 @@ class Owner:
     kind: str
     #: Where an owner of this kind is filed (its jurisdiction path), None if there is none.
     path: Callable[[UnitOfWork, str], str | None]
-    read: Permission
-    write: Permission
+    read: str
+    write: str
     photo: type[Photo]
     image: type[PhotoImage]
     #: The gated download, ``<prefix><photo id>``.
@@ -89,8 +92,8 @@ OWNERS: dict[str, Owner] = {
     OWNER_PERSON: Owner(
         OWNER_PERSON,
         _person_path,
-        Permission.RECORDS_PERSON_PHOTO_READ,
-        Permission.RECORDS_PERSON_PHOTO_WRITE,
+        RecordsPermission.PERSON_PHOTO_READ,
+        RecordsPermission.PERSON_PHOTO_WRITE,
         PersonPhoto,
         PersonPhotoImage,
         "/api/v1/photos/",
@@ -98,8 +101,8 @@ OWNERS: dict[str, Owner] = {
     OWNER_OFFICER: Owner(
         OWNER_OFFICER,
         _officer_path,
-        Permission.FORCE_OFFICER_PHOTO_READ,
-        Permission.FORCE_OFFICER_PHOTO_WRITE,
+        ForcePermission.OFFICER_PHOTO_READ,
+        ForcePermission.OFFICER_PHOTO_WRITE,
         OfficerPhoto,
         OfficerPhotoImage,
         "/api/v1/officer-photos/",
@@ -110,11 +113,6 @@ OWNERS: dict[str, Owner] = {
 def photo_url(owner_kind: str, photo_id: str) -> str:
     """The gated download of a photograph (the JSON API; the console has its own twin)."""
     return OWNERS[owner_kind].url_prefix + photo_id
-
-
-def _require(actor: Actor, permission: Permission) -> None:
-    if not actor.can(permission):
-        raise Forbidden()
 
 
 def _owner_path(uow: UnitOfWork, owner: Owner, owner_id: str) -> str:
@@ -157,7 +155,7 @@ def add_photo(
     problem's type), so repeated attempts to slip a bomb or a disguised file in are visible.
     """
     owner = OWNERS[owner_kind]
-    _require(actor, owner.write)
+    require(actor, owner.write)
     path = _owner_path(uow, owner, owner_id)
     if not actor.covers(path):
         refused = _event(actor, owner, "photo.create", Outcome.DENIED, None,
@@ -211,7 +209,7 @@ def list_photos(
     """An owner's photographs, newest first, through the gate (metadata only: the pictures
     are each their own disclosure, by :func:`read_image`)."""
     owner = OWNERS[owner_kind]
-    _require(actor, owner.read)
+    require(actor, owner.read)
     path = _owner_path(uow, owner, owner_id)
     query = select(owner.photo).where(owner.photo.owner_id == owner_id)
     if not include_retired:
@@ -252,7 +250,7 @@ def read_image(
     id, or the id of another kind's photograph, all answer the same "not found".
     """
     owner = OWNERS[owner_kind]
-    _require(actor, owner.read)
+    require(actor, owner.read)
     photo = _found(uow, owner.image, photo_id)
     path = _owner_path(uow, owner, photo.owner_id)
     _place([photo], path)
@@ -289,7 +287,7 @@ def retire_photo(
 ) -> dict[str, Any]:
     """Withdraw a photograph from use (kept, not served); the owner's station decides."""
     owner = OWNERS[owner_kind]
-    _require(actor, owner.write)
+    require(actor, owner.write)
     photo = _found(uow, owner.photo, photo_id)
     path = _owner_path(uow, owner, photo.owner_id)
     if not actor.covers(path):

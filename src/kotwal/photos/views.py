@@ -9,14 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.photos import service
 from kotwal.photos.api import IMAGE_HEADERS
+from kotwal.records.permissions import RecordsPermission
 from kotwal.web.deps import ReadUnit, console
 
 router = APIRouter(include_in_schema=False)
-Reader = Annotated[Actor, Depends(console(Permission.RECORDS_PERSON_PHOTO_READ))]
+Reader = Annotated[Actor, Depends(console(RecordsPermission.PERSON_PHOTO_READ))]
 
 
 def console_url(photo_id: str) -> str:

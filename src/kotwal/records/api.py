@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, UploadFile
 from fastapi.responses import Response
 
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import exporter, importer, service
+from kotwal.records.permissions import RecordsPermission
 from kotwal.records.schemas import (
     CaseCreate,
     CasePage,
@@ -36,12 +37,12 @@ from kotwal.records.schemas import (
 from kotwal.web.deps import LoopReadUnit, ReadUnit, WriteUnit, require, require_on_loop
 
 router = APIRouter(tags=["records"])
-Reader = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_READ))]
+Reader = Annotated[Actor, Depends(require(RecordsPermission.PERSON_READ))]
 #: Opening one record by id is served on the event loop (see kotwal.web.deps.LoopReadUnit).
-LoopReader = Annotated[Actor, Depends(require_on_loop(Permission.RECORDS_PERSON_READ))]
-Writer = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_WRITE))]
-Importer = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_IMPORT))]
-Exporter = Annotated[Actor, Depends(require(Permission.RECORDS_PERSON_EXPORT))]
+LoopReader = Annotated[Actor, Depends(require_on_loop(RecordsPermission.PERSON_READ))]
+Writer = Annotated[Actor, Depends(require(RecordsPermission.PERSON_WRITE))]
+Importer = Annotated[Actor, Depends(require(RecordsPermission.PERSON_IMPORT))]
+Exporter = Annotated[Actor, Depends(require(RecordsPermission.PERSON_EXPORT))]
 Purpose = Annotated[
     str | None,
     Query(max_length=300, description="Case number or reason; needed outside your jurisdiction"),
@@ -132,11 +133,11 @@ async def read_person(
     return PersonRead.model_validate(service.read_person(uow, actor, person_id, purpose))
 
 
-SheetReader = Annotated[Actor, Depends(require(Permission.RECORDS_HISTORY_SHEET_READ))]
-SheetWriter = Annotated[Actor, Depends(require(Permission.RECORDS_HISTORY_SHEET_WRITE))]
-SheetSupervisor = Annotated[Actor, Depends(require(Permission.RECORDS_HISTORY_SHEET_SUPERVISE))]
-CaseReader = Annotated[Actor, Depends(require(Permission.RECORDS_CASE_READ))]
-CaseWriter = Annotated[Actor, Depends(require(Permission.RECORDS_CASE_WRITE))]
+SheetReader = Annotated[Actor, Depends(require(RecordsPermission.HISTORY_SHEET_READ))]
+SheetWriter = Annotated[Actor, Depends(require(RecordsPermission.HISTORY_SHEET_WRITE))]
+SheetSupervisor = Annotated[Actor, Depends(require(RecordsPermission.HISTORY_SHEET_SUPERVISE))]
+CaseReader = Annotated[Actor, Depends(require(RecordsPermission.CASE_READ))]
+CaseWriter = Annotated[Actor, Depends(require(RecordsPermission.CASE_WRITE))]
 
 
 @router.post("/history-sheets", status_code=201)

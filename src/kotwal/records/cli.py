@@ -32,14 +32,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from kotwal.commands import fail, operator, runtime_or_exit
 from kotwal.core import identity
-from kotwal.core.cli import fail, operator, runtime_or_exit
 from kotwal.core.errors import Problem
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.exporter import export_persons
 from kotwal.records.importer import CHECKING, ImportRejected, ImportReport, import_persons
-from kotwal.watch import service as watch_service
 
 app = typer.Typer(
     help="Import persons from CSV and export them to CSV (docs/person-import-format.md).",
@@ -210,8 +209,6 @@ def export_command(
     if not out_path.parent.is_dir():
         raise fail(f"no directory {escape(str(out_path.parent))}")
     with runtime_or_exit() as runtime:
-        # The breach defences hear of a command's disclosures as of a request's.
-        watch_service.install(runtime)
         # Written under a temporary name and linked into place only after the audit events
         # are durable: no export file exists that the log does not know of.
         fd, partial = tempfile.mkstemp(dir=out_path.parent, prefix=".kotwal-export-")

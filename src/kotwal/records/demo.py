@@ -30,9 +30,11 @@ from sqlalchemy import Table, insert, select
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.db import Base, new_id
 from kotwal.core.errors import Forbidden
-from kotwal.core.policy import Actor, Jurisdiction, Permission
+from kotwal.core.policy import Actor, Jurisdiction
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
+from kotwal.manifest import DemoContext
+from kotwal.records.demo_persons import seed_persons
 from kotwal.records.models import (
     Case,
     CaseParty,
@@ -42,6 +44,7 @@ from kotwal.records.models import (
     LawSection,
     Person,
 )
+from kotwal.records.permissions import RecordsPermission
 from kotwal.records.schemas import CasePartyRole
 
 #: Shares of persons with a history sheet and named in a case.
@@ -169,7 +172,7 @@ def seed_history_sheets(
     """Open a history sheet on about ``share`` of the persons at their own stations: most
     under review, about one in six with the review overdue, one in ten closed. Returns how many
     sheets were opened."""
-    if not actor.can(Permission.RECORDS_HISTORY_SHEET_WRITE):
+    if not actor.can(RecordsPermission.HISTORY_SHEET_WRITE):
         raise Forbidden()
     today = today or local_today(runtime)
     with UnitOfWork(runtime, write=False) as uow:
@@ -291,7 +294,7 @@ def seed_cases(
     their own station), with FIR numbers station code / year / number in order of registration,
     BNS sections (IPC before July 2024) and each accused's course: arrested, charge-sheeted,
     convicted or acquitted. Returns how many cases were registered."""
-    if not actor.can(Permission.RECORDS_CASE_WRITE):
+    if not actor.can(RecordsPermission.CASE_WRITE):
         raise Forbidden()
     today = today or local_today(runtime)
     with UnitOfWork(runtime, write=False) as uow:
@@ -392,3 +395,15 @@ def _course(rng: random.Random, registered: date, today: date) -> list[tuple[str
     outcome = CasePartyRole.CONVICTED if rng.random() < 0.4 else CasePartyRole.ACQUITTED
     steps.append((outcome.value, verdict))
     return steps
+
+
+def seed(ctx: DemoContext) -> None:
+    """The records part of ``kotwal demo``: persons, then history sheets and cases on them."""
+    persons = ctx.step(f"generating {ctx.size:,} synthetic persons", ctx.size)
+    seed_persons(
+        ctx.runtime, ctx.seeder, ctx.stations, ctx.size, ctx.seed, lambda n: persons(n, None)
+    )
+    sheets = ctx.step("opening history sheets on about 8% of them", None)
+    seed_history_sheets(ctx.runtime, ctx.seeder, ctx.seed, progress=sheets)
+    cases = ctx.step("registering cases naming about a quarter", None)
+    seed_cases(ctx.runtime, ctx.seeder, ctx.seed, progress=cases)

@@ -21,11 +21,12 @@ from sqlalchemy import or_, select
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.errors import Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
-from kotwal.core.policy import Actor, Jurisdiction, Permission
+from kotwal.core.policy import Actor, Jurisdiction
 from kotwal.core.uow import UnitOfWork
 from kotwal.decoys.service import export_copy
 from kotwal.records.importer import ALIAS_SEPARATOR, COLUMNS, MASKED_TEXT, escape_cell
 from kotwal.records.models import Person, PersonAlias
+from kotwal.records.permissions import RecordsPermission
 
 #: Records disclosed (and decrypted) per round trip.
 BATCH = 500
@@ -52,11 +53,9 @@ def export_persons(
 
     The audit events join ``uow``; the caller commits it before handing the file to anyone.
     """
-    if not actor.can(Permission.RECORDS_PERSON_EXPORT):
+    if not actor.can(RecordsPermission.PERSON_EXPORT):
         uow.record_now([_event(actor, Outcome.DENIED, None, {"reason": "no-permission"})])
-        raise Forbidden(
-            f"exporting persons needs the {Permission.RECORDS_PERSON_EXPORT} permission"
-        )
+        raise Forbidden(f"exporting persons needs the {RecordsPermission.PERSON_EXPORT} permission")
     declared = clean_purpose(purpose)
     if declared is None:
         raise InvalidInput("an export needs a purpose: a case number or the reason for it")

@@ -40,9 +40,11 @@ from kotwal.core.csvfile import (
     unescape_cell,
 )
 from kotwal.core.errors import Forbidden, Problem
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.observers import HookPoint
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import service
+from kotwal.records.permissions import RecordsPermission
 from kotwal.records.schemas import PersonCreate
 
 #: The columns, in the order the exporter writes them. ``station_code`` stands in for the
@@ -67,8 +69,18 @@ ALIAS_SEPARATOR = ";"
 MASKED_TEXT = "[masked]"
 
 __all__ = [
-    "CHECKING", "COLUMNS", "DEFAULT_LIMITS", "WRITING", "ImportLimits", "ImportProgress",
-    "ImportRejected", "ImportReport", "RowError", "escape_cell", "import_persons", "on_import",
+    "CHECKING",
+    "COLUMNS",
+    "DEFAULT_LIMITS",
+    "IMPORT_CHECKS",
+    "WRITING",
+    "ImportLimits",
+    "ImportProgress",
+    "ImportRejected",
+    "ImportReport",
+    "RowError",
+    "escape_cell",
+    "import_persons",
     "unescape_cell",
 ]  # fmt: skip
 
@@ -90,12 +102,7 @@ _FILE_BATCH_ROWS = 500
 #: decoys (an export carries some; filing them would make them records), without records
 #: importing the decoys.
 ImportCheck = Callable[[UnitOfWork, Sequence[tuple[int, PersonCreate]]], list[tuple[int, str, str]]]
-_IMPORT_CHECKS: dict[str, ImportCheck] = {}
-
-
-def on_import(name: str, check: ImportCheck) -> None:
-    """Register ``check`` under ``name``; registering the same name again replaces it."""
-    _IMPORT_CHECKS[name] = check
+IMPORT_CHECKS: HookPoint[ImportCheck] = HookPoint("records.import_checks")
 
 
 def import_persons(
@@ -116,15 +123,13 @@ def import_persons(
     if not uow.write:
         raise RuntimeError("an import needs a write unit of work")
     if not (
-        actor.can(Permission.RECORDS_PERSON_IMPORT) and actor.can(Permission.RECORDS_PERSON_WRITE)
+        actor.can(RecordsPermission.PERSON_IMPORT) and actor.can(RecordsPermission.PERSON_WRITE)
     ):
         _AUDIT.not_permitted(uow, actor)
-        raise Forbidden(
-            f"importing persons needs the {Permission.RECORDS_PERSON_IMPORT} permission"
-        )
+        raise Forbidden(f"importing persons needs the {RecordsPermission.PERSON_IMPORT} permission")
     checker = _Checker(uow, actor, limits)
     checker.read(CsvLines(stream, limits, progress))
-    for check in list(_IMPORT_CHECKS.values()):
+    for check in uow.runtime.hooks.at(IMPORT_CHECKS):
         for line, column, reason in check(uow, checker.valid):
             checker.error(line, column, reason)
     checker.report.errors.sort(key=lambda e: e.line)
@@ -247,3 +252,8 @@ class _Checker:
 def _enum_text(column: str, value: str) -> str:
     text = enum_text(value)
     return _SEX_LETTERS.get(text, text) if column == "sex" else text
+
+
+def upload_limits() -> dict[str, int]:
+    """The import route's body cap: the importer's own file cap."""
+    return {"/api/v1/persons/import": DEFAULT_LIMITS.max_bytes}

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.gate import Protected
-from kotwal.core.policy import DataClass, Permission, data_class
+from kotwal.core.policy import DataClass, data_class
 from kotwal.core.sealed import Encrypted
+from kotwal.records.permissions import RecordsPermission
 
 PUBLIC = data_class(DataClass.PUBLIC)
 RESTRICTED = data_class(DataClass.RESTRICTED)
@@ -59,7 +60,7 @@ class Person(Base):
 
     __disclosure__ = Protected(
         resource_type="person",
-        read_permission=Permission.RECORDS_PERSON_READ,
+        read_permission=RecordsPermission.PERSON_READ,
         jurisdiction_path=lambda p: p.jurisdiction_path,
         fields=("name", "name_te", "father_name", "category", "sex", "birth_year", "marks",
                 "status", "station_id", "phone", "address", "version"),
@@ -156,7 +157,7 @@ class HistorySheet(Base):
 
     __disclosure__ = Protected(
         resource_type="history_sheet",
-        read_permission=Permission.RECORDS_HISTORY_SHEET_READ,
+        read_permission=RecordsPermission.HISTORY_SHEET_READ,
         jurisdiction_path=lambda s: s.jurisdiction_path,
         fields=("person_id", "category", "station_id", "legal_basis", "modus_operandi",
                 "opened_on", "next_review_on", "closed_on", "close_reason", "version"),
@@ -214,7 +215,7 @@ class Case(Base):
 
     __disclosure__ = Protected(
         resource_type="case",
-        read_permission=Permission.RECORDS_CASE_READ,
+        read_permission=RecordsPermission.CASE_READ,
         jurisdiction_path=lambda c: c.jurisdiction_path,
         fields=("fir_number", "sections", "registered_on", "station_id"),
     )  # fmt: skip
@@ -242,7 +243,7 @@ class CaseParty(Base):
 
     __disclosure__ = Protected(
         resource_type="case_party",
-        read_permission=Permission.RECORDS_CASE_READ,
+        read_permission=RecordsPermission.CASE_READ,
         jurisdiction_path=lambda p: p.jurisdiction_path,
         fields=("case_id", "person_id", "role", "role_on"),
     )  # fmt: skip

@@ -20,10 +20,8 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
-    false,
     func,
     insert,
-    or_,
     select,
     union_all,
 )
@@ -45,8 +43,9 @@ from kotwal.core.db import Base, new_id
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
 from kotwal.core.models import DataKey
-from kotwal.core.observers import DisclosureKind
-from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind, Permission
+from kotwal.core.observers import DisclosureKind, HookPoint
+from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind
+from kotwal.core.scope import in_jurisdiction, require
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
 from kotwal.records.models import (
@@ -61,6 +60,7 @@ from kotwal.records.models import (
     PersonNameKey,
     PersonVersion,
 )
+from kotwal.records.permissions import RecordsPermission
 from kotwal.records.schemas import (
     FIR_PATTERN,
     CaseCreate,
@@ -131,7 +131,7 @@ def _file_rows(
     items: Sequence[PersonCreate],
     keys_memo: dict[str, frozenset[str]] | None = None,
 ) -> list[dict[str, Any]]:
-    if not actor.can(Permission.RECORDS_PERSON_WRITE):
+    if not actor.can(RecordsPermission.PERSON_WRITE):
         raise Forbidden()
     if not items:
         return []
@@ -290,7 +290,7 @@ def find_by_phone(
     enough clearance, or anywhere with a declared purpose): otherwise the search would confirm
     who owns a number to someone not allowed to read it.
     """
-    if not actor.can(Permission.RECORDS_PERSON_READ):
+    if not actor.can(RecordsPermission.PERSON_READ):
         raise Forbidden()
     if actor.clearance < DataClass.CONFIDENTIAL:
         raise Forbidden("your role cannot see phone numbers, so it cannot search by them")
@@ -503,7 +503,7 @@ def search_by_name(
 ) -> list[dict[str, Any]]:
     """Persons whose name, Telugu name or alias matches ``query``, best first, through the
     gate. Reasons quote the record's words only where the reader may see its name."""
-    if not actor.can(Permission.RECORDS_PERSON_READ):
+    if not actor.can(RecordsPermission.PERSON_READ):
         raise Forbidden()
     query = " ".join(query.split())
     if not 2 <= len(query) <= 100:
@@ -552,7 +552,7 @@ def update_person(
 ) -> dict[str, Any]:
     """Change a person filed in the actor's jurisdiction; the previous state is kept as a
     version (sealed), so every earlier version of the record can be recovered."""
-    if not actor.can(Permission.RECORDS_PERSON_WRITE):
+    if not actor.can(RecordsPermission.PERSON_WRITE):
         raise Forbidden()
     person = uow.session.get(Person, person_id)
     if person is None:
@@ -689,18 +689,6 @@ def _writable_station(
     return station
 
 
-def _in_jurisdiction(column: Any, actor: Actor) -> Any:
-    """The scoped-read condition: a row filed anywhere in the actor's subtrees."""
-    if not actor.jurisdiction_paths:
-        return false()
-    return or_(*(column.startswith(path, autoescape=True) for path in actor.jurisdiction_paths))
-
-
-def _require(actor: Actor, permission: Permission) -> None:
-    if not actor.can(permission):
-        raise Forbidden()
-
-
 def _person_exists(uow: UnitOfWork, person_id: str) -> bool:
     return uow.session.get(Person, person_id) is not None
 
@@ -746,7 +734,7 @@ def _sheet_audit(actor: Actor, action: str, sheet: HistorySheet) -> AuditEvent:
 
 def open_history_sheet(uow: UnitOfWork, actor: Actor, data: HistorySheetOpen) -> dict[str, Any]:
     """Open a history sheet on a person at a station in the actor's jurisdiction."""
-    _require(actor, Permission.RECORDS_HISTORY_SHEET_WRITE)
+    require(actor, RecordsPermission.HISTORY_SHEET_WRITE)
     station = _writable_station(uow, actor, data.station_id, "history_sheet.open", "history_sheet")
     if not _person_exists(uow, data.person_id):
         raise InvalidInput("person_id does not name a person")
@@ -803,7 +791,7 @@ def person_history_sheets(
     uow: UnitOfWork, actor: Actor, person_id: str, purpose: str | None
 ) -> list[dict[str, Any]]:
     """A person's history sheets, open and closed, newest first, through the gate."""
-    _require(actor, Permission.RECORDS_HISTORY_SHEET_READ)
+    require(actor, RecordsPermission.HISTORY_SHEET_READ)
     if not _person_exists(uow, person_id):
         raise NotFound("no such person")
     stmt = (
@@ -816,7 +804,7 @@ def person_history_sheets(
 
 
 def _writable_sheet(uow: UnitOfWork, actor: Actor, sheet_id: str, action: str) -> HistorySheet:
-    _require(actor, Permission.RECORDS_HISTORY_SHEET_WRITE)
+    require(actor, RecordsPermission.HISTORY_SHEET_WRITE)
     sheet = _sheet(uow, sheet_id)
     _writable_station(uow, actor, sheet.station_id, action, "history_sheet")
     if sheet.closed_on is not None:
@@ -864,11 +852,11 @@ def overdue_history_sheets(
 ) -> list[dict[str, Any]]:
     """Open sheets in the actor's jurisdiction whose review date has passed, most overdue
     first: the station house officer's list of reviews to hold."""
-    _require(actor, Permission.RECORDS_HISTORY_SHEET_SUPERVISE)
+    require(actor, RecordsPermission.HISTORY_SHEET_SUPERVISE)
     stmt = (
         select(HistorySheet)
         .where(
-            _in_jurisdiction(HistorySheet.jurisdiction_path, actor),
+            in_jurisdiction(HistorySheet.jurisdiction_path, actor),
             HistorySheet.closed_on.is_(None),
             HistorySheet.next_review_on < _today(uow),
         )
@@ -935,7 +923,7 @@ def _cases_out(
 def create_case(uow: UnitOfWork, actor: Actor, data: CaseCreate) -> dict[str, Any]:
     """Register a case at a station in the actor's jurisdiction. The FIR number must carry
     that station's code and the year of registration, and be new."""
-    _require(actor, Permission.RECORDS_CASE_WRITE)
+    require(actor, RecordsPermission.CASE_WRITE)
     station = _writable_station(uow, actor, data.station_id, "case.create", "case")
     code, year, _ = data.fir_number.split("/")
     if code != station.code:
@@ -984,7 +972,7 @@ def find_case_by_fir(
     uow: UnitOfWork, actor: Actor, fir_number: str, purpose: str | None
 ) -> list[dict[str, Any]]:
     """Exact FIR lookup; audited like every search (the number kept as a keyed hash)."""
-    _require(actor, Permission.RECORDS_CASE_READ)
+    require(actor, RecordsPermission.CASE_READ)
     fir_number = fir_number.strip().upper()
     if not re.fullmatch(FIR_PATTERN, fir_number):
         raise InvalidInput("an FIR number is station code / year / number, e.g. PS-A/2026/0007")
@@ -1010,12 +998,7 @@ def find_case_by_fir(
 #: Called with each new case party inside the same unit of work, so that other domains (arms
 #: licences raise suspension reviews) hear of it without records importing them.
 CasePartyHook = Callable[[UnitOfWork, Actor, CaseParty], None]
-_CASE_PARTY_HOOKS: dict[str, CasePartyHook] = {}
-
-
-def on_case_party(name: str, hook: CasePartyHook) -> None:
-    """Register ``hook`` under ``name``; registering the same name again replaces it."""
-    _CASE_PARTY_HOOKS[name] = hook
+CASE_PARTY_ADDED: HookPoint[CasePartyHook] = HookPoint("records.case_party_added")
 
 
 def add_case_party(
@@ -1023,7 +1006,7 @@ def add_case_party(
 ) -> dict[str, Any]:
     """Name a person in a case with their role from a date (accused, arrested, ...). Each
     step is a new row: the person's course through the case is never overwritten."""
-    _require(actor, Permission.RECORDS_CASE_WRITE)
+    require(actor, RecordsPermission.CASE_WRITE)
     case = _case(uow, case_id)
     _writable_station(uow, actor, case.station_id, "case.party_add", "case")
     if not _person_exists(uow, data.person_id):
@@ -1050,7 +1033,7 @@ def add_case_party(
             detail={"party": party.id, "role": party.role},
         )
     )
-    for hook in list(_CASE_PARTY_HOOKS.values()):
+    for hook in uow.runtime.hooks.at(CASE_PARTY_ADDED):
         hook(uow, actor, party)
     return _cases_out(uow, actor, [case], None)[0]
 
@@ -1059,7 +1042,7 @@ def person_cases(
     uow: UnitOfWork, actor: Actor, person_id: str, purpose: str | None
 ) -> list[dict[str, Any]]:
     """The cases a person is named in, newest first, through the gate."""
-    _require(actor, Permission.RECORDS_CASE_READ)
+    require(actor, RecordsPermission.CASE_READ)
     if not _person_exists(uow, person_id):
         raise NotFound("no such person")
     ids = select(CaseParty.case_id).where(CaseParty.person_id == person_id)
@@ -1089,7 +1072,7 @@ def history_sheet_events(uow: UnitOfWork, actor: Actor, sheet_id: str) -> list[H
 
 def law_sections(uow: UnitOfWork, actor: Actor, act: str | None) -> list[LawSection]:
     """The reference table of sections (public law), for choosing a case's sections."""
-    _require(actor, Permission.RECORDS_CASE_READ)
+    require(actor, RecordsPermission.CASE_READ)
     stmt = select(LawSection).order_by(LawSection.act, LawSection.code).limit(500)
     if act is not None:
         stmt = stmt.where(LawSection.act == act)

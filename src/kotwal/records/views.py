@@ -10,15 +10,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from kotwal.core.errors import Problem
-from kotwal.core.policy import Actor, Permission
+from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.photos import service as photos_service
 from kotwal.records import service
+from kotwal.records.permissions import RecordsPermission
 from kotwal.web.deps import ReadUnit, console
 from kotwal.web.pages import render
 
 router = APIRouter(include_in_schema=False)
-Reader = Annotated[Actor, Depends(console(Permission.RECORDS_PERSON_READ))]
+Reader = Annotated[Actor, Depends(console(RecordsPermission.PERSON_READ))]
 Purpose = Annotated[str | None, Query(max_length=300)]
 
 
@@ -71,17 +72,17 @@ def person(
     names = service.station_names(uow, {station}) if isinstance(station, str) else {}
     sheets = (
         service.person_history_sheets(uow, actor, person_id, purpose)
-        if actor.can(Permission.RECORDS_HISTORY_SHEET_READ)
+        if actor.can(RecordsPermission.HISTORY_SHEET_READ)
         else []
     )
     cases = (
         service.person_cases(uow, actor, person_id, purpose)
-        if actor.can(Permission.RECORDS_CASE_READ)
+        if actor.can(RecordsPermission.CASE_READ)
         else []
     )
     photos = (
         photos_service.list_photos(uow, actor, photos_service.OWNER_PERSON, person_id, purpose)
-        if actor.can(Permission.RECORDS_PERSON_PHOTO_READ)
+        if actor.can(RecordsPermission.PERSON_PHOTO_READ)
         else []
     )
     return render(
@@ -96,7 +97,7 @@ def person(
     )
 
 
-Supervisor = Annotated[Actor, Depends(console(Permission.RECORDS_HISTORY_SHEET_SUPERVISE))]
+Supervisor = Annotated[Actor, Depends(console(RecordsPermission.HISTORY_SHEET_SUPERVISE))]
 
 
 @router.get("/history-sheets/overdue")
@@ -111,8 +112,8 @@ def overdue_history_sheets(
     return render(request, "history_sheets_overdue.html", sheets=sheets, stations=stations)
 
 
-CaseReader = Annotated[Actor, Depends(console(Permission.RECORDS_CASE_READ))]
-SheetReader = Annotated[Actor, Depends(console(Permission.RECORDS_HISTORY_SHEET_READ))]
+CaseReader = Annotated[Actor, Depends(console(RecordsPermission.CASE_READ))]
+SheetReader = Annotated[Actor, Depends(console(RecordsPermission.HISTORY_SHEET_READ))]
 
 
 @router.get("/cases")

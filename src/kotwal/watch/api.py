@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.watch import service
+from kotwal.watch.permissions import WatchPermission
 from kotwal.watch.schemas import (
     AlertDetailRead,
     AlertPage,
@@ -26,8 +27,8 @@ from kotwal.web.deps import ReadUnit, WriteUnit, require
 
 router = APIRouter(tags=["security"])
 Self = Annotated[Actor, Depends(require(Permission.CORE_SELF))]
-AlertReader = Annotated[Actor, Depends(require(Permission.SECURITY_ALERT_READ))]
-AlertManager = Annotated[Actor, Depends(require(Permission.SECURITY_ALERT_MANAGE))]
+AlertReader = Annotated[Actor, Depends(require(WatchPermission.ALERT_READ))]
+AlertManager = Annotated[Actor, Depends(require(WatchPermission.ALERT_MANAGE))]
 PAGE_MAX = 100
 
 

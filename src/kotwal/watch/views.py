@@ -13,13 +13,14 @@ from kotwal.core.errors import Problem
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
 from kotwal.watch import service
+from kotwal.watch.permissions import WatchPermission
 from kotwal.web.deps import ReadUnit, WriteUnit, console
 from kotwal.web.pages import render
 
 router = APIRouter(include_in_schema=False)
 Self = Annotated[Actor, Depends(console(Permission.CORE_SELF))]
-AlertReader = Annotated[Actor, Depends(console(Permission.SECURITY_ALERT_READ))]
-AlertManager = Annotated[Actor, Depends(console(Permission.SECURITY_ALERT_MANAGE))]
+AlertReader = Annotated[Actor, Depends(console(WatchPermission.ALERT_READ))]
+AlertManager = Annotated[Actor, Depends(console(WatchPermission.ALERT_MANAGE))]
 QUEUE_PAGE = 100
 
 

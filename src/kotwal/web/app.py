@@ -21,18 +21,17 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount
 
-from kotwal import __version__
+from kotwal import __version__, domains
 from kotwal.core.config import Settings, get_settings
 from kotwal.core.crypto import active_kek_version
 from kotwal.core.migrate import is_current
-from kotwal.core.runtime import Runtime, open_runtime, settle_startup_objects
-from kotwal.records.importer import DEFAULT_LIMITS
+from kotwal.core.runtime import Runtime, settle_startup_objects
+from kotwal.manifest import Manifest, NavLink, resolve
 from kotwal.web import errors
 from kotwal.web.deps import declared_guard, public
 from kotwal.web.security import RequestLimits, SecurityHeaders
 
 STATIC_DIR = Path(__file__).parent / "static"
-IMPORT_MAX_BYTES = DEFAULT_LIMITS.max_bytes  # the CSV importer's own cap
 
 
 class UnguardedRoute(RuntimeError):
@@ -160,7 +159,7 @@ def check_database_file(settings: Settings) -> None:
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the ASGI app for ``settings`` (or the environment's)."""
     settings = settings or get_settings()
-    runtime = runtime or open_runtime(settings)
+    runtime = runtime or domains.open_runtime(settings)
     check_database_file(settings)
     if not is_current(runtime.db.engine):
         raise NotMigrated("the database is not migrated; run `kotwal init` (or `kotwal migrate`)")
@@ -187,76 +186,41 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.settings = settings
     app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
     errors.install(app)
-    _include_modules(app, settings)
+    enabled = domains.enabled(settings)
+    domains.install(runtime)
+    _include_modules(app, settings, enabled)
     _mount_docs(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     bad = unguarded_routes(app)
     if bad:
         raise UnguardedRoute("routes without a declared permission: " + "; ".join(bad))
     app.add_middleware(SecurityHeaders, hsts=settings.tls)
-    app.add_middleware(
-        RequestLimits,
-        max_body=settings.max_body_bytes,
-        larger={"/api/v1/persons/import": IMPORT_MAX_BYTES, **photo_uploads(), **frs_uploads()},
-    )
+    app.add_middleware(RequestLimits, max_body=settings.max_body_bytes, larger=_uploads(enabled))
     return app
 
 
-def photo_uploads() -> dict[str, int]:
-    """Photo upload routes and their body cap (the image cap plus multipart framing)."""
-    from kotwal.photos import api as photos_api
-
-    return dict.fromkeys(photos_api.UPLOAD_PATHS, photos_api.UPLOAD_BODY_MAX)
-
-
-def frs_uploads() -> dict[str, int]:
-    """Face recognition routes that take photographs, and their body cap."""
-    from kotwal.frs import api as frs_api
-
-    return dict.fromkeys(frs_api.UPLOAD_PATHS, frs_api.UPLOAD_BODY_MAX)
+def _uploads(enabled: tuple[Manifest, ...]) -> dict[str, int]:
+    """Routes allowed a body larger than the default, from the enabled domains' manifests."""
+    larger: dict[str, int] = {}
+    for manifest in enabled:
+        if manifest.uploads is not None:
+            larger.update(resolve(manifest.uploads)())
+    return larger
 
 
-def _include_modules(app: FastAPI, settings: Settings) -> None:
-    from kotwal.arms import api as arms_api
-    from kotwal.arms import service as arms_service
-    from kotwal.core import api as core_api
-    from kotwal.decoys import api as decoys_api
-    from kotwal.decoys import service as decoys_service
-    from kotwal.force import api as force_api
-    from kotwal.frs import api as frs_api
-    from kotwal.photos import api as photos_api
-    from kotwal.records import api as records_api
-    from kotwal.watch import api as watch_api
-    from kotwal.watch import service as watch_service
+def _include_modules(app: FastAPI, settings: Settings, enabled: tuple[Manifest, ...]) -> None:
+    """Mount the health probe, then each enabled domain's API routes and, with the console, its
+    pages and navigation links. A domain switched off is never imported here."""
     from kotwal.web import health
 
     app.include_router(health.router)
-    app.include_router(core_api.router, prefix="/api/v1")
-    app.include_router(records_api.router, prefix="/api/v1")
-    app.include_router(force_api.router, prefix="/api/v1")
-    app.include_router(arms_api.router, prefix="/api/v1")
-    arms_service.install()  # suspension reviews when a licence holder is named in a case
-    app.include_router(photos_api.router, prefix="/api/v1")
-    app.include_router(frs_api.router, prefix="/api/v1")
-    app.include_router(watch_api.router, prefix="/api/v1")
-    # Disclosure budgets, signals, step-up and suspension: charged on every disclosure.
-    watch_service.install(app.state.runtime)
-    app.include_router(decoys_api.router, prefix="/api/v1")
-    # Opening a decoy record raises an alert and suspends the account (listings do not).
-    decoys_service.register_observer(app.state.runtime)
-    if "console" in settings.enabled_modules:
-        from kotwal.arms import views as arms_views
-        from kotwal.core import views as core_views
-        from kotwal.force import views as force_views
-        from kotwal.frs import views as frs_views
-        from kotwal.photos import views as photos_views
-        from kotwal.records import views as records_views
-        from kotwal.watch import views as watch_views
-
-        app.include_router(core_views.router)
-        app.include_router(records_views.router)
-        app.include_router(frs_views.router)
-        app.include_router(arms_views.router)
-        app.include_router(photos_views.router)
-        app.include_router(watch_views.router)
-        app.include_router(force_views.router)
+    for manifest in enabled:
+        for module in manifest.api:
+            app.include_router(resolve(module).router, prefix="/api/v1")
+    nav: list[NavLink] = []
+    if domains.console_enabled(settings):
+        for manifest in enabled:
+            for module in manifest.views:
+                app.include_router(resolve(module).router)
+            nav.extend(manifest.nav)
+    app.state.nav_links = tuple(sorted(nav, key=lambda link: link.order))

@@ -174,7 +174,7 @@ def _denial(actor: Actor, request: Request, reason: str) -> list[AuditEvent]:
     ]
 
 
-def _refusal(request: Request, actor: Actor, permission: Permission) -> tuple[str, Problem] | None:
+def _refusal(request: Request, actor: Actor, permission: str) -> tuple[str, Problem] | None:
     """Why ``actor`` may not use this route (the reason to audit and the problem to answer
     with), or None."""
     if actor.restricted and permission != Permission.CORE_SELF:
@@ -185,11 +185,11 @@ def _refusal(request: Request, actor: Actor, permission: Permission) -> tuple[st
         # account pages and logout until a fresh TOTP code is entered.
         return "step-up-required", StepUpRequired()
     if not actor.can(permission):
-        return f"needs {permission.value}", Forbidden()
+        return f"needs {permission}", Forbidden()
     return None
 
 
-def _check(request: Request, runtime: Runtime, permission: Permission, via: str) -> Actor:
+def _check(request: Request, runtime: Runtime, permission: str, via: str) -> Actor:
     actor = authenticate(request, runtime, via=via)
     if via == "console" and request.method not in SAFE_METHODS:
         check_csrf(request, runtime)
@@ -201,7 +201,7 @@ def _check(request: Request, runtime: Runtime, permission: Permission, via: str)
     return actor
 
 
-async def _check_on_loop(request: Request, runtime: Runtime, permission: Permission) -> Actor:
+async def _check_on_loop(request: Request, runtime: Runtime, permission: str) -> Actor:
     """:func:`_check` for the JSON API on the event loop: the session is read in place (a few
     lookups by key); marking it used and recording a denial wait for the database, so they do
     not hold the loop."""
@@ -225,7 +225,7 @@ def check_csrf(request: Request, runtime: Runtime) -> None:
 
 
 @cache
-def require(permission: Permission) -> Callable[..., Actor]:
+def require(permission: str) -> Callable[..., Actor]:
     """JSON API: a bearer token of a session allowed ``permission``."""
 
     def dependency(request: Request, runtime: Runtime = Depends(runtime_dependency)) -> Actor:
@@ -236,7 +236,7 @@ def require(permission: Permission) -> Callable[..., Actor]:
 
 
 @cache
-def require_on_loop(permission: Permission) -> Callable[..., Awaitable[Actor]]:
+def require_on_loop(permission: str) -> Callable[..., Awaitable[Actor]]:
     """:func:`require` for a route served on the event loop (see :data:`LoopReadUnit`)."""
 
     async def dependency(request: Request, runtime: Runtime = Depends(runtime_dependency)) -> Actor:
@@ -247,7 +247,7 @@ def require_on_loop(permission: Permission) -> Callable[..., Awaitable[Actor]]:
 
 
 @cache
-def console(permission: Permission) -> Callable[..., Awaitable[Actor]]:
+def console(permission: str) -> Callable[..., Awaitable[Actor]]:
     """Console page: a session cookie allowed ``permission``, and CSRF on unsafe methods."""
 
     async def dependency(request: Request, runtime: Runtime = Depends(runtime_dependency)) -> Actor:
@@ -279,7 +279,7 @@ def declared_guard(dependant: Any) -> str | None:
         call = getattr(node, "call", None)
         if call is not None:
             if hasattr(call, PERMISSION_MARK):
-                return f"perm:{getattr(call, PERMISSION_MARK).value}"
+                return f"perm:{getattr(call, PERMISSION_MARK)}"
             if hasattr(call, PUBLIC_MARK):
                 return f"public:{getattr(call, PUBLIC_MARK)}"
         stack.extend(getattr(node, "dependencies", []))

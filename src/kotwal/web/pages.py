@@ -9,13 +9,26 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from kotwal import domains
 from kotwal.core import identity
-from kotwal.core.policy import ROLE_TITLES, Actor, Permission
+from kotwal.core.policy import ROLE_TITLES, Actor
 from kotwal.web.deps import get_runtime, session_cookie_name
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-TEMPLATES.env.globals["Permission"] = Permission
-TEMPLATES.env.globals["ROLE_TITLES"] = ROLE_TITLES
+
+def _templates() -> Jinja2Templates:
+    """The shell's templates, then each domain's (``<package>/templates``), with every domain's
+    permission enumeration available to templates by its class name."""
+    folders = [Path(__file__).parent / "templates"]
+    folders += [d for m in domains.manifests() if (d := m.template_dir) is not None]
+    templates = Jinja2Templates(directory=[str(f) for f in folders])
+    for manifest in domains.manifests():
+        for enumeration in manifest.permissions:
+            templates.env.globals[enumeration.__name__] = enumeration
+    templates.env.globals["ROLE_TITLES"] = ROLE_TITLES
+    return templates
+
+
+TEMPLATES = _templates()
 
 
 def csrf_token(request: Request) -> str:
@@ -30,6 +43,7 @@ def render(
     context.setdefault("actor", actor if isinstance(actor, Actor) else None)
     context.setdefault("csrf_token", csrf_token(request))
     context.setdefault("demo", get_runtime(request).settings.demo)
+    context.setdefault("nav_links", getattr(request.app.state, "nav_links", ()))
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 

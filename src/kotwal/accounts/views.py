@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from kotwal.accounts.api import account_read, event_read
 from kotwal.core import audit, identity
-from kotwal.core.api import account_read, event_read
 from kotwal.core.errors import LoginFailed, Problem, TooManyAttempts
 from kotwal.core.jurisdictions import list_jurisdictions
 from kotwal.core.login import attempt_login

@@ -27,7 +27,8 @@ from kotwal.core import audit, migrate
 from kotwal.core.audit import AuditEvent, Outcome
 from kotwal.core.config import Settings, get_settings
 from kotwal.core.keys import KeyProblem
-from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.runtime import Runtime
+from kotwal.domains import open_runtime
 
 app = typer.Typer(
     help="Check and export the audit log: hash chain, signed checkpoints, witness file.",

@@ -25,7 +25,8 @@ from kotwal.core.audit import AuditEvent, Outcome
 from kotwal.core.config import get_settings
 from kotwal.core.crypto import RotationReport, destroy_kek, kek_status
 from kotwal.core.keys import KeyProblem, kek_file_name
-from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.runtime import Runtime
+from kotwal.domains import open_runtime
 
 app = typer.Typer(
     name="keys",

@@ -1,0 +1,34 @@
+"""The officers-and-stations domain (``kotwal officers``): the force's roll, postings and
+station profiles."""
+
+from kotwal.core.policy import DISTRICT_COMMAND, OFFICERS, STATION_COMMAND, WRITERS, grant
+from kotwal.force.permissions import ForcePermission as P
+from kotwal.manifest import Commands, Manifest, NavLink
+
+MANIFEST = Manifest(
+    name="officers",
+    title="Officers and stations",
+    package="kotwal.force",
+    permissions=(P,),
+    grants=(
+        grant(OFFICERS, P.OFFICER_READ, P.STATION_READ),
+        grant(WRITERS, P.OFFICER_PHOTO_READ),
+        # The station house officer keeps the personnel records of the station's officers;
+        # district command and above also keep the station profiles.
+        grant(STATION_COMMAND, P.OFFICER_IMPORT, P.OFFICER_MANAGE, P.OFFICER_PHOTO_WRITE),
+        grant(DISTRICT_COMMAND, P.STATION_MANAGE),
+    ),
+    models=("kotwal.force.models",),
+    api=("kotwal.force.api",),
+    views=("kotwal.force.views",),
+    templates=True,
+    nav=(
+        NavLink("Officers", "/officers", P.OFFICER_READ, order=60),
+        NavLink("Stations", "/stations", P.STATION_READ, order=70),
+    ),
+    commands=(
+        Commands("officers", "kotwal.force.cli:app", "Import officers with their postings (CSV)."),
+    ),
+    demo="kotwal.force.demo:seed",
+    demo_accounts="kotwal.force.demo:seed_accounts",
+)

@@ -1,0 +1,21 @@
+"""The disclosure watch: budgets per actor, signals, step-up, suspension and the security
+officers' alert queue."""
+
+from kotwal.core.policy import Role, grant
+from kotwal.manifest import Manifest, NavLink
+from kotwal.watch.permissions import WatchPermission as P
+
+MANIFEST = Manifest(
+    name="watch",
+    title="Disclosure watch",
+    package="kotwal.watch",
+    permissions=(P,),
+    grants=(grant(Role.SECURITY_OFFICER, P.ALERT_MANAGE, P.ALERT_READ),),
+    models=("kotwal.watch.models",),
+    api=("kotwal.watch.api",),
+    views=("kotwal.watch.views",),
+    templates=True,
+    nav=(NavLink("Security alerts", "/security/alerts", P.ALERT_READ, order=110),),
+    # Charged on every disclosure, by the server and by commands that disclose.
+    install="kotwal.watch.service:install",
+)
