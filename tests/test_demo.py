@@ -23,8 +23,9 @@ from kotwal.core.keys import generate_keys, load_keys
 from kotwal.core.migrate import upgrade
 from kotwal.core.models import Account
 from kotwal.core.policy import Actor, Jurisdiction, Role
-from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
+from kotwal.domains import open_runtime
 from kotwal.force.demo import ACCOUNT_RANKS
 from kotwal.force.models import Officer
 from kotwal.records.models import (

@@ -11,6 +11,7 @@ import importlib
 from functools import cache
 
 from kotwal.core.config import Settings
+from kotwal.core.keys import KeyRing
 from kotwal.core.policy import POLICY
 from kotwal.core.runtime import Runtime
 from kotwal.core.runtime import open_runtime as open_kernel
@@ -103,9 +104,9 @@ def install(runtime: Runtime) -> None:
             runtime.installed.add(manifest.name)
 
 
-def open_runtime(settings: Settings) -> Runtime:
+def open_runtime(settings: Settings, *, keyring: KeyRing | None = None) -> Runtime:
     """The kernel's runtime with the enabled domains installed on it."""
-    runtime = open_kernel(settings)
+    runtime = open_kernel(settings, keyring=keyring)
     try:
         install(runtime)
     except BaseException:

@@ -38,7 +38,8 @@ from kotwal.core.db import Database
 from kotwal.core.keys import generate_keys, load_keys
 from kotwal.core.migrate import upgrade
 from kotwal.core.policy import Role
-from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.runtime import Runtime
+from kotwal.domains import open_runtime
 from kotwal.web.app import create_app
 from tests.factories import Officer, World, build_world, issue_token, make_officer
 

@@ -23,7 +23,8 @@ from kotwal.core.config import Settings
 from kotwal.core.keys import generate_keys, load_keys
 from kotwal.core.migrate import upgrade
 from kotwal.core.policy import Role
-from kotwal.core.runtime import Runtime, open_runtime
+from kotwal.core.runtime import Runtime
+from kotwal.domains import open_runtime
 from kotwal.web.app import create_app
 from tests.factories import build_world, issue_token, make_officer
 

@@ -28,15 +28,12 @@ from kotwal.arms.schemas import (
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.web.deps import ReadUnit, WriteUnit, require
+from kotwal.web.params import Purpose
 
 router = APIRouter(prefix="/arms", tags=["arms"])
 Reader = Annotated[Actor, Depends(require(ArmsPermission.LICENCE_READ))]
 Manager = Annotated[Actor, Depends(require(ArmsPermission.LICENCE_MANAGE))]
 Reviewer = Annotated[Actor, Depends(require(ArmsPermission.LICENCE_REVIEW))]
-Purpose = Annotated[
-    str | None,
-    Query(max_length=300, description="Case number or reason; needed outside your jurisdiction"),
-]
 
 
 @router.post("/licences", status_code=201)

@@ -27,12 +27,12 @@ from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.web.deps import ReadUnit, WriteUnit, console
 from kotwal.web.pages import render
+from kotwal.web.params import Purpose
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Actor, Depends(console(ArmsPermission.LICENCE_READ))]
 Manager = Annotated[Actor, Depends(console(ArmsPermission.LICENCE_MANAGE))]
 Reviewer = Annotated[Actor, Depends(console(ArmsPermission.LICENCE_REVIEW))]
-Purpose = Annotated[str | None, Query(max_length=300)]
 Text = Annotated[str, Form(max_length=500)]
 Optional = Annotated[str, Form(max_length=100)]
 #: Console actions on a licence and the service's name for each.

@@ -97,3 +97,10 @@ class StepUpRequired(Problem):
 class AccountSuspended(Problem):
     status, slug = 403, "account-suspended"
     title = "This account is suspended pending a security officer's review"
+
+
+class ModuleOff(Problem):
+    """What was asked needs a module this deployment has switched off (``KOTWAL_MODULES``)."""
+
+    status, slug = 503, "module-off"
+    title = "This needs a module that is switched off here"

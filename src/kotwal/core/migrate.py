@@ -10,12 +10,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-import kotwal
-
 
 def script_location() -> Path:
     """``migrations/`` beside ``src/`` in a checkout, or inside the installed package."""
-    package = Path(kotwal.__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # src/kotwal, or the installed kotwal/
     for candidate in (package / "_migrations", package.parent.parent / "migrations"):
         if (candidate / "env.py").is_file():
             return candidate

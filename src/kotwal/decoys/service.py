@@ -43,6 +43,7 @@ from kotwal.decoys.models import Decoy, DecoyCopy
 from kotwal.decoys.permissions import DecoysPermission
 from kotwal.force.models import Officer
 from kotwal.manifest import DemoContext
+from kotwal.records.exporter import EXPORT_COPY
 from kotwal.records.importer import ALIAS_SEPARATOR, IMPORT_CHECKS, MASKED_TEXT
 from kotwal.records.models import Person
 from kotwal.records.schemas import PersonCreate
@@ -502,6 +503,7 @@ def install(runtime: Runtime) -> None:
     and the command line alike)."""
     runtime.observers.register(on_disclosure)
     runtime.hooks.register(IMPORT_CHECKS, "decoys", refuse_decoy_rows)
+    runtime.hooks.register(EXPORT_COPY, "decoys", export_copy)
 
 
 def refuse_decoy_rows(

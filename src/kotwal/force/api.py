@@ -30,22 +30,13 @@ from kotwal.force.schemas import (
     VersionRead,
 )
 from kotwal.web.deps import ReadUnit, WriteUnit, require
+from kotwal.web.params import PLAIN_TEXT, Purpose
 
 router = APIRouter(tags=["force"])
 Reader = Annotated[Actor, Depends(require(ForcePermission.OFFICER_READ))]
 Manager = Annotated[Actor, Depends(require(ForcePermission.OFFICER_MANAGE))]
 StationReader = Annotated[Actor, Depends(require(ForcePermission.STATION_READ))]
 StationManager = Annotated[Actor, Depends(require(ForcePermission.STATION_MANAGE))]
-#: Free text in a query carries no control characters (NUL would reach the audit log).
-PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
-Purpose = Annotated[
-    str | None,
-    Query(
-        max_length=300,
-        pattern=PLAIN_TEXT,
-        description="Case number or reason; needed outside your jurisdiction",
-    ),
-]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 #: Ids are UUIDs: anything else is refused before it reaches the database (PostgreSQL would
 #: fail on a NUL byte where SQLite would only find nothing).

@@ -18,13 +18,11 @@ from kotwal.force.permissions import ForcePermission
 from kotwal.force.schemas import BELT_PATTERN, PAGE_MAX, RANK_TITLES
 from kotwal.web.deps import ReadUnit, console
 from kotwal.web.pages import render
+from kotwal.web.params import PLAIN_TEXT, Purpose
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Actor, Depends(console(ForcePermission.OFFICER_READ))]
 StationReader = Annotated[Actor, Depends(console(ForcePermission.STATION_READ))]
-#: Free text in a query carries no control characters (NUL would reach the audit log).
-PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
-Purpose = Annotated[str | None, Query(max_length=300, pattern=PLAIN_TEXT)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 PAGE = 50
 #: Ids are UUIDs; anything else is refused before it reaches the database.

@@ -15,6 +15,7 @@ from kotwal.photos import service
 from kotwal.photos.schemas import PhotoPage, PhotoRead, PhotoRetire
 from kotwal.records.permissions import RecordsPermission
 from kotwal.web.deps import ReadUnit, WriteUnit, require
+from kotwal.web.params import Purpose
 
 router = APIRouter(tags=["photos"])
 Reader = Annotated[Actor, Depends(require(RecordsPermission.PERSON_PHOTO_READ))]
@@ -22,10 +23,6 @@ Writer = Annotated[Actor, Depends(require(RecordsPermission.PERSON_PHOTO_WRITE))
 OfficerReader = Annotated[Actor, Depends(require(ForcePermission.OFFICER_PHOTO_READ))]
 OfficerWriter = Annotated[Actor, Depends(require(ForcePermission.OFFICER_PHOTO_WRITE))]
 Limit = Annotated[int, Query(ge=1, le=service.PAGE_MAX)]
-Purpose = Annotated[
-    str | None,
-    Query(max_length=300, description="Case number or reason; needed outside your jurisdiction"),
-]
 #: Multipart framing around the file (boundaries, part headers) on top of the image cap.
 UPLOAD_OVERHEAD = 64 * 1024
 #: The body limit of the upload route (``RequestLimits`` applies it before parsing).

@@ -11,5 +11,7 @@ MANIFEST = Manifest(
     api=("kotwal.photos.api",),
     views=("kotwal.photos.views",),
     uploads="kotwal.photos.api:upload_limits",
+    # A person's photographs on their records page.
+    install="kotwal.photos.service:install",
     requires=("records", "officers"),
 )

@@ -29,6 +29,7 @@ from kotwal.core.errors import (
 )
 from kotwal.core.gate import MASKED, clean_purpose, disclose
 from kotwal.core.policy import Actor, DataClass
+from kotwal.core.runtime import Runtime
 from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
 from kotwal.force.models import Officer
@@ -42,6 +43,7 @@ from kotwal.photos.models import (
     Photo,
     PhotoImage,
 )
+from kotwal.records.hooks import PERSON_PHOTOS
 from kotwal.records.models import Person
 from kotwal.records.permissions import RecordsPermission
 
@@ -302,3 +304,17 @@ def retire_photo(
                      owner_kind=photo.owner_kind, owner_id=photo.owner_id))  # fmt: skip
     _place([photo], path)
     return _shaped(owner, disclose(uow, actor, None, [photo])[0])
+
+
+def person_photos(
+    uow: UnitOfWork, actor: Actor, person_id: str, purpose: str | None
+) -> list[dict[str, Any]]:
+    """A person's photographs for their page: none for a reader not cleared to see them."""
+    if not actor.can(RecordsPermission.PERSON_PHOTO_READ):
+        return []
+    return list_photos(uow, actor, OWNER_PERSON, person_id, purpose)
+
+
+def install(runtime: Runtime) -> None:
+    """Show a person's photographs on their records page."""
+    runtime.hooks.register(PERSON_PHOTOS, "photos", person_photos)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from kotwal.core.policy import Actor
@@ -15,6 +15,7 @@ from kotwal.photos import service
 from kotwal.photos.api import IMAGE_HEADERS
 from kotwal.records.permissions import RecordsPermission
 from kotwal.web.deps import ReadUnit, console
+from kotwal.web.params import Purpose
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Actor, Depends(console(RecordsPermission.PERSON_PHOTO_READ))]
@@ -29,7 +30,7 @@ def console_url(photo_id: str) -> str:
 def photo(
     photo_id: str,
     actor: Reader,
-    purpose: Annotated[str | None, Query(max_length=300)] = None,
+    purpose: Purpose = None,
     uow: UnitOfWork = ReadUnit,
 ) -> Response:
     """The picture, for an ``<img>`` of the console: audited, never cached."""

@@ -35,6 +35,7 @@ from kotwal.records.schemas import (
     PersonVersionRead,
 )
 from kotwal.web.deps import LoopReadUnit, ReadUnit, WriteUnit, require, require_on_loop
+from kotwal.web.params import Purpose
 
 router = APIRouter(tags=["records"])
 Reader = Annotated[Actor, Depends(require(RecordsPermission.PERSON_READ))]
@@ -43,10 +44,6 @@ LoopReader = Annotated[Actor, Depends(require_on_loop(RecordsPermission.PERSON_R
 Writer = Annotated[Actor, Depends(require(RecordsPermission.PERSON_WRITE))]
 Importer = Annotated[Actor, Depends(require(RecordsPermission.PERSON_IMPORT))]
 Exporter = Annotated[Actor, Depends(require(RecordsPermission.PERSON_EXPORT))]
-Purpose = Annotated[
-    str | None,
-    Query(max_length=300, description="Case number or reason; needed outside your jurisdiction"),
-]
 
 
 @router.post("/persons", status_code=201)

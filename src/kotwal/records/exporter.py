@@ -19,11 +19,11 @@ from typing import Any, Protocol, TextIO
 from sqlalchemy import or_, select
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
-from kotwal.core.errors import Forbidden, InvalidInput, NotFound
+from kotwal.core.errors import Forbidden, InvalidInput, ModuleOff, NotFound
 from kotwal.core.gate import clean_purpose, disclose
+from kotwal.core.observers import HookPoint
 from kotwal.core.policy import Actor, Jurisdiction
 from kotwal.core.uow import UnitOfWork
-from kotwal.decoys.service import export_copy
 from kotwal.records.importer import ALIAS_SEPARATOR, COLUMNS, MASKED_TEXT, escape_cell
 from kotwal.records.models import Person, PersonAlias
 from kotwal.records.permissions import RecordsPermission
@@ -33,6 +33,40 @@ BATCH = 500
 #: The import's row limit: anything exported re-imports in one file. A bigger scope is
 #: refused rather than cut short, and can be exported station by station.
 MAX_EXPORT_ROWS = 100_000
+
+
+class ExportCopy(Protocol):
+    """A registered copy of the data: its id, and a writer that slips its decoy rows in."""
+
+    copy_id: str
+
+    def interleave(self, writer: Any) -> Any: ...
+
+
+class MakeCopy(Protocol):
+    """Registers a new export copy (the decoys do: each export carries its own decoy rows)."""
+
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        *,
+        scope_paths: Sequence[str],
+        rows: int,
+        columns: Sequence[str],
+    ) -> ExportCopy: ...
+
+
+#: Exactly one domain makes export copies: the decoys. Without it nothing is exported, since a
+#: copy without decoys could not be traced after a leak.
+EXPORT_COPY: HookPoint[MakeCopy] = HookPoint("records.export_copy")
+
+
+def _export_copy(uow: UnitOfWork) -> MakeCopy:
+    makers = uow.runtime.hooks.at(EXPORT_COPY)
+    if not makers:
+        raise ModuleOff("exports need the decoys module: a copy without decoys cannot be traced")
+    return makers[-1]
 
 
 class _RowWriter(Protocol):
@@ -76,7 +110,7 @@ def export_persons(
         )
     # Every export is a copy of its own, carrying its own decoy rows (registered before the
     # file is written), so that a leak of this file names it.
-    copy = export_copy(uow, actor, scope_paths=paths, rows=len(ids), columns=COLUMNS)
+    copy = _export_copy(uow)(uow, actor, scope_paths=paths, rows=len(ids), columns=COLUMNS)
     writer = copy.interleave(csv.writer(out))
     writer.writerow(COLUMNS)
     written = 0

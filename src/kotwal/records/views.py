@@ -12,15 +12,15 @@ from fastapi.responses import Response
 from kotwal.core.errors import Problem
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
-from kotwal.photos import service as photos_service
 from kotwal.records import service
+from kotwal.records.hooks import PERSON_PHOTOS
 from kotwal.records.permissions import RecordsPermission
 from kotwal.web.deps import ReadUnit, console
 from kotwal.web.pages import render
+from kotwal.web.params import Purpose
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Actor, Depends(console(RecordsPermission.PERSON_READ))]
-Purpose = Annotated[str | None, Query(max_length=300)]
 
 
 @router.get("/persons")
@@ -80,11 +80,11 @@ def person(
         if actor.can(RecordsPermission.CASE_READ)
         else []
     )
-    photos = (
-        photos_service.list_photos(uow, actor, photos_service.OWNER_PERSON, person_id, purpose)
-        if actor.can(RecordsPermission.PERSON_PHOTO_READ)
-        else []
-    )
+    photos = [
+        photo
+        for listing in uow.runtime.hooks.at(PERSON_PHOTOS)
+        for photo in listing(uow, actor, person_id, purpose)
+    ]
     return render(
         request,
         "person.html",
