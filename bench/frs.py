@@ -69,10 +69,6 @@ SEED = 20261128
 # --- encoding with a cache ------------------------------------------------------------------
 
 
-def _image_path(name: str, n: int) -> Path:
-    return IMAGES / name / f"{name}_{n:04d}.jpg"
-
-
 def read_pairs() -> list[list[tuple[str, str, bool]]]:
     """pairs.txt as 10 folds of (image a, image b, same person)."""
     lines = (META / "pairs.txt").read_text().split("\n")

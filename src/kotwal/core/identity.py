@@ -665,19 +665,6 @@ def resolve_actor(
 # --- step-up and suspension (used by the breach defences in kotwal.watch) -------------------
 
 
-def lock_account(session: Session, account_id: str) -> Account | None:
-    """The account, row-locked for this transaction on PostgreSQL (SQLite's write transaction
-    already holds the database lock), so that one account's budget is charged in order."""
-    return session.execute(
-        select(Account).where(Account.id == account_id).with_for_update()
-    ).scalar_one_or_none()
-
-
-def session_row(session: Session, session_id: str) -> AuthSession | None:
-    """A session's row (its step-up state), or None."""
-    return session.get(AuthSession, session_id)
-
-
 def require_step_up(session: Session, session_id: str) -> None:
     """From now on the session may do nothing but re-enter a TOTP code (or log out)."""
     session.execute(

@@ -227,17 +227,6 @@ def _exposure(path: Path, mode: int) -> str | None:
     return None
 
 
-def check_private(path: Path) -> None:
-    """Refuse a key file or directory that group or others can read, write or enter."""
-    mode = path.stat().st_mode
-    problem = _exposure(path, mode)
-    if problem:
-        raise KeyProblem(
-            f"{problem}; keys must be private to their owner. "
-            f"Fix: chmod {'700' if stat.S_ISDIR(mode) else '600'} {path}"
-        )
-
-
 def _check_key_dir(keys_dir: Path) -> None:
     """Check the directory and every key file in it, naming all exposed ones in one message so
     the operator fixes them in one go rather than one restart per file."""
@@ -366,9 +355,3 @@ def load_keys(settings: Settings) -> KeyRing:
         source=SOURCE_FILES,
         _dir=keys_dir,
     )
-
-
-def load_public_key(path: Path) -> Ed25519PublicKey:
-    """Read an exported audit public key (for verifying a witness copy elsewhere)."""
-    raw = base64.b64decode(path.read_text(encoding="ascii").strip(), validate=True)
-    return Ed25519PublicKey.from_public_bytes(raw)

@@ -166,9 +166,6 @@ class PolicyTable:
         self._rows[source] = rows
         self._memo.clear()
 
-    def sources(self) -> tuple[str, ...]:
-        return tuple(self._rows)
-
     def permissions_for(self, roles: frozenset[Role]) -> frozenset[str]:
         found = self._memo.get(roles)
         if found is None:

@@ -207,21 +207,6 @@ class DlibEngine:
             raise SeveralFaces(f"{len(faces)} faces were found", faces=len(faces))
         return faces[0]
 
-    def encode_aligned(self, image: Image.Image, *, centre_box: bool = False) -> Face | None:
-        """The face nearest the centre (for already cropped, one-person images such as LFW's);
-        with ``centre_box``, a central box stands in when no detector finds a face."""
-        pixels, scale = _scaled(image, DETECT_MAX_SIDE)
-        found = self._detect(pixels)
-        if not found:
-            if not centre_box:
-                return None
-            h, w = pixels.shape[:2]
-            rect = dlib.rectangle(int(w * 0.3), int(h * 0.3), int(w * 0.7), int(h * 0.7))
-            return self._encode(pixels, rect, "centre", 0.0, scale)
-        h, w = pixels.shape[:2]
-        rect, det, conf = min(found, key=lambda f: _centre_distance(f[0], w, h))
-        return self._encode(pixels, rect, det, conf, scale)
-
     def _detect(self, pixels: RGB) -> list[tuple[Any, str, float]]:
         models = _loaded()
         rects, scores, _kinds = models.hog.run(pixels, HOG_UPSAMPLE, 0.0)

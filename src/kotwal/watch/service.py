@@ -770,13 +770,3 @@ def _close(alert: WatchAlert, actor: Actor, reason: str, now: datetime, status: 
 def step_up(uow: UnitOfWork, actor: Actor, code: str) -> None:
     """Re-authenticate the actor's session with a fresh TOTP code."""
     identity.step_up(uow, actor, code)
-
-
-def open_alert_count(uow: UnitOfWork) -> int:
-    """Open alerts, for the console's navigation badge."""
-    return int(
-        uow.session.scalar(
-            select(func.count()).select_from(WatchAlert).where(WatchAlert.status == "open")
-        )
-        or 0
-    )
