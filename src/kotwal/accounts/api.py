@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
 from kotwal.core import audit, identity
+from kotwal.core.clock import as_utc
 from kotwal.core.errors import InvalidInput
 from kotwal.core.jurisdictions import create_jurisdiction, list_jurisdictions
 from kotwal.core.login import attempt_login
@@ -280,8 +281,7 @@ def audit_events(
 def _us(moment: datetime | None) -> int | None:
     if moment is None:
         return None
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return int(aware.timestamp() * 1_000_000)
+    return int(as_utc(moment).timestamp() * 1_000_000)
 
 
 @router.get(

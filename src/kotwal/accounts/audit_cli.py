@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from datetime import time as day_time
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kotwal.core import audit, migrate
 from kotwal.core.audit import AuditEvent, Outcome
+from kotwal.core.clock import as_utc
 from kotwal.core.config import Settings, get_settings
 from kotwal.core.keys import KeyProblem
 from kotwal.core.runtime import Runtime
@@ -224,8 +225,7 @@ def _moment(value: str, *, end_of_day: bool) -> int:
             raise typer.BadParameter(f"{value!r} is not an ISO date or date-time") from exc
     else:
         moment = datetime.combine(day, day_time.max if end_of_day else day_time.min)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    moment = as_utc(moment)
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
 
 

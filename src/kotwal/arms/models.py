@@ -11,13 +11,14 @@ live on the licence itself, with an optional link to a records person when one i
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kotwal.arms.permissions import ArmsPermission
+from kotwal.core.clock import utcnow
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.gate import Protected
 from kotwal.core.policy import DataClass, data_class
@@ -25,10 +26,6 @@ from kotwal.core.sealed import Encrypted
 
 PUBLIC = data_class(DataClass.PUBLIC)
 RESTRICTED = data_class(DataClass.RESTRICTED)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class ArmsLicence(Base):
@@ -67,10 +64,10 @@ class ArmsLicence(Base):
     #: Bumped on every change; each change is an ``arms_licence_events`` row.
     version: Mapped[int] = mapped_column(Integer, default=1, info=RESTRICTED)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
 
     __disclosure__ = Protected(
@@ -105,7 +102,7 @@ class ArmsWeapon(Base):
     #: The licence's jurisdiction, copied so that the gate can place the row without a join.
     jurisdiction_path: Mapped[str] = mapped_column(String(1000), info=RESTRICTED)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
 
     __disclosure__ = Protected(
@@ -141,7 +138,7 @@ class ArmsLicenceEvent(Base):
     snapshot: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
     by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, info=RESTRICTED)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, info=RESTRICTED)
 
 
 class ArmsHolderNameKey(Base):
@@ -185,7 +182,7 @@ class ArmsLicenceReview(Base):
     #: The licence's jurisdiction: the review belongs to whoever licenses there.
     jurisdiction_path: Mapped[str] = mapped_column(String(1000), index=True, info=RESTRICTED)
     opened_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
 
     __disclosure__ = Protected(

@@ -27,9 +27,8 @@ from __future__ import annotations
 import calendar
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +54,7 @@ from kotwal.arms.schemas import (
     WeaponAdd,
 )
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
+from kotwal.core.clock import station_today, utcnow
 from kotwal.core.crypto import blind_index, normalise_phone, open_field
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
@@ -85,11 +85,6 @@ _HOLDER_SEALED = ("holder_address", "holder_phone")
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-
-def today(uow: UnitOfWork) -> date:
-    """Today at the stations (the deployment's time zone), as records reckons review dates."""
-    return datetime.now(ZoneInfo(uow.runtime.settings.timezone)).date()
 
 
 def _add_years(day: date, years: int) -> date:
@@ -202,7 +197,7 @@ def _event(
 
 def _bump(licence: ArmsLicence) -> None:
     licence.version += 1
-    licence.updated_at = datetime.now(UTC)
+    licence.updated_at = utcnow()
 
 
 # --- reads ---------------------------------------------------------------------------------
@@ -399,7 +394,7 @@ def file_licence(uow: UnitOfWork, actor: Actor, data: LicenceIssue) -> ArmsLicen
     """Record a licence (audited) without disclosing it back: for seeding and imports."""
     require(actor, ArmsPermission.LICENCE_MANAGE)
     station = _writable_station(uow, actor, data.station_id, "arms_licence.issued")
-    now = today(uow)
+    now = station_today(uow.runtime)
     if data.issued_on > now:
         raise InvalidInput("a licence cannot be issued in the future")
     if not data.issued_on < data.valid_until <= _add_years(data.issued_on, VALIDITY_YEARS):
@@ -450,7 +445,7 @@ def file_licence(uow: UnitOfWork, actor: Actor, data: LicenceIssue) -> ArmsLicen
 
 def _add_weapon_row(uow: UnitOfWork, licence: ArmsLicence, data: WeaponAdd, default: date) -> None:
     endorsed_on = data.endorsed_on or default
-    if not licence.issued_on <= endorsed_on <= today(uow):
+    if not licence.issued_on <= endorsed_on <= station_today(uow.runtime):
         raise InvalidInput("a weapon is endorsed between the licence's issue and today")
     uow.session.add(
         ArmsWeapon(
@@ -481,7 +476,7 @@ def add_weapon(uow: UnitOfWork, actor: Actor, licence_id: str, data: WeaponAdd) 
            and normalise_serial(str(open_field(uow.session, w, "serial"))) == wanted
            for w in present):  # fmt: skip
         raise Conflict("this weapon is already endorsed on the licence")
-    _add_weapon_row(uow, licence, data, today(uow))
+    _add_weapon_row(uow, licence, data, station_today(uow.runtime))
     _bump(licence)
     _event(uow, actor, licence, "weapon_added", changed_fields="weapons")
     uow.session.flush()
@@ -538,7 +533,7 @@ def renew_licence(
         raise Conflict(f"a {licence.status} licence cannot be renewed")
     if data.valid_until <= licence.valid_until:
         raise InvalidInput("a renewal runs beyond the present expiry date")
-    if data.valid_until > _add_years(today(uow), VALIDITY_YEARS):
+    if data.valid_until > _add_years(station_today(uow.runtime), VALIDITY_YEARS):
         raise InvalidInput(f"a renewal runs for at most {VALIDITY_YEARS} years from today")
     licence.valid_until = data.valid_until
     _bump(licence)
@@ -724,7 +719,7 @@ def decide_review(
     review.decision_reason = data.reason
     review.decided_by = actor.account_id
     review.decided_by_name = actor.username
-    review.decided_at = datetime.now(UTC)
+    review.decided_at = utcnow()
     uow.session.flush()
     uow.audit(
         actor_event(actor, "arms_review.decide", Outcome.SUCCESS,

@@ -22,6 +22,7 @@ from kotwal.arms.schemas import (
     LicenceStatus,
     ReviewDecision,
 )
+from kotwal.core.clock import station_today
 from kotwal.core.errors import InvalidInput, Problem
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
@@ -86,7 +87,7 @@ def licences(
         searched=searched,
         next_after=next_after,
         error=error,
-        today=service.today(uow),
+        today=station_today(uow.runtime),
     )
 
 
@@ -153,7 +154,7 @@ def licence(
         purpose=purpose or "",
         stations=_stations(uow, [record]),
         can_manage=actor.can(ArmsPermission.LICENCE_MANAGE) and inside and not purpose,
-        today=service.today(uow),
+        today=station_today(uow.runtime),
     )
 
 

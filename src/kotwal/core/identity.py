@@ -24,7 +24,7 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -35,6 +35,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
+from kotwal.core.clock import as_utc, utcnow
 from kotwal.core.config import Settings
 from kotwal.core.crypto import open_field
 from kotwal.core.errors import (
@@ -66,15 +67,6 @@ _hasher = PasswordHasher(time_cost=3, memory_cost=19456, parallelism=1, type=Typ
 # A real hash to verify against when the username does not exist, so that the time taken does
 # not tell an attacker which usernames exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything kotwal stores is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def token_digest(token: str) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from kotwal.core import identity
 from kotwal.core.audit import AuditEvent, Outcome
+from kotwal.core.clock import as_utc, utcnow
 from kotwal.core.config import Settings
 from kotwal.core.crypto import bind_keyring, blind_index, open_field
 from kotwal.core.errors import LoginFailed, TooManyAttempts
@@ -55,7 +56,7 @@ def _throttled(session: Session, settings: Settings, client_addr: str | None) ->
     if row is None:
         return False
     window = timedelta(seconds=settings.address_window_seconds)
-    fresh = identity.utcnow() - identity.as_utc(row.window_start) < window
+    fresh = utcnow() - as_utc(row.window_start) < window
     return fresh and row.failures >= settings.address_failures_per_window
 
 
@@ -86,7 +87,7 @@ def _judge(session: Session, username: str, password: str, totp_code: str | None
 def _throttle_fail(session: Session, settings: Settings, client_addr: str | None) -> None:
     if client_addr is None:
         return
-    now = identity.utcnow()
+    now = utcnow()
     cutoff = now - timedelta(seconds=settings.address_window_seconds)
     table: Table = LoginThrottle.__table__  # type: ignore[assignment]
     dialect = session.get_bind().dialect.name

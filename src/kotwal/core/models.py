@@ -6,7 +6,7 @@ own them are ``identity``, ``audit`` and ``crypto``. Nothing outside ``core`` im
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -24,13 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kotwal.core.clock import utcnow
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.policy import DataClass
 from kotwal.core.sealed import Encrypted
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Account(Base):

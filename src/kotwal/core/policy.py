@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kotwal.core.clock import utcnow
 from kotwal.core.db import ID, Base, new_id
 
 
@@ -269,9 +270,7 @@ class Posting(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
     jurisdiction_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"))
-    started_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC)
-    )
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

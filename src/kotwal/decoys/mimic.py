@@ -26,7 +26,8 @@ from sqlalchemy import func, select
 
 from kotwal.arms.models import ArmsLicence, ArmsWeapon
 from kotwal.arms.schemas import Grounds, LicenceIssue, WeaponAdd, WeaponCategory
-from kotwal.arms.service import file_licence, serial_index, today
+from kotwal.arms.service import file_licence, serial_index
+from kotwal.core.clock import station_today
 from kotwal.core.crypto import open_field
 from kotwal.core.errors import Conflict, InvalidInput
 from kotwal.core.policy import Actor
@@ -90,7 +91,7 @@ def plant_licence(
     if model is None:
         raise InvalidInput("there is no arms licence to model a decoy licence on")
     weapons = list(uow.session.scalars(select(ArmsWeapon).where(ArmsWeapon.licence_id == model.id)))
-    now = today(uow)
+    now = station_today(uow.runtime)
     issued = now - timedelta(days=rng.randint(30, 4 * 365))
     weapons = weapons[:2]
     serials = [_weapon_serial(uow, rng, str(open_field(uow.session, w, "serial"))) for w in weapons]
@@ -172,7 +173,7 @@ def plant_officer(
         belt_number=belt,
         unit_id=model.unit_id,
         post=post,
-        posted_on=today(uow) - timedelta(days=rng.randint(60, 3 * 365)),
+        posted_on=station_today(uow.runtime) - timedelta(days=rng.randint(60, 3 * 365)),
         official_phone=fake.phone if model.official_phone else None,
         official_email=email,
         personal_phone=fake.phone,

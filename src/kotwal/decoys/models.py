@@ -14,12 +14,13 @@ index of the record id, which is how a read is checked against the register.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kotwal.core.clock import utcnow
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.policy import DataClass, data_class
 from kotwal.core.sealed import Encrypted
@@ -27,10 +28,6 @@ from kotwal.core.sealed import Encrypted
 PUBLIC = data_class(DataClass.PUBLIC)
 RESTRICTED = data_class(DataClass.RESTRICTED)
 SECRET = data_class(DataClass.SECRET)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class DecoyCopy(Base):
@@ -43,7 +40,7 @@ class DecoyCopy(Base):
     #: primary | export | backup | demo | test | replica
     kind: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
     created_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     created_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
@@ -68,7 +65,7 @@ class Decoy(Base):
     #: JSON: {"record_id": ..., and the made-up values: name, father_name, phone, ...}.
     content: Mapped[Any] = mapped_column(Encrypted(DataClass.SECRET))
     planted_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
     planted_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     planted_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)

@@ -11,7 +11,7 @@ Every column declares its data class.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kotwal.core.clock import utcnow
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.gate import Protected
 from kotwal.core.policy import DataClass, data_class
@@ -35,10 +36,6 @@ from kotwal.force.permissions import ForcePermission
 
 PUBLIC = data_class(DataClass.PUBLIC)
 RESTRICTED = data_class(DataClass.RESTRICTED)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Officer(Base):
@@ -74,10 +71,10 @@ class Officer(Base):
     #: Bumped on every change; the previous state is kept in ``officer_versions``.
     version: Mapped[int] = mapped_column(Integer, default=1, info=RESTRICTED)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
 
     __disclosure__ = Protected(
@@ -108,7 +105,7 @@ class OfficerPosting(Base):
     to_date: Mapped[date | None] = mapped_column(Date, info=RESTRICTED)
     added_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     added_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
 
 
@@ -139,7 +136,7 @@ class OfficerVersion(Base):
     changed_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     changed_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
     changed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
 
 
@@ -164,8 +161,12 @@ class StationProfile(Base):
         ID, ForeignKey("officers.id"), info=RESTRICTED
     )
     version: Mapped[int] = mapped_column(Integer, default=1, info=PUBLIC)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, info=PUBLIC)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, info=PUBLIC)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, info=PUBLIC
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, info=PUBLIC
+    )
 
     __disclosure__ = Protected(
         resource_type="station",
@@ -192,5 +193,5 @@ class StationProfileVersion(Base):
     changed_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     changed_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
     changed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )

@@ -10,15 +10,15 @@ station in the same way. Every change keeps the earlier version.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from itertools import pairwise
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from kotwal.core.audit import Outcome, actor_event
+from kotwal.core.clock import station_today, utcnow
 from kotwal.core.crypto import blind_index, open_field
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import MASKED, ceiling, clean_purpose, disclose
@@ -55,11 +55,6 @@ STATION_OFFICERS_MAX = 200
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _today(uow: UnitOfWork) -> date:
-    """Today at the stations (the deployment's time zone), for dating postings."""
-    return datetime.now(ZoneInfo(uow.runtime.settings.timezone)).date()
 
 
 def _refused(uow: UnitOfWork, actor: Actor, action: str, resource_type: str) -> Forbidden:
@@ -210,7 +205,7 @@ def _check_belt_free(uow: UnitOfWork, belt: str, officer_id: str | None) -> None
 def _check_career(uow: UnitOfWork, data: OfficerCreate) -> None:
     """Earlier postings are dated, in the past, and do not overlap each other or the
     current posting."""
-    if data.posted_on > _today(uow):
+    if data.posted_on > station_today(uow.runtime):
         raise InvalidInput("a posting cannot begin in the future")
     earlier = sorted(data.earlier_postings, key=lambda p: p.from_date)
     for posting in earlier:
@@ -427,7 +422,7 @@ def _keep_version(uow: UnitOfWork, actor: Actor, officer: Officer, fields: list[
         )
     )
     officer.version += 1
-    officer.updated_at = datetime.now(UTC)
+    officer.updated_at = utcnow()
 
 
 def update_officer(
@@ -482,7 +477,7 @@ def transfer_officer(
         .order_by(OfficerPosting.from_date.desc())
         .limit(1)
     ).scalar_one_or_none()
-    if data.from_date > _today(uow):
+    if data.from_date > station_today(uow.runtime):
         raise InvalidInput("a posting cannot begin in the future")
     if current is not None:
         if data.from_date <= current.from_date:
@@ -576,7 +571,7 @@ def _keep_station_version(
         )
     )
     profile.version += 1
-    profile.updated_at = datetime.now(UTC)
+    profile.updated_at = utcnow()
 
 
 def stations_out(

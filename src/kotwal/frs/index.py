@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ import numpy.typing as npt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kotwal.core.clock import as_utc, utcnow
 from kotwal.core.crypto import open_fields
 from kotwal.core.runtime import Runtime
 from kotwal.frs.engine import EMBEDDING_DIM
@@ -216,7 +217,7 @@ class GalleryIndex:
             partial.replace(codes)
         else:
             codes.unlink(missing_ok=True)
-        self.unsaved, self.saved_at = 0, datetime.now(UTC)
+        self.unsaved, self.saved_at = 0, utcnow()
 
     @classmethod
     def load(cls, gallery: str, path: Path, *, ann_min: int = ANN_MIN_FACES) -> GalleryIndex | None:
@@ -236,7 +237,7 @@ class GalleryIndex:
             gallery=gallery, ids=ids, keys=keys, next_key=next_key, vectors=shaped, ann_min=ann_min
         )
         index.stamp = datetime.fromisoformat(stamp_text) if stamp_text else None
-        index.saved_at = datetime.now(UTC)
+        index.saved_at = utcnow()
         index._reposition()
         if len(ids) >= index.ann_min:
             index.ann = _restore_compressed(path.with_suffix(".faiss"), keys)
@@ -322,14 +323,9 @@ def _apply(session: Session, index: GalleryIndex, rows: list[GalleryFace]) -> No
             [(r.id, embedding_of(o["embedding"])) for r, o in zip(chunk, opened, strict=True)]
         )
     for r in rows:
-        stamp = _aware(r.changed_at)
+        stamp = as_utc(r.changed_at)
         if index.stamp is None or stamp > index.stamp:
             index.stamp = stamp
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored as UTC)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def rebuild(
@@ -369,7 +365,7 @@ def _caught_up(runtime: Runtime, session: Session, gallery: str) -> GalleryIndex
     if len(index) != _active_count(session, gallery):
         return rebuild(runtime, session, gallery)
     cache[gallery] = index
-    if index.save_due(datetime.now(UTC)):
+    if index.save_due(utcnow()):
         index.save(_path(runtime, gallery))
     return index
 

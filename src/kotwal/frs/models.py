@@ -9,12 +9,13 @@ but loses its template, which is the biometric itself.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kotwal.core.clock import utcnow
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.gate import Protected
 from kotwal.core.policy import DataClass, data_class
@@ -42,10 +43,6 @@ GALLERY_CATEGORIES: dict[Gallery, frozenset[str]] = {
 }
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class GalleryFace(Base):
     """One enrolled face: a person's template in one gallery, or the trace of a removed one."""
 
@@ -70,14 +67,14 @@ class GalleryFace(Base):
     enrolled_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     enrolled_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
     enrolled_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
     removed_by_name: Mapped[str | None] = mapped_column(String(64), info=RESTRICTED)
     removal_reason: Mapped[str | None] = mapped_column(String(300), info=RESTRICTED)
     #: Bumped on enrolment and removal: the search index catches up from this column.
     changed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
 
     __disclosure__ = Protected(
@@ -105,4 +102,6 @@ class Calibration(Base):
     genuine_pairs: Mapped[int] = mapped_column(Integer, info=PUBLIC)
     impostor_pairs: Mapped[int] = mapped_column(Integer, info=PUBLIC)
     created_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, info=PUBLIC)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, info=PUBLIC
+    )

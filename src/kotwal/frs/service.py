@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,7 @@ from sqlalchemy import select
 
 from kotwal.core import images
 from kotwal.core.audit import actor_event
+from kotwal.core.clock import utcnow
 from kotwal.core.crypto import open_fields
 from kotwal.core.errors import Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import disclose
@@ -179,7 +179,7 @@ def _store(
     face: Face,
     sha256: str,
 ) -> GalleryFace:
-    now = datetime.now(UTC)
+    now = utcnow()
     row = GalleryFace(
         gallery=gallery.value,
         person_id=person.id,
@@ -213,7 +213,7 @@ def remove_faces(
 ) -> list[str]:
     """Take faces out of their gallery: the template is erased, the row and the reason kept."""
     require(actor, FrsPermission.GALLERY_MANAGE)
-    now = datetime.now(UTC)
+    now = utcnow()
     removed: list[str] = []
     for face in faces:
         if face.removed_at is not None:

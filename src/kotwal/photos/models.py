@@ -13,12 +13,13 @@ a person moved to another station takes their photographs along.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kotwal.core.clock import utcnow
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.gate import Protected
 from kotwal.core.policy import DataClass, data_class
@@ -31,10 +32,6 @@ RESTRICTED = data_class(DataClass.RESTRICTED)
 
 #: Attribute the service sets (not a column) to the owner's jurisdiction path before disclosure.
 PLACED_AT = "placed_at"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _placement(photo: Any) -> str | None:
@@ -65,7 +62,7 @@ class Photo(Base):
     created_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     created_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
     #: Photos are retired, never deleted outside retention; a retired photo is not served.
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
 from kotwal.core import images
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
+from kotwal.core.clock import utcnow
 from kotwal.core.errors import (
     Conflict,
     Forbidden,
@@ -296,7 +296,7 @@ def retire_photo(
         uow.record_now([_event(actor, owner, "record.retire", Outcome.DENIED, photo.id,
                                reason="outside-jurisdiction")])  # fmt: skip
         raise Forbidden(f"only the {owner.kind}'s own station (or above) retires photographs")
-    photo.retired_at = datetime.now(UTC)
+    photo.retired_at = utcnow()
     photo.retired_by = actor.account_id
     photo.retired_reason = reason
     uow.session.flush()

@@ -21,13 +21,13 @@ import hashlib
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, insert, select
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
+from kotwal.core.clock import station_today, utcnow
 from kotwal.core.db import Base, new_id
 from kotwal.core.errors import Forbidden
 from kotwal.core.policy import Actor, Jurisdiction
@@ -100,11 +100,6 @@ class _Pick:
     path: str
 
 
-def local_today(runtime: Runtime) -> date:
-    """Today in the deployment's time zone, as the records services count it."""
-    return datetime.now(ZoneInfo(runtime.settings.timezone)).date()
-
-
 def _picks(runtime: Runtime, actor: Actor, seed: int, salt: str, share: float) -> list[_Pick]:
     """The persons a hash of their own data (and the seed) selects, in a reproducible order."""
     stmt = (
@@ -174,7 +169,7 @@ def seed_history_sheets(
     sheets were opened."""
     if not actor.can(RecordsPermission.HISTORY_SHEET_WRITE):
         raise Forbidden()
-    today = today or local_today(runtime)
+    today = today or station_today(runtime)
     with UnitOfWork(runtime, write=False) as uow:
         kinds = uow.session.execute(
             select(HistorySheetCategory.code, HistorySheetCategory.review_months)
@@ -236,7 +231,7 @@ def _sheet(
     while (_add_months(due, months) < today) if overdue else (due <= today):
         due = _add_months(due, months)
         reviews += 1
-    now = datetime.now(UTC)
+    now = utcnow()
     sheet_id = new_id()
     sheet: dict[str, Any] = {
         "id": sheet_id, "person_id": pick.person_id, "category": category,
@@ -296,7 +291,7 @@ def seed_cases(
     convicted or acquitted. Returns how many cases were registered."""
     if not actor.can(RecordsPermission.CASE_WRITE):
         raise Forbidden()
-    today = today or local_today(runtime)
+    today = today or station_today(runtime)
     with UnitOfWork(runtime, write=False) as uow:
         sections = uow.session.execute(select(LawSection.code, LawSection.equivalent))
         known = {str(code): equivalent for code, equivalent in sections}
@@ -312,7 +307,7 @@ def seed_cases(
         events: list[AuditEvent] = []
         for fir, case in chunk:
             case_id = new_id()
-            now = datetime.now(UTC)
+            now = utcnow()
             rows.append({"id": case_id, "fir_number": fir, "sections": ",".join(case.sections),
                          "registered_on": case.registered_on, "station_id": case.station_id,
                          "jurisdiction_path": case.path, "created_at": now})  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kotwal.core.clock import utcnow
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.gate import Protected
 from kotwal.core.policy import DataClass, data_class
@@ -52,10 +53,10 @@ class Person(Base):
     #: Bumped on every change; the previous state is kept in ``person_versions``.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1", info=RESTRICTED)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC), info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC), info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
 
     __disclosure__ = Protected(
@@ -105,12 +106,8 @@ class PersonVersion(Base):
     changed_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     changed_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
     changed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC), info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class HistorySheetCategory(Base):
@@ -149,10 +146,10 @@ class HistorySheet(Base):
     #: Bumped on every review or closure; each step is kept in ``history_sheet_events``.
     version: Mapped[int] = mapped_column(Integer, default=1, info=RESTRICTED)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
 
     __disclosure__ = Protected(
@@ -181,7 +178,7 @@ class HistorySheetEvent(Base):
     note: Mapped[str | None] = mapped_column(String(500), info=RESTRICTED)
     by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, info=RESTRICTED)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, info=RESTRICTED)
 
 
 class LawSection(Base):
@@ -210,7 +207,7 @@ class Case(Base):
     station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
     jurisdiction_path: Mapped[str] = mapped_column(String(1000), index=True, info=RESTRICTED)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
 
     __disclosure__ = Protected(
@@ -238,7 +235,7 @@ class CaseParty(Base):
     jurisdiction_path: Mapped[str] = mapped_column(String(1000), info=RESTRICTED)
     added_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     added_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, info=RESTRICTED
+        DateTime(timezone=True), default=utcnow, info=RESTRICTED
     )
 
     __disclosure__ = Protected(

@@ -9,10 +9,9 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BindParameter,
@@ -30,6 +29,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql import Executable
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
+from kotwal.core.clock import station_today, utcnow
 from kotwal.core.crypto import (
     DEK_BYTES,
     active_kek_version,
@@ -136,7 +136,7 @@ def _file_rows(
     if not items:
         return []
     stations = _filing_stations(uow, actor, [data.station_id for data in items])
-    now = datetime.now(UTC)
+    now = utcnow()
     persons: list[dict[str, Any]] = []
     aliases: list[dict[str, Any]] = []
     keys: list[dict[str, Any]] = []
@@ -590,7 +590,7 @@ def update_person(
     if changes.keys() & {"name", "name_te", "aliases"}:
         index_names(uow, person.id, [person.name, person.name_te or "", *aliases])
     person.version += 1
-    person.updated_at = datetime.now(UTC)
+    person.updated_at = utcnow()
     uow.session.flush()
     uow.audit(
         actor_event(
@@ -657,12 +657,6 @@ def station_names(uow: UnitOfWork, station_ids: set[str]) -> dict[str, str]:
 HISTORY_SHEET_PAGE_MAX = 200
 CASE_PAGE_MAX = 100
 PARTIES_MAX = 500
-
-
-def _today(uow: UnitOfWork) -> date:
-    """Today at the stations: the deployment's time zone (IST by default), not UTC, so that
-    between midnight and 05:30 IST a review due "today" is not yet called overdue."""
-    return datetime.now(ZoneInfo(uow.runtime.settings.timezone)).date()
 
 
 def _writable_station(
@@ -741,8 +735,8 @@ def open_history_sheet(uow: UnitOfWork, actor: Actor, data: HistorySheetOpen) ->
     category = uow.session.get(HistorySheetCategory, data.category)
     if category is None:
         raise InvalidInput("category is not a history sheet category")
-    opened_on = data.opened_on or _today(uow)
-    if opened_on > _today(uow):
+    opened_on = data.opened_on or station_today(uow.runtime)
+    if opened_on > station_today(uow.runtime):
         raise InvalidInput("a history sheet cannot be opened in the future")
     next_review = data.next_review_on or _add_months(opened_on, category.review_months)
     if next_review <= opened_on:
@@ -817,12 +811,12 @@ def review_history_sheet(
 ) -> dict[str, Any]:
     """Record a review of an open sheet and set when the next one is due."""
     sheet = _writable_sheet(uow, actor, sheet_id, "history_sheet.review")
-    if data.next_review_on <= _today(uow):
+    if data.next_review_on <= station_today(uow.runtime):
         raise InvalidInput("the next review falls after today")
     previous = sheet.next_review_on
     sheet.next_review_on = data.next_review_on
     sheet.version += 1
-    sheet.updated_at = datetime.now(UTC)
+    sheet.updated_at = utcnow()
     uow.session.add(_sheet_event(sheet, actor, "reviewed", previous, data.note))
     uow.session.flush()
     uow.audit(_sheet_audit(actor, "history_sheet.review", sheet))
@@ -834,13 +828,13 @@ def close_history_sheet(
 ) -> dict[str, Any]:
     """Close an open sheet with the reason (death, reform, order of the superintendent)."""
     sheet = _writable_sheet(uow, actor, sheet_id, "history_sheet.close")
-    closed_on = data.closed_on or _today(uow)
-    if not sheet.opened_on <= closed_on <= _today(uow):
+    closed_on = data.closed_on or station_today(uow.runtime)
+    if not sheet.opened_on <= closed_on <= station_today(uow.runtime):
         raise InvalidInput("a sheet closes between its opening date and today")
     sheet.closed_on = closed_on
     sheet.close_reason = data.reason
     sheet.version += 1
-    sheet.updated_at = datetime.now(UTC)
+    sheet.updated_at = utcnow()
     uow.session.add(_sheet_event(sheet, actor, "closed", sheet.next_review_on, data.reason))
     uow.session.flush()
     uow.audit(_sheet_audit(actor, "history_sheet.close", sheet))
@@ -858,7 +852,7 @@ def overdue_history_sheets(
         .where(
             in_jurisdiction(HistorySheet.jurisdiction_path, actor),
             HistorySheet.closed_on.is_(None),
-            HistorySheet.next_review_on < _today(uow),
+            HistorySheet.next_review_on < station_today(uow.runtime),
         )
         .order_by(HistorySheet.next_review_on, HistorySheet.id)
         .limit(min(limit, HISTORY_SHEET_PAGE_MAX))
@@ -930,7 +924,7 @@ def create_case(uow: UnitOfWork, actor: Actor, data: CaseCreate) -> dict[str, An
         raise InvalidInput(f"the FIR number must begin with the station's code {station.code}")
     if int(year) != data.registered_on.year:
         raise InvalidInput("the FIR number's year must be the year of registration")
-    if data.registered_on > _today(uow):
+    if data.registered_on > station_today(uow.runtime):
         raise InvalidInput("a case cannot be registered in the future")
     codes = list(dict.fromkeys(data.sections))
     unknown = sorted(set(codes) - set(_sections(uow, codes)))
@@ -1011,7 +1005,7 @@ def add_case_party(
     _writable_station(uow, actor, case.station_id, "case.party_add", "case")
     if not _person_exists(uow, data.person_id):
         raise InvalidInput("person_id does not name a person")
-    if not case.registered_on <= data.role_on <= _today(uow):
+    if not case.registered_on <= data.role_on <= station_today(uow.runtime):
         raise InvalidInput("a role is dated between the case's registration and today")
     party = CaseParty(
         case_id=case.id,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from kotwal.core.clock import station_zone
 from kotwal.core.config import Settings
 from kotwal.core.observers import KINDS
 from kotwal.core.policy import Role
@@ -136,5 +137,5 @@ def load(settings: Settings) -> WatchConfig:
         raise ValueError("KOTWAL_WATCH_QUIET_HOURS: give local hours as 'start-end'") from exc
     if not all(0 <= h <= 23 for h in quiet):
         raise ValueError("KOTWAL_WATCH_QUIET_HOURS: hours are 0-23")
-    zone = ZoneInfo(getattr(settings, "timezone", "Asia/Kolkata"))
+    zone = station_zone(settings)
     return WatchConfig(budgets, kinds, quiet[0], quiet[1], zone)

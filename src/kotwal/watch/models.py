@@ -7,7 +7,7 @@ never deleted by the service (the disclosure window is read by time; retention p
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -23,15 +23,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kotwal.core.clock import utcnow
 from kotwal.core.db import ID, Base, new_id
 
 #: An autoincrementing 64-bit key on PostgreSQL that is still SQLite's rowid alias.
 BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
-
-
-def utcnow() -> datetime:
-    """Now, in UTC."""
-    return datetime.now(UTC)
 
 
 class WatchDisclosure(Base):

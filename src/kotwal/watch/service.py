@@ -28,7 +28,7 @@ import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, case, func, insert, select
@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from kotwal.core import audit, identity
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
+from kotwal.core.clock import as_utc, utcnow
 from kotwal.core.db import new_id
 from kotwal.core.errors import (
     AccountSuspended,
@@ -45,7 +46,6 @@ from kotwal.core.errors import (
     Problem,
     StepUpRequired,
 )
-from kotwal.core.identity import as_utc
 from kotwal.core.models import Account, AuthSession
 from kotwal.core.observers import Disclosure
 from kotwal.core.policy import Actor
@@ -65,11 +65,6 @@ ALERT_RECORDS_MAX = 1000
 DETAIL_MAX_CHARS = 4000
 REASON_MIN, REASON_MAX = 5, 300
 WATCH_ACTOR = "system:watch"
-
-
-def utcnow() -> datetime:
-    """Now, in UTC (everything the breach defences store is UTC)."""
-    return datetime.now(UTC)
 
 
 # --- alerts ----------------------------------------------------------------------------------
