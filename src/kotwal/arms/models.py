@@ -18,23 +18,19 @@ from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kotwal.arms.permissions import ArmsPermission
-from kotwal.core.clock import utcnow
-from kotwal.core.db import ID, Base, new_id
+from kotwal.core.columns import PUBLIC, RESTRICTED, RecordId, jurisdiction_path_column, stamped
+from kotwal.core.db import ID, Base
 from kotwal.core.gate import Protected
-from kotwal.core.policy import DataClass, data_class
+from kotwal.core.policy import DataClass
 from kotwal.core.sealed import Encrypted
 
-PUBLIC = data_class(DataClass.PUBLIC)
-RESTRICTED = data_class(DataClass.RESTRICTED)
 
-
-class ArmsLicence(Base):
+class ArmsLicence(RecordId, Base):
     """An arms licence: its number and UIN, the holder, where it is valid, who issued it,
     its dates and its present status (valid, suspended or cancelled)."""
 
     __tablename__ = "arms_licences"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     #: The number the licensing authority wrote on the licence, e.g. "HYD/2019/00412".
     licence_number: Mapped[str] = mapped_column(String(64), unique=True, info=RESTRICTED)
     #: Unique Identification Number given by the national database (Arms Rules 2016, rule 11).
@@ -60,15 +56,11 @@ class ArmsLicence(Base):
     status_reason: Mapped[str | None] = mapped_column(String(500), info=RESTRICTED)
     station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
     #: The station's materialised path, kept on the row so scoped reads need no join.
-    jurisdiction_path: Mapped[str] = mapped_column(String(1000), index=True, info=RESTRICTED)
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column()
     #: Bumped on every change; each change is an ``arms_licence_events`` row.
     version: Mapped[int] = mapped_column(Integer, default=1, info=RESTRICTED)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    updated_at: Mapped[datetime] = stamped(RESTRICTED)
 
     __disclosure__ = Protected(
         resource_type="arms_licence",
@@ -82,14 +74,13 @@ class ArmsLicence(Base):
     )  # fmt: skip
 
 
-class ArmsWeapon(Base):
+class ArmsWeapon(RecordId, Base):
     """A weapon endorsed on a licence. The serial number (or identification mark) is sealed:
     with the holder's address it says where a firearm is kept. Exact search goes through its
     blind index."""
 
     __tablename__ = "arms_weapons"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     licence_id: Mapped[str] = mapped_column(
         ID, ForeignKey("arms_licences.id"), index=True, info=PUBLIC
     )
@@ -100,10 +91,8 @@ class ArmsWeapon(Base):
     serial_bidx: Mapped[str] = mapped_column(String(16), index=True, info=RESTRICTED)
     endorsed_on: Mapped[date] = mapped_column(Date, info=RESTRICTED)
     #: The licence's jurisdiction, copied so that the gate can place the row without a join.
-    jurisdiction_path: Mapped[str] = mapped_column(String(1000), info=RESTRICTED)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column(index=False)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
 
     __disclosure__ = Protected(
         resource_type="arms_weapon",
@@ -113,7 +102,7 @@ class ArmsWeapon(Base):
     )  # fmt: skip
 
 
-class ArmsLicenceEvent(Base):
+class ArmsLicenceEvent(RecordId, Base):
     """One step in a licence's life (issued, renewed, suspended, reinstated, cancelled, weapon
     endorsed, holder details changed) with its reason and who took it. Append-only. When the
     holder's details change, their earlier values are kept here, sealed."""
@@ -121,7 +110,6 @@ class ArmsLicenceEvent(Base):
     __tablename__ = "arms_licence_events"
     __table_args__ = (UniqueConstraint("licence_id", "version"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     licence_id: Mapped[str] = mapped_column(
         ID, ForeignKey("arms_licences.id"), index=True, info=PUBLIC
     )
@@ -138,7 +126,7 @@ class ArmsLicenceEvent(Base):
     snapshot: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
     by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, info=RESTRICTED)
+    at: Mapped[datetime] = stamped(RESTRICTED)
 
 
 class ArmsHolderNameKey(Base):
@@ -155,14 +143,13 @@ class ArmsHolderNameKey(Base):
     key: Mapped[str] = mapped_column(String(40), info=RESTRICTED)
 
 
-class ArmsLicenceReview(Base):
+class ArmsLicenceReview(RecordId, Base):
     """A suspension review for the licensing officer: raised when a licence's holder is named
     as a party in a case, decided once (suspend, or no action) with a reason."""
 
     __tablename__ = "arms_licence_reviews"
     __table_args__ = (UniqueConstraint("licence_id", "case_id"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     licence_id: Mapped[str] = mapped_column(
         ID, ForeignKey("arms_licences.id"), index=True, info=RESTRICTED
     )
@@ -180,10 +167,8 @@ class ArmsLicenceReview(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
     station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
     #: The licence's jurisdiction: the review belongs to whoever licenses there.
-    jurisdiction_path: Mapped[str] = mapped_column(String(1000), index=True, info=RESTRICTED)
-    opened_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column()
+    opened_at: Mapped[datetime] = stamped(RESTRICTED)
 
     __disclosure__ = Protected(
         resource_type="arms_licence_review",

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kotwal.core.clock import utcnow
+from kotwal.core.columns import stamped
 from kotwal.core.db import ID, Base, new_id
 from kotwal.core.policy import DataClass
 from kotwal.core.sealed import Encrypted
@@ -54,7 +54,7 @@ class Account(Base):
     #: Suspended by the breach defences (a disclosure budget's hard limit, a decoy opened)
     #: pending a security officer's review; only their audited lift ends it, not an unlock.
     suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = stamped()
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -81,8 +81,8 @@ class AuthSession(Base):
     #: True while the holder still has to change an initial password or enrol TOTP.
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     csrf_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = stamped()
+    last_seen_at: Mapped[datetime] = stamped()
     idle_seconds: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -170,7 +170,7 @@ class DataKey(Base):
     row_id: Mapped[str] = mapped_column(String(64))
     kek_version: Mapped[int] = mapped_column(Integer, index=True)
     wrapped: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = stamped()
 
 
 class KeyVersion(Base):
@@ -182,4 +182,4 @@ class KeyVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     state: Mapped[str] = mapped_column(String(16))  # active | retiring | retired
     fingerprint: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = stamped()

@@ -17,44 +17,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kotwal.core.clock import utcnow
-from kotwal.core.db import ID, Base, new_id
+from kotwal.core.columns import RESTRICTED, RecordId, stamped
+from kotwal.core.db import ID, Base
 from kotwal.core.policy import DataClass, data_class
 from kotwal.core.sealed import Encrypted
 
-PUBLIC = data_class(DataClass.PUBLIC)
-RESTRICTED = data_class(DataClass.RESTRICTED)
 SECRET = data_class(DataClass.SECRET)
 
 
-class DecoyCopy(Base):
+class DecoyCopy(RecordId, Base):
     """A copy of the data: the primary itself, an export, a backup, the demo, a test copy or a
     replica. Exports and backups get a fresh random id; the primary is ``primary``."""
 
     __tablename__ = "decoy_copies"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     #: primary | export | backup | demo | test | replica
     kind: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
     created_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     created_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
     #: Where the copy went: a file name, a host, a purpose. Never a secret.
     destination: Mapped[str | None] = mapped_column(String(500), info=RESTRICTED)
 
 
-class Decoy(Base):
+class Decoy(RecordId, Base):
     """One decoy record planted in one copy."""
 
     __tablename__ = "decoys"
     __table_args__ = (Index("ix_decoys_resource_bidx", "resource_type", "record_bidx"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     copy_id: Mapped[str] = mapped_column(
         ID, ForeignKey("decoy_copies.id"), index=True, info=RESTRICTED
     )
@@ -64,8 +58,6 @@ class Decoy(Base):
     record_bidx: Mapped[str] = mapped_column(String(16), info=SECRET)
     #: JSON: {"record_id": ..., and the made-up values: name, father_name, phone, ...}.
     content: Mapped[Any] = mapped_column(Encrypted(DataClass.SECRET))
-    planted_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    planted_at: Mapped[datetime] = stamped(RESTRICTED)
     planted_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     planted_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)

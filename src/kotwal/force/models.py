@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -27,18 +26,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kotwal.core.clock import utcnow
-from kotwal.core.db import ID, Base, new_id
+from kotwal.core.columns import PUBLIC, RESTRICTED, RecordId, jurisdiction_path_column, stamped
+from kotwal.core.db import ID, Base
 from kotwal.core.gate import Protected
-from kotwal.core.policy import DataClass, data_class
+from kotwal.core.policy import DataClass
 from kotwal.core.sealed import Encrypted
 from kotwal.force.permissions import ForcePermission
 
-PUBLIC = data_class(DataClass.PUBLIC)
-RESTRICTED = data_class(DataClass.RESTRICTED)
 
-
-class Officer(Base):
+class Officer(RecordId, Base):
     """A police officer's personnel record: who they are, their rank and belt number, where
     they are posted now (the posting history is in ``officer_postings``) and how to reach them.
 
@@ -48,7 +44,6 @@ class Officer(Base):
 
     __tablename__ = "officers"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     #: Internal, RTI-disclosable to the right person, not for publication: RESTRICTED.
     name: Mapped[str] = mapped_column(String(200), info=RESTRICTED)
     rank: Mapped[str] = mapped_column(String(32), info=RESTRICTED)
@@ -58,7 +53,7 @@ class Officer(Base):
     #: The unit (station, circle, district ...) of the current posting.
     unit_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
     #: The unit's materialised path, kept on the row so scoped reads need no join.
-    jurisdiction_path: Mapped[str] = mapped_column(String(1000), index=True, info=RESTRICTED)
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column()
     official_phone: Mapped[str | None] = mapped_column(String(20), info=RESTRICTED)
     official_email: Mapped[str | None] = mapped_column(String(200), info=RESTRICTED)
     #: An officer's own phone and home address are personal data: sealed at rest.
@@ -70,12 +65,8 @@ class Officer(Base):
     )
     #: Bumped on every change; the previous state is kept in ``officer_versions``.
     version: Mapped[int] = mapped_column(Integer, default=1, info=RESTRICTED)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    updated_at: Mapped[datetime] = stamped(RESTRICTED)
 
     __disclosure__ = Protected(
         resource_type="officer",
@@ -88,7 +79,7 @@ class Officer(Base):
     )  # fmt: skip
 
 
-class OfficerPosting(Base):
+class OfficerPosting(RecordId, Base):
     """One posting of an officer: a station or unit, from a date, until a date (or still
     open). Released with the officer's record, at RESTRICTED; rows are only ever added, and an
     open posting is closed (given its end date) when the next one begins."""
@@ -96,7 +87,6 @@ class OfficerPosting(Base):
     __tablename__ = "officer_postings"
     __table_args__ = (Index("ix_officer_postings_unit_open", "unit_id", "to_date"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     officer_id: Mapped[str] = mapped_column(ID, ForeignKey("officers.id"), index=True, info=PUBLIC)
     unit_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=RESTRICTED)
     #: The post held there ("Station House Officer", "Writer", "Crime team"), free text.
@@ -104,9 +94,7 @@ class OfficerPosting(Base):
     from_date: Mapped[date] = mapped_column(Date, info=RESTRICTED)
     to_date: Mapped[date | None] = mapped_column(Date, info=RESTRICTED)
     added_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
-    added_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    added_at: Mapped[datetime] = stamped(RESTRICTED)
 
 
 class OfficerNameKey(Base):
@@ -121,23 +109,20 @@ class OfficerNameKey(Base):
     key: Mapped[str] = mapped_column(String(40), info=RESTRICTED)
 
 
-class OfficerVersion(Base):
+class OfficerVersion(RecordId, Base):
     """An officer record as it was before a change; every version is kept. The snapshot holds
     the personal contact, so it is sealed as CONFIDENTIAL."""
 
     __tablename__ = "officer_versions"
     __table_args__ = (UniqueConstraint("officer_id", "version"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     officer_id: Mapped[str] = mapped_column(ID, ForeignKey("officers.id"), index=True, info=PUBLIC)
     version: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
     snapshot: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
     changed_fields: Mapped[str] = mapped_column(String(500), info=RESTRICTED)
     changed_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     changed_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
-    changed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    changed_at: Mapped[datetime] = stamped(RESTRICTED)
 
 
 class StationProfile(Base):
@@ -150,7 +135,7 @@ class StationProfile(Base):
     id: Mapped[str] = mapped_column(
         ID, ForeignKey("jurisdictions.id"), primary_key=True, info=PUBLIC
     )
-    jurisdiction_path: Mapped[str] = mapped_column(String(1000), index=True, info=PUBLIC)
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column(PUBLIC)
     address: Mapped[str] = mapped_column(String(500), info=PUBLIC)
     phone: Mapped[str | None] = mapped_column(String(20), info=PUBLIC)
     #: Where the station house stands (WGS 84); police stations are on public maps.
@@ -161,12 +146,8 @@ class StationProfile(Base):
         ID, ForeignKey("officers.id"), info=RESTRICTED
     )
     version: Mapped[int] = mapped_column(Integer, default=1, info=PUBLIC)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=PUBLIC
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=PUBLIC
-    )
+    created_at: Mapped[datetime] = stamped(PUBLIC)
+    updated_at: Mapped[datetime] = stamped(PUBLIC)
 
     __disclosure__ = Protected(
         resource_type="station",
@@ -176,14 +157,13 @@ class StationProfile(Base):
     )  # fmt: skip
 
 
-class StationProfileVersion(Base):
+class StationProfileVersion(RecordId, Base):
     """A station profile as it was before a change; every version is kept. Nothing in it is
     personal data (the SHO is an officer id), so the snapshot is plain RESTRICTED text."""
 
     __tablename__ = "station_profile_versions"
     __table_args__ = (UniqueConstraint("station_id", "version"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     station_id: Mapped[str] = mapped_column(
         ID, ForeignKey("station_profiles.id"), index=True, info=PUBLIC
     )
@@ -192,6 +172,4 @@ class StationProfileVersion(Base):
     changed_fields: Mapped[str] = mapped_column(String(500), info=RESTRICTED)
     changed_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     changed_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
-    changed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    changed_at: Mapped[datetime] = stamped(RESTRICTED)

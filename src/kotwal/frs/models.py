@@ -15,15 +15,12 @@ from typing import Any
 from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kotwal.core.clock import utcnow
-from kotwal.core.db import ID, Base, new_id
+from kotwal.core.columns import PUBLIC, RESTRICTED, RecordId, jurisdiction_path_column, stamped
+from kotwal.core.db import ID, Base
 from kotwal.core.gate import Protected
-from kotwal.core.policy import DataClass, data_class
+from kotwal.core.policy import DataClass
 from kotwal.core.sealed import Encrypted
 from kotwal.frs.permissions import FrsPermission
-
-PUBLIC = data_class(DataClass.PUBLIC)
-RESTRICTED = data_class(DataClass.RESTRICTED)
 
 
 class Gallery(enum.StrEnum):
@@ -43,7 +40,7 @@ GALLERY_CATEGORIES: dict[Gallery, frozenset[str]] = {
 }
 
 
-class GalleryFace(Base):
+class GalleryFace(RecordId, Base):
     """One enrolled face: a person's template in one gallery, or the trace of a removed one."""
 
     __tablename__ = "frs_faces"
@@ -52,11 +49,10 @@ class GalleryFace(Base):
         Index("ix_frs_faces_changed", "changed_at"),
     )
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     gallery: Mapped[str] = mapped_column(String(32), info=RESTRICTED)
     person_id: Mapped[str] = mapped_column(ID, ForeignKey("persons.id"), info=RESTRICTED)
     #: The person's station path when enrolled, so the gate can judge jurisdiction.
-    jurisdiction_path: Mapped[str] = mapped_column(String(1000), info=RESTRICTED)
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column(index=False)
     #: The unit embedding as float32 bytes; None once the face has left the gallery.
     embedding: Mapped[Any] = mapped_column(Encrypted(DataClass.SECRET), nullable=True)
     model: Mapped[str] = mapped_column(String(80), info=RESTRICTED)
@@ -66,16 +62,12 @@ class GalleryFace(Base):
     photo_sha256: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
     enrolled_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     enrolled_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
-    enrolled_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    enrolled_at: Mapped[datetime] = stamped(RESTRICTED)
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
     removed_by_name: Mapped[str | None] = mapped_column(String(64), info=RESTRICTED)
     removal_reason: Mapped[str | None] = mapped_column(String(300), info=RESTRICTED)
     #: Bumped on enrolment and removal: the search index catches up from this column.
-    changed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    changed_at: Mapped[datetime] = stamped(RESTRICTED)
 
     __disclosure__ = Protected(
         resource_type="frs_face",
@@ -86,13 +78,12 @@ class GalleryFace(Base):
     )  # fmt: skip
 
 
-class Calibration(Base):
+class Calibration(RecordId, Base):
     """A threshold computed by ``kotwal frs calibrate`` for one model; the newest one is used."""
 
     __tablename__ = "frs_calibrations"
     __table_args__ = (Index("ix_frs_calibrations_model", "model", "created_at"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     model: Mapped[str] = mapped_column(String(80), info=PUBLIC)
     threshold: Mapped[float] = mapped_column(Float, info=PUBLIC)
     target_fmr: Mapped[float] = mapped_column(Float, info=PUBLIC)
@@ -102,6 +93,4 @@ class Calibration(Base):
     genuine_pairs: Mapped[int] = mapped_column(Integer, info=PUBLIC)
     impostor_pairs: Mapped[int] = mapped_column(Integer, info=PUBLIC)
     created_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=PUBLIC
-    )
+    created_at: Mapped[datetime] = stamped(PUBLIC)

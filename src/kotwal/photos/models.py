@@ -19,16 +19,13 @@ from typing import Any, ClassVar
 from sqlalchemy import DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kotwal.core.clock import utcnow
-from kotwal.core.db import ID, Base, new_id
+from kotwal.core.columns import RESTRICTED, RecordId, stamped
+from kotwal.core.db import ID, Base
 from kotwal.core.gate import Protected
-from kotwal.core.policy import DataClass, data_class
+from kotwal.core.policy import DataClass
 from kotwal.core.sealed import Encrypted
 from kotwal.force.permissions import ForcePermission
 from kotwal.records.permissions import RecordsPermission
-
-PUBLIC = data_class(DataClass.PUBLIC)
-RESTRICTED = data_class(DataClass.RESTRICTED)
 
 #: Attribute the service sets (not a column) to the owner's jurisdiction path before disclosure.
 PLACED_AT = "placed_at"
@@ -40,13 +37,12 @@ def _placement(photo: Any) -> str | None:
     return placed if isinstance(placed, str) else None
 
 
-class Photo(Base):
+class Photo(RecordId, Base):
     """A photograph of a person (or officer), cleaned of metadata and sealed."""
 
     __tablename__ = "photos"
     __table_args__ = (Index("ix_photos_owner", "owner_kind", "owner_id"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     owner_kind: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
     owner_id: Mapped[str] = mapped_column(ID, info=RESTRICTED)
     #: The re-encoded picture (never the upload as sent). Personal data, so CONFIDENTIAL:
@@ -61,9 +57,7 @@ class Photo(Base):
     byte_size: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
     created_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     created_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
     #: Photos are retired, never deleted outside retention; a retired photo is not served.
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
     retired_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)

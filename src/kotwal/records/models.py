@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -16,23 +15,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kotwal.core.clock import utcnow
-from kotwal.core.db import ID, Base, new_id
+from kotwal.core.columns import PUBLIC, RESTRICTED, RecordId, jurisdiction_path_column, stamped
+from kotwal.core.db import ID, Base
 from kotwal.core.gate import Protected
-from kotwal.core.policy import DataClass, data_class
+from kotwal.core.policy import DataClass
 from kotwal.core.sealed import Encrypted
 from kotwal.records.permissions import RecordsPermission
 
-PUBLIC = data_class(DataClass.PUBLIC)
-RESTRICTED = data_class(DataClass.RESTRICTED)
 
-
-class Person(Base):
+class Person(RecordId, Base):
     """A person of police interest: offender, suspect, missing person, unidentified body."""
 
     __tablename__ = "persons"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     #: Names of offenders are personal data, not publishable: RESTRICTED. Outside their
     #: jurisdiction an officer sees that a record matched and where, and declares a purpose
     #: to see whose it is.
@@ -46,18 +41,14 @@ class Person(Base):
     status: Mapped[str] = mapped_column(String(32), info=RESTRICTED)
     station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
     #: The station's materialised path, kept on the row so scoped reads need no join.
-    jurisdiction_path: Mapped[str] = mapped_column(String(1000), index=True, info=RESTRICTED)
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column()
     phone: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
     phone_bidx: Mapped[str | None] = mapped_column(String(16), index=True, info=RESTRICTED)
     address: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
     #: Bumped on every change; the previous state is kept in ``person_versions``.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1", info=RESTRICTED)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    updated_at: Mapped[datetime] = stamped(RESTRICTED)
 
     __disclosure__ = Protected(
         resource_type="person",
@@ -69,12 +60,11 @@ class Person(Base):
     )  # fmt: skip
 
 
-class PersonAlias(Base):
+class PersonAlias(RecordId, Base):
     """Another name a person is known by, in Latin or Telugu script."""
 
     __tablename__ = "person_aliases"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     person_id: Mapped[str] = mapped_column(ID, ForeignKey("persons.id"), index=True, info=PUBLIC)
     name: Mapped[str] = mapped_column(String(200), info=RESTRICTED)
 
@@ -91,23 +81,20 @@ class PersonNameKey(Base):
     key: Mapped[str] = mapped_column(String(40), info=RESTRICTED)
 
 
-class PersonVersion(Base):
+class PersonVersion(RecordId, Base):
     """A person as they were before a change: every version is kept, nothing is overwritten.
     The snapshot holds personal data (phones, addresses), so it is sealed as CONFIDENTIAL."""
 
     __tablename__ = "person_versions"
     __table_args__ = (UniqueConstraint("person_id", "version"),)
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     person_id: Mapped[str] = mapped_column(ID, ForeignKey("persons.id"), index=True, info=PUBLIC)
     version: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
     snapshot: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
     changed_fields: Mapped[str] = mapped_column(String(500), info=RESTRICTED)
     changed_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     changed_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
-    changed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    changed_at: Mapped[datetime] = stamped(RESTRICTED)
 
 
 class HistorySheetCategory(Base):
@@ -122,13 +109,12 @@ class HistorySheetCategory(Base):
     review_months: Mapped[int] = mapped_column(Integer, default=6, info=PUBLIC)
 
 
-class HistorySheet(Base):
+class HistorySheet(RecordId, Base):
     """A history sheet opened on a person at a station under a legal basis (a standing order
     or an order of the superintendent), reviewed at intervals and closed with a reason."""
 
     __tablename__ = "history_sheets"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     person_id: Mapped[str] = mapped_column(
         ID, ForeignKey("persons.id"), index=True, info=RESTRICTED
     )
@@ -136,7 +122,7 @@ class HistorySheet(Base):
         String(32), ForeignKey("history_sheet_categories.code"), info=RESTRICTED
     )
     station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
-    jurisdiction_path: Mapped[str] = mapped_column(String(1000), index=True, info=RESTRICTED)
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column()
     legal_basis: Mapped[str] = mapped_column(String(500), info=RESTRICTED)
     modus_operandi: Mapped[str | None] = mapped_column(String(2000), info=RESTRICTED)
     opened_on: Mapped[date] = mapped_column(Date, info=RESTRICTED)
@@ -145,12 +131,8 @@ class HistorySheet(Base):
     close_reason: Mapped[str | None] = mapped_column(String(500), info=RESTRICTED)
     #: Bumped on every review or closure; each step is kept in ``history_sheet_events``.
     version: Mapped[int] = mapped_column(Integer, default=1, info=RESTRICTED)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    updated_at: Mapped[datetime] = stamped(RESTRICTED)
 
     __disclosure__ = Protected(
         resource_type="history_sheet",
@@ -161,13 +143,12 @@ class HistorySheet(Base):
     )  # fmt: skip
 
 
-class HistorySheetEvent(Base):
+class HistorySheetEvent(RecordId, Base):
     """One step in a history sheet's life (opened, reviewed, closed): append-only, so the
     sheet's whole course can be read back."""
 
     __tablename__ = "history_sheet_events"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     sheet_id: Mapped[str] = mapped_column(
         ID, ForeignKey("history_sheets.id"), index=True, info=PUBLIC
     )
@@ -178,7 +159,7 @@ class HistorySheetEvent(Base):
     note: Mapped[str | None] = mapped_column(String(500), info=RESTRICTED)
     by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, info=RESTRICTED)
+    at: Mapped[datetime] = stamped(RESTRICTED)
 
 
 class LawSection(Base):
@@ -193,22 +174,19 @@ class LawSection(Base):
     equivalent: Mapped[str | None] = mapped_column(String(24), info=PUBLIC)
 
 
-class Case(Base):
+class Case(RecordId, Base):
     """A case registered at a station: its FIR number (station code / year / number), the
     sections of law invoked and the date of registration."""
 
     __tablename__ = "cases"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     fir_number: Mapped[str] = mapped_column(String(64), unique=True, info=RESTRICTED)
     #: Section codes ("BNS 303,BNS 309"), each one a row of ``law_sections``.
     sections: Mapped[str] = mapped_column(String(500), info=RESTRICTED)
     registered_on: Mapped[date] = mapped_column(Date, info=RESTRICTED)
     station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
-    jurisdiction_path: Mapped[str] = mapped_column(String(1000), index=True, info=RESTRICTED)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column()
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
 
     __disclosure__ = Protected(
         resource_type="case",
@@ -218,13 +196,12 @@ class Case(Base):
     )  # fmt: skip
 
 
-class CaseParty(Base):
+class CaseParty(RecordId, Base):
     """A person's part in a case (accused, arrested, charge-sheeted, convicted, acquitted) from
     a date. Append-only: a person's course through a case is a series of rows."""
 
     __tablename__ = "case_parties"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=PUBLIC)
     case_id: Mapped[str] = mapped_column(ID, ForeignKey("cases.id"), index=True, info=PUBLIC)
     person_id: Mapped[str] = mapped_column(
         ID, ForeignKey("persons.id"), index=True, info=RESTRICTED
@@ -232,11 +209,9 @@ class CaseParty(Base):
     role: Mapped[str] = mapped_column(String(32), info=RESTRICTED)
     role_on: Mapped[date] = mapped_column(Date, info=RESTRICTED)
     #: The case's jurisdiction, copied so that the gate can place the row without a join.
-    jurisdiction_path: Mapped[str] = mapped_column(String(1000), info=RESTRICTED)
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column(index=False)
     added_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
-    added_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, info=RESTRICTED
-    )
+    added_at: Mapped[datetime] = stamped(RESTRICTED)
 
     __disclosure__ = Protected(
         resource_type="case_party",

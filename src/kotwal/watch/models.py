@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kotwal.core.clock import utcnow
+from kotwal.core.columns import stamped
 from kotwal.core.db import ID, Base, new_id
 
 #: An autoincrementing 64-bit key on PostgreSQL that is still SQLite's rowid alias.
@@ -67,7 +67,7 @@ class WatchDisclosure(Base):
     #: A coarse alphabetical bucket of the record's name (0-675, from its first two letters),
     #: for the alphabetical enumeration signal; never the name itself.
     order_bucket: Mapped[int | None] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = stamped()
 
 
 class WatchSeen(Base):
@@ -118,7 +118,7 @@ class WatchAlert(Base):
     signals: Mapped[str] = mapped_column(Text, default="[]")
     #: JSON object of counts and flags (never record content).
     detail: Mapped[str] = mapped_column(Text, default="{}")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = stamped()
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[str | None] = mapped_column(ID)
     close_reason: Mapped[str | None] = mapped_column(String(300))
@@ -146,7 +146,7 @@ class WatchSuspension(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), index=True)
     alert_id: Mapped[str] = mapped_column(ID, ForeignKey("watch_alerts.id"), index=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime] = stamped()
     lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lifted_by: Mapped[str | None] = mapped_column(ID)
     lift_reason: Mapped[str | None] = mapped_column(String(300))
