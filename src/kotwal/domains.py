@@ -26,6 +26,7 @@ DOMAINS: tuple[str, ...] = (
     "kotwal.photos",
     "kotwal.frs",
     "kotwal.watch",
+    "kotwal.alerts",
     "kotwal.decoys",
     "kotwal.leak",
     "kotwal.guard",

@@ -1,0 +1,154 @@
+"""``kotwal alerts``: bring the DLT registry mirror up to date from a file, and list templates
+and alerts.
+
+Commands act as a named officer's account (``--as``), whose permissions and jurisdiction apply
+as in the API; the audit log names the account and the operating-system user. A file is
+written whole or not at all.
+
+The file is either the registry as JSON (the entity, headers, templates and allow-list; see
+docs/domains/alerts.md) or a CSV of templates with the columns ``dlt_template_id, header,
+name, category, variables, text`` and optionally ``daily_cap, locked, status``, variables
+separated by "|" ("text|date|phone"); the headers of a CSV must already be registered.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.markup import escape
+
+from kotwal.alerts import registry, service
+from kotwal.alerts.registry import ImportReport
+from kotwal.alerts.schemas import RegistryFile, TemplateIn
+from kotwal.commands import fail, runtime_or_exit
+from kotwal.core.policy import Actor
+from kotwal.core.uow import UnitOfWork
+from kotwal.records.cli import AsOption, acting_as, problems_exit
+
+app = typer.Typer(help="Public alerts and their DLT registry.", no_args_is_help=True)
+templates_app = typer.Typer(help="The DLT registry mirror.", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
+
+#: A registry copy is a few thousand templates at most.
+FILE_MAX_BYTES = 5 * 1024 * 1024
+CSV_COLUMNS = ("dlt_template_id", "header", "name", "category", "variables", "text")
+
+
+def _read(file: Path) -> str:
+    if file.stat().st_size > FILE_MAX_BYTES:
+        raise fail(f"{escape(str(file))} is larger than {FILE_MAX_BYTES // (1024 * 1024)} MB")
+    try:
+        # utf-8-sig: a spreadsheet's CSV starts with a byte-order mark.
+        return file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail(f"{escape(str(file))} is not UTF-8 text") from exc
+
+
+def _invalid(where: str, exc: ValidationError) -> typer.Exit:
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    return fail(f"{where}: {escape(field)}: {escape(first['msg'])}; nothing was written")
+
+
+def parse_registry(text: str) -> RegistryFile:
+    """A registry file (JSON) checked against its schema."""
+    try:
+        return RegistryFile.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise fail(f"not valid JSON (line {exc.lineno}): {escape(exc.msg)}") from exc
+    except ValidationError as exc:
+        raise _invalid("the registry file", exc) from exc
+
+
+def parse_templates_csv(text: str) -> list[TemplateIn]:
+    """The templates of a CSV file, each checked; the first bad line stops the import."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise fail(f"the CSV lacks the column(s) {', '.join(missing)}")
+    templates: list[TemplateIn] = []
+    for row in reader:
+        fields: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
+        fields["variables"] = [v.strip() for v in row["variables"].split("|") if v.strip()]
+        if "locked" in fields:
+            fields["locked"] = fields["locked"].strip().lower() in ("1", "true", "yes")
+        try:
+            templates.append(TemplateIn.model_validate(fields))
+        except ValidationError as exc:
+            raise _invalid(f"line {reader.line_num}", exc) from exc
+    return templates
+
+
+def _summary(report: ImportReport) -> str:
+    made = ", ".join(f"{n} {what}" for what, n in sorted(report.created.items())) or "nothing"
+    same = sum(report.unchanged.values())
+    return f"registered {made}; {same} already there; {report.deactivated} deactivated"
+
+
+@templates_app.command("import")
+def import_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Registry JSON or templates CSV.", exists=True, dir_okay=False, readable=True
+        ),
+    ],
+    username: AsOption,
+) -> None:
+    """Bring the registry mirror in line with a copy of DLT's: all of it, or nothing."""
+    text = _read(file)
+    is_csv = file.suffix.lower() == ".csv"
+    document = parse_templates_csv(text) if is_csv else parse_registry(text)
+    with runtime_or_exit() as runtime, problems_exit(), UnitOfWork(runtime, write=True) as uow:
+        actor = acting_as(uow, username)
+        report = _import(uow, actor, document)
+    typer.echo(_summary(report))
+
+
+def _import(
+    uow: UnitOfWork, actor: Actor, document: RegistryFile | list[TemplateIn]
+) -> ImportReport:
+    if isinstance(document, RegistryFile):
+        return registry.import_registry(uow, actor, document)
+    report = ImportReport(Counter(), Counter())
+    registry.mirror_templates(uow, actor, document, report)
+    return report
+
+
+@templates_app.command("list")
+def list_templates(
+    username: AsOption,
+    all_: Annotated[bool, typer.Option("--all", help="Include inactive templates.")] = False,
+) -> None:
+    """The registered templates: DLT ID, header, category, variables and status."""
+    with runtime_or_exit() as runtime, problems_exit(), UnitOfWork(runtime, write=False) as uow:
+        views = registry.list_templates(uow, acting_as(uow, username), include_inactive=all_)
+        for view in views:
+            t = view.template
+            typer.echo(
+                f"{t.dlt_template_id}  {view.header.header}  {t.category:<16}  {t.status:<8}  "
+                f"cap {t.daily_cap}  [{t.variables}]  {t.name}"
+            )
+
+
+@app.command("list")
+def list_alerts(
+    username: AsOption,
+    status: Annotated[
+        str | None, typer.Option(help="awaiting, expired, queued or rejected")
+    ] = None,
+) -> None:
+    """Alerts addressed inside the officer's jurisdiction, newest first."""
+    with runtime_or_exit() as runtime, problems_exit(), UnitOfWork(runtime, write=False) as uow:
+        for alert in service.list_alerts(uow, acting_as(uow, username), status=status):
+            typer.echo(
+                f"{alert['id']}  {alert['status']:<8}  {alert['parts']} part(s)  "
+                f"{alert['drafted_by_name']}  {alert['text'][:60]}"
+            )

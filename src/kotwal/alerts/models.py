@@ -1,0 +1,184 @@
+"""Tables of the public alerts domain. Every column declares its data class.
+
+The registry mirrors what the force registered on DLT (the principal entity, its sender
+headers, its content templates and the URLs and numbers its messages may carry): it is what
+the public will see, so most of it is PUBLIC. A public alert is RESTRICTED until it is sent
+(a draft is an operational decision not yet taken). Citizens' numbers, in consent records and
+in one-time passwords, are CONFIDENTIAL and sealed; they are found by their blind index.
+
+The outbox is the transactional outbox of the delivery slice: rows are written in the same
+transaction as the approval (or the OTP request) and a worker, later, sends them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kotwal.core.columns import PUBLIC, RESTRICTED, RecordId, jurisdiction_path_column, stamped
+from kotwal.core.db import ID, Base
+from kotwal.core.policy import DataClass
+from kotwal.core.sealed import Encrypted
+
+
+class AlertEntity(RecordId, Base):
+    """The principal entity registered on DLT (the police department), by its PE ID."""
+
+    __tablename__ = "alert_entities"
+
+    pe_id: Mapped[str] = mapped_column(String(32), unique=True, info=PUBLIC)
+    name: Mapped[str] = mapped_column(String(200), info=PUBLIC)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+class AlertHeader(RecordId, Base):
+    """A sender header registered under the entity (six letters for service messages)."""
+
+    __tablename__ = "alert_headers"
+
+    entity_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("alert_entities.id"), index=True, info=PUBLIC
+    )
+    header: Mapped[str] = mapped_column(String(11), unique=True, info=PUBLIC)
+    #: "active" or "inactive" (deactivated on DLT: nothing is sent under it).
+    status: Mapped[str] = mapped_column(String(16), info=PUBLIC)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+class AlertTemplate(RecordId, Base):
+    """A content template as registered on DLT: its ID, header, category and text with
+    ``{#var#}`` placeholders, and the type of each variable in order (kotwal's addition)."""
+
+    __tablename__ = "alert_templates"
+
+    dlt_template_id: Mapped[str] = mapped_column(String(32), unique=True, info=PUBLIC)
+    header_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("alert_headers.id"), index=True, info=PUBLIC
+    )
+    name: Mapped[str] = mapped_column(String(200), info=PUBLIC)
+    #: transactional, service-implicit or service-explicit (promotional is refused).
+    category: Mapped[str] = mapped_column(String(24), info=PUBLIC)
+    text: Mapped[str] = mapped_column(String(2000), info=PUBLIC)
+    #: The variables' types in order, comma-separated ("text,date,phone").
+    variables: Mapped[str] = mapped_column(String(200), info=PUBLIC)
+    #: At most this many alerts (or, for the OTP template, messages) per day at the stations.
+    daily_cap: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    #: The one-time-password template: sent without approval, never used for an alert.
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, info=PUBLIC)
+    #: "active" or "inactive".
+    status: Mapped[str] = mapped_column(String(16), info=PUBLIC)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    updated_at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+class AlertAllowed(RecordId, Base):
+    """A URL (or URL prefix ending in "/") or a phone number the entity's messages may carry
+    in their ``url`` and ``phone`` variables (whitelisted on DLT as well)."""
+
+    __tablename__ = "alert_allow_list"
+    __table_args__ = (UniqueConstraint("entity_id", "kind", "value"),)
+
+    entity_id: Mapped[str] = mapped_column(ID, ForeignKey("alert_entities.id"), info=PUBLIC)
+    #: "url" or "phone".
+    kind: Mapped[str] = mapped_column(String(8), info=PUBLIC)
+    value: Mapped[str] = mapped_column(String(200), info=PUBLIC)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+class AlertConsent(RecordId, Base):
+    """A citizen's consent to receive a service-explicit template's messages, until revoked."""
+
+    __tablename__ = "alert_consents"
+
+    template_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("alert_templates.id"), index=True, info=RESTRICTED
+    )
+    number: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
+    number_bidx: Mapped[str] = mapped_column(String(16), index=True, info=RESTRICTED)
+    #: How it was given ("citizen app opt-in", "written form at PS Abids").
+    source: Mapped[str] = mapped_column(String(100), info=RESTRICTED)
+    recorded_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
+    given_at: Mapped[datetime] = stamped(RESTRICTED)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+
+
+class PublicAlert(RecordId, Base):
+    """An alert to the public: drafted by one officer, approved (or rejected) by another before
+    its approval window closes; on approval its messages go to the outbox."""
+
+    __tablename__ = "public_alerts"
+    __table_args__ = (Index("ix_public_alerts_template_decided", "template_id", "decided_at"),)
+
+    template_id: Mapped[str] = mapped_column(ID, ForeignKey("alert_templates.id"), info=RESTRICTED)
+    text: Mapped[str] = mapped_column(String(2000), info=RESTRICTED)
+    encoding: Mapped[str] = mapped_column(String(8), info=RESTRICTED)
+    characters: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    parts: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    #: "awaiting" approval, "queued" (approved, in the outbox) or "rejected"; an awaiting
+    #: alert past ``approval_due`` reads as expired.
+    status: Mapped[str] = mapped_column(String(16), index=True, info=RESTRICTED)
+    drafted_by: Mapped[str | None] = mapped_column(ID, info=RESTRICTED)
+    drafted_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
+    drafted_at: Mapped[datetime] = stamped(RESTRICTED)
+    approval_due: Mapped[datetime] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    decided_by: Mapped[str | None] = mapped_column(ID, info=RESTRICTED)
+    decided_by_name: Mapped[str | None] = mapped_column(String(64), info=RESTRICTED)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    decision_reason: Mapped[str | None] = mapped_column(String(500), info=RESTRICTED)
+    #: The deepest node above every target area: who may read and approve the alert.
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column()
+
+
+class PublicAlertArea(Base):
+    """A jurisdiction node (station, circle, district...) an alert is addressed to."""
+
+    __tablename__ = "public_alert_areas"
+    __table_args__ = (UniqueConstraint("alert_id", "jurisdiction_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("public_alerts.id"), index=True, info=PUBLIC
+    )
+    jurisdiction_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
+
+
+class AlertOutboxMessage(RecordId, Base):
+    """A message queued for delivery, with what DLT needs frozen as it was when queued: an
+    alert's message to one area (its recipients are found at delivery), or a one-time
+    password to one number. The body is sealed: an OTP's carries the code."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (
+        Index("ix_alert_outbox_template_queued", "template_id", "queued_at"),
+        Index("ix_alert_outbox_number_queued", "number_bidx", "queued_at"),
+    )
+
+    #: "alert" or "otp".
+    kind: Mapped[str] = mapped_column(String(8), info=RESTRICTED)
+    alert_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("public_alerts.id"), index=True, info=RESTRICTED
+    )
+    template_id: Mapped[str] = mapped_column(ID, ForeignKey("alert_templates.id"), info=RESTRICTED)
+    area_id: Mapped[str | None] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=RESTRICTED)
+    number: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    number_bidx: Mapped[str | None] = mapped_column(String(16), info=RESTRICTED)
+    body: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
+    pe_id: Mapped[str] = mapped_column(String(32), info=RESTRICTED)
+    header: Mapped[str] = mapped_column(String(11), info=RESTRICTED)
+    dlt_template_id: Mapped[str] = mapped_column(String(32), info=RESTRICTED)
+    encoding: Mapped[str] = mapped_column(String(8), info=RESTRICTED)
+    parts: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    #: "queued" here; the delivery slice moves it on.
+    status: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
+    queued_at: Mapped[datetime] = stamped(RESTRICTED)

@@ -1,0 +1,261 @@
+"""Input and output shapes of the public alerts API. Inputs forbid unknown fields and carry
+limits; a status, a drafter, an approval or a part count cannot be set from outside."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator
+
+from kotwal.alerts.scrub import TEMPLATE_MAX, VARIABLES_MAX, VariableType
+from kotwal.core.schemas import Input
+
+
+class Category(enum.StrEnum):
+    """DLT's template categories. Promotional is listed so that it can be refused by name: a
+    police force sends service messages, never marketing."""
+
+    TRANSACTIONAL = "transactional"
+    SERVICE_IMPLICIT = "service-implicit"
+    SERVICE_EXPLICIT = "service-explicit"
+    PROMOTIONAL = "promotional"
+
+
+class RegistryStatus(enum.StrEnum):
+    """Whether a header or template may be used (as DLT has it)."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class AllowedKind(enum.StrEnum):
+    """What an allow-list entry allows."""
+
+    URL = "url"
+    PHONE = "phone"
+
+
+#: DLT's entity and template IDs are long numbers (19 digits as issued today).
+DLT_ID_PATTERN = r"^[0-9]{12,25}$"
+#: A service or transactional header: six letters.
+HEADER_PATTERN = r"^[A-Z]{6}$"
+PHONE_PATTERN = r"^\+?[0-9][0-9 -]{5,19}$"
+ID_LENGTH = 36
+AREAS_MAX = 50
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+class EntityIn(Input):
+    """The principal entity as registered on DLT."""
+
+    pe_id: str = Field(pattern=DLT_ID_PATTERN, description="DLT principal entity ID")
+    name: str = Field(min_length=2, max_length=200)
+
+
+class HeaderIn(Input):
+    """A sender header registered under an entity."""
+
+    pe_id: str = Field(pattern=DLT_ID_PATTERN)
+    header: str = Field(pattern=HEADER_PATTERN, description="Six letters, e.g. TGPOLC")
+    status: RegistryStatus = RegistryStatus.ACTIVE
+
+    _header_upper = field_validator("header", mode="before")(_upper)
+
+
+class TemplateIn(Input):
+    """A content template as registered on DLT, with the type of each ``{#var#}`` in order."""
+
+    dlt_template_id: str = Field(pattern=DLT_ID_PATTERN)
+    header: str = Field(pattern=HEADER_PATTERN)
+    name: str = Field(min_length=2, max_length=200)
+    category: Category
+    text: str = Field(min_length=1, max_length=TEMPLATE_MAX)
+    variables: list[VariableType] = Field(default_factory=list, max_length=VARIABLES_MAX)
+    daily_cap: int = Field(default=20, ge=1, le=1_000_000, description="Alerts (OTPs) a day")
+    locked: bool = Field(default=False, description="The one-time-password template")
+    status: RegistryStatus = RegistryStatus.ACTIVE
+
+    _header_upper = field_validator("header", mode="before")(_upper)
+
+
+class AllowedIn(Input):
+    """A URL (a prefix when it ends in "/") or a phone number messages may carry."""
+
+    pe_id: str = Field(pattern=DLT_ID_PATTERN)
+    kind: AllowedKind
+    value: str = Field(min_length=3, max_length=200)
+
+
+class RegistryFile(Input):
+    """A mirror of the DLT registry (``kotwal alerts templates import``): the entity, its
+    headers, templates and allow-list, each written if new, checked if already there."""
+
+    entity: EntityIn
+    headers: list[HeaderIn] = Field(default_factory=list, max_length=100)
+    templates: list[TemplateIn] = Field(default_factory=list, max_length=2000)
+    allowed: list[AllowedIn] = Field(default_factory=list, max_length=2000)
+
+
+class ConsentIn(Input):
+    """A citizen's consent to a service-explicit template, and how it was given."""
+
+    template_id: str = Field(min_length=ID_LENGTH, max_length=ID_LENGTH)
+    number: str = Field(pattern=PHONE_PATTERN)
+    source: str = Field(min_length=3, max_length=100)
+
+
+class MessageIn(Input):
+    """A message to check against a template (nothing is written)."""
+
+    template_id: str = Field(min_length=ID_LENGTH, max_length=ID_LENGTH)
+    text: str = Field(min_length=1, max_length=TEMPLATE_MAX)
+
+
+class AlertDraftIn(MessageIn):
+    """A draft alert: the template, the full text as it will be sent, and the areas (station,
+    circle, district... ids) it is addressed to."""
+
+    areas: list[str] = Field(min_length=1, max_length=AREAS_MAX)
+
+    @field_validator("areas")
+    @classmethod
+    def _ids(cls, value: list[str]) -> list[str]:
+        if any(len(a) != ID_LENGTH for a in value):
+            raise ValueError("each area is a jurisdiction id")
+        if len(set(value)) != len(value):
+            raise ValueError("an area is named twice")
+        return value
+
+
+class RejectIn(Input):
+    """Why the approver sends a draft back."""
+
+    reason: str = Field(min_length=5, max_length=500)
+
+
+class TemplateRead(BaseModel):
+    """A registered template with its header and entity."""
+
+    id: str
+    dlt_template_id: str
+    pe_id: str
+    header: str
+    name: str
+    category: str
+    text: str
+    variables: list[str]
+    daily_cap: int
+    locked: bool
+    status: str
+
+
+class TemplatePage(BaseModel):
+    """The registry's templates."""
+
+    items: list[TemplateRead]
+
+
+class AllowedRead(BaseModel):
+    """An allow-list entry."""
+
+    id: str
+    pe_id: str
+    kind: str
+    value: str
+
+
+class CheckRead(BaseModel):
+    """The scrub's verdict on a text and, when it matches, how it will be sent."""
+
+    matches: bool
+    reason: str | None = None
+    reason_code: str | None = None
+    variable: int | None = None
+    values: list[str] = Field(default_factory=list)
+    encoding: str
+    characters: int
+    units: int
+    parts: int
+    per_part: int
+    room_left: int
+
+
+class AreaRead(BaseModel):
+    """A jurisdiction an alert is addressed to (public information)."""
+
+    id: str
+    code: str
+    name: str
+    kind: str
+
+
+class AlertRead(BaseModel):
+    """An alert, what it will cost, and where it stands in the two-officer rule."""
+
+    id: str
+    template_id: str
+    dlt_template_id: str
+    header: str
+    text: str
+    encoding: str
+    characters: int
+    parts: int
+    #: awaiting, expired, queued or rejected.
+    status: str
+    drafted_by_name: str
+    drafted_at: datetime
+    approval_due: datetime
+    decided_by_name: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    areas: list[AreaRead]
+    queued_messages: int
+
+
+class AlertPage(BaseModel):
+    """Alerts, newest first."""
+
+    items: list[AlertRead]
+
+
+class ImportRead(BaseModel):
+    """What an import of the registry wrote (and what was already there, unchanged)."""
+
+    created: dict[str, int]
+    unchanged: dict[str, int]
+    deactivated: int
+
+
+class RevokeIn(Input):
+    """A number whose consent to a template ends."""
+
+    template_id: str = Field(min_length=ID_LENGTH, max_length=ID_LENGTH)
+    number: str = Field(pattern=PHONE_PATTERN)
+
+
+class EntityRead(BaseModel):
+    """A registered principal entity."""
+
+    id: str
+    pe_id: str
+    name: str
+
+
+class HeaderRead(BaseModel):
+    """A registered sender header."""
+
+    id: str
+    pe_id: str
+    header: str
+    status: str
+
+
+class RecordedRead(BaseModel):
+    """The id of what was recorded (a consent), or how many consents a revocation ended."""
+
+    id: str | None = None
+    revoked: int | None = None
