@@ -1,0 +1,70 @@
+"""The console's alert pages as a browser drives them: the station house officer checks a text
+(the part count is shown before saving), saves the draft, and cannot approve it; the district
+chief opens it and approves it; a text that does not match is shown back with the reason."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.alerts.helpers import RAIN, RAIN_TELUGU, rain, rain_telugu
+from tests.factories import Officer, World
+from tests.helpers import console_login, csrf_token
+
+
+def _form(page: str, template_id: str, text: str, areas: list[str]) -> dict[str, object]:
+    return {"csrf_token": csrf_token(page), "template_id": template_id, "text": text,
+            "areas": areas}  # fmt: skip
+
+
+def test_a_draft_is_checked_saved_and_approved_by_a_second_officer(
+    app: FastAPI, client: TestClient, templates: dict[str, str], sho: Officer, dcp: Officer,
+    world: World,
+) -> None:  # fmt: skip
+    console_login(client, sho)
+    page = client.get("/alerts/new", params={"template_id": templates[RAIN_TELUGU]})
+    assert page.status_code == 200 and "{#var#}" in page.text
+    form = _form(page.text, templates[RAIN_TELUGU], rain_telugu(), [world.station_a])
+    checked = client.post("/alerts/check", data=form)
+    assert checked.status_code == 200
+    assert "The text matches its template" in checked.text and "ucs-2" in checked.text
+    saved = client.post("/alerts/new", data=_form(checked.text, templates[RAIN_TELUGU],
+                                                   rain_telugu(), [world.station_a]),
+                        follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303
+    alert_url = saved.headers["location"]
+    mine = client.get(alert_url).text
+    assert "cannot" in mine and "Approve and queue" not in mine
+    with TestClient(app, base_url="https://testserver") as chief:
+        console_login(chief, dcp)
+        listed = chief.get("/alerts").text
+        assert alert_url in listed
+        page = chief.get(alert_url).text
+        assert "Approve and queue" in page
+        r = chief.post(f"{alert_url}/approve", data={"csrf_token": csrf_token(page)},
+                       follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303
+        done = chief.get(alert_url).text
+        assert "Public alert (queued)" in done and "1 message(s)" in done
+
+
+def test_a_text_that_does_not_match_is_shown_back_with_the_reason(
+    client: TestClient, templates: dict[str, str], sho: Officer, world: World
+) -> None:
+    console_login(client, sho)
+    page = client.get("/alerts/new", params={"template_id": templates[RAIN]}).text
+    bad = rain(phone="9848022338")
+    r = client.post("/alerts/new", data=_form(page, templates[RAIN], bad, [world.station_a]),
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 422
+    assert "variable 3 (phone)" in r.text and "not on the allow-list" in r.text
+    assert "9848022338" in r.text  # the officer's text is kept in the form to correct
+    assert "No awaiting alerts" in client.get("/alerts").text
+
+
+def test_the_registry_page_lists_templates_and_the_allow_list(
+    client: TestClient, templates: dict[str, str], sho: Officer
+) -> None:
+    console_login(client, sho)
+    page = client.get("/alerts/templates").text
+    assert RAIN in page and "one-time passwords; locked" in page and "1930" in page
