@@ -27,10 +27,9 @@ from rich.markup import escape
 from kotwal.alerts import registry, service
 from kotwal.alerts.registry import ImportReport
 from kotwal.alerts.schemas import RegistryFile, TemplateIn
-from kotwal.commands import fail, runtime_or_exit
+from kotwal.commands import AsOption, acting_as, fail, problems_exit, runtime_or_exit
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
-from kotwal.records.cli import AsOption, acting_as, problems_exit
 
 app = typer.Typer(help="Public alerts and their DLT registry.", no_args_is_help=True)
 templates_app = typer.Typer(help="The DLT registry mirror.", no_args_is_help=True)

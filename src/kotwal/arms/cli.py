@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from kotwal.arms.importer import import_licences
-from kotwal.records.cli import add_import_command
+from kotwal.commands import add_import_command
 
 app = typer.Typer(
     help="Import arms licences from CSV (docs/licence-import-format.md).", no_args_is_help=True

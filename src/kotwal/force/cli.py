@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import typer
 
+from kotwal.commands import add_import_command
 from kotwal.force.importer import import_officers
-from kotwal.records.cli import add_import_command
 
 app = typer.Typer(
     help="Import officers from CSV (docs/officer-import-format.md).", no_args_is_help=True

@@ -26,13 +26,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from kotwal.commands import fail, runtime_or_exit
+from kotwal.commands import acting_as, fail, runtime_or_exit
 from kotwal.core.errors import Problem
 from kotwal.core.uow import UnitOfWork
 from kotwal.frs import service
 from kotwal.frs.engine import MODEL_NAME, Embedding, encode_batch
 from kotwal.frs.models import Gallery
-from kotwal.records.cli import acting_as
 
 app = typer.Typer(
     help="Face recognition: status, enrolment batches, index rebuild, calibration.",

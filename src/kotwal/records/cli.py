@@ -12,78 +12,32 @@ keys or database not ready).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 
-from kotwal.commands import fail, operator, runtime_or_exit
-from kotwal.core import identity
-from kotwal.core.errors import Problem
-from kotwal.core.policy import Actor
+from kotwal.commands import (
+    AsOption,
+    acting_as,
+    fail,
+    problems_exit,
+    run_import,
+    runtime_or_exit,
+    stdout,
+)
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.exporter import export_persons
-from kotwal.records.importer import CHECKING, ImportRejected, ImportReport, import_persons
+from kotwal.records.importer import import_persons
 
 app = typer.Typer(
     help="Import persons from CSV and export them to CSV (docs/person-import-format.md).",
     no_args_is_help=True,
 )
-
-AsOption = Annotated[
-    str, typer.Option("--as", help="Username of the officer this command acts as.")
-]
-
-
-def _out() -> Console:
-    # Built per call so that output goes to whatever stdout is now (tests swap it).
-    return Console(soft_wrap=True)
-
-
-def _err() -> Console:
-    return Console(stderr=True, soft_wrap=True)
-
-
-def acting_as(uow: UnitOfWork, username: str) -> Actor:
-    """The officer this command acts for, with the operator's OS user name attached."""
-    account = identity.find_account(uow.session, username)
-    if account is None:
-        raise fail(f"no account named {escape(username)!r}")
-    if account.disabled:
-        raise fail(f"the account {account.username!r} is disabled")
-    actor = identity.actor_for(uow.session, account, None, "cli")
-    if actor.restricted:
-        raise fail(
-            f"the account {account.username!r} has not finished its set-up (initial password "
-            "or authenticator); its officer must log in once first"
-        )
-    return dataclasses.replace(actor, extra={**actor.extra, "operator": operator().username})
-
-
-@contextmanager
-def problems_exit() -> Iterator[None]:
-    """A refusal from the service (permission, jurisdiction, purpose) is one line, exit 2."""
-    try:
-        yield
-    except ImportRejected:
-        raise  # a bad file: the caller lists its errors and exits 1
-    except Problem as exc:
-        raise fail(escape(exc.detail or exc.title)) from exc
 
 
 @app.command("import")
@@ -96,90 +50,7 @@ def import_command(
 ) -> None:
     """Import persons from a CSV file: every row, or none if any row is wrong."""
     report = run_import(file, username, "persons", import_persons)
-    _out().print(f"imported {report.created:,} person(s) from {escape(str(file))}")
-
-
-#: An importer: files what a CSV stream holds in a write unit, or raises ImportRejected.
-Importer = Callable[..., ImportReport]
-
-
-def add_import_command(app: typer.Typer, importer: Importer, *, noun: str, row: str) -> None:
-    """Give ``app`` an ``import FILE --as USER`` command running ``importer``, for files of
-    ``noun`` records with one ``row`` per line (a licence, one weapon per row)."""
-
-    def command(
-        file: Annotated[
-            Path,
-            typer.Argument(help="CSV file to import.", exists=True, dir_okay=False, readable=True),
-        ],
-        username: AsOption,
-    ) -> None:
-        report = run_import(file, username, f"{noun}s", importer)
-        typer.echo(
-            f"imported {report.created:,} {noun}(s) ({report.rows_read:,} {row} rows) "
-            f"from {escape(str(file))}"
-        )
-
-    command.__doc__ = (
-        f"Import {noun}s from a CSV file (one {row} per row): all, or none if a row is wrong."
-    )
-    app.command("import")(command)
-
-
-def run_import(file: Path, username: str, noun: str, importer: Importer) -> ImportReport:
-    """Run ``importer`` on ``file`` as the account ``username``, with progress bars; a refused
-    file lists its errors and exits 1, a refused command exits 2."""
-    with runtime_or_exit() as runtime:
-        try:
-            with problems_exit(), UnitOfWork(runtime, write=True) as uow:
-                actor = acting_as(uow, username)
-                with file.open("rb") as stream, import_progress(noun) as progress:
-                    return importer(uow, actor, stream, progress=progress)
-        except ImportRejected as exc:
-            print_rejection(file, exc)
-            raise typer.Exit(1) from exc
-
-
-class _Bar:
-    """Rich progress bars for the two stages of an import (checking, then writing)."""
-
-    def __init__(self, progress: Progress, noun: str) -> None:
-        self.progress = progress
-        self.noun = noun
-        self.tasks: dict[str, TaskID] = {}
-
-    def __call__(self, stage: str, done: int, total: int | None) -> None:
-        if stage not in self.tasks:
-            label = "checking the file" if stage == CHECKING else f"writing {self.noun}"
-            self.tasks[stage] = self.progress.add_task(label, total=total)
-        self.progress.update(self.tasks[stage], completed=done, total=total)
-
-
-@contextmanager
-def import_progress(noun: str) -> Iterator[_Bar]:
-    """Progress bars on stderr for an import of ``noun`` (its two stages)."""
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=_err(), transient=False) as progress:
-        yield _Bar(progress, noun)
-
-
-def print_rejection(file: Path, exc: ImportRejected) -> None:
-    """A refused file: every error listed (the first hundred), one per line."""
-    report, err = exc.report, _err()
-    err.print(
-        f"[bold red]{escape(str(file))} was not imported; nothing was written.[/] "
-        f"{report.error_count:,} error(s):"
-    )
-    for error in report.errors:
-        err.print(f"  {escape(str(error))}")
-    hidden = report.error_count - len(report.errors)
-    if hidden > 0:
-        err.print(f"  … and {hidden:,} more; fix these and run the import again")
+    stdout().print(f"imported {report.created:,} person(s) from {escape(str(file))}")
 
 
 @app.command("export")
@@ -230,4 +101,4 @@ def export_command(
         finally:
             with suppress(OSError):
                 os.unlink(partial)
-    _out().print(f"exported {count:,} person(s) to {escape(str(out_path))}")
+    stdout().print(f"exported {count:,} person(s) to {escape(str(out_path))}")
