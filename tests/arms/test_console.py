@@ -14,27 +14,12 @@ from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from tests.arms.helpers import PURPOSE, issue, name_in_case, register_case, seed_sections
 from tests.factories import Officer, World, issue_token, make_officer
+from tests.helpers import console_login, csrf_token
 from tests.records_helpers import file_person
 
 
 def _officer(runtime: Runtime, role: Role, posting: str) -> Officer:
     return issue_token(runtime, make_officer(runtime, role, posting=posting))
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]*)"', page)
-    assert found
-    return found.group(1)
-
-
-def _login(client: TestClient, officer: Officer) -> None:
-    r = client.post(
-        "/login",
-        data={"username": officer.username, "password": officer.password,
-              "totp": officer.totp(), "csrf_token": _csrf(client.get("/login").text)},
-        follow_redirects=False,
-    )  # fmt: skip
-    assert r.status_code == 303, r.text
 
 
 @pytest.fixture
@@ -47,7 +32,7 @@ def test_the_licensing_officer_finds_opens_and_suspends_a_licence(
 ) -> None:
     licence = issue(client, alo, world.station_a)
     mark = licence["weapons"][0]["serial"]
-    _login(client, alo)
+    console_login(client, alo)
     listed = client.get("/arms/licences")
     assert listed.status_code == 200 and licence["licence_number"] in listed.text
     found = client.get("/arms/licences", params={"by": "serial", "q": mark.lower()})
@@ -56,9 +41,12 @@ def test_the_licensing_officer_finds_opens_and_suspends_a_licence(
     assert mark in page.text and "Course of the licence" in page.text
     r = client.post(
         f"/arms/licences/{licence['id']}/suspend",
-        data={"reason": "Weapon not produced for verification", "csrf_token": _csrf(page.text)},
+        data={
+            "reason": "Weapon not produced for verification",
+            "csrf_token": csrf_token(page.text),
+        },
         follow_redirects=False,
-    )  # fmt: skip
+    )
     assert r.status_code == 303
     after = client.get(f"/arms/licences/{licence['id']}").text
     assert "suspended: Weapon not produced for verification" in after
@@ -69,7 +57,7 @@ def test_a_console_action_without_the_forms_token_is_refused(
     client: TestClient, alo: Officer, world: World
 ) -> None:
     licence = issue(client, alo, world.station_a)
-    _login(client, alo)
+    console_login(client, alo)
     r = client.post(f"/arms/licences/{licence['id']}/cancel",
                     data={"reason": "Forged request from elsewhere"})  # fmt: skip
     assert r.status_code == 403
@@ -82,7 +70,7 @@ def test_outside_the_jurisdiction_the_page_is_masked_until_a_purpose_is_declared
 ) -> None:
     licence = issue(client, alo, world.station_a)
     other = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
-    _login(client, other)
+    console_login(client, other)
     masked = client.get(f"/arms/licences/{licence['id']}").text
     assert "Kommu Srinivas" not in masked and "Open with purpose" in masked
     opened = client.get(f"/arms/licences/{licence['id']}", params={"purpose": PURPOSE}).text
@@ -98,7 +86,7 @@ def test_the_review_queue_is_worked_from_the_console(
     person = file_person(client, si, world.station_c)
     licence = issue(client, alo, world.station_a, person_id=person["id"])
     name_in_case(client, si, register_case(client, si, world.station_c, "PS-C"), person["id"])
-    _login(client, alo)
+    console_login(client, alo)
     queue = client.get("/arms/reviews")
     assert f"/arms/licences/{licence['id']}" in queue.text and "linked to the licence" in queue.text
     action = re.search(r'action="(/arms/reviews/[^"]+/decide)"', queue.text)
@@ -106,7 +94,7 @@ def test_the_review_queue_is_worked_from_the_console(
     r = client.post(
         action.group(1),
         data={"outcome": "suspend", "reason": "Accused in a robbery case at PS-C",
-              "csrf_token": _csrf(queue.text)},
+              "csrf_token": csrf_token(queue.text)},
         follow_redirects=False,
     )  # fmt: skip
     assert r.status_code == 303
@@ -121,7 +109,7 @@ def test_a_constable_reads_licences_but_has_no_review_queue(
 ) -> None:
     issue(client, alo, world.station_a)
     constable = _officer(runtime, Role.CONSTABLE, world.station_a)
-    _login(client, constable)
+    console_login(client, constable)
     assert client.get("/arms/licences").status_code == 200
     assert client.get("/arms/reviews").status_code == 403
 
@@ -129,10 +117,10 @@ def test_a_constable_reads_licences_but_has_no_review_queue(
 def test_the_menu_leads_to_the_licences_and_only_reviewers_to_the_review_queue(
     client: TestClient, runtime: Runtime, alo: Officer, world: World
 ) -> None:
-    _login(client, alo)
+    console_login(client, alo)
     menu = client.get("/").text
     assert 'href="/arms/licences"' in menu and 'href="/arms/reviews"' in menu
     client.cookies.clear()
-    _login(client, _officer(runtime, Role.CONSTABLE, world.station_a))
+    console_login(client, _officer(runtime, Role.CONSTABLE, world.station_a))
     menu = client.get("/").text
     assert 'href="/arms/licences"' in menu and 'href="/arms/reviews"' not in menu

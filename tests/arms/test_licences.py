@@ -13,12 +13,12 @@ from sqlalchemy import select, text
 
 from kotwal.arms.models import ArmsLicence, ArmsLicenceEvent, ArmsWeapon
 from kotwal.core.crypto import open_field
-from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from tests.arms.helpers import PURPOSE, issue, licence_body, serial
 from tests.factories import Officer, World, issue_token, make_officer
+from tests.helpers import audit_events
 
 MASKED = {"masked": True}
 
@@ -31,12 +31,6 @@ def _officer(runtime: Runtime, role: Role, posting: str) -> Officer:
 def alo(runtime: Runtime, world: World) -> Officer:
     """The arms licensing officer of the district (stations A and B)."""
     return _officer(runtime, Role.ARMS_LICENSING_OFFICER, world.district)
-
-
-def _events(runtime: Runtime, action: str) -> list[AuditEventRow]:
-    with runtime.db.transaction(write=False) as s:
-        stmt = select(AuditEventRow).where(AuditEventRow.action == action)
-        return list(s.execute(stmt).scalars())
 
 
 def test_an_issued_licence_reads_back_with_its_weapons(
@@ -53,7 +47,7 @@ def test_an_issued_licence_reads_back_with_its_weapons(
     assert weapon["serial"] == body["weapons"][0]["serial"] and weapon["bore"] == ".32"
     again = client.get(f"/api/v1/arms/licences/{licence['id']}", headers=alo.bearer).json()
     assert again == licence
-    [event] = _events(runtime, "arms_licence.issued")
+    [event] = audit_events(runtime, "arms_licence.issued")
     assert event.resource_id == licence["id"] and event.actor_name == alo.username
 
 
@@ -97,7 +91,7 @@ def test_outside_the_jurisdiction_a_licence_is_masked_until_a_purpose_is_declare
     opened = client.get(url, params={"purpose": PURPOSE}, headers=other.bearer).json()
     assert opened["holder_name"] == "Kommu Srinivas"
     assert opened["weapons"][0]["serial"] == licence["weapons"][0]["serial"]
-    reads = [e for e in _events(runtime, "record.disclose")
+    reads = [e for e in audit_events(runtime, "record.disclose")
              if e.resource_id == licence["id"] and e.actor_name == other.username]  # fmt: skip
     assert [e.purpose for e in reads] == [None, PURPOSE]
 
@@ -145,7 +139,7 @@ def test_lookup_by_number_uin_serial_and_phone_is_exact_and_audited_without_the_
     r = client.get("/api/v1/arms/licences/search", params={"serial": serial()},
                    headers=alo.bearer)  # fmt: skip
     assert r.json()["items"] == []
-    searches = _events(runtime, "arms.search")
+    searches = audit_events(runtime, "arms.search")
     assert [e.detail.count('"results":1') for e in searches] == [1, 1, 1, 1, 0]
     assert all(mark not in e.detail and licence["uin"] not in e.detail for e in searches)
 

@@ -13,6 +13,7 @@ from kotwal.core.models import Account, AuthSession
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from tests.factories import World, issue_token, make_officer
+from tests.helpers import console_login
 
 
 def _token(client: TestClient, username: str, password: str, totp: str | None) -> object:
@@ -118,17 +119,7 @@ def test_session_fixation_is_impossible(client: TestClient, runtime: Runtime, wo
 
 def _console_login(client: TestClient, runtime: Runtime, world: World) -> str:
     officer = make_officer(runtime, Role.CONSTABLE, posting=world.station_a)
-    r = client.post(
-        "/login",
-        data={
-            "username": officer.username,
-            "password": officer.password,
-            "totp": officer.totp(),
-            "csrf_token": _login_page_csrf(client),
-        },
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
+    console_login(client, officer)
     return officer.account_id
 
 

@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.photos.models import Photo
 from tests.factories import Officer, World, issue_token, make_officer
+from tests.helpers import audit_events
 from tests.photos.helpers import CAMERA, add_photo, jpeg_with_gps, png, upload
 from tests.records_helpers import file_person
 
@@ -28,18 +28,6 @@ PROBLEM = "application/problem+json"
 def _photo_rows(runtime: Runtime) -> int:
     with runtime.db.transaction(write=False) as session:
         return int(session.execute(select(func.count()).select_from(Photo)).scalar_one())
-
-
-def _audit(
-    runtime: Runtime, action: str, outcome: str | None = None, actor: Officer | None = None
-) -> list[AuditEventRow]:
-    with runtime.db.transaction(write=False) as session:
-        query = select(AuditEventRow).where(AuditEventRow.action == action)
-        if outcome is not None:
-            query = query.where(AuditEventRow.outcome == outcome)
-        if actor is not None:
-            query = query.where(AuditEventRow.actor_id == actor.account_id)
-        return list(session.execute(query).scalars())
 
 
 @pytest.fixture
@@ -67,7 +55,9 @@ def test_download_without_the_permission_is_403_problem(
         assert r.status_code == 403
         assert r.headers["content-type"].startswith(PROBLEM)
         assert not r.content.startswith(b"\xff\xd8")
-    assert _audit(runtime, "record.disclose", "success", intruder) == []
+    assert not audit_events(
+        runtime, "record.disclose", outcome="success", actor_id=intruder.account_id
+    )
     listing = client.get(f"/api/v1/persons/{photo['person_id']}/photos", headers=intruder.bearer)
     assert listing.status_code == 403
 
@@ -85,9 +75,9 @@ def test_another_station_needs_a_purpose_and_the_refusal_is_logged(
     assert r.status_code == 403
     assert r.json()["type"] == "urn:kotwal:problem:purpose-required"
     assert not r.content.startswith(b"\xff\xd8")
-    (denied,) = _audit(runtime, "record.disclose", "denied")
+    (denied,) = audit_events(runtime, "record.disclose", outcome="denied")
     assert denied.resource_id == photo["id"] and denied.actor_id == far.account_id
-    assert _audit(runtime, "record.disclose", "success", far) == []
+    assert not audit_events(runtime, "record.disclose", outcome="success", actor_id=far.account_id)
     blank = client.get(photo["url"], params={"purpose": "   "}, headers=far.bearer)
     assert blank.status_code == 403
 
@@ -188,14 +178,14 @@ def test_a_bad_upload_leaves_nothing_behind(
         "truncated": jpeg[: len(jpeg) // 2],
         "bomb": _bomb(),
     }[case]
-    before = len(_audit(runtime, "record.create", "success"))
+    before = len(audit_events(runtime, "record.create", outcome="success"))
     r = upload(client, station_si, person["id"], data, filename="face.jpg")
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith(PROBLEM)
     assert r.json()["type"] == f"urn:kotwal:problem:{problem}"
     assert _photo_rows(runtime) == 0
-    assert len(_audit(runtime, "record.create", "success")) == before
-    (failure,) = _audit(runtime, "photo.create", "failure")
+    assert len(audit_events(runtime, "record.create", outcome="success")) == before
+    (failure,) = audit_events(runtime, "photo.create", outcome="failure")
     assert problem in failure.detail
 
 
@@ -209,7 +199,7 @@ def test_an_oversize_upload_is_refused_before_it_is_read(
     r = upload(client, station_si, person["id"], data)
     assert r.status_code == 413 and r.headers["content-type"].startswith(PROBLEM)
     assert _photo_rows(runtime) == 0
-    created = _audit(runtime, "record.create", "success")
+    created = audit_events(runtime, "record.create", outcome="success")
     assert [e for e in created if e.resource_type == "photo"] == []
 
 

@@ -4,14 +4,13 @@ one audit event per record, observers told."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from kotwal.core.gate import Disclosure
-from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from tests.factories import World, issue_token, make_officer
+from tests.helpers import audit_events
 from tests.records_helpers import file_person
 
 MASKED = {"masked": True}
@@ -19,14 +18,6 @@ MASKED = {"masked": True}
 
 def _officer(runtime: Runtime, role: Role, posting: str):  # type: ignore[no-untyped-def]
     return issue_token(runtime, make_officer(runtime, role, posting=posting))
-
-
-def _disclosures(runtime: Runtime, person_id: str) -> list[AuditEventRow]:
-    with runtime.db.transaction(write=False) as s:
-        stmt = select(AuditEventRow).where(
-            AuditEventRow.action == "record.disclose", AuditEventRow.resource_id == person_id
-        )
-        return list(s.execute(stmt).scalars())
 
 
 def test_sub_inspector_sees_confidential_fields_in_own_station(
@@ -74,7 +65,7 @@ def test_outside_jurisdiction_with_purpose_is_allowed_and_flagged(
         headers=si_b.bearer,
     )
     assert r.json()["phone"] == person["_phone"]
-    events = _disclosures(runtime, person["id"])
+    events = audit_events(runtime, "record.disclose", resource_id=person["id"])
     flagged = [e for e in events if '"out_of_jurisdiction":true' in e.detail]
     assert len(flagged) == 1
     assert flagged[0].purpose == "FIR PS-B/2026/0142 theft"
@@ -105,7 +96,7 @@ def test_every_disclosure_is_one_durable_audit_event_without_content(
     person = file_person(client, si, world.station_a)
     for _ in range(3):
         client.get(f"/api/v1/persons/{person['id']}", headers=si.bearer)
-    events = _disclosures(runtime, person["id"])
+    events = audit_events(runtime, "record.disclose", resource_id=person["id"])
     assert len(events) == 4  # the create answer is a disclosure too
     for e in events:
         assert person["_phone"] not in e.detail and person["name"] not in e.detail

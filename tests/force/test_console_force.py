@@ -4,7 +4,6 @@ station list and a station with its SHO; masked outside the jurisdiction until a
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -12,21 +11,9 @@ from fastapi.testclient import TestClient
 
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
-from tests.factories import Officer, World, make_officer
+from tests.factories import World, make_officer
 from tests.force.helpers import PURPOSE, account, enter_officer
-
-
-def _login(client: TestClient, officer: Officer) -> None:
-    page = client.get("/login").text
-    csrf = re.search(r'name="csrf_token" value="([^"]*)"', page)
-    assert csrf
-    r = client.post(
-        "/login",
-        data={"username": officer.username, "password": officer.password,
-              "totp": officer.totp(), "csrf_token": csrf.group(1)},
-        follow_redirects=False,
-    )  # fmt: skip
-    assert r.status_code == 303, r.text
+from tests.helpers import console_login
 
 
 @pytest.fixture
@@ -50,7 +37,7 @@ def filed(client: TestClient, runtime: Runtime, world: World) -> dict[str, Any]:
 def test_a_constable_lists_and_opens_the_stations_officers(
     client: TestClient, runtime: Runtime, world: World, filed: dict[str, Any]
 ) -> None:
-    _login(client, make_officer(runtime, Role.CONSTABLE, posting=world.station_a))
+    console_login(client, make_officer(runtime, Role.CONSTABLE, posting=world.station_a))
     listing = client.get("/officers")
     assert listing.status_code == 200
     assert "Peddi Anjaiah" in listing.text and 'href="/officers"' in listing.text
@@ -64,7 +51,7 @@ def test_a_constable_lists_and_opens_the_stations_officers(
 def test_search_by_name_and_belt_number(
     client: TestClient, runtime: Runtime, world: World, filed: dict[str, Any]
 ) -> None:
-    _login(client, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
+    console_login(client, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
     by_name = client.get("/officers", params={"name": "Anjayya Peddi"})
     assert by_name.status_code == 200
     assert f"/officers/{filed['id']}" in by_name.text
@@ -75,7 +62,7 @@ def test_search_by_name_and_belt_number(
 def test_outside_the_jurisdiction_the_officer_page_asks_for_a_purpose(
     client: TestClient, runtime: Runtime, world: World, filed: dict[str, Any]
 ) -> None:
-    _login(client, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_c))
+    console_login(client, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_c))
     masked = client.get(f"/officers/{filed['id']}")
     assert masked.status_code == 200
     assert "Peddi Anjaiah" not in masked.text and 'name="purpose"' in masked.text
@@ -87,7 +74,7 @@ def test_outside_the_jurisdiction_the_officer_page_asks_for_a_purpose(
 def test_the_station_pages_show_the_address_and_the_sho(
     client: TestClient, runtime: Runtime, world: World, filed: dict[str, Any]
 ) -> None:
-    _login(client, make_officer(runtime, Role.HEAD_CONSTABLE, posting=world.station_a))
+    console_login(client, make_officer(runtime, Role.HEAD_CONSTABLE, posting=world.station_a))
     listing = client.get("/stations")
     assert listing.status_code == 200
     assert "PS-A" in listing.text and "Station Road, Synthetic Nagar" in listing.text
@@ -97,7 +84,7 @@ def test_the_station_pages_show_the_address_and_the_sho(
 
 
 def test_an_administrator_has_no_force_pages(client: TestClient, runtime: Runtime) -> None:
-    _login(client, make_officer(runtime, Role.SYSTEM_ADMIN))
+    console_login(client, make_officer(runtime, Role.SYSTEM_ADMIN))
     assert client.get("/officers").status_code == 403
     assert client.get("/stations").status_code == 403
     assert 'href="/officers"' not in client.get("/").text

@@ -8,13 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.force.models import Officer as OfficerRow
 from kotwal.force.models import OfficerPosting
 from tests.factories import Officer, World
 from tests.force.helpers import account, enter_officer, officer_body
+from tests.helpers import audit_events
 
 MASKED = {"masked": True}
 
@@ -40,14 +40,6 @@ def _state(runtime: Runtime, officer_id: str) -> tuple[int, str, str, int]:
         return row.version, row.name, row.unit_id, len(postings)
 
 
-def _denials(runtime: Runtime, action: str) -> int:
-    with runtime.db.transaction(write=False) as s:
-        stmt = select(AuditEventRow).where(
-            AuditEventRow.action == action, AuditEventRow.outcome == "denied"
-        )
-        return len(s.execute(stmt).all())
-
-
 def test_station_a_cannot_change_station_bs_officer(
     client: TestClient, runtime: Runtime, sho_a: Officer, sho_b: Officer, world: World
 ) -> None:
@@ -61,7 +53,7 @@ def test_station_a_cannot_change_station_bs_officer(
     assert r.status_code == 403
     assert r.headers["content-type"].startswith("application/problem+json")
     assert _state(runtime, theirs["id"]) == before
-    assert _denials(runtime, "officer.update") == 1
+    assert len(audit_events(runtime, "officer.update", outcome="denied")) == 1
 
 
 def test_station_a_cannot_enter_an_officer_at_station_b(
@@ -71,7 +63,7 @@ def test_station_a_cannot_enter_an_officer_at_station_b(
     assert r.status_code == 403
     with runtime.db.transaction(write=False) as s:
         assert s.execute(select(OfficerRow.id)).first() is None
-    assert _denials(runtime, "officer.create") == 1
+    assert len(audit_events(runtime, "officer.create", outcome="denied")) == 1
 
 
 def test_station_a_cannot_transfer_its_officer_out_or_pull_one_in(

@@ -10,13 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.force.models import Officer as OfficerRow
 from kotwal.force.models import OfficerVersion
 from tests.factories import Officer, World
 from tests.force.helpers import PURPOSE, account, enter_officer, officer_body
+from tests.helpers import audit_events
 
 MASKED = {"masked": True}
 
@@ -24,12 +24,6 @@ MASKED = {"masked": True}
 @pytest.fixture
 def sho(runtime: Runtime, world: World) -> Officer:
     return account(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
-
-
-def _events(runtime: Runtime, action: str) -> list[AuditEventRow]:
-    with runtime.db.transaction(write=False) as s:
-        stmt = select(AuditEventRow).where(AuditEventRow.action == action)
-        return list(s.execute(stmt).scalars())
 
 
 def _row(runtime: Runtime, officer_id: str) -> OfficerRow:
@@ -87,7 +81,7 @@ def test_outside_the_jurisdiction_the_record_is_masked_until_a_purpose(
     assert opened["name"] == created["name"]
     assert opened["personal_phone"] == created["_sent"]["personal_phone"]
     assert opened["postings"][0]["unit_id"] == world.station_a
-    [event] = [e for e in _events(runtime, "record.disclose") if e.purpose == PURPOSE]
+    [event] = [e for e in audit_events(runtime, "record.disclose") if e.purpose == PURPOSE]
     assert event.resource_id == created["id"] and '"out_of_jurisdiction":true' in event.detail
 
 
@@ -258,7 +252,7 @@ def test_find_by_belt_number_is_exact_normalised_and_audited(
     assert r.json()["items"][0]["belt_number"] == "TSPC1234"
     none = client.get("/api/v1/officers", params={"belt": "TSPC1235"}, headers=constable.bearer)
     assert none.json()["items"] == []
-    searches = _events(runtime, "force.search")
+    searches = audit_events(runtime, "force.search")
     assert len(searches) == 2
     assert all("1234" not in e.detail and "1235" not in e.detail for e in searches)
 

@@ -13,7 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.frs.engine import MODEL_NAME
@@ -21,6 +20,7 @@ from kotwal.frs.models import GalleryFace
 from kotwal.frs.service import DEFAULT_THRESHOLD
 from tests.factories import Officer, World, issue_token, make_officer
 from tests.frs.helpers import blank, photo, side_by_side
+from tests.helpers import audit_events
 from tests.records_helpers import file_person
 
 CASE = "PS-A/2025/0042"
@@ -67,12 +67,6 @@ def _identify(client: TestClient, officer: Officer, data: bytes, **fields: Any) 
     )
 
 
-def _events(runtime: Runtime, action: str) -> list[AuditEventRow]:
-    with runtime.db.transaction(write=False) as s:
-        stmt = select(AuditEventRow).where(AuditEventRow.action == action)
-        return list(s.execute(stmt.order_by(AuditEventRow.seq)).scalars())
-
-
 def _faces(runtime: Runtime) -> list[GalleryFace]:
     with runtime.db.transaction(write=False) as s:
         return list(s.execute(select(GalleryFace)).scalars())
@@ -117,7 +111,7 @@ def test_every_search_is_audited_with_probe_hash_threshold_model_and_candidates(
     probe = photo("obama2.jpg")
     _identify(client, operator, probe)
     _identify(client, operator, photo("biden.jpg"))
-    hit, miss = _events(runtime, "frs.identify")
+    hit, miss = audit_events(runtime, "frs.identify")
     detail = json.loads(hit.detail)
     assert detail["probe_sha256"] == hashlib.sha256(probe).hexdigest()
     assert detail["model"] == MODEL_NAME
@@ -128,7 +122,9 @@ def test_every_search_is_audited_with_probe_hash_threshold_model_and_candidates(
     assert hit.actor_id == operator.account_id
     assert json.loads(miss.detail)["candidates"] == ""
     # The candidate person was disclosed through the gate, under the declared purpose.
-    shown = [e for e in _events(runtime, "record.disclose") if e.actor_id == operator.account_id]
+    shown = [
+        e for e in audit_events(runtime, "record.disclose") if e.actor_id == operator.account_id
+    ]
     assert [e.resource_id for e in shown] == [enrolled["person"]["id"]]
 
 
@@ -155,7 +151,7 @@ def test_a_search_without_purpose_and_a_well_formed_fir_number_is_refused(
         r = _identify(client, operator, photo("obama2.jpg"), **fields)
         assert r.status_code == 422, (fields, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
-    assert _events(runtime, "frs.identify") == []
+    assert audit_events(runtime, "frs.identify") == []
 
 
 @pytest.mark.parametrize("role", [Role.STATION_HOUSE_OFFICER, Role.AUDITOR])
@@ -188,7 +184,7 @@ def test_bad_enrolment_photographs_get_their_own_problem_and_leave_nothing(
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["type"].endswith(slug)
     assert _faces(runtime) == []
-    assert _events(runtime, "frs.enrol") == []
+    assert audit_events(runtime, "frs.enrol") == []
 
 
 def test_a_missing_person_never_enters_the_offenders_gallery(
@@ -233,7 +229,7 @@ def test_a_traced_person_leaves_the_gallery_and_the_removal_is_audited(
     (face,) = _faces(runtime)
     assert face.embedding is None and face.removed_at is not None
     assert face.removal_reason == "traced and reunited, GD entry 17"
-    (event,) = _events(runtime, "frs.remove")
+    (event,) = audit_events(runtime, "frs.remove")
     assert event.resource_id == enrolled["face"]["id"]
     assert _identify(client, operator, photo("obama2.jpg")).json()["decision"] == "no_match"
 
@@ -274,7 +270,7 @@ def test_verify_a_photograph_against_a_person(
     )
     assert r.status_code == 200, r.text
     assert r.json()["decision"] == "match"
-    (event,) = _events(runtime, "frs.verify")
+    (event,) = audit_events(runtime, "frs.verify")
     assert enrolled["person"]["id"] in json.loads(event.detail)["candidates"]
 
 

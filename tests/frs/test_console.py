@@ -5,7 +5,6 @@ confirms it with a note, which is audited."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pytest
@@ -17,25 +16,16 @@ from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from tests.factories import Officer, World, issue_token, make_officer
 from tests.frs.helpers import photo
+from tests.helpers import console_login, csrf_token
 from tests.records_helpers import file_person
 
 CASE = "PS-A/2025/0042"
 
 
 def _login(client: TestClient, officer: Officer) -> str:
-    page = client.get("/login").text
-    csrf = re.search(r'name="csrf_token" value="([^"]*)"', page)
-    assert csrf
-    r = client.post(
-        "/login",
-        data={"username": officer.username, "password": officer.password,
-              "totp": officer.totp(), "csrf_token": csrf.group(1)},
-        follow_redirects=False,
-    )  # fmt: skip
-    assert r.status_code == 303, r.text
-    form = re.search(r'name="csrf_token" value="([^"]*)"', client.get("/frs").text)
-    assert form
-    return form.group(1)
+    """Log in to the console; the face search form's CSRF token."""
+    console_login(client, officer)
+    return csrf_token(client.get("/frs").text)
 
 
 @pytest.fixture
@@ -115,17 +105,5 @@ def test_the_face_search_page_is_only_for_the_operator(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
     officer = make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a)
-    _login_any(client, officer)
+    console_login(client, officer)
     assert client.get("/frs").status_code == 403
-
-
-def _login_any(client: TestClient, officer: Officer) -> None:
-    page = client.get("/login").text
-    csrf = re.search(r'name="csrf_token" value="([^"]*)"', page)
-    assert csrf
-    client.post(
-        "/login",
-        data={"username": officer.username, "password": officer.password,
-              "totp": officer.totp(), "csrf_token": csrf.group(1)},
-        follow_redirects=False,
-    )  # fmt: skip

@@ -8,25 +8,14 @@ import io
 
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from tests.factories import World, issue_token, make_officer
+from tests.helpers import audit_events
 from tests.photos.helpers import CAMERA, add_photo, jpeg_with_gps, png, upload
 from tests.records_helpers import file_person
-
-
-def _events(runtime: Runtime, action: str, resource_type: str) -> list[AuditEventRow]:
-    with runtime.db.transaction(write=False) as session:
-        return list(
-            session.execute(
-                select(AuditEventRow).where(
-                    AuditEventRow.action == action, AuditEventRow.resource_type == resource_type
-                )
-            ).scalars()
-        )
 
 
 def test_station_adds_a_photo_and_reads_its_metadata(
@@ -42,7 +31,7 @@ def test_station_adds_a_photo_and_reads_its_metadata(
     listed = client.get(f"/api/v1/persons/{person['id']}/photos", headers=si.bearer)
     assert listed.status_code == 200
     assert [p["id"] for p in listed.json()["items"]] == [created["id"]]
-    assert len(_events(runtime, "record.create", "photo")) == 1
+    assert len(audit_events(runtime, "record.create", resource_type="photo")) == 1
 
 
 def test_download_returns_the_cleaned_picture_with_safe_headers(
@@ -61,7 +50,7 @@ def test_download_returns_the_cleaned_picture_with_safe_headers(
     assert picture.size == (80, 120)  # orientation 6 applied to the pixels
     assert (created["width"], created["height"]) == (80, 120)
     assert CAMERA.encode() not in r.content and dict(picture.getexif()) == {}
-    assert len(_events(runtime, "record.disclose", "photo_image")) == 1
+    assert len(audit_events(runtime, "record.disclose", resource_type="photo_image")) == 1
 
 
 def test_png_stays_png(client: TestClient, runtime: Runtime, world: World) -> None:
@@ -98,7 +87,7 @@ def test_reading_outside_the_jurisdiction_with_a_purpose_is_allowed_and_flagged(
         created["url"], params={"purpose": "FIR PS-C/2026/17 identification"}, headers=far.bearer
     )
     assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
-    (event,) = _events(runtime, "record.disclose", "photo_image")
+    (event,) = audit_events(runtime, "record.disclose", resource_type="photo_image")
     assert event.purpose == "FIR PS-C/2026/17 identification"
     assert '"out_of_jurisdiction":true' in event.detail.replace(" ", "")
 
@@ -155,7 +144,7 @@ def test_retire_keeps_the_row_but_stops_serving_it(
     assert client.get(url, headers=si.bearer).json()["items"] == []
     kept = client.get(url, params={"include_retired": "true"}, headers=si.bearer).json()["items"]
     assert [p["id"] for p in kept] == [created["id"]]
-    assert len(_events(runtime, "record.retire", "photo")) == 1
+    assert len(audit_events(runtime, "record.retire", resource_type="photo")) == 1
     again = client.post(
         f"/api/v1/photos/{created['id']}/retire", json={"reason": "twice over"}, headers=si.bearer
     )
@@ -238,7 +227,7 @@ def test_an_altered_digest_is_an_integrity_failure_not_a_picture(
     assert r.status_code == 500
     assert r.json()["type"] == "urn:kotwal:problem:integrity-failure"
     assert not r.content.startswith(b"\x89PNG")
-    assert len(_events(runtime, "record.integrity_failure", "photo")) == 1
+    assert len(audit_events(runtime, "record.integrity_failure", resource_type="photo")) == 1
 
 
 def test_a_person_has_at_most_twenty_photographs_in_use(

@@ -14,7 +14,7 @@ from kotwal.core.audit import Outcome
 from kotwal.core.crypto import blind_index, open_fields
 from kotwal.core.errors import Forbidden, InvalidInput
 from kotwal.core.keys import KeyRing
-from kotwal.core.models import AuditEventRow, DataKey
+from kotwal.core.models import DataKey
 from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
@@ -30,6 +30,7 @@ from kotwal.records.service import (
     search_by_name,
 )
 from tests.factories import World
+from tests.helpers import audit_events
 
 PLAIN = ("name", "name_te", "father_name", "marks", "category", "sex", "birth_year", "status",
          "station_id", "jurisdiction_path", "version")  # fmt: skip
@@ -92,14 +93,6 @@ def _counts(runtime: Runtime) -> tuple[int, ...]:
         )
 
 
-def _creations(runtime: Runtime, outcome: str = Outcome.SUCCESS) -> list[AuditEventRow]:
-    with runtime.db.transaction(write=False) as session:
-        stmt = select(AuditEventRow).where(
-            AuditEventRow.action == "record.create", AuditEventRow.outcome == outcome
-        )
-        return list(session.execute(stmt.order_by(AuditEventRow.seq)).scalars())
-
-
 def test_a_batch_stores_each_person_as_filing_them_one_by_one(
     runtime: Runtime, world: World, keyring: KeyRing
 ) -> None:
@@ -122,7 +115,9 @@ def test_a_batch_stores_each_person_as_filing_them_one_by_one(
         assert first["data_keys"] == 1 and first["version"] == 1
         assert _stored(uow, batch[3])["data_keys"] == 0  # nothing sealed, no data key
     # One record.create per person, in order, naming the record.
-    assert [e.resource_id for e in _creations(runtime)] == alone + batch
+    assert [
+        e.resource_id for e in audit_events(runtime, "record.create", outcome=Outcome.SUCCESS)
+    ] == alone + batch
     assert audit.verify(runtime.db.engine, keyring.audit_public).ok
 
 
@@ -151,9 +146,9 @@ def test_a_batch_with_a_station_outside_the_jurisdiction_writes_nothing(
     with pytest.raises(Forbidden), UnitOfWork(runtime, write=True) as uow:
         file_persons(uow, si, items)
     assert _counts(runtime) == before
-    assert _creations(runtime) == []
+    assert audit_events(runtime, "record.create", outcome=Outcome.SUCCESS) == []
     # The refusal is recorded, and kept although the batch rolled back.
-    denied = _creations(runtime, Outcome.DENIED)
+    denied = audit_events(runtime, "record.create", outcome=Outcome.DENIED)
     assert len(denied) == 1 and "outside-jurisdiction" in denied[0].detail
 
 
@@ -168,7 +163,10 @@ def test_a_batch_naming_something_that_is_not_a_station_writes_nothing(
         UnitOfWork(runtime, write=True) as uow,
     ):
         file_persons_unloaded(uow, chief, items)
-    assert _counts(runtime) == before and _creations(runtime) == []
+    assert (
+        _counts(runtime) == before
+        and audit_events(runtime, "record.create", outcome=Outcome.SUCCESS) == []
+    )
 
 
 def test_filing_needs_the_write_permission(runtime: Runtime, world: World) -> None:
@@ -204,4 +202,4 @@ def test_an_import_larger_than_a_batch_files_every_row_and_reports_each_batch(
         (WRITING, 500, rows), (WRITING, 1000, rows), (WRITING, rows, rows)
     ]  # fmt: skip
     assert _counts(runtime)[:2] == (rows, 2 * rows)
-    assert len(_creations(runtime)) == rows
+    assert len(audit_events(runtime, "record.create", outcome=Outcome.SUCCESS)) == rows

@@ -10,14 +10,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
-from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.models import LawSection
 from tests.factories import Officer, World, issue_token, make_officer
+from tests.helpers import audit_events
 from tests.records_helpers import file_person
 
 PURPOSE = "FIR PS-C/2025/0031 inter-district theft gang"
@@ -74,12 +73,6 @@ def _party(
     return client.post(f"/api/v1/cases/{case_id}/parties", json=body, headers=officer.bearer)
 
 
-def _events(runtime: Runtime, action: str) -> list[AuditEventRow]:
-    with runtime.db.transaction(write=False) as s:
-        stmt = select(AuditEventRow).where(AuditEventRow.action == action)
-        return list(s.execute(stmt).scalars())
-
-
 def test_registered_case_names_its_sections_with_titles_and_legacy_codes(
     client: TestClient, runtime: Runtime, si: Officer, world: World
 ) -> None:
@@ -90,7 +83,7 @@ def test_registered_case_names_its_sections_with_titles_and_legacy_codes(
     assert case["parties"] == []
     r = client.get(f"/api/v1/cases/{case['id']}", headers=si.bearer)
     assert r.status_code == 200 and r.json()["registered_on"] == "2025-03-01"
-    [event] = _events(runtime, "case.create")
+    [event] = audit_events(runtime, "case.create")
     assert event.outcome == "success" and event.resource_id == case["id"]
 
 
@@ -162,7 +155,7 @@ def test_another_station_cannot_register_or_alter_a_case_here(
                     headers=other.bearer)  # fmt: skip
     assert r.status_code == 403
     assert client.get(f"/api/v1/cases/{case['id']}", headers=si.bearer).json()["parties"] == []
-    denied = _events(runtime, "case.create") + _events(runtime, "case.party_add")
+    denied = audit_events(runtime, "case.create") + audit_events(runtime, "case.party_add")
     assert sorted(e.outcome for e in denied) == ["denied", "denied", "success"]
 
 
@@ -180,7 +173,7 @@ def test_a_persons_course_through_a_case_is_kept_step_by_step(
     [found] = r.json()["items"]
     assert found["id"] == case["id"]
     assert [p["role"] for p in found["parties"]] == ["accused", "arrested", "charge_sheeted"]
-    assert len(_events(runtime, "case.party_add")) == 3
+    assert len(audit_events(runtime, "case.party_add")) == 3
 
 
 def test_a_role_dated_before_registration_is_rejected(
@@ -202,7 +195,7 @@ def test_fir_lookup_is_exact_and_audited_without_the_number(
     assert r.json()["items"] == []
     assert client.get("/api/v1/cases", params={"fir": "PS-A 2025 77"},
                       headers=si.bearer).status_code == 422  # fmt: skip
-    searches = _events(runtime, "records.search")
+    searches = audit_events(runtime, "records.search")
     assert ['"kind":"fir"' in e.detail for e in searches] == [True, True]
     assert ['"results":1' in e.detail for e in searches] == [True, False]
     assert all("0077" not in e.detail and e.resource_type == "case" for e in searches)

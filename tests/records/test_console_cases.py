@@ -4,7 +4,6 @@ jurisdiction the page is masked until a purpose is declared."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from tests.factories import Officer, World, issue_token, make_officer
+from tests.helpers import console_login
 from tests.records_helpers import file_person, seed_records_reference
 
 PURPOSE = "FIR CYB-PS-03/2026/0112 joint investigation"
@@ -21,19 +21,6 @@ PURPOSE = "FIR CYB-PS-03/2026/0112 joint investigation"
 @pytest.fixture(autouse=True)
 def reference(runtime: Runtime) -> None:
     seed_records_reference(runtime)
-
-
-def _login(client: TestClient, officer: Officer) -> None:
-    page = client.get("/login").text
-    csrf = re.search(r'name="csrf_token" value="([^"]*)"', page)
-    assert csrf
-    r = client.post(
-        "/login",
-        data={"username": officer.username, "password": officer.password,
-              "totp": officer.totp(), "csrf_token": csrf.group(1)},
-        follow_redirects=False,
-    )  # fmt: skip
-    assert r.status_code == 303, r.text
 
 
 def _filed(client: TestClient, si: Officer, station: str) -> dict[str, Any]:
@@ -68,7 +55,7 @@ def test_a_record_lists_its_sheets_and_cases_and_each_opens(
     si = issue_token(runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
     filed = _filed(client, si, world.station_a)
     reader = make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a)
-    _login(client, reader)
+    console_login(client, reader)
 
     page = client.get(f"/persons/{filed['person']['id']}")
     assert page.status_code == 200
@@ -92,7 +79,7 @@ def test_a_case_is_found_by_fir_number_and_a_bad_number_reads_as_an_error(
 ) -> None:
     si = issue_token(runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
     filed = _filed(client, si, world.station_a)
-    _login(client, make_officer(runtime, Role.CONSTABLE, posting=world.station_a))
+    console_login(client, make_officer(runtime, Role.CONSTABLE, posting=world.station_a))
 
     found = client.get("/cases", params={"fir": "ps-a/2025/42"})
     assert found.status_code == 200
@@ -109,7 +96,7 @@ def test_outside_the_jurisdiction_case_and_sheet_are_masked_until_a_purpose(
 ) -> None:
     si = issue_token(runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
     filed = _filed(client, si, world.station_a)
-    _login(client, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_b))
+    console_login(client, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_b))
 
     case_url = f"/cases/{filed['case']['id']}"
     masked = client.get(case_url)
@@ -129,6 +116,6 @@ def test_outside_the_jurisdiction_case_and_sheet_are_masked_until_a_purpose(
 def test_unknown_case_or_sheet_is_not_found(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
-    _login(client, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
+    console_login(client, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
     assert client.get("/cases/00000000-0000-4000-8000-000000000000").status_code == 404
     assert client.get("/history-sheets/00000000-0000-4000-8000-000000000000").status_code == 404

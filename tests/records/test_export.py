@@ -25,12 +25,12 @@ from kotwal.records.exporter import cell_text, export_persons
 from kotwal.records.importer import COLUMNS, MASKED_TEXT
 from kotwal.records.models import Person, PersonAlias, PersonNameKey, PersonVersion
 from tests.factories import Officer, World, make_officer
+from tests.helpers import audit_events
 from tests.records.test_import import (
     DATA,
     GOOD,
     GOOD_ROWS,
     actor_of,
-    events,
     persons_count,
     rows,
     run_import,
@@ -143,7 +143,7 @@ def test_export_needs_the_export_permission(runtime: Runtime, world: World, sho:
     with pytest.raises(Forbidden), UnitOfWork(runtime, write=False) as uow:
         export_persons(uow, writer, out, station_code=None, purpose=PURPOSE)
     assert out.getvalue() == ""
-    [denied] = events(runtime, "records.export")
+    [denied] = audit_events(runtime, "records.export")
     assert denied.outcome == "denied" and denied.actor_id == writer.account_id
 
 
@@ -156,8 +156,9 @@ def test_an_export_never_leaves_the_actors_jurisdiction(
     for code in ("PS-B", "PS-C", "HYD-C", "TS"):  # a neighbour, a stranger, ancestors
         with pytest.raises(Forbidden):
             run_export(runtime, sho, station_code=code, purpose="FIR PS-C/2026/0001 urgent")
-    assert [e.outcome for e in events(runtime, "records.export")] == ["success"] + ["denied"] * 4
-    exported = {e.resource_id for e in events(runtime, "record.disclose") if e.purpose}
+    outcomes = [e.outcome for e in audit_events(runtime, "records.export")]
+    assert outcomes == ["success"] + ["denied"] * 4
+    exported = {e.resource_id for e in audit_events(runtime, "record.disclose") if e.purpose}
     assert exported == _ids(runtime, "PS-A")
 
 
@@ -178,7 +179,7 @@ def test_a_circle_officer_exports_the_circle_or_one_of_its_stations(
 def test_an_export_needs_a_purpose(runtime: Runtime, sho: Actor, purpose: str) -> None:
     with pytest.raises(InvalidInput):
         run_export(runtime, sho, purpose=purpose)
-    assert events(runtime, "records.export") == []
+    assert audit_events(runtime, "records.export") == []
 
 
 def test_an_unknown_scope_is_refused(runtime: Runtime, sho: Actor) -> None:
@@ -188,11 +189,11 @@ def test_an_unknown_scope_is_refused(runtime: Runtime, sho: Actor) -> None:
 
 def test_the_export_and_every_record_in_it_are_audited(runtime: Runtime, sho: Actor) -> None:
     count, _ = run_export(runtime, sho)
-    [exported] = events(runtime, "records.export")
+    [exported] = audit_events(runtime, "records.export")
     assert exported.outcome == "success" and exported.purpose == PURPOSE
     detail = json.loads(exported.detail)
     assert detail.pop("copy") and detail == {"count": count, "scope": "all"}
-    disclosed = [e for e in events(runtime, "record.disclose") if e.purpose == PURPOSE]
+    disclosed = [e for e in audit_events(runtime, "record.disclose") if e.purpose == PURPOSE]
     assert len(disclosed) == count
     assert {e.resource_id for e in disclosed} == _ids(runtime, "PS-A")
     assert all(e.actor_id == sho.account_id for e in disclosed)
@@ -203,7 +204,7 @@ def test_a_scope_larger_than_one_import_is_refused_not_cut_short(
 ) -> None:
     with pytest.raises(InvalidInput, match="more than 3 persons"):
         run_export(runtime, sho, max_rows=3)
-    assert events(runtime, "records.export") == []
+    assert audit_events(runtime, "records.export") == []
 
 
 def test_a_withheld_field_is_written_as_masked_text() -> None:
@@ -262,7 +263,7 @@ def test_cli_exports_a_private_file_that_reimports(
     raw = target.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # spreadsheets then read the Telugu columns right
     assert sorted(os.listdir(exports)) == ["ps-a.csv"]  # no partial file left behind
-    [event] = events(runtime, "records.export")
+    [event] = audit_events(runtime, "records.export")
     assert event.actor_id == sho_officer.account_id and event.client_addr == "cli"
     assert json.loads(event.detail)["operator"].startswith("cli:")
     wipe_persons(runtime)

@@ -12,12 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.models import HistorySheetCategory, HistorySheetEvent
 from tests.factories import Officer, World, issue_token, make_officer
+from tests.helpers import audit_events
 from tests.records_helpers import file_person
 
 PURPOSE = "FIR PS-C/2026/0011 burglary enquiry"
@@ -67,12 +67,6 @@ def _sheet(client: TestClient, officer: Officer, station_id: str, **extra: Any) 
     return sheet
 
 
-def _events(runtime: Runtime, action: str) -> list[AuditEventRow]:
-    with runtime.db.transaction(write=False) as s:
-        stmt = select(AuditEventRow).where(AuditEventRow.action == action)
-        return list(s.execute(stmt).scalars())
-
-
 def test_opened_sheet_is_read_in_full_inside_the_jurisdiction(
     client: TestClient, si: Officer, world: World
 ) -> None:
@@ -97,7 +91,7 @@ def test_outside_the_jurisdiction_the_sheet_is_masked_until_a_purpose_is_declare
     opened = client.get(f"/api/v1/history-sheets/{sheet['id']}", params={"purpose": PURPOSE},
                         headers=other.bearer).json()  # fmt: skip
     assert opened["legal_basis"] == "SP order No. 12/HS/2025 under PSO 742"
-    [event] = [e for e in _events(runtime, "record.disclose") if e.purpose == PURPOSE]
+    [event] = [e for e in audit_events(runtime, "record.disclose") if e.purpose == PURPOSE]
     assert event.resource_type == "history_sheet" and event.resource_id == sheet["id"]
 
 
@@ -116,7 +110,9 @@ def test_another_station_cannot_open_review_or_close_a_sheet_here(
     assert r.status_code == 403
     now = client.get(f"/api/v1/history-sheets/{sheet['id']}", headers=si.bearer).json()
     assert now["version"] == 1 and now["closed_on"] is None
-    denied = _events(runtime, "history_sheet.review") + _events(runtime, "history_sheet.close")
+    denied = audit_events(runtime, "history_sheet.review") + audit_events(
+        runtime, "history_sheet.close"
+    )
     assert len(denied) == 2 and all(e.outcome == "denied" for e in denied)
 
 
@@ -135,7 +131,7 @@ def test_review_sets_the_next_date_keeps_the_step_and_is_audited(
                       for e in steps.scalars()]  # fmt: skip
     assert steps_seen == [("opened", "None", "2025-07-15"),
                           ("reviewed", "2025-07-15", "2099-03-01")]  # fmt: skip
-    [event] = _events(runtime, "history_sheet.review")
+    [event] = audit_events(runtime, "history_sheet.review")
     assert event.outcome == "success" and event.resource_id == sheet["id"]
     assert "still active" not in event.detail
 
@@ -162,7 +158,7 @@ def test_closing_keeps_the_reason_and_a_closed_sheet_is_not_reviewed(
     r = client.post(f"/api/v1/history-sheets/{sheet['id']}/review",
                     json={"next_review_on": "2099-03-01"}, headers=si.bearer)  # fmt: skip
     assert r.status_code == 409
-    assert [e.outcome for e in _events(runtime, "history_sheet.close")] == ["success"]
+    assert [e.outcome for e in audit_events(runtime, "history_sheet.close")] == ["success"]
 
 
 def test_a_second_open_sheet_of_the_same_category_is_a_conflict(

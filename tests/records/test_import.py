@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from kotwal.core.config import Settings
 from kotwal.core.errors import Forbidden
-from kotwal.core.models import Account, AuditEventRow
+from kotwal.core.models import Account
 from kotwal.core.policy import Actor, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
@@ -40,6 +40,7 @@ from kotwal.records.importer import (
 from kotwal.records.models import Person, PersonAlias
 from kotwal.records.schemas import PersonCreate
 from tests.factories import Officer, World, make_officer
+from tests.helpers import audit_events
 from tests.import_helpers import actor_of
 
 DATA = Path(__file__).parent / "data"
@@ -80,12 +81,6 @@ def persons_count(runtime: Runtime) -> int:
         return int(session.scalar(select(func.count()).select_from(Person)) or 0)
 
 
-def events(runtime: Runtime, action: str) -> list[AuditEventRow]:
-    with runtime.db.transaction(write=False) as session:
-        stmt = select(AuditEventRow).where(AuditEventRow.action == action)
-        return list(session.execute(stmt.order_by(AuditEventRow.seq)).scalars())
-
-
 @pytest.fixture
 def sho(runtime: Runtime, world: World) -> Actor:
     """The station house officer of PS-A: may import and export, at PS-A only."""
@@ -120,8 +115,8 @@ def test_every_row_is_filed_through_the_service_and_the_import_is_audited(
     runtime: Runtime, sho: Actor
 ) -> None:
     run_import(runtime, sho, GOOD)
-    assert len(events(runtime, "record.create")) == GOOD_ROWS
-    [event] = events(runtime, "records.import")
+    assert len(audit_events(runtime, "record.create")) == GOOD_ROWS
+    [event] = audit_events(runtime, "records.import")
     assert event.outcome == "success" and event.actor_id == sho.account_id
     detail = json.loads(event.detail)
     assert detail["created"] == GOOD_ROWS and len(detail["sha256"]) == 64
@@ -142,8 +137,8 @@ def test_a_bad_row_is_reported_by_its_line_and_nothing_is_written(
     assert str(error).startswith("line 7: birth_year: ")
     assert (error.line, error.field) == (7, "birth_year")
     assert persons_count(runtime) == before == 0
-    assert events(runtime, "record.create") == []
-    [failed] = events(runtime, "records.import")
+    assert audit_events(runtime, "record.create") == []
+    [failed] = audit_events(runtime, "records.import")
     assert failed.outcome == "failure" and '"errors":1' in failed.detail
 
 
@@ -248,7 +243,7 @@ def test_a_row_for_a_station_outside_the_importers_jurisdiction_is_refused(
     [error] = rejected(runtime, sho, source).report.errors
     assert str(error) == "line 3: station_code: 'PS-B' is outside your jurisdiction"
     assert persons_count(runtime) == 0
-    [denied] = events(runtime, "records.import")
+    [denied] = audit_events(runtime, "records.import")
     assert denied.outcome == "denied" and '"outside_jurisdiction":1' in denied.detail
 
 
@@ -278,7 +273,7 @@ def test_import_needs_the_import_permission(runtime: Runtime, world: World) -> N
     with pytest.raises(Forbidden):
         run_import(runtime, writer, GOOD)
     assert persons_count(runtime) == 0
-    [denied] = events(runtime, "records.import")
+    [denied] = audit_events(runtime, "records.import")
     assert denied.outcome == "denied" and "no-permission" in denied.detail
 
 
@@ -378,7 +373,7 @@ def test_cli_imports_a_good_file_as_the_named_account(
     assert result.exit_code == 0, result.output
     assert f"imported {GOOD_ROWS} person(s)" in result.stdout
     assert persons_count(runtime) == GOOD_ROWS
-    [event] = events(runtime, "records.import")
+    [event] = audit_events(runtime, "records.import")
     assert event.actor_id == sho_officer.account_id and event.client_addr == "cli"
     assert json.loads(event.detail)["operator"].startswith("cli:")
 

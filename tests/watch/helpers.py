@@ -16,6 +16,7 @@ from kotwal.core.uow import UnitOfWork
 from kotwal.demo import synthetic_person
 from kotwal.records.service import file_persons
 from tests.factories import Officer
+from tests.helpers import console_login, csrf_token
 
 
 def seed_persons(runtime: Runtime, station_id: str, count: int, seed: int = 7) -> list[str]:
@@ -143,21 +144,6 @@ def queries(seen: set[str], names: list[str]) -> list[str]:
 _PERSON_LINK = re.compile(r'href="/persons/([0-9a-f-]{36})"')
 _LISTED_NAME = re.compile(r'href="/persons/([0-9a-f-]{36})">([^<]+)</a>')
 _SHOWN_TEXT = re.compile(r"<(?:h1|dd)>([^<]+)</(?:h1|dd)>")
-_CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
-
-
-def console_login(client: TestClient, officer: Officer) -> None:
-    """Log in through the console's form, password and TOTP, as a browser does."""
-    page = client.get("/login").text
-    csrf = _CSRF.search(page)
-    assert csrf
-    r = client.post(
-        "/login",
-        data={"username": officer.username, "password": officer.password,
-              "totp": officer.totp(), "csrf_token": csrf.group(1)},
-        follow_redirects=False,
-    )  # fmt: skip
-    assert r.status_code == 303, r.text
 
 
 def scrape_console(client: TestClient, officer: Officer, *, max_requests: int = 600) -> Scrape:
@@ -191,10 +177,8 @@ def _page(
     r = client.get(url, follow_redirects=False)
     out.requests += 1
     if r.status_code == 303 and r.headers["location"] == "/step-up":
-        form = client.get("/step-up").text
-        csrf = _CSRF.search(form)
-        assert csrf
-        client.post("/step-up", data={"totp": officer.totp(), "csrf_token": csrf.group(1)},
+        csrf = csrf_token(client.get("/step-up").text)
+        client.post("/step-up", data={"totp": officer.totp(), "csrf_token": csrf},
                     follow_redirects=False)  # fmt: skip
         r = client.get(url, follow_redirects=False)
         out.requests += 2

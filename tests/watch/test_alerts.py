@@ -5,8 +5,6 @@ session cookie and CSRF."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -19,9 +17,8 @@ from kotwal.core.uow import UnitOfWork
 from kotwal.watch.models import WatchAlert
 from kotwal.watch.service import raise_alert
 from tests.factories import Officer, World, issue_token, make_officer
-from tests.watch.helpers import console_login, problem_type, seed_persons
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+from tests.helpers import console_login, csrf_token
+from tests.watch.helpers import problem_type, seed_persons
 
 
 def _constable(runtime: Runtime, world: World) -> Officer:
@@ -173,13 +170,13 @@ def test_console_step_up_page_and_the_security_officers_review(
     page = client.get(f"/persons/{ids[0]}", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"] == "/step-up"
     form = client.get("/step-up")
-    csrf = CSRF.search(form.text)
-    assert form.status_code == 200 and csrf
-    wrong = client.post("/step-up", data={"totp": "000000", "csrf_token": csrf.group(1)})
+    assert form.status_code == 200
+    csrf = csrf_token(form.text)
+    wrong = client.post("/step-up", data={"totp": "000000", "csrf_token": csrf})
     assert wrong.status_code == 422 and "does not match" in wrong.text
     no_csrf = client.post("/step-up", data={"totp": constable.totp()}, follow_redirects=False)
     assert no_csrf.status_code == 403
-    done = client.post("/step-up", data={"totp": constable.totp(), "csrf_token": csrf.group(1)},
+    done = client.post("/step-up", data={"totp": constable.totp(), "csrf_token": csrf},
                        follow_redirects=False)  # fmt: skip
     assert done.status_code == 303
     assert client.get(f"/persons/{ids[0]}").status_code == 200
@@ -193,14 +190,13 @@ def test_console_step_up_page_and_the_security_officers_review(
     assert queue.status_code == 200 and constable.username in queue.text
     detail = client.get(f"/security/alerts/{suspend_id}")
     assert detail.status_code == 200 and "Lift suspension" in detail.text and ids[0] in detail.text
-    token = CSRF.search(detail.text)
-    assert token
+    token = csrf_token(detail.text)
     short = client.post(f"/security/alerts/{suspend_id}/lift",
-                        data={"reason": "ok", "csrf_token": token.group(1)})  # fmt: skip
+                        data={"reason": "ok", "csrf_token": token})  # fmt: skip
     assert short.status_code == 422
     lifted = client.post(
         f"/security/alerts/{suspend_id}/lift",
-        data={"reason": "Decoy opened by a trainee on a drill", "csrf_token": token.group(1)},
+        data={"reason": "Decoy opened by a trainee on a drill", "csrf_token": token},
         follow_redirects=False,
     )
     assert lifted.status_code == 303
