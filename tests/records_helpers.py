@@ -6,7 +6,11 @@ import secrets
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, insert, select
 
+from kotwal.core.db import Database
+from kotwal.records import reference
+from kotwal.records.models import HistorySheetCategory, LawSection
 from tests.factories import Officer
 
 
@@ -35,27 +39,13 @@ def file_person(
     return created
 
 
-def seed_records_reference(runtime: Any) -> None:
-    """Seed the reference rows migration 0005 adds (history sheet categories, sections of law):
-    the per-test cleanup empties every table, reference tables included."""
-    import importlib.util
-    from pathlib import Path
-
-    from kotwal.core.uow import UnitOfWork
-    from kotwal.records.models import HistorySheetCategory, LawSection
-
-    path = Path(__file__).parents[1] / "migrations/versions/0005_records_history_sheets_cases.py"
-    spec = importlib.util.spec_from_file_location("migration_0005_reference", path)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    with UnitOfWork(runtime, write=True) as uow:
-        if uow.session.get(HistorySheetCategory, "rowdy_sheet") is None:
-            for code, title, months in migration.CATEGORIES:
-                uow.session.add(HistorySheetCategory(code=code, title=title, review_months=months))
-        if uow.session.get(LawSection, "BNS 303") is None:
-            for code, title, legacy in migration.SECTIONS:
-                uow.session.add(LawSection(code=code, act="BNS", title=title, equivalent=legacy))
-                if legacy:
-                    ipc = LawSection(code=legacy, act="IPC", title=title, equivalent=code)
-                    uow.session.add(ipc)
+def seed_records_reference(db: Database) -> None:
+    """The reference rows a new database holds (history sheet categories, sections of law; see
+    :mod:`kotwal.records.reference`), which the per-test cleanup empties with every table."""
+    with db.transaction(write=True) as session:
+        for model, rows in (
+            (HistorySheetCategory, reference.category_rows()),
+            (LawSection, reference.law_section_rows()),
+        ):
+            if session.execute(select(func.count()).select_from(model)).scalar_one() == 0:
+                session.execute(insert(model), rows)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
 from datetime import date
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from kotwal import demo
@@ -32,13 +31,12 @@ from kotwal.records.models import (
     Case,
     CaseParty,
     HistorySheet,
-    HistorySheetCategory,
     HistorySheetEvent,
-    LawSection,
     Person,
     PersonAlias,
 )
 from kotwal.records.service import find_case_by_fir, history_sheet_events, overdue_history_sheets
+from tests.records_helpers import seed_records_reference
 from tests.test_cli import env  # noqa: F401 - the CLI environment fixture
 
 runner = CliRunner()
@@ -76,31 +74,8 @@ def test_codes_are_shown_only_for_demo_accounts(runtime: Runtime) -> None:
         demo.current_code(runtime, "admin")
 
 
-def _seed_reference(db: Database) -> None:
-    """The reference rows of migration 0005, which the per-test cleanup empties."""
-    with db.transaction(write=True) as session:
-        for model, rows in _reference_rows().items():
-            if not session.execute(select(func.count()).select_from(model)).scalar_one():
-                session.execute(insert(model), rows)
-
-
-def _reference_rows() -> dict[type[Any], list[dict[str, Any]]]:
-    path = Path(__file__).parent.parent / "migrations/versions/0005_records_history_sheets_cases.py"
-    spec = importlib.util.spec_from_file_location("migration_0005_for_demo_tests", path)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    kinds = [{"code": c, "title": t, "review_months": m} for c, t, m in migration.CATEGORIES]
-    laws = [
-        {"code": c, "act": "BNS", "title": t, "equivalent": e} for c, t, e in migration.SECTIONS
-    ]
-    laws += [{"code": e, "act": "IPC", "title": t, "equivalent": c}
-             for c, t, e in migration.SECTIONS if e]  # fmt: skip
-    return {HistorySheetCategory: kinds, LawSection: laws}
-
-
 def test_demo_command_without_serving(env: Path, db: Database) -> None:  # noqa: F811
-    _seed_reference(db)
+    seed_records_reference(db)
     result = runner.invoke(app, ["demo", "--size", "60", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "demo.sho" in result.output
@@ -153,7 +128,7 @@ def _fresh_sqlite(tmp_path: Path) -> Runtime:
 
 
 def _seed_all(runtime: Runtime, size: int, seed: int) -> tuple[int, int]:
-    _seed_reference(runtime.db)
+    seed_records_reference(runtime.db)
     stations = demo.build_tree(runtime)
     demo.seed_persons(runtime, stations, size, seed=seed)
     return demo.seed_history_sheets(runtime, seed, today=DAY), demo.seed_cases(
@@ -234,7 +209,7 @@ def _hq(runtime: Runtime) -> Actor:
 
 
 def test_the_demo_seeds_history_sheets_and_some_reviews_are_overdue(runtime: Runtime) -> None:
-    _seed_reference(runtime.db)
+    seed_records_reference(runtime.db)
     stations = demo.build_tree(runtime)
     demo.seed_persons(runtime, stations, 400, seed=3)
     made = demo.seed_history_sheets(runtime, 3)
@@ -255,7 +230,7 @@ def test_the_demo_seeds_history_sheets_and_some_reviews_are_overdue(runtime: Run
 
 
 def test_the_demo_seeds_cases_with_fir_numbers_sections_and_parties(runtime: Runtime) -> None:
-    _seed_reference(runtime.db)
+    seed_records_reference(runtime.db)
     stations = demo.build_tree(runtime)
     demo.seed_persons(runtime, stations, 400, seed=3)
     made = demo.seed_cases(runtime, 3)

@@ -11,6 +11,8 @@ from sqlalchemy import create_engine, func, insert, select
 
 from kotwal.core.db import Database
 from kotwal.core.migrate import head_revision, is_current, upgrade
+from kotwal.records import reference
+from kotwal.records.models import HistorySheetCategory, LawSection
 from kotwal.tables import metadata
 from kotwal.watch import window
 from kotwal.watch.models import WatchDisclosure, WatchSeen
@@ -65,4 +67,20 @@ def test_upgrading_to_watch_seen_keeps_every_budget_where_it_stood(tmp_path: Pat
         assert got == Window.from_rows(in_hour, counted, asked, day_rows=in_day)
         assert got.charged_day.count == 4 and got.charged_hour.holds == {"r2", "r3", "r4"}
         assert conn.scalar(select(func.count()).select_from(WatchSeen)) == 5
+    engine.dispose()
+
+
+def test_the_reference_module_holds_the_rows_the_migrations_seed(tmp_path: Path) -> None:
+    """Tests seed the reference tables from :mod:`kotwal.records.reference`; a new database gets
+    them from the migrations (0005 keeps its own frozen copy): the two must not drift apart."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        for model, rows in (
+            (HistorySheetCategory, reference.category_rows()),
+            (LawSection, reference.law_section_rows()),
+        ):
+            columns = [model.__table__.c[name] for name in rows[0]]
+            stored = sorted(tuple(row) for row in conn.execute(select(*columns)))
+            assert stored == sorted(tuple(row.values()) for row in rows), model.__tablename__
     engine.dispose()

@@ -3,21 +3,13 @@ serial numbers made at run time, and cases to name persons in."""
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from kotwal.core.runtime import Runtime
-from kotwal.core.uow import UnitOfWork
-from kotwal.records.models import LawSection
 from tests.factories import Officer
 
-MIGRATION_0005 = (
-    Path(__file__).parents[2] / "migrations/versions/0005_records_history_sheets_cases.py"
-)
 PURPOSE = "FIR PS-C/2025/0031 arms recovered in dacoity"
 
 
@@ -55,21 +47,6 @@ def issue(client: TestClient, officer: Officer, station_id: str, **extra: Any) -
     assert r.status_code == 201, r.text
     created: dict[str, Any] = r.json()
     return created
-
-
-def seed_sections(runtime: Runtime) -> None:
-    """The sections of law migration 0005 seeds (the tests empty every table after each)."""
-    spec = importlib.util.spec_from_file_location("migration_0005_arms", MIGRATION_0005)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    with UnitOfWork(runtime, write=True) as uow:
-        if uow.session.get(LawSection, "BNS 303") is None:
-            for code, title, legacy in migration.SECTIONS:
-                uow.session.add(LawSection(code=code, act="BNS", title=title, equivalent=legacy))
-                if legacy:
-                    uow.session.add(LawSection(code=legacy, act="IPC", title=title,
-                                               equivalent=code))  # fmt: skip
 
 
 def register_case(client: TestClient, officer: Officer, station_id: str, code: str) -> str:

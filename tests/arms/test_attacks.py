@@ -26,11 +26,10 @@ from tests.arms.helpers import (
     licence_body,
     name_in_case,
     register_case,
-    seed_sections,
     serial,
 )
 from tests.factories import Officer, World, issue_token, make_officer
-from tests.records_helpers import file_person
+from tests.records_helpers import file_person, seed_records_reference
 
 #: Columns that never leave: where a row is filed, when it was written, its keys.
 INTERNAL = {"jurisdiction_path", "created_at", "updated_at"}
@@ -104,7 +103,7 @@ def test_another_stations_licensing_officer_cannot_alter_a_licence_even_with_a_p
 def test_another_stations_licensing_officer_neither_sees_nor_decides_a_review(
     client: TestClient, runtime: Runtime, alo_a: Officer, alo_b: Officer, world: World
 ) -> None:
-    seed_sections(runtime)
+    seed_records_reference(runtime.db)
     si = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     person = file_person(client, si, world.station_c)
     issue(client, alo_a, world.station_a, person_id=person["id"])

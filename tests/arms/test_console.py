@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
-from tests.arms.helpers import PURPOSE, issue, name_in_case, register_case, seed_sections
+from tests.arms.helpers import PURPOSE, issue, name_in_case, register_case
 from tests.factories import Officer, World, issue_token, make_officer
 from tests.helpers import console_login, csrf_token
-from tests.records_helpers import file_person
+from tests.records_helpers import file_person, seed_records_reference
 
 
 def _officer(runtime: Runtime, role: Role, posting: str) -> Officer:
@@ -81,7 +81,7 @@ def test_outside_the_jurisdiction_the_page_is_masked_until_a_purpose_is_declared
 def test_the_review_queue_is_worked_from_the_console(
     client: TestClient, runtime: Runtime, alo: Officer, world: World
 ) -> None:
-    seed_sections(runtime)
+    seed_records_reference(runtime.db)
     si = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     person = file_person(client, si, world.station_c)
     licence = issue(client, alo, world.station_a, person_id=person["id"])

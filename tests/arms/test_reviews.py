@@ -14,14 +14,14 @@ from sqlalchemy import select
 from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
-from tests.arms.helpers import issue, name_in_case, register_case, seed_sections
+from tests.arms.helpers import issue, name_in_case, register_case
 from tests.factories import Officer, World, issue_token, make_officer
-from tests.records_helpers import file_person
+from tests.records_helpers import file_person, seed_records_reference
 
 
 @pytest.fixture(autouse=True)
 def _sections(runtime: Runtime) -> None:
-    seed_sections(runtime)
+    seed_records_reference(runtime.db)
 
 
 def _officer(runtime: Runtime, role: Role, posting: str) -> Officer:

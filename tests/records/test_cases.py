@@ -4,8 +4,6 @@ through the gate; FIR lookup exact and audited."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,30 +11,17 @@ from fastapi.testclient import TestClient
 
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
-from kotwal.core.uow import UnitOfWork
-from kotwal.records.models import LawSection
 from tests.factories import Officer, World, issue_token, make_officer
 from tests.helpers import audit_events
-from tests.records_helpers import file_person
+from tests.records_helpers import file_person, seed_records_reference
 
 PURPOSE = "FIR PS-C/2025/0031 inter-district theft gang"
-MIGRATION = Path(__file__).parents[2] / "migrations/versions/0005_records_history_sheets_cases.py"
 
 
 @pytest.fixture(autouse=True)
 def sections(runtime: Runtime) -> None:
-    """The sections the migration seeds (the test database is emptied after each test)."""
-    spec = importlib.util.spec_from_file_location("migration_0005", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    with UnitOfWork(runtime, write=True) as uow:
-        if uow.session.get(LawSection, "BNS 303") is None:
-            for code, title, legacy in migration.SECTIONS:
-                uow.session.add(LawSection(code=code, act="BNS", title=title, equivalent=legacy))
-                if legacy:
-                    uow.session.add(LawSection(code=legacy, act="IPC", title=title,
-                                               equivalent=code))  # fmt: skip
+    """The reference rows a new database holds (the test database is emptied after each test)."""
+    seed_records_reference(runtime.db)
 
 
 @pytest.fixture

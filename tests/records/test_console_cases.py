@@ -20,7 +20,7 @@ PURPOSE = "FIR CYB-PS-03/2026/0112 joint investigation"
 
 @pytest.fixture(autouse=True)
 def reference(runtime: Runtime) -> None:
-    seed_records_reference(runtime)
+    seed_records_reference(runtime.db)
 
 
 def _filed(client: TestClient, si: Officer, station: str) -> dict[str, Any]:

@@ -4,8 +4,6 @@ overdue reviews of their own jurisdiction and no one else's."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,26 +13,18 @@ from sqlalchemy import select
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
-from kotwal.records.models import HistorySheetCategory, HistorySheetEvent
+from kotwal.records.models import HistorySheetEvent
 from tests.factories import Officer, World, issue_token, make_officer
 from tests.helpers import audit_events
-from tests.records_helpers import file_person
+from tests.records_helpers import file_person, seed_records_reference
 
 PURPOSE = "FIR PS-C/2026/0011 burglary enquiry"
-MIGRATION = Path(__file__).parents[2] / "migrations/versions/0005_records_history_sheets_cases.py"
 
 
 @pytest.fixture(autouse=True)
 def categories(runtime: Runtime) -> None:
-    """The categories the migration seeds (the test database is emptied after each test)."""
-    spec = importlib.util.spec_from_file_location("migration_0005", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    with UnitOfWork(runtime, write=True) as uow:
-        if uow.session.get(HistorySheetCategory, "rowdy_sheet") is None:
-            for code, title, months in migration.CATEGORIES:
-                uow.session.add(HistorySheetCategory(code=code, title=title, review_months=months))
+    """The reference rows a new database holds (the test database is emptied after each test)."""
+    seed_records_reference(runtime.db)
 
 
 @pytest.fixture
