@@ -1,11 +1,12 @@
-"""Helpers shared by the tests of every domain: reading the audit log, and logging in to the
-console the way a browser does."""
+"""Helpers shared by the tests of every domain: reading the audit log, logging in to the console
+the way a browser does, and marking a test that does not depend on the database."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -14,6 +15,11 @@ from kotwal.core.runtime import Runtime
 from tests.factories import Officer
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+#: For a test that needs an app or a runtime although nothing it checks depends on the database
+#: (the route table, the OpenAPI, a refusal before any query): it runs on SQLite alone instead
+#: of once per backend.
+backend_independent = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def audit_events(runtime: Runtime, action: str, **columns: Any) -> list[AuditEventRow]:

@@ -36,6 +36,7 @@ from kotwal.records.models import (
     PersonAlias,
 )
 from kotwal.records.service import find_case_by_fir, history_sheet_events, overdue_history_sheets
+from tests.helpers import backend_independent
 from tests.records_helpers import seed_records_reference
 from tests.test_cli import env  # noqa: F401 - the CLI environment fixture
 
@@ -69,6 +70,7 @@ def test_demo_seeds_once_and_every_account_logs_in(runtime: Runtime, client: Tes
     assert found.status_code == 200 and found.json()["items"]
 
 
+@backend_independent
 def test_codes_are_shown_only_for_demo_accounts(runtime: Runtime) -> None:
     with pytest.raises(ValueError, match="demo accounts"):
         demo.current_code(runtime, "admin")

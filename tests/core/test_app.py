@@ -13,6 +13,7 @@ from kotwal.core.runtime import Runtime
 from kotwal.manifest import Manifest
 from kotwal.web import app as app_module
 from kotwal.web.app import UnguardedRoute, create_app, route_guards, unguarded_routes
+from tests.helpers import backend_independent
 
 PUBLIC_ALLOWED = {
     "GET /healthz",
@@ -24,6 +25,7 @@ PUBLIC_ALLOWED = {
 }
 
 
+@backend_independent
 def test_every_route_declares_a_permission_or_a_public_reason(app: FastAPI) -> None:
     assert unguarded_routes(app) == []
     guards = route_guards(app)
@@ -32,6 +34,7 @@ def test_every_route_declares_a_permission_or_a_public_reason(app: FastAPI) -> N
     assert all(g != "NONE" for g in guards.values())
 
 
+@backend_independent
 def test_app_refuses_to_start_with_an_unguarded_route(
     settings: Settings, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -52,6 +55,7 @@ def test_app_refuses_to_start_with_an_unguarded_route(
         create_app(settings, runtime)
 
 
+@backend_independent
 def test_errors_are_problem_json_without_internals(client: TestClient) -> None:
     r = client.get("/api/v1/no-such-thing")
     assert r.status_code == 404
@@ -83,6 +87,7 @@ def test_security_headers_on_every_answer(client: TestClient) -> None:
         assert "server" not in headers
 
 
+@backend_independent
 def test_hsts_only_when_tls_is_declared(settings: Settings, runtime: Runtime) -> None:
     plain = TestClient(create_app(settings, runtime), base_url="https://testserver")
     assert "strict-transport-security" not in plain.get("/healthz").headers
@@ -91,10 +96,12 @@ def test_hsts_only_when_tls_is_declared(settings: Settings, runtime: Runtime) ->
     assert "max-age=" in secured.get("/healthz").headers["strict-transport-security"]
 
 
+@backend_independent
 def test_trace_is_refused(client: TestClient) -> None:
     assert client.request("TRACE", "/healthz").status_code == 405
 
 
+@backend_independent
 def test_oversized_body_gets_413(client: TestClient, settings: Settings) -> None:
     body = b"x" * (settings.max_body_bytes + 1)
     r = client.post(
@@ -104,6 +111,7 @@ def test_oversized_body_gets_413(client: TestClient, settings: Settings) -> None
     assert r.json()["type"] == "urn:kotwal:problem:too-large"
 
 
+@backend_independent
 def test_api_docs_are_off_unless_enabled(settings: Settings, runtime: Runtime) -> None:
     off = settings.model_copy(update={"api_docs": False})
     client = TestClient(create_app(off, runtime), base_url="https://testserver")
@@ -111,6 +119,7 @@ def test_api_docs_are_off_unless_enabled(settings: Settings, runtime: Runtime) -
     assert client.get("/api/docs").status_code == 404
 
 
+@backend_independent
 def test_api_docs_are_self_hosted_when_enabled(client: TestClient) -> None:
     page = client.get("/api/docs")
     assert page.status_code == 200
@@ -119,6 +128,7 @@ def test_api_docs_are_self_hosted_when_enabled(client: TestClient) -> None:
     assert client.get("/api/openapi.json").json()["info"]["title"] == "kotwal"
 
 
+@backend_independent
 def test_a_serving_process_moves_its_start_up_objects_out_of_the_collectors_way(
     client: TestClient,
 ) -> None:

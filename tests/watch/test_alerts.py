@@ -17,7 +17,7 @@ from kotwal.core.uow import UnitOfWork
 from kotwal.watch.models import WatchAlert
 from kotwal.watch.service import raise_alert
 from tests.factories import Officer, World, issue_token, make_officer
-from tests.helpers import console_login, csrf_token
+from tests.helpers import backend_independent, console_login, csrf_token
 from tests.watch.helpers import problem_type, seed_persons
 
 
@@ -95,6 +95,7 @@ def test_an_alert_raised_in_a_read_unit_is_written_when_the_unit_ends_whatever_i
     assert _alert_kinds(runtime) == [("decoy", "alert"), ("decoy", "alert")]
 
 
+@backend_independent
 def test_an_unknown_action_is_a_programming_error(runtime: Runtime) -> None:
     with pytest.raises(ValueError, match="action"):
         raise_alert(runtime, account_id=None, session_id=None, kind="x", record_ids=[],
