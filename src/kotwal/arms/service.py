@@ -65,7 +65,7 @@ from kotwal.core.scope import in_jurisdiction, require
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
 from kotwal.records import service as records_service
-from kotwal.records.models import CaseParty, Person
+from kotwal.records.models import CaseParty
 
 PHONE_DOMAIN = "arms_licences.holder_phone"
 SERIAL_DOMAIN = "arms_weapons.serial"
@@ -138,10 +138,6 @@ def _writable_licence(uow: UnitOfWork, actor: Actor, licence_id: str, action: st
     licence = _licence(uow, licence_id)
     _writable_station(uow, actor, licence.station_id, action)
     return licence
-
-
-def _person_exists(uow: UnitOfWork, person_id: str) -> bool:
-    return uow.session.get(Person, person_id) is not None
 
 
 def index_holder_name(
@@ -401,7 +397,7 @@ def file_licence(uow: UnitOfWork, actor: Actor, data: LicenceIssue) -> ArmsLicen
         raise InvalidInput(
             f"a licence is valid after its issue date and for at most {VALIDITY_YEARS} years"
         )
-    if data.person_id is not None and not _person_exists(uow, data.person_id):
+    if data.person_id is not None and not records_service.person_exists(uow, data.person_id):
         raise InvalidInput("person_id does not name a person")
     serials = [normalise_serial(w.serial) for w in data.weapons]
     if len(set(serials)) != len(serials):
@@ -507,7 +503,9 @@ def update_licence(
     for field in ("holder_name", "area_of_validity"):
         if field in changes and changes[field] is None:
             raise InvalidInput(f"{field} cannot be emptied")
-    if changes.get("person_id") is not None and not _person_exists(uow, changes["person_id"]):
+    if changes.get("person_id") is not None and not records_service.person_exists(
+        uow, changes["person_id"]
+    ):
         raise InvalidInput("person_id does not name a person")
     snapshot = _snapshot(uow, licence)
     for field, value in changes.items():
@@ -589,7 +587,9 @@ def install(runtime: Runtime) -> None:
     )
 
 
-def _licences_matching(uow: UnitOfWork, person: Person) -> list[tuple[ArmsLicence, str]]:
+def _licences_matching(
+    uow: UnitOfWork, person: records_service.PersonFacts
+) -> list[tuple[ArmsLicence, str]]:
     """Licences held by ``person``: linked to them, or unlinked with a strong name match."""
     not_cancelled = ArmsLicence.status != LicenceStatus.CANCELLED.value
     linked = uow.session.execute(
@@ -631,7 +631,7 @@ def suspension_reviews_for_party(uow: UnitOfWork, actor: Actor, party: CaseParty
     licence and case). Runs inside the unit of work that names the party, so both commit or
     neither does. Nothing is disclosed to the officer naming the party: the review goes to
     whoever licenses where the licence is filed, and its audit event is the system's."""
-    person = uow.session.get(Person, party.person_id)
+    person = records_service.person_facts(uow, party.person_id)
     if person is None:
         return
     for licence, match in _licences_matching(uow, person):

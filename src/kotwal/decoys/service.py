@@ -673,6 +673,24 @@ def copies(uow: UnitOfWork, actor: Actor) -> list[CopyEntry]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class CopyOrigin:
+    """Who made a copy of the data and where it went: what a leak trace names."""
+
+    created_by: str | None
+    created_by_name: str
+    destination: str | None
+
+
+def copy_origin(session: Session, copy_id: str) -> CopyOrigin | None:
+    """The origin of copy ``copy_id``, None if no such copy is registered (not audited: the
+    leak trace that asks is audited itself)."""
+    found = session.get(DecoyCopy, copy_id)
+    if found is None:
+        return None
+    return CopyOrigin(found.created_by, found.created_by_name, found.destination)
+
+
 def primary_decoy_count(session: Session) -> int:
     """How many decoy persons this database itself carries (the primary's, or the demo's or a
     test copy's when this database is one of those), for the security self-check."""

@@ -734,6 +734,14 @@ def station_history(uow: UnitOfWork, actor: Actor, station_id: str) -> list[Stat
     return list(uow.session.execute(stmt).scalars())
 
 
+def officer_path(uow: UnitOfWork, officer_id: str) -> str | None:
+    """Where an officer is filed (the unit of the current posting, as a jurisdiction path), None
+    if there is no such officer: one column, nothing else of the record."""
+    return uow.session.execute(
+        select(Officer.jurisdiction_path).where(Officer.id == officer_id)
+    ).scalar_one_or_none()
+
+
 def count_officers(uow: UnitOfWork) -> int:
     """How many officer records exist (for the demo's idempotence; no content)."""
     return int(uow.session.execute(select(func.count()).select_from(Officer)).scalar_one())

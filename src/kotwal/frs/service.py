@@ -23,7 +23,6 @@ from kotwal.core.audit import actor_event
 from kotwal.core.clock import utcnow
 from kotwal.core.crypto import open_fields
 from kotwal.core.errors import Forbidden, InvalidInput, NotFound
-from kotwal.core.gate import disclose
 from kotwal.core.policy import Actor
 from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
@@ -33,7 +32,8 @@ from kotwal.frs.models import GALLERY_CATEGORIES, Calibration, Gallery, GalleryF
 from kotwal.frs.permissions import FrsPermission
 from kotwal.frs.schemas import ConfirmForm, IdentifyForm, SearchPurpose
 from kotwal.photos import service as photos_service
-from kotwal.records.models import Person
+from kotwal.records import service as records_service
+from kotwal.records.service import PersonFacts
 
 #: Used until ``kotwal frs calibrate`` stores a threshold for the model. Measured on 1,024 LFW
 #: images (bench/frs.py's cache, 661,499 impostor pairs): cosine 0.9285 holds FMR 1e-3 at
@@ -116,8 +116,9 @@ def detect(uow: UnitOfWork, actor: Actor, photo: bytes) -> dict[str, Any]:
     return {"probe_sha256": decoded.sha256, "faces": [face_out(f) for f in faces]}
 
 
-def _person(uow: UnitOfWork, person_id: str) -> Person:
-    person = uow.session.get(Person, person_id)
+def _person(uow: UnitOfWork, person_id: str) -> PersonFacts:
+    """Where the person is filed and as what (records' facts, not a disclosure); 404 if none."""
+    person = records_service.person_facts(uow, person_id)
     if person is None:
         raise NotFound("no such person")
     return person
@@ -153,7 +154,7 @@ def enrol_photo(
     return enrol(uow, actor, gallery, person_id, data)
 
 
-def _enrollable(uow: UnitOfWork, actor: Actor, gallery: Gallery, person_id: str) -> Person:
+def _enrollable(uow: UnitOfWork, actor: Actor, gallery: Gallery, person_id: str) -> PersonFacts:
     person = _person(uow, person_id)
     if not actor.covers(person.jurisdiction_path):
         raise Forbidden("you can enrol only people filed in your jurisdiction")
@@ -175,7 +176,7 @@ def _store(
     uow: UnitOfWork,
     actor: Actor,
     gallery: Gallery,
-    person: Person,
+    person: PersonFacts,
     face: Face,
     sha256: str,
 ) -> GalleryFace:
@@ -371,11 +372,7 @@ def confirm(uow: UnitOfWork, actor: Actor, form: ConfirmForm) -> dict[str, Any]:
 def _disclosed_people(
     uow: UnitOfWork, actor: Actor, why: SearchPurpose, person_ids: list[str]
 ) -> dict[str, dict[str, Any]]:
-    unique = list(dict.fromkeys(person_ids))
-    if not unique:
-        return {}
-    persons = list(uow.session.execute(select(Person).where(Person.id.in_(unique))).scalars())
-    shown = disclose(uow, actor, why.declared, persons)
+    shown = records_service.read_persons(uow, actor, person_ids, why.declared)
     return {str(s["id"]): s for s in shown}
 
 

@@ -30,8 +30,7 @@ from kotwal.core.policy import Actor
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.decoys.mimic import codes_of
-from kotwal.decoys.models import DecoyCopy
-from kotwal.decoys.service import PRIMARY, register_contents
+from kotwal.decoys.service import PRIMARY, copy_origin, register_contents
 from kotwal.leak.matcher import Matcher, RowMatch
 from kotwal.leak.parser import LeakRow, parse
 
@@ -187,7 +186,7 @@ def _copy(session: Any, matches: list[RowMatch]) -> CopyVerdict:
     # Every copy made from the primary may hold the primary's decoys; only one holds its own.
     own = {c: n for c, n in hits.items() if kinds[c] != PRIMARY}
     chosen = max(own or hits, key=lambda c: ((own or hits)[c], c))
-    found = session.get(DecoyCopy, chosen)
+    found = copy_origin(session, chosen)
     return CopyVerdict(
         copy_id=chosen,
         kind=kinds[chosen],
@@ -297,7 +296,7 @@ def _entered(session: Any, ids: list[str]) -> dict[tuple[str | None, str | None]
 def _copy_maker(session: Any, copy: CopyVerdict) -> str | None:
     if copy.copy_id is None:
         return None
-    found = session.get(DecoyCopy, copy.copy_id)
+    found = copy_origin(session, copy.copy_id)
     return found.created_by if found is not None else None
 
 
@@ -320,7 +319,7 @@ def _copy_from_audit(session: Any, top: Suspect) -> CopyVerdict:
     detail = session.execute(stmt).scalar()
     copy_id = json.loads(detail).get("copy") if detail else None
     if copy_id:
-        found = session.get(DecoyCopy, copy_id)
+        found = copy_origin(session, copy_id)
         return CopyVerdict(
             copy_id=copy_id,
             kind="export",

@@ -32,7 +32,7 @@ from kotwal.core.policy import Actor, DataClass
 from kotwal.core.runtime import Runtime
 from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
-from kotwal.force.models import Officer
+from kotwal.force import service as force_service
 from kotwal.force.permissions import ForcePermission
 from kotwal.photos.models import (
     PLACED_AT,
@@ -43,8 +43,8 @@ from kotwal.photos.models import (
     Photo,
     PhotoImage,
 )
+from kotwal.records import service as records_service
 from kotwal.records.hooks import PERSON_PHOTOS
-from kotwal.records.models import Person
 from kotwal.records.permissions import RecordsPermission
 
 OWNER_PERSON = "person"
@@ -58,21 +58,6 @@ MAX_ACTIVE_PER_OWNER = 20
 #: Most photographs listed at once (newest first).
 PAGE_MAX = 50
 AnyPhoto = TypeVar("AnyPhoto", Photo, PhotoImage)
-
-
-def _person_path(uow: UnitOfWork, person_id: str) -> str | None:
-    # The records service has no call that tells where a person is filed without disclosing
-    # the record itself; this reads the one column the gate places a person by, nothing else.
-    return uow.session.execute(
-        select(Person.jurisdiction_path).where(Person.id == person_id)
-    ).scalar_one_or_none()
-
-
-def _officer_path(uow: UnitOfWork, officer_id: str) -> str | None:
-    # As for persons: the unit of the officer's current posting, and nothing else of the record.
-    return uow.session.execute(
-        select(Officer.jurisdiction_path).where(Officer.id == officer_id)
-    ).scalar_one_or_none()
 
 
 @dataclass(frozen=True)
@@ -93,7 +78,7 @@ class Owner:
 OWNERS: dict[str, Owner] = {
     OWNER_PERSON: Owner(
         OWNER_PERSON,
-        _person_path,
+        records_service.person_path,
         RecordsPermission.PERSON_PHOTO_READ,
         RecordsPermission.PERSON_PHOTO_WRITE,
         PersonPhoto,
@@ -102,7 +87,7 @@ OWNERS: dict[str, Owner] = {
     ),
     OWNER_OFFICER: Owner(
         OWNER_OFFICER,
-        _officer_path,
+        force_service.officer_path,
         ForcePermission.OFFICER_PHOTO_READ,
         ForcePermission.OFFICER_PHOTO_WRITE,
         OfficerPhoto,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -232,6 +233,58 @@ def _attached(uow: UnitOfWork, obj: Person) -> Person:
     make_transient_to_detached(obj)
     uow.session.add(obj)
     return obj
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    """What other domains may check of a person without a disclosure: where the record is
+    filed, as what, and the plain particulars a system match compares (an arms licence holder's
+    name, father's name and year of birth). Never shown to anyone as it is."""
+
+    id: str
+    jurisdiction_path: str
+    category: str
+    name: str
+    name_te: str | None
+    father_name: str | None
+    birth_year: int | None
+
+
+def person_facts(uow: UnitOfWork, person_id: str) -> PersonFacts | None:
+    """The facts of ``person_id`` (None if there is no such person), for a domain's own checks
+    (face enrolment, suspension reviews); nothing is disclosed or audited."""
+    person = uow.session.get(Person, person_id)
+    if person is None:
+        return None
+    return PersonFacts(
+        id=person.id,
+        jurisdiction_path=person.jurisdiction_path,
+        category=person.category,
+        name=person.name,
+        name_te=person.name_te,
+        father_name=person.father_name,
+        birth_year=person.birth_year,
+    )
+
+
+def person_path(uow: UnitOfWork, person_id: str) -> str | None:
+    """Where a person is filed (the jurisdiction path the gate places them by), None if there
+    is no such person: one column, nothing else of the record."""
+    return uow.session.execute(
+        select(Person.jurisdiction_path).where(Person.id == person_id)
+    ).scalar_one_or_none()
+
+
+def read_persons(
+    uow: UnitOfWork, actor: Actor, person_ids: list[str], purpose: str | None
+) -> list[dict[str, Any]]:
+    """The persons of ``person_ids`` that exist (each once, in no set order), as the gate
+    releases them to this reader and purpose."""
+    unique = list(dict.fromkeys(person_ids))
+    if not unique:
+        return []
+    persons = list(uow.session.execute(select(Person).where(Person.id.in_(unique))).scalars())
+    return disclose(uow, actor, purpose, persons)
 
 
 def read_person(

@@ -32,12 +32,17 @@ from kotwal.records.person_search import SEARCH_MAX_RESULTS as SEARCH_MAX_RESULT
 from kotwal.records.person_search import find_by_phone as find_by_phone
 from kotwal.records.person_search import search_by_name as search_by_name
 from kotwal.records.persons import PHONE_DOMAIN as PHONE_DOMAIN
+from kotwal.records.persons import PersonFacts as PersonFacts
 from kotwal.records.persons import create_person as create_person
 from kotwal.records.persons import file_person as file_person
 from kotwal.records.persons import file_persons as file_persons
 from kotwal.records.persons import file_persons_unloaded as file_persons_unloaded
 from kotwal.records.persons import index_names as index_names
+from kotwal.records.persons import person_facts as person_facts
 from kotwal.records.persons import person_history as person_history
+from kotwal.records.persons import person_path as person_path
 from kotwal.records.persons import read_person as read_person
+from kotwal.records.persons import read_persons as read_persons
 from kotwal.records.persons import update_person as update_person
+from kotwal.records.shared import person_exists as person_exists
 from kotwal.records.shared import station_names as station_names
