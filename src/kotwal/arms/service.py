@@ -24,7 +24,6 @@ however many times the person's role in that case changes.
 
 from __future__ import annotations
 
-import calendar
 import json
 import re
 from datetime import date
@@ -54,14 +53,15 @@ from kotwal.arms.schemas import (
     WeaponAdd,
 )
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
-from kotwal.core.clock import station_today, utcnow
+from kotwal.core.clock import add_months, station_today, utcnow
 from kotwal.core.crypto import blind_index, normalise_phone, open_field
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
+from kotwal.core.jurisdictions import jurisdiction_names
 from kotwal.core.observers import DisclosureKind
-from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind
+from kotwal.core.policy import Actor, DataClass, Jurisdiction
 from kotwal.core.runtime import Runtime
-from kotwal.core.scope import in_jurisdiction, require
+from kotwal.core.scope import in_jurisdiction, require, writable_station
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
 from kotwal.records import service as records_service
@@ -87,12 +87,6 @@ _HOLDER_SEALED = ("holder_address", "holder_phone")
 # --- small helpers -------------------------------------------------------------------------
 
 
-def _add_years(day: date, years: int) -> date:
-    """The same day ``years`` later; 29 February falls back to the 28th."""
-    year = day.year + years
-    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
-
-
 def normalise_serial(raw: str) -> str:
     """One spelling per serial number: capitals, without spaces, dashes, dots or slashes
     (stamped marks are copied down with and without them)."""
@@ -108,22 +102,11 @@ def _phone_index(uow: UnitOfWork, phone: str) -> str:
     return blind_index(uow.runtime.keyring, PHONE_DOMAIN, normalise_phone(phone))
 
 
-def _denied(actor: Actor, action: str, reason: str) -> AuditEvent:
-    return actor_event(
-        actor, action, Outcome.DENIED, resource_type="arms_licence", detail={"reason": reason}
-    )
-
-
 def _writable_station(uow: UnitOfWork, actor: Actor, station_id: str, action: str) -> Jurisdiction:
-    """The station a write lands in, which must be inside the actor's jurisdiction; a refusal
-    is audited whatever happens to the request."""
-    station = uow.session.get(Jurisdiction, station_id)
-    if station is None or station.kind != JurisdictionKind.STATION:
-        raise InvalidInput("station_id does not name a police station")
-    if not actor.covers(station.path):
-        uow.record_now([_denied(actor, action, "outside-jurisdiction")])
-        raise Forbidden("you can write licences only in your own jurisdiction")
-    return station
+    """The station a licence is written at, inside the actor's jurisdiction (a refusal audited
+    whatever happens to the request)."""
+    message = "you can write licences only in your own jurisdiction"
+    return writable_station(uow, actor, station_id, action, "arms_licence", message)
 
 
 def _licence(uow: UnitOfWork, licence_id: str) -> ArmsLicence:
@@ -393,7 +376,7 @@ def file_licence(uow: UnitOfWork, actor: Actor, data: LicenceIssue) -> ArmsLicen
     now = station_today(uow.runtime)
     if data.issued_on > now:
         raise InvalidInput("a licence cannot be issued in the future")
-    if not data.issued_on < data.valid_until <= _add_years(data.issued_on, VALIDITY_YEARS):
+    if not data.issued_on < data.valid_until <= add_months(data.issued_on, 12 * VALIDITY_YEARS):
         raise InvalidInput(
             f"a licence is valid after its issue date and for at most {VALIDITY_YEARS} years"
         )
@@ -531,7 +514,7 @@ def renew_licence(
         raise Conflict(f"a {licence.status} licence cannot be renewed")
     if data.valid_until <= licence.valid_until:
         raise InvalidInput("a renewal runs beyond the present expiry date")
-    if data.valid_until > _add_years(station_today(uow.runtime), VALIDITY_YEARS):
+    if data.valid_until > add_months(station_today(uow.runtime), 12 * VALIDITY_YEARS):
         raise InvalidInput(f"a renewal runs for at most {VALIDITY_YEARS} years from today")
     licence.valid_until = data.valid_until
     _bump(licence)
@@ -731,4 +714,4 @@ def decide_review(
 
 def station_names(uow: UnitOfWork, station_ids: set[str]) -> dict[str, str]:
     """Names of stations (public information), for showing where a licence is filed."""
-    return records_service.station_names(uow, station_ids)
+    return jurisdiction_names(uow, station_ids)

@@ -8,6 +8,7 @@ registered "today", a review due "today") come from :func:`station_today`.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from datetime import UTC, date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -30,6 +31,14 @@ def utcnow() -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """A stored moment made aware: SQLite hands back naive datetimes, and they are UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (or earlier), or that month's last day where it is shorter
+    (31 January + 1 month = 28 or 29 February; 29 February + 12 months = 28 February)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
 
 
 def station_zone(settings: Settings) -> ZoneInfo:

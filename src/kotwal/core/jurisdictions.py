@@ -61,3 +61,14 @@ def list_jurisdictions(uow: UnitOfWork, limit: int = 500) -> list[Jurisdiction]:
 def by_code(uow: UnitOfWork, code: str) -> Jurisdiction | None:
     stmt = select(Jurisdiction).where(Jurisdiction.code == code)
     return uow.session.execute(stmt).scalar_one_or_none()
+
+
+def jurisdiction_names(uow: UnitOfWork, ids: set[str]) -> dict[str, str]:
+    """Names of stations and units (public information), for showing where a record is filed
+    or an officer posted; unknown ids are left out."""
+    if not ids:
+        return {}
+    rows = uow.session.execute(
+        select(Jurisdiction.id, Jurisdiction.name).where(Jurisdiction.id.in_(ids))
+    )
+    return {i: n for i, n in rows}

@@ -22,10 +22,11 @@ from kotwal.core.clock import station_today, utcnow
 from kotwal.core.crypto import blind_index, open_field
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import MASKED, ceiling, clean_purpose, disclose
+from kotwal.core.jurisdictions import jurisdiction_names
 from kotwal.core.models import Account
 from kotwal.core.observers import DisclosureKind
 from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind
-from kotwal.core.scope import in_jurisdiction, require
+from kotwal.core.scope import in_jurisdiction, refuse_outside, require
 from kotwal.core.uow import UnitOfWork
 from kotwal.force.models import (
     Officer,
@@ -60,18 +61,8 @@ STATION_OFFICERS_MAX = 200
 def _refused(uow: UnitOfWork, actor: Actor, action: str, resource_type: str) -> Forbidden:
     """Audit a write refused for jurisdiction (whatever becomes of the request) and return the
     problem to raise."""
-    uow.record_now(
-        [
-            actor_event(
-                actor,
-                action,
-                Outcome.DENIED,
-                resource_type=resource_type,
-                detail={"reason": "outside-jurisdiction"},
-            )
-        ]
-    )
-    return Forbidden("you can change force records only in your own jurisdiction")
+    message = "you can change force records only in your own jurisdiction"
+    return refuse_outside(uow, actor, action, resource_type, message)
 
 
 def _unit(uow: UnitOfWork, unit_id: str, field: str = "unit_id") -> Jurisdiction:
@@ -99,12 +90,7 @@ def _officer(uow: UnitOfWork, officer_id: str) -> Officer:
 
 def unit_names(uow: UnitOfWork, unit_ids: set[str]) -> dict[str, str]:
     """Names of stations and units (public information), for showing postings."""
-    if not unit_ids:
-        return {}
-    rows = uow.session.execute(
-        select(Jurisdiction.id, Jurisdiction.name).where(Jurisdiction.id.in_(unit_ids))
-    )
-    return {i: n for i, n in rows}
+    return jurisdiction_names(uow, unit_ids)
 
 
 def _searched(

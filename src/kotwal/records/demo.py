@@ -16,7 +16,6 @@ The case-party hooks of other domains are not called: these cases are the past, 
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import random
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
-from kotwal.core.clock import station_today, utcnow
+from kotwal.core.clock import add_months, station_today, utcnow
 from kotwal.core.db import Base, new_id
 from kotwal.core.errors import Forbidden
 from kotwal.core.policy import Actor, Jurisdiction
@@ -207,15 +206,6 @@ def seed_history_sheets(
 _VERB = {"opened": "open", "reviewed": "review", "closed": "close"}
 
 
-def _add_months(day: date, months: int) -> date:
-    """The same day ``months`` later (or earlier), or that month's last day."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
-
-
 def _sheet(
     rng: random.Random, pick: _Pick, category: str, months: int, today: date, actor: Actor
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -226,10 +216,10 @@ def _sheet(
     earliest = 190 if overdue else 60 if closed else 20
     opened = today - timedelta(days=rng.randint(earliest, 6 * 365))
     reviews = 0
-    due = _add_months(opened, months)
+    due = add_months(opened, months)
     # Reviews held on time until the last due date before today (overdue) or after it.
-    while (_add_months(due, months) < today) if overdue else (due <= today):
-        due = _add_months(due, months)
+    while (add_months(due, months) < today) if overdue else (due <= today):
+        due = add_months(due, months)
         reviews += 1
     now = utcnow()
     sheet_id = new_id()
@@ -249,7 +239,7 @@ def _sheet(
                 "next_review_on": sheet["next_review_on"], "note": note, "by": actor.account_id,
                 "by_name": actor.username, "at": now}  # fmt: skip
 
-    first_due = _add_months(opened, months)
+    first_due = add_months(opened, months)
     course = [step("opened", None, None) | {"next_review_on": first_due}]
     if closed:
         sheet["next_review_on"] = first_due  # closed before its first review
@@ -258,7 +248,7 @@ def _sheet(
         course.append(step("closed", sheet["next_review_on"], sheet["close_reason"]))
     elif reviews:
         sheet["version"] = 2
-        course.append(step("reviewed", _add_months(due, -months), "DEMO: reviewed"))
+        course.append(step("reviewed", add_months(due, -months), "DEMO: reviewed"))
     return sheet, course
 
 

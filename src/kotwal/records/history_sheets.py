@@ -3,14 +3,13 @@ reason; each step is an event, so a sheet's course is never overwritten."""
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
-from kotwal.core.clock import station_today, utcnow
+from kotwal.core.clock import add_months, station_today, utcnow
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import disclose
 from kotwal.core.policy import Actor
@@ -22,15 +21,6 @@ from kotwal.records.schemas import HistorySheetClose, HistorySheetOpen, HistoryS
 from kotwal.records.shared import person_exists, writable_station
 
 HISTORY_SHEET_PAGE_MAX = 200
-
-
-def _add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day (31 Jan + 1 month = 28/29 Feb)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
 
 
 def _sheet_event(
@@ -75,7 +65,7 @@ def open_history_sheet(uow: UnitOfWork, actor: Actor, data: HistorySheetOpen) ->
     opened_on = data.opened_on or station_today(uow.runtime)
     if opened_on > station_today(uow.runtime):
         raise InvalidInput("a history sheet cannot be opened in the future")
-    next_review = data.next_review_on or _add_months(opened_on, category.review_months)
+    next_review = data.next_review_on or add_months(opened_on, category.review_months)
     if next_review <= opened_on:
         raise InvalidInput("the next review falls after the opening date")
     already = uow.session.execute(

@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from kotwal.core.audit import AuditEvent, Outcome, actor_event
+from kotwal.core.audit import Outcome, actor_event
 from kotwal.core.clock import utcnow
 from kotwal.core.crypto import (
     DEK_BYTES,
@@ -29,6 +29,7 @@ from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import disclose
 from kotwal.core.models import DataKey
 from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind
+from kotwal.core.scope import refuse_outside, writable_station
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
 from kotwal.records.models import Person, PersonAlias, PersonNameKey, PersonVersion
@@ -159,8 +160,8 @@ def _filing_stations(uow: UnitOfWork, actor: Actor, station_ids: list[str]) -> l
         if station is None or station.kind != JurisdictionKind.STATION:
             raise InvalidInput("station_id does not name a police station")
         if not actor.covers(station.path):
-            uow.record_now([_denied(actor, "record.create", "outside-jurisdiction")])
-            raise Forbidden("you can file records only in your own jurisdiction")
+            message = "you can file records only in your own jurisdiction"
+            raise refuse_outside(uow, actor, "record.create", "person", message)
         stations.append(station)
     return stations
 
@@ -297,16 +298,6 @@ def read_person(
     return disclose(uow, actor, purpose, [person])[0]
 
 
-def _denied(actor: Actor, action: str, reason: str) -> AuditEvent:
-    return actor_event(
-        actor,
-        action,
-        Outcome.DENIED,
-        resource_type="person",
-        detail={"reason": reason},
-    )
-
-
 def index_names(uow: UnitOfWork, person_id: str, all_names: list[str]) -> None:
     """(Re)build a person's phonetic name keys from their names and aliases."""
     uow.session.execute(delete(PersonNameKey).where(PersonNameKey.person_id == person_id))
@@ -317,18 +308,13 @@ def index_names(uow: UnitOfWork, person_id: str, all_names: list[str]) -> None:
 #: Fields an update may change, and how each is read for the version snapshot.
 _PLAIN_FIELDS = ("name", "name_te", "father_name", "marks", "category", "sex", "birth_year",
                  "status", "station_id")  # fmt: skip
-
 _SEALED_FIELDS = ("phone", "address")
 
 
 def _station_in_jurisdiction(uow: UnitOfWork, actor: Actor, station_id: str) -> Jurisdiction:
-    station = uow.session.get(Jurisdiction, station_id)
-    if station is None or station.kind != JurisdictionKind.STATION:
-        raise InvalidInput("station_id does not name a police station")
-    if not actor.covers(station.path):
-        uow.record_now([_denied(actor, "record.update", "outside-jurisdiction")])
-        raise Forbidden("you can change records only in your own jurisdiction")
-    return station
+    """The station a changed record is filed at (or moved to), inside the actor's reach."""
+    message = "you can change records only in your own jurisdiction"
+    return writable_station(uow, actor, station_id, "record.update", "person", message)
 
 
 def _snapshot(uow: UnitOfWork, person: Person, aliases: list[str]) -> str:
