@@ -41,6 +41,7 @@ DEMO_PREFIX = "demo."
 DEMO_MARK = "DEMO"
 
 #: Commissionerate → its district → the station localities (public place names).
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 COMMISSIONERATES: dict[str, tuple[str, str, list[str]]] = {
     "HYD": ("Hyderabad Commissionerate", "Hyderabad City", [
         "Charminar", "Golconda", "Begum Bazar", "Afzalgunj", "Chilkalguda",
@@ -106,13 +107,27 @@ def build_tree(runtime: Runtime) -> list[str]:
             zone = add(code, zone_name, JurisdictionKind.ZONE, state)
             district = add(f"{code}-D", district_name, JurisdictionKind.DISTRICT, zone)
             for half in (0, 1):
-                division = add(f"{code}-DIV{half + 1}", f"{district_name} Division {half + 1}",
-                               JurisdictionKind.DIVISION, district)  # fmt: skip
-                circle = add(f"{code}-C{half + 1}", f"{district_name} Circle {half + 1}",
-                             JurisdictionKind.CIRCLE, division)  # fmt: skip
+                division = add(
+                    f"{code}-DIV{half + 1}",
+                    f"{district_name} Division {half + 1}",
+                    JurisdictionKind.DIVISION,
+                    district,
+                )
+                circle = add(
+                    f"{code}-C{half + 1}",
+                    f"{district_name} Circle {half + 1}",
+                    JurisdictionKind.CIRCLE,
+                    division,
+                )
                 for i, place in enumerate(places[half * 5 : half * 5 + 5], start=half * 5 + 1):
-                    stations.append(add(f"{code}-PS-{i:02d}", f"{place} Police Station",
-                                        JurisdictionKind.STATION, circle))  # fmt: skip
+                    stations.append(
+                        add(
+                            f"{code}-PS-{i:02d}",
+                            f"{place} Police Station",
+                            JurisdictionKind.STATION,
+                            circle,
+                        )
+                    )
     return stations
 
 
@@ -126,10 +141,13 @@ def create_accounts(runtime: Runtime) -> list[DemoAccount]:
             account = identity.find_account(uow.session, username)
             if account is None:
                 account, _ = identity.create_account(
-                    uow, SEEDER, username=username,
+                    uow,
+                    SEEDER,
+                    username=username,
                     display_name=f"{DEMO_MARK} {role.value.replace('_', ' ')}",
-                    roles=frozenset({role}), jurisdiction_id=node.id if node else None,
-                )  # fmt: skip
+                    roles=frozenset({role}),
+                    jurisdiction_id=node.id if node else None,
+                )
             password, secret = _fresh_credentials()
             account.password_hash = identity.hash_password(password)
             account.must_change_password = False
@@ -141,8 +159,22 @@ def create_accounts(runtime: Runtime) -> list[DemoAccount]:
 
 
 def _fresh_credentials() -> tuple[str, str]:
-    words = ["monsoon", "charminar", "biryani", "kakatiya", "godavari", "bathukamma", "irani",
-             "chai", "lassi", "deccan", "plateau", "musi", "bonalu", "golconda"]  # fmt: skip
+    words = [
+        "monsoon",
+        "charminar",
+        "biryani",
+        "kakatiya",
+        "godavari",
+        "bathukamma",
+        "irani",
+        "chai",
+        "lassi",
+        "deccan",
+        "plateau",
+        "musi",
+        "bonalu",
+        "golconda",
+    ]
     phrase = "-".join(secrets.choice(words) for _ in range(4)) + f"-{secrets.randbelow(100):02d}"
     return phrase, pyotp.random_base32()
 
@@ -204,8 +236,12 @@ def seed_cases(
 
 def _state_seeder(runtime: Runtime) -> Actor:
     """The seeding actor: state headquarters' rights over the whole demo state."""
-    return Actor(account_id=None, username="cli:demo-seed", roles=frozenset({Role.STATE_HQ}),
-                 jurisdiction_paths=_root_path(runtime))  # fmt: skip
+    return Actor(
+        account_id=None,
+        username="cli:demo-seed",
+        roles=frozenset({Role.STATE_HQ}),
+        jurisdiction_paths=_root_path(runtime),
+    )
 
 
 def _root_path(runtime: Runtime) -> tuple[str, ...]:

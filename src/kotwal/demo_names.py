@@ -6,6 +6,8 @@ parts are common ones, so every combination is an ordinary-looking name and none
 person's: the demo draws them at random. About 9,000 given-and-house pairs, times the community
 names and the two orders (family name first or last), give a few hundred thousand spellings,
 so that at a million persons a name matches a realistic handful of records, not thousands.
+
+The tables are aligned by hand (``# fmt: skip``): pairs in rows read better than one a line.
 """
 
 from __future__ import annotations

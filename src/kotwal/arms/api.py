@@ -55,9 +55,14 @@ def list_licences(
     """Licences in your jurisdiction by licence number, a page at a time (``after`` is the
     previous page's ``next_after``)."""
     items, next_after = service.list_licences(
-        uow, actor, station_id=station_id, status=status, expiring_before=expiring_before,
-        after=after, limit=limit,
-    )  # fmt: skip
+        uow,
+        actor,
+        station_id=station_id,
+        status=status,
+        expiring_before=expiring_before,
+        after=after,
+        limit=limit,
+    )
     return LicencePage(items=[LicenceRead.model_validate(i) for i in items], next_after=next_after)
 
 
@@ -73,9 +78,14 @@ def find_licences(
 ) -> LicencePage:
     """Exact lookup by exactly one of licence number, UIN, weapon serial or holder's phone."""
     found = service.find_licences(
-        uow, actor, licence_number=licence_number, uin=uin, serial=serial, phone=phone,
+        uow,
+        actor,
+        licence_number=licence_number,
+        uin=uin,
+        serial=serial,
+        phone=phone,
         purpose=purpose,
-    )  # fmt: skip
+    )
     return LicencePage(items=[LicenceRead.model_validate(i) for i in found])
 
 

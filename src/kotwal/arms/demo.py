@@ -25,11 +25,13 @@ from kotwal.manifest import DemoContext
 
 #: Holders' names: common Telangana given names and family names (the holder is a man in most
 #: licences, as in the registers).
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 GIVEN_MEN = ["Srinivas", "Ravi", "Ramesh", "Suresh", "Mahesh", "Naresh", "Venkatesh", "Anil",
              "Sunil", "Kiran", "Prasad", "Raju", "Krishna", "Rajesh", "Srikanth", "Praveen",
              "Imran", "Yousuf", "Venkateswarlu", "Ravi Kumar", "Sai Kiran", "Narasimha Rao",
              "Ramachandra Reddy", "Anjaiah", "Mallesh"]  # fmt: skip
 GIVEN_WOMEN = ["Lakshmi", "Sravani", "Swapna", "Madhavi", "Padma", "Salma", "Aruna"]
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 SURNAMES = ["Kommu", "Bandi", "Gollapudi", "Reddy", "Naidu", "Goud", "Yadav", "Chary", "Varma",
             "Pasupuleti", "Kandula", "Boddu", "Mekala", "Peddi", "Thota", "Chinthala", "Shaik",
             "Mohammed", "Jupally", "Kasireddy", "Nalla", "Gaddam"]  # fmt: skip
@@ -44,11 +46,14 @@ WEAPONS: list[tuple[WeaponCategory, str, str]] = [
     (WeaponCategory.MUZZLE_LOADER, "Muzzle Loading Gun", "ML"),
 ]
 WEAPON_WEIGHTS = [35, 20, 25, 10, 7, 3]
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 GROUNDS_WEIGHTS = {Grounds.SELF_PROTECTION: 70, Grounds.CROP_PROTECTION: 15, Grounds.SPORT: 8,
                    Grounds.HEIRLOOM: 5, Grounds.OTHER: 2}  # fmt: skip
 #: Why a demo licence was suspended or cancelled.
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 SUSPENSIONS = ["Holder named as accused in a case of criminal intimidation (demo)",
                "Weapon not produced for verification (demo)"]  # fmt: skip
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 CANCELLATIONS = ["Holder deceased; weapon deposited at the station (demo)",
                  "Licence surrendered by the holder (demo)"]  # fmt: skip
 
@@ -113,9 +118,12 @@ def seed_licences(
         codes = {station_id: code for station_id, code in rows}
         # Licence dates are reckoned from a fixed day of the seed, not from the clock.
         today = date(2026, 11, 1)
-    officer = Actor(account_id=None, username="cli:demo-seed",
-                    roles=frozenset({Role.ARMS_LICENSING_OFFICER}),
-                    jurisdiction_paths=(root_path,))  # fmt: skip
+    officer = Actor(
+        account_id=None,
+        username="cli:demo-seed",
+        roles=frozenset({Role.ARMS_LICENSING_OFFICER}),
+        jurisdiction_paths=(root_path,),
+    )
     done = 0
     while done < count:
         with UnitOfWork(runtime, write=True) as uow:

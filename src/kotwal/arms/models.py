@@ -67,11 +67,26 @@ class ArmsLicence(RecordId, Base):
         read_permission=ArmsPermission.LICENCE_READ,
         jurisdiction_path=lambda lic: lic.jurisdiction_path,
         order_name=lambda lic: lic.holder_name,
-        fields=("licence_number", "uin", "holder_name", "holder_father_name",
-                "holder_birth_year", "holder_address", "holder_phone", "person_id", "grounds",
-                "area_of_validity", "issuing_authority", "issued_on", "valid_until", "status",
-                "status_reason", "station_id", "version"),
-    )  # fmt: skip
+        fields=(
+            "licence_number",
+            "uin",
+            "holder_name",
+            "holder_father_name",
+            "holder_birth_year",
+            "holder_address",
+            "holder_phone",
+            "person_id",
+            "grounds",
+            "area_of_validity",
+            "issuing_authority",
+            "issued_on",
+            "valid_until",
+            "status",
+            "status_reason",
+            "station_id",
+            "version",
+        ),
+    )
 
 
 class ArmsWeapon(RecordId, Base):
@@ -99,7 +114,7 @@ class ArmsWeapon(RecordId, Base):
         read_permission=ArmsPermission.LICENCE_READ,
         jurisdiction_path=lambda w: w.jurisdiction_path,
         fields=("licence_id", "category", "make", "bore", "serial", "endorsed_on"),
-    )  # fmt: skip
+    )
 
 
 class ArmsLicenceEvent(RecordId, Base):
@@ -174,7 +189,18 @@ class ArmsLicenceReview(RecordId, Base):
         resource_type="arms_licence_review",
         read_permission=ArmsPermission.LICENCE_REVIEW,
         jurisdiction_path=lambda r: r.jurisdiction_path,
-        fields=("licence_id", "case_id", "person_id", "party_role", "match", "status",
-                "outcome", "decision_reason", "decided_by_name", "decided_at", "station_id",
-                "opened_at"),
-    )  # fmt: skip
+        fields=(
+            "licence_id",
+            "case_id",
+            "person_id",
+            "party_role",
+            "match",
+            "status",
+            "outcome",
+            "decision_reason",
+            "decided_by_name",
+            "decided_at",
+            "station_id",
+            "opened_at",
+        ),
+    )

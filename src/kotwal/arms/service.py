@@ -79,6 +79,7 @@ NAME_MATCH = 0.9
 FATHER_MATCH = 0.85
 MATCH_CANDIDATES = 500
 
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 _HOLDER_PLAIN = ("holder_name", "holder_father_name", "holder_birth_year", "person_id",
                  "area_of_validity")  # fmt: skip
 _HOLDER_SEALED = ("holder_address", "holder_phone")
@@ -284,8 +285,16 @@ def find_licences(
     so the search never confirms whose weapon or number it is to someone not allowed to know.
     """
     require(actor, ArmsPermission.LICENCE_READ)
-    given = {k: v for k, v in (("licence_number", licence_number), ("uin", uin),
-                               ("serial", serial), ("phone", phone)) if v}  # fmt: skip
+    given = {
+        k: v
+        for k, v in (
+            ("licence_number", licence_number),
+            ("uin", uin),
+            ("serial", serial),
+            ("phone", phone),
+        )
+        if v
+    }
     if len(given) != 1:
         raise InvalidInput("give exactly one of licence_number, uin, serial or phone")
     purpose = clean_purpose(purpose)
@@ -385,8 +394,10 @@ def file_licence(uow: UnitOfWork, actor: Actor, data: LicenceIssue) -> ArmsLicen
     serials = [normalise_serial(w.serial) for w in data.weapons]
     if len(set(serials)) != len(serials):
         raise InvalidInput("the same serial number is given twice")
-    for column, value, what in ((ArmsLicence.licence_number, data.licence_number, "number"),
-                                (ArmsLicence.uin, data.uin, "UIN")):  # fmt: skip
+    for column, value, what in (
+        (ArmsLicence.licence_number, data.licence_number, "number"),
+        (ArmsLicence.uin, data.uin, "UIN"),
+    ):
         if uow.session.execute(select(ArmsLicence.id).where(column == value)).first():
             raise Conflict(f"a licence with this {what} is already recorded")
     licence = ArmsLicence(
@@ -451,9 +462,11 @@ def add_weapon(uow: UnitOfWork, actor: Actor, licence_id: str, data: WeaponAdd) 
     if len(present) >= WEAPONS_MAX:
         raise Conflict(f"a licence carries at most {WEAPONS_MAX} weapons here")
     wanted = normalise_serial(data.serial)
-    if any(w.serial_bidx == serial_index(uow, data.serial)
-           and normalise_serial(str(open_field(uow.session, w, "serial"))) == wanted
-           for w in present):  # fmt: skip
+    if any(
+        w.serial_bidx == serial_index(uow, data.serial)
+        and normalise_serial(str(open_field(uow.session, w, "serial"))) == wanted
+        for w in present
+    ):
         raise Conflict("this weapon is already endorsed on the licence")
     _add_weapon_row(uow, licence, data, station_today(uow.runtime))
     _bump(licence)
@@ -499,8 +512,15 @@ def update_licence(
     if "holder_name" in changes:
         index_holder_name(uow, licence.id, licence.holder_name)
     _bump(licence)
-    _event(uow, actor, licence, "updated", reason=data.reason,
-           changed_fields=",".join(sorted(changes)), snapshot=snapshot)  # fmt: skip
+    _event(
+        uow,
+        actor,
+        licence,
+        "updated",
+        reason=data.reason,
+        changed_fields=",".join(sorted(changes)),
+        snapshot=snapshot,
+    )
     uow.session.flush()
     return _licences_out(uow, actor, [licence], None)[0]
 
@@ -518,12 +538,12 @@ def renew_licence(
         raise InvalidInput(f"a renewal runs for at most {VALIDITY_YEARS} years from today")
     licence.valid_until = data.valid_until
     _bump(licence)
-    _event(uow, actor, licence, "renewed", reason=data.reason,
-           order_reference=data.order_reference)  # fmt: skip
+    _event(uow, actor, licence, "renewed", reason=data.reason, order_reference=data.order_reference)
     uow.session.flush()
     return _licences_out(uow, actor, [licence], None)[0]
 
 
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 _TRANSITIONS: dict[str, tuple[frozenset[str], LicenceStatus]] = {
     "suspended": (frozenset({LicenceStatus.VALID}), LicenceStatus.SUSPENDED),
     "reinstated": (frozenset({LicenceStatus.SUSPENDED}), LicenceStatus.VALID),
@@ -543,8 +563,7 @@ def apply_status_change(
     licence.status = to.value
     licence.status_reason = None if to == LicenceStatus.VALID else data.reason
     _bump(licence)
-    _event(uow, actor, licence, action, reason=data.reason,
-           order_reference=data.order_reference)  # fmt: skip
+    _event(uow, actor, licence, action, reason=data.reason, order_reference=data.order_reference)
     uow.session.flush()
 
 
@@ -705,10 +724,15 @@ def decide_review(
     review.decided_at = utcnow()
     uow.session.flush()
     uow.audit(
-        actor_event(actor, "arms_review.decide", Outcome.SUCCESS,
-                    resource_type="arms_licence_review", resource_id=review.id,
-                    detail={"outcome": review.outcome})
-    )  # fmt: skip
+        actor_event(
+            actor,
+            "arms_review.decide",
+            Outcome.SUCCESS,
+            resource_type="arms_licence_review",
+            resource_id=review.id,
+            detail={"outcome": review.outcome},
+        )
+    )
     return disclose(uow, actor, None, [review])[0]
 
 

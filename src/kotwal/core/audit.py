@@ -336,9 +336,23 @@ def append(session: Session, events: Sequence[AuditEvent]) -> list[int]:
             ).encode("utf-8")
         ).hexdigest()
         rows.append(
-            (seq, at_us, actor_id, actor_name, session_id, action, outcome, resource_type,
-             resource_id, purpose, client_addr, detail, prev, digest)
-        )  # fmt: skip
+            (
+                seq,
+                at_us,
+                actor_id,
+                actor_name,
+                session_id,
+                action,
+                outcome,
+                resource_type,
+                resource_id,
+                purpose,
+                client_addr,
+                detail,
+                prev,
+                digest,
+            )
+        )
         prev = digest
     # The driver's own executemany with positional rows: SQLAlchemy's per-row parameter
     # processing cost more than the hashing.
@@ -937,10 +951,21 @@ def _own_hash_ok(row: Sequence[Any]) -> bool:
     try:
         joined = _SEP.join(
             (
-                str(row[0]), str(row[1]), _opt(row[2]), row[3], _opt(row[4]), row[5], row[6],
-                _opt(row[7]), _opt(row[8]), _opt(row[9]), _opt(row[10]), row[11], row[12],
+                str(row[0]),
+                str(row[1]),
+                _opt(row[2]),
+                row[3],
+                _opt(row[4]),
+                row[5],
+                row[6],
+                _opt(row[7]),
+                _opt(row[8]),
+                _opt(row[9]),
+                _opt(row[10]),
+                row[11],
+                row[12],
             )
-        )  # fmt: skip
+        )
         ok: bool = (
             joined.count(_SEP) == _SEPARATORS
             and hashlib.sha256(joined.encode("utf-8")).hexdigest() == row[13]
@@ -986,9 +1011,22 @@ def _walk_chain(
             start = expect
             try:
                 for row in rows:
-                    (seq, at_us, actor_id, actor_name, session_id, action, outcome,
-                     resource_type, resource_id, purpose, client_addr, detail, prev_hash,
-                     digest) = row  # fmt: skip
+                    (
+                        seq,
+                        at_us,
+                        actor_id,
+                        actor_name,
+                        session_id,
+                        action,
+                        outcome,
+                        resource_type,
+                        resource_id,
+                        purpose,
+                        client_addr,
+                        detail,
+                        prev_hash,
+                        digest,
+                    ) = row
                     if seq != expect or prev_hash != prev:
                         break
                     joined = join(

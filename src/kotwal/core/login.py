@@ -110,8 +110,12 @@ def _unknown(uow: UnitOfWork, username: str, client_addr: str | None) -> Actor:
     as a keyed hash: people type passwords into the username field."""
     typed = identity.normalise_username(username)
     digest = blind_index(uow.runtime.keyring, "audit.username", typed, bits=64)
-    return Actor(account_id=None, username="unknown-user", client_addr=client_addr,
-                 extra={"username_hash": digest})  # fmt: skip
+    return Actor(
+        account_id=None,
+        username="unknown-user",
+        client_addr=client_addr,
+        extra={"username_hash": digest},
+    )
 
 
 def attempt_login(
@@ -147,8 +151,9 @@ def attempt_login(
     issued = identity.issue_session(
         uow.session, settings, account, kind=kind, client_addr=client_addr
     )
-    actor = Actor(account.id, account.username, session_id=issued.session.id,
-                  client_addr=client_addr)  # fmt: skip
+    actor = Actor(
+        account.id, account.username, session_id=issued.session.id, client_addr=client_addr
+    )
     uow.audit(
         _event(actor, Outcome.SUCCESS, {"kind": kind, "restricted": issued.session.restricted})
     )

@@ -45,9 +45,14 @@ def plant_command(
     on the records around them, and register them as decoys of the copy."""
     with runtime_or_exit() as runtime, unit(runtime) as uow:
         planted = service.plant(
-            uow, operator(), count=count, copy_id=copy, kind=kind, licences=licences,
+            uow,
+            operator(),
+            count=count,
+            copy_id=copy,
+            kind=kind,
+            licences=licences,
             officers=officers,
-        )  # fmt: skip
+        )
     out.print(
         f"planted {len(planted.person_ids)} decoy person(s), {len(planted.licence_ids)} arms "
         f"licence(s) and {len(planted.officer_ids)} officer(s) in copy {planted.copy_id!r}"

@@ -180,6 +180,10 @@ def plant_officer(
         personal_address=fake.address,
     )
     officer = file_officer(uow, planter, data)
-    content = {"name": fake.name, "belt_number": officer.belt_number, "rank": model.rank,
-               "phone": fake.phone}  # fmt: skip
+    content = {
+        "name": fake.name,
+        "belt_number": officer.belt_number,
+        "rank": model.rank,
+        "phone": fake.phone,
+    }
     return PlantedRecord(officer.id, content)

@@ -254,15 +254,29 @@ def plant(
         register_person(session, keyring, actor, copy_id, person.id, fake, station.code)
         ids.append(person.id)
     licence_ids = _plant_modelled(
-        uow, actor, planter, copy_id, rng, taken, phone_prefix,
-        "arms_licence", mimic.plant_licence, _default_share(session, ArmsLicence, count, 4)
-        if licences is None else licences,
-    )  # fmt: skip
+        uow,
+        actor,
+        planter,
+        copy_id,
+        rng,
+        taken,
+        phone_prefix,
+        "arms_licence",
+        mimic.plant_licence,
+        _default_share(session, ArmsLicence, count, 4) if licences is None else licences,
+    )
     officer_ids = _plant_modelled(
-        uow, actor, planter, copy_id, rng, taken, phone_prefix,
-        "officer", mimic.plant_officer, _default_share(session, Officer, count, 10)
-        if officers is None else officers,
-    )  # fmt: skip
+        uow,
+        actor,
+        planter,
+        copy_id,
+        rng,
+        taken,
+        phone_prefix,
+        "officer",
+        mimic.plant_officer,
+        _default_share(session, Officer, count, 10) if officers is None else officers,
+    )
     session.flush()
     uow.audit(
         actor_event(
@@ -270,10 +284,14 @@ def plant(
             "decoys.plant",
             Outcome.SUCCESS,
             resource_type="decoy",
-            detail={"copy": copy_id, "count": count, "licences": len(licence_ids),
-                    "officers": len(officer_ids)},
+            detail={
+                "copy": copy_id,
+                "count": count,
+                "licences": len(licence_ids),
+                "officers": len(officer_ids),
+            },
         )
-    )  # fmt: skip
+    )
     return Planted(copy_id, tuple(ids), licence_ids, officer_ids)
 
 
@@ -305,11 +323,19 @@ def _plant_modelled(
     for _ in range(count):
         fake = _unique_fake(session, keyring, rng, taken, phone_prefix)
         planted = make(uow, planter, rng, fake)
-        _register(session, keyring, actor, copy_id, resource_type, planted.record_id,
-                  planted.content)  # fmt: skip
+        _register(
+            session, keyring, actor, copy_id, resource_type, planted.record_id, planted.content
+        )
         phone = normalise_phone(fake.phone)
-        _register(session, keyring, actor, copy_id, "phone", phone,
-                  {"phone": phone, resource_type + "_id": planted.record_id})  # fmt: skip
+        _register(
+            session,
+            keyring,
+            actor,
+            copy_id,
+            "phone",
+            phone,
+            {"phone": phone, resource_type + "_id": planted.record_id},
+        )
         ids.append(planted.record_id)
     return tuple(ids)
 

@@ -37,10 +37,12 @@ from kotwal.manifest import DemoContext
 OFFICERS = 300
 
 #: Common given names and family names (Latin script), combined at random.
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 GIVEN = ["Srinivas", "Ravi", "Ramesh", "Suresh", "Mahesh", "Naresh", "Venkatesh", "Lakshmi",
          "Sravani", "Swapna", "Anil", "Sunil", "Kiran", "Prasad", "Raju", "Krishna", "Madhavi",
          "Padma", "Rajesh", "Srikanth", "Praveen", "Imran", "Salma", "Yousuf", "Ravi Kumar",
          "Sai Kiran", "Anjaiah", "Mallesh", "Shankar", "Sridevi"]  # fmt: skip
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 SURNAMES = ["Kommu", "Bandi", "Gollapudi", "Reddy", "Naidu", "Goud", "Yadav", "Chary", "Varma",
             "Pasupuleti", "Kandula", "Boddu", "Mekala", "Peddi", "Thota", "Chinthala", "Shaik",
             "Mohammed", "Rathod", "Kethavath"]  # fmt: skip
@@ -237,8 +239,12 @@ def link_accounts(
     """Tie each demo account (username, role, posting code) to an officer record, so that the
     person behind a login is on the force's roll like any officer (safe to repeat)."""
     state_path, _ = demo_stations(runtime)
-    hq = Actor(account_id=None, username="cli:demo-seed", roles=frozenset({Role.STATE_HQ}),
-               jurisdiction_paths=(state_path,))  # fmt: skip
+    hq = Actor(
+        account_id=None,
+        username="cli:demo-seed",
+        roles=frozenset({Role.STATE_HQ}),
+        jurisdiction_paths=(state_path,),
+    )
     rng = random.Random(f"kotwal-force-accounts-{seed}")  # noqa: S311  # nosec B311 - fake data
     linked: list[LinkedAccount] = []
     with UnitOfWork(runtime, write=True) as uow:
@@ -275,11 +281,15 @@ def _take_or_enter(
     if unit.kind == JurisdictionKind.STATION.value:
         serving = uow.session.scalar(
             select(Officer)
-            .where(Officer.unit_id == unit.id, Officer.rank == rank.value,
-                   Officer.account_id.is_(None), Officer.status == "serving")
+            .where(
+                Officer.unit_id == unit.id,
+                Officer.rank == rank.value,
+                Officer.account_id.is_(None),
+                Officer.status == "serving",
+            )
             .order_by(Officer.belt_number)
             .limit(1)
-        )  # fmt: skip
+        )
         if serving is not None:  # through the service: a new version, audited
             change = OfficerUpdate(expected_version=serving.version, account_id=account_id)
             service.update_officer(uow, hq, serving.id, change)

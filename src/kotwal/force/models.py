@@ -72,11 +72,21 @@ class Officer(RecordId, Base):
         resource_type="officer",
         read_permission=ForcePermission.OFFICER_READ,
         jurisdiction_path=lambda o: o.jurisdiction_path,
-        fields=("name", "rank", "belt_number", "status", "unit_id", "official_phone",
-                "official_email", "personal_phone", "personal_address", "account_id",
-                "version"),
+        fields=(
+            "name",
+            "rank",
+            "belt_number",
+            "status",
+            "unit_id",
+            "official_phone",
+            "official_email",
+            "personal_phone",
+            "personal_address",
+            "account_id",
+            "version",
+        ),
         order_name=lambda o: o.name,
-    )  # fmt: skip
+    )
 
 
 class OfficerPosting(RecordId, Base):
@@ -154,7 +164,7 @@ class StationProfile(Base):
         read_permission=ForcePermission.STATION_READ,
         jurisdiction_path=lambda s: s.jurisdiction_path,
         fields=("address", "phone", "latitude", "longitude", "sho_officer_id", "version"),
-    )  # fmt: skip
+    )
 
 
 class StationProfileVersion(RecordId, Base):

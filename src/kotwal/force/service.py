@@ -258,10 +258,13 @@ def file_officer(uow: UnitOfWork, actor: Actor, data: OfficerCreate) -> Officer:
     uow.session.flush()
     uow.audit(
         actor_event(
-            actor, "officer.create", Outcome.SUCCESS, resource_type="officer",
+            actor,
+            "officer.create",
+            Outcome.SUCCESS,
+            resource_type="officer",
             resource_id=officer.id,
         )
-    )  # fmt: skip
+    )
     return officer
 
 
@@ -350,11 +353,12 @@ def search_by_name(
         {
             "officer": record,
             "score": round(match.score, 3),
-            "reasons": list(match.reasons) if isinstance(record["name"], str) else
-            ["this officer's name matches; declare a purpose to see it"],
+            "reasons": list(match.reasons)
+            if isinstance(record["name"], str)
+            else ["this officer's name matches; declare a purpose to see it"],
         }
         for record, (_, match) in zip(shown, hits, strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def _best(query: str, name: str) -> tuple[float, str]:
@@ -369,6 +373,7 @@ def _best(query: str, name: str) -> tuple[float, str]:
 # --- officers: change ------------------------------------------------------------------------
 
 #: Fields an update may change; the personal ones are sealed and read by opening.
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 _PLAIN_FIELDS = ("name", "rank", "belt_number", "status", "unit_id", "official_phone",
                  "official_email", "account_id")  # fmt: skip
 _SEALED_FIELDS = ("personal_phone", "personal_address")
@@ -621,9 +626,10 @@ def file_station_profile(
     except IntegrityError as exc:  # created by someone else a moment ago
         raise Conflict("this station has a profile; change it instead") from exc
     uow.audit(
-        actor_event(actor, "station.create", Outcome.SUCCESS, resource_type="station",
-                    resource_id=node.id)
-    )  # fmt: skip
+        actor_event(
+            actor, "station.create", Outcome.SUCCESS, resource_type="station", resource_id=node.id
+        )
+    )
     return profile
 
 

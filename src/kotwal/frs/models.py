@@ -73,9 +73,18 @@ class GalleryFace(RecordId, Base):
         resource_type="frs_face",
         read_permission=FrsPermission.FACE_SEARCH,
         jurisdiction_path=lambda f: f.jurisdiction_path,
-        fields=("gallery", "person_id", "model", "quality", "detector", "enrolled_by_name",
-                "enrolled_at", "removed_at", "removal_reason"),
-    )  # fmt: skip
+        fields=(
+            "gallery",
+            "person_id",
+            "model",
+            "quality",
+            "detector",
+            "enrolled_by_name",
+            "enrolled_at",
+            "removed_at",
+            "removal_reason",
+        ),
+    )
 
 
 class Calibration(RecordId, Base):

@@ -35,9 +35,16 @@ def _phone(rng: random.Random, digits: str) -> str:
     if len(d) != 10:
         return digits
     return rng.choice(
-        [d, f"+91 {d[:5]} {d[5:]}", f"0{d}", f"{d[:5]}-{d[5:]}", f"+91-{d}",
-         f"{d[:3]} {d[3:6]} {d[6:]}", f"91{d}"]
-    )  # fmt: skip
+        [
+            d,
+            f"+91 {d[:5]} {d[5:]}",
+            f"0{d}",
+            f"{d[:5]}-{d[5:]}",
+            f"+91-{d}",
+            f"{d[:3]} {d[3:6]} {d[6:]}",
+            f"91{d}",
+        ]
+    )
 
 
 def _case(rng: random.Random, text: str) -> str:

@@ -70,6 +70,7 @@ class Photo(RecordId, Base):
 
 
 #: What a listing shows of a photograph (never the picture).
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 _LISTED = ("owner_kind", "owner_id", "format", "width", "height", "byte_size", "sha256",
            "created_by_name", "created_at", "retired_at", "retired_reason")  # fmt: skip
 
@@ -104,10 +105,16 @@ class PhotoImage(Base):
     __table__ = Photo.__table__
     __mapper_args__ = {
         "include_properties": [
-            "id", "owner_kind", "owner_id", "image", "sha256", "format", "retired_at",
+            "id",
+            "owner_kind",
+            "owner_id",
+            "image",
+            "sha256",
+            "format",
+            "retired_at",
         ],
         "polymorphic_on": "owner_kind",
-    }  # fmt: skip
+    }
 
     id: Mapped[str]
     owner_kind: Mapped[str]

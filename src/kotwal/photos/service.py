@@ -124,9 +124,13 @@ def _event(
 ) -> AuditEvent:
     resource_type = owner.photo.__disclosure__.resource_type
     return actor_event(
-        actor, action, outcome, resource_type=resource_type, resource_id=resource_id,
+        actor,
+        action,
+        outcome,
+        resource_type=resource_type,
+        resource_id=resource_id,
         detail={**detail},
-    )  # fmt: skip
+    )
 
 
 def _shaped(owner: Owner, shown: dict[str, Any]) -> dict[str, Any]:
@@ -145,8 +149,15 @@ def add_photo(
     require(actor, owner.write)
     path = _owner_path(uow, owner, owner_id)
     if not actor.covers(path):
-        refused = _event(actor, owner, "photo.create", Outcome.DENIED, None,
-                         owner_id=owner_id, reason="outside-jurisdiction")  # fmt: skip
+        refused = _event(
+            actor,
+            owner,
+            "photo.create",
+            Outcome.DENIED,
+            None,
+            owner_id=owner_id,
+            reason="outside-jurisdiction",
+        )
         uow.record_now([refused])
         raise Forbidden(f"only the {owner_kind}'s own station (or above) adds photographs")
     active = uow.session.execute(
@@ -159,8 +170,9 @@ def add_photo(
     try:
         decoded = images.decode(data, max_bytes=MAX_UPLOAD_BYTES, max_pixels=MAX_PIXELS)
     except Problem as exc:
-        failed = _event(actor, owner, "photo.create", Outcome.FAILURE, None,
-                        owner_id=owner_id, reason=exc.slug)  # fmt: skip
+        failed = _event(
+            actor, owner, "photo.create", Outcome.FAILURE, None, owner_id=owner_id, reason=exc.slug
+        )
         uow.record_now([failed])
         raise
     clean = images.clean_bytes(decoded)
@@ -177,8 +189,17 @@ def add_photo(
     )
     uow.session.add(photo)
     uow.session.flush()
-    uow.audit(_event(actor, owner, "record.create", Outcome.SUCCESS, photo.id,
-                     owner_kind=owner_kind, owner_id=owner_id))  # fmt: skip
+    uow.audit(
+        _event(
+            actor,
+            owner,
+            "record.create",
+            Outcome.SUCCESS,
+            photo.id,
+            owner_kind=owner_kind,
+            owner_id=owner_id,
+        )
+    )
     _place([photo], path)
     return _shaped(owner, disclose(uow, actor, None, [photo])[0])
 
@@ -255,8 +276,18 @@ def read_image(
     if hashlib.sha256(image).hexdigest() != photo.sha256:
         # The picture opened (so it is the one sealed for this row), but the digest beside it
         # was changed: someone edited the table. Recorded; the picture is not sent.
-        uow.record_now([_event(actor, owner, "record.integrity_failure", Outcome.FAILURE, photo.id,
-                               field="sha256")])  # fmt: skip
+        uow.record_now(
+            [
+                _event(
+                    actor,
+                    owner,
+                    "record.integrity_failure",
+                    Outcome.FAILURE,
+                    photo.id,
+                    field="sha256",
+                )
+            ]
+        )
         raise IntegrityFailure()
     return image, images.MEDIA_TYPES[photo.format]
 
@@ -278,15 +309,34 @@ def retire_photo(
     photo = _found(uow, owner.photo, photo_id)
     path = _owner_path(uow, owner, photo.owner_id)
     if not actor.covers(path):
-        uow.record_now([_event(actor, owner, "record.retire", Outcome.DENIED, photo.id,
-                               reason="outside-jurisdiction")])  # fmt: skip
+        uow.record_now(
+            [
+                _event(
+                    actor,
+                    owner,
+                    "record.retire",
+                    Outcome.DENIED,
+                    photo.id,
+                    reason="outside-jurisdiction",
+                )
+            ]
+        )
         raise Forbidden(f"only the {owner.kind}'s own station (or above) retires photographs")
     photo.retired_at = utcnow()
     photo.retired_by = actor.account_id
     photo.retired_reason = reason
     uow.session.flush()
-    uow.audit(_event(actor, owner, "record.retire", Outcome.SUCCESS, photo.id,
-                     owner_kind=photo.owner_kind, owner_id=photo.owner_id))  # fmt: skip
+    uow.audit(
+        _event(
+            actor,
+            owner,
+            "record.retire",
+            Outcome.SUCCESS,
+            photo.id,
+            owner_kind=photo.owner_kind,
+            owner_id=photo.owner_id,
+        )
+    )
     _place([photo], path)
     return _shaped(owner, disclose(uow, actor, None, [photo])[0])
 

@@ -72,8 +72,12 @@ def _cases_out(
         parties, disclose(uow, actor, purpose, parties, kind="part"), strict=True
     ):
         by_case[party.case_id].append(released)
-    codes = {code for record in shown if isinstance(record["sections"], str)
-             for code in record["sections"].split(",")}  # fmt: skip
+    codes = {
+        code
+        for record in shown
+        if isinstance(record["sections"], str)
+        for code in record["sections"].split(",")
+    }
     reference = _sections(uow, sorted(codes))
     for record in shown:
         if isinstance(record["sections"], str):
@@ -115,9 +119,10 @@ def create_case(uow: UnitOfWork, actor: Actor, data: CaseCreate) -> dict[str, An
     except IntegrityError as exc:  # registered by someone else a moment ago
         raise Conflict("a case with this FIR number is already registered") from exc
     uow.audit(
-        actor_event(actor, "case.create", Outcome.SUCCESS, resource_type="case",
-                    resource_id=case.id)
-    )  # fmt: skip
+        actor_event(
+            actor, "case.create", Outcome.SUCCESS, resource_type="case", resource_id=case.id
+        )
+    )
     return _cases_out(uow, actor, [case], None, kind="echo")[0]
 
 

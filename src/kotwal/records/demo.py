@@ -59,6 +59,7 @@ _LEGAL_BASES = [
     "DEMO: order of the Deputy Commissioner of Police (synthetic)",
     "DEMO: Police Standing Orders, order 742 (synthetic)",
 ]
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 _MODUS = {
     "rowdy_sheet": ["threatens shopkeepers for weekly payments", "fights at wine shops",
                     "land-grab intimidation with hired men", "settles disputes by force"],
@@ -76,6 +77,7 @@ _CLOSE_REASONS = [
     "DEMO: closed by order of the DCP",
 ]
 #: Sections cases mostly cite (BNS codes, weights); the IPC equivalent before BNS_IN_FORCE.
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 _PRIMARY = {
     "BNS 303": 30, "BNS 304": 8, "BNS 305": 8, "BNS 331": 8, "BNS 309": 5, "BNS 115": 10,
     "BNS 117": 3, "BNS 318": 8, "BNS 316": 3, "BNS 351": 5, "BNS 126": 2, "BNS 329": 3,
@@ -102,12 +104,22 @@ class _Pick:
 def _picks(runtime: Runtime, actor: Actor, seed: int, salt: str, share: float) -> list[_Pick]:
     """The persons a hash of their own data (and the seed) selects, in a reproducible order."""
     stmt = (
-        select(Person.id, Person.name, Person.name_te, Person.father_name, Person.birth_year,
-               Person.marks, Person.category, Person.status, Person.station_id,
-               Person.jurisdiction_path, Jurisdiction.code)
+        select(
+            Person.id,
+            Person.name,
+            Person.name_te,
+            Person.father_name,
+            Person.birth_year,
+            Person.marks,
+            Person.category,
+            Person.status,
+            Person.station_id,
+            Person.jurisdiction_path,
+            Jurisdiction.code,
+        )
         .join(Jurisdiction, Jurisdiction.id == Person.station_id)
         .execution_options(yield_per=10_000)
-    )  # fmt: skip
+    )
     cut = int(share * (1 << 64))
     picks: list[_Pick] = []
     with UnitOfWork(runtime, write=False) as uow:
@@ -191,11 +203,16 @@ def seed_history_sheets(
             sheets.append(sheet)
             steps.extend(course)
             events.extend(
-                actor_event(actor, f"history_sheet.{_VERB[step['action']]}", Outcome.SUCCESS,
-                            resource_type="history_sheet", resource_id=sheet["id"],
-                            detail={"version": step["version"]})
+                actor_event(
+                    actor,
+                    f"history_sheet.{_VERB[step['action']]}",
+                    Outcome.SUCCESS,
+                    resource_type="history_sheet",
+                    resource_id=sheet["id"],
+                    detail={"version": step["version"]},
+                )
                 for step in course
-            )  # fmt: skip
+            )
         _write(runtime, {HistorySheet: sheets, HistorySheetEvent: steps}, events)
         done += len(chunk)
         if progress is not None:
@@ -224,20 +241,35 @@ def _sheet(
     now = utcnow()
     sheet_id = new_id()
     sheet: dict[str, Any] = {
-        "id": sheet_id, "person_id": pick.person_id, "category": category,
-        "station_id": pick.station_id, "jurisdiction_path": pick.path,
-        "legal_basis": rng.choice(_LEGAL_BASES), "modus_operandi": rng.choice(_MODUS.get(
-            category, _MODUS["suspect_sheet"])),
-        "opened_on": opened, "next_review_on": due,
-        "closed_on": None, "close_reason": None, "version": 1,
-        "created_at": now, "updated_at": now,
-    }  # fmt: skip
+        "id": sheet_id,
+        "person_id": pick.person_id,
+        "category": category,
+        "station_id": pick.station_id,
+        "jurisdiction_path": pick.path,
+        "legal_basis": rng.choice(_LEGAL_BASES),
+        "modus_operandi": rng.choice(_MODUS.get(category, _MODUS["suspect_sheet"])),
+        "opened_on": opened,
+        "next_review_on": due,
+        "closed_on": None,
+        "close_reason": None,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
 
     def step(action: str, previous: date | None, note: str | None) -> dict[str, Any]:
-        return {"id": new_id(), "sheet_id": sheet_id, "action": action,
-                "version": sheet["version"], "previous_review_on": previous,
-                "next_review_on": sheet["next_review_on"], "note": note, "by": actor.account_id,
-                "by_name": actor.username, "at": now}  # fmt: skip
+        return {
+            "id": new_id(),
+            "sheet_id": sheet_id,
+            "action": action,
+            "version": sheet["version"],
+            "previous_review_on": previous,
+            "next_review_on": sheet["next_review_on"],
+            "note": note,
+            "by": actor.account_id,
+            "by_name": actor.username,
+            "at": now,
+        }
 
     first_due = add_months(opened, months)
     course = [step("opened", None, None) | {"next_review_on": first_due}]
@@ -298,18 +330,37 @@ def seed_cases(
         for fir, case in chunk:
             case_id = new_id()
             now = utcnow()
-            rows.append({"id": case_id, "fir_number": fir, "sections": ",".join(case.sections),
-                         "registered_on": case.registered_on, "station_id": case.station_id,
-                         "jurisdiction_path": case.path, "created_at": now})  # fmt: skip
-            events.append(actor_event(actor, "case.create", Outcome.SUCCESS,
-                                      resource_type="case", resource_id=case_id))  # fmt: skip
+            rows.append(
+                {
+                    "id": case_id,
+                    "fir_number": fir,
+                    "sections": ",".join(case.sections),
+                    "registered_on": case.registered_on,
+                    "station_id": case.station_id,
+                    "jurisdiction_path": case.path,
+                    "created_at": now,
+                }
+            )
+            events.append(
+                actor_event(
+                    actor, "case.create", Outcome.SUCCESS, resource_type="case", resource_id=case_id
+                )
+            )
             for person_id in case.persons:
                 for role, role_on in _course(rng, case.registered_on, today):
                     party_id = new_id()
-                    parties.append({"id": party_id, "case_id": case_id, "person_id": person_id,
-                                    "role": role, "role_on": role_on,
-                                    "jurisdiction_path": case.path,
-                                    "added_by": actor.account_id, "added_at": now})  # fmt: skip
+                    parties.append(
+                        {
+                            "id": party_id,
+                            "case_id": case_id,
+                            "person_id": person_id,
+                            "role": role,
+                            "role_on": role_on,
+                            "jurisdiction_path": case.path,
+                            "added_by": actor.account_id,
+                            "added_at": now,
+                        }
+                    )
                     events.append(
                         actor_event(
                             actor,
@@ -351,8 +402,16 @@ def _group(
         if registered < BNS_IN_FORCE:
             codes = [known[c] or c for c in codes]
         sections = [c for c in dict.fromkeys(codes) if c in known]
-        cases.append(_Case(station.station_code, station.station_id, station.path, registered,
-                           sections, [p.person_id for p in group]))  # fmt: skip
+        cases.append(
+            _Case(
+                station.station_code,
+                station.station_id,
+                station.path,
+                registered,
+                sections,
+                [p.person_id for p in group],
+            )
+        )
     cases.sort(key=lambda c: (c.station_code, c.registered_on))
     numbered: list[tuple[str, _Case]] = []
     counters: dict[tuple[str, int], int] = {}

@@ -15,6 +15,7 @@ from kotwal.core.uow import UnitOfWork
 from kotwal.records.schemas import PersonCategory, PersonCreate, PersonStatus, Sex
 from kotwal.records.service import file_persons_unloaded
 
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 MARKS = ["mole on left cheek", "scar above right eye", "tattoo of a trident on right forearm",
          "cut mark on chin", "burn mark on left hand", None, None, None]  # fmt: skip
 
@@ -142,8 +143,10 @@ def seed_persons(
     keys_memo: dict[str, frozenset[str]] = {}
     while done < size:
         with UnitOfWork(runtime, write=True) as uow:
-            people = [synthetic_person(rng, stations[n % len(stations)], n)
-                      for n in range(done, min(done + batch, size))]  # fmt: skip
+            people = [
+                synthetic_person(rng, stations[n % len(stations)], n)
+                for n in range(done, min(done + batch, size))
+            ]
             file_persons_unloaded(uow, hq, people, keys_memo)
         done = min(done + batch, size)
         if progress is not None:

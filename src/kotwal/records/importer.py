@@ -82,7 +82,7 @@ __all__ = [
     "escape_cell",
     "import_persons",
     "unescape_cell",
-]  # fmt: skip
+]
 
 #: Columns a file must have: those the schema requires (station_id read as station_code).
 REQUIRED_COLUMNS = frozenset(

@@ -54,10 +54,22 @@ class Person(RecordId, Base):
         resource_type="person",
         read_permission=RecordsPermission.PERSON_READ,
         jurisdiction_path=lambda p: p.jurisdiction_path,
-        fields=("name", "name_te", "father_name", "category", "sex", "birth_year", "marks",
-                "status", "station_id", "phone", "address", "version"),
+        fields=(
+            "name",
+            "name_te",
+            "father_name",
+            "category",
+            "sex",
+            "birth_year",
+            "marks",
+            "status",
+            "station_id",
+            "phone",
+            "address",
+            "version",
+        ),
         order_name=lambda p: p.name,
-    )  # fmt: skip
+    )
 
 
 class PersonAlias(RecordId, Base):
@@ -138,9 +150,19 @@ class HistorySheet(RecordId, Base):
         resource_type="history_sheet",
         read_permission=RecordsPermission.HISTORY_SHEET_READ,
         jurisdiction_path=lambda s: s.jurisdiction_path,
-        fields=("person_id", "category", "station_id", "legal_basis", "modus_operandi",
-                "opened_on", "next_review_on", "closed_on", "close_reason", "version"),
-    )  # fmt: skip
+        fields=(
+            "person_id",
+            "category",
+            "station_id",
+            "legal_basis",
+            "modus_operandi",
+            "opened_on",
+            "next_review_on",
+            "closed_on",
+            "close_reason",
+            "version",
+        ),
+    )
 
 
 class HistorySheetEvent(RecordId, Base):
@@ -193,7 +215,7 @@ class Case(RecordId, Base):
         read_permission=RecordsPermission.CASE_READ,
         jurisdiction_path=lambda c: c.jurisdiction_path,
         fields=("fir_number", "sections", "registered_on", "station_id"),
-    )  # fmt: skip
+    )
 
 
 class CaseParty(RecordId, Base):
@@ -218,4 +240,4 @@ class CaseParty(RecordId, Base):
         read_permission=RecordsPermission.CASE_READ,
         jurisdiction_path=lambda p: p.jurisdiction_path,
         fields=("case_id", "person_id", "role", "role_on"),
-    )  # fmt: skip
+    )

@@ -241,8 +241,9 @@ def search_by_name(
         {
             "person": record,
             "score": round(match.score, 3),
-            "reasons": list(match.reasons) if isinstance(record["name"], str) else
-            ["a name or alias of this record matches; declare a purpose to see it"],
+            "reasons": list(match.reasons)
+            if isinstance(record["name"], str)
+            else ["a name or alias of this record matches; declare a purpose to see it"],
         }
         for record, (_, match) in zip(shown, hits, strict=True)
-    ]  # fmt: skip
+    ]

@@ -138,11 +138,16 @@ def _file_rows(
     _insert(uow, PersonNameKey, keys)
     uow.audit_many(
         [
-            actor_event(actor, "record.create", Outcome.SUCCESS, resource_type="person",
-                        resource_id=row["id"])
+            actor_event(
+                actor,
+                "record.create",
+                Outcome.SUCCESS,
+                resource_type="person",
+                resource_id=row["id"],
+            )
             for row in persons
         ]
-    )  # fmt: skip
+    )
     return persons
 
 
@@ -306,6 +311,7 @@ def index_names(uow: UnitOfWork, person_id: str, all_names: list[str]) -> None:
 
 
 #: Fields an update may change, and how each is read for the version snapshot.
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 _PLAIN_FIELDS = ("name", "name_te", "father_name", "marks", "category", "sex", "birth_year",
                  "status", "station_id")  # fmt: skip
 _SEALED_FIELDS = ("phone", "address")

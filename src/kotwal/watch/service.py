@@ -191,10 +191,15 @@ def store_alert(session: Session, draft: AlertDraft) -> WatchAlert:
             "security.alert",
             draft.account_id,
             draft.session_id,
-            {"alert": alert.id, "kind": draft.kind, "action": draft.action,
-             "records": len(ids), "score": draft.score},
+            {
+                "alert": alert.id,
+                "kind": draft.kind,
+                "action": draft.action,
+                "records": len(ids),
+                "score": draft.score,
+            },
         )
-    ]  # fmt: skip
+    ]
     if draft.action == "step_up" and draft.session_id:
         identity.require_step_up(session, draft.session_id)
     if draft.action == "suspend" and draft.account_id:
@@ -664,14 +669,22 @@ def _timeline(session: Session, alert: WatchAlert) -> list[dict[str, Any]]:
     ]
     lines.reverse()
     lines.append(
-        {"at": created, "what": f"alert: {alert.kind}, action {alert.action}", "count": 0,
-         "out_of_jurisdiction": 0}
-    )  # fmt: skip
+        {
+            "at": created,
+            "what": f"alert: {alert.kind}, action {alert.action}",
+            "count": 0,
+            "out_of_jurisdiction": 0,
+        }
+    )
     if alert.closed_at is not None:
         lines.append(
-            {"at": as_utc(alert.closed_at), "what": f"reviewed: {alert.status}", "count": 0,
-             "out_of_jurisdiction": 0}
-        )  # fmt: skip
+            {
+                "at": as_utc(alert.closed_at),
+                "what": f"reviewed: {alert.status}",
+                "count": 0,
+                "out_of_jurisdiction": 0,
+            }
+        )
     return lines
 
 

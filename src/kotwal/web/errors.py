@@ -51,10 +51,13 @@ def is_api(request: Request) -> bool:
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # Only where and why: echoing the input back could reflect personal data or scripts.
     return [
-        {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", "")),
-         "type": str(err.get("type", ""))}
+        {
+            "loc": [str(p) for p in err.get("loc", ())],
+            "msg": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+        }
         for err in exc.errors()[:20]
-    ]  # fmt: skip
+    ]
 
 
 def install(app: FastAPI) -> None:
