@@ -209,20 +209,8 @@ ROLE_CLEARANCE: dict[Role, DataClass] = {
 #: Roles whose sessions get the administrator's shorter timeouts.
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_OFFICER, Role.AUDITOR})
 
-#: Roles whose account must post the officer somewhere in the jurisdiction tree.
-FIELD_ROLES = frozenset(
-    {
-        Role.CONSTABLE,
-        Role.HEAD_CONSTABLE,
-        Role.SUB_INSPECTOR,
-        Role.STATION_HOUSE_OFFICER,
-        Role.CIRCLE_OFFICER,
-        Role.DISTRICT_CHIEF,
-        Role.STATE_HQ,
-        Role.FRS_OPERATOR,
-        Role.ARMS_LICENSING_OFFICER,
-    }
-)
+#: Roles whose account must post the officer somewhere in the jurisdiction tree: every officer.
+FIELD_ROLES = OFFICERS
 
 
 def permissions_for(roles: frozenset[Role]) -> frozenset[str]:
