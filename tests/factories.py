@@ -125,3 +125,8 @@ def issue_token(runtime: Runtime, officer: Officer, kind: str = "api") -> Office
         )
         officer.token, officer.csrf = issued.token, issued.csrf_token
     return officer
+
+
+def api_officer(runtime: Runtime, role: Role, posting: str | None = None) -> Officer:
+    """An officer of ``role`` posted at ``posting``, holding an API token (``.bearer``)."""
+    return issue_token(runtime, make_officer(runtime, role, posting=posting))

@@ -28,25 +28,21 @@ from tests.arms.helpers import (
     register_case,
     serial,
 )
-from tests.factories import Officer, World, issue_token, make_officer
+from tests.factories import Officer, World, api_officer
 from tests.records_helpers import file_person, seed_records_reference
 
 #: Columns that never leave: where a row is filed, when it was written, its keys.
 INTERNAL = {"jurisdiction_path", "created_at", "updated_at"}
 
 
-def _officer(runtime: Runtime, role: Role, posting: str | None) -> Officer:
-    return issue_token(runtime, make_officer(runtime, role, posting=posting))
-
-
 @pytest.fixture
 def alo_a(runtime: Runtime, world: World) -> Officer:
-    return _officer(runtime, Role.ARMS_LICENSING_OFFICER, world.station_a)
+    return api_officer(runtime, Role.ARMS_LICENSING_OFFICER, world.station_a)
 
 
 @pytest.fixture
 def alo_b(runtime: Runtime, world: World) -> Officer:
-    return _officer(runtime, Role.ARMS_LICENSING_OFFICER, world.station_b)
+    return api_officer(runtime, Role.ARMS_LICENSING_OFFICER, world.station_b)
 
 
 def _counts(runtime: Runtime) -> tuple[int, int, int]:
@@ -104,7 +100,7 @@ def test_another_stations_licensing_officer_neither_sees_nor_decides_a_review(
     client: TestClient, runtime: Runtime, alo_a: Officer, alo_b: Officer, world: World
 ) -> None:
     seed_records_reference(runtime.db)
-    si = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
+    si = api_officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     person = file_person(client, si, world.station_c)
     issue(client, alo_a, world.station_a, person_id=person["id"])
     name_in_case(client, si, register_case(client, si, world.station_c, "PS-C"), person["id"])
@@ -124,7 +120,7 @@ def test_officers_who_read_licences_cannot_issue_change_or_review_them(
     client: TestClient, runtime: Runtime, alo_a: Officer, world: World, role: Role
 ) -> None:
     licence = issue(client, alo_a, world.station_a)
-    reader = _officer(runtime, role, world.station_a)
+    reader = api_officer(runtime, role, world.station_a)
     assert client.get(f"/api/v1/arms/licences/{licence['id']}",
                       headers=reader.bearer).status_code == 200  # fmt: skip
     r = client.post("/api/v1/arms/licences", json=licence_body(world.station_a),
@@ -142,7 +138,7 @@ def test_administrators_and_auditors_cannot_read_licences(
     client: TestClient, runtime: Runtime, alo_a: Officer, world: World, role: Role
 ) -> None:
     licence = issue(client, alo_a, world.station_a)
-    outsider = _officer(runtime, role, None)
+    outsider = api_officer(runtime, role, None)
     for url, params in ((f"/api/v1/arms/licences/{licence['id']}", {"purpose": PURPOSE}),
                         ("/api/v1/arms/licences", {}),
                         ("/api/v1/arms/licences/search", {"uin": licence["uin"]})):  # fmt: skip
@@ -202,7 +198,7 @@ def test_protected_fields_cannot_be_changed(
 def test_page_sizes_are_capped(
     client: TestClient, runtime: Runtime, world: World, url: str
 ) -> None:
-    district = _officer(runtime, Role.ARMS_LICENSING_OFFICER, world.district)
+    district = api_officer(runtime, Role.ARMS_LICENSING_OFFICER, world.district)
     r = client.get(url, headers=district.bearer)
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -238,7 +234,7 @@ def test_each_reader_gets_exactly_the_documented_fields_masked_beyond_clearance(
     client: TestClient, runtime: Runtime, alo_a: Officer, world: World, role: Role
 ) -> None:
     licence = issue(client, alo_a, world.station_a)
-    reader = _officer(runtime, role, world.station_a)
+    reader = api_officer(runtime, role, world.station_a)
     body = client.get(f"/api/v1/arms/licences/{licence['id']}", headers=reader.bearer).json()
     assert set(body) == set(LicenceRead.model_fields)
     assert set(body["weapons"][0]) == set(WeaponRead.model_fields)

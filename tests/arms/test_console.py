@@ -13,18 +13,14 @@ from fastapi.testclient import TestClient
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from tests.arms.helpers import PURPOSE, issue, name_in_case, register_case
-from tests.factories import Officer, World, issue_token, make_officer
+from tests.factories import Officer, World, api_officer
 from tests.helpers import console_login, csrf_token
 from tests.records_helpers import file_person, seed_records_reference
 
 
-def _officer(runtime: Runtime, role: Role, posting: str) -> Officer:
-    return issue_token(runtime, make_officer(runtime, role, posting=posting))
-
-
 @pytest.fixture
 def alo(runtime: Runtime, world: World) -> Officer:
-    return _officer(runtime, Role.ARMS_LICENSING_OFFICER, world.district)
+    return api_officer(runtime, Role.ARMS_LICENSING_OFFICER, world.district)
 
 
 def test_the_licensing_officer_finds_opens_and_suspends_a_licence(
@@ -69,7 +65,7 @@ def test_outside_the_jurisdiction_the_page_is_masked_until_a_purpose_is_declared
     client: TestClient, runtime: Runtime, alo: Officer, world: World
 ) -> None:
     licence = issue(client, alo, world.station_a)
-    other = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
+    other = api_officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     console_login(client, other)
     masked = client.get(f"/arms/licences/{licence['id']}").text
     assert "Kommu Srinivas" not in masked and "Open with purpose" in masked
@@ -82,7 +78,7 @@ def test_the_review_queue_is_worked_from_the_console(
     client: TestClient, runtime: Runtime, alo: Officer, world: World
 ) -> None:
     seed_records_reference(runtime.db)
-    si = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
+    si = api_officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     person = file_person(client, si, world.station_c)
     licence = issue(client, alo, world.station_a, person_id=person["id"])
     name_in_case(client, si, register_case(client, si, world.station_c, "PS-C"), person["id"])
@@ -108,7 +104,7 @@ def test_a_constable_reads_licences_but_has_no_review_queue(
     client: TestClient, runtime: Runtime, alo: Officer, world: World
 ) -> None:
     issue(client, alo, world.station_a)
-    constable = _officer(runtime, Role.CONSTABLE, world.station_a)
+    constable = api_officer(runtime, Role.CONSTABLE, world.station_a)
     console_login(client, constable)
     assert client.get("/arms/licences").status_code == 200
     assert client.get("/arms/reviews").status_code == 403
@@ -121,6 +117,6 @@ def test_the_menu_leads_to_the_licences_and_only_reviewers_to_the_review_queue(
     menu = client.get("/").text
     assert 'href="/arms/licences"' in menu and 'href="/arms/reviews"' in menu
     client.cookies.clear()
-    console_login(client, _officer(runtime, Role.CONSTABLE, world.station_a))
+    console_login(client, api_officer(runtime, Role.CONSTABLE, world.station_a))
     menu = client.get("/").text
     assert 'href="/arms/licences"' in menu and 'href="/arms/reviews"' not in menu

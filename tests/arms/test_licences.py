@@ -17,20 +17,16 @@ from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from tests.arms.helpers import PURPOSE, issue, licence_body, serial
-from tests.factories import Officer, World, issue_token, make_officer
+from tests.factories import Officer, World, api_officer
 from tests.helpers import audit_events
 
 MASKED = {"masked": True}
 
 
-def _officer(runtime: Runtime, role: Role, posting: str) -> Officer:
-    return issue_token(runtime, make_officer(runtime, role, posting=posting))
-
-
 @pytest.fixture
 def alo(runtime: Runtime, world: World) -> Officer:
     """The arms licensing officer of the district (stations A and B)."""
-    return _officer(runtime, Role.ARMS_LICENSING_OFFICER, world.district)
+    return api_officer(runtime, Role.ARMS_LICENSING_OFFICER, world.district)
 
 
 def test_an_issued_licence_reads_back_with_its_weapons(
@@ -71,7 +67,7 @@ def test_a_constable_reads_the_licence_but_not_the_sealed_fields(
     client: TestClient, runtime: Runtime, alo: Officer, world: World
 ) -> None:
     licence = issue(client, alo, world.station_a)
-    constable = _officer(runtime, Role.CONSTABLE, world.station_a)
+    constable = api_officer(runtime, Role.CONSTABLE, world.station_a)
     seen = client.get(f"/api/v1/arms/licences/{licence['id']}", headers=constable.bearer).json()
     assert seen["holder_name"] == "Kommu Srinivas"
     assert seen["holder_phone"] == MASKED and seen["holder_address"] == MASKED
@@ -82,7 +78,7 @@ def test_outside_the_jurisdiction_a_licence_is_masked_until_a_purpose_is_declare
     client: TestClient, runtime: Runtime, alo: Officer, world: World
 ) -> None:
     licence = issue(client, alo, world.station_a)
-    other = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
+    other = api_officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     url = f"/api/v1/arms/licences/{licence['id']}"
     masked = client.get(url, headers=other.bearer).json()
     assert masked["holder_name"] == MASKED and masked["licence_number"] == MASKED
@@ -101,8 +97,8 @@ def test_district_reads_its_subtree_and_a_station_only_its_own(
 ) -> None:
     at_a = issue(client, alo, world.station_a)
     at_b = issue(client, alo, world.station_b)
-    dcp = _officer(runtime, Role.DISTRICT_CHIEF, world.district)
-    si_a = _officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    dcp = api_officer(runtime, Role.DISTRICT_CHIEF, world.district)
+    si_a = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     listed = client.get("/api/v1/arms/licences", headers=dcp.bearer).json()["items"]
     assert {i["id"] for i in listed} == {at_a["id"], at_b["id"]}
     listed = client.get("/api/v1/arms/licences", headers=si_a.bearer).json()["items"]
@@ -157,12 +153,12 @@ def test_serial_search_does_not_confirm_a_weapon_outside_the_jurisdiction(
 ) -> None:
     licence = issue(client, alo, world.station_a)
     mark = licence["weapons"][0]["serial"]
-    other = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
+    other = api_officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     url = "/api/v1/arms/licences/search"
     assert client.get(url, params={"serial": mark}, headers=other.bearer).json()["items"] == []
     found = client.get(url, params={"serial": mark, "purpose": PURPOSE}, headers=other.bearer)
     assert [i["id"] for i in found.json()["items"]] == [licence["id"]]
-    constable = _officer(runtime, Role.CONSTABLE, world.station_a)
+    constable = api_officer(runtime, Role.CONSTABLE, world.station_a)
     assert client.get(url, params={"serial": mark}, headers=constable.bearer).status_code == 403
 
 

@@ -15,7 +15,7 @@ from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from tests.arms.helpers import issue, name_in_case, register_case
-from tests.factories import Officer, World, issue_token, make_officer
+from tests.factories import Officer, World, api_officer
 from tests.records_helpers import file_person, seed_records_reference
 
 
@@ -24,19 +24,15 @@ def _sections(runtime: Runtime) -> None:
     seed_records_reference(runtime.db)
 
 
-def _officer(runtime: Runtime, role: Role, posting: str) -> Officer:
-    return issue_token(runtime, make_officer(runtime, role, posting=posting))
-
-
 @pytest.fixture
 def alo(runtime: Runtime, world: World) -> Officer:
-    return _officer(runtime, Role.ARMS_LICENSING_OFFICER, world.district)
+    return api_officer(runtime, Role.ARMS_LICENSING_OFFICER, world.district)
 
 
 @pytest.fixture
 def si_c(runtime: Runtime, world: World) -> Officer:
     """A sub-inspector of another zone, who registers the case."""
-    return _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
+    return api_officer(runtime, Role.SUB_INSPECTOR, world.station_c)
 
 
 def _queue(client: TestClient, officer: Officer, **params: Any) -> list[dict[str, Any]]:

@@ -9,21 +9,17 @@ from kotwal.core.gate import Disclosure
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
-from tests.factories import World, issue_token, make_officer
+from tests.factories import World, api_officer
 from tests.helpers import audit_events
 from tests.records_helpers import file_person
 
 MASKED = {"masked": True}
 
 
-def _officer(runtime: Runtime, role: Role, posting: str):  # type: ignore[no-untyped-def]
-    return issue_token(runtime, make_officer(runtime, role, posting=posting))
-
-
 def test_sub_inspector_sees_confidential_fields_in_own_station(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
-    si = _officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    si = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     person = file_person(client, si, world.station_a)
     r = client.get(f"/api/v1/persons/{person['id']}", headers=si.bearer)
     assert r.status_code == 200
@@ -33,8 +29,8 @@ def test_sub_inspector_sees_confidential_fields_in_own_station(
 def test_constable_gets_confidential_fields_masked_not_dropped(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
-    si = _officer(runtime, Role.SUB_INSPECTOR, world.station_a)
-    pc = _officer(runtime, Role.CONSTABLE, world.station_a)
+    si = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    pc = api_officer(runtime, Role.CONSTABLE, world.station_a)
     person = file_person(client, si, world.station_a)
     body = client.get(f"/api/v1/persons/{person['id']}", headers=pc.bearer).json()
     assert body["phone"] == MASKED and body["address"] == MASKED
@@ -44,8 +40,8 @@ def test_constable_gets_confidential_fields_masked_not_dropped(
 def test_outside_jurisdiction_without_purpose_only_public_fields(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
-    si_a = _officer(runtime, Role.SUB_INSPECTOR, world.station_a)
-    si_b = _officer(runtime, Role.SUB_INSPECTOR, world.station_b)
+    si_a = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    si_b = api_officer(runtime, Role.SUB_INSPECTOR, world.station_b)
     person = file_person(client, si_a, world.station_a)
     body = client.get(f"/api/v1/persons/{person['id']}", headers=si_b.bearer).json()
     assert body["station_id"] == world.station_a
@@ -56,8 +52,8 @@ def test_outside_jurisdiction_without_purpose_only_public_fields(
 def test_outside_jurisdiction_with_purpose_is_allowed_and_flagged(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
-    si_a = _officer(runtime, Role.SUB_INSPECTOR, world.station_a)
-    si_b = _officer(runtime, Role.SUB_INSPECTOR, world.station_b)
+    si_a = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    si_b = api_officer(runtime, Role.SUB_INSPECTOR, world.station_b)
     person = file_person(client, si_a, world.station_a)
     r = client.get(
         f"/api/v1/persons/{person['id']}",
@@ -75,9 +71,9 @@ def test_outside_jurisdiction_with_purpose_is_allowed_and_flagged(
 def test_circle_officer_reads_the_whole_subtree(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
-    si_b = _officer(runtime, Role.SUB_INSPECTOR, world.station_b)
-    circle = _officer(runtime, Role.CIRCLE_OFFICER, world.circle)
-    outsider = _officer(runtime, Role.CIRCLE_OFFICER, world.station_c)
+    si_b = api_officer(runtime, Role.SUB_INSPECTOR, world.station_b)
+    circle = api_officer(runtime, Role.CIRCLE_OFFICER, world.circle)
+    outsider = api_officer(runtime, Role.CIRCLE_OFFICER, world.station_c)
     person = file_person(client, si_b, world.station_b)
     assert (
         client.get(f"/api/v1/persons/{person['id']}", headers=circle.bearer).json()["phone"]
@@ -92,7 +88,7 @@ def test_circle_officer_reads_the_whole_subtree(
 def test_every_disclosure_is_one_durable_audit_event_without_content(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
-    si = _officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    si = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     person = file_person(client, si, world.station_a)
     for _ in range(3):
         client.get(f"/api/v1/persons/{person['id']}", headers=si.bearer)
@@ -105,7 +101,7 @@ def test_every_disclosure_is_one_durable_audit_event_without_content(
 def test_phone_lookup_uses_the_blind_index(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
-    si = _officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    si = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     person = file_person(client, si, world.station_a, phone="+91 90000 12345")
     file_person(client, si, world.station_a, phone="9000054321")
     r = client.get("/api/v1/persons", params={"phone": "090000-12345"}, headers=si.bearer)
@@ -121,7 +117,7 @@ def test_observers_hear_of_each_disclosure(
         heard.append(disclosure)
 
     runtime.observers.register(observer)
-    si = _officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    si = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     person = file_person(client, si, world.station_a)
     client.get(f"/api/v1/persons/{person['id']}", headers=si.bearer)
     assert [d.record_ids for d in heard] == [(person["id"],), (person["id"],)]

@@ -22,19 +22,15 @@ from kotwal.force.models import Officer as OfficerRecord
 from kotwal.leak.service import trace
 from kotwal.watch.models import WatchAlert
 from tests.arms.helpers import issue
-from tests.factories import FACTORY, Officer, World, issue_token, make_officer
+from tests.factories import FACTORY, World, api_officer
 from tests.force.helpers import enter_officer
-
-
-def _officer(runtime: Runtime, role: Role, posting: str | None) -> Officer:
-    return issue_token(runtime, make_officer(runtime, role, posting=posting))
 
 
 @pytest.fixture
 def real(client: TestClient, runtime: Runtime, world: World) -> dict[str, Any]:
     """One real licence and one real officer at station A, for decoys to be modelled on."""
-    alo = _officer(runtime, Role.ARMS_LICENSING_OFFICER, world.district)
-    sho = _officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    alo = api_officer(runtime, Role.ARMS_LICENSING_OFFICER, world.district)
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
     return {
         "licence": issue(client, alo, world.station_a),
         "officer": enter_officer(client, sho, world.station_a, belt_number="TGP-SI-00417"),
@@ -106,7 +102,7 @@ def test_opening_a_decoy_licence_or_officer_suspends_the_reader(
 ) -> None:
     planted = _plant(runtime, licences=1, officers=1)
     decoy = planted.licence_ids[0] if kind == "licence" else planted.officer_ids[0]
-    reader = _officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    reader = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     listing = "/api/v1/arms/licences" if kind == "licence" else "/api/v1/officers"
     listed = client.get(listing, headers=reader.bearer)
     assert listed.status_code == 200 and decoy in listed.text  # listed: not punished

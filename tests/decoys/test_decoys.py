@@ -28,7 +28,7 @@ from kotwal.decoys.models import DecoyCopy
 from kotwal.guard import selfcheck
 from kotwal.records.models import Person
 from kotwal.watch.models import WatchAlert
-from tests.factories import FACTORY, Officer, World, issue_token, make_officer
+from tests.factories import FACTORY, Officer, World, api_officer
 from tests.records_helpers import file_person
 
 runner = CliRunner()
@@ -42,10 +42,6 @@ def plant(runtime: Runtime, count: int = 4) -> service.Planted:
 def register(runtime: Runtime, copy_id: str | None = None) -> list[dict[str, object]]:
     with UnitOfWork(runtime, write=False) as uow:
         return service.register_contents(uow.session, copy_id)
-
-
-def officer(runtime: Runtime, role: Role, posting: str | None) -> Officer:
-    return issue_token(runtime, make_officer(runtime, role, posting=posting))
 
 
 @pytest.fixture
@@ -75,11 +71,11 @@ def test_the_register_keeps_no_record_id_in_clear(
 def test_only_security_officers_read_the_register_and_each_read_is_audited(
     client: TestClient, runtime: Runtime, world: World, planted: service.Planted
 ) -> None:
-    sho = officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
-    auditor = officer(runtime, Role.AUDITOR, None)
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    auditor = api_officer(runtime, Role.AUDITOR, None)
     for stranger in (sho, auditor):
         assert client.get("/api/v1/security/decoys", headers=stranger.bearer).status_code == 403
-    security = officer(runtime, Role.SECURITY_OFFICER, None)
+    security = api_officer(runtime, Role.SECURITY_OFFICER, None)
     page = client.get("/api/v1/security/decoys?limit=200", headers=security.bearer)
     assert page.status_code == 200, page.text
     ids = {i["record_id"] for i in page.json()["items"] if i["resource_type"] == "person"}
@@ -96,7 +92,7 @@ def test_opening_a_decoy_suspends_the_reader_and_raises_an_alert(
 ) -> None:
     planted = plant(runtime, count=30)  # 30 over 3 stations: some land at PS-A
     at_a = _at_station(runtime, planted, world.station_a)
-    reader = officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    reader = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     assert client.get(f"/api/v1/persons/{at_a}", headers=reader.bearer).status_code == 200
     after = client.get(f"/api/v1/persons/{at_a}", headers=reader.bearer)
     assert after.status_code in (401, 403), after.text
@@ -116,7 +112,7 @@ def test_a_search_listing_a_decoy_is_not_punished(
         person = session.get(Person, at_a)
         assert person is not None
         name = person.name
-    reader = officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    reader = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     hits = client.get("/api/v1/persons/search", params={"name": name}, headers=reader.bearer)
     assert hits.status_code == 200 and at_a in {h["person"]["id"] for h in hits.json()["items"]}
     again = client.get("/api/v1/persons/search", params={"name": name}, headers=reader.bearer)
@@ -148,9 +144,9 @@ def _export(client: TestClient, sho: Officer) -> list[dict[str, str]]:
 def test_every_export_carries_its_own_registered_decoys(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
-    writer = officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    writer = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     real = {file_person(client, writer, world.station_a)["_phone"] for _ in range(5)}
-    sho = officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
     first, second = _export(client, sho), _export(client, sho)
     with runtime.db.transaction(write=False) as session:
         exports = list(session.execute(select(DecoyCopy).where(DecoyCopy.kind == "export")))
@@ -233,9 +229,9 @@ def test_cli_plants_and_lists(env: Settings, runtime: Runtime, world: World) -> 
 def test_re_importing_an_export_refuses_its_decoy_rows_by_line(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
-    writer = officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    writer = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     real = {file_person(client, writer, world.station_a)["_phone"] for _ in range(3)}
-    sho = officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
     export = client.post(
         "/api/v1/persons/export",
         json={"purpose": "FIR PS-A/2026/0042 review of records"},

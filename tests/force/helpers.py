@@ -7,17 +7,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from kotwal.core.policy import Role
-from kotwal.core.runtime import Runtime
-from tests.factories import Officer, issue_token, make_officer
+from tests.factories import Officer
 from tests.records_helpers import synthetic_phone
 
 PURPOSE = "Inquiry No. 14/2026 into a joint operation"
-
-
-def account(runtime: Runtime, role: Role, posting: str | None) -> Officer:
-    """A logged-in account (API token) of ``role`` posted at ``posting``."""
-    return issue_token(runtime, make_officer(runtime, role, posting=posting))
 
 
 def officer_body(unit_id: str, **extra: Any) -> dict[str, Any]:

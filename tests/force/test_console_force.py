@@ -11,15 +11,15 @@ from fastapi.testclient import TestClient
 
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
-from tests.factories import World, make_officer
-from tests.force.helpers import PURPOSE, account, enter_officer
+from tests.factories import World, api_officer, make_officer
+from tests.force.helpers import PURPOSE, enter_officer
 from tests.helpers import console_login
 
 
 @pytest.fixture
 def filed(client: TestClient, runtime: Runtime, world: World) -> dict[str, Any]:
     """An SHO entered at station A with an earlier posting at C, and A's profile naming them."""
-    dcp = account(runtime, Role.DISTRICT_CHIEF, world.district)
+    dcp = api_officer(runtime, Role.DISTRICT_CHIEF, world.district)
     earlier = [{"unit_id": world.station_c, "from_date": "2020-01-01", "to_date": "2024-12-31"}]
     sho = enter_officer(client, dcp, world.station_a, name="Peddi Anjaiah", rank="inspector",
                         belt_number="DEMO-CI-0001", post="Station House Officer",

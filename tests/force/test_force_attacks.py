@@ -12,8 +12,8 @@ from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.force.models import Officer as OfficerRow
 from kotwal.force.models import OfficerPosting
-from tests.factories import Officer, World
-from tests.force.helpers import account, enter_officer, officer_body
+from tests.factories import Officer, World, api_officer
+from tests.force.helpers import enter_officer, officer_body
 from tests.helpers import audit_events
 
 MASKED = {"masked": True}
@@ -21,12 +21,12 @@ MASKED = {"masked": True}
 
 @pytest.fixture
 def sho_a(runtime: Runtime, world: World) -> Officer:
-    return account(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    return api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
 
 
 @pytest.fixture
 def sho_b(runtime: Runtime, world: World) -> Officer:
-    return account(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
+    return api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
 
 
 def _state(runtime: Runtime, officer_id: str) -> tuple[int, str, str, int]:
@@ -91,8 +91,8 @@ def test_the_personal_contact_needs_clearance_and_outside_a_purpose(
     client: TestClient, runtime: Runtime, sho_b: Officer, world: World
 ) -> None:
     theirs = enter_officer(client, sho_b, world.station_b)
-    constable_b = account(runtime, Role.CONSTABLE, world.station_b)
-    si_a = account(runtime, Role.SUB_INSPECTOR, world.station_a)
+    constable_b = api_officer(runtime, Role.CONSTABLE, world.station_b)
+    si_a = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     for reader in (constable_b, si_a):
         body = client.get(f"/api/v1/officers/{theirs['id']}", headers=reader.bearer).json()
         assert body["personal_phone"] == MASKED and body["personal_address"] == MASKED
@@ -104,7 +104,7 @@ def test_a_reader_cannot_write_officers_or_stations(
 ) -> None:
     mine = enter_officer(client, sho_a, world.station_a)
     for role in (Role.CONSTABLE, Role.SUB_INSPECTOR, Role.FRS_OPERATOR):
-        reader = account(runtime, role, world.station_a)
+        reader = api_officer(runtime, role, world.station_a)
         assert client.post("/api/v1/officers", json=officer_body(world.station_a),
                            headers=reader.bearer).status_code == 403  # fmt: skip
         assert client.patch(f"/api/v1/officers/{mine['id']}",
@@ -120,7 +120,7 @@ def test_administrative_roles_read_no_officer_record(
     client: TestClient, runtime: Runtime, sho_a: Officer, world: World, role: Role
 ) -> None:
     mine = enter_officer(client, sho_a, world.station_a)
-    admin = account(runtime, role, None)
+    admin = api_officer(runtime, role, None)
     assert client.get(f"/api/v1/officers/{mine['id']}", headers=admin.bearer).status_code == 403
     assert client.get("/api/v1/officers", headers=admin.bearer).status_code == 403
 
@@ -171,7 +171,7 @@ def test_mass_assignment_on_update_is_refused(
 def test_station_profile_id_and_path_cannot_be_smuggled(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
-    dcp = account(runtime, Role.DISTRICT_CHIEF, world.district)
+    dcp = api_officer(runtime, Role.DISTRICT_CHIEF, world.district)
     body = {"station_id": world.station_a, "address": "Station Road, Synthetic Nagar",
             "jurisdiction_path": "/"}  # fmt: skip
     assert client.post("/api/v1/stations", json=body, headers=dcp.bearer).status_code == 422
@@ -207,7 +207,7 @@ def test_the_change_history_stays_inside_the_jurisdiction(
     client: TestClient, runtime: Runtime, sho_a: Officer, world: World
 ) -> None:
     mine = enter_officer(client, sho_a, world.station_a)
-    outsider = account(runtime, Role.SUB_INSPECTOR, world.station_c)
+    outsider = api_officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     r = client.get(
         f"/api/v1/officers/{mine['id']}/history",
         params={"purpose": "Inquiry No. 14/2026"},

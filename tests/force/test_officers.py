@@ -14,8 +14,8 @@ from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.force.models import Officer as OfficerRow
 from kotwal.force.models import OfficerVersion
-from tests.factories import Officer, World
-from tests.force.helpers import PURPOSE, account, enter_officer, officer_body
+from tests.factories import Officer, World, api_officer
+from tests.force.helpers import PURPOSE, enter_officer, officer_body
 from tests.helpers import audit_events
 
 MASKED = {"masked": True}
@@ -23,7 +23,7 @@ MASKED = {"masked": True}
 
 @pytest.fixture
 def sho(runtime: Runtime, world: World) -> Officer:
-    return account(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    return api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
 
 
 def _row(runtime: Runtime, officer_id: str) -> OfficerRow:
@@ -59,7 +59,7 @@ def test_a_constable_of_the_station_reads_the_record_without_the_personal_contac
     client: TestClient, runtime: Runtime, sho: Officer, world: World
 ) -> None:
     created = enter_officer(client, sho, world.station_a)
-    constable = account(runtime, Role.CONSTABLE, world.station_a)
+    constable = api_officer(runtime, Role.CONSTABLE, world.station_a)
     body = _read(client, constable, created["id"])
     assert body["name"] == created["name"]
     assert body["official_phone"] == created["official_phone"]
@@ -72,7 +72,7 @@ def test_outside_the_jurisdiction_the_record_is_masked_until_a_purpose(
     client: TestClient, runtime: Runtime, sho: Officer, world: World
 ) -> None:
     created = enter_officer(client, sho, world.station_a)
-    elsewhere = account(runtime, Role.SUB_INSPECTOR, world.station_c)
+    elsewhere = api_officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     masked = _read(client, elsewhere, created["id"])
     assert masked["name"] == MASKED and masked["belt_number"] == MASKED
     assert masked["postings"] == MASKED
@@ -89,7 +89,7 @@ def test_a_purpose_does_not_lift_a_constable_above_their_clearance(
     client: TestClient, runtime: Runtime, sho: Officer, world: World
 ) -> None:
     created = enter_officer(client, sho, world.station_a)
-    constable = account(runtime, Role.CONSTABLE, world.station_c)
+    constable = api_officer(runtime, Role.CONSTABLE, world.station_c)
     body = _read(client, constable, created["id"], purpose=PURPOSE)
     assert body["name"] == created["name"]
     assert body["personal_phone"] == MASKED and body["personal_address"] == MASKED
@@ -99,7 +99,7 @@ def test_the_district_reads_every_station_below_it(
     client: TestClient, runtime: Runtime, sho: Officer, world: World
 ) -> None:
     created = enter_officer(client, sho, world.station_a)
-    dcp = account(runtime, Role.DISTRICT_CHIEF, world.district)
+    dcp = api_officer(runtime, Role.DISTRICT_CHIEF, world.district)
     body = _read(client, dcp, created["id"])
     assert body["personal_address"] == created["_sent"]["personal_address"]
 
@@ -160,7 +160,7 @@ def test_a_transfer_closes_the_posting_and_moves_the_record(
     client: TestClient, runtime: Runtime, sho: Officer, world: World
 ) -> None:
     created = enter_officer(client, sho, world.station_a, post="Crime team")
-    dcp = account(runtime, Role.DISTRICT_CHIEF, world.district)
+    dcp = api_officer(runtime, Role.DISTRICT_CHIEF, world.district)
     r = client.post(
         f"/api/v1/officers/{created['id']}/transfers",
         json={"expected_version": 1, "unit_id": world.station_b, "from_date": "2025-09-15",
@@ -180,7 +180,7 @@ def test_a_transfer_closes_the_posting_and_moves_the_record(
         headers=sho.bearer,
     )
     assert refused.status_code == 403
-    sho_b = account(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
+    sho_b = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
     allowed = client.patch(
         f"/api/v1/officers/{created['id']}",
         json={"expected_version": 2, "status": "on_leave"},
@@ -193,7 +193,7 @@ def test_a_transfer_must_begin_after_the_current_posting(
     client: TestClient, runtime: Runtime, sho: Officer, world: World
 ) -> None:
     created = enter_officer(client, sho, world.station_a, posted_on="2025-06-01")
-    dcp = account(runtime, Role.DISTRICT_CHIEF, world.district)
+    dcp = api_officer(runtime, Role.DISTRICT_CHIEF, world.district)
     r = client.post(
         f"/api/v1/officers/{created['id']}/transfers",
         json={"expected_version": 1, "unit_id": world.station_b, "from_date": "2025-05-01"},
@@ -246,7 +246,7 @@ def test_find_by_belt_number_is_exact_normalised_and_audited(
     client: TestClient, runtime: Runtime, sho: Officer, world: World
 ) -> None:
     created = enter_officer(client, sho, world.station_a, belt_number="TSPC 1234")
-    constable = account(runtime, Role.CONSTABLE, world.station_a)
+    constable = api_officer(runtime, Role.CONSTABLE, world.station_a)
     r = client.get("/api/v1/officers", params={"belt": "tspc1234"}, headers=constable.bearer)
     assert [o["id"] for o in r.json()["items"]] == [created["id"]]
     assert r.json()["items"][0]["belt_number"] == "TSPC1234"
@@ -262,14 +262,14 @@ def test_name_search_is_fuzzy_and_masks_outside_the_jurisdiction(
 ) -> None:
     near = enter_officer(client, sho, world.station_a, name="Gollapudi Srinivas Reddy")
     enter_officer(client, sho, world.station_a, name="Bandi Mahesh")
-    constable = account(runtime, Role.CONSTABLE, world.station_a)
+    constable = api_officer(runtime, Role.CONSTABLE, world.station_a)
     r = client.get(
         "/api/v1/officers/search", params={"name": "Sreenivas Reddy"}, headers=constable.bearer
     )
     assert r.status_code == 200, r.text
     [hit] = r.json()["items"]
     assert hit["officer"]["id"] == near["id"] and hit["score"] >= 0.8
-    elsewhere = account(runtime, Role.CONSTABLE, world.station_c)
+    elsewhere = api_officer(runtime, Role.CONSTABLE, world.station_c)
     masked = client.get(
         "/api/v1/officers/search", params={"name": "Sreenivas Reddy"}, headers=elsewhere.bearer
     ).json()["items"]
@@ -281,7 +281,7 @@ def test_the_list_shows_the_readers_jurisdiction_in_capped_pages(
     client: TestClient, runtime: Runtime, sho: Officer, world: World
 ) -> None:
     here = enter_officer(client, sho, world.station_a)
-    dcp = account(runtime, Role.DISTRICT_CHIEF, world.district)
+    dcp = api_officer(runtime, Role.DISTRICT_CHIEF, world.district)
     there = enter_officer(client, dcp, world.station_b)
     mine = client.get("/api/v1/officers", headers=sho.bearer).json()["items"]
     assert [o["id"] for o in mine] == [here["id"]]
@@ -294,7 +294,7 @@ def test_the_list_shows_the_readers_jurisdiction_in_capped_pages(
 def test_an_officer_record_links_to_one_login_account(
     client: TestClient, runtime: Runtime, sho: Officer, world: World
 ) -> None:
-    login = account(runtime, Role.SUB_INSPECTOR, world.station_a)
+    login = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     created = enter_officer(client, sho, world.station_a, account_id=login.account_id)
     assert created["account_id"] == login.account_id
     twice = officer_body(world.station_a, account_id=login.account_id)

@@ -13,15 +13,15 @@ from sqlalchemy import select
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.force.models import StationProfile
-from tests.factories import Officer, World
-from tests.force.helpers import PURPOSE, account, enter_officer
+from tests.factories import Officer, World, api_officer
+from tests.force.helpers import PURPOSE, enter_officer
 
 MASKED = {"masked": True}
 
 
 @pytest.fixture
 def dcp(runtime: Runtime, world: World) -> Officer:
-    return account(runtime, Role.DISTRICT_CHIEF, world.district)
+    return api_officer(runtime, Role.DISTRICT_CHIEF, world.district)
 
 
 def _profile(client: TestClient, manager: Officer, station_id: str, **extra: Any) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def test_the_sho_must_be_posted_at_the_station(
 def test_a_station_house_officer_cannot_keep_station_profiles(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
-    sho = account(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
     body = {"station_id": world.station_a, "address": "Station Road, Synthetic Nagar"}
     assert client.post("/api/v1/stations", json=body, headers=sho.bearer).status_code == 403
 
@@ -84,7 +84,7 @@ def test_outside_the_jurisdiction_the_address_is_public_and_the_sho_masked(
 ) -> None:
     sho = enter_officer(client, dcp, world.station_a)
     _profile(client, dcp, world.station_a, sho_officer_id=sho["id"])
-    far = account(runtime, Role.CONSTABLE, world.station_c)
+    far = api_officer(runtime, Role.CONSTABLE, world.station_c)
     seen = client.get(f"/api/v1/stations/{world.station_a}", headers=far.bearer).json()
     assert seen["address"] == "Station Road, Synthetic Nagar"
     assert seen["phone"] == "040-27000000"

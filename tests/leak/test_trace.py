@@ -26,14 +26,10 @@ from kotwal.decoys.generator import fake_person
 from kotwal.leak.parser import parse
 from kotwal.leak.samples import leaked_sample
 from kotwal.leak.service import trace
-from tests.factories import FACTORY, Officer, World, issue_token, make_officer
+from tests.factories import FACTORY, Officer, World, api_officer
 
 runner = CliRunner()
 PURPOSE = {"purpose": "FIR PS-B/2026/0042 review of records"}
-
-
-def _officer(runtime: Runtime, role: Role, posting: str) -> Officer:
-    return issue_token(runtime, make_officer(runtime, role, posting=posting))
 
 
 def _file(client: TestClient, writer: Officer, station: str, rng: random.Random) -> str:
@@ -50,16 +46,16 @@ class Scene:
     def __init__(self, client: TestClient, runtime: Runtime, world: World) -> None:
         rng = random.Random(7)
         self.client, self.runtime = client, runtime
-        writer_a = _officer(runtime, Role.SUB_INSPECTOR, world.station_a)
-        writer_b = _officer(runtime, Role.SUB_INSPECTOR, world.station_b)
+        writer_a = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+        writer_b = api_officer(runtime, Role.SUB_INSPECTOR, world.station_b)
         self.at_a = [_file(client, writer_a, world.station_a, rng) for _ in range(30)]
         for _ in range(30):
             _file(client, writer_b, world.station_b, rng)
         with UnitOfWork(runtime, write=True) as uow:
             decoys.plant(uow, FACTORY, count=6)
-        self.reader = _officer(runtime, Role.SUB_INSPECTOR, world.station_a)
-        self.colleague = _officer(runtime, Role.HEAD_CONSTABLE, world.station_a)
-        self.exporter = _officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
+        self.reader = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+        self.colleague = api_officer(runtime, Role.HEAD_CONSTABLE, world.station_a)
+        self.exporter = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
 
     def read(self, officer: Officer, ids: list[str]) -> list[dict[str, Any]]:
         rows = []

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
-from tests.factories import Officer, World, issue_token, make_officer
+from tests.factories import Officer, World, api_officer, issue_token, make_officer
 from tests.helpers import audit_events
 from tests.records_helpers import file_person, seed_records_reference
 
@@ -27,10 +27,6 @@ def sections(runtime: Runtime) -> None:
 @pytest.fixture
 def si(runtime: Runtime, world: World) -> Officer:
     return issue_token(runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
-
-
-def _officer(runtime: Runtime, role: Role, posting: str) -> Officer:
-    return issue_token(runtime, make_officer(runtime, role, posting=posting))
 
 
 def _register(client: TestClient, officer: Officer, station_id: str, **extra: Any) -> Any:
@@ -83,7 +79,7 @@ def test_outside_the_jurisdiction_a_case_is_masked_until_a_purpose_is_declared(
     case = _case(client, si, world.station_a)
     person = file_person(client, si, world.station_a)
     _party(client, si, case["id"], person["id"], "accused", "2025-03-02")
-    other = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
+    other = api_officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     masked = client.get(f"/api/v1/cases/{case['id']}", headers=other.bearer).json()
     assert masked["fir_number"] == {"masked": True} and masked["sections"] == {"masked": True}
     assert masked["station_id"] == world.station_a
@@ -131,7 +127,7 @@ def test_the_same_fir_number_cannot_be_registered_twice(
 def test_another_station_cannot_register_or_alter_a_case_here(
     client: TestClient, runtime: Runtime, si: Officer, world: World
 ) -> None:
-    other = _officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
+    other = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
     assert _register(client, other, world.station_a).status_code == 403
     case = _case(client, si, world.station_a)
     person = file_person(client, other, world.station_b)
@@ -208,7 +204,7 @@ def test_constables_read_cases_but_do_not_register_them(
     client: TestClient, runtime: Runtime, si: Officer, world: World
 ) -> None:
     case = _case(client, si, world.station_a)
-    constable = _officer(runtime, Role.CONSTABLE, world.station_a)
+    constable = api_officer(runtime, Role.CONSTABLE, world.station_a)
     assert client.get(f"/api/v1/cases/{case['id']}", headers=constable.bearer).status_code == 200
     r = _register(client, constable, world.station_a, fir_number="PS-A/2025/0002")
     assert r.status_code == 403

@@ -14,7 +14,7 @@ from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.models import HistorySheetEvent
-from tests.factories import Officer, World, issue_token, make_officer
+from tests.factories import Officer, World, api_officer, issue_token, make_officer
 from tests.helpers import audit_events
 from tests.records_helpers import file_person, seed_records_reference
 
@@ -30,10 +30,6 @@ def categories(runtime: Runtime) -> None:
 @pytest.fixture
 def si(runtime: Runtime, world: World) -> Officer:
     return issue_token(runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
-
-
-def _officer(runtime: Runtime, role: Role, posting: str) -> Officer:
-    return issue_token(runtime, make_officer(runtime, role, posting=posting))
 
 
 def _open(client: TestClient, officer: Officer, person_id: str, station_id: str,
@@ -72,7 +68,7 @@ def test_outside_the_jurisdiction_the_sheet_is_masked_until_a_purpose_is_declare
     client: TestClient, runtime: Runtime, si: Officer, world: World
 ) -> None:
     sheet = _sheet(client, si, world.station_a)
-    other = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
+    other = api_officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     masked = client.get(f"/api/v1/history-sheets/{sheet['id']}", headers=other.bearer).json()
     assert masked["legal_basis"] == {"masked": True}
     assert masked["modus_operandi"] == {"masked": True}
@@ -89,7 +85,7 @@ def test_another_station_cannot_open_review_or_close_a_sheet_here(
     client: TestClient, runtime: Runtime, si: Officer, world: World
 ) -> None:
     sheet = _sheet(client, si, world.station_a)
-    other = _officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
+    other = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
     assert _open(client, other, sheet["person_id"], world.station_a,
                  category="suspect_sheet").status_code == 403  # fmt: skip
     r = client.post(f"/api/v1/history-sheets/{sheet['id']}/review", params={"purpose": PURPOSE},
@@ -179,14 +175,14 @@ def test_overdue_reviews_are_listed_only_for_the_officers_jurisdiction(
                     next_review_on="2025-02-01")  # fmt: skip
     client.post(f"/api/v1/history-sheets/{closed['id']}/close",
                 json={"reason": "transferred to another state"}, headers=si.bearer)  # fmt: skip
-    si_b = _officer(runtime, Role.SUB_INSPECTOR, world.station_b)
+    si_b = api_officer(runtime, Role.SUB_INSPECTOR, world.station_b)
     overdue_there = _sheet(client, si_b, world.station_b, opened_on="2025-01-01",
                            next_review_on="2025-01-20")  # fmt: skip
-    sho = _officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
     r = client.get("/api/v1/history-sheets/overdue", headers=sho.bearer)
     assert r.status_code == 200
     assert [s["id"] for s in r.json()["items"]] == [overdue_here["id"]]
-    circle = _officer(runtime, Role.CIRCLE_OFFICER, world.circle)
+    circle = api_officer(runtime, Role.CIRCLE_OFFICER, world.circle)
     r = client.get("/api/v1/history-sheets/overdue", headers=circle.bearer)
     assert [s["id"] for s in r.json()["items"]] == [overdue_there["id"], overdue_here["id"]]
 
@@ -240,7 +236,7 @@ def test_the_course_of_a_sheet_is_read_back_inside_its_jurisdiction_only(
     assert [(e["action"], e["version"]) for e in r.json()] == [
         ("opened", 1), ("reviewed", 2), ("closed", 3)]  # fmt: skip
     assert r.json()[2]["note"] == "reformed, order of SP"
-    other = _officer(runtime, Role.SUB_INSPECTOR, world.station_c)
+    other = api_officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     r = client.get(f"/api/v1/history-sheets/{sheet['id']}/history", headers=other.bearer)
     assert r.status_code == 403
 
@@ -261,7 +257,7 @@ def test_overdue_means_past_due_in_the_stations_time_zone_not_utc(
         row = uow.session.get(HistorySheet, sheet["id"])
         assert row is not None
         row.next_review_on = due
-    sho = _officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
     listed = {}
     for zone in (behind, ahead):
         runtime.settings.timezone = zone
