@@ -3,11 +3,14 @@ two-officer rule (station command drafts, district command approves)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from kotwal.core.policy import Jurisdiction, Role
 from kotwal.core.runtime import Runtime
 from tests.alerts.helpers import register_demo_registry
+from tests.alerts.peer import Peer, PeerThread
 from tests.factories import Officer, World, issue_token, make_officer
 
 
@@ -42,3 +45,12 @@ def dcp(runtime: Runtime, world: World) -> Officer:
 def second_dcp(runtime: Runtime, world: World) -> Officer:
     """Another district chief of the same district."""
     return officer(runtime, Role.DISTRICT_CHIEF, world.district)
+
+
+@pytest.fixture
+def peer() -> Iterator[Peer]:
+    """A real SMPP 3.4 server (the smpp34 package) on a free port of 127.0.0.1, stopped after
+    the test; it rejects a submit_sm without the DLT TLVs (tests/alerts/peer.py)."""
+    running = PeerThread()
+    yield running.start()
+    running.stop()

@@ -16,6 +16,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
+import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,16 +27,21 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
-from kotwal.alerts import registry, service
+from kotwal.alerts import delivery, registry, service, smsc, worker
 from kotwal.alerts.registry import ImportReport
 from kotwal.alerts.schemas import RegistryFile, TemplateIn
+from kotwal.alerts.smsc import SmscIn, SmscLink
 from kotwal.commands import AsOption, acting_as, fail, problems_exit, runtime_or_exit
+from kotwal.core.errors import NotFound
 from kotwal.core.policy import Actor
+from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 
 app = typer.Typer(help="Public alerts and their DLT registry.", no_args_is_help=True)
 templates_app = typer.Typer(help="The DLT registry mirror.", no_args_is_help=True)
 app.add_typer(templates_app, name="templates")
+smsc_app = typer.Typer(help="The SMSC link the delivery workers bind to.", no_args_is_help=True)
+app.add_typer(smsc_app, name="smsc")
 
 #: A registry copy is a few thousand templates at most.
 FILE_MAX_BYTES = 5 * 1024 * 1024
@@ -151,3 +159,93 @@ def list_alerts(
                 f"{alert['id']}  {alert['status']:<8}  {alert['parts']} part(s)  "
                 f"{alert['drafted_by_name']}  {alert['text'][:60]}"
             )
+
+
+@smsc_app.command("set")
+def set_smsc(
+    username: AsOption,
+    host: Annotated[str, typer.Option(help="The SMSC's address.")],
+    port: Annotated[int, typer.Option(help="The SMSC's SMPP port.")],
+    system_id: Annotated[str, typer.Option(help="The ESME system_id the SMSC issued.")],
+    chain_id: Annotated[str, typer.Option(help="The telemarketer chain ID DLT registered.")],
+    name: Annotated[str, typer.Option(help="The link's name.")] = smsc.DEFAULT_NAME,
+    system_type: Annotated[str, typer.Option(help="system_type, if the SMSC wants one.")] = "",
+    binds: Annotated[int, typer.Option(min=1, max=16, help="Transceiver binds.")] = 2,
+    window: Annotated[int, typer.Option(min=1, max=500, help="submit_sm in flight per bind.")] = 10,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set the SMSC link; the password is asked for (or read from standard input), never
+    taken as an option, and sealed."""
+    password = _password(password_stdin)
+    data = _smsc_in(
+        name=name, host=host, port=port, system_id=system_id, system_type=system_type,
+        chain_id=chain_id, binds=binds, window=window,
+    )  # fmt: skip
+    with runtime_or_exit() as runtime, problems_exit(), UnitOfWork(runtime, write=True) as uow:
+        smsc.configure(uow, acting_as(uow, username), data, password)
+    typer.echo(f"SMSC link {name!r} set: {binds} bind(s) to {host}:{port} as {system_id}")
+
+
+def _password(from_stdin: bool) -> str:
+    # An option's value would be in the shell's history and in `ps` for every user to read.
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("SMPP password", hide_input=True))
+
+
+def _smsc_in(**fields: Any) -> SmscIn:
+    try:
+        return SmscIn.model_validate(fields)
+    except ValidationError as exc:
+        raise _invalid("the SMSC link", exc) from exc
+
+
+@app.command("worker")
+def worker_command(
+    name: Annotated[str, typer.Option("--smsc", help="The SMSC link to bind.")] = (
+        smsc.DEFAULT_NAME
+    ),
+    binds: Annotated[
+        int | None, typer.Option(min=1, max=16, help="Binds (default: the link's).")
+    ] = None,
+) -> None:
+    """Submit the outbox to the SMSC until stopped (SIGTERM or Ctrl-C stop it cleanly)."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with runtime_or_exit() as runtime:
+        link = _wait_for_link(runtime, name, stop)
+        if link is None:
+            return
+        typer.echo(
+            f"alerts worker: {binds or link.binds} bind(s) to {link.host}:{link.port} "
+            f"as {link.system_id}"
+        )
+        stats = worker.run(runtime, link, stop, binds=binds)
+        with UnitOfWork(runtime, write=False) as uow:
+            left = delivery.status_counts(uow)
+    outbox = ", ".join(f"{status} {n}" for status, n in sorted(left.items()))
+    typer.echo(
+        f"alerts worker stopped: {stats.parts_accepted} part(s) accepted, "
+        f"{stats.refusals} refused, {stats.receipts} receipt(s); outbox: {outbox or 'empty'}"
+    )
+
+
+#: How often a worker without a configured link looks for one.
+LINK_POLL_SECONDS = 30.0
+
+
+def _wait_for_link(runtime: Runtime, name: str, stop: threading.Event) -> SmscLink | None:
+    """The link, once headquarters has set it (a worker started beside the server waits)."""
+    told = False
+    while not stop.is_set():
+        try:
+            return smsc.load(runtime, name)
+        except NotFound as exc:
+            if not told:
+                typer.echo(f"alerts worker: {exc.detail}; waiting for it")
+                told = True
+        stop.wait(LINK_POLL_SECONDS)
+    return None

@@ -7,7 +7,7 @@ once at start-up by :func:`kotwal.alerts.service.install`, so a bad value stops 
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,3 +31,66 @@ class AlertSettings(BaseSettings):
 def alert_settings() -> AlertSettings:
     """The settings as the environment has them now."""
     return AlertSettings()
+
+
+#: Seconds kept free between a message's last send and the end of its lease.
+LEASE_MARGIN_SECONDS = 2.0
+
+
+def _tag(value: object) -> object:
+    """A TLV tag as written in an operator's documentation: "0x1400" or 5120."""
+    if isinstance(value, str):
+        return int(value, 0)
+    return value
+
+
+class DeliverySettings(BaseSettings):
+    """How the workers submit: the DLT TLV tags, the lease, batches and back-off.
+
+    The SMSC link itself (host, system ID, the sealed password, binds, window, chain ID) is
+    kept in the database (``kotwal alerts smsc set``), not here: see docs/domains/alerts.md.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KOTWAL_ALERT_SMPP_", extra="ignore")
+
+    #: Vendor TLV tags DLT asks for; Indian operators use 0x1400-0x1402, a few differ.
+    tag_pe_id: int = Field(default=0x1400, ge=0x1400, le=0x3FFF)
+    tag_template_id: int = Field(default=0x1401, ge=0x1400, le=0x3FFF)
+    tag_chain_id: int = Field(default=0x1402, ge=0x1400, le=0x3FFF)
+    #: A worker holds what it claimed this long; past it, another worker may take what has no
+    #: recorded submit_sm_resp. Longer than a submit and its response can ever take.
+    lease_seconds: int = Field(default=60, ge=5, le=3600)
+    #: Messages claimed per transaction by one bind.
+    claim_batch: int = Field(default=100, ge=1, le=1000)
+    #: After ESME_RTHROTTLED or ESME_RMSGQFUL the bind pauses this long, doubling on each
+    #: further refusal up to ``throttle_max_ms``, and the message is due again after it.
+    throttle_ms: int = Field(default=200, ge=1, le=60_000)
+    throttle_max_ms: int = Field(default=10_000, ge=1, le=600_000)
+    #: A message refused for a transient reason this many times is marked failed.
+    max_attempts: int = Field(default=10, ge=1, le=100)
+    #: Seconds to wait for a submit_sm_resp before the bind is dropped and bound again (what
+    #: was in flight keeps its lease and is retried only where no response was recorded).
+    response_timeout: float = Field(default=30.0, ge=1.0, le=600.0)
+    #: A worker with nothing to do looks again after this many seconds.
+    idle_seconds: float = Field(default=0.5, ge=0.01, le=60.0)
+
+    @model_validator(mode="after")
+    def _response_within_lease(self) -> DeliverySettings:
+        # A bind sends a message only while its lease outlasts a response's wait, so a lease
+        # shorter than that would send nothing.
+        if self.response_timeout + LEASE_MARGIN_SECONDS >= self.lease_seconds:
+            raise ValueError(
+                "KOTWAL_ALERT_SMPP_LEASE_SECONDS must exceed the response timeout by "
+                f"{LEASE_MARGIN_SECONDS} s"
+            )
+        return self
+
+    @field_validator("tag_pe_id", "tag_template_id", "tag_chain_id", mode="before")
+    @classmethod
+    def _hex_tags(cls, value: object) -> object:
+        return _tag(value)
+
+
+def delivery_settings() -> DeliverySettings:
+    """The delivery settings as the environment has them now."""
+    return DeliverySettings()

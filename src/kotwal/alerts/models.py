@@ -6,8 +6,10 @@ the public will see, so most of it is PUBLIC. A public alert is RESTRICTED until
 (a draft is an operational decision not yet taken). Citizens' numbers, in consent records and
 in one-time passwords, are CONFIDENTIAL and sealed; they are found by their blind index.
 
-The outbox is the transactional outbox of the delivery slice: rows are written in the same
-transaction as the approval (or the OTP request) and a worker, later, sends them.
+The outbox is a transactional outbox: rows are written in the same transaction as the
+approval (or the OTP request) and a worker (``kotwal.alerts.worker``) later submits them to the
+SMSC; ``alert_submissions`` keeps each part the SMSC accepted, and ``alert_smsc`` the link the
+workers bind to, its password sealed.
 """
 
 from __future__ import annotations
@@ -162,6 +164,8 @@ class AlertOutboxMessage(RecordId, Base):
     __table_args__ = (
         Index("ix_alert_outbox_template_queued", "template_id", "queued_at"),
         Index("ix_alert_outbox_number_queued", "number_bidx", "queued_at"),
+        # What a worker claims: messages queued or with a lapsed lease, oldest due first.
+        Index("ix_alert_outbox_status_due", "status", "due_at"),
     )
 
     #: "alert" or "otp".
@@ -179,6 +183,62 @@ class AlertOutboxMessage(RecordId, Base):
     dlt_template_id: Mapped[str] = mapped_column(String(32), info=RESTRICTED)
     encoding: Mapped[str] = mapped_column(String(8), info=RESTRICTED)
     parts: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
-    #: "queued" here; the delivery slice moves it on.
+    #: queued, submitting (a worker holds it until ``due_at``), submitted (every part
+    #: accepted by the SMSC), delivered or undelivered (by the receipts), failed (refused for
+    #: good); an area's message (no number) becomes "expanded" once its recipients are queued.
     status: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
     queued_at: Mapped[datetime] = stamped(RESTRICTED)
+    #: When a worker may next take it: at once when queued, after a back-off when retried,
+    #: when the lease ends while "submitting" (a worker that died leaves it here).
+    due_at: Mapped[datetime] = stamped(RESTRICTED)
+    #: Times a worker has claimed it.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, info=RESTRICTED)
+    #: The worker holding the lease ("host:pid:bind").
+    claimed_by: Mapped[str | None] = mapped_column(String(64), info=RESTRICTED)
+    #: The concatenation reference of a long message's parts, chosen once so that a part sent
+    #: again after a crash joins the parts that went before it.
+    concat_ref: Mapped[int | None] = mapped_column(Integer, info=RESTRICTED)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    #: The last SMSC command status or receipt state that was not a success ("0x58", "UNDELIV").
+    last_error: Mapped[str | None] = mapped_column(String(32), info=RESTRICTED)
+
+
+class AlertSubmission(Base):
+    """One part of an outbox message as the SMSC accepted it (its submit_sm_resp), and what
+    the SMSC's delivery receipt later said. A part with a row here is never submitted again."""
+
+    __tablename__ = "alert_submissions"
+    __table_args__ = (UniqueConstraint("message_id", "part"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(ID, ForeignKey("alert_outbox.id"), info=RESTRICTED)
+    #: 1-based part number.
+    part: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    smsc_message_id: Mapped[str] = mapped_column(String(65), index=True, info=RESTRICTED)
+    submitted_at: Mapped[datetime] = stamped(RESTRICTED)
+    #: None until a receipt comes: then DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN.
+    receipt: Mapped[str | None] = mapped_column(String(16), info=RESTRICTED)
+    receipt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+
+
+class AlertSmsc(RecordId, Base):
+    """The SMSC link the workers bind to: where, as whom, how many binds and how wide a window,
+    and the telemarketer chain ID DLT needs on every message. The bind password is sealed under
+    the key-encryption key, like every other secret kotwal keeps (docs/domains/alerts.md)."""
+
+    __tablename__ = "alert_smsc"
+
+    name: Mapped[str] = mapped_column(String(40), unique=True, info=RESTRICTED)
+    host: Mapped[str] = mapped_column(String(255), info=RESTRICTED)
+    port: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    system_id: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
+    system_type: Mapped[str] = mapped_column(String(13), info=RESTRICTED)
+    password: Mapped[Any] = mapped_column(Encrypted(DataClass.SECRET))
+    chain_id: Mapped[str] = mapped_column(String(200), info=RESTRICTED)
+    binds: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    window: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    #: "active" or "inactive" (workers send nothing through an inactive link).
+    status: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
+    updated_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    updated_at: Mapped[datetime] = stamped(RESTRICTED)

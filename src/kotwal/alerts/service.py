@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from kotwal.alerts.config import alert_settings
+from kotwal.alerts.config import alert_settings, delivery_settings
 from kotwal.alerts.models import (
     AlertHeader,
     AlertOutboxMessage,
@@ -67,6 +67,7 @@ def install(runtime: Runtime) -> None:
     """Check the ``KOTWAL_ALERT_*`` settings at start-up, so that a bad value stops the
     server and every command before anything is drafted."""
     alert_settings()
+    delivery_settings()
 
 
 # --- the scrub, in the registry's terms ------------------------------------------------------
