@@ -93,9 +93,18 @@ def test_user_commands_create_and_unlock(env: Path, db: Database) -> None:
     assert station.exit_code == 0, station.output
     created = runner.invoke(
         app,
-        ["user", "create", "si.ravi", "--name", "SI Ravi", "--role", "sub_inspector",
-         "--posting", "PS-1"],
-    )  # fmt: skip
+        [
+            "user",
+            "create",
+            "si.ravi",
+            "--name",
+            "SI Ravi",
+            "--role",
+            "sub_inspector",
+            "--posting",
+            "PS-1",
+        ],
+    )
     assert created.exit_code == 0, created.output
     assert "one-time password" in created.output
     short = runner.invoke(app, ["user", "unlock", "si.ravi", "--reason", "no"])

@@ -61,9 +61,12 @@ def test_demo_seeds_once_and_every_account_logs_in(runtime: Runtime, client: Tes
     si = next(a for a in accounts if a.username == "demo.si")
     r = client.post(
         "/api/v1/auth/token",
-        json={"username": si.username, "password": si.password,
-              "totp": demo.current_code(runtime, si.username)},
-    )  # fmt: skip
+        json={
+            "username": si.username,
+            "password": si.password,
+            "totp": demo.current_code(runtime, si.username),
+        },
+    )
     assert r.status_code == 200, r.text
     token = {"authorization": f"Bearer {r.json()['access_token']}"}
     found = client.get("/api/v1/persons/search", params={"name": "Srinivas"}, headers=token)
@@ -82,8 +85,10 @@ def test_demo_command_without_serving(env: Path, db: Database) -> None:  # noqa:
     assert result.exit_code == 0, result.output
     assert "demo.sho" in result.output
     with db.transaction(write=False) as session:
-        seeded = [session.execute(select(func.count()).select_from(m)).scalar_one()
-                  for m in (Person, HistorySheet, Case)]  # fmt: skip
+        seeded = [
+            session.execute(select(func.count()).select_from(m)).scalar_one()
+            for m in (Person, HistorySheet, Case)
+        ]
     # 60 persons and the demo's own 5 decoy persons (kotwal.decoys, copy "demo")
     assert seeded[0] == 65 and seeded[1] > 0 and seeded[2] > 0
     linked = _linked(db)
@@ -102,11 +107,12 @@ def test_demo_command_without_serving(env: Path, db: Database) -> None:  # noqa:
 def _linked(db: Database) -> dict[str, tuple[str, str, str, str]]:
     """Each demo account tied to an officer: rank, unit code, officer's name, display name."""
     stmt = (
-        select(Account.username, Officer.rank, Jurisdiction.code, Officer.name,
-               Account.display_name)
+        select(
+            Account.username, Officer.rank, Jurisdiction.code, Officer.name, Account.display_name
+        )
         .join(Officer, Officer.account_id == Account.id)
         .join(Jurisdiction, Jurisdiction.id == Officer.unit_id)
-    )  # fmt: skip
+    )
     with db.transaction(write=False) as session:
         rows = session.execute(stmt).all()
     assert len(rows) == len({r[0] for r in rows})
@@ -149,33 +155,62 @@ def _snapshot(runtime: Runtime) -> dict[str, list[Any]]:
         for person_id, alias in s.execute(select(PersonAlias.person_id, PersonAlias.name)):
             aliases.setdefault(person_id, []).append(alias)
         who = {
-            p.id: (p.name, p.name_te, p.father_name, p.birth_year, p.sex, p.category, p.status,
-                   p.marks, codes[p.station_id], o["phone"], o["address"],
-                   tuple(sorted(aliases.get(p.id, []))))
+            p.id: (
+                p.name,
+                p.name_te,
+                p.father_name,
+                p.birth_year,
+                p.sex,
+                p.category,
+                p.status,
+                p.marks,
+                codes[p.station_id],
+                o["phone"],
+                o["address"],
+                tuple(sorted(aliases.get(p.id, []))),
+            )
             for p, o in zip(persons, sealed, strict=True)
-        }  # fmt: skip
+        }
         steps: dict[str, list[Any]] = {}
         for e in s.execute(select(HistorySheetEvent)).scalars():
             steps.setdefault(e.sheet_id, []).append(
                 (e.version, e.action, e.previous_review_on, e.next_review_on, e.note)
             )
         sheets = [
-            (who[h.person_id], h.category, codes[h.station_id], h.legal_basis, h.modus_operandi,
-             h.opened_on, h.next_review_on, h.closed_on, h.close_reason, h.version,
-             sorted(steps[h.id], key=repr))
+            (
+                who[h.person_id],
+                h.category,
+                codes[h.station_id],
+                h.legal_basis,
+                h.modus_operandi,
+                h.opened_on,
+                h.next_review_on,
+                h.closed_on,
+                h.close_reason,
+                h.version,
+                sorted(steps[h.id], key=repr),
+            )
             for h in s.execute(select(HistorySheet)).scalars()
-        ]  # fmt: skip
+        ]
         parties: dict[str, list[Any]] = {}
         for p in s.execute(select(CaseParty)).scalars():
             parties.setdefault(p.case_id, []).append((who[p.person_id], p.role, p.role_on))
         cases = [
-            (c.fir_number, c.sections, c.registered_on, codes[c.station_id],
-             sorted(parties[c.id], key=repr))
+            (
+                c.fir_number,
+                c.sections,
+                c.registered_on,
+                codes[c.station_id],
+                sorted(parties[c.id], key=repr),
+            )
             for c in s.execute(select(Case)).scalars()
-        ]  # fmt: skip
+        ]
     # repr orders tuples that hold None as well.
-    return {"persons": sorted(who.values(), key=repr), "sheets": sorted(sheets, key=repr),
-            "cases": sorted(cases, key=repr)}  # fmt: skip
+    return {
+        "persons": sorted(who.values(), key=repr),
+        "sheets": sorted(sheets, key=repr),
+        "cases": sorted(cases, key=repr),
+    }
 
 
 def test_the_same_seed_gives_the_same_persons_sheets_and_cases(
@@ -206,8 +241,12 @@ def _hq(runtime: Runtime) -> Actor:
     with UnitOfWork(runtime, write=False) as uow:
         node = by_code(uow, demo.STATE_CODE)
         assert node is not None
-        return Actor(account_id=None, username="test:hq", roles=frozenset({Role.STATE_HQ}),
-                     jurisdiction_paths=(node.path,))  # fmt: skip
+        return Actor(
+            account_id=None,
+            username="test:hq",
+            roles=frozenset({Role.STATE_HQ}),
+            jurisdiction_paths=(node.path,),
+        )
 
 
 def test_the_demo_seeds_history_sheets_and_some_reviews_are_overdue(runtime: Runtime) -> None:
@@ -223,8 +262,12 @@ def test_the_demo_seeds_history_sheets_and_some_reviews_are_overdue(runtime: Run
         events = history_sheet_events(uow, _hq(runtime), overdue[0]["id"])
         course = [(e.action, e.version) for e in events]
     assert len(sheets) == made and overdue
-    assert {s.category for s in sheets} <= {"rowdy_sheet", "suspect_sheet", "kd",
-                                            "habitual_offender"}  # fmt: skip
+    assert {s.category for s in sheets} <= {
+        "rowdy_sheet",
+        "suspect_sheet",
+        "kd",
+        "habitual_offender",
+    }
     assert all(s.legal_basis.startswith("DEMO") for s in sheets)  # visibly synthetic
     assert all(s.opened_on < s.next_review_on for s in sheets)
     assert all(s.opened_on <= s.closed_on for s in sheets if s.closed_on)

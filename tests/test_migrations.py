@@ -48,13 +48,25 @@ def test_upgrading_to_watch_seen_keeps_every_budget_where_it_stood(tmp_path: Pat
         (5, "r5", "export", "b5", 0, True, False),
     ]
     with engine.begin() as conn:
-        conn.execute(insert(WatchDisclosure), [
-            {"account_id": "a", "session_id": None, "batch": batch, "kind": kind,
-             "resource_type": "person", "record_id": rid, "position": pos,
-             "out_of_jurisdiction": outside, "public_only": public, "order_bucket": None,
-             "at": now - timedelta(minutes=ago)}
-            for ago, rid, kind, batch, pos, outside, public in rows
-        ])  # fmt: skip
+        conn.execute(
+            insert(WatchDisclosure),
+            [
+                {
+                    "account_id": "a",
+                    "session_id": None,
+                    "batch": batch,
+                    "kind": kind,
+                    "resource_type": "person",
+                    "record_id": rid,
+                    "position": pos,
+                    "out_of_jurisdiction": outside,
+                    "public_only": public,
+                    "order_bucket": None,
+                    "at": now - timedelta(minutes=ago),
+                }
+                for ago, rid, kind, batch, pos, outside, public in rows
+            ],
+        )
     upgrade(engine)
     hour, day = now - timedelta(hours=1), now - timedelta(days=1)
     window_rows = [WindowRow(rid, kind, b, pos, o, p) for _, rid, kind, b, pos, o, p in rows]

@@ -62,8 +62,10 @@ def test_run_serves_with_two_worker_processes(tmp_path: Path) -> None:
     with log.open("wb") as sink:
         server = subprocess.Popen(
             [kotwal, "run", "--workers", "2", "--port", str(port)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60

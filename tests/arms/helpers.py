@@ -42,8 +42,9 @@ def licence_body(station_id: str, **extra: Any) -> dict[str, Any]:
 
 
 def issue(client: TestClient, officer: Officer, station_id: str, **extra: Any) -> dict[str, Any]:
-    r = client.post("/api/v1/arms/licences", json=licence_body(station_id, **extra),
-                    headers=officer.bearer)  # fmt: skip
+    r = client.post(
+        "/api/v1/arms/licences", json=licence_body(station_id, **extra), headers=officer.bearer
+    )
     assert r.status_code == 201, r.text
     created: dict[str, Any] = r.json()
     return created

@@ -63,8 +63,9 @@ def test_licence_ids_are_not_guessable(client: TestClient, alo_a: Officer, world
 def test_another_stations_licensing_officer_cannot_issue_here(
     client: TestClient, runtime: Runtime, alo_b: Officer, world: World
 ) -> None:
-    r = client.post("/api/v1/arms/licences", json=licence_body(world.station_a),
-                    headers=alo_b.bearer)  # fmt: skip
+    r = client.post(
+        "/api/v1/arms/licences", json=licence_body(world.station_a), headers=alo_b.bearer
+    )
     assert r.status_code == 403
     assert _counts(runtime) == (0, 0, 0)
     with runtime.db.transaction(write=False) as s:
@@ -76,20 +77,33 @@ def test_another_stations_licensing_officer_cannot_issue_here(
 
 @pytest.mark.parametrize(
     ("method", "suffix", "body"),
-    [("PATCH", "", {"expected_version": 1, "holder_address": "Elsewhere", "reason": "moved"}),
-     ("POST", "/suspend", {"reason": "I do not like him"}),
-     ("POST", "/cancel", {"reason": "I do not like him"}),
-     ("POST", "/renew", {"valid_until": "2031-01-01"}),
-     ("POST", "/weapons", {"category": "pistol", "make": "X", "bore": ".32", "serial": "S1"})],
-)  # fmt: skip
+    [
+        ("PATCH", "", {"expected_version": 1, "holder_address": "Elsewhere", "reason": "moved"}),
+        ("POST", "/suspend", {"reason": "I do not like him"}),
+        ("POST", "/cancel", {"reason": "I do not like him"}),
+        ("POST", "/renew", {"valid_until": "2031-01-01"}),
+        ("POST", "/weapons", {"category": "pistol", "make": "X", "bore": ".32", "serial": "S1"}),
+    ],
+)
 def test_another_stations_licensing_officer_cannot_alter_a_licence_even_with_a_purpose(
-    client: TestClient, runtime: Runtime, alo_a: Officer, alo_b: Officer, world: World,
-    method: str, suffix: str, body: dict[str, Any],
-) -> None:  # fmt: skip
+    client: TestClient,
+    runtime: Runtime,
+    alo_a: Officer,
+    alo_b: Officer,
+    world: World,
+    method: str,
+    suffix: str,
+    body: dict[str, Any],
+) -> None:
     licence = issue(client, alo_a, world.station_a)
     before = _counts(runtime)
-    r = client.request(method, f"/api/v1/arms/licences/{licence['id']}{suffix}", json=body,
-                       params={"purpose": PURPOSE}, headers=alo_b.bearer)  # fmt: skip
+    r = client.request(
+        method,
+        f"/api/v1/arms/licences/{licence['id']}{suffix}",
+        json=body,
+        params={"purpose": PURPOSE},
+        headers=alo_b.bearer,
+    )
     assert r.status_code == 403
     assert _counts(runtime) == before
     after = client.get(f"/api/v1/arms/licences/{licence['id']}", headers=alo_a.bearer).json()
@@ -106,8 +120,11 @@ def test_another_stations_licensing_officer_neither_sees_nor_decides_a_review(
     name_in_case(client, si, register_case(client, si, world.station_c, "PS-C"), person["id"])
     [review] = client.get("/api/v1/arms/reviews", headers=alo_a.bearer).json()["items"]
     assert client.get("/api/v1/arms/reviews", headers=alo_b.bearer).json()["items"] == []
-    r = client.post(f"/api/v1/arms/reviews/{review['id']}/decide", headers=alo_b.bearer,
-                    json={"outcome": "suspend", "reason": "Not my licence to judge"})  # fmt: skip
+    r = client.post(
+        f"/api/v1/arms/reviews/{review['id']}/decide",
+        headers=alo_b.bearer,
+        json={"outcome": "suspend", "reason": "Not my licence to judge"},
+    )
     assert r.status_code == 403
     [still] = client.get("/api/v1/arms/reviews", headers=alo_a.bearer).json()["items"]
     assert still["status"] == "open"
@@ -121,13 +138,19 @@ def test_officers_who_read_licences_cannot_issue_change_or_review_them(
 ) -> None:
     licence = issue(client, alo_a, world.station_a)
     reader = api_officer(runtime, role, world.station_a)
-    assert client.get(f"/api/v1/arms/licences/{licence['id']}",
-                      headers=reader.bearer).status_code == 200  # fmt: skip
-    r = client.post("/api/v1/arms/licences", json=licence_body(world.station_a),
-                    headers=reader.bearer)  # fmt: skip
+    assert (
+        client.get(f"/api/v1/arms/licences/{licence['id']}", headers=reader.bearer).status_code
+        == 200
+    )
+    r = client.post(
+        "/api/v1/arms/licences", json=licence_body(world.station_a), headers=reader.bearer
+    )
     assert r.status_code == 403
-    r = client.post(f"/api/v1/arms/licences/{licence['id']}/suspend",
-                    json={"reason": "Just because"}, headers=reader.bearer)  # fmt: skip
+    r = client.post(
+        f"/api/v1/arms/licences/{licence['id']}/suspend",
+        json={"reason": "Just because"},
+        headers=reader.bearer,
+    )
     assert r.status_code == 403
     assert client.get("/api/v1/arms/reviews", headers=reader.bearer).status_code == 403
     assert _counts(runtime) == (1, 1, 1)
@@ -139,29 +162,39 @@ def test_administrators_and_auditors_cannot_read_licences(
 ) -> None:
     licence = issue(client, alo_a, world.station_a)
     outsider = api_officer(runtime, role, None)
-    for url, params in ((f"/api/v1/arms/licences/{licence['id']}", {"purpose": PURPOSE}),
-                        ("/api/v1/arms/licences", {}),
-                        ("/api/v1/arms/licences/search", {"uin": licence["uin"]})):  # fmt: skip
+    for url, params in (
+        (f"/api/v1/arms/licences/{licence['id']}", {"purpose": PURPOSE}),
+        ("/api/v1/arms/licences", {}),
+        ("/api/v1/arms/licences/search", {"uin": licence["uin"]}),
+    ):
         r = client.get(url, params=params, headers=outsider.bearer)
         assert r.status_code == 403, url
         assert licence["holder_name"] not in r.text
 
 
+PISTOL = {"category": "pistol", "make": "X", "bore": ".32", "serial": "S-1"}
+
+
 @pytest.mark.parametrize(
     "extra",
-    [{"id": str(uuid.uuid4())}, {"status": "suspended"}, {"version": 9},
-     {"jurisdiction_path": "/"}, {"holder_phone_bidx": "0000"}, {"created_at": "2020-01-01"},
-     {"weapons": [{"category": "pistol", "make": "X", "bore": ".32", "serial": "S-1",
-                   "serial_bidx": "0"}]},
-     {"weapons": [{"category": "pistol", "make": "X", "bore": ".32", "serial": "S-1",
-                   "licence_id": str(uuid.uuid4())}]},
-     {"weapons": [{"category": "ak47", "make": "X", "bore": "7.62", "serial": "S-1"}]}],
-)  # fmt: skip
+    [
+        {"id": str(uuid.uuid4())},
+        {"status": "suspended"},
+        {"version": 9},
+        {"jurisdiction_path": "/"},
+        {"holder_phone_bidx": "0000"},
+        {"created_at": "2020-01-01"},
+        {"weapons": [{**PISTOL, "serial_bidx": "0"}]},
+        {"weapons": [{**PISTOL, "licence_id": str(uuid.uuid4())}]},
+        {"weapons": [{"category": "ak47", "make": "X", "bore": "7.62", "serial": "S-1"}]},
+    ],
+)
 def test_protected_or_unknown_fields_in_a_new_licence_are_refused(
     client: TestClient, runtime: Runtime, alo_a: Officer, world: World, extra: dict[str, Any]
 ) -> None:
-    r = client.post("/api/v1/arms/licences", json=licence_body(world.station_a, **extra),
-                    headers=alo_a.bearer)  # fmt: skip
+    r = client.post(
+        "/api/v1/arms/licences", json=licence_body(world.station_a, **extra), headers=alo_a.bearer
+    )
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert _counts(runtime) == (0, 0, 0)
@@ -169,14 +202,24 @@ def test_protected_or_unknown_fields_in_a_new_licence_are_refused(
 
 @pytest.mark.parametrize(
     ("suffix", "body"),
-    [("", {"status": "valid"}), ("", {"station_id": str(uuid.uuid4())}),
-     ("", {"licence_number": "NEW/1/2"}), ("", {"uin": "UINNEW123"}), ("", {"version": 1}),
-     ("/suspend", {"status": "cancelled"}), ("/renew", {"issued_on": "2020-01-01"})],
-)  # fmt: skip
+    [
+        ("", {"status": "valid"}),
+        ("", {"station_id": str(uuid.uuid4())}),
+        ("", {"licence_number": "NEW/1/2"}),
+        ("", {"uin": "UINNEW123"}),
+        ("", {"version": 1}),
+        ("/suspend", {"status": "cancelled"}),
+        ("/renew", {"issued_on": "2020-01-01"}),
+    ],
+)
 def test_protected_fields_cannot_be_changed(
-    client: TestClient, runtime: Runtime, alo_a: Officer, world: World, suffix: str,
+    client: TestClient,
+    runtime: Runtime,
+    alo_a: Officer,
+    world: World,
+    suffix: str,
     body: dict[str, Any],
-) -> None:  # fmt: skip
+) -> None:
     licence = issue(client, alo_a, world.station_a)
     base: dict[str, Any] = {
         "": {"expected_version": 1, "reason": "Correcting the record"},
@@ -184,17 +227,25 @@ def test_protected_fields_cannot_be_changed(
         "/renew": {"valid_until": "2031-01-01"},
     }[suffix]
     method = "PATCH" if suffix == "" else "POST"
-    r = client.request(method, f"/api/v1/arms/licences/{licence['id']}{suffix}",
-                       json={**base, **body}, headers=alo_a.bearer)  # fmt: skip
+    r = client.request(
+        method,
+        f"/api/v1/arms/licences/{licence['id']}{suffix}",
+        json={**base, **body},
+        headers=alo_a.bearer,
+    )
     assert r.status_code == 422
     assert _counts(runtime) == (1, 1, 1)
 
 
 @pytest.mark.parametrize(
     "url",
-    ["/api/v1/arms/licences?limit=100000", "/api/v1/arms/licences?limit=101",
-     "/api/v1/arms/licences?limit=0", "/api/v1/arms/reviews?limit=100000"],
-)  # fmt: skip
+    [
+        "/api/v1/arms/licences?limit=100000",
+        "/api/v1/arms/licences?limit=101",
+        "/api/v1/arms/licences?limit=0",
+        "/api/v1/arms/reviews?limit=100000",
+    ],
+)
 def test_page_sizes_are_capped(
     client: TestClient, runtime: Runtime, world: World, url: str
 ) -> None:
@@ -206,9 +257,14 @@ def test_page_sizes_are_capped(
 
 @pytest.mark.parametrize(
     "params",
-    [{"serial": "x" * 65}, {"licence_number": "x" * 65}, {"uin": "x" * 33},
-     {"phone": "9" * 21}, {"uin": "UIN12345", "purpose": "p" * 301}],
-)  # fmt: skip
+    [
+        {"serial": "x" * 65},
+        {"licence_number": "x" * 65},
+        {"uin": "x" * 33},
+        {"phone": "9" * 21},
+        {"uin": "UIN12345", "purpose": "p" * 301},
+    ],
+)
 def test_oversized_search_terms_are_refused(
     client: TestClient, alo_a: Officer, params: dict[str, str]
 ) -> None:
@@ -220,8 +276,11 @@ def test_a_serial_longer_than_the_cap_is_refused(
     client: TestClient, runtime: Runtime, alo_a: Officer, world: World
 ) -> None:
     weapons = [{"category": "pistol", "make": "X", "bore": ".32", "serial": serial() * 10}]
-    r = client.post("/api/v1/arms/licences", json=licence_body(world.station_a, weapons=weapons),
-                    headers=alo_a.bearer)  # fmt: skip
+    r = client.post(
+        "/api/v1/arms/licences",
+        json=licence_body(world.station_a, weapons=weapons),
+        headers=alo_a.bearer,
+    )
     assert r.status_code == 422
     assert _counts(runtime) == (0, 0, 0)
 

@@ -54,8 +54,9 @@ def test_a_console_action_without_the_forms_token_is_refused(
 ) -> None:
     licence = issue(client, alo, world.station_a)
     console_login(client, alo)
-    r = client.post(f"/arms/licences/{licence['id']}/cancel",
-                    data={"reason": "Forged request from elsewhere"})  # fmt: skip
+    r = client.post(
+        f"/arms/licences/{licence['id']}/cancel", data={"reason": "Forged request from elsewhere"}
+    )
     assert r.status_code == 403
     api = client.get(f"/api/v1/arms/licences/{licence['id']}", headers=alo.bearer).json()
     assert api["status"] == "valid"
@@ -89,10 +90,13 @@ def test_the_review_queue_is_worked_from_the_console(
     assert action
     r = client.post(
         action.group(1),
-        data={"outcome": "suspend", "reason": "Accused in a robbery case at PS-C",
-              "csrf_token": csrf_token(queue.text)},
+        data={
+            "outcome": "suspend",
+            "reason": "Accused in a robbery case at PS-C",
+            "csrf_token": csrf_token(queue.text),
+        },
         follow_redirects=False,
-    )  # fmt: skip
+    )
     assert r.status_code == 303
     assert "No review is waiting." in client.get("/arms/reviews").text
     assert "Accused in a robbery case" in client.get("/arms/reviews?status=decided").text

@@ -23,8 +23,9 @@ def test_same_seed_gives_the_same_licences_and_all_are_visibly_synthetic() -> No
     a = [synthetic_licence(random.Random(7), "s" * 36, "HYD-PS-01", n, TODAY) for n in range(50)]
     b = [synthetic_licence(random.Random(7), "s" * 36, "HYD-PS-01", n, TODAY) for n in range(50)]
     assert a == b
-    assert all(lic.licence_number.startswith("DEMO/") and lic.uin.startswith("DEMO-UIN-")
-               for lic in a)  # fmt: skip
+    assert all(
+        lic.licence_number.startswith("DEMO/") and lic.uin.startswith("DEMO-UIN-") for lic in a
+    )
     assert all(w.serial.startswith("DEMO") for lic in a for w in lic.weapons)
     assert all(lic.holder_phone is None or lic.holder_phone.startswith("90000") for lic in a)
     assert all("Demo Colony" in (lic.holder_address or "") for lic in a)
@@ -46,8 +47,9 @@ def test_seeded_licences_are_filed_across_the_stations_and_readable(
     assert len(per_station) == 30 and issued == 90
     with runtime.db.transaction(write=False) as s:
         root = s.execute(select(ArmsLicence.jurisdiction_path).limit(1)).scalar_one()
-    officer = issue_token(runtime, make_officer(runtime, Role.ARMS_LICENSING_OFFICER,
-                                                posting=root.split("/")[1]))  # fmt: skip
+    officer = issue_token(
+        runtime, make_officer(runtime, Role.ARMS_LICENSING_OFFICER, posting=root.split("/")[1])
+    )
     page = client.get("/api/v1/arms/licences", params={"limit": 10}, headers=officer.bearer)
     assert page.status_code == 200, page.text
     assert len(page.json()["items"]) == 10 and page.json()["next_after"].startswith("DEMO/")

@@ -87,8 +87,11 @@ def test_outside_the_jurisdiction_a_licence_is_masked_until_a_purpose_is_declare
     opened = client.get(url, params={"purpose": PURPOSE}, headers=other.bearer).json()
     assert opened["holder_name"] == "Kommu Srinivas"
     assert opened["weapons"][0]["serial"] == licence["weapons"][0]["serial"]
-    reads = [e for e in audit_events(runtime, "record.disclose")
-             if e.resource_id == licence["id"] and e.actor_name == other.username]  # fmt: skip
+    reads = [
+        e
+        for e in audit_events(runtime, "record.disclose")
+        if e.resource_id == licence["id"] and e.actor_name == other.username
+    ]
     assert [e.purpose for e in reads] == [None, PURPOSE]
 
 
@@ -127,13 +130,15 @@ def test_lookup_by_number_uin_serial_and_phone_is_exact_and_audited_without_the_
     licence = issue(client, alo, world.station_a)
     mark = licence["weapons"][0]["serial"]
     spaced = f"{mark[:3]} - {mark[3:].lower()}"  # written down with a gap and a dash
-    for params in ({"licence_number": licence["licence_number"].lower()},
-                   {"uin": licence["uin"]}, {"serial": spaced},
-                   {"phone": "+91 " + licence["holder_phone"]}):  # fmt: skip
+    for params in (
+        {"licence_number": licence["licence_number"].lower()},
+        {"uin": licence["uin"]},
+        {"serial": spaced},
+        {"phone": "+91 " + licence["holder_phone"]},
+    ):
         r = client.get("/api/v1/arms/licences/search", params=params, headers=alo.bearer)
         assert [i["id"] for i in r.json()["items"]] == [licence["id"]], params
-    r = client.get("/api/v1/arms/licences/search", params={"serial": serial()},
-                   headers=alo.bearer)  # fmt: skip
+    r = client.get("/api/v1/arms/licences/search", params={"serial": serial()}, headers=alo.bearer)
     assert r.json()["items"] == []
     searches = audit_events(runtime, "arms.search")
     assert [e.detail.count('"results":1') for e in searches] == [1, 1, 1, 1, 0]
@@ -163,8 +168,9 @@ def test_serial_search_does_not_confirm_a_weapon_outside_the_jurisdiction(
 
 
 def _act(client: TestClient, officer: Officer, licence_id: str, action: str, **body: Any) -> Any:
-    return client.post(f"/api/v1/arms/licences/{licence_id}/{action}", json=body,
-                       headers=officer.bearer)  # fmt: skip
+    return client.post(
+        f"/api/v1/arms/licences/{licence_id}/{action}", json=body, headers=officer.bearer
+    )
 
 
 def test_suspension_reinstatement_renewal_and_cancellation_are_kept_with_reasons(
@@ -172,8 +178,14 @@ def test_suspension_reinstatement_renewal_and_cancellation_are_kept_with_reasons
 ) -> None:
     licence = issue(client, alo, world.station_a)
     lid = licence["id"]
-    r = _act(client, alo, lid, "suspend", reason="Named in a dacoity case",
-             order_reference="CP/ARMS/2026/17")  # fmt: skip
+    r = _act(
+        client,
+        alo,
+        lid,
+        "suspend",
+        reason="Named in a dacoity case",
+        order_reference="CP/ARMS/2026/17",
+    )
     assert r.status_code == 200 and r.json()["status"] == "suspended"
     assert r.json()["status_reason"] == "Named in a dacoity case"
     assert _act(client, alo, lid, "renew", valid_until="2031-01-14").status_code == 409
@@ -186,8 +198,12 @@ def test_suspension_reinstatement_renewal_and_cancellation_are_kept_with_reasons
     assert _act(client, alo, lid, "reinstate", reason="Try to undo it").status_code == 409
     history = client.get(f"/api/v1/arms/licences/{lid}/history", headers=alo.bearer).json()
     assert [(h["action"], h["version"]) for h in history] == [
-        ("issued", 1), ("suspended", 2), ("reinstated", 3), ("renewed", 4), ("cancelled", 5)
-    ]  # fmt: skip
+        ("issued", 1),
+        ("suspended", 2),
+        ("reinstated", 3),
+        ("renewed", 4),
+        ("cancelled", 5),
+    ]
     assert history[1]["reason"] == "Named in a dacoity case"
     assert history[1]["order_reference"] == "CP/ARMS/2026/17"
     assert {h["by_name"] for h in history} == {alo.username}
@@ -197,13 +213,22 @@ def test_suspension_reinstatement_renewal_and_cancellation_are_kept_with_reasons
 
 @pytest.mark.parametrize(
     ("action", "body"),
-    [("suspend", {}), ("suspend", {"reason": "no"}), ("cancel", {"reason": "x" * 501}),
-     ("renew", {"valid_until": "2030-01-01"}), ("renew", {"valid_until": "2040-01-01"})],
-)  # fmt: skip
+    [
+        ("suspend", {}),
+        ("suspend", {"reason": "no"}),
+        ("cancel", {"reason": "x" * 501}),
+        ("renew", {"valid_until": "2030-01-01"}),
+        ("renew", {"valid_until": "2040-01-01"}),
+    ],
+)
 def test_bad_status_changes_are_refused_and_change_nothing(
-    client: TestClient, runtime: Runtime, alo: Officer, world: World, action: str,
+    client: TestClient,
+    runtime: Runtime,
+    alo: Officer,
+    world: World,
+    action: str,
     body: dict[str, Any],
-) -> None:  # fmt: skip
+) -> None:
     licence = issue(client, alo, world.station_a)
     r = _act(client, alo, licence["id"], action, **body)
     assert r.status_code == 422
@@ -218,8 +243,11 @@ def test_holder_details_change_with_a_reason_and_the_old_ones_are_kept_sealed(
 ) -> None:
     licence = issue(client, alo, world.station_a)
     url = f"/api/v1/arms/licences/{licence['id']}"
-    change = {"expected_version": 1, "holder_address": "Plot 9, New Synthetic Nagar",
-              "reason": "Holder moved house"}  # fmt: skip
+    change = {
+        "expected_version": 1,
+        "holder_address": "Plot 9, New Synthetic Nagar",
+        "reason": "Holder moved house",
+    }
     r = client.patch(url, json=change, headers=alo.bearer)
     assert r.status_code == 200 and r.json()["holder_address"] == "Plot 9, New Synthetic Nagar"
     assert client.patch(url, json=change, headers=alo.bearer).status_code == 409  # stale
@@ -236,8 +264,12 @@ def test_holder_details_change_with_a_reason_and_the_old_ones_are_kept_sealed(
 
 def test_another_weapon_is_endorsed_once(client: TestClient, alo: Officer, world: World) -> None:
     licence = issue(client, alo, world.station_a)
-    weapon = {"category": "shotgun_dbbl", "make": "Synthetic Arms", "bore": "12 bore",
-              "serial": serial()}  # fmt: skip
+    weapon = {
+        "category": "shotgun_dbbl",
+        "make": "Synthetic Arms",
+        "bore": "12 bore",
+        "serial": serial(),
+    }
     url = f"/api/v1/arms/licences/{licence['id']}/weapons"
     r = client.post(url, json=weapon, headers=alo.bearer)
     assert r.status_code == 201 and len(r.json()["weapons"]) == 2
@@ -255,10 +287,14 @@ def test_number_and_uin_are_unique(client: TestClient, alo: Officer, world: Worl
 
 @pytest.mark.parametrize(
     "extra",
-    [{"issued_on": "2099-01-01", "valid_until": "2099-06-01"},
-     {"valid_until": "2031-01-15"}, {"valid_until": "2025-01-15"}, {"weapons": []},
-     {"person_id": "00000000-0000-0000-0000-000000000000"}],
-)  # fmt: skip
+    [
+        {"issued_on": "2099-01-01", "valid_until": "2099-06-01"},
+        {"valid_until": "2031-01-15"},
+        {"valid_until": "2025-01-15"},
+        {"weapons": []},
+        {"person_id": "00000000-0000-0000-0000-000000000000"},
+    ],
+)
 def test_implausible_licences_are_refused(
     client: TestClient, alo: Officer, world: World, extra: dict[str, Any]
 ) -> None:
@@ -299,6 +335,5 @@ def test_a_holder_name_or_validity_area_cannot_be_emptied(
     licence = issue(client, alo, world.station_a)
     for field in ("holder_name", "area_of_validity"):
         change = {"expected_version": 1, field: None, "reason": "Clearing the field"}
-        r = client.patch(f"/api/v1/arms/licences/{licence['id']}", json=change,
-                         headers=alo.bearer)  # fmt: skip
+        r = client.patch(f"/api/v1/arms/licences/{licence['id']}", json=change, headers=alo.bearer)
         assert r.status_code == 422, field

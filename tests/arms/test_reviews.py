@@ -75,8 +75,9 @@ def test_an_unlinked_holder_is_matched_by_name_fathers_name_and_birth_year(
     client: TestClient, alo: Officer, si_c: Officer, world: World
 ) -> None:
     licence = issue(client, alo, world.station_a)  # Kommu Srinivas s/o Kommu Ramesh, 1975
-    _, case_id = _accused(client, si_c, world, name="Srinivas Kommu",
-                          father_name="Ramesh Kommu", birth_year=1976)  # fmt: skip
+    _, case_id = _accused(
+        client, si_c, world, name="Srinivas Kommu", father_name="Ramesh Kommu", birth_year=1976
+    )
     [review] = _queue(client, alo)
     assert review["licence_id"] == licence["id"] and review["case_id"] == case_id
     assert review["match"] == "name_match"
@@ -84,11 +85,13 @@ def test_an_unlinked_holder_is_matched_by_name_fathers_name_and_birth_year(
 
 @pytest.mark.parametrize(
     "person",
-    [{"name": "Srinivas Kommu", "father_name": "Suresh Kommu", "birth_year": 1975},
-     {"name": "Srinivas Kommu", "father_name": "Ramesh Kommu", "birth_year": 1990},
-     {"name": "Srinivas Kommu", "birth_year": 1975},
-     {"name": "Kommu Srikanth", "father_name": "Kommu Ramesh", "birth_year": 1975}],
-)  # fmt: skip
+    [
+        {"name": "Srinivas Kommu", "father_name": "Suresh Kommu", "birth_year": 1975},
+        {"name": "Srinivas Kommu", "father_name": "Ramesh Kommu", "birth_year": 1990},
+        {"name": "Srinivas Kommu", "birth_year": 1975},
+        {"name": "Kommu Srikanth", "father_name": "Kommu Ramesh", "birth_year": 1975},
+    ],
+)
 def test_a_weaker_likeness_raises_no_review(
     client: TestClient, alo: Officer, si_c: Officer, world: World, person: dict[str, Any]
 ) -> None:
@@ -102,8 +105,11 @@ def test_a_cancelled_licence_needs_no_review(
 ) -> None:
     person = file_person(client, si_c, world.station_c)
     licence = issue(client, alo, world.station_a, person_id=person["id"])
-    r = client.post(f"/api/v1/arms/licences/{licence['id']}/cancel", headers=alo.bearer,
-                    json={"reason": "Surrendered by the holder"})  # fmt: skip
+    r = client.post(
+        f"/api/v1/arms/licences/{licence['id']}/cancel",
+        headers=alo.bearer,
+        json={"reason": "Surrendered by the holder"},
+    )
     assert r.status_code == 200
     case_id = register_case(client, si_c, world.station_c, "PS-C")
     name_in_case(client, si_c, case_id, person["id"])
@@ -118,8 +124,11 @@ def test_deciding_to_suspend_suspends_the_licence_and_the_review_is_decided_once
     case_id = register_case(client, si_c, world.station_c, "PS-C")
     name_in_case(client, si_c, case_id, person["id"])
     [review] = _queue(client, alo)
-    decision = {"outcome": "suspend", "reason": "Accused in a dacoity case at PS-C",
-                "order_reference": "CP/ARMS/2026/31"}  # fmt: skip
+    decision = {
+        "outcome": "suspend",
+        "reason": "Accused in a dacoity case at PS-C",
+        "order_reference": "CP/ARMS/2026/31",
+    }
     url = f"/api/v1/arms/reviews/{review['id']}/decide"
     r = client.post(url, json=decision, headers=alo.bearer)
     assert r.status_code == 200, r.text
@@ -128,8 +137,9 @@ def test_deciding_to_suspend_suspends_the_licence_and_the_review_is_decided_once
     assert client.post(url, json=decision, headers=alo.bearer).status_code == 409
     read = client.get(f"/api/v1/arms/licences/{licence['id']}", headers=alo.bearer).json()
     assert read["status"] == "suspended"
-    history = client.get(f"/api/v1/arms/licences/{licence['id']}/history",
-                         headers=alo.bearer).json()  # fmt: skip
+    history = client.get(
+        f"/api/v1/arms/licences/{licence['id']}/history", headers=alo.bearer
+    ).json()
     assert history[-1]["action"] == "suspended"
     assert history[-1]["order_reference"] == "CP/ARMS/2026/31"
     assert _queue(client, alo) == []
@@ -144,8 +154,11 @@ def test_no_action_leaves_the_licence_valid(
     case_id = register_case(client, si_c, world.station_c, "PS-C")
     name_in_case(client, si_c, case_id, person["id"])
     [review] = _queue(client, alo)
-    r = client.post(f"/api/v1/arms/reviews/{review['id']}/decide", headers=alo.bearer,
-                    json={"outcome": "no_action", "reason": "Named as a witness only"})  # fmt: skip
+    r = client.post(
+        f"/api/v1/arms/reviews/{review['id']}/decide",
+        headers=alo.bearer,
+        json={"outcome": "no_action", "reason": "Named as a witness only"},
+    )
     assert r.status_code == 200 and r.json()["outcome"] == "no_action"
     read = client.get(f"/api/v1/arms/licences/{licence['id']}", headers=alo.bearer).json()
     assert read["status"] == "valid" and read["version"] == 1

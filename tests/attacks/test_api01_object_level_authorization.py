@@ -85,10 +85,14 @@ def test_administrator_cannot_give_themselves_or_anyone_a_reading_role_beside_ad
     assert mixed.status_code == 422 and "separation of duties" in mixed.json()["detail"]
     created = client.post(
         "/api/v1/accounts",
-        json={"username": "auditor.and.si", "display_name": "Both",
-              "roles": ["auditor", "sub_inspector"], "jurisdiction_id": world.station_a},
+        json={
+            "username": "auditor.and.si",
+            "display_name": "Both",
+            "roles": ["auditor", "sub_inspector"],
+            "jurisdiction_id": world.station_a,
+        },
         headers=admin.bearer,
-    )  # fmt: skip
+    )
     assert created.status_code == 422
     assert client.get("/api/v1/me", headers=admin.bearer).status_code == 200
 
@@ -131,10 +135,11 @@ def test_a_moved_ciphertext_fails_to_decrypt(
     # An insider with database access copies the victim's sealed phone onto another row.
     with runtime.db.transaction() as s:
         s.execute(
-            text("UPDATE persons SET phone = (SELECT phone FROM persons WHERE id = :v) "
-                 "WHERE id = :d"),
+            text(
+                "UPDATE persons SET phone = (SELECT phone FROM persons WHERE id = :v) WHERE id = :d"
+            ),
             {"v": victim["id"], "d": decoy["id"]},
-        )  # fmt: skip
+        )
     r = client.get(f"/api/v1/persons/{decoy['id']}", headers=si.bearer)
     assert r.status_code == 500
     assert r.json()["type"].endswith("integrity-failure")

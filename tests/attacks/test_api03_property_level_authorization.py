@@ -44,9 +44,17 @@ def test_internal_columns_are_refused_in_input(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
     si = issue_token(runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
-    for field, value in (("id", "00000000-0000-0000-0000-000000000000"), ("version", 7),
-                         ("jurisdiction_path", "/"), ("phone_bidx", "0")):  # fmt: skip
-        body = {"name": "Property Test", "category": "suspect", "station_id": world.station_a,
-                field: value}  # fmt: skip
+    for field, value in (
+        ("id", "00000000-0000-0000-0000-000000000000"),
+        ("version", 7),
+        ("jurisdiction_path", "/"),
+        ("phone_bidx", "0"),
+    ):
+        body = {
+            "name": "Property Test",
+            "category": "suspect",
+            "station_id": world.station_a,
+            field: value,
+        }
         r = client.post("/api/v1/persons", json=body, headers=si.bearer)
         assert r.status_code == 422, field

@@ -14,9 +14,11 @@ def test_page_sizes_are_capped(client: TestClient, runtime: Runtime, world: Worl
     admin = issue_token(runtime, make_officer(runtime, Role.SYSTEM_ADMIN))
     auditor = issue_token(runtime, make_officer(runtime, Role.AUDITOR))
     si = issue_token(runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
-    for url, who in (("/api/v1/accounts?limit=100000", admin),
-                     ("/api/v1/audit/events?limit=100000", auditor),
-                     ("/api/v1/persons/search?name=Ravi&limit=100000", si)):  # fmt: skip
+    for url, who in (
+        ("/api/v1/accounts?limit=100000", admin),
+        ("/api/v1/audit/events?limit=100000", auditor),
+        ("/api/v1/persons/search?name=Ravi&limit=100000", si),
+    ):
         r = client.get(url, headers=who.bearer)
         assert r.status_code == 422, url
 
@@ -24,8 +26,11 @@ def test_page_sizes_are_capped(client: TestClient, runtime: Runtime, world: Worl
 def test_oversized_bodies_get_413_before_parsing(client: TestClient, runtime: Runtime) -> None:
     admin = issue_token(runtime, make_officer(runtime, Role.SYSTEM_ADMIN))
     big = b'{"username": "' + b"a" * (2 * 1024 * 1024) + b'"}'
-    r = client.post("/api/v1/accounts", content=big,
-                    headers={**admin.bearer, "content-type": "application/json"})  # fmt: skip
+    r = client.post(
+        "/api/v1/accounts",
+        content=big,
+        headers={**admin.bearer, "content-type": "application/json"},
+    )
     assert r.status_code == 413
 
 

@@ -60,9 +60,12 @@ def test_a_scraper_with_a_valid_constable_session_is_cut_off_within_100_records(
     assert r.status_code == 401 and problem_type(r) == "not-authenticated"
     login = client.post(
         "/api/v1/auth/token",
-        json={"username": constable.username, "password": constable.password,
-              "totp": constable.totp()},
-    )  # fmt: skip
+        json={
+            "username": constable.username,
+            "password": constable.password,
+            "totp": constable.totp(),
+        },
+    )
     assert login.status_code == 401
 
 
@@ -125,10 +128,16 @@ def test_a_security_officer_lifts_the_suspension_with_a_reason_and_it_is_audited
     url = f"/api/v1/security/alerts/{alert['id']}/lift"
     # Nobody else may lift it, and not without a reason.
     for role in (Role.CONSTABLE, Role.STATION_HOUSE_OFFICER, Role.AUDITOR, Role.SYSTEM_ADMIN):
-        other = issue_token(runtime, make_officer(runtime, role, posting=world.station_a
-                                                  if role in (Role.CONSTABLE,
-                                                              Role.STATION_HOUSE_OFFICER)
-                                                  else None))  # fmt: skip
+        other = issue_token(
+            runtime,
+            make_officer(
+                runtime,
+                role,
+                posting=world.station_a
+                if role in (Role.CONSTABLE, Role.STATION_HOUSE_OFFICER)
+                else None,
+            ),
+        )
         r = client.post(url, json={"reason": "looks fine to me"}, headers=other.bearer)
         assert r.status_code == 403, role
     assert client.post(url, json={"reason": ""}, headers=security.bearer).status_code == 422
@@ -146,9 +155,12 @@ def test_a_security_officer_lifts_the_suspension_with_a_reason_and_it_is_audited
     # The officer logs in again and works, with a fresh budget.
     login = client.post(
         "/api/v1/auth/token",
-        json={"username": constable.username, "password": constable.password,
-              "totp": constable.totp()},
-    )  # fmt: skip
+        json={
+            "username": constable.username,
+            "password": constable.password,
+            "totp": constable.totp(),
+        },
+    )
     assert login.status_code == 200, login.text
     token = {"authorization": f"Bearer {login.json()['access_token']}"}
     assert client.get(f"/api/v1/persons/{persons[-1]}", headers=token).status_code == 200

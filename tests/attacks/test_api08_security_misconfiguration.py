@@ -31,9 +31,10 @@ def test_security_headers_on_errors_too(client: TestClient) -> None:
 
 def test_malformed_json_is_a_problem_not_a_trace(client: TestClient) -> None:
     r = client.post(
-        "/api/v1/auth/token", content=b'{"username": "a", "password": ',
+        "/api/v1/auth/token",
+        content=b'{"username": "a", "password": ',
         headers={"content-type": "application/json"},
-    )  # fmt: skip
+    )
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     for leak in ("Traceback", 'File "', "sqlalchemy", "SELECT ", "psycopg"):

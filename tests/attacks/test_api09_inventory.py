@@ -20,16 +20,26 @@ def test_the_route_list_equals_the_openapi(app: FastAPI) -> None:
         f"{method.upper()} {path}" for path, ops in app.openapi()["paths"].items() for method in ops
     }
     served = {
-        route for route in route_guards(app)
+        route
+        for route in route_guards(app)
         if route.split(" ", 1)[1].startswith("/api/") and not route.startswith("HEAD ")
-    } - UNDOCUMENTED_BY_DESIGN  # fmt: skip
+    } - UNDOCUMENTED_BY_DESIGN
     assert served == documented
 
 
 @backend_independent
 def test_old_or_guessed_api_versions_do_not_answer(client: TestClient) -> None:
-    for path in ("/api/v0/me", "/api/v2/me", "/api/me", "/api/v1/admin", "/api/v1/debug",
-                 "/api/v1/internal/accounts", "/docs", "/redoc", "/openapi.json"):  # fmt: skip
+    for path in (
+        "/api/v0/me",
+        "/api/v2/me",
+        "/api/me",
+        "/api/v1/admin",
+        "/api/v1/debug",
+        "/api/v1/internal/accounts",
+        "/docs",
+        "/redoc",
+        "/openapi.json",
+    ):
         assert client.get(path).status_code == 404, path
 
 

@@ -46,8 +46,10 @@ def test_hostile_name_terms_match_nothing_and_break_nothing(
     client: TestClient, world: World, officers: tuple[Officer, Officer]
 ) -> None:
     si, reader = officers
-    filed = [file_person(client, si, world.station_a, name=n)
-             for n in ("Test Bandi Ravi", "Test Kommu Suresh", "Test Lakshmi Reddy")]  # fmt: skip
+    filed = [
+        file_person(client, si, world.station_a, name=n)
+        for n in ("Test Bandi Ravi", "Test Kommu Suresh", "Test Lakshmi Reddy")
+    ]
     for term in HOSTILE:
         r = client.get("/api/v1/persons/search", params={"name": term}, headers=reader.bearer)
         assert r.status_code in (200, 422), (term, r.status_code, r.text)

@@ -45,12 +45,29 @@ def _run_tiny_bench(cache: Path, *options: str) -> subprocess.CompletedProcess[s
     try:
         # Four officers, not forty: each login hashes a password, which is slow by design.
         run = subprocess.run(
-            [sys.executable, str(BENCH), "--sizes", "150", "--queries", "4", "--http-seconds",
-             "0.5", "--http-clients", "2", "--http-officers", "4", "--cache-dir", str(cache),
-             "--discard", *options],
-            capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                str(BENCH),
+                "--sizes",
+                "150",
+                "--queries",
+                "4",
+                "--http-seconds",
+                "0.5",
+                "--http-clients",
+                "2",
+                "--http-officers",
+                "4",
+                "--cache-dir",
+                str(cache),
+                "--discard",
+                *options,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
             env={"KOTWAL_BENCH_POSTGRES_URL": PG_URL, "PATH": "/usr/bin:/bin"},
-        )  # fmt: skip
+        )
     except subprocess.TimeoutExpired as exc:  # say where it stood, not only that it hung
         err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
         raise AssertionError(f"the bench hung; its last words:\n{err[-3000:]}") from None

@@ -33,8 +33,12 @@ def test_the_budget_bench_prints_the_cost_of_a_charge_on_both_stores() -> None:
     env = {**os.environ, "KOTWAL_BENCH_POSTGRES_URL": PG_URL}
     run = subprocess.run(
         [sys.executable, str(BENCH), "--searches", "200", "--hits", "5"],
-        capture_output=True, text=True, timeout=300, env=env, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     figures = json.loads(run.stdout.strip().splitlines()[-1])
     assert figures["searches"] == 200 and figures["hits"] == 5
@@ -46,6 +50,9 @@ def test_the_budget_bench_prints_the_cost_of_a_charge_on_both_stores() -> None:
 def test_the_budget_bench_refuses_too_few_searches_with_a_message() -> None:
     run = subprocess.run(
         [sys.executable, str(BENCH), "--searches", "10"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert run.returncode == 2 and "at least 200" in run.stderr

@@ -64,10 +64,20 @@ def _row(db: Database, seq: int) -> dict[str, Any]:
 
 def _rehash(row: dict[str, Any], seq: int, prev_hash: str) -> str:
     return event_hash(
-        seq, row["at_us"], row["actor_id"], row["actor_name"], row["session_id"], row["action"],
-        row["outcome"], row["resource_type"], row["resource_id"], row["purpose"],
-        row["client_addr"], row["detail"], prev_hash,
-    )  # fmt: skip
+        seq,
+        row["at_us"],
+        row["actor_id"],
+        row["actor_name"],
+        row["session_id"],
+        row["action"],
+        row["outcome"],
+        row["resource_type"],
+        row["resource_id"],
+        row["purpose"],
+        row["client_addr"],
+        row["detail"],
+        prev_hash,
+    )
 
 
 def _insert(db: Database, row: dict[str, Any]) -> None:

@@ -165,9 +165,16 @@ def test_export_takes_date_times_and_rejects_nonsense(
     out = tmp_path / "two-hours.jsonl"
     result = runner.invoke(
         app,
-        ["export", "--since", "2024-01-01T01:00", "--until", "2024-01-01T02:00:00+00:00",
-         "--out", str(out)],
-    )  # fmt: skip
+        [
+            "export",
+            "--since",
+            "2024-01-01T01:00",
+            "--until",
+            "2024-01-01T02:00:00+00:00",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0 and "exported 2 event(s)" in result.output
     bad = runner.invoke(
         app, ["export", "--since", "yesterday", "--until", "2024-01-02", "--out", str(out)]

@@ -22,10 +22,14 @@ def _login(client: TestClient, officer: Officer, totp: str = "") -> object:
     csrf = _field(client.get("/login").text, "csrf_token")
     return client.post(
         "/login",
-        data={"username": officer.username, "password": officer.password, "totp": totp,
-              "csrf_token": csrf},
+        data={
+            "username": officer.username,
+            "password": officer.password,
+            "totp": totp,
+            "csrf_token": csrf,
+        },
         follow_redirects=False,
-    )  # fmt: skip
+    )
 
 
 def test_first_login_walks_through_password_and_authenticator(
@@ -41,10 +45,13 @@ def test_first_login_walks_through_password_and_authenticator(
     new = new_password()
     r = client.post(
         "/account/password",
-        data={"current_password": admin.password, "new_password": new,
-              "csrf_token": _field(page.text, "csrf_token")},
+        data={
+            "current_password": admin.password,
+            "new_password": new,
+            "csrf_token": _field(page.text, "csrf_token"),
+        },
         follow_redirects=False,
-    )  # fmt: skip
+    )
     assert r.status_code == 303
     page = client.get("/account")
     r = client.post(
@@ -78,9 +85,14 @@ def test_administrator_creates_an_account_and_sees_its_password_once(
     assert "PS-A" in form.text
     r = client.post(
         "/admin/accounts/new",
-        data={"username": "si.lakshmi", "display_name": "SI Lakshmi", "roles": ["sub_inspector"],
-              "jurisdiction_id": world.station_a, "csrf_token": _field(form.text, "csrf_token")},
-    )  # fmt: skip
+        data={
+            "username": "si.lakshmi",
+            "display_name": "SI Lakshmi",
+            "roles": ["sub_inspector"],
+            "jurisdiction_id": world.station_a,
+            "csrf_token": _field(form.text, "csrf_token"),
+        },
+    )
     assert r.status_code == 200
     assert "One-time password for si.lakshmi" in r.text
     assert re.search(r'<code class="secret">[\w-]{20,}</code>', r.text)
@@ -96,9 +108,13 @@ def test_bad_account_form_shows_the_reason_and_creates_nothing(
     form = client.get("/admin/accounts/new")
     r = client.post(
         "/admin/accounts/new",
-        data={"username": "x y", "display_name": "Bad", "roles": ["constable"],
-              "csrf_token": _field(form.text, "csrf_token")},
-    )  # fmt: skip
+        data={
+            "username": "x y",
+            "display_name": "Bad",
+            "roles": ["constable"],
+            "csrf_token": _field(form.text, "csrf_token"),
+        },
+    )
     assert r.status_code == 422
     assert "username" in r.text
     assert "x y" not in client.get("/admin/accounts").text

@@ -249,12 +249,18 @@ def test_a_rolled_back_data_key_is_never_reused(db: Database, keyring: KeyRing) 
     fixed = str(uuid.uuid4())
     session = bind_keyring(db.session(write=True), keyring)
     try:
-        session.add(Account(id=fixed, username="r1", display_name="r", password_hash="x",
-                            totp_secret=FIRST_TRY))  # fmt: skip
+        session.add(
+            Account(
+                id=fixed, username="r1", display_name="r", password_hash="x", totp_secret=FIRST_TRY
+            )
+        )
         session.flush()
         session.rollback()
-        session.add(Account(id=fixed, username="r1", display_name="r", password_hash="x",
-                            totp_secret=SECOND_TRY))  # fmt: skip
+        session.add(
+            Account(
+                id=fixed, username="r1", display_name="r", password_hash="x", totp_secret=SECOND_TRY
+            )
+        )
         session.commit()
     finally:
         session.close()

@@ -228,7 +228,12 @@ def test_a_file_named_and_typed_as_jpeg_is_judged_by_content() -> None:
 def test_each_refusal_has_its_own_problem_type() -> None:
     kinds = {
         cls("x").type
-        for cls in (ImageTooLarge, ImageTooManyPixels, NotAnImage, UnsupportedImageType,
-                    CorruptImage)
-    }  # fmt: skip
+        for cls in (
+            ImageTooLarge,
+            ImageTooManyPixels,
+            NotAnImage,
+            UnsupportedImageType,
+            CorruptImage,
+        )
+    }
     assert len(kinds) == 5

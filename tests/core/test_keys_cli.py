@@ -36,8 +36,14 @@ def env(
         register_keys(session, keyring)
         bind_keyring(session, keyring)
         for i in range(3):
-            session.add(Account(username=f"c{i}", display_name="c", password_hash="x",
-                                totp_secret=f"CLISECRET{i}"))  # fmt: skip
+            session.add(
+                Account(
+                    username=f"c{i}",
+                    display_name="c",
+                    password_hash="x",
+                    totp_secret=f"CLISECRET{i}",
+                )
+            )
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()

@@ -37,8 +37,9 @@ def write_accounts(db: Database, keyring: KeyRing, prefix: str, count: int) -> d
         for i in range(count):
             secret = f"{prefix}{i:06d}{secrets.token_hex(4).upper()}"
             name = f"{prefix.lower()}-{i}-{secrets.token_hex(4)}"
-            account = Account(username=name, display_name=name, password_hash="x",
-                              totp_secret=secret)  # fmt: skip
+            account = Account(
+                username=name, display_name=name, password_hash="x", totp_secret=secret
+            )
             session.add(account)
             session.flush()
             written[account.id] = secret

@@ -244,8 +244,11 @@ def test_re_importing_an_export_refuses_its_decoy_rows_by_line(
 
     def upload(text_lines: list[str]) -> httpx.Response:
         body = ("\n".join(text_lines) + "\n").encode()
-        return client.post("/api/v1/persons/import", files={"file": ("p.csv", body, "text/csv")},
-                           headers=sho.bearer)  # fmt: skip
+        return client.post(
+            "/api/v1/persons/import",
+            files={"file": ("p.csv", body, "text/csv")},
+            headers=sho.bearer,
+        )
 
     refused = upload(lines)
     assert refused.status_code == 422, refused.text

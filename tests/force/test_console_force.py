@@ -21,15 +21,25 @@ def filed(client: TestClient, runtime: Runtime, world: World) -> dict[str, Any]:
     """An SHO entered at station A with an earlier posting at C, and A's profile naming them."""
     dcp = api_officer(runtime, Role.DISTRICT_CHIEF, world.district)
     earlier = [{"unit_id": world.station_c, "from_date": "2020-01-01", "to_date": "2024-12-31"}]
-    sho = enter_officer(client, dcp, world.station_a, name="Peddi Anjaiah", rank="inspector",
-                        belt_number="DEMO-CI-0001", post="Station House Officer",
-                        earlier_postings=earlier)  # fmt: skip
+    sho = enter_officer(
+        client,
+        dcp,
+        world.station_a,
+        name="Peddi Anjaiah",
+        rank="inspector",
+        belt_number="DEMO-CI-0001",
+        post="Station House Officer",
+        earlier_postings=earlier,
+    )
     r = client.post(
         "/api/v1/stations",
-        json={"station_id": world.station_a, "address": "Station Road, Synthetic Nagar",
-              "sho_officer_id": sho["id"]},
+        json={
+            "station_id": world.station_a,
+            "address": "Station Road, Synthetic Nagar",
+            "sho_officer_id": sho["id"],
+        },
         headers=dcp.bearer,
-    )  # fmt: skip
+    )
     assert r.status_code == 201, r.text
     return sho
 

@@ -20,8 +20,7 @@ STATIONS = [f"{n:036d}" for n in range(30)]
 def test_the_same_seed_gives_the_same_officers() -> None:
     def force(seed: int) -> list[force_demo.DemoOfficer]:
         rng = random.Random(seed)
-        return [force_demo.synthetic_officer(rng, STATIONS, n % 30, n // 30, n)
-                for n in range(60)]  # fmt: skip
+        return [force_demo.synthetic_officer(rng, STATIONS, n % 30, n // 30, n) for n in range(60)]
 
     assert force(5) == force(5)
     assert force(5) != force(6)
@@ -57,7 +56,8 @@ def test_seeding_gives_every_demo_station_its_officers_sho_and_profile(runtime: 
     assert sorted(p.officer_id for p in open_postings) == sorted(by_id)
     assert len(postings) > 300  # most officers have served elsewhere before
     for officer_id in by_id:
-        career = sorted((p for p in postings if p.officer_id == officer_id),
-                        key=lambda p: p.from_date)  # fmt: skip
+        career = sorted(
+            (p for p in postings if p.officer_id == officer_id), key=lambda p: p.from_date
+        )
         for before, after in pairwise(career):
             assert before.to_date is not None and before.to_date < after.from_date

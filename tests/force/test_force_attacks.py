@@ -105,14 +105,24 @@ def test_a_reader_cannot_write_officers_or_stations(
     mine = enter_officer(client, sho_a, world.station_a)
     for role in (Role.CONSTABLE, Role.SUB_INSPECTOR, Role.FRS_OPERATOR):
         reader = api_officer(runtime, role, world.station_a)
-        assert client.post("/api/v1/officers", json=officer_body(world.station_a),
-                           headers=reader.bearer).status_code == 403  # fmt: skip
-        assert client.patch(f"/api/v1/officers/{mine['id']}",
-                            json={"expected_version": 1, "status": "retired"},
-                            headers=reader.bearer).status_code == 403  # fmt: skip
+        assert (
+            client.post(
+                "/api/v1/officers", json=officer_body(world.station_a), headers=reader.bearer
+            ).status_code
+            == 403
+        )
+        assert (
+            client.patch(
+                f"/api/v1/officers/{mine['id']}",
+                json={"expected_version": 1, "status": "retired"},
+                headers=reader.bearer,
+            ).status_code
+            == 403
+        )
         station = {"station_id": world.station_a, "address": "Station Road, Synthetic Nagar"}
-        assert client.post("/api/v1/stations", json=station,
-                           headers=reader.bearer).status_code == 403  # fmt: skip
+        assert (
+            client.post("/api/v1/stations", json=station, headers=reader.bearer).status_code == 403
+        )
 
 
 @pytest.mark.parametrize("role", [Role.SYSTEM_ADMIN, Role.AUDITOR, Role.SECURITY_OFFICER])
@@ -172,8 +182,11 @@ def test_station_profile_id_and_path_cannot_be_smuggled(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
     dcp = api_officer(runtime, Role.DISTRICT_CHIEF, world.district)
-    body = {"station_id": world.station_a, "address": "Station Road, Synthetic Nagar",
-            "jurisdiction_path": "/"}  # fmt: skip
+    body = {
+        "station_id": world.station_a,
+        "address": "Station Road, Synthetic Nagar",
+        "jurisdiction_path": "/",
+    }
     assert client.post("/api/v1/stations", json=body, headers=dcp.bearer).status_code == 422
 
 

@@ -139,8 +139,9 @@ def test_an_update_keeps_every_earlier_version(
         versions = list(s.execute(select(OfficerVersion)).scalars())
     assert len(versions) == 2
     # The earlier personal phone is kept, sealed, not in the clear.
-    assert all(created["_sent"]["personal_phone"].encode() not in bytes(v.snapshot)
-               for v in versions)  # fmt: skip
+    assert all(
+        created["_sent"]["personal_phone"].encode() not in bytes(v.snapshot) for v in versions
+    )
 
 
 def test_an_update_on_a_stale_version_is_refused(
@@ -163,14 +164,21 @@ def test_a_transfer_closes_the_posting_and_moves_the_record(
     dcp = api_officer(runtime, Role.DISTRICT_CHIEF, world.district)
     r = client.post(
         f"/api/v1/officers/{created['id']}/transfers",
-        json={"expected_version": 1, "unit_id": world.station_b, "from_date": "2025-09-15",
-              "post": "Station writer"},
+        json={
+            "expected_version": 1,
+            "unit_id": world.station_b,
+            "from_date": "2025-09-15",
+            "post": "Station writer",
+        },
         headers=dcp.bearer,
-    )  # fmt: skip
+    )
     assert r.status_code == 200, r.text
     now, before = r.json()["postings"]
     assert (now["unit_id"], now["from_date"], now["to_date"]) == (
-        world.station_b, "2025-09-15", None)  # fmt: skip
+        world.station_b,
+        "2025-09-15",
+        None,
+    )
     assert (before["unit_id"], before["to_date"]) == (world.station_a, "2025-09-14")
     assert r.json()["unit_id"] == world.station_b
     # The record now belongs to station B: A's SHO no longer writes it, B's does.
@@ -208,9 +216,13 @@ def test_earlier_postings_make_a_dated_career(
 ) -> None:
     earlier = [
         {"unit_id": world.station_c, "from_date": "2019-01-01", "to_date": "2021-12-31"},
-        {"unit_id": world.station_b, "from_date": "2022-01-01", "to_date": "2025-05-31",
-         "post": "Crime team"},
-    ]  # fmt: skip
+        {
+            "unit_id": world.station_b,
+            "from_date": "2022-01-01",
+            "to_date": "2025-05-31",
+            "post": "Crime team",
+        },
+    ]
     created = enter_officer(client, sho, world.station_a, earlier_postings=earlier)
     assert [(p["unit_id"], p["from_date"], p["to_date"]) for p in created["postings"]] == [
         (world.station_a, "2025-06-01", None),

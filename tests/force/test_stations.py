@@ -56,8 +56,11 @@ def test_the_sho_must_be_posted_at_the_station(
     client: TestClient, dcp: Officer, world: World
 ) -> None:
     elsewhere = enter_officer(client, dcp, world.station_b)
-    body = {"station_id": world.station_a, "address": "Station Road, Synthetic Nagar",
-            "sho_officer_id": elsewhere["id"]}  # fmt: skip
+    body = {
+        "station_id": world.station_a,
+        "address": "Station Road, Synthetic Nagar",
+        "sho_officer_id": elsewhere["id"],
+    }
     r = client.post("/api/v1/stations", json=body, headers=dcp.bearer)
     assert r.status_code == 422
 

@@ -54,10 +54,14 @@ def enrolled(client: TestClient, runtime: Runtime, world: World) -> dict[str, An
 def _search(client: TestClient, csrf: str, name: str) -> Any:
     return client.post(
         "/frs/identify",
-        data={"csrf_token": csrf, "case_number": CASE, "purpose": "CCTV still from a snatching",
-              "galleries": ["offenders"]},
+        data={
+            "csrf_token": csrf,
+            "case_number": CASE,
+            "purpose": "CCTV still from a snatching",
+            "galleries": ["offenders"],
+        },
         files={"photo": ("probe.jpg", photo(name), "image/jpeg")},
-    )  # fmt: skip
+    )
 
 
 def test_the_probe_is_shown_beside_the_candidate_and_confirmation_is_audited(
@@ -79,9 +83,14 @@ def test_the_probe_is_shown_beside_the_candidate_and_confirmation_is_audited(
 
     r = client.post(
         "/frs/confirm",
-        data={"csrf_token": csrf, "face_id": enrolled["face"]["id"], "case_number": CASE,
-              "purpose": "CCTV still from a snatching", "note": "same scar, same ears"},
-    )  # fmt: skip
+        data={
+            "csrf_token": csrf,
+            "face_id": enrolled["face"]["id"],
+            "case_number": CASE,
+            "purpose": "CCTV still from a snatching",
+            "note": "same scar, same ears",
+        },
+    )
     assert r.status_code == 200, r.text
     assert "Confirmed for PS-A/2025/0042" in r.text
     with runtime.db.transaction(write=False) as s:

@@ -19,11 +19,15 @@ from tests.records_helpers import file_person
 def _file_officer(client: TestClient, sho: Officer, unit: str) -> dict[str, Any]:
     r = client.post(
         "/api/v1/officers",
-        json={"name": "Test Officer " + secrets.token_hex(3), "rank": "sub_inspector",
-              "belt_number": "TS-" + secrets.token_hex(3).upper(), "unit_id": unit,
-              "posted_on": "2024-06-01"},
+        json={
+            "name": "Test Officer " + secrets.token_hex(3),
+            "rank": "sub_inspector",
+            "belt_number": "TS-" + secrets.token_hex(3).upper(),
+            "unit_id": unit,
+            "posted_on": "2024-06-01",
+        },
         headers=sho.bearer,
-    )  # fmt: skip
+    )
     assert r.status_code == 201, r.text
     created: dict[str, Any] = r.json()
     return created

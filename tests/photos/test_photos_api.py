@@ -175,9 +175,10 @@ def test_another_station_cannot_add_or_retire(
     assert r.status_code == 403
     assert r.headers["content-type"].startswith("application/problem+json")
     retire = client.post(
-        f"/api/v1/photos/{created['id']}/retire", json={"reason": "not mine to retire"},
+        f"/api/v1/photos/{created['id']}/retire",
+        json={"reason": "not mine to retire"},
         headers=other.bearer,
-    )  # fmt: skip
+    )
     assert retire.status_code == 403
     listed = client.get(f"/api/v1/persons/{person['id']}/photos", headers=si.bearer).json()
     assert len(listed["items"]) == 1 and listed["items"][0]["retired_at"] is None

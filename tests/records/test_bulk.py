@@ -32,8 +32,19 @@ from kotwal.records.service import (
 from tests.factories import World
 from tests.helpers import audit_events
 
-PLAIN = ("name", "name_te", "father_name", "marks", "category", "sex", "birth_year", "status",
-         "station_id", "jurisdiction_path", "version")  # fmt: skip
+PLAIN = (
+    "name",
+    "name_te",
+    "father_name",
+    "marks",
+    "category",
+    "sex",
+    "birth_year",
+    "status",
+    "station_id",
+    "jurisdiction_path",
+    "version",
+)
 
 
 def _actor(runtime: Runtime, posting: str, role: Role = Role.SUB_INSPECTOR) -> Actor:
@@ -41,8 +52,9 @@ def _actor(runtime: Runtime, posting: str, role: Role = Role.SUB_INSPECTOR) -> A
         node = uow.session.get(Jurisdiction, posting)
         assert node is not None
         path = node.path
-    return Actor(account_id=None, username="test:bulk", roles=frozenset({role}),
-                 jurisdiction_paths=(path,))  # fmt: skip
+    return Actor(
+        account_id=None, username="test:bulk", roles=frozenset({role}), jurisdiction_paths=(path,)
+    )
 
 
 def _person(station: str, n: int, **extra: Any) -> PersonCreate:
@@ -189,8 +201,13 @@ def test_an_import_larger_than_a_batch_files_every_row_and_reports_each_batch(
     rows = 1100
     lines = [",".join(COLUMNS)]
     for n in range(rows):
-        cells = {"name": f"Kommu Ravi {n}", "category": "offender", "station_code": "PS-A",
-                 "phone": f"90001{n:05d}", "aliases": f"Ravi {n};రవి"}  # fmt: skip
+        cells = {
+            "name": f"Kommu Ravi {n}",
+            "category": "offender",
+            "station_code": "PS-A",
+            "phone": f"90001{n:05d}",
+            "aliases": f"Ravi {n};రవి",
+        }
         lines.append(",".join(cells.get(c, "") for c in COLUMNS))
     seen: list[tuple[str, int, int | None]] = []
     with UnitOfWork(runtime, write=True) as uow:
@@ -199,7 +216,9 @@ def test_an_import_larger_than_a_batch_files_every_row_and_reports_each_batch(
         )
     assert report.created == rows
     assert [s for s in seen if s[0] == WRITING] == [
-        (WRITING, 500, rows), (WRITING, 1000, rows), (WRITING, rows, rows)
-    ]  # fmt: skip
+        (WRITING, 500, rows),
+        (WRITING, 1000, rows),
+        (WRITING, rows, rows),
+    ]
     assert _counts(runtime)[:2] == (rows, 2 * rows)
     assert len(audit_events(runtime, "record.create", outcome=Outcome.SUCCESS)) == rows

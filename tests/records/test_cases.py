@@ -59,8 +59,12 @@ def test_registered_case_names_its_sections_with_titles_and_legacy_codes(
 ) -> None:
     case = _case(client, si, world.station_a, fir_number="PS-A/2025/7")
     assert case["fir_number"] == "PS-A/2025/0007"
-    assert case["sections"][0] == {"code": "BNS 309", "act": "BNS", "title": "Robbery",
-                                   "equivalent": "IPC 392"}  # fmt: skip
+    assert case["sections"][0] == {
+        "code": "BNS 309",
+        "act": "BNS",
+        "title": "Robbery",
+        "equivalent": "IPC 392",
+    }
     assert case["parties"] == []
     r = client.get(f"/api/v1/cases/{case['id']}", headers=si.bearer)
     assert r.status_code == 200 and r.json()["registered_on"] == "2025-03-01"
@@ -84,17 +88,25 @@ def test_outside_the_jurisdiction_a_case_is_masked_until_a_purpose_is_declared(
     assert masked["fir_number"] == {"masked": True} and masked["sections"] == {"masked": True}
     assert masked["station_id"] == world.station_a
     assert masked["parties"][0]["person_id"] == {"masked": True}
-    opened = client.get(f"/api/v1/cases/{case['id']}", params={"purpose": PURPOSE},
-                        headers=other.bearer).json()  # fmt: skip
+    opened = client.get(
+        f"/api/v1/cases/{case['id']}", params={"purpose": PURPOSE}, headers=other.bearer
+    ).json()
     assert opened["fir_number"] == "PS-A/2025/0001"
     assert opened["parties"][0]["person_id"] == person["id"]
 
 
 @pytest.mark.parametrize(
     "fir",
-    ["PS-A-2025-0001", "ps-a/2025/0001", "PS-A/25/0001", "PS-A/2025/", "PS-A/2025/1234567",
-     "PS-A/2025/0001/2", "PS A/2025/0001"],
-)  # fmt: skip
+    [
+        "PS-A-2025-0001",
+        "ps-a/2025/0001",
+        "PS-A/25/0001",
+        "PS-A/2025/",
+        "PS-A/2025/1234567",
+        "PS-A/2025/0001/2",
+        "PS A/2025/0001",
+    ],
+)
 def test_malformed_fir_numbers_are_rejected(
     client: TestClient, si: Officer, world: World, fir: str
 ) -> None:
@@ -131,9 +143,12 @@ def test_another_station_cannot_register_or_alter_a_case_here(
     assert _register(client, other, world.station_a).status_code == 403
     case = _case(client, si, world.station_a)
     person = file_person(client, other, world.station_b)
-    r = client.post(f"/api/v1/cases/{case['id']}/parties", params={"purpose": PURPOSE},
-                    json={"person_id": person["id"], "role": "accused", "role_on": "2025-03-02"},
-                    headers=other.bearer)  # fmt: skip
+    r = client.post(
+        f"/api/v1/cases/{case['id']}/parties",
+        params={"purpose": PURPOSE},
+        json={"person_id": person["id"], "role": "accused", "role_on": "2025-03-02"},
+        headers=other.bearer,
+    )
     assert r.status_code == 403
     assert client.get(f"/api/v1/cases/{case['id']}", headers=si.bearer).json()["parties"] == []
     denied = audit_events(runtime, "case.create") + audit_events(runtime, "case.party_add")
@@ -145,10 +160,16 @@ def test_a_persons_course_through_a_case_is_kept_step_by_step(
 ) -> None:
     case = _case(client, si, world.station_a)
     person = file_person(client, si, world.station_a)
-    for role, on in (("accused", "2025-03-02"), ("arrested", "2025-03-05"),
-                     ("charge_sheeted", "2025-05-30")):  # fmt: skip
-        r = client.post(f"/api/v1/cases/{case['id']}/parties", headers=si.bearer,
-                        json={"person_id": person["id"], "role": role, "role_on": on})  # fmt: skip
+    for role, on in (
+        ("accused", "2025-03-02"),
+        ("arrested", "2025-03-05"),
+        ("charge_sheeted", "2025-05-30"),
+    ):
+        r = client.post(
+            f"/api/v1/cases/{case['id']}/parties",
+            headers=si.bearer,
+            json={"person_id": person["id"], "role": role, "role_on": on},
+        )
         assert r.status_code == 201, r.text
     r = client.get(f"/api/v1/persons/{person['id']}/cases", headers=si.bearer)
     [found] = r.json()["items"]
@@ -174,8 +195,10 @@ def test_fir_lookup_is_exact_and_audited_without_the_number(
     assert [c["id"] for c in r.json()["items"]] == [case["id"]]
     r = client.get("/api/v1/cases", params={"fir": "PS-A/2025/0007"}, headers=si.bearer)
     assert r.json()["items"] == []
-    assert client.get("/api/v1/cases", params={"fir": "PS-A 2025 77"},
-                      headers=si.bearer).status_code == 422  # fmt: skip
+    assert (
+        client.get("/api/v1/cases", params={"fir": "PS-A 2025 77"}, headers=si.bearer).status_code
+        == 422
+    )
     searches = audit_events(runtime, "records.search")
     assert ['"kind":"fir"' in e.detail for e in searches] == [True, True]
     assert ['"results":1' in e.detail for e in searches] == [True, False]
@@ -184,9 +207,13 @@ def test_fir_lookup_is_exact_and_audited_without_the_number(
 
 @pytest.mark.parametrize(
     ("path", "body"),
-    [("/api/v1/cases", {"jurisdiction_path": "/"}), ("/api/v1/cases", {"id": "x" * 36}),
-     ("parties", {"added_by": "someone"}), ("parties", {"role": "witness"})],
-)  # fmt: skip
+    [
+        ("/api/v1/cases", {"jurisdiction_path": "/"}),
+        ("/api/v1/cases", {"id": "x" * 36}),
+        ("parties", {"added_by": "someone"}),
+        ("parties", {"role": "witness"}),
+    ],
+)
 def test_unknown_protected_or_invalid_fields_are_rejected(
     client: TestClient, si: Officer, world: World, path: str, body: dict[str, Any]
 ) -> None:

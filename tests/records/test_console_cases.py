@@ -28,17 +28,26 @@ def _filed(client: TestClient, si: Officer, station: str) -> dict[str, Any]:
     person = file_person(client, si, station, name="Test Kommu Ravi Kumar")
     sheet = client.post(
         "/api/v1/history-sheets",
-        json={"person_id": person["id"], "category": "rowdy_sheet", "station_id": station,
-              "legal_basis": "SP order No. 12/HS/2025", "modus_operandi": "Night burglary"},
+        json={
+            "person_id": person["id"],
+            "category": "rowdy_sheet",
+            "station_id": station,
+            "legal_basis": "SP order No. 12/HS/2025",
+            "modus_operandi": "Night burglary",
+        },
         headers=si.bearer,
-    )  # fmt: skip
+    )
     assert sheet.status_code == 201, sheet.text
     case = client.post(
         "/api/v1/cases",
-        json={"fir_number": "PS-A/2025/0042", "sections": ["BNS 309"],
-              "registered_on": "2025-03-01", "station_id": station},
+        json={
+            "fir_number": "PS-A/2025/0042",
+            "sections": ["BNS 309"],
+            "registered_on": "2025-03-01",
+            "station_id": station,
+        },
         headers=si.bearer,
-    )  # fmt: skip
+    )
     assert case.status_code == 201, case.text
     party = client.post(
         f"/api/v1/cases/{case.json()['id']}/parties",

@@ -32,8 +32,9 @@ def si(runtime: Runtime, world: World) -> Officer:
     return issue_token(runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a))
 
 
-def _open(client: TestClient, officer: Officer, person_id: str, station_id: str,
-          **extra: Any) -> Any:  # fmt: skip
+def _open(
+    client: TestClient, officer: Officer, person_id: str, station_id: str, **extra: Any
+) -> Any:
     body = {
         "person_id": person_id,
         "category": "rowdy_sheet",
@@ -74,8 +75,9 @@ def test_outside_the_jurisdiction_the_sheet_is_masked_until_a_purpose_is_declare
     assert masked["modus_operandi"] == {"masked": True}
     assert masked["person_id"] == {"masked": True}
     assert masked["station_id"] == world.station_a
-    opened = client.get(f"/api/v1/history-sheets/{sheet['id']}", params={"purpose": PURPOSE},
-                        headers=other.bearer).json()  # fmt: skip
+    opened = client.get(
+        f"/api/v1/history-sheets/{sheet['id']}", params={"purpose": PURPOSE}, headers=other.bearer
+    ).json()
     assert opened["legal_basis"] == "SP order No. 12/HS/2025 under PSO 742"
     [event] = [e for e in audit_events(runtime, "record.disclose") if e.purpose == PURPOSE]
     assert event.resource_type == "history_sheet" and event.resource_id == sheet["id"]
@@ -86,13 +88,20 @@ def test_another_station_cannot_open_review_or_close_a_sheet_here(
 ) -> None:
     sheet = _sheet(client, si, world.station_a)
     other = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
-    assert _open(client, other, sheet["person_id"], world.station_a,
-                 category="suspect_sheet").status_code == 403  # fmt: skip
-    r = client.post(f"/api/v1/history-sheets/{sheet['id']}/review", params={"purpose": PURPOSE},
-                    json={"next_review_on": "2099-01-01"}, headers=other.bearer)  # fmt: skip
+    r = _open(client, other, sheet["person_id"], world.station_a, category="suspect_sheet")
     assert r.status_code == 403
-    r = client.post(f"/api/v1/history-sheets/{sheet['id']}/close",
-                    json={"reason": "reformed, order of SP"}, headers=other.bearer)  # fmt: skip
+    r = client.post(
+        f"/api/v1/history-sheets/{sheet['id']}/review",
+        params={"purpose": PURPOSE},
+        json={"next_review_on": "2099-01-01"},
+        headers=other.bearer,
+    )
+    assert r.status_code == 403
+    r = client.post(
+        f"/api/v1/history-sheets/{sheet['id']}/close",
+        json={"reason": "reformed, order of SP"},
+        headers=other.bearer,
+    )
     assert r.status_code == 403
     now = client.get(f"/api/v1/history-sheets/{sheet['id']}", headers=si.bearer).json()
     assert now["version"] == 1 and now["closed_on"] is None
@@ -106,17 +115,22 @@ def test_review_sets_the_next_date_keeps_the_step_and_is_audited(
     client: TestClient, runtime: Runtime, si: Officer, world: World
 ) -> None:
     sheet = _sheet(client, si, world.station_a, opened_on="2025-01-15")
-    r = client.post(f"/api/v1/history-sheets/{sheet['id']}/review",
-                    json={"next_review_on": "2099-03-01", "note": "still active in the area"},
-                    headers=si.bearer)  # fmt: skip
+    r = client.post(
+        f"/api/v1/history-sheets/{sheet['id']}/review",
+        json={"next_review_on": "2099-03-01", "note": "still active in the area"},
+        headers=si.bearer,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["next_review_on"] == "2099-03-01" and r.json()["version"] == 2
     with runtime.db.transaction(write=False) as s:
         steps = s.execute(select(HistorySheetEvent).order_by(HistorySheetEvent.version))
-        steps_seen = [(e.action, str(e.previous_review_on), str(e.next_review_on))
-                      for e in steps.scalars()]  # fmt: skip
-    assert steps_seen == [("opened", "None", "2025-07-15"),
-                          ("reviewed", "2025-07-15", "2099-03-01")]  # fmt: skip
+        steps_seen = [
+            (e.action, str(e.previous_review_on), str(e.next_review_on)) for e in steps.scalars()
+        ]
+    assert steps_seen == [
+        ("opened", "None", "2025-07-15"),
+        ("reviewed", "2025-07-15", "2099-03-01"),
+    ]
     [event] = audit_events(runtime, "history_sheet.review")
     assert event.outcome == "success" and event.resource_id == sheet["id"]
     assert "still active" not in event.detail
@@ -126,8 +140,11 @@ def test_a_review_date_in_the_past_is_refused(
     client: TestClient, si: Officer, world: World
 ) -> None:
     sheet = _sheet(client, si, world.station_a)
-    r = client.post(f"/api/v1/history-sheets/{sheet['id']}/review",
-                    json={"next_review_on": "2020-01-01"}, headers=si.bearer)  # fmt: skip
+    r = client.post(
+        f"/api/v1/history-sheets/{sheet['id']}/review",
+        json={"next_review_on": "2020-01-01"},
+        headers=si.bearer,
+    )
     assert r.status_code == 422
 
 
@@ -135,14 +152,19 @@ def test_closing_keeps_the_reason_and_a_closed_sheet_is_not_reviewed(
     client: TestClient, runtime: Runtime, si: Officer, world: World
 ) -> None:
     sheet = _sheet(client, si, world.station_a, opened_on="2025-01-15")
-    r = client.post(f"/api/v1/history-sheets/{sheet['id']}/close",
-                    json={"reason": "died on 2025-05-02", "closed_on": "2025-05-10"},
-                    headers=si.bearer)  # fmt: skip
+    r = client.post(
+        f"/api/v1/history-sheets/{sheet['id']}/close",
+        json={"reason": "died on 2025-05-02", "closed_on": "2025-05-10"},
+        headers=si.bearer,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["closed_on"] == "2025-05-10"
     assert r.json()["close_reason"] == "died on 2025-05-02"
-    r = client.post(f"/api/v1/history-sheets/{sheet['id']}/review",
-                    json={"next_review_on": "2099-03-01"}, headers=si.bearer)  # fmt: skip
+    r = client.post(
+        f"/api/v1/history-sheets/{sheet['id']}/review",
+        json={"next_review_on": "2099-03-01"},
+        headers=si.bearer,
+    )
     assert r.status_code == 409
     assert [e.outcome for e in audit_events(runtime, "history_sheet.close")] == ["success"]
 
@@ -161,23 +183,28 @@ def test_a_persons_sheets_are_listed(client: TestClient, si: Officer, world: Wor
     _open(client, si, sheet["person_id"], world.station_a, category="habitual_offender")
     r = client.get(f"/api/v1/persons/{sheet['person_id']}/history-sheets", headers=si.bearer)
     assert r.status_code == 200
-    assert sorted(s["category"] for s in r.json()["items"]) == ["habitual_offender",
-                                                                "rowdy_sheet"]  # fmt: skip
+    assert sorted(s["category"] for s in r.json()["items"]) == ["habitual_offender", "rowdy_sheet"]
 
 
 def test_overdue_reviews_are_listed_only_for_the_officers_jurisdiction(
     client: TestClient, runtime: Runtime, si: Officer, world: World
 ) -> None:
-    overdue_here = _sheet(client, si, world.station_a, opened_on="2025-01-01",
-                          next_review_on="2025-02-01")  # fmt: skip
+    overdue_here = _sheet(
+        client, si, world.station_a, opened_on="2025-01-01", next_review_on="2025-02-01"
+    )
     _sheet(client, si, world.station_a, opened_on="2025-01-01", next_review_on="2099-01-01")
-    closed = _sheet(client, si, world.station_a, opened_on="2025-01-01",
-                    next_review_on="2025-02-01")  # fmt: skip
-    client.post(f"/api/v1/history-sheets/{closed['id']}/close",
-                json={"reason": "transferred to another state"}, headers=si.bearer)  # fmt: skip
+    closed = _sheet(
+        client, si, world.station_a, opened_on="2025-01-01", next_review_on="2025-02-01"
+    )
+    client.post(
+        f"/api/v1/history-sheets/{closed['id']}/close",
+        json={"reason": "transferred to another state"},
+        headers=si.bearer,
+    )
     si_b = api_officer(runtime, Role.SUB_INSPECTOR, world.station_b)
-    overdue_there = _sheet(client, si_b, world.station_b, opened_on="2025-01-01",
-                           next_review_on="2025-01-20")  # fmt: skip
+    overdue_there = _sheet(
+        client, si_b, world.station_b, opened_on="2025-01-01", next_review_on="2025-01-20"
+    )
     sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
     r = client.get("/api/v1/history-sheets/overdue", headers=sho.bearer)
     assert r.status_code == 200
@@ -198,10 +225,19 @@ def test_the_overdue_list_is_for_station_house_officers_and_above(
 def test_the_overdue_page_in_the_console(
     client: TestClient, runtime: Runtime, si: Officer, world: World
 ) -> None:
-    _sheet(client, si, world.station_a, opened_on="2025-01-01", next_review_on="2025-02-01",
-           legal_basis="SP order No. 99/HS/2025")  # fmt: skip
-    sho = issue_token(runtime, make_officer(runtime, Role.STATION_HOUSE_OFFICER,
-                                            posting=world.station_a), kind="console")  # fmt: skip
+    _sheet(
+        client,
+        si,
+        world.station_a,
+        opened_on="2025-01-01",
+        next_review_on="2025-02-01",
+        legal_basis="SP order No. 99/HS/2025",
+    )
+    sho = issue_token(
+        runtime,
+        make_officer(runtime, Role.STATION_HOUSE_OFFICER, posting=world.station_a),
+        kind="console",
+    )
     client.cookies.set("__Host-kotwal-session", sho.token)
     page = client.get("/history-sheets/overdue")
     assert page.status_code == 200 and "SP order No. 99/HS/2025" in page.text
@@ -213,9 +249,13 @@ def test_the_overdue_page_in_the_console(
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("jurisdiction_path", "/"), ("version", 7), ("closed_on", "2025-01-01"),
-     ("category", "no_such_kind")],
-)  # fmt: skip
+    [
+        ("jurisdiction_path", "/"),
+        ("version", 7),
+        ("closed_on", "2025-01-01"),
+        ("category", "no_such_kind"),
+    ],
+)
 def test_unknown_protected_or_invalid_fields_are_rejected(
     client: TestClient, si: Officer, world: World, field: str, value: object
 ) -> None:
@@ -227,14 +267,23 @@ def test_the_course_of_a_sheet_is_read_back_inside_its_jurisdiction_only(
     client: TestClient, runtime: Runtime, si: Officer, world: World
 ) -> None:
     sheet = _sheet(client, si, world.station_a, opened_on="2025-01-15")
-    client.post(f"/api/v1/history-sheets/{sheet['id']}/review",
-                json={"next_review_on": "2099-03-01"}, headers=si.bearer)  # fmt: skip
-    client.post(f"/api/v1/history-sheets/{sheet['id']}/close",
-                json={"reason": "reformed, order of SP"}, headers=si.bearer)  # fmt: skip
+    client.post(
+        f"/api/v1/history-sheets/{sheet['id']}/review",
+        json={"next_review_on": "2099-03-01"},
+        headers=si.bearer,
+    )
+    client.post(
+        f"/api/v1/history-sheets/{sheet['id']}/close",
+        json={"reason": "reformed, order of SP"},
+        headers=si.bearer,
+    )
     r = client.get(f"/api/v1/history-sheets/{sheet['id']}/history", headers=si.bearer)
     assert r.status_code == 200
     assert [(e["action"], e["version"]) for e in r.json()] == [
-        ("opened", 1), ("reviewed", 2), ("closed", 3)]  # fmt: skip
+        ("opened", 1),
+        ("reviewed", 2),
+        ("closed", 3),
+    ]
     assert r.json()[2]["note"] == "reformed, order of SP"
     other = api_officer(runtime, Role.SUB_INSPECTOR, world.station_c)
     r = client.get(f"/api/v1/history-sheets/{sheet['id']}/history", headers=other.bearer)

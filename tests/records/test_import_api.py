@@ -20,12 +20,14 @@ def test_upload_of_a_good_file_creates_every_row(
         runtime, make_officer(runtime, Role.STATION_HOUSE_OFFICER, posting=world.circle)
     )
     good = (DATA / "persons_good.csv").read_bytes()
-    r = client.post("/api/v1/persons/import", files={"file": ("p.csv", good, "text/csv")},
-                    headers=sho.bearer)  # fmt: skip
+    r = client.post(
+        "/api/v1/persons/import", files={"file": ("p.csv", good, "text/csv")}, headers=sho.bearer
+    )
     assert r.status_code == 201, r.text
     assert r.json()["created"] == r.json()["rows_read"] > 0
-    export = client.post("/api/v1/persons/export", json={"purpose": "monthly crime review"},
-                         headers=sho.bearer)  # fmt: skip
+    export = client.post(
+        "/api/v1/persons/export", json={"purpose": "monthly crime review"}, headers=sho.bearer
+    )
     assert export.status_code == 200
     assert export.headers["content-type"].startswith("text/csv")
     assert export.text.count("\n") >= r.json()["created"]
@@ -38,8 +40,9 @@ def test_upload_of_a_bad_file_is_refused_with_its_lines(
         runtime, make_officer(runtime, Role.STATION_HOUSE_OFFICER, posting=world.circle)
     )
     bad = (DATA / "persons_bad_line7.csv").read_bytes()
-    r = client.post("/api/v1/persons/import", files={"file": ("p.csv", bad, "text/csv")},
-                    headers=sho.bearer)  # fmt: skip
+    r = client.post(
+        "/api/v1/persons/import", files={"file": ("p.csv", bad, "text/csv")}, headers=sho.bearer
+    )
     assert r.status_code == 422
     assert any(e["line"] == 7 for e in r.json()["errors"])
 
@@ -49,8 +52,9 @@ def test_a_constable_can_neither_import_nor_export(
 ) -> None:
     pc = issue_token(runtime, make_officer(runtime, Role.CONSTABLE, posting=world.station_a))
     good = (DATA / "persons_good.csv").read_bytes()
-    r = client.post("/api/v1/persons/import", files={"file": ("p.csv", good, "text/csv")},
-                    headers=pc.bearer)  # fmt: skip
+    r = client.post(
+        "/api/v1/persons/import", files={"file": ("p.csv", good, "text/csv")}, headers=pc.bearer
+    )
     assert r.status_code == 403
     r = client.post("/api/v1/persons/export", json={"purpose": "curiosity only"}, headers=pc.bearer)
     assert r.status_code == 403

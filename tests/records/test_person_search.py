@@ -22,8 +22,9 @@ def si(runtime: Runtime, world: World) -> Officer:
 
 
 def _search(client: TestClient, officer: Officer, name: str, **params: str) -> list[Any]:
-    r = client.get("/api/v1/persons/search", params={"name": name, **params},
-                   headers=officer.bearer)  # fmt: skip
+    r = client.get(
+        "/api/v1/persons/search", params={"name": name, **params}, headers=officer.bearer
+    )
     assert r.status_code == 200, r.text
     items: list[Any] = r.json()["items"]
     return items
@@ -54,8 +55,7 @@ def test_telugu_script_query_finds_the_latin_record_and_back(
 def test_alias_is_searched_and_the_reason_says_why(
     client: TestClient, si: Officer, world: World
 ) -> None:
-    person = file_person(client, si, world.station_a, name="Mohammed Aslam",
-                         aliases=["Chotu Bhai"])  # fmt: skip
+    person = file_person(client, si, world.station_a, name="Mohammed Aslam", aliases=["Chotu Bhai"])
     [hit] = _search(client, si, "Chotu")
     assert hit["person"]["id"] == person["id"]
     assert hit["reasons"] and 0 < hit["score"] <= 1

@@ -32,8 +32,9 @@ def test_update_keeps_the_previous_version_sealed(
     client: TestClient, runtime: Runtime, si: Officer, world: World
 ) -> None:
     person = file_person(client, si, world.station_a, name="Bandi Suresh", phone="9000011111")
-    r = _patch(client, si, person["id"], expected_version=1, status="absconding",
-               phone="9000022222")  # fmt: skip
+    r = _patch(
+        client, si, person["id"], expected_version=1, status="absconding", phone="9000022222"
+    )
     assert r.status_code == 200, r.text  # type: ignore[attr-defined]
     body = r.json()  # type: ignore[attr-defined]
     assert body["status"] == "absconding" and body["phone"] == "9000022222"
@@ -87,11 +88,13 @@ def test_renamed_person_is_found_by_the_new_name_and_the_change_is_audited(
     client: TestClient, runtime: Runtime, si: Officer, world: World
 ) -> None:
     person = file_person(client, si, world.station_a, name="Gollapudi Naresh")
-    r = _patch(client, si, person["id"], expected_version=1, name="Gollapudi Mahesh",
-               aliases=["Mahi"])  # fmt: skip
+    r = _patch(
+        client, si, person["id"], expected_version=1, name="Gollapudi Mahesh", aliases=["Mahi"]
+    )
     assert r.status_code == 200  # type: ignore[attr-defined]
-    hits = client.get("/api/v1/persons/search", params={"name": "Mahesh Gollapudi"},
-                      headers=si.bearer).json()["items"]  # fmt: skip
+    hits = client.get(
+        "/api/v1/persons/search", params={"name": "Mahesh Gollapudi"}, headers=si.bearer
+    ).json()["items"]
     assert [h["person"]["id"] for h in hits] == [person["id"]]
     with runtime.db.transaction(write=False) as s:
         [event] = (

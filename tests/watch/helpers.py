@@ -66,8 +66,9 @@ def scrape_api(
     seen = {q.lower() for q in todo}
     while todo:
         query = todo.pop(0)
-        r = _get(client, officer, out, "/api/v1/persons/search", {"name": query, "limit": 50},
-                 step_up)  # fmt: skip
+        r = _get(
+            client, officer, out, "/api/v1/persons/search", {"name": query, "limit": 50}, step_up
+        )
         hits = _take(out, r, lambda body: [h["person"] for h in body["items"]])
         if r.status_code == 200:
             todo += queries(seen, _words([h["person"] for h in r.json()["items"]]))
@@ -126,8 +127,20 @@ def _take(out: Scrape, r: Any, rows: Any) -> list[str]:
 
 #: Where a crawler starts: common words of Telangana names. It then searches for every word of
 #: every name it is shown, as a real scraper would, so it does not depend on the demo's lists.
-SEED_QUERIES = ("Goud", "Chary", "Naidu", "Reddy", "Kumari", "Naik", "Rao", "Kumar", "Srinivas",
-                "Lakshmi", "Mohammed", "Ravi")  # fmt: skip
+SEED_QUERIES = (
+    "Goud",
+    "Chary",
+    "Naidu",
+    "Reddy",
+    "Kumari",
+    "Naik",
+    "Rao",
+    "Kumar",
+    "Srinivas",
+    "Lakshmi",
+    "Mohammed",
+    "Ravi",
+)
 
 
 def queries(seen: set[str], names: list[str]) -> list[str]:
@@ -178,8 +191,9 @@ def _page(
     out.requests += 1
     if r.status_code == 303 and r.headers["location"] == "/step-up":
         csrf = csrf_token(client.get("/step-up").text)
-        client.post("/step-up", data={"totp": officer.totp(), "csrf_token": csrf},
-                    follow_redirects=False)  # fmt: skip
+        client.post(
+            "/step-up", data={"totp": officer.totp(), "csrf_token": csrf}, follow_redirects=False
+        )
         r = client.get(url, follow_redirects=False)
         out.requests += 2
     if r.status_code != 200:

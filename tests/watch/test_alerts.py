@@ -83,14 +83,28 @@ def test_an_alert_raised_in_a_read_unit_is_written_when_the_unit_ends_whatever_i
 ) -> None:
     constable = make_officer(runtime, Role.CONSTABLE, posting=world.station_a)
     with UnitOfWork(runtime, write=False) as uow:
-        raise_alert(uow, account_id=constable.account_id, session_id=None, kind="decoy",
-                    record_ids=[], detail={}, action="alert")  # fmt: skip
+        raise_alert(
+            uow,
+            account_id=constable.account_id,
+            session_id=None,
+            kind="decoy",
+            record_ids=[],
+            detail={},
+            action="alert",
+        )
         # Not yet: the unit's own commit checks (its budget) judge the request without it.
         assert _alert_kinds(runtime) == []
     assert _alert_kinds(runtime) == [("decoy", "alert")]
     with pytest.raises(LookupError), UnitOfWork(runtime, write=False) as uow:
-        raise_alert(uow, account_id=constable.account_id, session_id=None, kind="decoy",
-                    record_ids=[], detail={}, action="alert")  # fmt: skip
+        raise_alert(
+            uow,
+            account_id=constable.account_id,
+            session_id=None,
+            kind="decoy",
+            record_ids=[],
+            detail={},
+            action="alert",
+        )
         raise LookupError("the request failed after raising the alert")
     assert _alert_kinds(runtime) == [("decoy", "alert"), ("decoy", "alert")]
 
@@ -98,19 +112,34 @@ def test_an_alert_raised_in_a_read_unit_is_written_when_the_unit_ends_whatever_i
 @backend_independent
 def test_an_unknown_action_is_a_programming_error(runtime: Runtime) -> None:
     with pytest.raises(ValueError, match="action"):
-        raise_alert(runtime, account_id=None, session_id=None, kind="x", record_ids=[],
-                    detail={}, action="shoot")  # fmt: skip
+        raise_alert(
+            runtime,
+            account_id=None,
+            session_id=None,
+            kind="x",
+            record_ids=[],
+            detail={},
+            action="shoot",
+        )
 
 
-@pytest.mark.parametrize("role", [Role.CONSTABLE, Role.STATION_HOUSE_OFFICER, Role.AUDITOR,
-                                  Role.SYSTEM_ADMIN])  # fmt: skip
+@pytest.mark.parametrize(
+    "role", [Role.CONSTABLE, Role.STATION_HOUSE_OFFICER, Role.AUDITOR, Role.SYSTEM_ADMIN]
+)
 def test_only_security_officers_read_or_review_the_queue(
     client: TestClient, runtime: Runtime, world: World, role: Role
 ) -> None:
     posting = world.station_a if role in (Role.CONSTABLE, Role.STATION_HOUSE_OFFICER) else None
     other = issue_token(runtime, make_officer(runtime, role, posting=posting))
-    alert_id = raise_alert(runtime, account_id=None, session_id=None, kind="test",
-                           record_ids=[], detail={}, action="alert")  # fmt: skip
+    alert_id = raise_alert(
+        runtime,
+        account_id=None,
+        session_id=None,
+        kind="test",
+        record_ids=[],
+        detail={},
+        action="alert",
+    )
     for method, url, body in (
         ("GET", "/api/v1/security/alerts", None),
         ("GET", f"/api/v1/security/alerts/{alert_id}", None),
@@ -124,8 +153,15 @@ def test_closing_an_alert_needs_a_reason_and_is_audited(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
     security = issue_token(runtime, make_officer(runtime, Role.SECURITY_OFFICER))
-    alert_id = raise_alert(runtime, account_id=None, session_id=None, kind="test",
-                           record_ids=[], detail={}, action="alert")  # fmt: skip
+    alert_id = raise_alert(
+        runtime,
+        account_id=None,
+        session_id=None,
+        kind="test",
+        record_ids=[],
+        detail={},
+        action="alert",
+    )
     url = f"/api/v1/security/alerts/{alert_id}/close"
     assert client.post(url, json={"reason": "no"}, headers=security.bearer).status_code == 422
     assert (
@@ -166,8 +202,15 @@ def test_console_step_up_page_and_the_security_officers_review(
         session_id = uow.session.scalars(
             select(AuthSession.id).where(AuthSession.account_id == constable.account_id)
         ).one()
-    raise_alert(runtime, account_id=constable.account_id, session_id=session_id, kind="budget",
-                record_ids=ids, detail={}, action="step_up")  # fmt: skip
+    raise_alert(
+        runtime,
+        account_id=constable.account_id,
+        session_id=session_id,
+        kind="budget",
+        record_ids=ids,
+        detail={},
+        action="step_up",
+    )
     page = client.get(f"/persons/{ids[0]}", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"] == "/step-up"
     form = client.get("/step-up")
@@ -177,13 +220,21 @@ def test_console_step_up_page_and_the_security_officers_review(
     assert wrong.status_code == 422 and "does not match" in wrong.text
     no_csrf = client.post("/step-up", data={"totp": constable.totp()}, follow_redirects=False)
     assert no_csrf.status_code == 403
-    done = client.post("/step-up", data={"totp": constable.totp(), "csrf_token": csrf},
-                       follow_redirects=False)  # fmt: skip
+    done = client.post(
+        "/step-up", data={"totp": constable.totp(), "csrf_token": csrf}, follow_redirects=False
+    )
     assert done.status_code == 303
     assert client.get(f"/persons/{ids[0]}").status_code == 200
 
-    suspend_id = raise_alert(runtime, account_id=constable.account_id, session_id=None,
-                             kind="decoy", record_ids=ids, detail={}, action="suspend")  # fmt: skip
+    suspend_id = raise_alert(
+        runtime,
+        account_id=constable.account_id,
+        session_id=None,
+        kind="decoy",
+        record_ids=ids,
+        detail={},
+        action="suspend",
+    )
     client.cookies.clear()
     security = make_officer(runtime, Role.SECURITY_OFFICER)
     console_login(client, security)
@@ -192,8 +243,9 @@ def test_console_step_up_page_and_the_security_officers_review(
     detail = client.get(f"/security/alerts/{suspend_id}")
     assert detail.status_code == 200 and "Lift suspension" in detail.text and ids[0] in detail.text
     token = csrf_token(detail.text)
-    short = client.post(f"/security/alerts/{suspend_id}/lift",
-                        data={"reason": "ok", "csrf_token": token})  # fmt: skip
+    short = client.post(
+        f"/security/alerts/{suspend_id}/lift", data={"reason": "ok", "csrf_token": token}
+    )
     assert short.status_code == 422
     lifted = client.post(
         f"/security/alerts/{suspend_id}/lift",

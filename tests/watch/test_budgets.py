@@ -134,8 +134,9 @@ def test_crossing_the_hard_limit_suspends_the_account_and_releases_nothing_more(
     ids = seed_persons(runtime, world.station_a, 7)
     constable = _constable(runtime, world)
     second = issue_token(runtime, make_officer(runtime, Role.CONSTABLE, posting=world.station_a))
-    second_session = Officer(constable.account_id, constable.username, constable.password,
-                             constable.totp_secret)  # fmt: skip
+    second_session = Officer(
+        constable.account_id, constable.username, constable.password, constable.totp_secret
+    )
     issue_token(runtime, second_session)
     got: list[int] = []
     for person_id in ids:
@@ -184,10 +185,15 @@ def test_a_listing_counts_each_record_once_even_when_it_is_opened_afterwards(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
     people = [
-        PersonCreate(name=f"Quxley {given}", category=PersonCategory.OFFENDER, sex=Sex.MALE,
-                     status=PersonStatus.ACTIVE, station_id=world.station_a)
+        PersonCreate(
+            name=f"Quxley {given}",
+            category=PersonCategory.OFFENDER,
+            sex=Sex.MALE,
+            status=PersonStatus.ACTIVE,
+            station_id=world.station_a,
+        )
         for given in ("Alpha", "Beta", "Gamma")
-    ]  # fmt: skip
+    ]
     with UnitOfWork(runtime, write=True) as uow:
         ids = [p.id for p in file_persons(uow, filer(uow, world.station_a), people)]
     other = seed_persons(runtime, world.station_a, 1, seed=11)

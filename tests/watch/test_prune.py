@@ -20,10 +20,17 @@ from tests.factories import World, make_officer
 
 def _row(account_id: str, record_id: str, at: datetime) -> dict[str, object]:
     return {
-        "account_id": account_id, "session_id": None, "batch": "b-" + record_id, "at": at,
-        "kind": "record", "resource_type": "person", "record_id": record_id, "position": 0,
-        "out_of_jurisdiction": False, "public_only": False,
-    }  # fmt: skip
+        "account_id": account_id,
+        "session_id": None,
+        "batch": "b-" + record_id,
+        "at": at,
+        "kind": "record",
+        "resource_type": "person",
+        "record_id": record_id,
+        "position": 0,
+        "out_of_jurisdiction": False,
+        "public_only": False,
+    }
 
 
 def _left(runtime: Runtime) -> list[str]:
@@ -37,11 +44,14 @@ def test_pruning_deletes_only_rows_older_than_a_day_and_its_margin(
     who = make_officer(runtime, Role.CONSTABLE, posting=world.station_a).account_id
     now = datetime.now(UTC)
     with runtime.db.transaction() as session:
-        session.execute(insert(WatchDisclosure), [
-            _row(who, "two-days-old", now - timedelta(days=2)),
-            _row(who, "a-day-and-a-half-hour", now - timedelta(days=1, minutes=30)),
-            _row(who, "an-hour-old", now - timedelta(hours=1)),
-        ])  # fmt: skip
+        session.execute(
+            insert(WatchDisclosure),
+            [
+                _row(who, "two-days-old", now - timedelta(days=2)),
+                _row(who, "a-day-and-a-half-hour", now - timedelta(days=1, minutes=30)),
+                _row(who, "an-hour-old", now - timedelta(hours=1)),
+            ],
+        )
     with runtime.db.transaction() as session:
         assert prune(session, now) == 1
     assert _left(runtime) == ["a-day-and-a-half-hour", "an-hour-old"]
@@ -57,8 +67,12 @@ def test_charges_prune_the_window_by_themselves(
             insert(WatchDisclosure), [_row(officer.account_id, "old", now - timedelta(days=3))]
         )
     cfg = dataclasses.replace(watch_config.load(settings), prune_every=1)
-    actor = Actor(account_id=officer.account_id, username=officer.username,
-                  roles=frozenset({Role.CONSTABLE}), jurisdiction_paths=())  # fmt: skip
+    actor = Actor(
+        account_id=officer.account_id,
+        username=officer.username,
+        roles=frozenset({Role.CONSTABLE}),
+        jurisdiction_paths=(),
+    )
     disclosure = Disclosure(actor=actor, resource_type="person", record_ids=("new",), purpose=None)
     with runtime.db.transaction() as session:
         assert judge(session, cfg, disclosure, now).release

@@ -144,9 +144,23 @@ def _open_named(name: str) -> Disclosure:
     return Disclosure(ACTOR, "person", ("last",), None, order_buckets=(order_bucket(name),))
 
 
-A_TO_Z = ["Abdul Rahim", "Anjaiah K", "Bhaskar Rao", "Chandra Kala", "Dasari Ravi",
-          "Ella Reddy", "Gopal Varma", "Harish M", "Imran Khan", "Jagadish B",
-          "Kommu Ravi", "Lakshmi P", "Mallesh T", "Narsimha G", "Praveen S"]  # fmt: skip
+A_TO_Z = [
+    "Abdul Rahim",
+    "Anjaiah K",
+    "Bhaskar Rao",
+    "Chandra Kala",
+    "Dasari Ravi",
+    "Ella Reddy",
+    "Gopal Varma",
+    "Harish M",
+    "Imran Khan",
+    "Jagadish B",
+    "Kommu Ravi",
+    "Lakshmi P",
+    "Mallesh T",
+    "Narsimha G",
+    "Praveen S",
+]
 
 
 def test_opening_records_in_alphabetical_order_is_alphabetical_enumeration() -> None:
