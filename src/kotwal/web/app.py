@@ -7,12 +7,12 @@ to be public.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import fastapi.routing
 import swagger_ui_bundle  # type: ignore[import-untyped]
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -28,7 +28,7 @@ from kotwal.core.migrate import is_current
 from kotwal.core.runtime import Runtime, settle_startup_objects
 from kotwal.manifest import Manifest, NavLink, resolve
 from kotwal.web import errors
-from kotwal.web.deps import declared_guard, public
+from kotwal.web.deps import declared_guard, included_guard, public
 from kotwal.web.security import RequestLimits, SecurityHeaders
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -42,39 +42,62 @@ class NotMigrated(RuntimeError):
     """The database schema is not at the current migration."""
 
 
-def _routes(app: FastAPI) -> Iterator[tuple[Any, Any]]:
-    """(route as the app serves it, original route) for every route, routers flattened."""
-    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
-    if iterate is None:  # FastAPI before lazy router inclusion: routes are already flat
-        for route in app.routes:
-            yield route, route
-        return
-    for ctx in iterate(app.routes):
-        yield ctx, ctx.original_route
+@dataclass(frozen=True)
+class DeclaredRoute:
+    """A route as the app serves it (prefixes applied), with the guard it declares."""
+
+    path: str
+    methods: tuple[str, ...]
+    original: Any
+    guard: str | None
+
+
+def declared_routes(
+    routes: Iterable[Any], prefix: str = "", included: tuple[Any, ...] = ()
+) -> Iterator[DeclaredRoute]:
+    """Every route, included routers flattened, read from the routers as they were declared.
+
+    FastAPI includes routers lazily and builds each route's effective form (its dependencies
+    re-analysed with the include's) on first use; walking those forms cost ~0.4 s per app, so
+    the walk reads the declared routes and the include's own dependencies instead. A route's
+    guard is on its own dependant (a router's ``dependencies=`` are copied into its routes) or
+    on the include."""
+    for route in routes:
+        router = getattr(route, "original_router", None)
+        context = getattr(route, "include_context", None)
+        if router is not None and context is not None:
+            yield from declared_routes(
+                router.routes, prefix + context.prefix, (*included, *context.dependencies)
+            )
+            continue
+        guard = None
+        if isinstance(route, APIRoute):
+            guard = included_guard(included) or declared_guard(route.dependant)
+        methods = tuple(sorted(getattr(route, "methods", None) or ()))
+        yield DeclaredRoute(prefix + str(getattr(route, "path", "?")), methods, route, guard)
 
 
 def unguarded_routes(app: FastAPI) -> list[str]:
     """Routes that would answer without any declared permission (must be empty)."""
     bad: list[str] = []
-    for route, original in _routes(app):
-        path = getattr(route, "path", "?")
-        if isinstance(original, APIRoute):
-            if declared_guard(route.dependant) is None:
-                bad.append(f"{','.join(sorted(route.methods or ()))} {path}")
-        elif isinstance(original, Mount) and str(path).startswith("/static"):
+    for route in declared_routes(app.routes):
+        if isinstance(route.original, APIRoute):
+            if route.guard is None:
+                bad.append(f"{','.join(route.methods)} {route.path}")
+        elif isinstance(route.original, Mount) and route.path.startswith("/static"):
             continue  # static files: public by design, no data behind them
         else:
-            bad.append(f"{type(original).__name__} {path}")
+            bad.append(f"{type(route.original).__name__} {route.path}")
     return bad
 
 
 def route_guards(app: FastAPI) -> dict[str, str]:
     """``"METHODS path" -> guard`` for every API route, for tests and the security check."""
     guards: dict[str, str] = {}
-    for route, original in _routes(app):
-        if isinstance(original, APIRoute):
-            for method in sorted(route.methods or ()):
-                guards[f"{method} {route.path}"] = declared_guard(route.dependant) or "NONE"
+    for route in declared_routes(app.routes):
+        if isinstance(route.original, APIRoute):
+            for method in route.methods:
+                guards[f"{method} {route.path}"] = route.guard or "NONE"
     return guards
 
 
@@ -209,14 +232,16 @@ def _uploads(enabled: tuple[Manifest, ...]) -> dict[str, int]:
 
 
 def _include_modules(app: FastAPI, settings: Settings, enabled: tuple[Manifest, ...]) -> None:
-    """Mount the health probe, then each enabled domain's API routes and, with the console, its
-    pages and navigation links. A domain switched off is never imported here."""
+    """Mount the health probe, then each enabled domain's API routes and public pages and, with
+    the console, its pages and navigation links. A domain switched off is never imported here."""
     from kotwal.web import health
 
     app.include_router(health.router)
     for manifest in enabled:
         for module in manifest.api:
             app.include_router(resolve(module).router, prefix="/api/v1")
+        for module in manifest.public:
+            app.include_router(resolve(module).router)
     nav: list[NavLink] = []
     if domains.console_enabled(settings):
         for manifest in enabled:

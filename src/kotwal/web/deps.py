@@ -7,7 +7,7 @@ Every route carries ``Depends(require(Permission.X))`` (JSON API, bearer token),
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -269,6 +269,17 @@ def public(reason: str) -> Callable[[], None]:
 
     setattr(dependency, PUBLIC_MARK, reason)
     return dependency
+
+
+def included_guard(dependencies: Iterable[Any]) -> str | None:
+    """The guard among an ``include_router(dependencies=...)`` list, if any."""
+    for depends in dependencies:
+        call = getattr(depends, "dependency", None)
+        if hasattr(call, PERMISSION_MARK):
+            return f"perm:{getattr(call, PERMISSION_MARK)}"
+        if hasattr(call, PUBLIC_MARK):
+            return f"public:{getattr(call, PUBLIC_MARK)}"
+    return None
 
 
 def declared_guard(dependant: Any) -> str | None:
