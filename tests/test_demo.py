@@ -25,8 +25,8 @@ from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.domains import open_runtime
-from kotwal.force.demo import ACCOUNT_RANKS
-from kotwal.force.models import Officer
+from kotwal.officers.demo import ACCOUNT_RANKS
+from kotwal.officers.models import Officer
 from kotwal.records.models import (
     Case,
     CaseParty,

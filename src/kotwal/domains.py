@@ -22,7 +22,7 @@ DOMAINS: tuple[str, ...] = (
     "kotwal.accounts",
     "kotwal.records",
     "kotwal.arms",
-    "kotwal.force",
+    "kotwal.officers",
     "kotwal.photos",
     "kotwal.frs",
     "kotwal.watch",

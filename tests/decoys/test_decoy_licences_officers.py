@@ -18,12 +18,12 @@ from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.decoys import mimic, service
-from kotwal.force.models import Officer as OfficerRecord
 from kotwal.leak.service import trace
+from kotwal.officers.models import Officer as OfficerRecord
 from kotwal.watch.models import WatchAlert
 from tests.arms.helpers import issue
 from tests.factories import FACTORY, World, api_officer
-from tests.force.helpers import enter_officer
+from tests.officers.helpers import enter_officer
 
 
 @pytest.fixture

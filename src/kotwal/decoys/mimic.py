@@ -33,9 +33,9 @@ from kotwal.core.errors import Conflict, InvalidInput
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.decoys.generator import FakePerson
-from kotwal.force.models import Officer, OfficerPosting
-from kotwal.force.schemas import OfficerCreate, Rank
-from kotwal.force.service import file_officer
+from kotwal.officers.models import Officer, OfficerPosting
+from kotwal.officers.schemas import OfficerCreate, Rank
+from kotwal.officers.service import file_officer
 
 #: Tries at a fresh number before giving up (a collision is rare: a run of five digits).
 ATTEMPTS = 20

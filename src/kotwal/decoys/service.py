@@ -41,8 +41,8 @@ from kotwal.decoys import mimic
 from kotwal.decoys.generator import FakePerson, fake_person
 from kotwal.decoys.models import Decoy, DecoyCopy
 from kotwal.decoys.permissions import DecoysPermission
-from kotwal.force.models import Officer
 from kotwal.manifest import DemoContext
+from kotwal.officers.models import Officer
 from kotwal.records.exporter import EXPORT_COPY
 from kotwal.records.importer import ALIAS_SEPARATOR, IMPORT_CHECKS, MASKED_TEXT
 from kotwal.records.models import Person

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from kotwal.core.images import ImageTooLarge
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
-from kotwal.force.permissions import ForcePermission
+from kotwal.officers.permissions import OfficersPermission
 from kotwal.photos import service
 from kotwal.photos.schemas import PhotoPage, PhotoRead, PhotoRetire
 from kotwal.records.permissions import RecordsPermission
@@ -20,8 +20,8 @@ from kotwal.web.params import Purpose
 router = APIRouter(tags=["photos"])
 Reader = Annotated[Actor, Depends(require(RecordsPermission.PERSON_PHOTO_READ))]
 Writer = Annotated[Actor, Depends(require(RecordsPermission.PERSON_PHOTO_WRITE))]
-OfficerReader = Annotated[Actor, Depends(require(ForcePermission.OFFICER_PHOTO_READ))]
-OfficerWriter = Annotated[Actor, Depends(require(ForcePermission.OFFICER_PHOTO_WRITE))]
+OfficerReader = Annotated[Actor, Depends(require(OfficersPermission.OFFICER_PHOTO_READ))]
+OfficerWriter = Annotated[Actor, Depends(require(OfficersPermission.OFFICER_PHOTO_WRITE))]
 Limit = Annotated[int, Query(ge=1, le=service.PAGE_MAX)]
 #: Multipart framing around the file (boundaries, part headers) on top of the image cap.
 UPLOAD_OVERHEAD = 64 * 1024

@@ -24,7 +24,7 @@ from kotwal.core.db import ID, Base
 from kotwal.core.gate import Protected
 from kotwal.core.policy import DataClass
 from kotwal.core.sealed import Encrypted
-from kotwal.force.permissions import ForcePermission
+from kotwal.officers.permissions import OfficersPermission
 from kotwal.records.permissions import RecordsPermission
 
 #: Attribute the service sets (not a column) to the owner's jurisdiction path before disclosure.
@@ -93,7 +93,7 @@ class OfficerPhoto(Photo):
     __mapper_args__ = {"polymorphic_identity": "officer"}
     __disclosure__ = Protected(
         resource_type="officer_photo",
-        read_permission=ForcePermission.OFFICER_PHOTO_READ,
+        read_permission=OfficersPermission.OFFICER_PHOTO_READ,
         jurisdiction_path=_placement,
         fields=_LISTED,
     )
@@ -148,7 +148,7 @@ class OfficerPhotoImage(PhotoImage):
     __mapper_args__ = {"polymorphic_identity": "officer"}
     __disclosure__ = Protected(
         resource_type="officer_photo_image",
-        read_permission=ForcePermission.OFFICER_PHOTO_READ,
+        read_permission=OfficersPermission.OFFICER_PHOTO_READ,
         jurisdiction_path=_placement,
         fields=_DOWNLOADED,
     )

@@ -32,8 +32,8 @@ from kotwal.core.policy import Actor, DataClass
 from kotwal.core.runtime import Runtime
 from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
-from kotwal.force import service as force_service
-from kotwal.force.permissions import ForcePermission
+from kotwal.officers import service as force_service
+from kotwal.officers.permissions import OfficersPermission
 from kotwal.photos.models import (
     PLACED_AT,
     OfficerPhoto,
@@ -88,8 +88,8 @@ OWNERS: dict[str, Owner] = {
     OWNER_OFFICER: Owner(
         OWNER_OFFICER,
         force_service.officer_path,
-        ForcePermission.OFFICER_PHOTO_READ,
-        ForcePermission.OFFICER_PHOTO_WRITE,
+        OfficersPermission.OFFICER_PHOTO_READ,
+        OfficersPermission.OFFICER_PHOTO_WRITE,
         OfficerPhoto,
         OfficerPhotoImage,
         "/api/v1/officer-photos/",

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
-from kotwal.force import service
-from kotwal.force.models import OfficerVersion, StationProfileVersion
-from kotwal.force.permissions import ForcePermission
-from kotwal.force.schemas import (
+from kotwal.officers import service
+from kotwal.officers.models import OfficerVersion, StationProfileVersion
+from kotwal.officers.permissions import OfficersPermission
+from kotwal.officers.schemas import (
     BELT_PATTERN,
     PAGE_MAX,
     OfficerCreate,
@@ -33,10 +33,10 @@ from kotwal.web.deps import ReadUnit, WriteUnit, require
 from kotwal.web.params import PLAIN_TEXT, Purpose
 
 router = APIRouter(tags=["force"])
-Reader = Annotated[Actor, Depends(require(ForcePermission.OFFICER_READ))]
-Manager = Annotated[Actor, Depends(require(ForcePermission.OFFICER_MANAGE))]
-StationReader = Annotated[Actor, Depends(require(ForcePermission.STATION_READ))]
-StationManager = Annotated[Actor, Depends(require(ForcePermission.STATION_MANAGE))]
+Reader = Annotated[Actor, Depends(require(OfficersPermission.OFFICER_READ))]
+Manager = Annotated[Actor, Depends(require(OfficersPermission.OFFICER_MANAGE))]
+StationReader = Annotated[Actor, Depends(require(OfficersPermission.STATION_READ))]
+StationManager = Annotated[Actor, Depends(require(OfficersPermission.STATION_MANAGE))]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 #: Ids are UUIDs: anything else is refused before it reaches the database (PostgreSQL would
 #: fail on a NUL byte where SQLite would only find nothing).

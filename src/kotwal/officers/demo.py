@@ -23,16 +23,16 @@ from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.demo import STATE_CODE
-from kotwal.force import service
-from kotwal.force.models import Officer
-from kotwal.force.schemas import (
+from kotwal.manifest import DemoContext
+from kotwal.officers import service
+from kotwal.officers.models import Officer
+from kotwal.officers.schemas import (
     EarlierPosting,
     OfficerCreate,
     OfficerUpdate,
     Rank,
     StationProfileCreate,
 )
-from kotwal.manifest import DemoContext
 
 OFFICERS = 300
 

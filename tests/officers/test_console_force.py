@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from tests.factories import World, api_officer, make_officer
-from tests.force.helpers import PURPOSE, enter_officer
 from tests.helpers import console_login
+from tests.officers.helpers import PURPOSE, enter_officer
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from kotwal.core.observers import DisclosureKind
 from kotwal.core.policy import Actor, DataClass, Jurisdiction, JurisdictionKind
 from kotwal.core.scope import in_jurisdiction, refuse_outside, require
 from kotwal.core.uow import UnitOfWork
-from kotwal.force.models import (
+from kotwal.officers.models import (
     Officer,
     OfficerNameKey,
     OfficerPosting,
@@ -36,8 +36,8 @@ from kotwal.force.models import (
     StationProfile,
     StationProfileVersion,
 )
-from kotwal.force.permissions import ForcePermission
-from kotwal.force.schemas import (
+from kotwal.officers.permissions import OfficersPermission
+from kotwal.officers.schemas import (
     PAGE_MAX,
     OfficerCreate,
     OfficerUpdate,
@@ -208,7 +208,7 @@ def _check_career(uow: UnitOfWork, data: OfficerCreate) -> None:
 def file_officer(uow: UnitOfWork, actor: Actor, data: OfficerCreate) -> Officer:
     """Enter an officer posted to a unit inside the actor's jurisdiction, with their earlier
     postings; audited, not disclosed back (for seeding and imports)."""
-    require(actor, ForcePermission.OFFICER_MANAGE)
+    require(actor, OfficersPermission.OFFICER_MANAGE)
     unit = _writable_unit(uow, actor, data.unit_id, "officer.create")
     _check_career(uow, data)
     belt = normalise_belt(data.belt_number)
@@ -294,7 +294,7 @@ def list_officers(
 ) -> list[dict[str, Any]]:
     """Officers now posted in the actor's jurisdiction (or at one unit, which may be outside
     it: the gate masks those), by name, one capped page at a time."""
-    require(actor, ForcePermission.OFFICER_READ)
+    require(actor, OfficersPermission.OFFICER_READ)
     stmt = select(Officer)
     if unit_id is not None:
         stmt = stmt.where(Officer.unit_id == unit_id)
@@ -308,7 +308,7 @@ def find_by_belt(
     uow: UnitOfWork, actor: Actor, belt_number: str, purpose: str | None
 ) -> list[dict[str, Any]]:
     """Exact lookup by belt number, anywhere in the force; audited like every search."""
-    require(actor, ForcePermission.OFFICER_READ)
+    require(actor, OfficersPermission.OFFICER_READ)
     belt = normalise_belt(belt_number)
     if not 2 <= len(belt) <= 32:
         raise InvalidInput("a belt number is 2-32 characters")
@@ -325,7 +325,7 @@ def search_by_name(
 ) -> list[dict[str, Any]]:
     """Officers whose name matches ``query`` (fuzzy, phonetic, Latin or Telugu script), best
     first, through the gate. Reasons quote the name only where the reader may see it."""
-    require(actor, ForcePermission.OFFICER_READ)
+    require(actor, OfficersPermission.OFFICER_READ)
     query = " ".join(query.split())
     if not 2 <= len(query) <= 100:
         raise InvalidInput("a name to search is 2-100 characters")
@@ -389,7 +389,7 @@ def _snapshot(uow: UnitOfWork, officer: Officer) -> str:
 def _writable_officer(
     uow: UnitOfWork, actor: Actor, officer_id: str, expected_version: int, action: str
 ) -> Officer:
-    require(actor, ForcePermission.OFFICER_MANAGE)
+    require(actor, OfficersPermission.OFFICER_MANAGE)
     officer = _officer(uow, officer_id)
     if not actor.covers(officer.jurisdiction_path):
         raise _refused(uow, actor, action, "officer")
@@ -602,7 +602,7 @@ def file_station_profile(
     uow: UnitOfWork, actor: Actor, data: StationProfileCreate
 ) -> StationProfile:
     """Give a station its profile, audited, without disclosing it back (for seeding)."""
-    require(actor, ForcePermission.STATION_MANAGE)
+    require(actor, OfficersPermission.STATION_MANAGE)
     node = _station(uow, data.station_id)
     if not actor.covers(node.path):
         raise _refused(uow, actor, "station.create", "station")
@@ -637,7 +637,7 @@ def update_station_profile(
     uow: UnitOfWork, actor: Actor, station_id: str, data: StationProfileUpdate
 ) -> dict[str, Any]:
     """Change a station profile of the actor's jurisdiction; the earlier version is kept."""
-    require(actor, ForcePermission.STATION_MANAGE)
+    require(actor, OfficersPermission.STATION_MANAGE)
     node = _station(uow, station_id)
     if not actor.covers(node.path):
         raise _refused(uow, actor, "station.update", "station")
@@ -677,12 +677,12 @@ def read_station(
     uow: UnitOfWork, actor: Actor, station_id: str, purpose: str | None
 ) -> dict[str, Any]:
     """A station's profile, its station house officer and the officers posted there now."""
-    require(actor, ForcePermission.STATION_READ)
+    require(actor, OfficersPermission.STATION_READ)
     node = _station(uow, station_id)
     record = stations_out(uow, actor, [node], purpose)[0]
     record["sho"] = None
     record["officers"] = []
-    if actor.can(ForcePermission.OFFICER_READ):
+    if actor.can(OfficersPermission.OFFICER_READ):
         sho = record["sho_officer_id"]
         if isinstance(sho, str):
             record["sho"] = read_officer(uow, actor, sho, purpose)
@@ -696,7 +696,7 @@ def list_stations(
     uow: UnitOfWork, actor: Actor, *, offset: int = 0, limit: int = 50, purpose: str | None = None
 ) -> list[dict[str, Any]]:
     """Police stations by code, one capped page at a time, profiles through the gate."""
-    require(actor, ForcePermission.STATION_READ)
+    require(actor, OfficersPermission.STATION_READ)
     stmt = (
         select(Jurisdiction)
         .where(Jurisdiction.kind == JurisdictionKind.STATION.value)
@@ -709,7 +709,7 @@ def list_stations(
 
 def station_history(uow: UnitOfWork, actor: Actor, station_id: str) -> list[StationProfileVersion]:
     """The versions of a station profile (who, when, which fields)."""
-    require(actor, ForcePermission.STATION_READ)
+    require(actor, OfficersPermission.STATION_READ)
     node = _station(uow, station_id)
     profile = uow.session.get(StationProfile, node.id)
     if profile is None:

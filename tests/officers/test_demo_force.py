@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from kotwal import demo
 from kotwal.core.runtime import Runtime
-from kotwal.force import demo as force_demo
-from kotwal.force.models import Officer, OfficerPosting, StationProfile
+from kotwal.officers import demo as force_demo
+from kotwal.officers.models import Officer, OfficerPosting, StationProfile
 
 STATIONS = [f"{n:036d}" for n in range(30)]
 

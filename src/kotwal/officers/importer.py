@@ -9,7 +9,7 @@ anywhere in the force. Dates are ``YYYY-MM-DD`` or ``DD-MM-YYYY`` / ``DD/MM/YYYY
 
 As for persons and licences, the whole file is read and checked first and every mistake is
 reported with its line; then each officer is filed through
-:func:`kotwal.force.service.file_officer`, the same rules and audit events as an officer
+:func:`kotwal.officers.service.file_officer`, the same rules and audit events as an officer
 entered through the API (a belt number already recorded, postings that overlap), each in a
 savepoint so that one refusal does not hide the next. A file with any error writes nothing.
 """
@@ -40,9 +40,9 @@ from kotwal.core.csvfile import (
 from kotwal.core.errors import Forbidden
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
-from kotwal.force.permissions import ForcePermission
-from kotwal.force.schemas import EarlierPosting, OfficerCreate, normalise_belt
-from kotwal.force.service import file_officer
+from kotwal.officers.permissions import OfficersPermission
+from kotwal.officers.schemas import EarlierPosting, OfficerCreate, normalise_belt
+from kotwal.officers.service import file_officer
 
 
 def _max_length(model: type[BaseModel], name: str) -> int | None:
@@ -103,10 +103,13 @@ def import_officers(
     if not uow.write:
         raise RuntimeError("an import needs a write unit of work")
     if not (
-        actor.can(ForcePermission.OFFICER_IMPORT) and actor.can(ForcePermission.OFFICER_MANAGE)
+        actor.can(OfficersPermission.OFFICER_IMPORT)
+        and actor.can(OfficersPermission.OFFICER_MANAGE)
     ):
         _AUDIT.not_permitted(uow, actor)
-        raise Forbidden(f"importing officers needs the {ForcePermission.OFFICER_IMPORT} permission")
+        raise Forbidden(
+            f"importing officers needs the {OfficersPermission.OFFICER_IMPORT} permission"
+        )
     report = ImportReport()
     units = StationCodes(uow.session, actor)
     rows = read_rows(CsvLines(stream, limits, progress), COLUMNS, REQUIRED_COLUMNS, report)

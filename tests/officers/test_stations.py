@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
-from kotwal.force.models import StationProfile
+from kotwal.officers.models import StationProfile
 from tests.factories import Officer, World, api_officer
-from tests.force.helpers import PURPOSE, enter_officer
+from tests.officers.helpers import PURPOSE, enter_officer
 
 MASKED = {"masked": True}
 

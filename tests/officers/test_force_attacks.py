@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
-from kotwal.force.models import Officer as OfficerRow
-from kotwal.force.models import OfficerPosting
+from kotwal.officers.models import Officer as OfficerRow
+from kotwal.officers.models import OfficerPosting
 from tests.factories import Officer, World, api_officer
-from tests.force.helpers import enter_officer, officer_body
 from tests.helpers import audit_events
+from tests.officers.helpers import enter_officer, officer_body
 
 MASKED = {"masked": True}
 

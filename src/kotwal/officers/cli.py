@@ -11,7 +11,7 @@ from __future__ import annotations
 import typer
 
 from kotwal.commands import add_import_command
-from kotwal.force.importer import import_officers
+from kotwal.officers.importer import import_officers
 
 app = typer.Typer(
     help="Import officers from CSV (docs/officer-import-format.md).", no_args_is_help=True

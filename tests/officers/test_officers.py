@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
-from kotwal.force.models import Officer as OfficerRow
-from kotwal.force.models import OfficerVersion
+from kotwal.officers.models import Officer as OfficerRow
+from kotwal.officers.models import OfficerVersion
 from tests.factories import Officer, World, api_officer
-from tests.force.helpers import PURPOSE, enter_officer, officer_body
 from tests.helpers import audit_events
+from tests.officers.helpers import PURPOSE, enter_officer, officer_body
 
 MASKED = {"masked": True}
 

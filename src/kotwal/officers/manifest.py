@@ -2,13 +2,13 @@
 station profiles."""
 
 from kotwal.core.policy import DISTRICT_COMMAND, OFFICERS, STATION_COMMAND, WRITERS, grant
-from kotwal.force.permissions import ForcePermission as P
 from kotwal.manifest import Commands, Manifest, NavLink
+from kotwal.officers.permissions import OfficersPermission as P
 
 MANIFEST = Manifest(
     name="officers",
     title="Officers and stations",
-    package="kotwal.force",
+    package="kotwal.officers",
     permissions=(P,),
     grants=(
         grant(OFFICERS, P.OFFICER_READ, P.STATION_READ),
@@ -18,17 +18,19 @@ MANIFEST = Manifest(
         grant(STATION_COMMAND, P.OFFICER_IMPORT, P.OFFICER_MANAGE, P.OFFICER_PHOTO_WRITE),
         grant(DISTRICT_COMMAND, P.STATION_MANAGE),
     ),
-    models=("kotwal.force.models",),
-    api=("kotwal.force.api",),
-    views=("kotwal.force.views",),
+    models=("kotwal.officers.models",),
+    api=("kotwal.officers.api",),
+    views=("kotwal.officers.views",),
     templates=True,
     nav=(
         NavLink("Officers", "/officers", P.OFFICER_READ, order=60),
         NavLink("Stations", "/stations", P.STATION_READ, order=70),
     ),
     commands=(
-        Commands("officers", "kotwal.force.cli:app", "Import officers with their postings (CSV)."),
+        Commands(
+            "officers", "kotwal.officers.cli:app", "Import officers with their postings (CSV)."
+        ),
     ),
-    demo="kotwal.force.demo:seed",
-    demo_accounts="kotwal.force.demo:seed_accounts",
+    demo="kotwal.officers.demo:seed",
+    demo_accounts="kotwal.officers.demo:seed_accounts",
 )

@@ -1,11 +1,13 @@
 """What the officers-and-stations domain lets an officer do. Granted in
-:mod:`kotwal.force.manifest`."""
+:mod:`kotwal.officers.manifest`."""
 
 import enum
 
 
-class ForcePermission(enum.StrEnum):
-    """``force:resource:action``, kept sorted."""
+class OfficersPermission(enum.StrEnum):
+    """``force:resource:action``, kept sorted. The scope is still "force" (the package was
+    called so until it took the name officers see): the values appear in audit events, and
+    keeping them keeps an auditor's searches across the rename whole."""
 
     OFFICER_IMPORT = "force:officer:import"
     OFFICER_MANAGE = "force:officer:manage"

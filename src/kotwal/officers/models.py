@@ -31,7 +31,7 @@ from kotwal.core.db import ID, Base
 from kotwal.core.gate import Protected
 from kotwal.core.policy import DataClass
 from kotwal.core.sealed import Encrypted
-from kotwal.force.permissions import ForcePermission
+from kotwal.officers.permissions import OfficersPermission
 
 
 class Officer(RecordId, Base):
@@ -70,7 +70,7 @@ class Officer(RecordId, Base):
 
     __disclosure__ = Protected(
         resource_type="officer",
-        read_permission=ForcePermission.OFFICER_READ,
+        read_permission=OfficersPermission.OFFICER_READ,
         jurisdiction_path=lambda o: o.jurisdiction_path,
         fields=(
             "name",
@@ -161,7 +161,7 @@ class StationProfile(Base):
 
     __disclosure__ = Protected(
         resource_type="station",
-        read_permission=ForcePermission.STATION_READ,
+        read_permission=OfficersPermission.STATION_READ,
         jurisdiction_path=lambda s: s.jurisdiction_path,
         fields=("address", "phone", "latitude", "longitude", "sho_officer_id", "version"),
     )

@@ -22,10 +22,10 @@ from kotwal.core.errors import Forbidden
 from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Actor, Role
 from kotwal.core.runtime import Runtime
-from kotwal.force.importer import COLUMNS, REQUIRED_COLUMNS, import_officers
-from kotwal.force.models import Officer as OfficerRecord
-from kotwal.force.models import OfficerPosting
-from kotwal.force.schemas import EarlierPosting, OfficerCreate, Rank
+from kotwal.officers.importer import COLUMNS, REQUIRED_COLUMNS, import_officers
+from kotwal.officers.models import Officer as OfficerRecord
+from kotwal.officers.models import OfficerPosting
+from kotwal.officers.schemas import EarlierPosting, OfficerCreate, Rank
 from tests.factories import Officer, World, make_officer
 from tests.import_helpers import actor_of, import_errors, import_text
 

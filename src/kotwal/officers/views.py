@@ -13,16 +13,16 @@ from fastapi.responses import Response
 from kotwal.core.errors import Problem
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
-from kotwal.force import service
-from kotwal.force.permissions import ForcePermission
-from kotwal.force.schemas import BELT_PATTERN, PAGE_MAX, RANK_TITLES
+from kotwal.officers import service
+from kotwal.officers.permissions import OfficersPermission
+from kotwal.officers.schemas import BELT_PATTERN, PAGE_MAX, RANK_TITLES
 from kotwal.web.deps import ReadUnit, console
 from kotwal.web.pages import render
 from kotwal.web.params import PLAIN_TEXT, Purpose
 
 router = APIRouter(include_in_schema=False)
-Reader = Annotated[Actor, Depends(console(ForcePermission.OFFICER_READ))]
-StationReader = Annotated[Actor, Depends(console(ForcePermission.STATION_READ))]
+Reader = Annotated[Actor, Depends(console(OfficersPermission.OFFICER_READ))]
+StationReader = Annotated[Actor, Depends(console(OfficersPermission.STATION_READ))]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 PAGE = 50
 #: Ids are UUIDs; anything else is refused before it reaches the database.
@@ -68,7 +68,7 @@ def officers(
         error = exc.detail or exc.title
     return render(
         request,
-        "force/officers.html",
+        "officers/officers.html",
         name=name or "",
         belt=belt or "",
         purpose=purpose or "",
@@ -96,7 +96,7 @@ def officer(
     record = service.read_officer(uow, actor, officer_id, purpose)
     return render(
         request,
-        "force/officer.html",
+        "officers/officer.html",
         officer=record,
         purpose=purpose or "",
         units=_unit_names(uow, [record]),
@@ -112,7 +112,7 @@ def stations(
     found = service.list_stations(uow, actor, offset=offset, limit=PAGE_MAX)
     return render(
         request,
-        "force/stations.html",
+        "officers/stations.html",
         stations=found,
         offset=offset,
         page=PAGE_MAX,
@@ -132,7 +132,7 @@ def station(
     record = service.read_station(uow, actor, station_id, purpose)
     return render(
         request,
-        "force/station.html",
+        "officers/station.html",
         station=record,
         purpose=purpose or "",
         ranks=RANK_TITLES,
