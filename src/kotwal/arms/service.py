@@ -55,6 +55,7 @@ from kotwal.arms.schemas import (
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.clock import add_months, station_today, utcnow
 from kotwal.core.crypto import blind_index, normalise_phone, open_field
+from kotwal.core.edits import changes_of, check_version
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
 from kotwal.core.jurisdictions import jurisdiction_names
@@ -488,14 +489,8 @@ def update_licence(
     """Change the holder's details (a new address, phone, a link to a records person) with a
     reason; the earlier values are kept, sealed, in the licence's events."""
     licence = _writable_licence(uow, actor, licence_id, "arms_licence.updated")
-    if licence.version != data.expected_version:
-        raise Conflict(
-            f"the licence changed since you read it (now version {licence.version}); "
-            "reload it and apply your change again"
-        )
-    changes = data.model_dump(exclude_unset=True, exclude={"expected_version", "reason"})
-    if not changes:
-        raise InvalidInput("nothing to change")
+    check_version(licence.version, data.expected_version, "licence")
+    changes = changes_of(data, besides=("reason",))
     for field in ("holder_name", "area_of_validity"):
         if field in changes and changes[field] is None:
             raise InvalidInput(f"{field} cannot be emptied")

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from kotwal.core.audit import Outcome, actor_event
 from kotwal.core.clock import station_today, utcnow
 from kotwal.core.crypto import blind_index, open_field
+from kotwal.core.edits import changes_of, check_version
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import MASKED, ceiling, clean_purpose, disclose
 from kotwal.core.jurisdictions import jurisdiction_names
@@ -393,11 +394,7 @@ def _writable_officer(
     officer = _officer(uow, officer_id)
     if not actor.covers(officer.jurisdiction_path):
         raise _refused(uow, actor, action, "officer")
-    if officer.version != expected_version:
-        raise Conflict(
-            f"the record changed since you read it (now version {officer.version}); "
-            "reload it and apply your change again"
-        )
+    check_version(officer.version, expected_version)
     return officer
 
 
@@ -421,9 +418,7 @@ def update_officer(
 ) -> dict[str, Any]:
     """Change an officer record of the actor's jurisdiction; the earlier state is kept."""
     officer = _writable_officer(uow, actor, officer_id, data.expected_version, "officer.update")
-    changes = data.model_dump(exclude_unset=True, exclude={"expected_version"})
-    if not changes:
-        raise InvalidInput("nothing to change")
+    changes = changes_of(data)
     for field in ("name", "rank", "belt_number", "status"):
         if field in changes and changes[field] is None:
             raise InvalidInput(f"{field} cannot be emptied")
@@ -644,14 +639,8 @@ def update_station_profile(
     profile = uow.session.get(StationProfile, node.id)
     if profile is None:
         raise NotFound("this station has no profile yet")
-    if profile.version != data.expected_version:
-        raise Conflict(
-            f"the station changed since you read it (now version {profile.version}); "
-            "reload it and apply your change again"
-        )
-    changes = data.model_dump(exclude_unset=True, exclude={"expected_version"})
-    if not changes:
-        raise InvalidInput("nothing to change")
+    check_version(profile.version, data.expected_version, "station")
+    changes = changes_of(data)
     if "address" in changes and changes["address"] is None:
         raise InvalidInput("address cannot be emptied")
     if changes.get("sho_officer_id") is not None:

@@ -25,7 +25,8 @@ from kotwal.core.crypto import (
     wrap_key,
 )
 from kotwal.core.db import Base, new_id
-from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kotwal.core.edits import changes_of, check_version
+from kotwal.core.errors import Forbidden, InvalidInput, NotFound
 from kotwal.core.gate import disclose
 from kotwal.core.models import DataKey
 from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind
@@ -342,14 +343,8 @@ def update_person(
     if person is None:
         raise NotFound("no such person")
     _station_in_jurisdiction(uow, actor, person.station_id)
-    if person.version != data.expected_version:
-        raise Conflict(
-            f"the record changed since you read it (now version {person.version}); "
-            "reload it and apply your change again"
-        )
-    changes = data.model_dump(exclude_unset=True, exclude={"expected_version"})
-    if not changes:
-        raise InvalidInput("nothing to change")
+    check_version(person.version, data.expected_version)
+    changes = changes_of(data)
     aliases = list(
         uow.session.execute(
             select(PersonAlias.name).where(PersonAlias.person_id == person.id)
