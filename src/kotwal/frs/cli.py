@@ -26,7 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from kotwal.commands import acting_as, fail, runtime_or_exit
+from kotwal.commands import AsOption, acting_as, fail, runtime_or_exit, stdout
 from kotwal.core.errors import Problem
 from kotwal.core.uow import UnitOfWork
 from kotwal.frs import service
@@ -38,14 +38,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-AsOption = Annotated[
-    str, typer.Option("--as", help="Username of the officer this command acts as.")
-]
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
-
-
-def _out() -> Console:
-    return Console(soft_wrap=True)
 
 
 @contextmanager
@@ -72,7 +65,7 @@ def status_command() -> None:
     galleries are searched."""
     with runtime_or_exit() as runtime, UnitOfWork(runtime, write=False) as uow:
         info = service.status(uow)
-    out = _out()
+    out = stdout()
     out.print(f"model      {info['model']}")
     build = "OpenBLAS (DLIB_USE_BLAS)" if info["blas"] else "prebuilt wheel, no BLAS"
     out.print(f"dlib       {info['dlib_version']}, {build}")
@@ -101,7 +94,7 @@ def reindex_command(username: AsOption) -> None:
 
         sizes = service.reindex(uow, actor, report)
     for gallery, size in sizes.items():
-        _out().print(f"{gallery}: {size:,} face(s) indexed")
+        stdout().print(f"{gallery}: {size:,} face(s) indexed")
 
 
 def _photos(directory: Path) -> list[Path]:
@@ -158,9 +151,9 @@ def enrol_command(
                 refused.append(f"{name}: {exc.detail or exc.title}")
                 continue
             enrolled += 1
-    _out().print(f"enrolled {enrolled:,} face(s) into {gallery.value}")
+    stdout().print(f"enrolled {enrolled:,} face(s) into {gallery.value}")
     for line in refused:
-        _out().print(f"  refused {escape(line)}")
+        stdout().print(f"  refused {escape(line)}")
     if refused:
         raise typer.Exit(1)
 
@@ -200,7 +193,7 @@ def calibrate_command(
         chosen = service.choose_threshold(by_identity, target_fmr)
         with UnitOfWork(runtime, write=True) as uow:
             service.save_calibration(uow, acting_as(uow, username), chosen)
-    out = _out()
+    out = stdout()
     out.print(f"model      {MODEL_NAME}")
     out.print(
         f"threshold  {chosen.threshold:.4f} for target FMR {target_fmr:g} "
