@@ -80,6 +80,9 @@ class Manifest:
     api: tuple[str, ...] = ()
     #: Modules whose ``router`` serves console pages; mounted only with the console.
     views: tuple[str, ...] = ()
+    #: Modules whose ``router`` serves what anyone may read without logging in (each route
+    #: declares ``Depends(public("reason"))``), at its own paths, with or without the console.
+    public: tuple[str, ...] = ()
     #: Whether ``<package>/templates`` holds console templates.
     templates: bool = False
     nav: tuple[NavLink, ...] = ()
