@@ -9,9 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import SecretStr
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
+from kotwal.accounts import keys_cli
 from kotwal.core.config import Settings
 from kotwal.core.crypto import (
     ACTIVE,
@@ -23,7 +27,15 @@ from kotwal.core.crypto import (
     register_keys,
 )
 from kotwal.core.db import Database
-from kotwal.core.keys import KeyProblem, KeyRing, fingerprint, generate_keys, load_keys
+from kotwal.core.keys import (
+    DOCUMENT_KEY_FILE,
+    DOCUMENT_PUBLIC_FILE,
+    KeyProblem,
+    KeyRing,
+    fingerprint,
+    generate_keys,
+    load_keys,
+)
 from kotwal.core.models import Account, DataKey, KeyVersion
 
 
@@ -124,6 +136,71 @@ def test_environment_keys_cannot_be_added_to_by_command() -> None:
     with pytest.raises(KeyProblem, match="KOTWAL_KEK"):
         ring.add_kek()
     assert ring.reload() == set()
+
+
+# --- the document-signing key ----------------------------------------------------------------
+
+
+def test_init_generates_a_private_document_signing_key_and_exports_its_public_half(
+    data_dir: Path, keyring: KeyRing
+) -> None:
+    keys_dir = data_dir / "keys"
+    assert (keys_dir / DOCUMENT_KEY_FILE).stat().st_mode & 0o777 == 0o600
+    pem = (keys_dir / DOCUMENT_PUBLIC_FILE).read_bytes()
+    assert pem.startswith(b"-----BEGIN PUBLIC KEY-----") and b"PRIVATE" not in pem
+    assert pem == keyring.document_public_pem()
+    public = serialization.load_pem_public_key(pem)
+    assert isinstance(public, ec.EllipticCurvePublicKey) and public.curve.name == "secp256r1"
+    # The public half verifies what the private half signs.
+    signature = keyring.document_key().sign(b"alert", ec.ECDSA(hashes.SHA256()))
+    public.verify(signature, b"alert", ec.ECDSA(hashes.SHA256()))
+
+
+def test_a_readable_document_signing_key_is_refused(data_dir: Path, keyring: KeyRing) -> None:
+    path = data_dir / "keys" / DOCUMENT_KEY_FILE
+    path.chmod(0o640)
+    with pytest.raises(KeyProblem, match=f"chmod 600 .*{DOCUMENT_KEY_FILE}"):
+        load_keys(Settings(data_dir=data_dir))
+
+
+def test_a_missing_document_signing_key_file_says_to_run_init(
+    data_dir: Path, keyring: KeyRing
+) -> None:
+    path = data_dir / "keys" / DOCUMENT_KEY_FILE
+    path.unlink()
+    with pytest.raises(KeyProblem, match="kotwal init"):
+        load_keys(Settings(data_dir=data_dir))
+    assert generate_keys(data_dir / "keys") == [DOCUMENT_KEY_FILE]
+    assert load_keys(Settings(data_dir=data_dir)).document_private is not None
+
+
+def test_the_document_signing_key_from_the_environment() -> None:
+    scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+    material = base64.b64encode(scalar.to_bytes(32, "big")).decode()
+    settings = env_settings(_key())
+    ring = load_keys(Settings(**{**settings.model_dump(), "document_key": SecretStr(material)}))
+    assert ring.document_key().private_numbers().private_value == scalar
+    # Optional from the environment: a module that signs refuses to start without it.
+    bare = load_keys(env_settings(_key()))
+    assert bare.document_private is None
+    with pytest.raises(KeyProblem, match="KOTWAL_DOCUMENT_KEY"):
+        bare.document_key()
+    zero = base64.b64encode(bytes(32)).decode()
+    with pytest.raises(KeyProblem, match="P-256"):
+        load_keys(Settings(**{**settings.model_dump(), "document_key": SecretStr(zero)}))
+
+
+def test_kotwal_keys_exports_the_public_half_and_shows_its_fingerprint(
+    env: Settings, keyring: KeyRing
+) -> None:
+    runner = CliRunner()
+    exported = runner.invoke(keys_cli.app, ["public-key"])
+    assert exported.exit_code == 0, exported.output
+    assert exported.stdout.encode("ascii") == keyring.document_public_pem()
+    status = runner.invoke(keys_cli.app, ["status"])
+    assert status.exit_code == 0, status.output
+    line = next(line for line in status.output.splitlines() if "Document-signing" in line)
+    assert fingerprint(keyring.document_public_pem()) in line and "0600" in line
 
 
 # --- registration and the active version ---------------------------------------------------

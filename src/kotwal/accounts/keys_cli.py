@@ -1,4 +1,5 @@
-"""``kotwal keys``: see, rotate and retire the key-encryption keys.
+"""``kotwal keys``: see, rotate and retire the key-encryption keys; see and export the public
+half of the document-signing key.
 
 The system administrator manages keys but reads no record, and these commands never print key
 material: only versions, states, fingerprints, counts and file modes. A rotation and a
@@ -24,7 +25,7 @@ from kotwal.core import crypto
 from kotwal.core.audit import AuditEvent, Outcome
 from kotwal.core.config import get_settings
 from kotwal.core.crypto import RotationReport, destroy_kek, kek_status
-from kotwal.core.keys import KeyProblem, kek_file_name
+from kotwal.core.keys import DOCUMENT_KEY_FILE, KeyProblem, KeyRing, fingerprint, kek_file_name
 from kotwal.core.runtime import Runtime
 from kotwal.domains import open_runtime
 
@@ -130,12 +131,38 @@ def status() -> None:
                 file_mode,
             )
         _out().print(table)
+        _document_key_status(keyring)
         pending = sum(r.data_keys for r in rows if r.state != "active")
         if pending:
             _out().print(
                 f"[yellow]{pending} data key(s) are not under the active version; "
                 "run `kotwal keys rotate`[/]"
             )
+
+
+def _document_key_status(keyring: KeyRing) -> None:
+    """One line on the document-signing key: named by the fingerprint of its public half."""
+    if keyring.document_private is None:
+        _out().print("[yellow]Document-signing key: none (set KOTWAL_DOCUMENT_KEY)[/]")
+        return
+    where = (
+        "KOTWAL_DOCUMENT_KEY"
+        if keyring.keys_dir is None
+        else f"{escape(str(keyring.keys_dir / DOCUMENT_KEY_FILE))} "
+        f"(mode {_mode(keyring.keys_dir / DOCUMENT_KEY_FILE)})"
+    )
+    _out().print(
+        "Document-signing key: ECDSA P-256, public fingerprint "
+        f"{fingerprint(keyring.document_public_pem())}, from {where}"
+    )
+
+
+@app.command("public-key")
+def public_key() -> None:
+    """Print the public half of the document-signing key (PEM), for those who verify what
+    kotwal publishes (signed CAP alerts)."""
+    with _runtime() as runtime:
+        typer.echo(runtime.keyring.document_public_pem().decode("ascii"), nl=False)
 
 
 def _print_report(report: RotationReport) -> None:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     audit_key: SecretStr | None = None
     #: Blind-index key as base64; separate from the KEK so KEK rotation keeps indexes valid.
     index_key: SecretStr | None = None
+    #: Document-signing key (ECDSA P-256) as base64 of its 32-byte private scalar; read only
+    #: with KOTWAL_KEK (otherwise from <data dir>/keys/document-signing.key).
+    document_key: SecretStr | None = None
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
