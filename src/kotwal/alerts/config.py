@@ -26,6 +26,13 @@ class AlertSettings(BaseSettings):
     otp_per_window: int = Field(default=3, ge=1, le=100)
     otp_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
     otp_per_day: int = Field(default=10, ge=1, le=1000)
+    #: CAP ``sender``: who the force is on the internet (a domain or an address), the same in
+    #: every document it signs. No spaces, commas, "<" or "&" (CAP 1.2 forbids them).
+    cap_sender: str = Field(
+        default="alerts@kotwal.invalid", min_length=3, max_length=200, pattern=r"^[^\s,<&]+$"
+    )
+    #: Hours an alert stays current (in the feed) when its drafter did not say.
+    cap_hours: int = Field(default=24, ge=1, le=7 * 24)
 
 
 def alert_settings() -> AlertSettings:

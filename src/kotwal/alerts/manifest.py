@@ -22,6 +22,9 @@ MANIFEST = Manifest(
     models=("kotwal.alerts.models",),
     api=("kotwal.alerts.api",),
     views=("kotwal.alerts.views",),
+    # The feed, the CAP documents and the verification page: open to anyone, with or without
+    # the console, and gone with the module.
+    public=("kotwal.alerts.public",),
     templates=True,
     nav=(
         NavLink(

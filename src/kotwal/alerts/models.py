@@ -10,6 +10,9 @@ The outbox is a transactional outbox: rows are written in the same transaction a
 approval (or the OTP request) and a worker (``kotwal.alerts.worker``) later submits them to the
 SMSC; ``alert_submissions`` keeps each part the SMSC accepted, and ``alert_smsc`` the link the
 workers bind to, its password sealed.
+
+An approved alert's CAP 1.2 document (``public_alert_caps``) is PUBLIC: it is what anyone may
+fetch and verify. What the drafter wrote for it is RESTRICTED until then, like the alert.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -242,3 +246,30 @@ class AlertSmsc(RecordId, Base):
     updated_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
     created_at: Mapped[datetime] = stamped(RESTRICTED)
     updated_at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+class PublicAlertCap(Base):
+    """The CAP 1.2 side of an alert: what its drafter wrote for the document (optional) and,
+    once it is approved, the signed document as published, which is what the public pages serve
+    and verify."""
+
+    __tablename__ = "public_alert_caps"
+
+    alert_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("public_alerts.id"), primary_key=True, info=PUBLIC
+    )
+    #: The drafter's CAP content (``CapIn`` as JSON), or None: the SMS text alone.
+    content: Mapped[str | None] = mapped_column(Text, info=RESTRICTED)
+    #: The CAP ``identifier`` (a random UUID), once the document is issued.
+    identifier: Mapped[str | None] = mapped_column(String(64), unique=True, info=PUBLIC)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=PUBLIC)
+    #: Until when the alert is current (listed in the feed).
+    expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), index=True, info=PUBLIC
+    )
+    #: The signed document, exactly as it was validated and signed.
+    document: Mapped[str | None] = mapped_column(Text, info=PUBLIC)
+    #: SHA-256 of the SMS text with its white space folded: how a pasted text finds it.
+    text_key: Mapped[str | None] = mapped_column(String(64), index=True, info=PUBLIC)
+    #: Which document-signing key signed it (fingerprint of the public half).
+    key_fingerprint: Mapped[str | None] = mapped_column(String(16), info=PUBLIC)

@@ -115,11 +115,105 @@ class MessageIn(Input):
     text: str = Field(min_length=1, max_length=TEMPLATE_MAX)
 
 
+class CapCategory(enum.StrEnum):
+    """CAP 1.2's event categories (``info/category``)."""
+
+    GEO = "Geo"
+    MET = "Met"
+    SAFETY = "Safety"
+    SECURITY = "Security"
+    RESCUE = "Rescue"
+    FIRE = "Fire"
+    HEALTH = "Health"
+    ENV = "Env"
+    TRANSPORT = "Transport"
+    INFRA = "Infra"
+    CBRNE = "CBRNE"
+    OTHER = "Other"
+
+
+class CapUrgency(enum.StrEnum):
+    """CAP 1.2's ``urgency``: how soon to act."""
+
+    IMMEDIATE = "Immediate"
+    EXPECTED = "Expected"
+    FUTURE = "Future"
+    PAST = "Past"
+    UNKNOWN = "Unknown"
+
+
+class CapSeverity(enum.StrEnum):
+    """CAP 1.2's ``severity``: how bad."""
+
+    EXTREME = "Extreme"
+    SEVERE = "Severe"
+    MODERATE = "Moderate"
+    MINOR = "Minor"
+    UNKNOWN = "Unknown"
+
+
+class CapCertainty(enum.StrEnum):
+    """CAP 1.2's ``certainty``: how sure."""
+
+    OBSERVED = "Observed"
+    LIKELY = "Likely"
+    POSSIBLE = "Possible"
+    UNLIKELY = "Unlikely"
+    UNKNOWN = "Unknown"
+
+
+#: The languages of a CAP document's info blocks: English and Telugu, as the force writes.
+CAP_LANGUAGES = ("en-IN", "te-IN")
+
+
+class CapInfoIn(Input):
+    """One language's words of a CAP document (an ``info`` block)."""
+
+    language: str = Field(pattern=r"^(en-IN|te-IN)$")
+    event: str = Field(min_length=1, max_length=100)
+    headline: str = Field(min_length=1, max_length=160)
+    description: str = Field(min_length=1, max_length=2000)
+    instruction: str | None = Field(default=None, min_length=1, max_length=1000)
+
+    @field_validator("event", "headline", "description", "instruction")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        # XML 1.0 cannot carry most control characters; refuse them here, not at approval.
+        if value is not None and any(ord(c) < 32 and c not in "\n\t" for c in value):
+            raise ValueError("control characters are not allowed")
+        return value
+
+
+class CapIn(Input):
+    """What the CAP document of an alert says besides the SMS: the kind of event, how urgent,
+    severe and certain, its words in English and in Telugu, how long it stands, and GHMC wards
+    it concerns (drawn as polygons). Approved with the alert, as part of it."""
+
+    category: CapCategory
+    urgency: CapUrgency
+    severity: CapSeverity
+    certainty: CapCertainty
+    info: list[CapInfoIn] = Field(min_length=2, max_length=2)
+    #: Hours from approval until the alert stops being current.
+    hours: int = Field(default=24, ge=1, le=7 * 24)
+    #: GHMC ward codes ("91-khairatabad") or numbers ("91").
+    wards: list[str] = Field(default_factory=list, max_length=30)
+
+    @field_validator("info")
+    @classmethod
+    def _both_languages(cls, value: list[CapInfoIn]) -> list[CapInfoIn]:
+        if sorted(i.language for i in value) != sorted(CAP_LANGUAGES):
+            raise ValueError("give one info block in English (en-IN) and one in Telugu (te-IN)")
+        return value
+
+
 class AlertDraftIn(MessageIn):
     """A draft alert: the template, the full text as it will be sent, and the areas (station,
-    circle, district... ids) it is addressed to."""
+    circle, district... ids) it is addressed to; optionally what its CAP document says (without
+    it, the document carries the SMS text in its own language, event and severity unknown)."""
 
     areas: list[str] = Field(min_length=1, max_length=AREAS_MAX)
+    cap: CapIn | None = None
 
     @field_validator("areas")
     @classmethod

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from kotwal.alerts import publication
 from kotwal.alerts.config import alert_settings, delivery_settings
 from kotwal.alerts.models import (
     AlertHeader,
@@ -68,6 +69,8 @@ def install(runtime: Runtime) -> None:
     server and every command before anything is drafted."""
     alert_settings()
     delivery_settings()
+    # Every approved alert is published as a signed CAP document: no key, no start.
+    runtime.keyring.document_key()
 
 
 # --- the scrub, in the registry's terms ------------------------------------------------------
@@ -196,6 +199,7 @@ def draft_alert(uow: UnitOfWork, actor: Actor, data: AlertDraftIn) -> dict[str, 
     uow.session.flush()
     for area in areas:
         uow.session.add(PublicAlertArea(alert_id=alert.id, jurisdiction_id=area.id))
+    publication.keep_content(uow, alert, data.cap)
     uow.session.flush()
     uow.audit(
         actor_event(actor, action, Outcome.SUCCESS, resource_type="public_alert",
@@ -259,11 +263,12 @@ def approve_alert(uow: UnitOfWork, actor: Actor, alert_id: str) -> dict[str, Any
     )  # fmt: skip
     queued = _queue(uow, alert, template, checked)
     uow.session.flush()
+    identifier = publication.publish(uow, alert, template_view(uow, template), checked.text)
     uow.audit(
         actor_event(actor, action, Outcome.SUCCESS, resource_type="public_alert",
                     resource_id=alert.id,
                     detail={"template": template.dlt_template_id, "messages": queued,
-                            "drafted_by": alert.drafted_by_name})
+                            "drafted_by": alert.drafted_by_name, "cap": identifier})
     )  # fmt: skip
     _watch(uow, actor, alert, now)
     return alert_view(uow, alert)

@@ -38,6 +38,13 @@ PUBLIC_ALLOWED = {
     "POST /login",
     "GET /api/openapi.json",
     "GET /api/docs",
+    # The alerts module's public surface (issue 20 item 3): published alerts, read-only, for
+    # anyone to read and verify; nothing else of the alerts is public.
+    "GET /public/alerts/feed.atom",
+    "GET /public/alerts/cap/{identifier}.xml",
+    "GET /public/alerts/verify",
+    "POST /public/alerts/verify",
+    "GET /public/alerts/signing-key.pem",
 }
 #: Paths that belong to each switchable module; a module switched off must answer 404 there.
 CONSOLE_PROBES = ["/login", "/", "/account", "/persons"]
