@@ -141,6 +141,7 @@ def run(
     ] = None,
 ) -> None:
     """Serve the API and the console (refuses to start without keys or with exposed keys)."""
+    from kotwal.alerts.launch import worker_beside
     from kotwal.web.app import ExposedDatabase, NotMigrated, UnguardedRoute, create_app
     from kotwal.web.serve import serve
 
@@ -158,12 +159,14 @@ def run(
         f"kotwal is serving on http://{shown}:{bind_port}/ with {processes} worker"
         f"{'s' if processes > 1 else ''}  (Ctrl-C stops it)"
     )
-    serve(
-        host=bind_host,
-        port=bind_port,
-        workers=processes,
-        trusted_proxies=settings.trusted_proxies,
-    )
+    # On the embedded default a delivery worker for public alerts runs beside the server.
+    with worker_beside(settings):
+        serve(
+            host=bind_host,
+            port=bind_port,
+            workers=processes,
+            trusted_proxies=settings.trusted_proxies,
+        )
 
 
 def migrate_command() -> None:

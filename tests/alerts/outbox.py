@@ -153,3 +153,14 @@ def submissions(runtime: Runtime) -> list[tuple[str, int, str, str | None]]:
                    AlertSubmission.smsc_message_id, AlertSubmission.receipt)
         )  # fmt: skip
         return list(rows)
+
+
+def errors(runtime: Runtime) -> dict[str | None, int]:
+    """Outbox messages by their last error (for a failing test's message)."""
+    with runtime.db.transaction(write=False) as s:
+        rows = s.execute(
+            select(AlertOutboxMessage.last_error, func.count()).group_by(
+                AlertOutboxMessage.last_error
+            )
+        )
+        return {error: int(n) for error, n in rows}

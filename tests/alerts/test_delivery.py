@@ -4,11 +4,21 @@ receipts settle each message, and nothing is sent without the DLT TLVs."""
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 
-from kotwal.alerts.delivery import DELIVERED, SUBMITTED, UNDELIVERED
+import pytest
+from sqlalchemy import func, select, update
+
+from kotwal.alerts import delivery, smpp
+from kotwal.alerts.delivery import DELIVERED, SUBMITTED, UNDELIVERED, Outcomes
 from kotwal.alerts.demo import PE_ID
+from kotwal.alerts.models import AlertOutboxMessage, AlertSmsc
+from kotwal.alerts.sms import Encoding
+from kotwal.core.clock import utcnow
+from kotwal.core.models import AuditEventRow
 from kotwal.core.runtime import Runtime
+from kotwal.core.uow import UnitOfWork
 from tests.alerts.helpers import OTP, RAIN, RAIN_TELUGU, rain_telugu
 from tests.alerts.outbox import (
     CHAIN_ID,
@@ -18,11 +28,18 @@ from tests.alerts.outbox import (
     queue_alert,
     queue_otps,
     running,
+    settings,
     statuses,
     submissions,
     until,
 )
-from tests.alerts.peer import CHAIN_ID_TAG, PE_ID_TAG, TEMPLATE_ID_TAG, Peer
+from tests.alerts.peer import (
+    CHAIN_ID_TAG,
+    ESME_RMISSINGOPTPARAM,
+    PE_ID_TAG,
+    TEMPLATE_ID_TAG,
+    Peer,
+)
 from tests.factories import World
 
 
@@ -115,3 +132,102 @@ def test_a_failed_receipt_marks_the_message_undelivered(
     with running(runtime, configure_link(runtime, world, peer)):
         assert until(all_in(runtime, {UNDELIVERED}, 3))
     assert statuses(runtime) == {UNDELIVERED: 3}
+
+
+def test_a_message_whose_lease_lapsed_is_finished_with_its_missing_parts_only(
+    runtime: Runtime, world: World, templates: dict[str, str], peer: Peer
+) -> None:
+    """A worker died after the SMSC accepted part 1 of a Telugu alert (and that was recorded):
+    the next worker sends the other parts, under the same concatenation reference."""
+    queue_alert(runtime, world, templates, [mobile(1)], telugu=True)
+    with UnitOfWork(runtime, write=True) as uow:
+        (claimed,) = delivery.claim(uow, "dead:1:x:0", 10, lease_seconds=60, max_attempts=10)
+    with UnitOfWork(runtime, write=True) as uow:
+        delivery.record(uow, "dead:1:x:0", Outcomes(accepted=[(claimed.id, 1, "earlier-1")]))
+    lapse_leases(runtime)
+    with running(runtime, configure_link(runtime, world, peer)):
+        assert until(all_in(runtime, {SUBMITTED}, 1))
+    parts = peer.accepted()
+    assert sorted(p.short_message[5] for p in parts) == list(range(2, claimed.parts + 1))
+    assert {p.short_message[3] for p in parts} == {claimed.concat_ref}
+    assert sorted(part for _, part, *_ in submissions(runtime)) == list(range(1, claimed.parts + 1))
+
+
+def test_two_workers_share_the_outbox_and_send_each_message_once(
+    runtime: Runtime, world: World, templates: dict[str, str], peer: Peer
+) -> None:
+    numbers = [mobile(i) for i in range(600)]
+    queue_alert(runtime, world, templates, numbers)
+    link = configure_link(runtime, world, peer, binds=2, window=5)
+    small = settings(claim_batch=10)
+    with running(runtime, link, small), running(runtime, link, small):
+        assert until(all_in(runtime, {SUBMITTED}, 600))
+    assert Counter(r.destination for r in peer.accepted()) == Counter("91" + n for n in numbers)
+    with runtime.db.transaction(write=False) as s:
+        binds = s.execute(select(func.count(func.distinct(AlertOutboxMessage.claimed_by))))
+        assert binds.scalar_one() == 0  # every claim released on success
+    assert len(peer.bound) == 4
+
+
+def test_the_peer_rejects_a_submit_without_the_dlt_tlvs(peer: Peer) -> None:
+    """The test peer does what an operator's DLT scrubber does (so a pass above means kotwal
+    sent the TLVs, not that nobody looked)."""
+    client = smpp.new_client("127.0.0.1", peer.port, 10)
+    client.connect()
+    try:
+        client.bind_transceiver(system_id="probe", password=secrets.token_hex(4))
+        client.send_message(source_addr="DEMOPL", destination_addr="919800000001",
+                            short_message=b"no DLT IDs")  # fmt: skip
+        answer = client.read_pdu()
+    finally:
+        client.disconnect()
+    assert answer.command == "submit_sm_resp"
+    assert answer.status == ESME_RMISSINGOPTPARAM
+    assert peer.rejected_missing_dlt == 1
+
+
+def test_kotwal_cannot_build_a_submit_without_every_dlt_id() -> None:
+    tags = smpp.DltTags()
+    for ids in (("", "1999000000000000101", "c"), ("1999000000000000001", " ", "c"),
+                ("1999000000000000001", "1999000000000000101", "")):  # fmt: skip
+        with pytest.raises(smpp.MissingDltIds):
+            smpp.dlt_tlvs(tags, *ids)
+    part = smpp.parts_of("hello", Encoding.GSM7, None)[0]
+    bare = smpp.submit_pdu(smpp.new_client("127.0.0.1", 9, 1), "DEMOPL", "9800000001", part, b"")
+    with pytest.raises(smpp.MissingDltIds):
+        bare.generate()
+
+
+def test_the_tlv_tags_follow_the_settings(
+    runtime: Runtime, world: World, templates: dict[str, str], peer: Peer
+) -> None:
+    queue_otps(runtime, 2)
+    moved = settings(tag_pe_id=0x1410, tag_template_id=0x1411, tag_chain_id=0x1412)
+    with running(runtime, configure_link(runtime, world, peer), moved):
+        assert until(lambda: peer.rejected_missing_dlt == 2)
+    assert {frozenset(r.tlvs) for r in peer.received} == {frozenset({0x1410, 0x1411, 0x1412})}
+
+
+def test_the_bind_password_is_sealed_and_never_shown(
+    runtime: Runtime, world: World, peer: Peer
+) -> None:
+    link = configure_link(runtime, world, peer)
+    password = link.password.encode()
+    with runtime.db.transaction(write=False) as s:
+        stored = s.execute(select(AlertSmsc.password)).scalar_one()
+        set_by = AuditEventRow.action == "alert_smsc.set"
+        events = s.execute(select(AuditEventRow.detail).where(set_by))
+        details = [str(detail) for (detail,) in events]
+    assert password not in bytes(stored)
+    assert details and all(link.password not in d for d in details)
+    assert link.password not in repr(link)
+
+
+def lapse_leases(runtime: Runtime) -> None:
+    """Let every lease run out (the time a dead worker's lease takes to lapse, skipped)."""
+    with runtime.db.transaction() as s:
+        s.execute(
+            update(AlertOutboxMessage)
+            .where(AlertOutboxMessage.status == "submitting")
+            .values(due_at=utcnow())
+        )

@@ -257,7 +257,13 @@ class Bind:
                 self.settings.max_attempts,
             )
         for message in claimed:
-            self.queue.append(self._sending(message))
+            sending = self._sending(message)
+            if sending.unsent:
+                self.queue.append(sending)
+            else:
+                # Every part was accepted on an earlier attempt whose worker lost the message
+                # before marking it: nothing is sent, it is marked now.
+                self._settle(sending)
 
     def _sending(self, message: Claimed) -> Sending:
         parts = smpp.parts_of(message.body, Encoding(message.encoding), message.concat_ref)
