@@ -20,13 +20,19 @@ from fastapi.testclient import TestClient
 from lxml import etree  # type: ignore[import-untyped]
 from sqlalchemy import select, update
 
+from kotwal import demo
 from kotwal.alerts import cap
+from kotwal.alerts.demo import seed
 from kotwal.alerts.models import PublicAlertCap
 from kotwal.core.clock import utcnow
 from kotwal.core.config import Settings
+from kotwal.core.jurisdictions import by_code
 from kotwal.core.keys import KeyProblem, KeyRing
+from kotwal.core.policy import Actor, Role
 from kotwal.core.runtime import Runtime
+from kotwal.core.uow import UnitOfWork
 from kotwal.domains import open_runtime
+from kotwal.manifest import DemoContext
 from kotwal.web.app import create_app, route_guards
 from tests.alerts.helpers import RAIN, RAIN_TELUGU, approve, drafted, rain, rain_telugu
 from tests.factories import Officer, World
@@ -448,3 +454,25 @@ def test_the_document_is_stored_as_it_was_signed(
     served = client.get(f"/public/alerts/cap/{stored.identifier}.xml").content
     assert stored.document is not None and served == stored.document.encode("utf-8")
     assert stored.key_fingerprint and stored.text_key and stored.sent_at and stored.expires_at
+
+
+def test_the_demo_alert_is_published_in_english_and_telugu_with_its_ward(
+    runtime: Runtime,
+) -> None:
+    stations = demo.build_tree(runtime)
+    with UnitOfWork(runtime, write=False) as uow:
+        root = by_code(uow, demo.STATE_CODE)
+        assert root is not None
+        seeder = Actor(None, "cli:demo-seed", frozenset({Role.STATE_HQ}), (root.path,))
+    seed(DemoContext(runtime, stations, 100, 1, seeder, lambda _d, _t: lambda _n, _o: None))
+    with runtime.db.transaction(write=False) as s:
+        (document,) = s.execute(select(PublicAlertCap.document)).scalars().all()
+    assert document is not None
+    root_element = etree.fromstring(document.encode("utf-8"))
+    assert cap.schema().validate(root_element)
+    languages = root_element.findall("c:info/c:language", NS)
+    assert [e.text for e in languages] == ["en-IN", "te-IN"]
+    areas = [e.text for e in root_element.findall("c:info[1]/c:area/c:areaDesc", NS)]
+    assert areas[-1] == "Ward 33 Moghalpura"
+    public = runtime.keyring.document_key().public_key()
+    assert cap.verify(document.encode("utf-8"), public) is not None

@@ -14,6 +14,12 @@ from kotwal.alerts.schemas import (
     AlertDraftIn,
     AllowedIn,
     AllowedKind,
+    CapCategory,
+    CapCertainty,
+    CapIn,
+    CapInfoIn,
+    CapSeverity,
+    CapUrgency,
     Category,
     EntityIn,
     HeaderIn,
@@ -99,6 +105,34 @@ def demo_registry() -> RegistryFile:
     )
 
 
+#: What the demo alert's CAP document says, in English and Telugu; Ward 33 (Moghalpura) is
+#: drawn with its OpenStreetMap polygon.
+DEMO_CAP = CapIn(
+    category=CapCategory.MET,
+    urgency=CapUrgency.EXPECTED,
+    severity=CapSeverity.SEVERE,
+    certainty=CapCertainty.LIKELY,
+    hours=24,
+    wards=["33"],
+    info=[
+        CapInfoIn(
+            language="en-IN",
+            event="Heavy rain",
+            headline="Heavy rain in Charminar and Moghalpura today",
+            description="Heavy rain is forecast. Low-lying roads and underpasses may flood.",
+            instruction="Avoid low-lying areas and underpasses. In an emergency call 100.",
+        ),
+        CapInfoIn(
+            language="te-IN",
+            event="భారీ వర్షం",
+            headline="చార్మినార్, మొఘల్‌పురాలో ఈ రోజు భారీ వర్షం",
+            description="భారీ వర్షం కురిసే అవకాశం ఉంది. లోతట్టు రహదారులు, అండర్‌పాస్‌లు నీట మునగవచ్చు.",
+            instruction="లోతట్టు ప్రాంతాలకు, అండర్‌పాస్‌లకు దూరంగా ఉండండి. అత్యవసరమైతే 100కు కాల్ చేయండి.",
+        ),
+    ],
+)
+
+
 def _officer(name: str, role: Role, path: str) -> Actor:
     """A seeding actor with one role over one subtree (the two officers of the demo alert)."""
     return Actor(account_id=None, username=f"cli:demo-seed-{name}", roles=frozenset({role}),
@@ -121,8 +155,7 @@ def seed(ctx: DemoContext) -> None:
         day = station_today(ctx.runtime).strftime("%d-%m-%Y")
         text = (RAIN_EN.replace("{#var#}", "Charminar and Moghalpura", 1)
                 .replace("{#var#}", day, 1).replace("{#var#}", "100", 1))  # fmt: skip
-        draft = service.draft_alert(
-            uow, sho, AlertDraftIn(template_id=template.id, text=text, areas=[station.id])
-        )
+        data = AlertDraftIn(template_id=template.id, text=text, areas=[station.id], cap=DEMO_CAP)
+        draft = service.draft_alert(uow, sho, data)
         service.approve_alert(uow, dcp, draft["id"])
     step(1, None)
