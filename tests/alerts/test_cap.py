@@ -36,6 +36,7 @@ from kotwal.manifest import DemoContext
 from kotwal.web.app import create_app, route_guards
 from tests.alerts.helpers import RAIN, RAIN_TELUGU, approve, drafted, rain, rain_telugu
 from tests.factories import Officer, World
+from tests.helpers import console_login
 
 NS = {"c": cap.CAP_NS, "ds": cap.DS_NS, "a": "http://www.w3.org/2005/Atom"}
 PUBLIC_ROUTES = {
@@ -454,6 +455,14 @@ def test_the_document_is_stored_as_it_was_signed(
     served = client.get(f"/public/alerts/cap/{stored.identifier}.xml").content
     assert stored.document is not None and served == stored.document.encode("utf-8")
     assert stored.key_fingerprint and stored.text_key and stored.sent_at and stored.expires_at
+    # The officers see where it was published: in the API and on the alert's console page.
+    read = client.get(f"/api/v1/alerts/{alert_id}", headers=sho.bearer).json()
+    assert read["cap_identifier"] == stored.identifier
+    draft = drafted(client, sho, templates[RAIN], rain("Gachibowli"), [world.station_a])
+    assert draft["cap_identifier"] is None
+    console_login(client, sho)
+    page = client.get(f"/alerts/{alert_id}").text
+    assert f"/public/alerts/cap/{stored.identifier}.xml" in page
 
 
 def test_the_demo_alert_is_published_in_english_and_telugu_with_its_ward(

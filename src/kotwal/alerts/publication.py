@@ -139,6 +139,13 @@ def publish(uow: UnitOfWork, alert: PublicAlert, view: TemplateView, text: str) 
     return document.identifier
 
 
+def identifier_of(uow: UnitOfWork, alert_id: str) -> str | None:
+    """The identifier of an alert's CAP document, once it is published."""
+    return uow.session.execute(
+        select(PublicAlertCap.identifier).where(PublicAlertCap.alert_id == alert_id)
+    ).scalar_one_or_none()
+
+
 # --- what the public reads -------------------------------------------------------------------
 
 

@@ -308,6 +308,9 @@ class AlertRead(BaseModel):
     decision_reason: str | None
     areas: list[AreaRead]
     queued_messages: int
+    #: The identifier of its signed CAP document, once approved (served at
+    #: /public/alerts/cap/{identifier}.xml).
+    cap_identifier: str | None = None
 
 
 class AlertPage(BaseModel):

@@ -420,6 +420,7 @@ def alert_view(uow: UnitOfWork, alert: PublicAlert) -> dict[str, Any]:
         "decision_reason": alert.decision_reason,
         "areas": [{"id": a.id, "code": a.code, "name": a.name, "kind": a.kind} for a in areas],
         "queued_messages": queued,
+        "cap_identifier": publication.identifier_of(uow, alert.id),
     }
 
 
