@@ -50,4 +50,30 @@ def test_run_starts_a_delivery_worker_beside_the_server_and_stops_it(tmp_path: P
         server.wait(timeout=90)
     text = log.read_text()
     assert "alerts worker: no active SMSC link named 'primary'" in text
-    assert server.returncode is not None
+    assert until_gone(children_running(tmp_path)), "the worker outlived the server"
+
+
+def children_running(data: Path) -> list[int]:
+    """Worker processes started for this test's data directory, still running."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"kotwal.alerts.launch" in cmdline and str(data).encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+def until_gone(pids: list[int], seconds: float = 30.0) -> bool:
+    """Whether every one of ``pids`` has exited within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+            return True
+        time.sleep(0.2)
+    return False

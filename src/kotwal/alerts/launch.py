@@ -11,8 +11,12 @@ link is not set yet waits for headquarters to set it.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -48,7 +52,25 @@ def worker_beside(settings: Settings) -> Iterator[subprocess.Popen[bytes] | None
             child.wait()
 
 
+#: How often the child checks that the server that started it is still there.
+PARENT_CHECK_SECONDS = 1.0
+
+
+def stop_with_parent() -> None:
+    """Stop this worker (as SIGTERM does) once the server that started it is gone: uvicorn
+    re-raises the signal that stopped it, so the server may die before it can stop us."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 if __name__ == "__main__":
     from kotwal.cli import app
 
+    stop_with_parent()
     app(["alerts", "worker"], prog_name="kotwal")
