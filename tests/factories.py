@@ -17,6 +17,8 @@ from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 
 FACTORY = Actor(account_id=None, username="cli:test-factory")
+#: Seconds a previous-step TOTP code must have left to be used (see Officer.totp).
+TOTP_MARGIN = 10
 
 
 @dataclass
@@ -71,11 +73,18 @@ class Officer:
     def totp(self) -> str:
         """A code for the next step login will accept (each code is single use)."""
         assert self.totp_secret is not None
-        # Near the end of a 30 s window the code could go stale between here and the server's
-        # check (the previous step is accepted, the one before is not): wait for the next one.
-        if identity.TOTP_STEP - time.time() % identity.TOTP_STEP < 2:
-            time.sleep(identity.TOTP_STEP - time.time() % identity.TOTP_STEP + 0.05)
-        step = max(identity.totp_step() - 1, self._last_step + 1)
+        # The server accepts the current step and the one before. The previous step's code goes
+        # stale when this window ends, so it is used only with MARGIN seconds to spare (a
+        # loaded machine took longer than 2 s between here and the server's check); otherwise
+        # the current step's, good until the next window ends; a step already spent waits.
+        left = identity.TOTP_STEP - time.time() % identity.TOTP_STEP
+        current = identity.totp_step()
+        usable = [s for s in (current - 1, current) if s > self._last_step]
+        usable = [s for s in usable if s == current or left >= TOTP_MARGIN]
+        if not usable:
+            time.sleep(left + 0.05)
+            usable = [identity.totp_step()]
+        step = usable[0]
         self._last_step = step
         return pyotp.TOTP(self.totp_secret).at(step * identity.TOTP_STEP)
 
