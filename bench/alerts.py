@@ -65,8 +65,9 @@ ESME_RMISSINGOPTPARAM = 0xC3
 # --- the peer, in its own process ------------------------------------------------------------
 
 
-def serve_peer(port: int, ready: Any, received: Synchronized[int],
-               valid: Synchronized[int]) -> None:  # fmt: skip
+def serve_peer(
+    port: int, ready: Any, received: Synchronized[int], valid: Synchronized[int]
+) -> None:
     """smpp34's SMPP server: accept every submit_sm that carries the DLT TLVs, count those
     whose PE_ID and TEMPLATE_ID are the registered ones."""
 
@@ -107,8 +108,9 @@ def free_port() -> int:
 
 
 def _actor(role: Role, path: str, name: str) -> Actor:
-    return Actor(account_id=None, username=f"cli:{name}", roles=frozenset({role}),
-                 jurisdiction_paths=(path,))  # fmt: skip
+    return Actor(
+        account_id=None, username=f"cli:{name}", roles=frozenset({role}), jurisdiction_paths=(path,)
+    )
 
 
 @dataclass(frozen=True)
@@ -199,21 +201,29 @@ def submit(
 
 
 def _link(runtime: Runtime, port: int, binds: int, window: int) -> smsc.SmscLink:
-    data = SmscIn(host="127.0.0.1", port=port, system_id="bench", chain_id="1999000000000777",
-                  binds=binds, window=window)  # fmt: skip
+    data = SmscIn(
+        host="127.0.0.1",
+        port=port,
+        system_id="bench",
+        chain_id="1999000000000777",
+        binds=binds,
+        window=window,
+    )
     hq = Actor(account_id=None, username="cli:hq", roles=frozenset({Role.STATE_HQ}))
     with UnitOfWork(runtime, write=True) as uow:
         smsc.configure(uow, hq, data, secrets.token_hex(4))
     return smsc.load(runtime)
 
 
-def _run_worker(runtime: Runtime, link: smsc.SmscLink, received: Synchronized[int],
-                messages: int) -> float:  # fmt: skip
+def _run_worker(
+    runtime: Runtime, link: smsc.SmscLink, received: Synchronized[int], messages: int
+) -> float:
     stop = threading.Event()
     settings = DeliverySettings(claim_batch=200)
     started = time.perf_counter()
-    thread = threading.Thread(target=worker.run, args=(runtime, link, stop),
-                              kwargs={"settings": settings})  # fmt: skip
+    thread = threading.Thread(
+        target=worker.run, args=(runtime, link, stop), kwargs={"settings": settings}
+    )
     thread.start()
     try:
         deadline = started + max(120.0, messages / 100)
@@ -233,14 +243,22 @@ def store(url: str, data: Path, args: argparse.Namespace) -> dict[str, Any]:
         upgrade(runtime.db.engine)
         place = register(runtime)
         sent = submit(runtime, place, args.messages, args.binds, args.window)
-        print(f"  submit: {sent['submit_sm_per_s']:,} submit_sm/s over {args.binds} binds, "
-              f"{sent['valid_dlt_share']:.2%} with valid DLT IDs")  # fmt: skip
+        print(
+            f"  submit: {sent['submit_sm_per_s']:,} submit_sm/s over {args.binds} binds, "
+            f"{sent['valid_dlt_share']:.2%} with valid DLT IDs"
+        )
         area = approved_area_message(runtime, place)
         seconds = queue(runtime, area, args.recipients, args.chunk)
         print(f"  queue: {args.recipients:,} messages in {seconds:.1f} s")
-        return {"submit": sent, "queue": {"recipients": args.recipients, "chunk": args.chunk,
-                                          "seconds": round(seconds, 1),
-                                          "per_s": round(args.recipients / seconds)}}  # fmt: skip
+        return {
+            "submit": sent,
+            "queue": {
+                "recipients": args.recipients,
+                "chunk": args.chunk,
+                "seconds": round(seconds, 1),
+                "per_s": round(args.recipients / seconds),
+            },
+        }
     finally:
         runtime.close()
 

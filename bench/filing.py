@@ -48,10 +48,22 @@ def _csv(runtime: Runtime, stations: list[str], rows: int) -> bytes:
     writer.writerow(COLUMNS)
     for n in range(rows):
         p = demo.synthetic_person(rng, stations[n % len(stations)], n)
-        writer.writerow([p.name + f" {n}", p.name_te or "", p.father_name or "",
-                         ";".join(p.aliases), p.sex.value, p.birth_year or "", p.marks or "",
-                         p.category.value, p.status.value, codes[p.station_id],
-                         f"8{n:09d}" if p.phone else "", p.address or ""])  # fmt: skip
+        writer.writerow(
+            [
+                p.name + f" {n}",
+                p.name_te or "",
+                p.father_name or "",
+                ";".join(p.aliases),
+                p.sex.value,
+                p.birth_year or "",
+                p.marks or "",
+                p.category.value,
+                p.status.value,
+                codes[p.station_id],
+                f"8{n:09d}" if p.phone else "",
+                p.address or "",
+            ]
+        )
     return out.getvalue().encode()
 
 
@@ -77,8 +89,12 @@ def _run(url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
             made = seeder(runtime, seed=2026)
             figures[f"{name}_per_s"] = round(made / (time.perf_counter() - started))
         data = _csv(runtime, stations, args.import_rows)
-        hq = Actor(account_id=None, username="bench:import", roles=frozenset({Role.STATE_HQ}),
-                   jurisdiction_paths=demo._root_path(runtime))  # fmt: skip
+        hq = Actor(
+            account_id=None,
+            username="bench:import",
+            roles=frozenset({Role.STATE_HQ}),
+            jurisdiction_paths=demo._root_path(runtime),
+        )
         started, cpu = time.perf_counter(), time.process_time()
         with UnitOfWork(runtime, write=True) as uow:
             report = import_persons(uow, hq, io.BytesIO(data), limits=ImportLimits())
@@ -99,8 +115,11 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=5_000)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
-    figures: dict[str, Any] = {"cores": os.cpu_count(), "persons": args.persons,
-                               "import_rows": args.import_rows}  # fmt: skip
+    figures: dict[str, Any] = {
+        "cores": os.cpu_count(),
+        "persons": args.persons,
+        "import_rows": args.import_rows,
+    }
     with scratch_data_dir() as data:
         if args.only in (None, "sqlite"):
             figures["sqlite"] = _run(f"sqlite:///{data / 'bench.db'}", data, args)

@@ -505,8 +505,14 @@ def _build(library: str, data: np.ndarray) -> tuple[Any, Any]:
     if library == "usearch":
         from usearch.index import Index  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
-        index = Index(ndim=dim, metric="ip", dtype="f32", connectivity=16, expansion_add=200,
-                      expansion_search=128)  # fmt: skip
+        index = Index(
+            ndim=dim,
+            metric="ip",
+            dtype="f32",
+            connectivity=16,
+            expansion_add=200,
+            expansion_search=128,
+        )
         index.add(np.arange(len(data)), data)
         return index, lambda q: index.search(q, 10).keys
     if library == "faiss_hnsw":

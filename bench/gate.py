@@ -118,16 +118,21 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=2000)
     parser.add_argument("--page", type=int, default=20)
     args = parser.parse_args()
-    figures: dict[str, object] = {"cores": os.cpu_count(), "clients": args.clients,
-                                  "page": args.page}  # fmt: skip
+    figures: dict[str, object] = {
+        "cores": os.cpu_count(),
+        "clients": args.clients,
+        "page": args.page,
+    }
     with scaffold.scratch_data_dir() as data:
         sqlite = _run(f"sqlite:///{data / 'bench.db'}", data, args)
         print(f"SQLite:     {sqlite['per_s']:,} disclosures/s ({sqlite['pages_per_s']:,} pages/s)")
         with scaffold.scratch_postgres("gate") as url:
             pg = _run(url, data, args)
         print(f"PostgreSQL: {pg['per_s']:,} disclosures/s ({pg['pages_per_s']:,} pages/s)")
-    figures |= {"gate_disclosures_per_s_sqlite": sqlite["per_s"],
-                "gate_disclosures_per_s_postgresql": pg["per_s"]}  # fmt: skip
+    figures |= {
+        "gate_disclosures_per_s_sqlite": sqlite["per_s"],
+        "gate_disclosures_per_s_postgresql": pg["per_s"],
+    }
     print(json.dumps(figures))
 
 

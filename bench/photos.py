@@ -79,9 +79,10 @@ def _seed(runtime: Runtime) -> tuple[Actor, str]:
         person = file_person(
             uow,
             officer,
-            PersonCreate(name="Synthetic Person", category=PersonCategory.OFFENDER,
-                         station_id=station.id),
-        )  # fmt: skip
+            PersonCreate(
+                name="Synthetic Person", category=PersonCategory.OFFENDER, station_id=station.id
+            ),
+        )
         person_id = person.id
     return officer, person_id
 

@@ -96,6 +96,7 @@ PG_ADMIN = os.environ.get(
 )
 SEED = 2026
 #: Spellings an officer types: variants of the demo's names, initials, reordering, Telugu script.
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 QUERIES = [
     "Sreenivas", "Shrinivas Kommu", "Reddy Srinivas", "Laxmi", "Venkateshwarlu", "Mohd Imran",
     "K. Ravi Kumar", "Ravikumar Bandi", "శ్రీనివాస్", "Sravani Goud", "Mahesh Gollapudi",
@@ -224,10 +225,13 @@ def _seed(store: Store) -> float:
     try:
         with UnitOfWork(runtime, write=False) as uow:
             have = uow.session.scalar(select(func.count()).select_from(Person)) or 0
-            stations = list(uow.session.execute(
-                select(Jurisdiction.id).where(Jurisdiction.kind == JurisdictionKind.STATION)
-                .order_by(Jurisdiction.code)
-            ).scalars())  # fmt: skip
+            stations = list(
+                uow.session.execute(
+                    select(Jurisdiction.id)
+                    .where(Jurisdiction.kind == JurisdictionKind.STATION)
+                    .order_by(Jurisdiction.code)
+                ).scalars()
+            )
         if have % CHUNK and have != store.size:
             raise RuntimeError(f"{store.data_dir} holds a part of a chunk; run with --fresh")
         for chunk in range(have // CHUNK, -(-store.size // CHUNK)):
@@ -271,16 +275,24 @@ def _actor(runtime: Runtime, code: str, role: Role) -> Actor:
     with UnitOfWork(runtime, write=False) as uow:
         node = by_code(uow, code)
         assert node is not None
-        return Actor(account_id=None, username=f"bench.{role.value}", roles=frozenset({role}),
-                     jurisdiction_paths=(node.path,))  # fmt: skip
+        return Actor(
+            account_id=None,
+            username=f"bench.{role.value}",
+            roles=frozenset({role}),
+            jurisdiction_paths=(node.path,),
+        )
 
 
 def summary(ms: list[float]) -> dict[str, float]:
     """p50, p95 and max of a list of milliseconds."""
     ordered = sorted(ms)
     p95 = ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]
-    return {"p50_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1),
-            "max_ms": round(ordered[-1], 1), "n": len(ordered)}  # fmt: skip
+    return {
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(ordered[-1], 1),
+        "n": len(ordered),
+    }
 
 
 #: The name matcher's memos of a query: emptied before each search of the main figure, since an
@@ -324,8 +336,10 @@ def name_search(store: Store, queries: int) -> dict[str, Any]:
     runtime = open_runtime(store.settings())
     settle_startup_objects()  # as the server does when it starts (kotwal.web.app)
     try:
-        officers = [_actor(runtime, "HYD-PS-01", Role.SUB_INSPECTOR),
-                    _actor(runtime, "HYD-D", Role.DISTRICT_CHIEF)]  # fmt: skip
+        officers = [
+            _actor(runtime, "HYD-PS-01", Role.SUB_INSPECTOR),
+            _actor(runtime, "HYD-D", Role.DISTRICT_CHIEF),
+        ]
         # Warm the connection pool, the code paths, and the per-token memos a running server has.
         _timed_searches(runtime, officers, len(QUERIES), [], seed=3)
         took, cpu, hits = _timed_searches(runtime, officers, queries, list(QUERY_MEMOS), 11)
@@ -377,16 +391,22 @@ def _enrol(store: Store, officers: int) -> tuple[list[str], list[Login]]:
             for n in range(officers):
                 username = f"bench.si{n}"
                 account, password = identity.create_account(
-                    uow, demo.SEEDER, username=username, display_name="bench sub-inspector",
-                    roles=frozenset({Role.SUB_INSPECTOR}), jurisdiction_id=station.id,
-                )  # fmt: skip
+                    uow,
+                    demo.SEEDER,
+                    username=username,
+                    display_name="bench sub-inspector",
+                    roles=frozenset({Role.SUB_INSPECTOR}),
+                    jurisdiction_id=station.id,
+                )
                 secret = pyotp.random_base32()
                 account.must_change_password = False  # the one-time password is used as is
                 account.totp_secret = secret
                 logins.append((username, password, secret))
-            ids = list(uow.session.execute(
-                select(Person.id).where(Person.station_id == station.id).limit(2000)
-            ).scalars())  # fmt: skip
+            ids = list(
+                uow.session.execute(
+                    select(Person.id).where(Person.station_id == station.id).limit(2000)
+                ).scalars()
+            )
     finally:
         runtime.close()
     return ids, logins
@@ -565,10 +585,21 @@ def _serve_and_load(store: Store, load: HttpLoad) -> dict[str, Any]:
     log = store.data_dir / "server.log"
     with log.open("wb") as sink:
         server = subprocess.Popen(
-            [*load.wrapper, str(Path(sys.executable).parent / "kotwal"), "run",
-             "--host", "127.0.0.1", "--port", str(port), *workers],
-            env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                *load.wrapper,
+                str(Path(sys.executable).parent / "kotwal"),
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *workers,
+            ],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base, server, log)
@@ -577,29 +608,41 @@ def _serve_and_load(store: Store, load: HttpLoad) -> dict[str, Any]:
         say("http: logged in with password and TOTP")
         person_paths = [f"/api/v1/persons/{i}" for i in ids]
         reads = _rate(base, tokens, person_paths, clients, seconds, server.pid)
-        say(f"http: {reads.per_s:,.0f} audited person reads/s with {clients} clients, "
-            f"{reads.cpu_ms_per_answer:.2f} ms of server CPU each")  # fmt: skip
+        say(
+            f"http: {reads.per_s:,.0f} audited person reads/s with {clients} clients, "
+            f"{reads.cpu_ms_per_answer:.2f} ms of server CPU each"
+        )
         health = _rate(base, tokens, ["/healthz"], clients, seconds, server.pid)
-        say(f"http: {health.per_s:,.0f} health answers/s with {clients} clients, "
-            f"{health.cpu_ms_per_answer:.2f} ms of server CPU each")  # fmt: skip
+        say(
+            f"http: {health.per_s:,.0f} health answers/s with {clients} clients, "
+            f"{health.cpu_ms_per_answer:.2f} ms of server CPU each"
+        )
         me = _rate(base, tokens, ["/api/v1/me"], clients, seconds, server.pid)
-        say(f"http: {me.per_s:,.0f} authenticated /me answers/s with {clients} clients, "
-            f"{me.cpu_ms_per_answer:.2f} ms of server CPU each")  # fmt: skip
+        say(
+            f"http: {me.per_s:,.0f} authenticated /me answers/s with {clients} clients, "
+            f"{me.cpu_ms_per_answer:.2f} ms of server CPU each"
+        )
     finally:
         _stop(server)
     return {
-        "persons": store.size, "store": store.kind, "clients": clients, "seconds": seconds,
+        "persons": store.size,
+        "store": store.kind,
+        "clients": clients,
+        "seconds": seconds,
         "server_workers": load.server_workers or min(os.cpu_count() or 1, 8),
         "load_average": round(os.getloadavg()[0], 2),
         "officers": len(logins),
-        "audited_reads_per_s": round(reads.per_s), "health_per_s": round(health.per_s),
+        "audited_reads_per_s": round(reads.per_s),
+        "health_per_s": round(health.per_s),
         "ratio": round(reads.per_s / health.per_s, 3),
         "authenticated_me_per_s": round(me.per_s),
         "authenticated_ratio": round(me.per_s / health.per_s, 3),
-        "server_cpu_ms": {"audited_read": round(reads.cpu_ms_per_answer, 2),
-                          "health": round(health.cpu_ms_per_answer, 2),
-                          "me": round(me.cpu_ms_per_answer, 2)},
-    }  # fmt: skip
+        "server_cpu_ms": {
+            "audited_read": round(reads.cpu_ms_per_answer, 2),
+            "health": round(health.cpu_ms_per_answer, 2),
+            "me": round(me.cpu_ms_per_answer, 2),
+        },
+    }
 
 
 def _log_in(base: str, login: Login) -> str:
@@ -652,9 +695,11 @@ def quality() -> dict[str, float]:
     figures: dict[str, float] = {}
     for label, filename in module.FILES.items():
         result = module.quality(module.load(filename))
-        figures |= {f"{label}_precision": round(result.precision, 4),
-                    f"{label}_recall": round(result.recall, 4),
-                    f"{label}_key_recall": round(result.key_recall, 4)}  # fmt: skip
+        figures |= {
+            f"{label}_precision": round(result.precision, 4),
+            f"{label}_recall": round(result.recall, 4),
+            f"{label}_key_recall": round(result.key_recall, 4),
+        }
     say(f"names: {figures}")
     return figures
 

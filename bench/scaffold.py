@@ -43,9 +43,13 @@ def state_and_station(uow: UnitOfWork) -> Jurisdiction:
         uow, SYSTEM, code="TS", name="State", kind=JurisdictionKind.STATE, parent_id=None
     )
     return create_jurisdiction(
-        uow, SYSTEM, code="PS-1", name="Station", kind=JurisdictionKind.STATION,
+        uow,
+        SYSTEM,
+        code="PS-1",
+        name="Station",
+        kind=JurisdictionKind.STATION,
         parent_id=state.id,
-    )  # fmt: skip
+    )
 
 
 def station(runtime: Runtime) -> Jurisdiction:

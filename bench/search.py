@@ -29,6 +29,7 @@ from kotwal.core.runtime import Runtime, open_runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.records.service import find_by_phone, search_by_name
 
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 VARIANTS = ["Sreenivas", "Shrinivas Kommu", "Reddy Srinivas", "Laxmi", "Venkateshwarlu",
             "Mohd Imran", "K. Ravi Kumar", "Ravikumar Bandi", "శ్రీనివాస్", "Sravani Goud"]  # fmt: skip
 
@@ -37,8 +38,12 @@ def _actor(runtime: Runtime, code: str, role: Role) -> Actor:
     with UnitOfWork(runtime, write=False) as uow:
         node = by_code(uow, code)
         assert node is not None
-        return Actor(account_id=None, username=f"bench.{role.value}", roles=frozenset({role}),
-                     jurisdiction_paths=(node.path,))  # fmt: skip
+        return Actor(
+            account_id=None,
+            username=f"bench.{role.value}",
+            roles=frozenset({role}),
+            jurisdiction_paths=(node.path,),
+        )
 
 
 def _time(runtime: Runtime, call: Callable[[UnitOfWork], object], n: int) -> list[float]:
@@ -53,9 +58,11 @@ def _time(runtime: Runtime, call: Callable[[UnitOfWork], object], n: int) -> lis
 
 def _summary(ms: list[float]) -> dict[str, float]:
     ordered = sorted(ms)
-    return {"p50_ms": round(statistics.median(ordered), 1),
-            "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 1),
-            "max_ms": round(ordered[-1], 1)}  # fmt: skip
+    return {
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 1),
+        "max_ms": round(ordered[-1], 1),
+    }
 
 
 def main() -> None:
@@ -82,15 +89,22 @@ def main() -> None:
             name_dcp = _time(
                 runtime, lambda u: search_by_name(u, dcp, rng.choice(VARIANTS), None), per
             )
-            phone = _time(runtime, lambda u: find_by_phone(
-                u, dcp, f"90000{rng.randrange(100000):05d}", None), per)  # fmt: skip
+            phone = _time(
+                runtime,
+                lambda u: find_by_phone(u, dcp, f"90000{rng.randrange(100000):05d}", None),
+                per,
+            )
         finally:
             runtime.close()
     figures = {
-        "cores": os.cpu_count(), "persons": args.size, "seed_seconds": round(seeded, 1),
-        "name_search_si": _summary(name_si), "name_search_district_chief": _summary(name_dcp),
-        "phone_lookup": _summary(phone), "store": "sqlite",
-    }  # fmt: skip
+        "cores": os.cpu_count(),
+        "persons": args.size,
+        "seed_seconds": round(seeded, 1),
+        "name_search_si": _summary(name_si),
+        "name_search_district_chief": _summary(name_dcp),
+        "phone_lookup": _summary(phone),
+        "store": "sqlite",
+    }
     print(f"seeded {args.size:,} persons in {seeded:.1f} s")
     for key in ("name_search_si", "name_search_district_chief", "phone_lookup"):
         print(f"{key:28s} {figures[key]}")

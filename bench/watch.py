@@ -47,11 +47,19 @@ def _officer(runtime: Runtime) -> Actor:
     with UnitOfWork(runtime, write=True) as uow:
         station = state_and_station(uow)
         account, _ = identity.create_account(
-            uow, SYSTEM, username="si.watch.bench", display_name="bench sub-inspector",
-            roles=frozenset({Role.SUB_INSPECTOR}), jurisdiction_id=station.id,
-        )  # fmt: skip
-        return Actor(account.id, account.username, frozenset({Role.SUB_INSPECTOR}),
-                     jurisdiction_paths=(station.path,))  # fmt: skip
+            uow,
+            SYSTEM,
+            username="si.watch.bench",
+            display_name="bench sub-inspector",
+            roles=frozenset({Role.SUB_INSPECTOR}),
+            jurisdiction_id=station.id,
+        )
+        return Actor(
+            account.id,
+            account.username,
+            frozenset({Role.SUB_INSPECTOR}),
+            jurisdiction_paths=(station.path,),
+        )
 
 
 def _run(url: str, data: Path, searches: int, hits: int) -> dict[str, float]:
@@ -90,8 +98,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.searches < 2 * EDGE or args.hits < 1:
         parser.error(f"give --searches of at least {2 * EDGE} and --hits of at least 1")
-    figures: dict[str, object] = {"cores": os.cpu_count(), "searches": args.searches,
-                                  "hits": args.hits}  # fmt: skip
+    figures: dict[str, object] = {
+        "cores": os.cpu_count(),
+        "searches": args.searches,
+        "hits": args.hits,
+    }
     with scaffold.scratch_data_dir() as data:
         print("SQLite:")
         figures["sqlite"] = sqlite = _run(f"sqlite:///{data / 'bench.db'}", data, **_a(args))

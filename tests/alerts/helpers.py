@@ -48,8 +48,12 @@ def rain_telugu(place: str = "మలక్‌పేట", day: str = "14-08-2026"
 def register_demo_registry(runtime: Runtime, state_path: str) -> dict[str, str]:
     """Register the demo registry as state headquarters; returns kotwal's template ids by DLT
     template ID."""
-    hq = Actor(account_id=None, username="cli:test-hq", roles=frozenset({Role.STATE_HQ}),
-               jurisdiction_paths=(state_path,))  # fmt: skip
+    hq = Actor(
+        account_id=None,
+        username="cli:test-hq",
+        roles=frozenset({Role.STATE_HQ}),
+        jurisdiction_paths=(state_path,),
+    )
     with UnitOfWork(runtime, write=True) as uow:
         registry.import_registry(uow, hq, demo_registry())
         rows = uow.session.execute(select(AlertTemplate.dlt_template_id, AlertTemplate.id))
@@ -83,6 +87,11 @@ def counts(runtime: Runtime) -> dict[str, int]:
     with runtime.db.transaction(write=False) as s:
         return {
             model.__tablename__: s.execute(select(func.count()).select_from(model)).scalar_one()
-            for model in (PublicAlert, PublicAlertArea, AlertOutboxMessage, AlertTemplate,
-                          AlertConsent)
-        }  # fmt: skip
+            for model in (
+                PublicAlert,
+                PublicAlertArea,
+                AlertOutboxMessage,
+                AlertTemplate,
+                AlertConsent,
+            )
+        }

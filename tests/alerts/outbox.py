@@ -36,16 +36,27 @@ def path_of(runtime: Runtime, node_id: str) -> str:
 
 def actor(runtime: Runtime, role: Role, node_id: str, name: str) -> Actor:
     """An officer acting without an account (as a command's --as would, by name)."""
-    return Actor(account_id=None, username=f"cli:{name}", roles=frozenset({role}),
-                 jurisdiction_paths=(path_of(runtime, node_id),))  # fmt: skip
+    return Actor(
+        account_id=None,
+        username=f"cli:{name}",
+        roles=frozenset({role}),
+        jurisdiction_paths=(path_of(runtime, node_id),),
+    )
 
 
-def configure_link(runtime: Runtime, world: World, peer: Peer, *, binds: int = 2,
-                   window: int = 10) -> SmscLink:  # fmt: skip
+def configure_link(
+    runtime: Runtime, world: World, peer: Peer, *, binds: int = 2, window: int = 10
+) -> SmscLink:
     """The SMSC link to ``peer``, set by headquarters with a password made now."""
     hq = actor(runtime, Role.STATE_HQ, world.state, "hq")
-    data = SmscIn(host="127.0.0.1", port=peer.port, system_id="kotwal", chain_id=CHAIN_ID,
-                  binds=binds, window=window)  # fmt: skip
+    data = SmscIn(
+        host="127.0.0.1",
+        port=peer.port,
+        system_id="kotwal",
+        chain_id=CHAIN_ID,
+        binds=binds,
+        window=window,
+    )
     with UnitOfWork(runtime, write=True) as uow:
         smsc.configure(uow, hq, data, secrets.token_hex(4))
     return smsc.load(runtime)
@@ -65,8 +76,14 @@ def queue_otps(runtime: Runtime, count: int, start: int = 0) -> list[str]:
     return ids
 
 
-def queue_alert(runtime: Runtime, world: World, templates: dict[str, str], numbers: list[str],
-                *, telugu: bool = False) -> str:  # fmt: skip
+def queue_alert(
+    runtime: Runtime,
+    world: World,
+    templates: dict[str, str],
+    numbers: list[str],
+    *,
+    telugu: bool = False,
+) -> str:
     """A rain warning drafted by the SHO of station A, approved by the district chief and fanned
     out to ``numbers``; the alert's id."""
     sho = actor(runtime, Role.STATION_HOUSE_OFFICER, world.station_a, "sho")
@@ -93,8 +110,9 @@ def settings(**changes: object) -> DeliverySettings:
 
 
 @contextmanager
-def running(runtime: Runtime, link: SmscLink, chosen: DeliverySettings | None = None
-            ) -> Iterator[worker.Stats]:  # fmt: skip
+def running(
+    runtime: Runtime, link: SmscLink, chosen: DeliverySettings | None = None
+) -> Iterator[worker.Stats]:
     """A worker with the link's binds, on threads of this process, stopped on leaving."""
     stop = threading.Event()
     stats = worker.Stats()
@@ -149,9 +167,13 @@ def submissions(runtime: Runtime) -> list[tuple[str, int, str, str | None]]:
     """(message, part, SMSC message_id, receipt) of every part the SMSC accepted."""
     with runtime.db.transaction(write=False) as s:
         rows = s.execute(
-            select(AlertSubmission.message_id, AlertSubmission.part,
-                   AlertSubmission.smsc_message_id, AlertSubmission.receipt)
-        )  # fmt: skip
+            select(
+                AlertSubmission.message_id,
+                AlertSubmission.part,
+                AlertSubmission.smsc_message_id,
+                AlertSubmission.receipt,
+            )
+        )
         return list(rows)
 
 

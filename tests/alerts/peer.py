@@ -162,9 +162,16 @@ class PeerThread:
             event.accept(message_id=message_id)
         with peer.lock:
             peer.received.append(
-                Received(event.destination_addr, event.source_addr, event.data_coding,
-                         event.esm_class, bytes(event.short_message), tlvs, accepted)
-            )  # fmt: skip
+                Received(
+                    event.destination_addr,
+                    event.source_addr,
+                    event.data_coding,
+                    event.esm_class,
+                    bytes(event.short_message),
+                    tlvs,
+                    accepted,
+                )
+            )
         return accepted
 
 
@@ -172,8 +179,9 @@ async def _stop(server: smpp34.Server) -> None:
     await server.stop()
 
 
-async def _receipt(esme: smpp34.Esme, event: smpp34.SubmitSmEvent, message_id: str,
-                   state: int) -> None:  # fmt: skip
+async def _receipt(
+    esme: smpp34.Esme, event: smpp34.SubmitSmEvent, message_id: str, state: int
+) -> None:
     """A delivery receipt for ``message_id``, as SMSCs send them: TLVs and the usual text."""
     stat = {2: "DELIVRD", 5: "UNDELIV"}.get(state, "UNKNOWN")
     text = f"id:{message_id} sub:001 dlvrd:001 submit date:2608141200 done date:2608141201 "

@@ -13,14 +13,22 @@ from tests.helpers import console_login, csrf_token
 
 
 def _form(page: str, template_id: str, text: str, areas: list[str]) -> dict[str, object]:
-    return {"csrf_token": csrf_token(page), "template_id": template_id, "text": text,
-            "areas": areas}  # fmt: skip
+    return {
+        "csrf_token": csrf_token(page),
+        "template_id": template_id,
+        "text": text,
+        "areas": areas,
+    }
 
 
 def test_a_draft_is_checked_saved_and_approved_by_a_second_officer(
-    app: FastAPI, client: TestClient, templates: dict[str, str], sho: Officer, dcp: Officer,
+    app: FastAPI,
+    client: TestClient,
+    templates: dict[str, str],
+    sho: Officer,
+    dcp: Officer,
     world: World,
-) -> None:  # fmt: skip
+) -> None:
     console_login(client, sho)
     page = client.get("/alerts/new", params={"template_id": templates[RAIN_TELUGU]})
     assert page.status_code == 200 and "{#var#}" in page.text
@@ -28,9 +36,11 @@ def test_a_draft_is_checked_saved_and_approved_by_a_second_officer(
     checked = client.post("/alerts/check", data=form)
     assert checked.status_code == 200
     assert "The text matches its template" in checked.text and "ucs-2" in checked.text
-    saved = client.post("/alerts/new", data=_form(checked.text, templates[RAIN_TELUGU],
-                                                   rain_telugu(), [world.station_a]),
-                        follow_redirects=False)  # fmt: skip
+    saved = client.post(
+        "/alerts/new",
+        data=_form(checked.text, templates[RAIN_TELUGU], rain_telugu(), [world.station_a]),
+        follow_redirects=False,
+    )
     assert saved.status_code == 303
     alert_url = saved.headers["location"]
     mine = client.get(alert_url).text
@@ -41,8 +51,9 @@ def test_a_draft_is_checked_saved_and_approved_by_a_second_officer(
         assert alert_url in listed
         page = chief.get(alert_url).text
         assert "Approve and queue" in page
-        r = chief.post(f"{alert_url}/approve", data={"csrf_token": csrf_token(page)},
-                       follow_redirects=False)  # fmt: skip
+        r = chief.post(
+            f"{alert_url}/approve", data={"csrf_token": csrf_token(page)}, follow_redirects=False
+        )
         assert r.status_code == 303
         done = chief.get(alert_url).text
         assert "Public alert (queued)" in done and "1 message(s)" in done
@@ -54,8 +65,11 @@ def test_a_text_that_does_not_match_is_shown_back_with_the_reason(
     console_login(client, sho)
     page = client.get("/alerts/new", params={"template_id": templates[RAIN]}).text
     bad = rain(phone="9848022338")
-    r = client.post("/alerts/new", data=_form(page, templates[RAIN], bad, [world.station_a]),
-                    follow_redirects=False)  # fmt: skip
+    r = client.post(
+        "/alerts/new",
+        data=_form(page, templates[RAIN], bad, [world.station_a]),
+        follow_redirects=False,
+    )
     assert r.status_code == 422
     assert "variable 3 (phone)" in r.text and "not on the allow-list" in r.text
     assert "9848022338" in r.text  # the officer's text is kept in the form to correct

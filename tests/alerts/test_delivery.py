@@ -176,8 +176,9 @@ def test_the_peer_rejects_a_submit_without_the_dlt_tlvs(peer: Peer) -> None:
     client.connect()
     try:
         client.bind_transceiver(system_id="probe", password=secrets.token_hex(4))
-        client.send_message(source_addr="DEMOPL", destination_addr="919800000001",
-                            short_message=b"no DLT IDs")  # fmt: skip
+        client.send_message(
+            source_addr="DEMOPL", destination_addr="919800000001", short_message=b"no DLT IDs"
+        )
         answer = client.read_pdu()
     finally:
         client.disconnect()
@@ -188,8 +189,11 @@ def test_the_peer_rejects_a_submit_without_the_dlt_tlvs(peer: Peer) -> None:
 
 def test_kotwal_cannot_build_a_submit_without_every_dlt_id() -> None:
     tags = smpp.DltTags()
-    for ids in (("", "1999000000000000101", "c"), ("1999000000000000001", " ", "c"),
-                ("1999000000000000001", "1999000000000000101", "")):  # fmt: skip
+    for ids in (
+        ("", "1999000000000000101", "c"),
+        ("1999000000000000001", " ", "c"),
+        ("1999000000000000001", "1999000000000000101", ""),
+    ):
         with pytest.raises(smpp.MissingDltIds):
             smpp.dlt_tlvs(tags, *ids)
     part = smpp.parts_of("hello", Encoding.GSM7, None)[0]

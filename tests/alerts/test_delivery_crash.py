@@ -51,8 +51,9 @@ def start_worker(log: Path) -> subprocess.Popen[bytes]:
         "KOTWAL_ALERT_SMPP_CLAIM_BATCH": str(BATCH),
     }
     with log.open("ab") as sink:
-        return subprocess.Popen([KOTWAL, "alerts", "worker"], env=env, stdout=sink,
-                                stderr=subprocess.STDOUT)  # fmt: skip
+        return subprocess.Popen(
+            [KOTWAL, "alerts", "worker"], env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
 
 
 def unrecorded(runtime: Runtime) -> set[str]:
@@ -67,9 +68,13 @@ def unrecorded(runtime: Runtime) -> set[str]:
 
 
 def test_a_worker_killed_mid_send_loses_nothing_and_resends_only_what_was_unrecorded(
-    runtime: Runtime, world: World, templates: dict[str, str], peer: Peer, env: Settings,
+    runtime: Runtime,
+    world: World,
+    templates: dict[str, str],
+    peer: Peer,
+    env: Settings,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     numbers = [mobile(i) for i in range(MESSAGES)]
     queue_alert(runtime, world, templates, numbers)
     configure_link(runtime, world, peer, binds=BINDS, window=WINDOW)

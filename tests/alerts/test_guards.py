@@ -39,9 +39,12 @@ def test_there_are_alerts_routes_and_each_needs_an_alerts_permission(app: FastAP
     routes = _alerts_routes(app)
     assert len(routes) >= 20
     assert {p for _, _, p in routes} == {
-        "alerts:alert:read", "alerts:alert:draft", "alerts:alert:approve",
-        "alerts:template:manage", "alerts:consent:manage",
-    }  # fmt: skip
+        "alerts:alert:read",
+        "alerts:alert:draft",
+        "alerts:alert:approve",
+        "alerts:template:manage",
+        "alerts:consent:manage",
+    }
 
 
 def test_every_route_refuses_an_anonymous_caller(
@@ -62,17 +65,22 @@ def _sessions(runtime: Runtime, role: Role, world: World) -> tuple[Officer, Offi
     """An officer of ``role`` with an API session and a console session."""
     posting = world.station_a if role in FIELD_ROLES else None
     made = make_officer(runtime, role, posting=posting)
-    api = issue_token(runtime, Officer(made.account_id, made.username, made.password,
-                                       made.totp_secret))  # fmt: skip
+    api = issue_token(
+        runtime, Officer(made.account_id, made.username, made.password, made.totp_secret)
+    )
     page = issue_token(runtime, made, kind="console")
     return api, page
 
 
 @pytest.mark.parametrize("role", sorted(Role))
 def test_every_route_refuses_a_role_without_its_permission(
-    app: FastAPI, client: TestClient, runtime: Runtime, world: World,
-    templates: dict[str, str], role: Role,
-) -> None:  # fmt: skip
+    app: FastAPI,
+    client: TestClient,
+    runtime: Runtime,
+    world: World,
+    templates: dict[str, str],
+    role: Role,
+) -> None:
     api, page = _sessions(runtime, role, world)
     granted = role_permissions(role)
     before = counts(runtime)
@@ -83,8 +91,9 @@ def test_every_route_refuses_a_role_without_its_permission(
             r = client.request(method, _url(path), json={}, headers=api.bearer)
         else:
             client.cookies.set("__Host-kotwal-session", page.token)
-            r = client.request(method, _url(path), headers={"x-csrf-token": page.csrf},
-                               follow_redirects=False)  # fmt: skip
+            r = client.request(
+                method, _url(path), headers={"x-csrf-token": page.csrf}, follow_redirects=False
+            )
             client.cookies.clear()
         assert r.status_code == 403, f"{role} {method} {path} -> {r.status_code}"
     assert counts(runtime) == before
@@ -105,9 +114,13 @@ BAD_DRAFTS: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("change", BAD_DRAFTS)
 def test_bad_input_to_a_draft_changes_nothing(
-    client: TestClient, runtime: Runtime, templates: dict[str, str], sho: Officer,
-    world: World, change: dict[str, Any],
-) -> None:  # fmt: skip
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
+    world: World,
+    change: dict[str, Any],
+) -> None:
     body = {"template_id": templates[RAIN], "text": rain(), "areas": [world.station_a], **change}
     before = counts(runtime)
     r = client.post("/api/v1/alerts", json=body, headers=sho.bearer)
@@ -125,9 +138,13 @@ def test_an_area_that_is_not_a_jurisdiction_changes_nothing(
 
 
 def test_bad_decisions_change_nothing(
-    client: TestClient, runtime: Runtime, templates: dict[str, str], sho: Officer,
-    dcp: Officer, world: World,
-) -> None:  # fmt: skip
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
+    dcp: Officer,
+    world: World,
+) -> None:
     alert = drafted(client, sho, templates[RAIN], rain(), [world.station_a])
     before = counts(runtime)
     assert approve(client, dcp, str(uuid.uuid4())).status_code == 404
@@ -135,8 +152,11 @@ def test_bad_decisions_change_nothing(
     for body in ({}, {"reason": "no"}, {"reason": "x" * 501}, {"reason": "fine", "x": 1}):
         r = client.post(f"/api/v1/alerts/{alert['id']}/reject", json=body, headers=dcp.bearer)
         assert r.status_code == 422, body
-    assert client.get("/api/v1/alerts", params={"status": "sent"},
-                      headers=dcp.bearer).status_code == 422  # fmt: skip
-    assert client.get("/api/v1/alerts", params={"limit": 1000},
-                      headers=dcp.bearer).status_code == 422  # fmt: skip
+    assert (
+        client.get("/api/v1/alerts", params={"status": "sent"}, headers=dcp.bearer).status_code
+        == 422
+    )
+    assert (
+        client.get("/api/v1/alerts", params={"limit": 1000}, headers=dcp.bearer).status_code == 422
+    )
     assert counts(runtime) == before

@@ -37,8 +37,12 @@ def test_run_starts_a_delivery_worker_beside_the_server_and_stops_it(tmp_path: P
     subprocess.run([KOTWAL, "init"], env=env, check=True, capture_output=True, timeout=120)
     port, log = _free_port(), tmp_path / "run.log"
     with log.open("wb") as sink:
-        server = subprocess.Popen([KOTWAL, "run", "--workers", "1", "--port", str(port)],
-                                  env=env, stdout=sink, stderr=subprocess.STDOUT)  # fmt: skip
+        server = subprocess.Popen(
+            [KOTWAL, "run", "--workers", "1", "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 60
         while "waiting for it" not in log.read_text():

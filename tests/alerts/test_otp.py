@@ -89,9 +89,15 @@ def test_the_otp_template_cap_per_day_alerts_the_security_officers(
 
 @pytest.mark.parametrize(
     ("number", "code"),
-    [("12345", "4829"), ("5000012345", "4829"), (NUMBER, "48a9"), (NUMBER, "123"),
-     (NUMBER, "123456789"), (NUMBER, "١٢٣٤")],
-)  # fmt: skip
+    [
+        ("12345", "4829"),
+        ("5000012345", "4829"),
+        (NUMBER, "48a9"),
+        (NUMBER, "123"),
+        (NUMBER, "123456789"),
+        (NUMBER, "١٢٣٤"),
+    ],
+)
 def test_a_bad_number_or_code_is_refused_and_nothing_queued(
     runtime: Runtime, templates: dict[str, str], number: str, code: str
 ) -> None:

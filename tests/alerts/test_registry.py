@@ -63,8 +63,9 @@ def test_a_promotional_template_is_refused(
 ) -> None:
     client.post("/api/v1/alerts/registry", json=_registry(), headers=hq.bearer)
     before = counts(runtime)
-    r = client.post("/api/v1/alerts/templates", json=_template(category="promotional"),
-                    headers=hq.bearer)  # fmt: skip
+    r = client.post(
+        "/api/v1/alerts/templates", json=_template(category="promotional"), headers=hq.bearer
+    )
     assert r.status_code == 422 and "promotional" in r.json()["detail"]
     assert counts(runtime) == before
 
@@ -81,11 +82,13 @@ def test_a_promotional_template_in_an_import_refuses_the_whole_file(
 
 @pytest.mark.parametrize(
     ("change", "words"),
-    [({"variables": ["text"]}, "placeholder(s)"),
-     ({"text": "Crowds at {#VAR#}. -TG Police", "variables": []}, "exactly as {#var#}"),
-     ({"header": "NOSUCH"}, "not registered"),
-     ({"locked": True}, "one number variable")],
-)  # fmt: skip
+    [
+        ({"variables": ["text"]}, "placeholder(s)"),
+        ({"text": "Crowds at {#VAR#}. -TG Police", "variables": []}, "exactly as {#var#}"),
+        ({"header": "NOSUCH"}, "not registered"),
+        ({"locked": True}, "one number variable"),
+    ],
+)
 def test_a_template_that_cannot_be_registered_says_why(
     client: TestClient, runtime: Runtime, hq: Officer, change: dict[str, Any], words: str
 ) -> None:
@@ -116,9 +119,13 @@ def test_an_import_follows_dlt_in_deactivating_a_template(client: TestClient, hq
 
 @pytest.mark.parametrize(
     ("kind", "value"),
-    [("url", "tgp.example/a/"), ("url", "javascript:alert(1)"), ("phone", "12"),
-     ("phone", "call 100")],
-)  # fmt: skip
+    [
+        ("url", "tgp.example/a/"),
+        ("url", "javascript:alert(1)"),
+        ("phone", "12"),
+        ("phone", "call 100"),
+    ],
+)
 def test_an_allow_list_entry_must_be_a_url_or_a_number(
     client: TestClient, hq: Officer, kind: str, value: str
 ) -> None:

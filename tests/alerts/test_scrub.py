@@ -16,8 +16,13 @@ from kotwal.alerts.scrub import (
     template_problems,
 )
 
-T, N, D, U, P = (VariableType.TEXT, VariableType.NUMBER, VariableType.DATE, VariableType.URL,
-                 VariableType.PHONE)  # fmt: skip
+T, N, D, U, P = (
+    VariableType.TEXT,
+    VariableType.NUMBER,
+    VariableType.DATE,
+    VariableType.URL,
+    VariableType.PHONE,
+)
 
 ALLOW = AllowList.of(
     urls=["https://tgp.example/a/", "https://tgp.example/otp"],
@@ -140,8 +145,9 @@ def test_windows_line_ends_match_a_template_with_line_breaks() -> None:
     assert _ok(template, "ALERT\r\nRoad closed: Necklace Road\r\n-TG Police") == ("Necklace Road",)
 
 
-@pytest.mark.parametrize("day", ["14-08-2026", "14/08/2026", "14.08.2026", "2026-08-14",
-                                 "14 Aug 2026", "14-Aug-2026"])  # fmt: skip
+@pytest.mark.parametrize(
+    "day", ["14-08-2026", "14/08/2026", "14.08.2026", "2026-08-14", "14 Aug 2026", "14-Aug-2026"]
+)
 def test_dates_as_officers_write_them(day: str) -> None:
     template = parse("Camp on {#var#} at the station.", [D])
     assert _ok(template, f"Camp on {day} at the station.") == (day,)
@@ -254,16 +260,28 @@ def test_a_variable_cannot_run_over_a_line() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Dear Citizen, HEAVY rain is forecast in Malakpet on 14-08-2026. Avoid low-lying "
-         "areas and call 100 in an emergency. -TG Police", "must begin with"),
-        ("Dear Citizen, heavy rain is forecast in Malakpet on 14-08-2026. Avoid low areas and "
-         "call 100 in an emergency. -TG Police", "must go on with '. Avoid low-lying"),
-        ("Dear Citizen, heavy rain is forecast in Malakpet on 14-08-2026. Avoid low-lying "
-         "areas and call 100 in an emergency. -TG Police. Click bit.ly/x", "must end with"),
-        ("URGENT: Dear Citizen, heavy rain is forecast in Malakpet on 14-08-2026. Avoid "
-         "low-lying areas and call 100 in an emergency. -TG Police", "must begin with"),
+        (
+            "Dear Citizen, HEAVY rain is forecast in Malakpet on 14-08-2026. Avoid low-lying "
+            "areas and call 100 in an emergency. -TG Police",
+            "must begin with",
+        ),
+        (
+            "Dear Citizen, heavy rain is forecast in Malakpet on 14-08-2026. Avoid low areas and "
+            "call 100 in an emergency. -TG Police",
+            "must go on with '. Avoid low-lying",
+        ),
+        (
+            "Dear Citizen, heavy rain is forecast in Malakpet on 14-08-2026. Avoid low-lying "
+            "areas and call 100 in an emergency. -TG Police. Click bit.ly/x",
+            "must end with",
+        ),
+        (
+            "URGENT: Dear Citizen, heavy rain is forecast in Malakpet on 14-08-2026. Avoid "
+            "low-lying areas and call 100 in an emergency. -TG Police",
+            "must begin with",
+        ),
     ],
-)  # fmt: skip
+)
 def test_fixed_text_that_differs_is_refused_saying_where(text: str, expected: str) -> None:
     verdict = match(RAIN, text, ALLOW)
     assert verdict.code == "fixed-text" and verdict.variable is None
@@ -281,8 +299,10 @@ def test_a_template_without_variables_matches_only_itself() -> None:
 
 def test_template_problems_name_what_is_wrong() -> None:
     assert template_problems("Rain in {#var#} on {#var#}.", [T, D]) == []
-    assert any("2 {#var#} placeholder(s) but 1" in p
-               for p in template_problems("Rain in {#var#} on {#var#}.", [T]))  # fmt: skip
+    assert any(
+        "2 {#var#} placeholder(s) but 1" in p
+        for p in template_problems("Rain in {#var#} on {#var#}.", [T])
+    )
     assert any("exactly as {#var#}" in p for p in template_problems("Rain in {#VAR#}.", []))
     assert any("exactly as {#var#}" in p for p in template_problems("Rain in {# var #}.", []))
     assert any("fixed text" in p for p in template_problems("{#var#} {#var#}", [T, T]))

@@ -52,9 +52,13 @@ def _outbox(runtime: Runtime) -> list[AlertOutboxMessage]:
 
 
 def test_a_second_officer_approves_and_the_messages_are_queued(
-    client: TestClient, runtime: Runtime, templates: dict[str, str], sho: Officer,
-    dcp: Officer, world: World,
-) -> None:  # fmt: skip
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
+    dcp: Officer,
+    world: World,
+) -> None:
     alert = drafted(client, sho, templates[RAIN], rain(), [world.station_a])
     assert alert["status"] == "awaiting" and alert["queued_messages"] == 0
     assert _outbox(runtime) == []
@@ -66,8 +70,10 @@ def test_a_second_officer_approves_and_the_messages_are_queued(
     [message] = _outbox(runtime)
     assert (message.kind, message.status, message.area_id) == ("alert", "queued", world.station_a)
     assert (message.pe_id, message.header, message.dlt_template_id) == (
-        "1999000000000000001", "DEMOPL", RAIN,
-    )  # fmt: skip
+        "1999000000000000001",
+        "DEMOPL",
+        RAIN,
+    )
     with UnitOfWork(runtime, write=False) as uow:
         row = uow.session.get(AlertOutboxMessage, message.id)
         assert row is not None and open_field(uow.session, row, "body") == rain()
@@ -90,27 +96,38 @@ def test_the_drafter_cannot_approve_their_own_alert(
 
 
 def test_another_district_chief_may_approve_a_district_chiefs_draft(
-    client: TestClient, templates: dict[str, str], dcp: Officer, second_dcp: Officer,
+    client: TestClient,
+    templates: dict[str, str],
+    dcp: Officer,
+    second_dcp: Officer,
     world: World,
-) -> None:  # fmt: skip
+) -> None:
     alert = drafted(client, dcp, templates[RAIN], rain(), [world.station_a, world.station_b])
     r = approve(client, second_dcp, alert["id"])
     assert r.status_code == 200 and r.json()["queued_messages"] == 2
 
 
 def test_a_station_house_officer_cannot_approve(
-    client: TestClient, runtime: Runtime, templates: dict[str, str], sho: Officer,
-    dcp: Officer, world: World,
-) -> None:  # fmt: skip
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
+    dcp: Officer,
+    world: World,
+) -> None:
     alert = drafted(client, dcp, templates[RAIN], rain(), [world.station_a])
     assert approve(client, sho, alert["id"]).status_code == 403
     assert _outbox(runtime) == []
 
 
 def test_an_approval_after_the_window_closes_fails(
-    client: TestClient, runtime: Runtime, templates: dict[str, str], sho: Officer,
-    dcp: Officer, world: World,
-) -> None:  # fmt: skip
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
+    dcp: Officer,
+    world: World,
+) -> None:
     alert = drafted(client, sho, templates[RAIN], rain(), [world.station_a])
     with runtime.db.transaction(write=True) as s:
         s.execute(update(PublicAlert).values(approval_due=utcnow() - timedelta(seconds=1)))
@@ -124,9 +141,12 @@ def test_an_approval_after_the_window_closes_fails(
 
 
 def test_the_approval_window_is_configurable(
-    client: TestClient, templates: dict[str, str], sho: Officer, world: World,
+    client: TestClient,
+    templates: dict[str, str],
+    sho: Officer,
+    world: World,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     monkeypatch.setenv("KOTWAL_ALERT_APPROVAL_MINUTES", "5")
     alert = drafted(client, sho, templates[RAIN], rain(), [world.station_a])
     due, drafted_at = (datetime.fromisoformat(alert[k]) for k in ("approval_due", "drafted_at"))
@@ -134,9 +154,12 @@ def test_the_approval_window_is_configurable(
 
 
 def test_an_approver_outside_the_alerts_areas_is_refused(
-    client: TestClient, runtime: Runtime, templates: dict[str, str], sho: Officer,
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
     world: World,
-) -> None:  # fmt: skip
+) -> None:
     elsewhere = officer(runtime, Role.DISTRICT_CHIEF, world.station_c)
     alert = drafted(client, sho, templates[RAIN], rain(), [world.station_a])
     assert approve(client, elsewhere, alert["id"]).status_code == 403
@@ -144,21 +167,31 @@ def test_an_approver_outside_the_alerts_areas_is_refused(
 
 
 def test_a_drafter_cannot_address_areas_outside_their_jurisdiction(
-    client: TestClient, runtime: Runtime, templates: dict[str, str], sho: Officer,
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
     world: World,
-) -> None:  # fmt: skip
+) -> None:
     r = draft(client, sho, templates[RAIN], rain(), [world.station_a, world.station_b])
     assert r.status_code == 403
     assert counts(runtime)["public_alerts"] == 0
 
 
 def test_an_approver_rejects_with_a_reason_and_nothing_is_queued(
-    client: TestClient, runtime: Runtime, templates: dict[str, str], sho: Officer,
-    dcp: Officer, world: World,
-) -> None:  # fmt: skip
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
+    dcp: Officer,
+    world: World,
+) -> None:
     alert = drafted(client, sho, templates[RAIN], rain(), [world.station_a])
-    r = client.post(f"/api/v1/alerts/{alert['id']}/reject", headers=dcp.bearer,
-                    json={"reason": "Forecast withdrawn by IMD"})  # fmt: skip
+    r = client.post(
+        f"/api/v1/alerts/{alert['id']}/reject",
+        headers=dcp.bearer,
+        json={"reason": "Forecast withdrawn by IMD"},
+    )
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     assert r.json()["decision_reason"] == "Forecast withdrawn by IMD"
     assert approve(client, dcp, alert["id"]).status_code == 409
@@ -166,9 +199,13 @@ def test_an_approver_rejects_with_a_reason_and_nothing_is_queued(
 
 
 def test_every_step_is_audited(
-    client: TestClient, runtime: Runtime, templates: dict[str, str], sho: Officer,
-    dcp: Officer, world: World,
-) -> None:  # fmt: skip
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
+    dcp: Officer,
+    world: World,
+) -> None:
     alert = drafted(client, sho, templates[RAIN], rain(), [world.station_a])
     approve(client, dcp, alert["id"])
     [made] = audit_events(runtime, "public_alert.drafted", resource_id=alert["id"])
@@ -179,9 +216,13 @@ def test_every_step_is_audited(
 
 
 def test_a_template_deactivated_after_drafting_cannot_be_approved(
-    client: TestClient, runtime: Runtime, templates: dict[str, str], sho: Officer,
-    dcp: Officer, world: World,
-) -> None:  # fmt: skip
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
+    dcp: Officer,
+    world: World,
+) -> None:
     alert = drafted(client, sho, templates[RAIN], rain(), [world.station_a])
     with runtime.db.transaction(write=True) as s:
         s.execute(update(AlertTemplate).values(status="inactive"))
@@ -257,9 +298,13 @@ def _cap(runtime: Runtime, dlt_id: str, cap: int) -> None:
 
 
 def test_a_template_past_its_daily_cap_is_refused_and_the_security_officers_told(
-    client: TestClient, runtime: Runtime, templates: dict[str, str], sho: Officer,
-    dcp: Officer, world: World,
-) -> None:  # fmt: skip
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
+    dcp: Officer,
+    world: World,
+) -> None:
     _cap(runtime, RAIN, 1)
     first = drafted(client, sho, templates[RAIN], rain(), [world.station_a])
     second = drafted(client, sho, templates[RAIN], rain(place="Saidabad"), [world.station_a])
@@ -275,9 +320,14 @@ def test_a_template_past_its_daily_cap_is_refused_and_the_security_officers_told
 
 
 def test_a_burst_of_approvals_alerts_the_security_officers_but_still_sends(
-    client: TestClient, runtime: Runtime, templates: dict[str, str], sho: Officer,
-    dcp: Officer, world: World, monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
+    dcp: Officer,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("KOTWAL_ALERT_BURST_PER_HOUR", "1")
     for place in ("Malakpet", "Saidabad"):
         alert = drafted(client, sho, templates[RAIN], rain(place=place), [world.station_a])
@@ -293,9 +343,13 @@ def _runtime_with_quiet_hours(settings: Settings, keyring: KeyRing, quiet: str) 
 
 @pytest.mark.parametrize("quiet", [True, False])
 def test_an_approval_at_a_quiet_hour_alerts_the_security_officers(
-    settings: Settings, keyring: KeyRing, runtime: Runtime, templates: dict[str, str],
-    world: World, quiet: bool,
-) -> None:  # fmt: skip
+    settings: Settings,
+    keyring: KeyRing,
+    runtime: Runtime,
+    templates: dict[str, str],
+    world: World,
+    quiet: bool,
+) -> None:
     hour = utcnow().astimezone(station_zone(settings)).hour
     hours = f"{hour}-{(hour + 1) % 24}" if quiet else f"{(hour + 2) % 24}-{(hour + 3) % 24}"
     odd = _runtime_with_quiet_hours(settings, keyring, hours)

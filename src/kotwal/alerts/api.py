@@ -52,11 +52,18 @@ STATUS_PATTERN = "^(awaiting|expired|queued|rejected)$"
 def check_read(verdict: Verdict, sent_as: Shape) -> CheckRead:
     """The scrub's verdict and the message's shape, as answered."""
     return CheckRead(
-        matches=verdict.ok, reason=verdict.reason, reason_code=verdict.code,
-        variable=verdict.variable, values=list(verdict.values),
-        encoding=sent_as.encoding.value, characters=sent_as.characters, units=sent_as.units,
-        parts=sent_as.parts, per_part=sent_as.per_part, room_left=sent_as.room_left,
-    )  # fmt: skip
+        matches=verdict.ok,
+        reason=verdict.reason,
+        reason_code=verdict.code,
+        variable=verdict.variable,
+        values=list(verdict.values),
+        encoding=sent_as.encoding.value,
+        characters=sent_as.characters,
+        units=sent_as.units,
+        parts=sent_as.parts,
+        per_part=sent_as.per_part,
+        room_left=sent_as.room_left,
+    )
 
 
 @router.get("/templates")
@@ -113,8 +120,11 @@ def import_registry(
 ) -> ImportRead:
     """Bring the mirror in line with a copy of the DLT registry, all or nothing."""
     report = registry.import_registry(uow, actor, body)
-    return ImportRead(created=dict(report.created), unchanged=dict(report.unchanged),
-                      deactivated=report.deactivated)  # fmt: skip
+    return ImportRead(
+        created=dict(report.created),
+        unchanged=dict(report.unchanged),
+        deactivated=report.deactivated,
+    )
 
 
 @router.post("/consents", status_code=201)

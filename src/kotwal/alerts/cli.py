@@ -180,9 +180,15 @@ def set_smsc(
     taken as an option, and sealed."""
     password = _password(password_stdin)
     data = _smsc_in(
-        name=name, host=host, port=port, system_id=system_id, system_type=system_type,
-        chain_id=chain_id, binds=binds, window=window,
-    )  # fmt: skip
+        name=name,
+        host=host,
+        port=port,
+        system_id=system_id,
+        system_type=system_type,
+        chain_id=chain_id,
+        binds=binds,
+        window=window,
+    )
     with runtime_or_exit() as runtime, problems_exit(), UnitOfWork(runtime, write=True) as uow:
         smsc.configure(uow, acting_as(uow, username), data, password)
     typer.echo(f"SMSC link {name!r} set: {binds} bind(s) to {host}:{port} as {system_id}")

@@ -100,8 +100,14 @@ class Outcomes:
     receipts: list[tuple[str, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return (len(self.accepted) + len(self.completed) + len(self.retry) + len(self.failed)
-                + len(self.released) + len(self.receipts))  # fmt: skip
+        return (
+            len(self.accepted)
+            + len(self.completed)
+            + len(self.retry)
+            + len(self.failed)
+            + len(self.released)
+            + len(self.receipts)
+        )
 
 
 # --- claiming ------------------------------------------------------------------------------
@@ -200,11 +206,19 @@ def _claimed(
     row: AlertOutboxMessage, fields: dict[str, Any], until: datetime, done: frozenset[int]
 ) -> Claimed:
     return Claimed(
-        id=row.id, number=str(fields["number"]), body=str(fields["body"]), header=row.header,
-        pe_id=row.pe_id, dlt_template_id=row.dlt_template_id, encoding=row.encoding,
-        parts=row.parts, concat_ref=row.concat_ref, attempts=row.attempts, lease_until=until,
+        id=row.id,
+        number=str(fields["number"]),
+        body=str(fields["body"]),
+        header=row.header,
+        pe_id=row.pe_id,
+        dlt_template_id=row.dlt_template_id,
+        encoding=row.encoding,
+        parts=row.parts,
+        concat_ref=row.concat_ref,
+        attempts=row.attempts,
+        lease_until=until,
         done_parts=done,
-    )  # fmt: skip
+    )
 
 
 # --- recording -----------------------------------------------------------------------------
@@ -216,18 +230,32 @@ def record(uow: UnitOfWork, worker: str, outcomes: Outcomes) -> list[tuple[str, 
     now = utcnow()
     _insert_submissions(uow.session, outcomes.accepted, now)
     mine = (AlertOutboxMessage.claimed_by == worker, AlertOutboxMessage.status == SUBMITTING)
-    _set(uow.session, outcomes.completed, *mine, status=SUBMITTED, submitted_at=now,
-         claimed_by=None)  # fmt: skip
+    _set(
+        uow.session, outcomes.completed, *mine, status=SUBMITTED, submitted_at=now, claimed_by=None
+    )
     for message_id, (due, error) in outcomes.retry.items():
-        _set(uow.session, [message_id], *mine, status=QUEUED, due_at=due, claimed_by=None,
-             last_error=error)  # fmt: skip
+        _set(
+            uow.session,
+            [message_id],
+            *mine,
+            status=QUEUED,
+            due_at=due,
+            claimed_by=None,
+            last_error=error,
+        )
     for message_id, error in outcomes.failed.items():
-        _set(uow.session, [message_id], *mine, status=FAILED, claimed_by=None,
-             last_error=error)  # fmt: skip
+        _set(uow.session, [message_id], *mine, status=FAILED, claimed_by=None, last_error=error)
     for message_id, due in outcomes.released.items():
         # Handed back unsent: the attempt did not happen.
-        _set(uow.session, [message_id], *mine, status=QUEUED, due_at=due, claimed_by=None,
-             attempts=AlertOutboxMessage.attempts - 1)  # fmt: skip
+        _set(
+            uow.session,
+            [message_id],
+            *mine,
+            status=QUEUED,
+            due_at=due,
+            claimed_by=None,
+            attempts=AlertOutboxMessage.attempts - 1,
+        )
     return apply_receipts(uow.session, outcomes.receipts, now)
 
 
@@ -236,8 +264,10 @@ def _insert_submissions(
 ) -> None:
     if not accepted:
         return
-    rows = [{"message_id": m, "part": p, "smsc_message_id": s, "submitted_at": now}
-            for m, p, s in accepted]  # fmt: skip
+    rows = [
+        {"message_id": m, "part": p, "smsc_message_id": s, "submitted_at": now}
+        for m, p, s in accepted
+    ]
     table = cast(Table, AlertSubmission.__table__)
     # A part recorded twice (a lapsed lease let a second worker send it too) keeps its first
     # record rather than failing the whole batch.
@@ -361,20 +391,37 @@ def _insert_recipients(
     for digits in numbers:
         row_id = new_id()
         key = (new_id(), secrets.token_bytes(DEK_BYTES))
-        keys.append({"id": key[0], "table_name": table, "row_id": row_id,
-                     "kek_version": version, "created_at": now,
-                     "wrapped": wrap_key(keyring, version, table, row_id, key[1])})  # fmt: skip
-        rows.append({
-            "id": row_id, "kind": area.kind, "alert_id": area.alert_id,
-            "template_id": area.template_id, "area_id": area.area_id,
-            "number": seal_with(key, table, "number", row_id, digits),
-            "number_bidx": blind_index(keyring, OTP_DOMAIN, digits),
-            "body": seal_with(key, table, "body", row_id, body),
-            "pe_id": area.pe_id, "header": area.header,
-            "dlt_template_id": area.dlt_template_id, "encoding": area.encoding,
-            "parts": area.parts, "status": QUEUED, "queued_at": now, "due_at": now,
-            "attempts": 0,
-        })  # fmt: skip
+        keys.append(
+            {
+                "id": key[0],
+                "table_name": table,
+                "row_id": row_id,
+                "kek_version": version,
+                "created_at": now,
+                "wrapped": wrap_key(keyring, version, table, row_id, key[1]),
+            }
+        )
+        rows.append(
+            {
+                "id": row_id,
+                "kind": area.kind,
+                "alert_id": area.alert_id,
+                "template_id": area.template_id,
+                "area_id": area.area_id,
+                "number": seal_with(key, table, "number", row_id, digits),
+                "number_bidx": blind_index(keyring, OTP_DOMAIN, digits),
+                "body": seal_with(key, table, "body", row_id, body),
+                "pe_id": area.pe_id,
+                "header": area.header,
+                "dlt_template_id": area.dlt_template_id,
+                "encoding": area.encoding,
+                "parts": area.parts,
+                "status": QUEUED,
+                "queued_at": now,
+                "due_at": now,
+                "attempts": 0,
+            }
+        )
     uow.session.execute(insert(cast(Table, DataKey.__table__)), keys)
     uow.session.execute(insert(_OUTBOX), rows)
     return len(rows)

@@ -35,8 +35,13 @@ from kotwal.manifest import DemoContext
 
 PE_ID = "1999000000000000001"
 POLICE, TRAFFIC = "DEMOPL", "DEMOTR"
-T, D, P, U, N = (VariableType.TEXT, VariableType.DATE, VariableType.PHONE, VariableType.URL,
-                 VariableType.NUMBER)  # fmt: skip
+T, D, P, U, N = (
+    VariableType.TEXT,
+    VariableType.DATE,
+    VariableType.PHONE,
+    VariableType.URL,
+    VariableType.NUMBER,
+)
 #: Helplines every Telangana citizen knows: police, emergency, cyber crime, women, children.
 HELPLINES = ("100", "112", "1930", "181", "1098")
 LINKS = "https://tgp.example/"
@@ -66,6 +71,7 @@ OTP_EN = (
     "minutes. Do not share it with anyone. -Telangana Police"
 )
 
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 TEMPLATES: list[tuple[str, str, str, Category, str, list[VariableType], int, bool]] = [
     ("1999000000000000101", POLICE, "Heavy rain warning (English)", Category.SERVICE_IMPLICIT,
      RAIN_EN, [T, D, P], 20, False),
@@ -135,8 +141,12 @@ DEMO_CAP = CapIn(
 
 def _officer(name: str, role: Role, path: str) -> Actor:
     """A seeding actor with one role over one subtree (the two officers of the demo alert)."""
-    return Actor(account_id=None, username=f"cli:demo-seed-{name}", roles=frozenset({role}),
-                 jurisdiction_paths=(path,))  # fmt: skip
+    return Actor(
+        account_id=None,
+        username=f"cli:demo-seed-{name}",
+        roles=frozenset({role}),
+        jurisdiction_paths=(path,),
+    )
 
 
 def seed(ctx: DemoContext) -> None:
@@ -153,8 +163,11 @@ def seed(ctx: DemoContext) -> None:
         sho = _officer("sho", Role.STATION_HOUSE_OFFICER, station.path)
         dcp = _officer("dcp", Role.DISTRICT_CHIEF, district.path)
         day = station_today(ctx.runtime).strftime("%d-%m-%Y")
-        text = (RAIN_EN.replace("{#var#}", "Charminar and Moghalpura", 1)
-                .replace("{#var#}", day, 1).replace("{#var#}", "100", 1))  # fmt: skip
+        text = (
+            RAIN_EN.replace("{#var#}", "Charminar and Moghalpura", 1)
+            .replace("{#var#}", day, 1)
+            .replace("{#var#}", "100", 1)
+        )
         data = AlertDraftIn(template_id=template.id, text=text, areas=[station.id], cap=DEMO_CAP)
         draft = service.draft_alert(uow, sho, data)
         service.approve_alert(uow, dcp, draft["id"])

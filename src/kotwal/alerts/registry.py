@@ -91,12 +91,24 @@ def types_of(template: AlertTemplate) -> list[VariableType]:
     return [VariableType(v) for v in template.variables.split(",") if v]
 
 
-def _audit(uow: UnitOfWork, actor: Actor, action: str, resource_type: str, resource_id: str,
-           **detail: str | int | bool | None) -> None:  # fmt: skip
+def _audit(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    **detail: str | int | bool | None,
+) -> None:
     uow.audit(
-        actor_event(actor, action, Outcome.SUCCESS, resource_type=resource_type,
-                    resource_id=resource_id, detail=detail)
-    )  # fmt: skip
+        actor_event(
+            actor,
+            action,
+            Outcome.SUCCESS,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            detail=detail,
+        )
+    )
 
 
 # --- lookups -------------------------------------------------------------------------------
@@ -212,8 +224,9 @@ def check_template(uow: UnitOfWork, data: TemplateIn) -> AlertHeader:
     problems = template_problems(data.text, data.variables)
     if problems:
         raise InvalidInput("; ".join(problems))
-    if data.locked and (data.variables != [VariableType.NUMBER]
-                        or data.category == Category.SERVICE_EXPLICIT):  # fmt: skip
+    if data.locked and (
+        data.variables != [VariableType.NUMBER] or data.category == Category.SERVICE_EXPLICIT
+    ):
         raise InvalidInput(
             "the one-time-password template has one number variable (the code) and is "
             "transactional or service-implicit"
@@ -259,8 +272,15 @@ def register_template(uow: UnitOfWork, actor: Actor, data: TemplateIn) -> AlertT
     )
     uow.session.add(template)
     uow.session.flush()
-    _audit(uow, actor, "alert_template.registered", "alert_template", template.id,
-           category=template.category, locked=template.locked)  # fmt: skip
+    _audit(
+        uow,
+        actor,
+        "alert_template.registered",
+        "alert_template",
+        template.id,
+        category=template.category,
+        locked=template.locked,
+    )
     return template
 
 
@@ -336,8 +356,15 @@ def import_registry(uow: UnitOfWork, actor: Actor, registry: RegistryFile) -> Im
             allow(uow, actor, entry)
             report.created["allowed"] += 1
     mirror_templates(uow, actor, registry.templates, report)
-    _audit(uow, actor, "alert_registry.imported", "alert_entity", registry.entity.pe_id,
-           created=sum(report.created.values()), deactivated=report.deactivated)  # fmt: skip
+    _audit(
+        uow,
+        actor,
+        "alert_registry.imported",
+        "alert_entity",
+        registry.entity.pe_id,
+        created=sum(report.created.values()),
+        deactivated=report.deactivated,
+    )
     return report
 
 
@@ -377,9 +404,13 @@ def _mirror_template(uow: UnitOfWork, actor: Actor, data: TemplateIn, report: Im
         report.created["templates"] += 1
         return
     header = check_template(uow, data)
-    same = (found.text == data.text and found.header_id == header.id
-            and found.variables == ",".join(v.value for v in data.variables)
-            and found.category == data.category.value and found.locked == data.locked)  # fmt: skip
+    same = (
+        found.text == data.text
+        and found.header_id == header.id
+        and found.variables == ",".join(v.value for v in data.variables)
+        and found.category == data.category.value
+        and found.locked == data.locked
+    )
     if not same:
         raise Conflict(
             "this template ID is registered with other content; DLT gives a changed template "
@@ -388,8 +419,14 @@ def _mirror_template(uow: UnitOfWork, actor: Actor, data: TemplateIn, report: Im
     if found.daily_cap != data.daily_cap:
         found.daily_cap = data.daily_cap
         found.updated_at = utcnow()
-        _audit(uow, actor, "alert_template.capped", "alert_template", found.id,
-               daily_cap=data.daily_cap)  # fmt: skip
+        _audit(
+            uow,
+            actor,
+            "alert_template.capped",
+            "alert_template",
+            found.id,
+            daily_cap=data.daily_cap,
+        )
     if found.status != data.status.value:
         _set_status(uow, actor, found, data.status, "alert_template")
         report.deactivated += data.status == RegistryStatus.INACTIVE

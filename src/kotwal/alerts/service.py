@@ -118,8 +118,14 @@ def _refused(
     detail: dict[str, str | int | bool | None] = {"reason": reason}
     if variable is not None:
         detail["variable"] = variable
-    return actor_event(actor, action, Outcome.DENIED, resource_type="public_alert",
-                       resource_id=resource_id, detail=detail)  # fmt: skip
+    return actor_event(
+        actor,
+        action,
+        Outcome.DENIED,
+        resource_type="public_alert",
+        resource_id=resource_id,
+        detail=detail,
+    )
 
 
 def _template(uow: UnitOfWork, template_id: str) -> AlertTemplate:
@@ -202,11 +208,20 @@ def draft_alert(uow: UnitOfWork, actor: Actor, data: AlertDraftIn) -> dict[str, 
     publication.keep_content(uow, alert, data.cap)
     uow.session.flush()
     uow.audit(
-        actor_event(actor, action, Outcome.SUCCESS, resource_type="public_alert",
-                    resource_id=alert.id,
-                    detail={"template": template.dlt_template_id, "parts": alert.parts,
-                            "encoding": alert.encoding, "areas": len(areas)})
-    )  # fmt: skip
+        actor_event(
+            actor,
+            action,
+            Outcome.SUCCESS,
+            resource_type="public_alert",
+            resource_id=alert.id,
+            detail={
+                "template": template.dlt_template_id,
+                "parts": alert.parts,
+                "encoding": alert.encoding,
+                "areas": len(areas),
+            },
+        )
+    )
     return alert_view(uow, alert)
 
 
@@ -259,17 +274,28 @@ def approve_alert(uow: UnitOfWork, actor: Actor, alert_id: str) -> dict[str, Any
     _within_cap(uow, actor, template, alert.id, action)
     alert.status = QUEUED
     alert.decided_by, alert.decided_by_name, alert.decided_at = (
-        actor.account_id, actor.username, now,
-    )  # fmt: skip
+        actor.account_id,
+        actor.username,
+        now,
+    )
     queued = _queue(uow, alert, template, checked)
     uow.session.flush()
     identifier = publication.publish(uow, alert, template_view(uow, template), checked.text)
     uow.audit(
-        actor_event(actor, action, Outcome.SUCCESS, resource_type="public_alert",
-                    resource_id=alert.id,
-                    detail={"template": template.dlt_template_id, "messages": queued,
-                            "drafted_by": alert.drafted_by_name, "cap": identifier})
-    )  # fmt: skip
+        actor_event(
+            actor,
+            action,
+            Outcome.SUCCESS,
+            resource_type="public_alert",
+            resource_id=alert.id,
+            detail={
+                "template": template.dlt_template_id,
+                "messages": queued,
+                "drafted_by": alert.drafted_by_name,
+                "cap": identifier,
+            },
+        )
+    )
     _watch(uow, actor, alert, now)
     return alert_view(uow, alert)
 
@@ -293,8 +319,14 @@ def _within_cap(
     if sent_today < template.daily_cap:
         return
     uow.record_now([_refused(actor, action, alert_id, "daily-cap")])
-    _raise_security_alert(uow, actor, "public_alert_cap", alert_id,
-                          template=template.dlt_template_id, cap=template.daily_cap)  # fmt: skip
+    _raise_security_alert(
+        uow,
+        actor,
+        "public_alert_cap",
+        alert_id,
+        template=template.dlt_template_id,
+        cap=template.daily_cap,
+    )
     raise Conflict(
         f"template {template.dlt_template_id} has reached its cap of {template.daily_cap} "
         "alert(s) today"
@@ -345,8 +377,9 @@ def _watch(uow: UnitOfWork, actor: Actor, alert: PublicAlert, now: datetime) -> 
     ).scalar_one()
     limit = alert_settings().burst_per_hour
     if hour > limit:
-        _raise_security_alert(uow, actor, "public_alert_burst", alert.id,
-                              approved_in_hour=hour, limit=limit)  # fmt: skip
+        _raise_security_alert(
+            uow, actor, "public_alert_burst", alert.id, approved_in_hour=hour, limit=limit
+        )
 
 
 def _raise_security_alert(
@@ -369,12 +402,17 @@ def reject_alert(uow: UnitOfWork, actor: Actor, alert_id: str, reason: str) -> d
     alert = _alert_to_decide(uow, actor, alert_id, action)
     alert.status = REJECTED
     alert.decided_by, alert.decided_by_name, alert.decided_at = (
-        actor.account_id, actor.username, utcnow(),
-    )  # fmt: skip
+        actor.account_id,
+        actor.username,
+        utcnow(),
+    )
     alert.decision_reason = reason
     uow.session.flush()
-    uow.audit(actor_event(actor, action, Outcome.SUCCESS, resource_type="public_alert",
-                          resource_id=alert.id))  # fmt: skip
+    uow.audit(
+        actor_event(
+            actor, action, Outcome.SUCCESS, resource_type="public_alert", resource_id=alert.id
+        )
+    )
     return alert_view(uow, alert)
 
 
@@ -467,8 +505,14 @@ def list_alerts(
 
 
 def _otp_event(action: str, outcome: str, **detail: str | int | None) -> AuditEvent:
-    return AuditEvent(action=action, outcome=outcome, actor_id=None, actor_name=OTP_ACTOR,
-                      resource_type="alert_outbox", detail=dict(detail))  # fmt: skip
+    return AuditEvent(
+        action=action,
+        outcome=outcome,
+        actor_id=None,
+        actor_name=OTP_ACTOR,
+        resource_type="alert_outbox",
+        detail=dict(detail),
+    )
 
 
 def _locked_template(uow: UnitOfWork) -> AlertTemplate:
@@ -498,9 +542,10 @@ def _otp_limits(uow: UnitOfWork, template: AlertTemplate, number_bidx: str) -> N
     """Refuse an OTP beyond the number's limits (429) or the template's daily cap."""
     settings, now = alert_settings(), utcnow()
     window = now - timedelta(minutes=settings.otp_window_minutes)
-    if (_otp_count(uow, window, number_bidx=number_bidx) >= settings.otp_per_window
-            or _otp_count(uow, now - timedelta(days=1), number_bidx=number_bidx)
-            >= settings.otp_per_day):  # fmt: skip
+    if (
+        _otp_count(uow, window, number_bidx=number_bidx) >= settings.otp_per_window
+        or _otp_count(uow, now - timedelta(days=1), number_bidx=number_bidx) >= settings.otp_per_day
+    ):
         uow.record_now([_otp_event("alert_otp.queued", Outcome.DENIED, reason="rate-limit")])
         raise TooManyAttempts("too many one-time passwords to this number; wait and retry")
     if _otp_count(uow, day_start(uow), template_id=template.id) >= template.daily_cap:
@@ -537,11 +582,18 @@ def send_otp(uow: UnitOfWork, number: str, code: str) -> str:
     _otp_limits(uow, template, number_bidx)
     sent_as = shape(text)
     message = AlertOutboxMessage(
-        kind="otp", template_id=template.id, number=digits, number_bidx=number_bidx, body=text,
-        pe_id=view.entity.pe_id, header=view.header.header,
-        dlt_template_id=template.dlt_template_id, encoding=sent_as.encoding.value,
-        parts=sent_as.parts, status=QUEUED,
-    )  # fmt: skip
+        kind="otp",
+        template_id=template.id,
+        number=digits,
+        number_bidx=number_bidx,
+        body=text,
+        pe_id=view.entity.pe_id,
+        header=view.header.header,
+        dlt_template_id=template.dlt_template_id,
+        encoding=sent_as.encoding.value,
+        parts=sent_as.parts,
+        status=QUEUED,
+    )
     uow.session.add(message)
     uow.session.flush()
     event = _otp_event("alert_otp.queued", Outcome.SUCCESS, template=template.dlt_template_id)

@@ -84,12 +84,22 @@ def configure(uow: UnitOfWork, actor: Actor, data: SmscIn, password: str) -> Ale
     row.updated_at = utcnow()
     uow.session.flush()
     uow.audit(
-        actor_event(actor, "alert_smsc.set", Outcome.SUCCESS, resource_type="alert_smsc",
-                    resource_id=row.id,
-                    detail={"name": data.name, "host": data.host, "port": data.port,
-                            "system_id": data.system_id, "binds": data.binds,
-                            "window": data.window})
-    )  # fmt: skip
+        actor_event(
+            actor,
+            "alert_smsc.set",
+            Outcome.SUCCESS,
+            resource_type="alert_smsc",
+            resource_id=row.id,
+            detail={
+                "name": data.name,
+                "host": data.host,
+                "port": data.port,
+                "system_id": data.system_id,
+                "binds": data.binds,
+                "window": data.window,
+            },
+        )
+    )
     return row
 
 

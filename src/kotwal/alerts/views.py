@@ -119,10 +119,25 @@ def check(
             uow, actor, MessageIn(template_id=template_id, text=text)
         )
     except (Problem, ValidationError) as exc:
-        return _draft_page(request, uow, actor, template_id=template_id, text=text, areas=areas,
-                           error=_message(exc), status_code=422)  # fmt: skip
-    return _draft_page(request, uow, actor, template_id=template_id, text=text, areas=areas,
-                       check={"verdict": verdict, "shape": sent_as})  # fmt: skip
+        return _draft_page(
+            request,
+            uow,
+            actor,
+            template_id=template_id,
+            text=text,
+            areas=areas,
+            error=_message(exc),
+            status_code=422,
+        )
+    return _draft_page(
+        request,
+        uow,
+        actor,
+        template_id=template_id,
+        text=text,
+        areas=areas,
+        check={"verdict": verdict, "shape": sent_as},
+    )
 
 
 @router.post("/alerts/new")
@@ -141,8 +156,16 @@ def draft(
     except (Problem, ValidationError) as exc:
         uow.rollback()
         status = exc.status if isinstance(exc, Problem) else 422
-        return _draft_page(request, uow, actor, template_id=template_id, text=text, areas=areas,
-                           error=_message(exc), status_code=status)  # fmt: skip
+        return _draft_page(
+            request,
+            uow,
+            actor,
+            template_id=template_id,
+            text=text,
+            areas=areas,
+            error=_message(exc),
+            status_code=status,
+        )
     return RedirectResponse(f"/alerts/{alert['id']}", status_code=303)
 
 
@@ -169,8 +192,14 @@ def _alert_page(
         and found["status"] == service.AWAITING
         and not found["drafted_by_me"]
     )
-    return render(request, "alerts/alert.html", status_code=status_code, alert=found,
-                  may_decide=may_decide, error=error)  # fmt: skip
+    return render(
+        request,
+        "alerts/alert.html",
+        status_code=status_code,
+        alert=found,
+        may_decide=may_decide,
+        error=error,
+    )
 
 
 @router.get("/alerts/{alert_id}")
@@ -191,8 +220,9 @@ def _decide(
             service.reject_alert(uow, actor, alert_id, reason.strip())
     except Problem as exc:
         uow.rollback()
-        return _alert_page(request, uow, actor, alert_id, error=exc.detail or exc.title,
-                           status_code=exc.status)  # fmt: skip
+        return _alert_page(
+            request, uow, actor, alert_id, error=exc.detail or exc.title, status_code=exc.status
+        )
     return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
 
 

@@ -57,6 +57,7 @@ TRANSIENT = THROTTLING | {ESME_RSYSERR}
 #: esm_class message type bits of a delivery receipt.
 RECEIPT_TYPE = 0x04
 #: message_state TLV values, as the receipt text names them.
+# A table of data, aligned by hand: it reads better in rows than one item a line.
 MESSAGE_STATES = {1: "ENROUTE", 2: "DELIVRD", 3: "EXPIRED", 4: "DELETED", 5: "UNDELIV",
                   6: "ACCEPTD", 7: "UNKNOWN", 8: "REJECTD"}  # fmt: skip
 #: Commit what was learnt at least this often, and at once past this many outcomes.
@@ -159,8 +160,12 @@ class Bind:
             try:
                 self._session()
                 wait = 1.0
-            except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError,
-                    OSError, ResponseTimeout) as exc:  # fmt: skip
+            except (
+                smpplib.exceptions.ConnectionError,
+                smpplib.exceptions.PDUError,
+                OSError,
+                ResponseTimeout,
+            ) as exc:
                 # The exception's class and text name the failure; no PDU or secret is in it.
                 log.warning("bind %s lost: %s %s", self.index, type(exc).__name__, exc)
             except Exception:
@@ -272,8 +277,7 @@ class Bind:
 
     def _send(self, client: Any, sending: Sending, part: smpp.Part) -> None:
         message = sending.message
-        dlt = smpp.dlt_tlvs(self.tags, message.pe_id, message.dlt_template_id,
-                            self.link.chain_id)  # fmt: skip
+        dlt = smpp.dlt_tlvs(self.tags, message.pe_id, message.dlt_template_id, self.link.chain_id)
         pdu = smpp.submit_pdu(client, message.header, message.number, part, dlt)
         client.send_pdu(pdu)
         now = time.monotonic()
@@ -426,8 +430,11 @@ class Bind:
         if not pending and not self.unmatched:
             return
         idle = not self.in_flight and not self.queue
-        if (idle or len(self.outcomes) >= FLUSH_OUTCOMES
-                or time.monotonic() - self.first_outcome >= FLUSH_SECONDS):  # fmt: skip
+        if (
+            idle
+            or len(self.outcomes) >= FLUSH_OUTCOMES
+            or time.monotonic() - self.first_outcome >= FLUSH_SECONDS
+        ):
             self._flush(client)
 
     def _flush(self, client: Any) -> None:
@@ -482,9 +489,12 @@ def receipt_of(pdu: Any) -> tuple[str, str] | None:
     state = MESSAGE_STATES.get(getattr(pdu, "message_state", None) or 0)
     text = _text(pdu.short_message or b"")
     fields = dict(
-        item.split(":", 1) for item in text.replace("submit date", "submit_date")
-        .replace("done date", "done_date").split() if ":" in item
-    )  # fmt: skip
+        item.split(":", 1)
+        for item in text.replace("submit date", "submit_date")
+        .replace("done date", "done_date")
+        .split()
+        if ":" in item
+    )
     smsc_id = _text(smsc_id) if smsc_id else fields.get("id")
     state = state or fields.get("stat")
     if not smsc_id or not state:
