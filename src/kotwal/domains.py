@@ -69,7 +69,13 @@ def by_name() -> dict[str, Manifest]:
 
 def enabled(settings: Settings) -> tuple[Manifest, ...]:
     """The domains this process mounts, checked: unknown names and missing requirements are
-    refused with a message naming them."""
+    refused with a message naming them.
+
+    Domain names choose domains; a list that names none (``console`` alone, or nothing) means
+    every domain, as ``KOTWAL_MODULES`` meant before domains were modules. A domain marked
+    ``always`` (accounts, and the breach defences: the disclosure watch and the decoys) is on
+    whenever what it needs is on: a deployment cannot serve records without its defences.
+    """
     words = settings.enabled_modules
     known = by_name()
     unknown = sorted(words - set(known) - {CONSOLE, ALL})
@@ -78,9 +84,10 @@ def enabled(settings: Settings) -> tuple[Manifest, ...]:
             f"KOTWAL_MODULES names unknown module(s): {', '.join(unknown)}; "
             f"known: {', '.join([ALL, CONSOLE, *known])}"
         )
-    if ALL in words:
+    named = words & set(known)
+    if ALL in words or not named:
         return manifests()
-    chosen = [m for m in manifests() if m.always or m.name in words]
+    chosen = [m for m in manifests() if m.name in named]
     names = {m.name for m in chosen}
     for manifest in chosen:
         missing = [r for r in manifest.requires if r not in names]
@@ -88,10 +95,15 @@ def enabled(settings: Settings) -> tuple[Manifest, ...]:
             raise UnknownModule(
                 f"KOTWAL_MODULES: {manifest.name} needs {', '.join(missing)}; add it to the list"
             )
-    return tuple(chosen)
+    defences = [
+        m for m in manifests() if m.always and m.name not in names and set(m.requires) <= names
+    ]
+    names |= {m.name for m in defences}
+    return tuple(m for m in manifests() if m.name in names)
 
 
 def console_enabled(settings: Settings) -> bool:
+    """The officers' pages: with ``all``, with ``console`` named, or by default."""
     words = settings.enabled_modules
     return ALL in words or CONSOLE in words
 

@@ -27,14 +27,14 @@ from kotwal.alerts.models import PublicAlertCap
 from kotwal.core.clock import utcnow
 from kotwal.core.config import Settings
 from kotwal.core.jurisdictions import by_code
-from kotwal.core.keys import KeyProblem, KeyRing
+from kotwal.core.keys import KeyRing
 from kotwal.core.policy import Actor, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.domains import open_runtime
 from kotwal.manifest import DemoContext
 from kotwal.web.app import create_app, route_guards
-from tests.alerts.helpers import RAIN, RAIN_TELUGU, approve, drafted, rain, rain_telugu
+from tests.alerts.helpers import RAIN, RAIN_TELUGU, approve, counts, drafted, rain, rain_telugu
 from tests.factories import Officer, World
 from tests.helpers import console_login
 
@@ -117,6 +117,36 @@ def _verify_page(client: TestClient, query: str) -> str:
 
 
 # --- the document ----------------------------------------------------------------------------
+
+
+def test_a_link_or_number_not_on_the_allow_list_in_the_documents_words_is_refused(
+    client: TestClient, templates: dict[str, str], sho: Officer, world: World
+) -> None:
+    body = {"template_id": templates[RAIN], "text": rain(), "areas": [world.station_a]}
+    for words in ("Details at bit.ly/rain-help", "Call 98480 22338 for help"):
+        info = [{**CAP_CONTENT["info"][0], "instruction": words}, CAP_CONTENT["info"][1]]
+        content = {**CAP_CONTENT, "info": info}
+        r = client.post("/api/v1/alerts", json={**body, "cap": content}, headers=sho.bearer)
+        assert r.status_code == 422, r.text
+        assert "allow-list" in r.json()["detail"]
+    listed = client.get("/api/v1/alerts", headers=sho.bearer).json()
+    assert listed["items"] == []
+
+
+def test_the_approver_reads_the_public_documents_words_before_approving(
+    client: TestClient,
+    templates: dict[str, str],
+    sho: Officer,
+    dcp: Officer,
+    world: World,
+) -> None:
+    body = {"template_id": templates[RAIN], "text": rain(), "areas": [world.station_a]}
+    r = client.post("/api/v1/alerts", json={**body, "cap": CAP_CONTENT}, headers=sho.bearer)
+    assert r.status_code == 201, r.text
+    shown = client.get(f"/api/v1/alerts/{r.json()['id']}", headers=dcp.bearer).json()
+    headlines = {info["headline"] for info in shown["cap"]["info"]}
+    assert headlines == {"Heavy rain in Malakpet on 14 August", "మలక్‌పేటలో భారీ వర్షం"}
+    assert shown["cap"]["hours"] == CAP_CONTENT.get("hours", 24)
 
 
 def test_an_approved_alert_has_a_valid_signed_cap_document(
@@ -261,12 +291,28 @@ def test_a_cap_content_needs_both_languages_and_known_wards(
         assert r.status_code == 422, r.text
 
 
-def test_alerts_refuse_to_start_without_a_document_signing_key(
-    settings: Settings, keyring: KeyRing
+def test_without_a_document_signing_key_approval_says_so_and_queues_nothing(
+    settings: Settings,
+    keyring: KeyRing,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
+    dcp: Officer,
+    world: World,
 ) -> None:
+    """Everything else still runs (a command such as `kotwal keys status` must, to show what is
+    missing); what would sign a document answers 503 naming the fix."""
     without = dataclasses.replace(keyring, document_private=None)
-    with pytest.raises(KeyProblem, match="document-signing key"):
-        open_runtime(settings, keyring=without)
+    keyless = open_runtime(settings, keyring=without)
+    try:
+        with TestClient(create_app(settings, keyless), base_url="https://testserver") as client:
+            alert = drafted(client, sho, templates[RAIN], rain(), [world.station_a])
+            r = approve(client, dcp, alert["id"])
+            assert r.status_code == 503 and "kotwal init" in r.json()["detail"], r.text
+            assert client.get("/public/alerts/signing-key.pem").status_code == 503
+    finally:
+        keyless.close()
+    assert counts(runtime)["alert_outbox"] == 0
 
 
 # --- the feed --------------------------------------------------------------------------------
@@ -303,7 +349,9 @@ def test_the_feed_lists_only_current_approved_alerts(
     assert entries[0].findtext("a:title", namespaces=NS) == "Heavy rain in Malakpet on 14 August"
     assert entries[0].findtext("a:summary", namespaces=NS) == rain("Abids")
     link = entries[0].find("a:link", NS).get("href")
-    assert link == f"https://testserver/public/alerts/cap/{identifier}.xml"
+    # Relative to the feed unless KOTWAL_ALERT_PUBLIC_URL says where the public surface is:
+    # never the caller's Host header.
+    assert link == f"/public/alerts/cap/{identifier}.xml"
     assert client.get(link).status_code == 200
     for text in ("Amberpet", "Begumpet", "Charminar", awaiting["id"], rejected["id"]):
         assert text not in r.text
@@ -359,6 +407,15 @@ def test_a_tampered_cap_document_fails_verification_on_the_public_page(
 
 
 # --- the public surface ----------------------------------------------------------------------
+
+
+def test_the_feed_links_come_from_the_setting_not_the_host_header(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KOTWAL_ALERT_PUBLIC_URL", "https://alerts.police.example")
+    feed = client.get("/public/alerts/feed.atom", headers={"host": "evil.example"}).text
+    assert "evil.example" not in feed
+    assert "https://alerts.police.example/public/alerts/feed.atom" in feed
 
 
 def test_the_public_routes_need_no_login_and_reveal_nothing_else(

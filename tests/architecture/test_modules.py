@@ -144,14 +144,17 @@ def test_a_module_switched_off_has_no_route_page_link_or_command(
     try:
         app = create_app(off, runtime)
         paths = {route.split(" ", 1)[1] for route in route_guards(app)}
-        for gone in ("/api/v1/arms", "/arms", "/api/v1/frs", "/frs", "/security"):
+        for gone in ("/api/v1/arms", "/arms", "/api/v1/frs", "/frs", "/public/alerts"):
             assert not any(p.startswith(gone) for p in paths), gone
         assert any(p.startswith("/api/v1/persons") for p in paths)
+        # The breach defences stay: records are never served without budgets and decoys.
+        assert any(p.startswith("/security/alerts") for p in paths)
         labels = {link.label for link in app.state.nav_links}
         assert "Persons" in labels and "Arms licences" not in labels
-        assert {"accounts", "records", "officers", "photos"} == set(runtime.installed) | {
-            m.name for m in domains.enabled(off) if m.install is None
-        }
+        on = {m.name for m in domains.enabled(off)}
+        assert on == {"accounts", "records", "officers", "photos", "watch", "decoys"}
+        # Hooks and observers of the domains switched on only (arms' case hook, alerts').
+        assert set(runtime.installed) == {"photos", "watch", "decoys"}
         with TestClient(app, base_url="https://testserver") as client:
             assert client.get("/api/v1/arms/licences").status_code == 404
     finally:
@@ -162,8 +165,8 @@ def test_a_module_switched_off_has_no_route_page_link_or_command(
         groups = _group_names(cli.build())
     finally:
         get_settings.cache_clear()
-    assert {"records", "officers", "user"} <= groups
-    assert not groups & {"arms", "frs", "decoys", "leak", "security"}
+    assert {"records", "officers", "user", "decoys"} <= groups
+    assert not groups & {"arms", "frs", "alerts", "leak", "security"}
 
 
 @pytest.mark.sqlite_only
@@ -201,3 +204,22 @@ def test_every_domain_is_on_by_default(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     assert domains.enabled(settings) == domains.manifests()
     assert domains.console_enabled(settings)
+
+
+def test_the_breach_defences_cannot_be_switched_off(tmp_path: Path) -> None:
+    chosen = domains.enabled(Settings(data_dir=tmp_path, modules="records,console"))
+    assert {m.name for m in chosen} == {"accounts", "records", "watch", "decoys"}
+    # Without records there is nothing for the decoys to guard, and they would fail.
+    chosen = domains.enabled(Settings(data_dir=tmp_path, modules="officers"))
+    assert {m.name for m in chosen} == {"accounts", "officers", "watch"}
+
+
+@pytest.mark.parametrize(("modules", "console"), [("console", True), ("", False)])
+def test_a_list_naming_no_domain_means_every_domain(
+    tmp_path: Path, modules: str, console: bool
+) -> None:
+    """As KOTWAL_MODULES meant before domains were modules: "console" (the old default) or
+    nothing (the API alone)."""
+    settings = Settings(data_dir=tmp_path, modules=modules)
+    assert domains.enabled(settings) == domains.manifests()
+    assert domains.console_enabled(settings) is console

@@ -168,8 +168,10 @@ def test_a_missing_document_signing_key_file_says_to_run_init(
 ) -> None:
     path = data_dir / "keys" / DOCUMENT_KEY_FILE
     path.unlink()
+    # A deployment made before the key existed still starts; what signs documents refuses.
+    ring = load_keys(Settings(data_dir=data_dir))
     with pytest.raises(KeyProblem, match="kotwal init"):
-        load_keys(Settings(data_dir=data_dir))
+        ring.document_key()
     assert generate_keys(data_dir / "keys") == [DOCUMENT_KEY_FILE]
     assert load_keys(Settings(data_dir=data_dir)).document_private is not None
 

@@ -31,7 +31,7 @@ from kotwal.alerts import delivery, registry, service, smsc, worker
 from kotwal.alerts.registry import ImportReport
 from kotwal.alerts.schemas import RegistryFile, TemplateIn
 from kotwal.alerts.smsc import SmscIn, SmscLink
-from kotwal.commands import AsOption, acting_as, fail, problems_exit, runtime_or_exit
+from kotwal.commands import AsOption, acting_as, fail, operator, problems_exit, runtime_or_exit
 from kotwal.core.errors import NotFound
 from kotwal.core.policy import Actor
 from kotwal.core.runtime import Runtime
@@ -248,7 +248,7 @@ def _wait_for_link(runtime: Runtime, name: str, stop: threading.Event) -> SmscLi
     told = False
     while not stop.is_set():
         try:
-            return smsc.load(runtime, name)
+            return smsc.load(runtime, name, operator())
         except NotFound as exc:
             if not told:
                 typer.echo(f"alerts worker: {exc.detail}; waiting for it")

@@ -33,6 +33,12 @@ class AlertSettings(BaseSettings):
     )
     #: Hours an alert stays current (in the feed) when its drafter did not say.
     cap_hours: int = Field(default=24, ge=1, le=7 * 24)
+    #: Where the public surface is reached, e.g. "https://alerts.police.example", for the
+    #: feed's absolute links. Never taken from a request's Host header (a caller could put any
+    #: host into a cached feed); unset, the feed's links are relative to the feed.
+    public_url: str | None = Field(
+        default=None, max_length=200, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
+    )
 
 
 def alert_settings() -> AlertSettings:

@@ -25,11 +25,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from lxml import etree  # type: ignore[import-untyped]
 
 from kotwal.alerts import cap, publication
+from kotwal.alerts.config import alert_settings
+from kotwal.core.clock import utcnow
 from kotwal.core.keys import fingerprint
 from kotwal.core.uow import UnitOfWork
 from kotwal.web.deps import ReadUnit, get_runtime, public
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+#: The feed's id when no public address is configured (an id must be an absolute IRI).
+FEED_ID = "urn:kotwal:public-alerts:feed"
 #: Longer than any SMS of ten parts (1,530 characters), so a whole message fits.
 QUERY_MAX = 2000
 _TEMPLATES = Environment(
@@ -59,7 +63,7 @@ def _stamp(moment: datetime) -> str:
 def feed_document(base: str, found: list[publication.Published], now: datetime) -> bytes:
     """The Atom feed of ``found`` (current alerts, newest first); links are absolute."""
     feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
-    _atom(feed, "id", f"{base}/public/alerts/feed.atom")
+    _atom(feed, "id", f"{base}/public/alerts/feed.atom" if base else FEED_ID)
     _atom(feed, "title", "Public alerts")
     _atom(feed, "updated", _stamp(found[0].sent_at if found else now))
     author = _atom(feed, "author")
@@ -77,15 +81,16 @@ def feed_document(base: str, found: list[publication.Published], now: datetime) 
     return bytes(etree.tostring(feed, xml_declaration=True, encoding="UTF-8"))
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+def _base() -> str:
+    """The configured public address, or "" for links relative to the feed's host."""
+    return (alert_settings().public_url or "").rstrip("/")
 
 
 @router.get("/feed.atom", include_in_schema=False)
-def feed(request: Request, uow: UnitOfWork = ReadUnit) -> Response:
+def feed(uow: UnitOfWork = ReadUnit) -> Response:
     """The current alerts, each verified before it is listed."""
-    now = datetime.now(UTC)
-    body = feed_document(_base(request), publication.current(uow, now), now)
+    now = utcnow()
+    body = feed_document(_base(), publication.current(uow, now), now)
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
@@ -101,7 +106,7 @@ def cap_document(identifier: str, uow: UnitOfWork = ReadUnit) -> Response:
 @router.get("/signing-key.pem", include_in_schema=False)
 def signing_key(request: Request) -> Response:
     """The public key CAP documents are signed with."""
-    pem = get_runtime(request).keyring.document_public_pem()
+    pem = publication.public_pem(get_runtime(request))
     return Response(pem, media_type="application/x-pem-file")
 
 
@@ -137,7 +142,7 @@ def _verdict(request: Request, uow: UnitOfWork, q: str) -> HTMLResponse:
         asked=asked,
         claims=claims,
         by_identifier=bool(publication.IDENTIFIER.match(q.strip().lower())),
-        key_fingerprint=fingerprint(runtime.keyring.document_public_pem()),
+        key_fingerprint=fingerprint(publication.public_pem(runtime)),
         demo=runtime.settings.demo,
     )
     return HTMLResponse(page)

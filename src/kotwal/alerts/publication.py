@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
@@ -27,10 +28,12 @@ from kotwal.alerts.config import alert_settings
 from kotwal.alerts.models import PublicAlert, PublicAlertArea, PublicAlertCap
 from kotwal.alerts.registry import TemplateView
 from kotwal.alerts.schemas import CapIn
+from kotwal.alerts.scrub import AllowList, prose_problem
 from kotwal.core.clock import as_utc, station_zone, utcnow
-from kotwal.core.errors import InvalidInput
-from kotwal.core.keys import fingerprint
+from kotwal.core.errors import InvalidInput, NotConfigured
+from kotwal.core.keys import KeyProblem, document_public_pem, fingerprint
 from kotwal.core.policy import Jurisdiction
+from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 
 FEED_MAX = 50
@@ -40,14 +43,44 @@ IDENTIFIER = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 JURISDICTION_GEOCODE = "kotwal-{kind}"
 
 
-def keep_content(uow: UnitOfWork, alert: PublicAlert, content: CapIn | None) -> None:
-    """Keep what the drafter wrote for the alert's CAP document (wards checked now)."""
+def keep_content(
+    uow: UnitOfWork, alert: PublicAlert, content: CapIn | None, allow: AllowList
+) -> None:
+    """Keep what the drafter wrote for the alert's CAP document: wards checked now, and links
+    and numbers to call in its words held to the allow-list, as in the SMS."""
     if content is not None:
         unknown = [w for w in content.wards if cap.find_ward(w) is None]
         if unknown:
             raise InvalidInput(f"no GHMC ward {unknown[0]!r} (give a code such as 91-khairatabad)")
+        for info in content.info:
+            for field in ("event", "headline", "description", "instruction"):
+                problem = prose_problem(getattr(info, field) or "", allow)
+                if problem:
+                    raise InvalidInput(f"the CAP {field} ({info.language}): {problem}")
     raw = None if content is None else content.model_dump_json()
     uow.session.add(PublicAlertCap(alert_id=alert.id, content=raw))
+
+
+def signing_key(runtime: Runtime) -> ec.EllipticCurvePrivateKey:
+    """The document-signing key, or a 503 that says how to provide it: a deployment without
+    the key still serves everything else, and approving or verifying says what is missing."""
+    try:
+        return runtime.keyring.document_key()
+    except KeyProblem as exc:
+        raise NotConfigured(str(exc)) from exc
+
+
+def public_pem(runtime: Runtime) -> bytes:
+    """The public half of the document-signing key, as PEM."""
+    return document_public_pem(signing_key(runtime))
+
+
+def content_of(uow: UnitOfWork, alert_id: str) -> CapIn | None:
+    """What the drafter wrote for the alert's CAP document, for the approver to read."""
+    row = uow.session.get(PublicAlertCap, alert_id)
+    if row is None or row.content is None:
+        return None
+    return CapIn.model_validate_json(row.content)
 
 
 def text_key(text: str) -> str:
@@ -107,7 +140,7 @@ def publish(uow: UnitOfWork, alert: PublicAlert, view: TemplateView, text: str) 
     """Build, validate, sign and store the CAP document of an alert being approved; returns its
     identifier. Raises :class:`cap.CapInvalid` (stopping the approval) if it does not validate,
     and a key problem if the deployment has no document-signing key."""
-    key = uow.runtime.keyring.document_key()
+    key = signing_key(uow.runtime)
     row = uow.session.get(PublicAlertCap, alert.id)
     if row is None:  # drafted before CAP documents existed
         row = PublicAlertCap(alert_id=alert.id)
@@ -135,7 +168,7 @@ def publish(uow: UnitOfWork, alert: PublicAlert, view: TemplateView, text: str) 
     row.identifier, row.sent_at, row.expires_at = document.identifier, sent, expires
     row.document = signed.decode("utf-8")
     row.text_key = text_key(text)
-    row.key_fingerprint = fingerprint(uow.runtime.keyring.document_public_pem())
+    row.key_fingerprint = fingerprint(public_pem(uow.runtime))
     return document.identifier
 
 
@@ -150,7 +183,7 @@ def identifier_of(uow: UnitOfWork, alert_id: str) -> str | None:
 
 
 def _public_key(uow: UnitOfWork) -> ec.EllipticCurvePublicKey:
-    return uow.runtime.keyring.document_key().public_key()
+    return signing_key(uow.runtime).public_key()
 
 
 @dataclass(frozen=True)
@@ -161,6 +194,33 @@ class Published:
     sent_at: datetime
     expires_at: datetime
     verified: cap.Verified
+
+
+#: Verified documents by (document digest, key): a stored document's bytes never change, so
+#: the signature check is made once per document and key, not on every anonymous request (a
+#: feed of 50 large documents cost ~165 ms of CPU per request). A failure is not kept: a
+#: tampered row keeps failing, and costs its check each time.
+_VERIFIED: dict[tuple[bytes, bytes], cap.Verified] = {}
+_VERIFIED_MAX = 4096
+
+
+def verified(document: bytes, public: ec.EllipticCurvePublicKey) -> cap.Verified | None:
+    """:func:`cap.verify`, remembered for documents that verified."""
+    key = (hashlib.sha256(document).digest(), _key_bytes(public))
+    found = _VERIFIED.get(key)
+    if found is None:
+        found = cap.verify(document, public)
+        if found is not None:
+            if len(_VERIFIED) >= _VERIFIED_MAX:
+                _VERIFIED.clear()
+            _VERIFIED[key] = found
+    return found
+
+
+def _key_bytes(public: ec.EllipticCurvePublicKey) -> bytes:
+    return public.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
 
 
 def current(uow: UnitOfWork, now: datetime | None = None) -> list[Published]:
@@ -175,10 +235,10 @@ def current(uow: UnitOfWork, now: datetime | None = None) -> list[Published]:
     public = _public_key(uow)
     found = []
     for row in rows:
-        verified = cap.verify((row.document or "").encode("utf-8"), public)
-        if verified is not None and verified.identifier == row.identifier:
+        checked = verified((row.document or "").encode("utf-8"), public)
+        if checked is not None and checked.identifier == row.identifier:
             sent_at, expires_at = as_utc(row.sent_at or moment), as_utc(row.expires_at or moment)
-            found.append(Published(row.identifier or "", sent_at, expires_at, verified))
+            found.append(Published(row.identifier or "", sent_at, expires_at, checked))
     return found
 
 
@@ -220,14 +280,14 @@ def check(uow: UnitOfWork, query: str, now: datetime | None = None) -> list[Clai
     public, moment = _public_key(uow), now or utcnow()
     claims = []
     for row in rows:
-        verified = cap.verify((row.document or "").encode("utf-8"), public)
+        checked = verified((row.document or "").encode("utf-8"), public)
         # The signed content must say what was asked about, not merely sit in a matching row.
-        if verified is not None and by_identifier:
-            valid = verified.identifier == wanted
-        elif verified is not None:
-            valid = cap.text_key_form(verified.sms or "") == cap.text_key_form(pasted)
+        if checked is not None and by_identifier:
+            valid = checked.identifier == wanted
+        elif checked is not None:
+            valid = cap.text_key_form(checked.sms or "") == cap.text_key_form(pasted)
         else:
             valid = False
         still = valid and as_utc(row.expires_at or moment) > moment
-        claims.append(Claim(row.identifier or "", valid, still, verified if valid else None))
+        claims.append(Claim(row.identifier or "", valid, still, checked if valid else None))
     return claims

@@ -311,6 +311,9 @@ class AlertRead(BaseModel):
     #: The identifier of its signed CAP document, once approved (served at
     #: /public/alerts/cap/{identifier}.xml).
     cap_identifier: str | None = None
+    #: What the drafter wrote for that document (None: it says the SMS alone); the approver
+    #: approves these words with the SMS.
+    cap: CapIn | None = None
 
 
 class AlertPage(BaseModel):

@@ -222,6 +222,25 @@ def _text(value: str, _allow: AllowList) -> tuple[str, str] | None:
     return None
 
 
+def prose_problem(text: str, allow: AllowList) -> str | None:
+    """Why free text (a CAP document's headline, description or instruction) cannot be
+    published, or None: it may carry links and numbers to call only from the allow-list, the
+    rule an SMS's variables follow, since the force's key signs it as the force's word."""
+    for word in text.split():
+        if _LINKISH.search(word) and not _url_allowed(word.rstrip(".,;:!?)\"'"), allow):
+            return f"{_excerpt(word)!r} looks like a link that is not on the allow-list of URLs"
+    for found in _PHONEISH.finditer(text):
+        run = _PHONE_RUN.match(text, found.start())
+        written = run.group(0) if run else found.group(0)
+        if phone_digits(written) not in allow.phones:
+            return f"{_excerpt(written)!r} looks like a phone number not on the allow-list"
+    return None
+
+
+#: A phone number as written from where a seven-digit run starts, to its last digit.
+_PHONE_RUN = re.compile(r"[0-9][0-9 -]*[0-9]")
+
+
 def _number(value: str, _allow: AllowList) -> tuple[str, str] | None:
     if _NUMBER.fullmatch(value):
         return None

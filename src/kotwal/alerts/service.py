@@ -69,8 +69,8 @@ def install(runtime: Runtime) -> None:
     server and every command before anything is drafted."""
     alert_settings()
     delivery_settings()
-    # Every approved alert is published as a signed CAP document: no key, no start.
-    runtime.keyring.document_key()
+    # The document-signing key is not required here: without it every other command (key
+    # status among them) still runs, and approving an alert answers 503 saying to run init.
 
 
 # --- the scrub, in the registry's terms ------------------------------------------------------
@@ -205,7 +205,9 @@ def draft_alert(uow: UnitOfWork, actor: Actor, data: AlertDraftIn) -> dict[str, 
     uow.session.flush()
     for area in areas:
         uow.session.add(PublicAlertArea(alert_id=alert.id, jurisdiction_id=area.id))
-    publication.keep_content(uow, alert, data.cap)
+    publication.keep_content(
+        uow, alert, data.cap, allow_list(uow, template_view(uow, template).entity.id)
+    )
     uow.session.flush()
     uow.audit(
         actor_event(
@@ -459,6 +461,8 @@ def alert_view(uow: UnitOfWork, alert: PublicAlert) -> dict[str, Any]:
         "areas": [{"id": a.id, "code": a.code, "name": a.name, "kind": a.kind} for a in areas],
         "queued_messages": queued,
         "cap_identifier": publication.identifier_of(uow, alert.id),
+        # The second officer approves the public document's words too, so they are shown.
+        "cap": publication.content_of(uow, alert.id),
     }
 
 

@@ -24,7 +24,7 @@ from kotwal.core.audit import Outcome, actor_event
 from kotwal.core.clock import utcnow
 from kotwal.core.crypto import open_field
 from kotwal.core.errors import InvalidInput, NotFound
-from kotwal.core.policy import Actor
+from kotwal.core.policy import SYSTEM_ACTOR, Actor
 from kotwal.core.runtime import Runtime
 from kotwal.core.schemas import Input
 from kotwal.core.scope import require
@@ -103,14 +103,26 @@ def configure(uow: UnitOfWork, actor: Actor, data: SmscIn, password: str) -> Ale
     return row
 
 
-def load(runtime: Runtime, name: str = DEFAULT_NAME) -> SmscLink:
-    """The active link named ``name``, its password opened (for the worker only)."""
+def load(runtime: Runtime, name: str = DEFAULT_NAME, opener: Actor = SYSTEM_ACTOR) -> SmscLink:
+    """The active link named ``name``, its password opened (for the worker only). Each opening
+    is audited with who opened it (a worker acts as the operator who started it), so that the
+    audit log answers who held the gateway's password and when."""
     with UnitOfWork(runtime, write=False) as uow:
         row = uow.session.execute(
             select(AlertSmsc).where(AlertSmsc.name == name, AlertSmsc.status == ACTIVE)
         ).scalar_one_or_none()
         if row is None:
             raise NotFound(f"no active SMSC link named {name!r} (kotwal alerts smsc set)")
+        uow.audit(
+            actor_event(
+                opener,
+                "alert_smsc.opened",
+                Outcome.SUCCESS,
+                resource_type="alert_smsc",
+                resource_id=row.id,
+                detail={"name": row.name},
+            )
+        )
         return SmscLink(
             name=row.name,
             host=row.host,

@@ -104,3 +104,10 @@ class ModuleOff(Problem):
 
     status, slug = 503, "module-off"
     title = "This needs a module that is switched off here"
+
+
+class NotConfigured(Problem):
+    """What was asked needs something this deployment has not set up yet (a key, a link)."""
+
+    status, slug = 503, "not-configured"
+    title = "This deployment is not set up for this yet"

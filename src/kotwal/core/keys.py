@@ -120,8 +120,9 @@ class KeyRing:
         """The document-signing key, or a problem saying how to provide it."""
         if self.document_private is None:
             raise KeyProblem(
-                "no document-signing key: set KOTWAL_DOCUMENT_KEY (base64 of a P-256 private "
-                "scalar, 32 bytes) next to KOTWAL_KEK, or keep the keys in files (`kotwal init`)"
+                "no document-signing key: run `kotwal init` (it adds the missing key file), or "
+                "set KOTWAL_DOCUMENT_KEY (base64 of a P-256 private scalar, 32 bytes) next to "
+                "KOTWAL_KEK"
             )
         return self.document_private
 
@@ -401,16 +402,23 @@ def load_keys(settings: Settings) -> KeyRing:
         raise KeyProblem(f"no keys at {keys_dir}. Fix: run `kotwal init` first")
     _check_key_dir(keys_dir)
     keks = _read_keks(keys_dir)
-    for name in (INDEX_KEY_FILE, AUDIT_KEY_FILE, DOCUMENT_KEY_FILE):
+    for name in (INDEX_KEY_FILE, AUDIT_KEY_FILE):
         if not (keys_dir / name).exists():
             raise KeyProblem(f"{keys_dir / name} is missing. Fix: run `kotwal init`")
     seed = _read_secret(keys_dir / AUDIT_KEY_FILE, "audit signing key")
-    document = _read_secret(keys_dir / DOCUMENT_KEY_FILE, "document-signing key")
+    # Optional here, as from the environment: a deployment made before the key existed starts
+    # as before, and only a module that signs documents refuses to (KeyRing.document_key says
+    # to run `kotwal init`, which adds the missing file).
+    document = None
+    if (keys_dir / DOCUMENT_KEY_FILE).exists():
+        document = document_key_from(
+            _read_secret(keys_dir / DOCUMENT_KEY_FILE, "document-signing key")
+        )
     return KeyRing(
         keks=keks,
         index_key=_read_secret(keys_dir / INDEX_KEY_FILE, "blind-index key"),
         audit_private=Ed25519PrivateKey.from_private_bytes(seed),
         source=SOURCE_FILES,
-        document_private=document_key_from(document),
+        document_private=document,
         _dir=keys_dir,
     )

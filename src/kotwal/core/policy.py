@@ -235,18 +235,24 @@ class JurisdictionKind(enum.StrEnum):
 JURISDICTION_ORDER = list(JurisdictionKind)
 
 
+_PUBLIC = data_class(DataClass.PUBLIC)
+
+
 class Jurisdiction(Base):
-    """A node of the jurisdiction tree; ``path`` is the materialised ancestry for subtree reads."""
+    """A node of the jurisdiction tree; ``path`` is the materialised ancestry for subtree reads.
+
+    Every column is PUBLIC: the force's units, their names and codes are what a station's
+    signboard and a public alert's area say (a column without a class would count as SECRET)."""
 
     __tablename__ = "jurisdictions"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(16))
-    parent_id: Mapped[str | None] = mapped_column(ID, ForeignKey("jurisdictions.id"))
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id, info=_PUBLIC)
+    code: Mapped[str] = mapped_column(String(32), unique=True, info=_PUBLIC)
+    name: Mapped[str] = mapped_column(String(200), info=_PUBLIC)
+    kind: Mapped[str] = mapped_column(String(16), info=_PUBLIC)
+    parent_id: Mapped[str | None] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=_PUBLIC)
     #: "/<root id>/.../<own id>/" so that a subtree is ``path LIKE '<ancestor path>%'``.
-    path: Mapped[str] = mapped_column(String(1000), index=True)
+    path: Mapped[str] = mapped_column(String(1000), index=True, info=_PUBLIC)
 
 
 class Posting(Base):

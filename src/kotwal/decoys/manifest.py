@@ -22,4 +22,6 @@ MANIFEST = Manifest(
     install="kotwal.decoys.service:install",
     demo="kotwal.decoys.service:seed_demo",
     requires=("records",),
+    # A breach defence: on whenever what it watches is on (KOTWAL_MODULES cannot drop it).
+    always=True,
 )

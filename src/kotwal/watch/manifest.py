@@ -18,4 +18,6 @@ MANIFEST = Manifest(
     nav=(NavLink("Security alerts", "/security/alerts", P.ALERT_READ, order=110),),
     # Charged on every disclosure, by the server and by commands that disclose.
     install="kotwal.watch.service:install",
+    # A breach defence: on whenever what it watches is on (KOTWAL_MODULES cannot drop it).
+    always=True,
 )
