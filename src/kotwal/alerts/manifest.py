@@ -31,7 +31,7 @@ MANIFEST = Manifest(
             "Public alerts",
             "/alerts",
             P.ALERT_READ,
-            order=60,
+            order=75,
             invitation="Draft or approve a public alert",
         ),
     ),
