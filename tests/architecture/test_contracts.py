@@ -147,3 +147,19 @@ def test_a_domain_only_lists_its_own_models_and_routes() -> None:
     for manifest in domains.manifests():
         for module in (*manifest.models, *manifest.api, *manifest.views, *manifest.public):
             assert module.startswith(manifest.package + "."), (manifest.name, module)
+
+
+def test_the_oversight_roles_read_no_domain_records() -> None:
+    """Separation of duties, held against every manifest's grants: the administrator, the
+    auditor and the security officer read the audit log and the security queue, never a
+    domain's records (identity.check_role_set relies on their clearance being PUBLIC)."""
+    from kotwal.core.policy import ROLE_CLEARANCE, DataClass, Role, role_permissions
+
+    for role in (Role.SYSTEM_ADMIN, Role.AUDITOR, Role.SECURITY_OFFICER):
+        reads = {
+            p
+            for p in role_permissions(role)
+            if p.endswith(":read") and not p.startswith(("core:", "security:"))
+        }
+        assert reads == set(), role
+        assert ROLE_CLEARANCE[role] == DataClass.PUBLIC
