@@ -30,6 +30,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Page,
     Playwright,
+    ViewportSize,
     sync_playwright,
 )
 
@@ -44,6 +45,18 @@ from kotwal.web.app import create_app
 from tests.factories import Officer, World, build_world, issue_token, make_officer
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: Where the browser tests leave screenshots for a person to look at (docs/development.md);
+#: KOTWAL_TEST_ARTIFACTS moves it (CI keeps the folder as the run's artifacts).
+ARTIFACTS = (
+    Path(
+        os.environ.get("KOTWAL_TEST_ARTIFACTS")
+        or Path(__file__).resolve().parents[2] / "test-artifacts"
+    )
+    / "browser"
+)
+#: The widths the console is looked at: a desktop browser and a phone (CSS pixels).
+DESKTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=390, height=844)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -178,6 +191,15 @@ def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContex
     ctx.set_default_timeout(STEP_TIMEOUT_MS)
     yield ctx
     ctx.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save the whole page as ``<ARTIFACTS>/<name>.png`` once its fonts have loaded; the path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    return path
 
 
 @pytest.fixture
