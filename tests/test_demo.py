@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import random
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from rich.console import Console
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -25,6 +28,7 @@ from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.domains import open_runtime
+from kotwal.instance_cli import print_demo_accounts
 from kotwal.officers.demo import ACCOUNT_RANKS
 from kotwal.officers.models import Officer
 from kotwal.records.models import (
@@ -84,6 +88,17 @@ def test_demo_command_without_serving(env: Path, db: Database) -> None:  # noqa:
     result = runner.invoke(app, ["demo", "--size", "60", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "demo.sho" in result.output
+    # Not a terminal: one plain line per account, nothing wrapped (the secret is whole).
+    accounts = [line for line in result.output.splitlines() if line.startswith("username: ")]
+    assert len(accounts) == len(demo.ACCOUNTS)
+    assert any(
+        re.fullmatch(
+            r"username: demo\.si  role: sub_inspector  "
+            r"password: \S{20,}  totp_secret: [A-Z2-7]{32}",
+            line,
+        )
+        for line in accounts
+    ), accounts
     with db.transaction(write=False) as session:
         seeded = [
             session.execute(select(func.count()).select_from(m)).scalar_one()
@@ -102,6 +117,36 @@ def test_demo_command_without_serving(env: Path, db: Database) -> None:  # noqa:
         role = next(r for u, r, _ in demo.ACCOUNTS_BY_USERNAME if u == username)
         assert rank == ACCOUNT_RANKS[role][0].value
         assert name in display and unit in display
+
+
+def _fake_accounts() -> list[demo.DemoAccount]:
+    """Accounts with credentials made now, as the demo makes them (none written in the tests)."""
+    return [
+        demo.DemoAccount(f"demo.{name}", role, *demo._fresh_credentials())
+        for name, role, _ in demo.ACCOUNTS
+    ]
+
+
+@pytest.mark.parametrize("terminal", [False, True], ids=["piped", "terminal"])
+def test_demo_secrets_are_never_broken_across_lines_however_narrow_the_output(
+    terminal: bool,
+) -> None:
+    accounts = _fake_accounts()
+    sink = io.StringIO()
+    # 40 columns: narrower than any account's line, as a phone's terminal or a CI log pane.
+    console = Console(file=sink, width=40, force_terminal=terminal, no_color=True)
+    print_demo_accounts(accounts, console)
+    lines = sink.getvalue().splitlines()
+    for acc in accounts:
+        holding = [line for line in lines if acc.password in line]
+        assert len(holding) == 1, (acc.username, lines)
+        assert acc.username in holding[0] and acc.totp_secret in holding[0], holding
+        if not terminal:
+            assert holding[0] == (
+                f"username: {acc.username}  role: {acc.role.value}  "
+                f"password: {acc.password}  totp_secret: {acc.totp_secret}"
+            )
+    assert any(("┃" in line) == terminal for line in lines)  # a table only in a terminal
 
 
 def _linked(db: Database) -> dict[str, tuple[str, str, str, str]]:

@@ -10,6 +10,8 @@ import os
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 from sqlalchemy import select
@@ -216,7 +218,7 @@ def demo(
                 demo_data.seed_domains(runtime, enabled, size, seed, step)
         accounts = demo_data.create_accounts(runtime)
         lines = demo_data.link_domains(runtime, enabled, seed)
-    _print_demo_accounts(accounts)
+    print_demo_accounts(accounts)
     for line in lines:
         out.print(line)
     if serve:
@@ -226,17 +228,50 @@ def demo(
         run(host=None, port=port)
 
 
-def _print_demo_accounts(accounts: list[Any]) -> None:
-    table = Table(title="Demo accounts")
-    for column in ("username", "role", "password (shown once)", "TOTP secret"):
-        table.add_column(column, overflow="fold")
-    for acc in accounts:
-        table.add_row(acc.username, acc.role.value, acc.password, acc.totp_secret)
-    out.print(table)
-    out.print(
+def print_demo_accounts(accounts: list[Any], console: Console | None = None) -> None:
+    """The demo accounts, printed so that no password or TOTP secret is ever broken across lines.
+
+    Into a terminal, a table whose columns never wrap nor shorten, as wide as its widest row even
+    where the window is narrower (a password cut in two, or cut short, is copied wrong).
+    Anywhere else (a log, CI, a pipe) one account per line, ``key: value`` pairs separated by two
+    spaces, for a person or grep to read.
+    """
+    console = console or out
+    if console.is_terminal:
+        table = Table(title="Demo accounts")
+        for column in ("username", "role", "password (shown once)", "TOTP secret"):
+            table.add_column(column, no_wrap=True)
+        for acc in accounts:
+            table.add_row(acc.username, acc.role.value, acc.password, acc.totp_secret)
+        # A console never renders wider than its width, so the table gets one of its own size.
+        natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+        wide = Console(
+            file=console.file,
+            width=max(natural, console.width),
+            force_terminal=True,
+            no_color=console.no_color,
+        )
+        wide.print(table, crop=False)
+    else:
+        console.print("Demo accounts (passwords shown once):")
+        for line in demo_account_lines(accounts):
+            # As is: no markup, no highlighting, and never wrapped at the console's width.
+            console.out(line, highlight=False)
+    # Soft-wrapped (one line, the terminal folds it): the command in it is copied too.
+    console.print(
         "Log in with the password and a code from an authenticator app holding the secret, "
-        "or print the current code with [bold]kotwal demo-code demo.si[/]."
+        "or print the current code with [bold]kotwal demo-code demo.si[/].",
+        soft_wrap=True,
     )
+
+
+def demo_account_lines(accounts: list[Any]) -> list[str]:
+    """One plain line per demo account: ``username: …  role: …  password: …  totp_secret: …``."""
+    return [
+        f"username: {acc.username}  role: {acc.role.value}  password: {acc.password}  "
+        f"totp_secret: {acc.totp_secret}"
+        for acc in accounts
+    ]
 
 
 def demo_code(username: str) -> None:
