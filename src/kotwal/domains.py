@@ -23,6 +23,7 @@ DOMAINS: tuple[str, ...] = (
     "kotwal.records",
     "kotwal.arms",
     "kotwal.officers",
+    "kotwal.patrol",
     "kotwal.photos",
     "kotwal.frs",
     "kotwal.watch",

@@ -45,6 +45,10 @@ PUBLIC_ALLOWED = {
     "GET /public/alerts/verify",
     "POST /public/alerts/verify",
     "GET /public/alerts/signing-key.pem",
+    # The patrol module's trackers (issue 21 item 3): OsmAnd/Traccar clients send positions
+    # with no officer's session; each ping is authenticated by its tracker's own token.
+    "GET /api/v1/patrol/osmand",
+    "POST /api/v1/patrol/osmand",
 }
 #: Paths that belong to each switchable module; a module switched off must answer 404 there.
 CONSOLE_PROBES = ["/login", "/", "/account", "/persons"]

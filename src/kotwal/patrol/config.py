@@ -1,0 +1,34 @@
+"""The patrolling domain's settings, from ``KOTWAL_PATROL_*`` variables (docs/domains/patrol.md).
+
+They are the domain's own, so they live here rather than in the kernel's settings; they are
+checked once at start-up by :func:`kotwal.patrol.service.install`, so a bad value stops the
+server and every command before anything is accepted.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PatrolSettings(BaseSettings):
+    """How long tracks are kept, and how pings are written."""
+
+    model_config = SettingsConfigDict(env_prefix="KOTWAL_PATROL_", extra="ignore")
+
+    #: Days a unit's track (every position it reported) is kept before the purge deletes it.
+    #: Trip tracks kept long after the trip were part of what leaked from TSCOP; a month
+    #: answers complaints and inquiries about a shift, and the limit keeps it a decision.
+    track_days: int = Field(default=30, ge=1, le=366)
+    #: Pings written to the database in one transaction, at most, and how long the writer
+    #: waits for more once the first has arrived (milliseconds).
+    batch_max: int = Field(default=1000, ge=1, le=20_000)
+    batch_wait_ms: int = Field(default=20, ge=0, le=1000)
+    #: A fix dated further ahead of the server's clock than this is refused (a tracker with a
+    #: wrong clock would otherwise pin the unit's latest position in the future).
+    future_seconds: int = Field(default=300, ge=0, le=86_400)
+
+
+def patrol_settings() -> PatrolSettings:
+    """The settings as the environment has them now."""
+    return PatrolSettings()

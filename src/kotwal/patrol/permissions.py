@@ -1,0 +1,16 @@
+"""What the patrolling domain lets an officer do. Granted in :mod:`kotwal.patrol.manifest`."""
+
+import enum
+
+
+class PatrolPermission(enum.StrEnum):
+    """``patrol:resource:action``, kept sorted."""
+
+    AREA_MANAGE = "patrol:area:manage"
+    AREA_READ = "patrol:area:read"
+    DEVICE_MANAGE = "patrol:device:manage"
+    POSITION_READ = "patrol:position:read"
+    TRACK_READ = "patrol:track:read"
+    UNIT_MANAGE = "patrol:unit:manage"
+    UNIT_READ = "patrol:unit:read"
+    UNIT_STATUS = "patrol:unit:status"

@@ -1,0 +1,211 @@
+"""Input and output shapes of the patrolling domain. Inputs forbid unknown fields and bound
+every field; outputs are allow-lists of what a reader may see."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ID36 = Annotated[str, StringConstraints(min_length=36, max_length=36)]
+#: Area codes: capitals, digits and dashes ("HYD-PS-01-B03").
+AREA_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,39}$"
+CALL_SIGN_PATTERN = r"^[A-Z0-9][A-Z0-9 -]{1,31}$"
+#: An Indian registration number once normalised: state, district, series, number
+#: ("TS09PA1234", "AP28E1234"); a new "BH" series number also fits.
+VEHICLE_PATTERN = r"^[A-Z0-9]{6,12}$"
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AreaKind(enum.StrEnum):
+    STATION_AREA = "station_area"
+    BEAT = "beat"
+
+
+class PointKind(enum.StrEnum):
+    """Where patrols check in."""
+
+    BANK = "bank"
+    ATM = "atm"
+    PLACE_OF_WORSHIP = "place_of_worship"
+    SCHOOL = "school"
+    HOT_SPOT = "hot_spot"
+
+
+class UnitKind(enum.StrEnum):
+    BLUE_COLTS = "blue_colts"  # a motorcycle pair
+    PATROL_CAR = "patrol_car"
+    HIGHWAY_PATROL = "highway_patrol"
+
+
+class UnitStatus(enum.StrEnum):
+    AVAILABLE = "available"
+    DISPATCHED = "dispatched"
+    EN_ROUTE = "en_route"
+    ON_SCENE = "on_scene"
+    OFF_DUTY = "off_duty"
+
+
+class CrewDuty(enum.StrEnum):
+    IN_CHARGE = "in_charge"
+    DRIVER = "driver"
+    CREW = "crew"
+
+
+class AreaRead(BaseModel):
+    id: str
+    kind: AreaKind
+    code: str
+    name: str
+    station_id: str
+    parent_id: str | None
+    source: str | None
+    #: The shape as a GeoJSON geometry, when asked for.
+    geometry: dict[str, Any] | None = None
+    bbox: tuple[float, float, float, float]
+
+
+class AreasImported(BaseModel):
+    station_areas: int
+    beats: int
+    points: int
+
+
+class PointCreate(Input):
+    kind: PointKind
+    name: str = Field(min_length=2, max_length=200)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_m: int = Field(default=50, ge=5, le=1000)
+    station_id: ID36
+
+
+class PointRead(BaseModel):
+    id: str
+    kind: PointKind
+    name: str
+    lat: float
+    lon: float
+    radius_m: int
+    station_id: str
+    beat_id: str | None
+
+
+class Located(BaseModel):
+    """Where a point lies: its station's area and beat (if any are drawn there), and the
+    check-in points within reach."""
+
+    station_area: AreaRead | None
+    beat: AreaRead | None
+    points: list[tuple[PointRead, float]]
+
+
+class UnitCreate(Input):
+    call_sign: str = Field(min_length=2, max_length=32, pattern=CALL_SIGN_PATTERN)
+    vehicle_number: str = Field(min_length=6, max_length=20)
+    kind: UnitKind
+    station_id: ID36
+
+
+class UnitRead(BaseModel):
+    id: str
+    call_sign: str
+    vehicle_number: str
+    kind: UnitKind
+    station_id: str
+    status: UnitStatus
+    status_at: datetime
+
+
+class StatusChange(Input):
+    status: UnitStatus
+    note: str | None = Field(default=None, max_length=300)
+
+
+class UnitEventRead(BaseModel):
+    status: UnitStatus
+    previous: UnitStatus | None
+    note: str | None
+    by_name: str
+    at: datetime
+
+
+class CrewMember(Input):
+    officer_id: ID36
+    duty: CrewDuty = CrewDuty.CREW
+
+
+class ShiftStart(Input):
+    starts_at: datetime
+    ends_at: datetime
+    beat_id: ID36 | None = None
+    crew: list[CrewMember] = Field(min_length=1, max_length=8)
+
+
+class CrewRead(BaseModel):
+    officer_id: str
+    duty: CrewDuty
+
+
+class ShiftRead(BaseModel):
+    id: str
+    unit_id: str
+    beat_id: str | None
+    starts_at: datetime
+    ends_at: datetime
+    ended_at: datetime | None
+    crew: list[CrewRead]
+
+
+class DeviceEnrol(Input):
+    label: str = Field(min_length=2, max_length=100)
+
+
+class DeviceRead(BaseModel):
+    id: str
+    unit_id: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class DeviceIssued(DeviceRead):
+    """A new tracker's token, shown once: only its hash is kept."""
+
+    token: str
+
+
+class PositionRead(BaseModel):
+    unit_id: str
+    fixed_at: datetime
+    received_at: datetime
+    lat: float
+    lon: float
+    speed: float | None
+    bearing: float | None
+    accuracy: float | None
+    battery: float | None
+
+
+class TrackPoint(BaseModel):
+    fixed_at: datetime
+    lat: float
+    lon: float
+    speed: float | None
+    bearing: float | None
+    accuracy: float | None
+
+
+class TrackRead(BaseModel):
+    unit_id: str
+    call_sign: str
+    since: datetime
+    until: datetime
+    points: list[TrackPoint]
+    #: More points lie in the period than were returned (ask for a shorter period).
+    truncated: bool

@@ -1,0 +1,936 @@
+"""Patrolling operations, one transaction each (the caller's unit of work).
+
+Areas and check-in points are read inside the actor's jurisdiction; units are released
+through the gate; live positions and tracks are RESTRICTED and released only through the
+gate, each view audited (a track is one ``patrol_track`` disclosure per unit and view). Writes
+land only at stations inside the actor's jurisdiction. Nothing about a unit is overwritten
+without a trace: every status change is a row of ``patrol_unit_events``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from shapely.geometry import Point
+from sqlalchemy import CursorResult, delete, func, select
+
+from kotwal.core.audit import Outcome, actor_event
+from kotwal.core.clock import as_utc, utcnow
+from kotwal.core.csvfile import StationCodes
+from kotwal.core.db import new_id
+from kotwal.core.errors import Conflict, InvalidInput, NotFound
+from kotwal.core.gate import MASKED, disclose
+from kotwal.core.policy import Actor, DataClass, Jurisdiction
+from kotwal.core.runtime import Runtime
+from kotwal.core.scope import in_jurisdiction, require, writable_station
+from kotwal.core.uow import UnitOfWork
+from kotwal.officers import service as officers_service
+from kotwal.patrol import geo
+from kotwal.patrol.config import patrol_settings
+from kotwal.patrol.models import (
+    PatrolArea,
+    PatrolDevice,
+    PatrolLatestPosition,
+    PatrolPoint,
+    PatrolPosition,
+    PatrolShift,
+    PatrolShiftCrew,
+    PatrolUnit,
+    PatrolUnitEvent,
+    PatrolUnitTrack,
+)
+from kotwal.patrol.permissions import PatrolPermission as P
+from kotwal.patrol.schemas import (
+    AREA_CODE_PATTERN,
+    VEHICLE_PATTERN,
+    AreaKind,
+    AreasImported,
+    PointCreate,
+    PointKind,
+    ShiftStart,
+    StatusChange,
+    UnitCreate,
+    UnitStatus,
+)
+
+#: Features in one import, at most; a state's beats are a few thousand.
+IMPORT_MAX_FEATURES = 10_000
+IMPORT_MAX_ERRORS = 100
+AREA_PAGE_MAX = 500
+UNIT_PAGE_MAX = 500
+#: Track points returned for one view, at most (a day at one fix every 10 s is 8,640).
+TRACK_MAX_POINTS = 20_000
+#: Check-in points within this many metres are listed by :func:`locate`.
+NEAR_POINTS_M = 300.0
+TOKEN_BYTES = 32
+#: Track positions deleted per transaction by the purge.
+PURGE_BATCH = 20_000
+
+
+def install(runtime: Runtime) -> None:
+    """Check the ``KOTWAL_PATROL_*`` settings when a process starts: a bad value stops it."""
+    patrol_settings()
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 of a tracker's token, as stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _station(uow: UnitOfWork, actor: Actor, station_id: str, action: str, what: str) -> str:
+    """The path of a station the actor may write at (refusals audited)."""
+    message = f"you can {what} only in your own jurisdiction"
+    return writable_station(uow, actor, station_id, action, "patrol", message).path
+
+
+# --- areas and points --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeatureError:
+    """One feature of an import that cannot be used: its number (from 1), its code or name
+    if it has one, and why."""
+
+    feature: int
+    label: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"feature {self.feature} ({self.label}): {self.reason}"
+
+
+class AreasRejected(InvalidInput):
+    """The file was not imported; nothing was written. ``errors`` lists the features."""
+
+    slug = "import-rejected"
+    title = "The file was not imported; nothing was written"
+
+    def __init__(self, errors: list[FeatureError], total: int) -> None:
+        super().__init__(
+            f"{total} error(s) in the file; the first: {errors[0]}",
+            errors=[
+                {"feature": e.feature, "label": e.label, "reason": e.reason}
+                for e in errors[:IMPORT_MAX_ERRORS]
+            ],
+            error_count=total,
+        )
+        self.errors = errors
+
+
+@dataclass
+class _Feature:
+    number: int
+    label: str
+    properties: dict[str, Any]
+    geometry: Any
+
+
+def _features(document: Any) -> list[_Feature]:
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise InvalidInput("the file is not a GeoJSON FeatureCollection")
+    features = document.get("features")
+    if not isinstance(features, list) or not features:
+        raise InvalidInput("the FeatureCollection has no features")
+    if len(features) > IMPORT_MAX_FEATURES:
+        raise InvalidInput(f"at most {IMPORT_MAX_FEATURES:,} features in one file")
+    out = []
+    for n, feature in enumerate(features, start=1):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        props = props if isinstance(props, dict) else {}
+        label = str(props.get("code") or props.get("name") or "no code")[:60]
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        out.append(_Feature(n, label, props, geometry))
+    return out
+
+
+def _text(props: dict[str, Any], key: str, low: int, high: int) -> str:
+    value = props.get(key)
+    if not isinstance(value, str) or not low <= len(value.strip()) <= high:
+        raise geo.GeometryProblem(f"properties.{key} must be text of {low}-{high} characters")
+    return value.strip()
+
+
+class _Import:
+    """Checks every feature of an import before anything is written: station areas first (a
+    beat is checked against its station's area, from the same file or already stored)."""
+
+    def __init__(self, uow: UnitOfWork, actor: Actor) -> None:
+        self.uow, self.actor = uow, actor
+        self.stations = StationCodes(uow.session, actor)
+        self.errors: list[FeatureError] = []
+        self.areas: list[PatrolArea] = []
+        self.shapes: dict[str, Any] = {}  # area id -> shape, for this import's beats
+        self.station_areas: dict[str, PatrolArea] = {}  # station id -> its area
+        self.codes: set[str] = set()
+        self.points: list[tuple[PatrolPoint, Any]] = []
+
+    def fail(self, feature: _Feature, reason: str) -> None:
+        self.errors.append(FeatureError(feature.number, feature.label, reason))
+
+    def station(self, props: dict[str, Any]) -> tuple[str, str]:
+        code = _text(props, "station", 1, 32)
+        station_id, why = self.stations.station_id(code)
+        if why is not None:
+            raise geo.GeometryProblem(f"properties.station: {why}")
+        node = _station_path(self.uow, station_id)
+        return station_id, node
+
+    def code(self, props: dict[str, Any]) -> str:
+        code = _text(props, "code", 2, 40).upper()
+        if not re.fullmatch(AREA_CODE_PATTERN, code):
+            raise geo.GeometryProblem("properties.code: capitals, digits and dashes only")
+        if code in self.codes:
+            raise geo.GeometryProblem(f"the code {code} appears twice in the file")
+        stored = select(PatrolArea.id).where(PatrolArea.code == code)
+        if self.uow.session.execute(stored).first() is not None:
+            raise geo.GeometryProblem(f"an area with the code {code} exists already")
+        self.codes.add(code)
+        return code
+
+    def area(self, feature: _Feature, kind: AreaKind) -> None:
+        props = feature.properties
+        station_id, path = self.station(props)
+        code, name = self.code(props), _text(props, "name", 2, 200)
+        shape = geo.rounded(geo.polygon_from_geojson(feature.geometry))
+        parent: PatrolArea | None = None
+        if kind == AreaKind.STATION_AREA:
+            if station_id in self.station_areas or _stored_area(self.uow, station_id):
+                raise geo.GeometryProblem("this station has an area already")
+        else:
+            parent = self.station_areas.get(station_id) or _stored_area(self.uow, station_id)
+            if parent is None:
+                raise geo.GeometryProblem("the station has no area: import its area first")
+            outer = self.shapes.get(parent.id) or geo.from_text(parent.geometry)
+            if not geo.inside(shape, outer, geo.CONTAINMENT_TOLERANCE_M):
+                raise geo.GeometryProblem(
+                    f"the beat is not inside its station's area {parent.code} (allowing "
+                    f"{geo.CONTAINMENT_TOLERANCE_M:.0f} m)"
+                )
+        min_lon, min_lat, max_lon, max_lat = shape.bounds
+        row = PatrolArea(
+            id=new_id(),
+            kind=kind.value,
+            code=code,
+            name=name,
+            station_id=station_id,
+            jurisdiction_path=path,
+            parent_id=parent.id if parent else None,
+            geometry=geo.to_text(shape),
+            min_lon=min_lon,
+            min_lat=min_lat,
+            max_lon=max_lon,
+            max_lat=max_lat,
+            source=str(props.get("source"))[:200] if props.get("source") else None,
+            created_by=self.actor.username,
+        )
+        self.areas.append(row)
+        self.shapes[row.id] = shape
+        if kind == AreaKind.STATION_AREA:
+            self.station_areas[station_id] = row
+
+    def point(self, feature: _Feature, kind: PointKind) -> None:
+        props = feature.properties
+        station_id, path = self.station(props)
+        here = geo.point_from_geojson(feature.geometry)
+        radius = props.get("radius_m", 50)
+        if not isinstance(radius, int) or not 5 <= radius <= 1000:
+            raise geo.GeometryProblem("properties.radius_m must be a whole number of 5-1000")
+        row = PatrolPoint(
+            kind=kind.value,
+            name=_text(props, "name", 2, 200),
+            lat=round(here.y, geo.DECIMALS),
+            lon=round(here.x, geo.DECIMALS),
+            radius_m=radius,
+            station_id=station_id,
+            jurisdiction_path=path,
+            created_by=self.actor.username,
+        )
+        self.points.append((row, here))
+
+
+def _station_path(uow: UnitOfWork, station_id: str) -> str:
+    """The materialised path of a station (the tree is the kernel's)."""
+    node = uow.session.get(Jurisdiction, station_id)
+    assert node is not None
+    return node.path
+
+
+def _stored_area(uow: UnitOfWork, station_id: str) -> PatrolArea | None:
+    stmt = select(PatrolArea).where(
+        PatrolArea.station_id == station_id, PatrolArea.kind == AreaKind.STATION_AREA.value
+    )
+    return uow.session.execute(stmt).scalars().first()
+
+
+def import_geojson(uow: UnitOfWork, actor: Actor, document: Any) -> AreasImported:
+    """Import station areas, beats and check-in points from a GeoJSON FeatureCollection, all or
+    nothing: every feature is checked first, and any error refuses the whole file with each
+    feature's problem listed (:class:`AreasRejected`).
+
+    Each feature's ``properties`` carry ``kind`` (``station_area``, ``beat`` or a check-in
+    point's kind), ``station`` (the station's code), and for areas ``code`` and ``name``, for
+    points ``name`` and optionally ``radius_m``; ``source`` is kept if given.
+    """
+    require(actor, P.AREA_MANAGE)
+    features = _features(document)
+    work = _Import(uow, actor)
+    kinds: dict[int, str] = {}
+    for feature in features:
+        kind = feature.properties.get("kind")
+        kinds[feature.number] = kind if isinstance(kind, str) else ""
+    # Station areas first, so that a beat in the same file is checked against its area.
+    ordered = sorted(features, key=lambda f: kinds[f.number] != AreaKind.STATION_AREA.value)
+    for feature in ordered:
+        kind = kinds[feature.number]
+        try:
+            if kind in AreaKind.__members__.values():
+                work.area(feature, AreaKind(kind))
+            elif kind in PointKind.__members__.values():
+                work.point(feature, PointKind(kind))
+            else:
+                allowed = ", ".join([*AreaKind, *PointKind])
+                raise geo.GeometryProblem(f"properties.kind must be one of {allowed}")
+        except geo.GeometryProblem as problem:
+            work.fail(feature, str(problem))
+    if work.stations.outside_jurisdiction:
+        uow.audit(
+            actor_event(
+                actor,
+                "patrol.areas.import",
+                Outcome.DENIED,
+                resource_type="patrol_area",
+                detail={"reason": "outside-jurisdiction"},
+            )
+        )
+    if work.errors:
+        work.errors.sort(key=lambda e: e.feature)
+        raise AreasRejected(work.errors, len(work.errors))
+    uow.session.add_all(work.areas)
+    uow.session.flush()
+    beats = geo.ShapeIndex(
+        [(a.id, work.shapes[a.id]) for a in work.areas if a.kind == AreaKind.BEAT.value]
+    )
+    for row, here in work.points:
+        row.beat_id = _beat_of(uow, beats, here.x, here.y, row.station_id)
+        uow.session.add(row)
+    uow.session.flush()
+    counts = AreasImported(
+        station_areas=sum(a.kind == AreaKind.STATION_AREA.value for a in work.areas),
+        beats=sum(a.kind == AreaKind.BEAT.value for a in work.areas),
+        points=len(work.points),
+    )
+    uow.audit(
+        actor_event(
+            actor,
+            "patrol.areas.import",
+            Outcome.SUCCESS,
+            resource_type="patrol_area",
+            detail=counts.model_dump(),
+        )
+    )
+    area_index.forget(uow.runtime)
+    return counts
+
+
+def _beat_of(
+    uow: UnitOfWork, fresh: geo.ShapeIndex, lon: float, lat: float, station_id: str
+) -> str | None:
+    """The beat of the station that holds a point: among beats just imported, then stored."""
+    for key in fresh.containing(lon, lat):
+        return key
+    index = area_index.get(uow)
+    for key in index.beats.containing(lon, lat):
+        if index.station_of.get(key) == station_id:
+            return key
+    return None
+
+
+class AreaIndex:
+    """STRtrees over the stored station areas, beats and check-in points of the force, with
+    the station of each; built when first asked and rebuilt when the areas or points change
+    (counted by rows and the newest creation time, checked per use)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cached: dict[int, tuple[tuple[Any, ...], _Indexes]] = {}
+
+    def forget(self, runtime: Runtime) -> None:
+        with self._lock:
+            self._cached.pop(id(runtime), None)
+
+    def get(self, uow: UnitOfWork) -> _Indexes:
+        session = uow.session
+        stamp = (
+            *session.execute(select(func.count(), func.max(PatrolArea.created_at))).one(),
+            *session.execute(select(func.count(), func.max(PatrolPoint.created_at))).one(),
+        )
+        key = id(uow.runtime)
+        with self._lock:
+            cached = self._cached.get(key)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
+        built = _Indexes.build(uow)
+        with self._lock:
+            self._cached[key] = (stamp, built)
+        return built
+
+
+@dataclass
+class _Indexes:
+    areas: geo.ShapeIndex
+    beats: geo.ShapeIndex
+    points: geo.ShapeIndex
+    station_of: dict[str, str]
+
+    @classmethod
+    def build(cls, uow: UnitOfWork) -> _Indexes:
+        areas: list[tuple[str, Any]] = []
+        beats: list[tuple[str, Any]] = []
+        station_of: dict[str, str] = {}
+        for area in uow.session.execute(select(PatrolArea)).scalars():
+            target = areas if area.kind == AreaKind.STATION_AREA.value else beats
+            target.append((area.id, geo.from_text(area.geometry)))
+            station_of[area.id] = area.station_id
+        points: list[tuple[str, Any]] = []
+        for point in uow.session.execute(select(PatrolPoint)).scalars():
+            points.append((point.id, Point(point.lon, point.lat)))
+            station_of[point.id] = point.station_id
+        return cls(geo.ShapeIndex(areas), geo.ShapeIndex(beats), geo.ShapeIndex(points), station_of)
+
+
+area_index = AreaIndex()
+
+
+def list_areas(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    station_id: str | None = None,
+    kind: AreaKind | None = None,
+    limit: int = 100,
+) -> list[PatrolArea]:
+    """Areas and beats in the actor's jurisdiction, by code."""
+    require(actor, P.AREA_READ)
+    stmt = select(PatrolArea).where(in_jurisdiction(PatrolArea.jurisdiction_path, actor))
+    if station_id is not None:
+        stmt = stmt.where(PatrolArea.station_id == station_id)
+    if kind is not None:
+        stmt = stmt.where(PatrolArea.kind == kind.value)
+    stmt = stmt.order_by(PatrolArea.code).limit(min(limit, AREA_PAGE_MAX))
+    return list(uow.session.execute(stmt).scalars())
+
+
+def read_area(uow: UnitOfWork, actor: Actor, area_id: str) -> PatrolArea:
+    require(actor, P.AREA_READ)
+    area = uow.session.get(PatrolArea, area_id)
+    if area is None or not actor.covers(area.jurisdiction_path):
+        raise NotFound("no such area in your jurisdiction")
+    return area
+
+
+@dataclass(frozen=True)
+class Location:
+    station_area: PatrolArea | None
+    beat: PatrolArea | None
+    points: list[tuple[PatrolPoint, float]]
+
+
+def locate(uow: UnitOfWork, actor: Actor, lat: float, lon: float) -> Location:
+    """The station area and beat a point lies in, and the check-in points within
+    :data:`NEAR_POINTS_M`, nearest first; only those inside the actor's jurisdiction."""
+    require(actor, P.AREA_READ)
+    index = area_index.get(uow)
+
+    def visible_area(keys: list[str]) -> PatrolArea | None:
+        for key in keys:
+            area = uow.session.get(PatrolArea, key)
+            if area is not None and actor.covers(area.jurisdiction_path):
+                return area
+        return None
+
+    near: list[tuple[PatrolPoint, float]] = []
+    for found in index.points.nearest(lon, lat, NEAR_POINTS_M, limit=10):
+        point = uow.session.get(PatrolPoint, found.key)
+        if point is not None and actor.covers(point.jurisdiction_path):
+            near.append((point, round(found.distance_m, 1)))
+    return Location(
+        visible_area(index.areas.containing(lon, lat)),
+        visible_area(index.beats.containing(lon, lat)),
+        near,
+    )
+
+
+def add_point(uow: UnitOfWork, actor: Actor, data: PointCreate) -> PatrolPoint:
+    """A check-in point at a station in the actor's jurisdiction, placed in its beat."""
+    require(actor, P.AREA_MANAGE)
+    path = _station(uow, actor, data.station_id, "patrol.point.create", "add check-in points")
+    point = PatrolPoint(
+        kind=data.kind.value,
+        name=data.name,
+        lat=round(data.lat, geo.DECIMALS),
+        lon=round(data.lon, geo.DECIMALS),
+        radius_m=data.radius_m,
+        station_id=data.station_id,
+        jurisdiction_path=path,
+        created_by=actor.username,
+    )
+    point.beat_id = _beat_of(uow, geo.ShapeIndex([]), data.lon, data.lat, data.station_id)
+    uow.session.add(point)
+    uow.session.flush()
+    uow.audit(
+        actor_event(
+            actor,
+            "patrol.point.create",
+            Outcome.SUCCESS,
+            resource_type="patrol_point",
+            resource_id=point.id,
+        )
+    )
+    return point
+
+
+def list_points(
+    uow: UnitOfWork, actor: Actor, *, station_id: str | None = None, limit: int = 100
+) -> list[PatrolPoint]:
+    require(actor, P.AREA_READ)
+    stmt = select(PatrolPoint).where(in_jurisdiction(PatrolPoint.jurisdiction_path, actor))
+    if station_id is not None:
+        stmt = stmt.where(PatrolPoint.station_id == station_id)
+    stmt = stmt.order_by(PatrolPoint.name, PatrolPoint.id).limit(min(limit, AREA_PAGE_MAX))
+    return list(uow.session.execute(stmt).scalars())
+
+
+def area_out(area: PatrolArea, with_geometry: bool) -> dict[str, Any]:
+    return {
+        "id": area.id,
+        "kind": area.kind,
+        "code": area.code,
+        "name": area.name,
+        "station_id": area.station_id,
+        "parent_id": area.parent_id,
+        "source": area.source,
+        "geometry": json.loads(area.geometry) if with_geometry else None,
+        "bbox": (area.min_lon, area.min_lat, area.max_lon, area.max_lat),
+    }
+
+
+# --- units, their status and shifts ------------------------------------------------------
+
+
+def normalise_vehicle(raw: str) -> str:
+    """One spelling per registration number: capitals, without spaces, dashes or dots."""
+    return re.sub(r"[\s.-]+", "", raw).upper()
+
+
+def _unit(uow: UnitOfWork, unit_id: str) -> PatrolUnit:
+    unit = uow.session.get(PatrolUnit, unit_id)
+    if unit is None:
+        raise NotFound("no such patrol unit")
+    return unit
+
+
+def _writable_unit(uow: UnitOfWork, actor: Actor, unit_id: str, action: str) -> PatrolUnit:
+    unit = _unit(uow, unit_id)
+    _station(uow, actor, unit.station_id, action, "act on patrol units")
+    return unit
+
+
+def _event(
+    uow: UnitOfWork, actor: Actor, unit: PatrolUnit, previous: str | None, note: str | None
+) -> None:
+    uow.session.add(
+        PatrolUnitEvent(
+            unit_id=unit.id,
+            status=unit.status,
+            previous=previous,
+            note=note,
+            by_id=actor.account_id,
+            by_name=actor.username[:64],
+            at=unit.status_at,
+        )
+    )
+
+
+def create_unit(uow: UnitOfWork, actor: Actor, data: UnitCreate) -> dict[str, Any]:
+    """A patrol unit at a station in the actor's jurisdiction, off duty until a shift starts."""
+    require(actor, P.UNIT_MANAGE)
+    path = _station(uow, actor, data.station_id, "patrol.unit.create", "add patrol units")
+    vehicle = normalise_vehicle(data.vehicle_number)
+    if not re.fullmatch(VEHICLE_PATTERN, vehicle):
+        raise InvalidInput("vehicle_number is not a registration number (e.g. TS09PA1234)")
+    for column, value, what in (
+        (PatrolUnit.vehicle_number, vehicle, "vehicle number"),
+        (PatrolUnit.call_sign, data.call_sign, "call sign"),
+    ):
+        if uow.session.execute(select(PatrolUnit.id).where(column == value)).first():
+            raise Conflict(f"a patrol unit with this {what} exists already")
+    unit = PatrolUnit(
+        call_sign=data.call_sign,
+        vehicle_number=vehicle,
+        kind=data.kind.value,
+        station_id=data.station_id,
+        jurisdiction_path=path,
+        status=UnitStatus.OFF_DUTY.value,
+        status_at=utcnow(),
+    )
+    uow.session.add(unit)
+    uow.session.flush()
+    _event(uow, actor, unit, None, "unit created")
+    uow.audit(
+        actor_event(
+            actor,
+            "patrol.unit.create",
+            Outcome.SUCCESS,
+            resource_type="patrol_unit",
+            resource_id=unit.id,
+        )
+    )
+    return disclose(uow, actor, None, [unit], kind="echo")[0]
+
+
+def list_units(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    station_id: str | None = None,
+    status: UnitStatus | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Units in the actor's jurisdiction, by call sign, through the gate."""
+    require(actor, P.UNIT_READ)
+    stmt = select(PatrolUnit).where(in_jurisdiction(PatrolUnit.jurisdiction_path, actor))
+    if station_id is not None:
+        stmt = stmt.where(PatrolUnit.station_id == station_id)
+    if status is not None:
+        stmt = stmt.where(PatrolUnit.status == status.value)
+    stmt = stmt.order_by(PatrolUnit.call_sign).limit(min(limit, UNIT_PAGE_MAX))
+    units = list(uow.session.execute(stmt).scalars())
+    return disclose(uow, actor, None, units, kind="list")
+
+
+def read_unit(
+    uow: UnitOfWork, actor: Actor, unit_id: str, purpose: str | None = None
+) -> dict[str, Any]:
+    """One unit, through the gate (masked outside the jurisdiction unless a purpose is given)."""
+    require(actor, P.UNIT_READ)
+    return disclose(uow, actor, purpose, [_unit(uow, unit_id)], kind="record")[0]
+
+
+def change_status(
+    uow: UnitOfWork, actor: Actor, unit_id: str, change: StatusChange
+) -> dict[str, Any]:
+    """Set a unit's status; the change is kept with who made it and when."""
+    require(actor, P.UNIT_STATUS)
+    unit = _writable_unit(uow, actor, unit_id, "patrol.unit.status")
+    if unit.status == change.status.value:
+        raise Conflict(f"the unit is {change.status.value} already")
+    previous = unit.status
+    unit.status, unit.status_at = change.status.value, utcnow()
+    unit.version += 1
+    _event(uow, actor, unit, previous, change.note)
+    uow.audit(
+        actor_event(
+            actor,
+            "patrol.unit.status",
+            Outcome.SUCCESS,
+            resource_type="patrol_unit",
+            resource_id=unit.id,
+            detail={"from": previous, "to": unit.status},
+        )
+    )
+    uow.session.flush()
+    return disclose(uow, actor, None, [unit], kind="echo")[0]
+
+
+def unit_events(uow: UnitOfWork, actor: Actor, unit_id: str) -> list[PatrolUnitEvent]:
+    """Every status the unit has had, oldest first; inside the unit's jurisdiction."""
+    require(actor, P.UNIT_READ)
+    unit = _unit(uow, unit_id)
+    if not actor.covers(unit.jurisdiction_path):
+        raise NotFound("no such patrol unit in your jurisdiction")
+    stmt = (
+        select(PatrolUnitEvent)
+        .where(PatrolUnitEvent.unit_id == unit.id)
+        .order_by(PatrolUnitEvent.at, PatrolUnitEvent.id)
+    )
+    return list(uow.session.execute(stmt).scalars())
+
+
+def start_shift(uow: UnitOfWork, actor: Actor, unit_id: str, data: ShiftStart) -> PatrolShift:
+    """A shift for a unit with its crew from the force's roll; the unit becomes available.
+
+    Every crew member must be on the roll and posted inside the actor's jurisdiction; a unit
+    has one shift running at a time."""
+    require(actor, P.UNIT_MANAGE)
+    unit = _writable_unit(uow, actor, unit_id, "patrol.shift.start")
+    starts, ends = as_utc(data.starts_at), as_utc(data.ends_at)
+    if not timedelta(minutes=30) <= ends - starts <= timedelta(hours=16):
+        raise InvalidInput("a shift lasts from 30 minutes to 16 hours")
+    running = select(PatrolShift.id).where(
+        PatrolShift.unit_id == unit.id, PatrolShift.ended_at.is_(None)
+    )
+    if uow.session.execute(running).first():
+        raise Conflict("the unit has a shift running; end it first")
+    officers = [member.officer_id for member in data.crew]
+    if len(set(officers)) != len(officers):
+        raise InvalidInput("an officer appears twice in the crew")
+    for officer_id in officers:
+        path = officers_service.officer_path(uow, officer_id)
+        if path is None:
+            raise InvalidInput(f"no officer {officer_id} on the force's roll")
+        if not actor.covers(path):
+            raise InvalidInput(f"officer {officer_id} is not posted in your jurisdiction")
+    if data.beat_id is not None:
+        beat = uow.session.get(PatrolArea, data.beat_id)
+        if beat is None or beat.kind != AreaKind.BEAT.value or beat.station_id != unit.station_id:
+            raise InvalidInput("beat_id does not name a beat of the unit's station")
+    shift = PatrolShift(
+        unit_id=unit.id,
+        beat_id=data.beat_id,
+        jurisdiction_path=unit.jurisdiction_path,
+        starts_at=starts,
+        ends_at=ends,
+        created_by=actor.username[:64],
+    )
+    uow.session.add(shift)
+    uow.session.flush()
+    for member in data.crew:
+        uow.session.add(
+            PatrolShiftCrew(shift_id=shift.id, officer_id=member.officer_id, duty=member.duty.value)
+        )
+    if unit.status == UnitStatus.OFF_DUTY.value:
+        unit.status, unit.status_at = UnitStatus.AVAILABLE.value, utcnow()
+        unit.version += 1
+        _event(uow, actor, unit, UnitStatus.OFF_DUTY.value, "shift started")
+    uow.audit(
+        actor_event(
+            actor,
+            "patrol.shift.start",
+            Outcome.SUCCESS,
+            resource_type="patrol_shift",
+            resource_id=shift.id,
+            detail={"unit": unit.id, "crew": len(officers)},
+        )
+    )
+    uow.session.flush()
+    return shift
+
+
+def end_shift(uow: UnitOfWork, actor: Actor, unit_id: str) -> PatrolShift:
+    """End the unit's running shift; the unit goes off duty."""
+    require(actor, P.UNIT_MANAGE)
+    unit = _writable_unit(uow, actor, unit_id, "patrol.shift.end")
+    stmt = select(PatrolShift).where(PatrolShift.unit_id == unit.id, PatrolShift.ended_at.is_(None))
+    shift = uow.session.execute(stmt).scalars().first()
+    if shift is None:
+        raise Conflict("the unit has no shift running")
+    shift.ended_at = utcnow()
+    if unit.status != UnitStatus.OFF_DUTY.value:
+        previous = unit.status
+        unit.status, unit.status_at = UnitStatus.OFF_DUTY.value, shift.ended_at
+        unit.version += 1
+        _event(uow, actor, unit, previous, "shift ended")
+    uow.audit(
+        actor_event(
+            actor,
+            "patrol.shift.end",
+            Outcome.SUCCESS,
+            resource_type="patrol_shift",
+            resource_id=shift.id,
+        )
+    )
+    uow.session.flush()
+    return shift
+
+
+def list_shifts(uow: UnitOfWork, actor: Actor, unit_id: str, limit: int = 50) -> list[PatrolShift]:
+    """A unit's shifts, newest first; inside the unit's jurisdiction."""
+    require(actor, P.UNIT_READ)
+    unit = _unit(uow, unit_id)
+    if not actor.covers(unit.jurisdiction_path):
+        raise NotFound("no such patrol unit in your jurisdiction")
+    stmt = (
+        select(PatrolShift)
+        .where(PatrolShift.unit_id == unit.id)
+        .order_by(PatrolShift.starts_at.desc())
+        .limit(min(limit, 200))
+    )
+    return list(uow.session.execute(stmt).scalars())
+
+
+def crew_of(uow: UnitOfWork, shift_ids: list[str]) -> dict[str, list[PatrolShiftCrew]]:
+    found: dict[str, list[PatrolShiftCrew]] = {s: [] for s in shift_ids}
+    if shift_ids:
+        stmt = select(PatrolShiftCrew).where(PatrolShiftCrew.shift_id.in_(shift_ids))
+        for member in uow.session.execute(stmt).scalars():
+            found[member.shift_id].append(member)
+    return found
+
+
+# --- trackers ----------------------------------------------------------------------------
+
+
+def enrol_device(
+    uow: UnitOfWork, actor: Actor, unit_id: str, label: str
+) -> tuple[PatrolDevice, str]:
+    """A tracker for a unit and its token, which is returned once and never stored (only its
+    SHA-256 is)."""
+    require(actor, P.DEVICE_MANAGE)
+    unit = _writable_unit(uow, actor, unit_id, "patrol.device.enrol")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    device = PatrolDevice(
+        unit_id=unit.id,
+        label=label,
+        token_hash=token_hash(token),
+        jurisdiction_path=unit.jurisdiction_path,
+        created_by=actor.username[:64],
+    )
+    uow.session.add(device)
+    uow.session.flush()
+    uow.audit(
+        actor_event(
+            actor,
+            "patrol.device.enrol",
+            Outcome.SUCCESS,
+            resource_type="patrol_device",
+            resource_id=device.id,
+            detail={"unit": unit.id},
+        )
+    )
+    return device, token
+
+
+def revoke_device(uow: UnitOfWork, actor: Actor, device_id: str) -> PatrolDevice:
+    """Revoke a tracker's token: its pings are refused from the next batch on."""
+    require(actor, P.DEVICE_MANAGE)
+    device = uow.session.get(PatrolDevice, device_id)
+    if device is None:
+        raise NotFound("no such tracker")
+    _writable_unit(uow, actor, device.unit_id, "patrol.device.revoke")
+    if device.revoked_at is not None:
+        raise Conflict("the tracker is revoked already")
+    device.revoked_at, device.revoked_by = utcnow(), actor.username[:64]
+    uow.audit(
+        actor_event(
+            actor,
+            "patrol.device.revoke",
+            Outcome.SUCCESS,
+            resource_type="patrol_device",
+            resource_id=device.id,
+        )
+    )
+    uow.session.flush()
+    return device
+
+
+def list_devices(uow: UnitOfWork, actor: Actor, unit_id: str) -> list[PatrolDevice]:
+    require(actor, P.DEVICE_MANAGE)
+    unit = _unit(uow, unit_id)
+    if not actor.covers(unit.jurisdiction_path):
+        raise NotFound("no such patrol unit in your jurisdiction")
+    stmt = (
+        select(PatrolDevice)
+        .where(PatrolDevice.unit_id == unit.id)
+        .order_by(PatrolDevice.created_at, PatrolDevice.id)
+    )
+    return list(uow.session.execute(stmt).scalars())
+
+
+# --- positions ---------------------------------------------------------------------------
+
+
+def latest_positions(
+    uow: UnitOfWork, actor: Actor, *, station_id: str | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Where the units of the actor's jurisdiction are now, through the gate (each unit's
+    position is one disclosure)."""
+    require(actor, P.POSITION_READ)
+    stmt = select(PatrolLatestPosition).where(
+        in_jurisdiction(PatrolLatestPosition.jurisdiction_path, actor)
+    )
+    if station_id is not None:
+        stmt = stmt.join(PatrolUnit, PatrolUnit.id == PatrolLatestPosition.id).where(
+            PatrolUnit.station_id == station_id
+        )
+    rows = list(uow.session.execute(stmt.limit(min(limit, UNIT_PAGE_MAX))).scalars())
+    return disclose(uow, actor, None, rows, kind="list")
+
+
+def unit_track(
+    uow: UnitOfWork,
+    actor: Actor,
+    unit_id: str,
+    since: datetime,
+    until: datetime,
+    purpose: str | None = None,
+) -> tuple[dict[str, Any], list[PatrolPosition], bool]:
+    """Where a unit has been between two moments: one ``patrol_track`` disclosure through the
+    gate, audited with its purpose. Outside the actor's jurisdiction without a purpose the
+    gate masks the unit, and no point is released."""
+    require(actor, P.TRACK_READ)
+    since, until = as_utc(since), as_utc(until)
+    if not timedelta(0) < until - since <= timedelta(days=7):
+        raise InvalidInput("a track is read for a period of up to 7 days, since before until")
+    track = uow.session.get(PatrolUnitTrack, unit_id)
+    if track is None:
+        raise NotFound("no such patrol unit")
+    shown = disclose(uow, actor, purpose, [track], kind="record")[0]
+    if shown["call_sign"] is MASKED or actor.clearance < DataClass.RESTRICTED:
+        return shown, [], False
+    stmt = (
+        select(PatrolPosition)
+        .where(
+            PatrolPosition.unit_id == unit_id,
+            PatrolPosition.fixed_at >= since,
+            PatrolPosition.fixed_at < until,
+        )
+        .order_by(PatrolPosition.fixed_at, PatrolPosition.id)
+        .limit(TRACK_MAX_POINTS + 1)
+    )
+    points = list(uow.session.execute(stmt).scalars())
+    return shown, points[:TRACK_MAX_POINTS], len(points) > TRACK_MAX_POINTS
+
+
+def purge_tracks(runtime: Runtime, actor: Actor, now: datetime | None = None) -> int:
+    """Delete every position received more than ``KOTWAL_PATROL_TRACK_DAYS`` ago (by the
+    server's clock, which no tracker can move), and latest positions as old; returns how many
+    track positions went. Deleted :data:`PURGE_BATCH` rows per transaction, so that pings keep
+    flowing while a day's millions go; audited once, with the counts and the period."""
+    days = patrol_settings().track_days
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    old = (
+        select(PatrolPosition.id)
+        .where(PatrolPosition.received_at < cutoff)
+        .limit(PURGE_BATCH)
+        .scalar_subquery()
+    )
+    gone = 0
+    while True:
+        with runtime.db.serial_writer(), runtime.db.transaction(write=True) as session:
+            result = session.execute(delete(PatrolPosition).where(PatrolPosition.id.in_(old)))
+            deleted = int(cast(CursorResult[Any], result).rowcount or 0)
+        gone += deleted
+        if deleted < PURGE_BATCH:
+            break
+    with UnitOfWork(runtime, write=True) as uow:
+        result = uow.session.execute(
+            delete(PatrolLatestPosition).where(PatrolLatestPosition.received_at < cutoff)
+        )
+        stale = int(cast(CursorResult[Any], result).rowcount or 0)
+        uow.audit(
+            actor_event(
+                actor,
+                "patrol.track.purge",
+                Outcome.SUCCESS,
+                resource_type="patrol_position",
+                detail={"deleted": gone, "latest": stale, "days": days},
+            )
+        )
+    return gone
