@@ -2,20 +2,33 @@
 
 Licence numbers begin "DEMO/", UINs "DEMO-UIN-", weapon serials "DEMO"; holders are drawn from
 the demo's name lists, live in "Demo Colony" and have phones in the unallocated 90000 range.
-Most licences are in force; some have lapsed, a few are suspended or cancelled with a reason,
-so every part of the console has something to show.
+Dates are reckoned from the day the demo is seeded (the stations' today), so the licences do not
+age into "lapsed" as the calendar moves: about 83% are in force for more than 90 days yet, 3%
+each expire within 30, 31-60 and 61-90 days, 8% have lapsed (expired up to two years ago and not
+renewed); a few are suspended or cancelled with a reason. Two in five were first issued one to
+three five-year terms before the present one and renewed since, so a licence's number (which
+keeps its first year) says nothing of its standing. The same seed and day give the same licences.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from kotwal.arms.schemas import Grounds, LicenceAction, LicenceIssue, WeaponAdd, WeaponCategory
-from kotwal.arms.service import VALIDITY_YEARS, apply_status_change, file_licence
+from kotwal.arms.schemas import (
+    Grounds,
+    LicenceAction,
+    LicenceIssue,
+    LicenceRenew,
+    WeaponAdd,
+    WeaponCategory,
+)
+from kotwal.arms.service import VALIDITY_YEARS, apply_renewal, apply_status_change, file_licence
+from kotwal.core.clock import station_today
 from kotwal.core.jurisdictions import by_code
 from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime
@@ -58,18 +71,56 @@ CANCELLATIONS = ["Holder deceased; weapon deposited at the station (demo)",
                  "Licence surrendered by the holder (demo)"]  # fmt: skip
 
 
+#: Days from a term's first day to its last: 365-day years, never past the legal five, and no
+#: 29 February to trip over.
+TERM_DAYS = VALIDITY_YEARS * 365 - 1
+#: A licence's standing on the demo's day, as (share, days from today to its expiry: least,
+#: most). Most are in force well beyond the licensing officer's 90-day horizon; a minority have
+#: lapsed.
+# A table of data, aligned by hand: it reads better in rows than one item a line.
+STANDING: list[tuple[float, int, int]] = [
+    (0.08, -730, -1),          # lapsed: expired up to two years ago, not renewed
+    (0.03, 0, 30),             # expiring within 30 days
+    (0.03, 31, 60),            # within 60
+    (0.03, 61, 90),            # within 90
+    (0.83, 91, TERM_DAYS),     # in force beyond 90 days
+]  # fmt: skip
+#: The share of licences first issued before their present term (and renewed since).
+RENEWED_SHARE = 0.4
+
+
+@dataclass(frozen=True)
+class DemoLicence:
+    """A made-up licence as first issued, and the expiry dates of its renewals since, in order
+    (none for a licence in its first term)."""
+
+    issue: LicenceIssue
+    renewals: tuple[date, ...] = ()
+
+    @property
+    def valid_until(self) -> date:
+        """Its expiry date once renewed: the date its standing was drawn for."""
+        return self.renewals[-1] if self.renewals else self.issue.valid_until
+
+
 def synthetic_licence(
     rng: random.Random, station_id: str, station_code: str, n: int, today: date
-) -> LicenceIssue:
-    """One made-up licence; the same ``rng`` state always gives the same licence."""
+) -> DemoLicence:
+    """One made-up licence whose expiry is drawn relative to ``today`` (see :data:`STANDING`);
+    the same ``rng`` state and day always give the same licence."""
     given = rng.choice(GIVEN_MEN if rng.random() < 0.92 else GIVEN_WOMEN)
     surname = rng.choice(SURNAMES)
     father = rng.choice(GIVEN_MEN)
-    lapsed = rng.random() < 0.1
-    age_days = rng.randint(5 * 365 + 30, 7 * 365) if lapsed else rng.randint(0, 5 * 365 - 30)
-    issued = today - timedelta(days=age_days)
-    # 365-day years: never past the legal five, and no 29 February to trip over.
-    valid_until = issued + timedelta(days=VALIDITY_YEARS * 365 - 1)
+    shares = [share for share, _, _ in STANDING]
+    _, soonest, latest = rng.choices(STANDING, weights=shares)[0]
+    valid_until = today + timedelta(days=rng.randint(soonest, latest))
+    # The present term began a full term before its expiry (on or before today, as it must).
+    term_start = valid_until - timedelta(days=TERM_DAYS)
+    earlier_terms = rng.randint(1, 3) if rng.random() < RENEWED_SHARE else 0
+    issued = term_start - timedelta(days=earlier_terms * (TERM_DAYS + 1))
+    renewals = tuple(
+        issued + timedelta(days=(k + 1) * (TERM_DAYS + 1) + TERM_DAYS) for k in range(earlier_terms)
+    )
     count = 1 if rng.random() < 0.85 else 2
     weapons = []
     for i in range(count):
@@ -78,22 +129,24 @@ def synthetic_licence(
         weapons.append(
             WeaponAdd(category=category, make=make, bore=bore, serial=mark, endorsed_on=issued)
         )
-    return LicenceIssue(
+    issue = LicenceIssue(
         licence_number=f"DEMO/{station_code}/{issued.year}/{n:05d}",
         uin=f"DEMO-UIN-{n:08d}",
         holder_name=f"{surname} {given}" if rng.random() < 0.6 else f"{given} {surname}",
         holder_father_name=f"{father} {surname}",
-        holder_birth_year=rng.randint(1950, 2000),
+        # A holder was at least 21 when the licence was first issued (Arms Rules, 2016).
+        holder_birth_year=rng.randint(1950, min(2000, issued.year - 21)),
         holder_address=f"H.No. {rng.randint(1, 20)}-{rng.randint(1, 300)}, Demo Colony {n % 97}",
         holder_phone=f"90000{rng.randrange(100000):05d}" if rng.random() < 0.8 else None,
         grounds=rng.choices(list(GROUNDS_WEIGHTS), weights=list(GROUNDS_WEIGHTS.values()))[0],
         area_of_validity="All India" if rng.random() < 0.1 else "State of Telangana",
         issuing_authority=f"Commissioner of Police, {station_code.split('-')[0]} (demo)",
         issued_on=issued,
-        valid_until=valid_until,
+        valid_until=issued + timedelta(days=TERM_DAYS),
         station_id=station_id,
         weapons=weapons,
     )
+    return DemoLicence(issue, renewals)
 
 
 def seed_licences(
@@ -103,10 +156,13 @@ def seed_licences(
     seed: int,
     progress: Callable[[int], None] | None = None,
     batch: int = 1000,
+    today: date | None = None,
 ) -> int:
     """Record ``count`` synthetic licences across the stations, in batches of one
-    transaction; a few are then suspended or cancelled with a reason."""
+    transaction, dated relative to ``today`` (the stations' today unless given); the older ones
+    are renewed term by term, and a few are then suspended or cancelled with a reason."""
     rng = random.Random(seed + 1959)  # noqa: S311  # nosec B311 - reproducible fake data
+    today = today or station_today(runtime)
     with UnitOfWork(runtime, write=False) as uow:
         root = by_code(uow, STATE_CODE)
         if root is None:
@@ -116,8 +172,6 @@ def seed_licences(
             select(Jurisdiction.id, Jurisdiction.code).where(Jurisdiction.id.in_(stations))
         )
         codes = {station_id: code for station_id, code in rows}
-        # Licence dates are reckoned from a fixed day of the seed, not from the clock.
-        today = date(2026, 11, 1)
     officer = Actor(
         account_id=None,
         username="cli:demo-seed",
@@ -130,7 +184,10 @@ def seed_licences(
             for n in range(done, min(done + batch, count)):
                 station = stations[n % len(stations)]
                 data = synthetic_licence(rng, station, codes[station], n + 1, today)
-                licence = file_licence(uow, officer, data)
+                licence = file_licence(uow, officer, data.issue)
+                for until in data.renewals:
+                    renewal = LicenceRenew(valid_until=until, reason="Renewed on application")
+                    apply_renewal(uow, officer, licence, renewal)
                 roll = rng.random()
                 if roll < 0.04:
                     reason = LicenceAction(reason=rng.choice(SUSPENSIONS))

@@ -525,6 +525,13 @@ def renew_licence(
 ) -> dict[str, Any]:
     """Extend a licence that is in force (or has lapsed) for up to five years from today."""
     licence = _writable_licence(uow, actor, licence_id, "arms_licence.renewed")
+    apply_renewal(uow, actor, licence, data)
+    return _licences_out(uow, actor, [licence], None)[0]
+
+
+def apply_renewal(uow: UnitOfWork, actor: Actor, licence: ArmsLicence, data: LicenceRenew) -> None:
+    """Renew a licence the caller has already checked the actor may write to (and append the
+    step), without disclosing it back: for :func:`renew_licence` and the demo's seeding."""
     if licence.status != LicenceStatus.VALID:
         raise Conflict(f"a {licence.status} licence cannot be renewed")
     if data.valid_until <= licence.valid_until:
@@ -535,7 +542,6 @@ def renew_licence(
     _bump(licence)
     _event(uow, actor, licence, "renewed", reason=data.reason, order_reference=data.order_reference)
     uow.session.flush()
-    return _licences_out(uow, actor, [licence], None)[0]
 
 
 # A table of data, aligned by hand: it reads better in rows than one item a line.
