@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from kotwal import demo
 from kotwal.cli import app
+from kotwal.core.clock import add_months, station_today
 from kotwal.core.config import Settings, get_settings
 from kotwal.core.crypto import open_fields
 from kotwal.core.db import Database
@@ -317,6 +318,26 @@ def test_the_demo_seeds_history_sheets_and_some_reviews_are_overdue(runtime: Run
     assert all(s.opened_on < s.next_review_on for s in sheets)
     assert all(s.opened_on <= s.closed_on for s in sheets if s.closed_on)
     assert course[0][0] == "opened" and course[-1][1] == overdue[0]["version"]
+
+
+def test_history_sheet_reviews_are_reckoned_from_the_day_and_overdue_for_a_minority(
+    runtime: Runtime,
+) -> None:
+    seed_records_reference(runtime.db)
+    stations = demo.build_tree(runtime)
+    demo.seed_persons(runtime, stations, 1000, seed=5)
+    demo.seed_history_sheets(runtime, 5)  # the stations' today, as `kotwal demo` seeds them
+    today = station_today(runtime)
+    with runtime.db.transaction(write=False) as session:
+        open_sheets = list(
+            session.execute(select(HistorySheet).where(HistorySheet.closed_on.is_(None))).scalars()
+        )
+    overdue = [s for s in open_sheets if s.next_review_on < today]
+    assert len(open_sheets) > 40
+    # Overdue for a minority (about one open sheet in five), the rest due within a review period.
+    assert 0.05 < len(overdue) / len(open_sheets) < 0.4, (len(overdue), len(open_sheets))
+    assert all(s.opened_on <= today for s in open_sheets)
+    assert all(s.next_review_on <= add_months(today, 12) for s in open_sheets)
 
 
 def test_the_demo_seeds_cases_with_fir_numbers_sections_and_parties(runtime: Runtime) -> None:
