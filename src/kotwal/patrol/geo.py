@@ -51,13 +51,13 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 def _check_ring(ring: Any, where: str) -> None:
-    if not isinstance(ring, list) or len(ring) < 4:
+    if not isinstance(ring, list | tuple) or len(ring) < 4:
         raise GeometryProblem(f"{where} has fewer than 4 positions (a closed ring needs 4)")
     if len(ring) > MAX_POINTS:
         raise GeometryProblem(f"{where} has more than {MAX_POINTS:,} positions")
     for position in ring:
         if (
-            not isinstance(position, list)
+            not isinstance(position, list | tuple)
             or len(position) < 2
             or not all(isinstance(c, int | float) and math.isfinite(c) for c in position[:2])
         ):
@@ -79,13 +79,13 @@ def polygon_from_geojson(geometry: Any) -> Polygon | MultiPolygon:
     if kind == "Polygon":
         polygons = [coordinates]
     elif kind == "MultiPolygon":
-        polygons = coordinates if isinstance(coordinates, list) else None
+        polygons = list(coordinates) if isinstance(coordinates, list | tuple) else None
     else:
         raise GeometryProblem(f"geometry is a {kind!r}; an area must be a Polygon or MultiPolygon")
     if not polygons:
         raise GeometryProblem("geometry has no coordinates")
     for p, rings in enumerate(polygons):
-        if not isinstance(rings, list) or not rings:
+        if not isinstance(rings, list | tuple) or not rings:
             raise GeometryProblem(f"polygon {p + 1} has no rings")
         for r, ring in enumerate(rings):
             where = "the outer ring" if r == 0 else f"hole {r}"
