@@ -25,7 +25,7 @@ from kotwal.core.audit import Outcome, actor_event
 from kotwal.core.clock import as_utc, utcnow
 from kotwal.core.csvfile import StationCodes
 from kotwal.core.db import new_id
-from kotwal.core.errors import Conflict, InvalidInput, NotFound
+from kotwal.core.errors import Conflict, InvalidInput, NotFound, PurposeRequired
 from kotwal.core.gate import MASKED, disclose
 from kotwal.core.policy import Actor, DataClass, Jurisdiction
 from kotwal.core.runtime import Runtime
@@ -873,7 +873,7 @@ def unit_track(
 ) -> tuple[dict[str, Any], list[PatrolPosition], bool]:
     """Where a unit has been between two moments: one ``patrol_track`` disclosure through the
     gate, audited with its purpose. Outside the actor's jurisdiction without a purpose the
-    gate masks the unit, and no point is released."""
+    gate masks the unit, no point is released and the read is refused (audited)."""
     require(actor, P.TRACK_READ)
     since, until = as_utc(since), as_utc(until)
     if not timedelta(0) < until - since <= timedelta(days=7):
@@ -883,7 +883,21 @@ def unit_track(
         raise NotFound("no such patrol unit")
     shown = disclose(uow, actor, purpose, [track], kind="record")[0]
     if shown["call_sign"] is MASKED or actor.clearance < DataClass.RESTRICTED:
-        return shown, [], False
+        # Nothing of the track is released: the attempt is recorded whatever becomes of the
+        # request (it is refused, and its unit of work rolled back).
+        uow.record_now(
+            [
+                actor_event(
+                    actor,
+                    "record.disclose",
+                    Outcome.DENIED,
+                    resource_type="patrol_track",
+                    resource_id=unit_id,
+                    detail={"reason": "purpose-required"},
+                )
+            ]
+        )
+        raise PurposeRequired("the unit is outside your jurisdiction: give a purpose")
     stmt = (
         select(PatrolPosition)
         .where(
