@@ -4,6 +4,7 @@ jurisdiction the page is masked until a purpose is declared."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -69,7 +70,7 @@ def test_a_record_lists_its_sheets_and_cases_and_each_opens(
     page = client.get(f"/persons/{filed['person']['id']}")
     assert page.status_code == 200
     assert "History sheets" in page.text and "rowdy sheet" in page.text
-    assert "PS-A/2025/0042" in page.text and "accused (2025-03-02)" in page.text
+    assert "PS-A/2025/0042" in page.text and "accused (2 Mar 2025)" in page.text
     assert f"/cases/{filed['case']['id']}" in page.text
 
     case = client.get(f"/cases/{filed['case']['id']}")
@@ -81,6 +82,8 @@ def test_a_record_lists_its_sheets_and_cases_and_each_opens(
     assert sheet.status_code == 200
     assert "SP order No. 12/HS/2025" in sheet.text and "Night burglary" in sheet.text
     assert "Course" in sheet.text and si.username in sheet.text  # who opened it
+    # When, in the stations' time zone (KOTWAL_TIMEZONE, IST here), named: not a bare UTC hour.
+    assert re.search(r"<td>\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} IST</td>", sheet.text)
 
 
 def test_a_case_is_found_by_fir_number_and_a_bad_number_reads_as_an_error(

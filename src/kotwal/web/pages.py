@@ -11,7 +11,9 @@ from fastapi.templating import Jinja2Templates
 
 from kotwal import domains
 from kotwal.core import identity
+from kotwal.core.clock import station_zone
 from kotwal.core.policy import ROLE_TITLES, Actor
+from kotwal.web import timefmt
 from kotwal.web.deps import get_runtime, session_cookie_name
 
 
@@ -25,6 +27,7 @@ def _templates() -> Jinja2Templates:
         for enumeration in manifest.permissions:
             templates.env.globals[enumeration.__name__] = enumeration
     templates.env.globals["ROLE_TITLES"] = ROLE_TITLES
+    timefmt.install(templates.env)
     return templates
 
 
@@ -42,9 +45,12 @@ def render(
     actor = getattr(request.state, "actor", None)
     context.setdefault("actor", actor if isinstance(actor, Actor) else None)
     context.setdefault("csrf_token", csrf_token(request))
-    context.setdefault("demo", get_runtime(request).settings.demo)
+    settings = get_runtime(request).settings
+    context.setdefault("demo", settings.demo)
     context.setdefault("nav_links", getattr(request.app.state, "nav_links", ()))
-    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+    # The response renders here and now: its moments are shown in KOTWAL_TIMEZONE.
+    with timefmt.page_zone(station_zone(settings)):
+        return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 
 def error_page(request: Request, status: int, title: str, detail: str | None) -> Response:
