@@ -209,11 +209,11 @@ def watch() -> PageWatch:
 
 @pytest.fixture
 def page(
-    context: BrowserContext, watch: PageWatch, tmp_path: Path, request: pytest.FixtureRequest
+    context: BrowserContext, watch: PageWatch, request: pytest.FixtureRequest
 ) -> Iterator[Page]:
     """A page whose console and CSP reports are collected; none may remain at the end.
 
-    Its last state is saved as ``<test tmp dir>/final.png``."""
+    Its last state is saved as ``<ARTIFACTS>/<test name>.final.png``, for a person to look at."""
     page = context.new_page()
 
     def on_console(msg: ConsoleMessage) -> None:
@@ -229,7 +229,8 @@ def page(
     page.expose_binding("__kotwalCsp", on_csp)
     page.add_init_script(_CSP_LISTENER)
     yield page
-    page.screenshot(path=tmp_path / "final.png", full_page=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{request.node.name}.final.png", full_page=True)
     page.close()
     left = watch.take()
     assert not left, "the console or CSP complained:\n" + "\n".join(left)
