@@ -11,10 +11,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import func, select
 
-from kotwal.alerts import delivery, service, smsc, worker
+from kotwal.alerts import audiences, service, smsc, worker
 from kotwal.alerts.config import DeliverySettings
 from kotwal.alerts.models import AlertOutboxMessage, AlertSubmission
-from kotwal.alerts.schemas import AlertDraftIn
+from kotwal.alerts.schemas import AlertDraftIn, CapCategory, SubscriberIn
 from kotwal.alerts.smsc import SmscIn, SmscLink
 from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime
@@ -83,24 +83,50 @@ def queue_alert(
     numbers: list[str],
     *,
     telugu: bool = False,
+    station: str | None = None,
 ) -> str:
     """A rain warning drafted by the SHO of station A, approved by the district chief and fanned
-    out to ``numbers``; the alert's id."""
-    sho = actor(runtime, Role.STATION_HOUSE_OFFICER, world.station_a, "sho")
+    out to ``numbers`` (subscribed to the station now); the alert's id."""
+    station = station or world.station_a
+    subscribe(runtime, world, numbers, world_area_code(runtime, station))
+    sho = actor(runtime, Role.STATION_HOUSE_OFFICER, station, "sho")
     dcp = actor(runtime, Role.DISTRICT_CHIEF, world.district, "dcp")
     template = templates[RAIN_TELUGU] if telugu else templates[RAIN]
     text = rain_telugu() if telugu else rain()
-    draft = AlertDraftIn(template_id=template, text=text, areas=[world.station_a])
+    draft = AlertDraftIn(template_id=template, text=text, areas=[station])
     with UnitOfWork(runtime, write=True) as uow:
         alert_id = str(service.draft_alert(uow, sho, draft)["id"])
     with UnitOfWork(runtime, write=True) as uow:
         service.approve_alert(uow, dcp, alert_id)
     with UnitOfWork(runtime, write=True) as uow:
-        area = uow.session.execute(
-            select(AlertOutboxMessage.id).where(AlertOutboxMessage.alert_id == alert_id)
-        ).scalar_one()
-        delivery.queue_recipients(uow, area, numbers)
+        audiences.expand_alert(uow, alert_id)
     return alert_id
+
+
+def world_area_code(runtime: Runtime, node_id: str) -> str:
+    """A jurisdiction node's code (how subscribers name their areas)."""
+    with runtime.db.transaction(write=False) as s:
+        node = s.get(Jurisdiction, node_id)
+        assert node is not None
+        return node.code
+
+
+def subscribe(
+    runtime: Runtime,
+    world: World,
+    numbers: list[str],
+    area_code: str,
+    categories: tuple[CapCategory, ...] = (CapCategory.SAFETY,),
+) -> None:
+    """Subscribe ``numbers`` to ``area_code`` as headquarters would."""
+    hq = actor(runtime, Role.STATE_HQ, world.state, "hq")
+    entries = [
+        SubscriberIn(number=n, categories=list(categories), areas=[area_code], source="tests")
+        for n in numbers
+    ]
+    if entries:
+        with UnitOfWork(runtime, write=True) as uow:
+            audiences.subscribe(uow, hq, entries)
 
 
 def settings(**changes: object) -> DeliverySettings:
@@ -140,7 +166,7 @@ def statuses(runtime: Runtime) -> dict[str, int]:
     with runtime.db.transaction(write=False) as s:
         rows = s.execute(
             select(AlertOutboxMessage.status, func.count())
-            .where(AlertOutboxMessage.number_bidx.is_not(None))
+            .where(AlertOutboxMessage.kind != "area")
             .group_by(AlertOutboxMessage.status)
         )
         return {status: int(n) for status, n in rows}

@@ -56,7 +56,7 @@ def test_a_draft_is_checked_saved_and_approved_by_a_second_officer(
         )
         assert r.status_code == 303
         done = chief.get(alert_url).text
-        assert "Public alert (queued)" in done and "1 message(s)" in done
+        assert "Public alert (queued)" in done and "being found among the subscribers" in done
 
 
 def test_a_text_that_does_not_match_is_shown_back_with_the_reason(

@@ -118,7 +118,8 @@ def test_delivery_receipts_mark_each_message_delivered(
 ) -> None:
     peer.receipt_state = 2
     queue_alert(runtime, world, templates, [mobile(i) for i in range(20)])
-    queue_alert(runtime, world, templates, [mobile(1)], telugu=True)
+    # mobile(1) moves to station B, which then gets a Telugu alert: 21 messages in all.
+    queue_alert(runtime, world, templates, [mobile(1)], telugu=True, station=world.station_b)
     with running(runtime, configure_link(runtime, world, peer)):
         assert until(all_in(runtime, {DELIVERED}, 21))
     assert {receipt for *_, receipt in submissions(runtime)} == {"DELIVRD"}

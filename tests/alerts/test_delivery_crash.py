@@ -19,10 +19,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from kotwal.alerts import delivery
 from kotwal.alerts.delivery import SUBMITTED, SUBMITTING
 from kotwal.alerts.models import AlertOutboxMessage
 from kotwal.core.config import Settings
-from kotwal.core.crypto import open_fields
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from tests.alerts.outbox import (
@@ -64,7 +64,7 @@ def unrecorded(runtime: Runtime) -> set[str]:
                 select(AlertOutboxMessage).where(AlertOutboxMessage.status == SUBMITTING)
             ).scalars()
         )
-        return {"91" + str(f["number"]) for f in open_fields(uow.session, rows, ("number",))}
+        return {"91" + str(f["number"]) for f in delivery.opened(uow.session, rows)}
 
 
 def test_a_worker_killed_mid_send_loses_nothing_and_resends_only_what_was_unrecorded(

@@ -44,6 +44,7 @@ def test_there_are_alerts_routes_and_each_needs_an_alerts_permission(app: FastAP
         "alerts:alert:approve",
         "alerts:template:manage",
         "alerts:consent:manage",
+        "alerts:channel:manage",
     }
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from kotwal.alerts import registry, service
+from kotwal.alerts import audiences, channels, registry, service
 from kotwal.alerts.permissions import AlertsPermission
 from kotwal.alerts.schemas import (
     AlertDraftIn,
@@ -17,6 +17,8 @@ from kotwal.alerts.schemas import (
     AlertRead,
     AllowedIn,
     AllowedRead,
+    ChannelRead,
+    ChannelRequestIn,
     CheckRead,
     ConsentIn,
     EntityIn,
@@ -29,9 +31,12 @@ from kotwal.alerts.schemas import (
     RegistryFile,
     RejectIn,
     RevokeIn,
+    SubscribedRead,
+    SubscribersIn,
     TemplateIn,
     TemplatePage,
     TemplateRead,
+    UnsubscribeIn,
 )
 from kotwal.alerts.scrub import Verdict
 from kotwal.alerts.sms import Shape
@@ -45,6 +50,8 @@ Drafter = Annotated[Actor, Depends(require(AlertsPermission.ALERT_DRAFT))]
 Approver = Annotated[Actor, Depends(require(AlertsPermission.ALERT_APPROVE))]
 Registrar = Annotated[Actor, Depends(require(AlertsPermission.TEMPLATE_MANAGE))]
 ConsentKeeper = Annotated[Actor, Depends(require(AlertsPermission.CONSENT_MANAGE))]
+ChannelKeeper = Annotated[Actor, Depends(require(AlertsPermission.CHANNEL_MANAGE))]
+ChannelName = Annotated[str, Path(pattern=r"^(public-feed|smpp:[a-z0-9-]{1,40})$")]
 AlertId = Annotated[str, Path(min_length=36, max_length=36)]
 STATUS_PATTERN = "^(awaiting|expired|queued|rejected)$"
 
@@ -141,6 +148,55 @@ def revoke_consent(
 ) -> RecordedRead:
     """End a number's consent to a template."""
     return RecordedRead(revoked=registry.revoke_consent(uow, actor, body.template_id, body.number))
+
+
+@router.post("/subscribers", status_code=201)
+def record_subscribers(
+    body: SubscribersIn, actor: ConsentKeeper, uow: UnitOfWork = WriteUnit
+) -> SubscribedRead:
+    """Record subscribers (one or an opt-in list): all or nothing; a known number's
+    categories and areas are replaced."""
+    done = audiences.subscribe(uow, actor, body.subscribers)
+    return SubscribedRead(added=done.added, updated=done.updated)
+
+
+@router.post("/subscribers/remove")
+def remove_subscriber(
+    body: UnsubscribeIn, actor: ConsentKeeper, uow: UnitOfWork = WriteUnit
+) -> RecordedRead:
+    """Forget a number that asked to stop (its unsent messages are withdrawn)."""
+    return RecordedRead(revoked=int(audiences.unsubscribe(uow, actor, body.number)))
+
+
+@router.get("/channels")
+def list_channels(actor: ChannelKeeper, uow: UnitOfWork = ReadUnit) -> list[ChannelRead]:
+    """Every channel (SMPP links, the public feed): owner, expiry, last use, live or not."""
+    return [ChannelRead.model_validate(c) for c in channels.listing(uow, actor)]
+
+
+@router.post("/channels/{name}/disable")
+def disable_channel(
+    name: ChannelName, actor: ChannelKeeper, uow: UnitOfWork = WriteUnit
+) -> ChannelRead:
+    """Switch a channel off now."""
+    return ChannelRead.model_validate(channels.view(channels.disable(uow, actor, name)))
+
+
+@router.post("/channels/{name}/request")
+def request_channel(
+    name: ChannelName, body: ChannelRequestIn, actor: ChannelKeeper, uow: UnitOfWork = WriteUnit
+) -> ChannelRead:
+    """Ask for a channel to be enabled or renewed; another officer must approve."""
+    channel = channels.request_enable(uow, actor, name, body.owner, body.days)
+    return ChannelRead.model_validate(channels.view(channel))
+
+
+@router.post("/channels/{name}/approve")
+def approve_channel(
+    name: ChannelName, actor: ChannelKeeper, uow: UnitOfWork = WriteUnit
+) -> ChannelRead:
+    """Approve another officer's request: the channel is live again."""
+    return ChannelRead.model_validate(channels.view(channels.approve_enable(uow, actor, name)))
 
 
 @router.post("/check")

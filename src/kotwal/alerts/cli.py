@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from kotwal.alerts import delivery, registry, service, smsc, worker
+from kotwal.alerts.reach_cli import channels_app, subscribers_app
 from kotwal.alerts.registry import ImportReport
 from kotwal.alerts.schemas import RegistryFile, TemplateIn
 from kotwal.alerts.smsc import SmscIn, SmscLink
@@ -42,6 +43,8 @@ templates_app = typer.Typer(help="The DLT registry mirror.", no_args_is_help=Tru
 app.add_typer(templates_app, name="templates")
 smsc_app = typer.Typer(help="The SMSC link the delivery workers bind to.", no_args_is_help=True)
 app.add_typer(smsc_app, name="smsc")
+app.add_typer(subscribers_app, name="subscribers")
+app.add_typer(channels_app, name="channels")
 
 #: A registry copy is a few thousand templates at most.
 FILE_MAX_BYTES = 5 * 1024 * 1024
@@ -222,6 +225,12 @@ def worker_command(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     with runtime_or_exit() as runtime:
+        threading.Thread(
+            target=worker.housekeeping,
+            args=(runtime, stop),
+            name="alerts-housekeeping",
+            daemon=True,
+        ).start()
         link = _wait_for_link(runtime, name, stop)
         if link is None:
             return

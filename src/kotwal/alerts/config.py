@@ -39,6 +39,10 @@ class AlertSettings(BaseSettings):
     public_url: str | None = Field(
         default=None, max_length=200, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
     )
+    #: Days a channel (an SMPP link, the public feed) may go unused before it disables itself.
+    channel_idle_days: int = Field(default=90, ge=1, le=3660)
+    #: Days a channel stays enabled when it is made or renewed, unless the officers say less.
+    channel_days: int = Field(default=365, ge=1, le=3660)
 
 
 def alert_settings() -> AlertSettings:

@@ -1,5 +1,6 @@
-"""The outbox as the delivery workers see it: claiming messages under a lease, recording what
-the SMSC answered and what its receipts said, and queueing an area's recipients.
+"""The outbox as the delivery workers see it: claiming messages under a lease, and recording
+what the SMSC answered and what its receipts said. (An area's recipients are queued by
+``audiences``.)
 
 A message goes ``queued`` → ``submitting`` (claimed: ``claimed_by`` and a lease until
 ``due_at``, committed before anything is sent) → ``submitted`` (every part's submit_sm_resp
@@ -30,37 +31,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, insert, select, update
+from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from kotwal.alerts.models import AlertOutboxMessage, AlertSubmission
-from kotwal.alerts.service import OTP_DOMAIN
+from kotwal.alerts.models import AlertOutboxMessage, AlertSubmission, AlertSubscriber
 from kotwal.core.clock import utcnow
-from kotwal.core.crypto import (
-    DEK_BYTES,
-    active_kek_version,
-    blind_index,
-    normalise_phone,
-    open_fields,
-    seal_with,
-    wrap_key,
-)
-from kotwal.core.db import new_id
-from kotwal.core.errors import InvalidInput, NotFound
-from kotwal.core.models import DataKey
+from kotwal.core.crypto import open_fields
 from kotwal.core.uow import UnitOfWork
 
 QUEUED, SUBMITTING, SUBMITTED = "queued", "submitting", "submitted"
+#: An alert's message to one area, fanned out to its subscribers (``audiences``).
+AREA = "area"
 DELIVERED, UNDELIVERED, FAILED, EXPANDED = "delivered", "undelivered", "failed", "expanded"
 #: Receipt states that end a part's life without reaching the handset.
 FINAL_FAILURES = frozenset({"UNDELIV", "EXPIRED", "REJECTD", "DELETED", "UNKNOWN"})
 DELIVERED_STATE = "DELIVRD"
-#: Rows per INSERT when queueing recipients (well under both stores' parameter limits).
-INSERT_CHUNK = 2000
-
-_OUTBOX = cast(Table, AlertOutboxMessage.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +102,13 @@ class Outcomes:
 
 def _claimable(now: datetime, limit: int) -> Any:
     """The ids a worker may take: queued and due, or submitting with a lapsed lease; only
-    messages to a number (an area's message waits for its recipients to be queued)."""
+    messages to a number (an area's message is fanned out to its subscribers instead)."""
     return (
         select(AlertOutboxMessage.id)
         .where(
             AlertOutboxMessage.status.in_((QUEUED, SUBMITTING)),
             AlertOutboxMessage.due_at <= now,
-            AlertOutboxMessage.number_bidx.is_not(None),
+            AlertOutboxMessage.kind != AREA,
         )
         .order_by(AlertOutboxMessage.due_at)
         .limit(limit)
@@ -194,12 +181,47 @@ def _done_parts(session: Session, ids: list[str]) -> dict[str, set[int]]:
 
 
 def _as_claimed(session: Session, rows: list[AlertOutboxMessage], until: datetime) -> list[Claimed]:
-    opened = open_fields(session, rows, ("number", "body"))
+    texts = opened(session, rows)
     done = _done_parts(session, [row.id for row in rows if row.attempts > 1])
     return [
         _claimed(row, fields, until, frozenset(done.get(row.id, ())))
-        for row, fields in zip(rows, opened, strict=True)
+        for row, fields in zip(rows, texts, strict=True)
     ]
+
+
+def opened(session: Session, rows: list[AlertOutboxMessage]) -> list[dict[str, Any]]:
+    """Each message's number and body: its own (an OTP), or its subscriber's number and its
+    area message's body (an alert's recipient; each body opened once per batch)."""
+    own = [row for row in rows if row.subscriber_id is None]
+    fanned = [row for row in rows if row.subscriber_id is not None]
+    found = dict(
+        zip((r.id for r in own), open_fields(session, own, ("number", "body")), strict=True)
+    )
+    if fanned:
+        numbers = _subscriber_numbers(session, {str(r.subscriber_id) for r in fanned})
+        bodies = _bodies(session, {str(r.parent_id) for r in fanned})
+        for row in fanned:
+            found[row.id] = {
+                "number": numbers[str(row.subscriber_id)],
+                "body": bodies[str(row.parent_id)],
+            }
+    return [found[row.id] for row in rows]
+
+
+def _subscriber_numbers(session: Session, ids: set[str]) -> dict[str, str]:
+    subscribers = list(
+        session.execute(select(AlertSubscriber).where(AlertSubscriber.id.in_(ids))).scalars()
+    )
+    opened = open_fields(session, subscribers, ("number",))
+    return {s.id: str(f["number"]) for s, f in zip(subscribers, opened, strict=True)}
+
+
+def _bodies(session: Session, ids: set[str]) -> dict[str, str]:
+    parents = list(
+        session.execute(select(AlertOutboxMessage).where(AlertOutboxMessage.id.in_(ids))).scalars()
+    )
+    opened = open_fields(session, parents, ("body",))
+    return {p.id: str(f["body"]) for p, f in zip(parents, opened, strict=True)}
 
 
 def _claimed(
@@ -330,101 +352,6 @@ def _settle(session: Session, message_ids: set[str]) -> None:
             _set(session, [message_id], status=UNDELIVERED, last_error="receipt")
         elif n_delivered == parts:
             _set(session, [message_id], status=DELIVERED)
-
-
-# --- queueing an area's recipients --------------------------------------------------------------
-
-
-def queue_recipients(uow: UnitOfWork, area_message_id: str, numbers: Iterable[str]) -> int:
-    """Queue an area's message to each of ``numbers`` (deduplicated), in batches, and mark the
-    area's message expanded; returns how many were queued.
-
-    Each recipient's message is a row of its own with the number and body sealed under its own
-    data key, the same format the session's flush hook writes, inserted through Core in chunks
-    (no ORM object per row). Who the recipients are (subscribers of the area, with consent for
-    the template's category) is issue 20 item 4; this is the writer it will call.
-    """
-    area = uow.session.get(AlertOutboxMessage, area_message_id)
-    if area is None or area.number_bidx is not None:
-        raise NotFound("no such area message")
-    body = str(open_fields(uow.session, [area], ("body",))[0]["body"])
-    keyring = uow.runtime.keyring
-    version = active_kek_version(uow.session, keyring)
-    now = utcnow()
-    queued = 0
-    batch: list[str] = []
-    for digits in _unique_mobiles(numbers):
-        batch.append(digits)
-        if len(batch) == INSERT_CHUNK:
-            queued += _insert_recipients(uow, area, body, batch, version, now)
-            batch = []
-    if batch:
-        queued += _insert_recipients(uow, area, body, batch, version, now)
-    area.status = EXPANDED
-    uow.session.flush()
-    return queued
-
-
-def _unique_mobiles(numbers: Iterable[str]) -> Iterable[str]:
-    seen: set[str] = set()
-    for raw in numbers:
-        digits = normalise_phone(raw)
-        if len(digits) != 10 or digits[0] not in "6789":
-            raise InvalidInput("a recipient is a ten-digit Indian mobile number")
-        if digits not in seen:
-            seen.add(digits)
-            yield digits
-
-
-def _insert_recipients(
-    uow: UnitOfWork,
-    area: AlertOutboxMessage,
-    body: str,
-    numbers: list[str],
-    version: int,
-    now: datetime,
-) -> int:
-    keyring = uow.runtime.keyring
-    table = _OUTBOX.name
-    rows: list[dict[str, Any]] = []
-    keys: list[dict[str, Any]] = []
-    for digits in numbers:
-        row_id = new_id()
-        key = (new_id(), secrets.token_bytes(DEK_BYTES))
-        keys.append(
-            {
-                "id": key[0],
-                "table_name": table,
-                "row_id": row_id,
-                "kek_version": version,
-                "created_at": now,
-                "wrapped": wrap_key(keyring, version, table, row_id, key[1]),
-            }
-        )
-        rows.append(
-            {
-                "id": row_id,
-                "kind": area.kind,
-                "alert_id": area.alert_id,
-                "template_id": area.template_id,
-                "area_id": area.area_id,
-                "number": seal_with(key, table, "number", row_id, digits),
-                "number_bidx": blind_index(keyring, OTP_DOMAIN, digits),
-                "body": seal_with(key, table, "body", row_id, body),
-                "pe_id": area.pe_id,
-                "header": area.header,
-                "dlt_template_id": area.dlt_template_id,
-                "encoding": area.encoding,
-                "parts": area.parts,
-                "status": QUEUED,
-                "queued_at": now,
-                "due_at": now,
-                "attempts": 0,
-            }
-        )
-    uow.session.execute(insert(cast(Table, DataKey.__table__)), keys)
-    uow.session.execute(insert(_OUTBOX), rows)
-    return len(rows)
 
 
 # --- reading -------------------------------------------------------------------------------

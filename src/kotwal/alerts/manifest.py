@@ -17,7 +17,9 @@ MANIFEST = Manifest(
         # department registered on DLT, once, at headquarters; so does consent it collects.
         grant(STATION_COMMAND, P.ALERT_READ, P.ALERT_DRAFT),
         grant(DISTRICT_COMMAND, P.ALERT_APPROVE),
-        grant(Role.STATE_HQ, P.TEMPLATE_MANAGE, P.CONSENT_MANAGE),
+        # Channels (the SMPP links, the public feed) are headquarters' too: one officer may
+        # switch one off, enabling or renewing one takes two of them.
+        grant(Role.STATE_HQ, P.TEMPLATE_MANAGE, P.CONSENT_MANAGE, P.CHANNEL_MANAGE),
     ),
     models=("kotwal.alerts.models",),
     api=("kotwal.alerts.api",),

@@ -112,6 +112,8 @@ class AlertConsent(RecordId, Base):
     )
     number: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
     number_bidx: Mapped[str] = mapped_column(String(16), index=True, info=RESTRICTED)
+    #: The number's 64-bit blind index, as a subscriber's (``audiences.number_key``).
+    number_key: Mapped[str | None] = mapped_column(String(16), index=True, info=RESTRICTED)
     #: How it was given ("citizen app opt-in", "written form at PS Abids").
     source: Mapped[str] = mapped_column(String(100), info=RESTRICTED)
     recorded_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
@@ -172,16 +174,28 @@ class AlertOutboxMessage(RecordId, Base):
         Index("ix_alert_outbox_status_due", "status", "due_at"),
     )
 
-    #: "alert" or "otp".
+    #: "area" (an alert's message to one area: no number; its recipients' messages point to
+    #: it for the body), "alert" (an alert's message to one subscriber) or "otp".
     kind: Mapped[str] = mapped_column(String(8), info=RESTRICTED)
     alert_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("public_alerts.id"), index=True, info=RESTRICTED
     )
     template_id: Mapped[str] = mapped_column(ID, ForeignKey("alert_templates.id"), info=RESTRICTED)
     area_id: Mapped[str | None] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=RESTRICTED)
+    #: An OTP's number. A subscriber's message has none of its own: the number is read from
+    #: the subscriber when it is sent, so a million recipients are queued by one INSERT ...
+    #: SELECT, and a subscriber who leaves takes the number with them.
     number: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
     number_bidx: Mapped[str | None] = mapped_column(String(16), info=RESTRICTED)
-    body: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
+    #: The text (an area's message, an OTP). A subscriber's message reads its area's.
+    body: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    subscriber_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("alert_subscribers.id"), index=True, info=RESTRICTED
+    )
+    #: The area's message a subscriber's message was fanned out from (its body).
+    parent_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("alert_outbox.id"), info=RESTRICTED
+    )
     pe_id: Mapped[str] = mapped_column(String(32), info=RESTRICTED)
     header: Mapped[str] = mapped_column(String(11), info=RESTRICTED)
     dlt_template_id: Mapped[str] = mapped_column(String(32), info=RESTRICTED)
@@ -205,6 +219,43 @@ class AlertOutboxMessage(RecordId, Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
     #: The last SMSC command status or receipt state that was not a success ("0x58", "UNDELIV").
     last_error: Mapped[str | None] = mapped_column(String(32), info=RESTRICTED)
+
+
+class AlertSubscriber(RecordId, Base):
+    """A number that asked for public alerts: sealed, found by its blind index (one row per
+    number), with the CAP categories it wants (a bit each, :data:`audiences.CATEGORY_BITS`) and
+    where it came from. Deleting the row is how a citizen leaves."""
+
+    __tablename__ = "alert_subscribers"
+
+    number: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
+    #: The number's 64-bit blind index (``audiences.number_key``): one row per number, and the
+    #: same index as a consent's, so that a service-explicit template's consent is matched in
+    #: SQL when an alert is fanned out.
+    number_key: Mapped[str] = mapped_column(String(16), unique=True, info=RESTRICTED)
+    #: CAP categories wanted, one bit each; 0 would mean none, and is refused.
+    categories: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    #: How the subscription was given ("citizen app", "SMS START to 1909", "form at PS Abids").
+    source: Mapped[str] = mapped_column(String(100), info=RESTRICTED)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    updated_at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+class AlertSubscription(Base):
+    """One area a subscriber wants alerts for: a node of the jurisdiction tree (a station, and
+    so the circle and district above it) or a GHMC ward by its code."""
+
+    __tablename__ = "alert_subscriptions"
+    __table_args__ = (UniqueConstraint("subscriber_id", "jurisdiction_id", "ward_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscriber_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("alert_subscribers.id"), index=True, info=RESTRICTED
+    )
+    jurisdiction_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("jurisdictions.id"), index=True, info=RESTRICTED
+    )
+    ward_code: Mapped[str | None] = mapped_column(String(64), index=True, info=RESTRICTED)
 
 
 class AlertSubmission(Base):
@@ -273,3 +324,36 @@ class PublicAlertCap(Base):
     text_key: Mapped[str | None] = mapped_column(String(64), index=True, info=PUBLIC)
     #: Which document-signing key signed it (fingerprint of the public half).
     key_fingerprint: Mapped[str | None] = mapped_column(String(16), info=PUBLIC)
+
+
+class AlertChannel(RecordId, Base):
+    """A way out to the public (an SMPP link, the public feed): who answers for it, until
+    when, and when it was last really used. One past its expiry or unused for the idle period
+    disables itself; enabling it again takes two officers (``alerts/channels.py``)."""
+
+    __tablename__ = "alert_channels"
+
+    #: "smpp:<link name>" or "public-feed".
+    name: Mapped[str] = mapped_column(String(64), unique=True, info=RESTRICTED)
+    #: "smpp" or "public-feed".
+    kind: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
+    #: The officer who answers for it (a username).
+    owner_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    #: The heartbeat: a part the SMSC accepted, a public page served (at most hourly).
+    last_used_at: Mapped[datetime] = stamped(RESTRICTED)
+    #: "live" or "disabled".
+    status: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
+    #: "expired", "idle" or "officer".
+    disabled_reason: Mapped[str | None] = mapped_column(String(16), info=RESTRICTED)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    #: A pending request to enable it (or renew it), waiting for a second officer.
+    requested_by: Mapped[str | None] = mapped_column(ID, info=RESTRICTED)
+    requested_by_name: Mapped[str | None] = mapped_column(String(64), info=RESTRICTED)
+    requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    requested_owner: Mapped[str | None] = mapped_column(String(64), info=RESTRICTED)
+    requested_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), info=RESTRICTED
+    )
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    updated_at: Mapped[datetime] = stamped(RESTRICTED)

@@ -9,5 +9,6 @@ class AlertsPermission(enum.StrEnum):
     ALERT_APPROVE = "alerts:alert:approve"
     ALERT_DRAFT = "alerts:alert:draft"
     ALERT_READ = "alerts:alert:read"
+    CHANNEL_MANAGE = "alerts:channel:manage"
     CONSENT_MANAGE = "alerts:consent:manage"
     TEMPLATE_MANAGE = "alerts:template:manage"

@@ -24,9 +24,10 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from lxml import etree  # type: ignore[import-untyped]
 
-from kotwal.alerts import cap, publication
+from kotwal.alerts import cap, channels, publication
 from kotwal.alerts.config import alert_settings
 from kotwal.core.clock import utcnow
+from kotwal.core.errors import NotFound
 from kotwal.core.keys import fingerprint
 from kotwal.core.uow import UnitOfWork
 from kotwal.web.deps import ReadUnit, get_runtime, public
@@ -41,10 +42,22 @@ _TEMPLATES = Environment(
     autoescape=select_autoescape(default=True),
 )
 
+
+def channel_open(request: Request) -> None:
+    """The public feed is a channel (``alerts/channels.py``): disabled, or past its expiry,
+    or unused too long, its routes answer 404 as if they did not exist; in use, each serves
+    as its heartbeat."""
+    runtime = get_runtime(request)
+    if not channels.is_live(runtime, channels.PUBLIC_FEED).live:
+        raise NotFound("Not Found")
+    channels.heartbeat(runtime, channels.PUBLIC_FEED)
+
+
 router = APIRouter(
     prefix="/public/alerts",
     dependencies=[
-        Depends(public("public alerts: anyone may read and verify what the police published"))
+        Depends(public("public alerts: anyone may read and verify what the police published")),
+        Depends(channel_open),
     ],
 )
 

@@ -48,6 +48,7 @@ from kotwal.core.audit import Outcome, actor_event
 from kotwal.core.clock import utcnow
 from kotwal.core.crypto import blind_index, normalise_phone, open_field
 from kotwal.core.errors import Conflict, InvalidInput, NotFound
+from kotwal.core.keys import KeyRing
 from kotwal.core.policy import Actor
 from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
@@ -462,6 +463,18 @@ def needs_consent(template: AlertTemplate) -> bool:
     return template.category == Category.SERVICE_EXPLICIT
 
 
+#: The blind index that finds a recipient's number exactly, in subscribers and consents alike:
+#: 64 bits, since a subscriber list is deduplicated and matched to consents in SQL, where the
+#: 32-bit index (a few false candidates per million, removed by opening) cannot be used.
+RECIPIENT_DOMAIN = "alerts.recipient"
+RECIPIENT_KEY_BITS = 64
+
+
+def number_key(keyring: KeyRing, number: str) -> str:
+    """The 64-bit blind index of a mobile number (subscribers and consents)."""
+    return blind_index(keyring, RECIPIENT_DOMAIN, normalise_phone(number), RECIPIENT_KEY_BITS)
+
+
 def _number_index(uow: UnitOfWork, number: str) -> str:
     return blind_index(uow.runtime.keyring, CONSENT_DOMAIN, normalise_phone(number))
 
@@ -480,6 +493,7 @@ def record_consent(uow: UnitOfWork, actor: Actor, data: ConsentIn) -> AlertConse
         template_id=template.id,
         number=normalise_phone(data.number),
         number_bidx=_number_index(uow, data.number),
+        number_key=number_key(uow.runtime.keyring, data.number),
         source=data.source,
         recorded_by_name=actor.username,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from kotwal.alerts.scrub import TEMPLATE_MAX, VARIABLES_MAX, VariableType
 from kotwal.core.schemas import Input
@@ -308,6 +308,11 @@ class AlertRead(BaseModel):
     decision_reason: str | None
     areas: list[AreaRead]
     queued_messages: int
+    #: The alert's messages to subscribers by status (queued, submitting, submitted,
+    #: delivered, undelivered, failed), once it has been fanned out.
+    delivery: dict[str, int] = Field(default_factory=dict)
+    #: Whether the subscribers have been found (a worker does it within seconds).
+    fanned_out: bool = False
     #: The identifier of its signed CAP document, once approved (served at
     #: /public/alerts/cap/{identifier}.xml).
     cap_identifier: str | None = None
@@ -359,3 +364,65 @@ class RecordedRead(BaseModel):
 
     id: str | None = None
     revoked: int | None = None
+
+
+#: Areas and wards one subscriber may name, and subscribers one request or file may carry.
+SUBSCRIBER_AREAS_MAX = 20
+SUBSCRIBERS_MAX = 1_000_000
+
+
+class SubscriberIn(Input):
+    """A number that asked for public alerts: the CAP categories it wants, for which areas
+    (jurisdiction codes: a station, a circle, a district) or GHMC wards, and how it asked."""
+
+    number: str = Field(pattern=PHONE_PATTERN)
+    categories: list[CapCategory] = Field(min_length=1, max_length=len(CapCategory))
+    areas: list[str] = Field(default_factory=list, max_length=SUBSCRIBER_AREAS_MAX)
+    wards: list[str] = Field(default_factory=list, max_length=SUBSCRIBER_AREAS_MAX)
+    source: str = Field(min_length=3, max_length=100)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> SubscriberIn:
+        if not self.areas and not self.wards:
+            raise ValueError("name at least one area or ward")
+        return self
+
+
+class SubscribersIn(Input):
+    """An opt-in list (an import): all or nothing."""
+
+    subscribers: list[SubscriberIn] = Field(min_length=1, max_length=SUBSCRIBERS_MAX)
+
+
+class SubscribedRead(BaseModel):
+    """What a subscription or an import did."""
+
+    added: int
+    updated: int
+
+
+class UnsubscribeIn(Input):
+    """A number that asked to stop."""
+
+    number: str = Field(pattern=PHONE_PATTERN)
+
+
+class ChannelRead(BaseModel):
+    """A channel and whether it is live now."""
+
+    name: str
+    kind: str
+    owner: str
+    live: bool
+    reason: str | None
+    expires_at: datetime
+    last_used_at: datetime
+    requested_by: str | None
+    requested_at: datetime | None
+
+
+class ChannelRequestIn(Input):
+    """A request to enable or renew a channel: who answers for it, for how many days."""
+
+    owner: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    days: int = Field(ge=1, le=3660)

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from kotwal.alerts import publication
+from kotwal.alerts import channels, publication
 from kotwal.alerts.config import alert_settings, delivery_settings
 from kotwal.alerts.models import (
     AlertHeader,
@@ -43,6 +43,7 @@ from kotwal.alerts.schemas import AlertDraftIn, Category, MessageIn, RegistrySta
 from kotwal.alerts.scrub import Verdict, match, normalise
 from kotwal.alerts.sms import Shape, shape
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
+from kotwal.core.checks import SECURITY_CHECKS
 from kotwal.core.clock import as_utc, station_today, station_zone, utcnow
 from kotwal.core.crypto import blind_index, normalise_phone
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
@@ -69,6 +70,7 @@ def install(runtime: Runtime) -> None:
     server and every command before anything is drafted."""
     alert_settings()
     delivery_settings()
+    runtime.hooks.register(SECURITY_CHECKS, "alerts.channels", channels.security_findings)
     # The document-signing key is not required here: without it every other command (key
     # status among them) still runs, and approving an alert answers 503 saying to run init.
 
@@ -283,6 +285,8 @@ def approve_alert(uow: UnitOfWork, actor: Actor, alert_id: str) -> dict[str, Any
     queued = _queue(uow, alert, template, checked)
     uow.session.flush()
     identifier = publication.publish(uow, alert, template_view(uow, template), checked.text)
+    # The feed is a channel like an SMPP link: made live, owned by the first approver.
+    channels.ensure(uow, channels.PUBLIC_FEED, channels.FEED, actor.username)
     uow.audit(
         actor_event(
             actor,
@@ -336,7 +340,8 @@ def _within_cap(
 
 
 def _queue(uow: UnitOfWork, alert: PublicAlert, template: AlertTemplate, checked: Checked) -> int:
-    """One outbox message per area (its recipients are found at delivery, a later step)."""
+    """One outbox message per area; a worker fans each approved alert out to its subscribers
+    (``audiences.expand_alert``)."""
     view = template_view(uow, template)
     areas = uow.session.execute(
         select(PublicAlertArea.jurisdiction_id).where(PublicAlertArea.alert_id == alert.id)
@@ -345,7 +350,7 @@ def _queue(uow: UnitOfWork, alert: PublicAlert, template: AlertTemplate, checked
     for area_id in areas:
         uow.session.add(
             AlertOutboxMessage(
-                kind="alert",
+                kind="area",
                 alert_id=alert.id,
                 template_id=template.id,
                 area_id=area_id,
@@ -438,9 +443,14 @@ def alert_view(uow: UnitOfWork, alert: PublicAlert) -> dict[str, Any]:
         .where(PublicAlertArea.alert_id == alert.id)
         .order_by(Jurisdiction.path)
     ).scalars()
-    queued = uow.session.execute(
-        select(func.count()).where(AlertOutboxMessage.alert_id == alert.id)
-    ).scalar_one()
+    delivery = dict(
+        uow.session.execute(
+            select(AlertOutboxMessage.status, func.count())
+            .where(AlertOutboxMessage.alert_id == alert.id, AlertOutboxMessage.kind != "area")
+            .group_by(AlertOutboxMessage.status)
+        ).all()
+    )
+    queued = sum(delivery.values())
     return {
         "id": alert.id,
         "template_id": template.id,
@@ -460,10 +470,24 @@ def alert_view(uow: UnitOfWork, alert: PublicAlert) -> dict[str, Any]:
         "decision_reason": alert.decision_reason,
         "areas": [{"id": a.id, "code": a.code, "name": a.name, "kind": a.kind} for a in areas],
         "queued_messages": queued,
+        "delivery": {str(k): int(v) for k, v in delivery.items()},
+        "fanned_out": _fanned_out(uow, alert.id),
         "cap_identifier": publication.identifier_of(uow, alert.id),
         # The second officer approves the public document's words too, so they are shown.
         "cap": publication.content_of(uow, alert.id),
     }
+
+
+def _fanned_out(uow: UnitOfWork, alert_id: str) -> bool:
+    """Whether the alert's areas have been fanned out to their subscribers."""
+    waiting = uow.session.execute(
+        select(func.count()).where(
+            AlertOutboxMessage.alert_id == alert_id,
+            AlertOutboxMessage.kind == "area",
+            AlertOutboxMessage.status != "expanded",
+        )
+    ).scalar_one()
+    return waiting == 0
 
 
 def read_alert(uow: UnitOfWork, actor: Actor, alert_id: str) -> dict[str, Any]:

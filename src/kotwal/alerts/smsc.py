@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pydantic import Field
 from sqlalchemy import select
 
+from kotwal.alerts import channels
 from kotwal.alerts.models import AlertSmsc
 from kotwal.alerts.permissions import AlertsPermission
 from kotwal.core.audit import Outcome, actor_event
@@ -83,6 +84,7 @@ def configure(uow: UnitOfWork, actor: Actor, data: SmscIn, password: str) -> Ale
     row.updated_by_name = actor.username
     row.updated_at = utcnow()
     uow.session.flush()
+    channels.ensure(uow, channels.smpp_channel(data.name), channels.SMPP, actor.username)
     uow.audit(
         actor_event(
             actor,

@@ -39,7 +39,7 @@ from typing import Any
 import smpplib.exceptions  # type: ignore[import-untyped]
 import smpplib.smpp  # type: ignore[import-untyped]
 
-from kotwal.alerts import delivery, smpp
+from kotwal.alerts import audiences, channels, delivery, smpp
 from kotwal.alerts.config import LEASE_MARGIN_SECONDS, DeliverySettings, delivery_settings
 from kotwal.alerts.delivery import Claimed, Outcomes
 from kotwal.alerts.sms import Encoding
@@ -138,6 +138,7 @@ class Bind:
         self.runtime, self.link, self.settings = runtime, link, settings
         self.index, self.stop, self.stats = index, stop, stats
         self.name = worker_name(index, run)
+        self.channel = channels.smpp_channel(link.name)
         self.tags = smpp.DltTags(
             settings.tag_pe_id, settings.tag_template_id, settings.tag_chain_id
         )
@@ -234,6 +235,11 @@ class Bind:
     def _fill(self, client: Any) -> None:
         """Claim when the queue is empty, then send while the window has room."""
         if time.monotonic() < self.paused_until:
+            return
+        if not channels.is_live(self.runtime, self.channel).live:
+            # The link's channel is off (an officer, its expiry, or disuse): send nothing more,
+            # and hand back what was claimed and not begun.
+            self._release_unsent(channels.CACHE_SECONDS)
             return
         if not self.queue and len(self.in_flight) < self.link.window:
             self._claim()
@@ -456,6 +462,8 @@ class Bind:
             return
         with UnitOfWork(self.runtime, write=True) as uow:
             left = delivery.record(uow, self.name, outcomes)
+        if outcomes.accepted:
+            channels.heartbeat(self.runtime, self.channel)
         self.unmatched = [
             (smsc_id, state, tries.get(smsc_id, 0) + 1)
             for smsc_id, state in left
@@ -527,3 +535,23 @@ def run(
     for thread in threads:
         thread.join()
     return stats
+
+
+#: How often the housekeeping thread writes down channels that disabled themselves.
+SWEEP_SECONDS = 60.0
+
+
+def housekeeping(runtime: Runtime, stop: threading.Event) -> None:
+    """A worker's other duties, until ``stop`` is set: fan approved alerts out to their
+    subscribers (every second) and sweep the channels (every minute). It runs whether or not
+    an SMSC link is set, so an alert's recipients are counted before a link exists."""
+    swept = 0.0
+    while not stop.is_set():
+        try:
+            audiences.expand_due(runtime)
+            if time.monotonic() - swept >= SWEEP_SECONDS:
+                channels.sweep(runtime)
+                swept = time.monotonic()
+        except Exception as exc:
+            log.warning("alerts housekeeping: %s", type(exc).__name__)
+        stop.wait(audiences.EXPAND_POLL_SECONDS)

@@ -8,12 +8,13 @@ import typer
 from rich.table import Table
 
 from kotwal.commands import out, runtime_or_exit
+from kotwal.core.checks import FAIL, PASS, SKIP
 from kotwal.core.config import get_settings
 from kotwal.guard import selfcheck
 
 app = typer.Typer(help="Check this deployment the way an auditor would.")
 
-_STYLE = {selfcheck.PASS: "green", selfcheck.FAIL: "bold red", selfcheck.SKIP: "yellow"}
+_STYLE = {PASS: "green", FAIL: "bold red", SKIP: "yellow"}
 
 
 @app.command()

@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import httpx
@@ -24,12 +24,12 @@ from sqlalchemy import select
 
 from kotwal import domains
 from kotwal.core import audit
+from kotwal.core.checks import FAIL, PASS, SECURITY_CHECKS, SKIP, Finding
 from kotwal.core.config import Settings
 from kotwal.core.keys import KeyProblem, load_keys
 from kotwal.core.models import Account
 from kotwal.core.runtime import Runtime
 
-PASS, FAIL, SKIP = "pass", "fail", "skip"
 #: Routes anyone may call without logging in; anything else answering 2xx to a stranger fails.
 PUBLIC_ALLOWED = {
     "GET /healthz",
@@ -65,16 +65,6 @@ def module_probes() -> dict[str, list[str]]:
 
 
 CHECKPOINT_MAX_AGE_SECONDS = 24 * 3600
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One check's outcome, and what to do about it when it failed."""
-
-    check: str
-    status: str
-    detail: str
-    fix: str | None = None
 
 
 def _ok(check: str, detail: str) -> Finding:
@@ -370,6 +360,9 @@ def run_checks(
     ]
     for step in steps:
         findings.extend(step())
+    # The domains' own checks (the alerts' channels), registered from their manifests.
+    for check in runtime.hooks.at(SECURITY_CHECKS):
+        findings.extend(check(runtime))
     with _probe(app, base_url) as client:
         findings.extend(unauthenticated_routes(app, client))
         findings.extend(disabled_modules(settings, client))
