@@ -426,8 +426,15 @@ def _fan_out(
         "attempts": literal(0, Integer),
     }
     source = select(*(value.label(name) for name, value in values.items())).where(*who)
-    result = uow.session.execute(insert(_OUTBOX).from_select(list(values), source))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    uow.session.execute(insert(_OUTBOX).from_select(list(values), source))
+    # Counted, not taken from rowcount: psycopg reports -1 for an INSERT ... SELECT here.
+    return int(
+        uow.session.execute(
+            select(func.count()).where(
+                AlertOutboxMessage.alert_id == alert.id, AlertOutboxMessage.kind == ALERT
+            )
+        ).scalar_one()
+    )
 
 
 def _reached(session: Session, area_ids: list[str | None], wards: list[str]) -> Any:

@@ -313,28 +313,33 @@ def security_findings(runtime: Runtime) -> Iterator[Finding]:
     """``kotwal security check``: every channel, failing on one still live past its expiry."""
     now = utcnow()
     with UnitOfWork(runtime, write=False) as uow:
-        rows = list(uow.session.execute(select(AlertChannel).order_by(AlertChannel.name)).scalars())
-    if not rows:
+        found = [
+            _finding(channel, now)
+            for channel in uow.session.execute(
+                select(AlertChannel).order_by(AlertChannel.name)
+            ).scalars()
+        ]
+    if not found:
         yield Finding("alert channels", "pass", "no public alert channel exists yet")
-    for channel in rows:
-        expires = as_utc(channel.expires_at)
-        what = (
-            f"{channel.name}: owner {channel.owner_name}, expires {expires:%Y-%m-%d}, "
-            f"last used {as_utc(channel.last_used_at):%Y-%m-%d}"
+    yield from found
+
+
+def _finding(channel: AlertChannel, now: datetime) -> Finding:
+    expires = as_utc(channel.expires_at)
+    what = (
+        f"{channel.name}: owner {channel.owner_name}, expires {expires:%Y-%m-%d}, "
+        f"last used {as_utc(channel.last_used_at):%Y-%m-%d}"
+    )
+    if channel.status == LIVE and expires <= now:
+        return Finding(
+            "alert channels",
+            "fail",
+            f"{what}: still marked live past its expiry",
+            "run `kotwal alerts channels sweep`, or renew it with two officers "
+            "(`kotwal alerts channels request` and `approve`)",
         )
-        if channel.status == LIVE and expires <= now:
-            yield Finding(
-                "alert channels",
-                "fail",
-                f"{what}: still marked live past its expiry",
-                "run `kotwal alerts channels sweep`, or renew it with two officers "
-                "(`kotwal alerts channels request` and `approve`)",
-            )
-        elif channel.status == LIVE:
-            verdict = judge(channel, now)
-            state = (
-                "live" if verdict.live else f"disables itself at the next sweep ({verdict.reason})"
-            )
-            yield Finding("alert channels", "pass", f"{what}: {state}")
-        else:
-            yield Finding("alert channels", "pass", f"{what}: disabled ({channel.disabled_reason})")
+    if channel.status == LIVE:
+        verdict = judge(channel, now)
+        state = "live" if verdict.live else f"off at the next sweep ({verdict.reason})"
+        return Finding("alert channels", "pass", f"{what}: {state}")
+    return Finding("alert channels", "pass", f"{what}: disabled ({channel.disabled_reason})")
