@@ -7,10 +7,13 @@ that carries valid DLT IDs, and how fast a large alert's messages are queued.
   on 127.0.0.1, run in a process of its own. The rate is messages accepted by the peer per
   second, from the worker's start to the last acceptance; the peer checks each submit_sm's
   PE_ID and TEMPLATE_ID TLVs against what was registered.
-- **Queue.** ``--recipients`` numbers queued for one area of an approved alert with
-  ``delivery.queue_recipients`` (each message a row with its number and body sealed under its
-  own data key), ``--chunk`` per transaction. Recipients (subscribers with consent) do not
-  exist yet (issue 20 item 4), so this measures the outbox writes they will cause.
+- **Subscribe.** ``--recipients`` numbers subscribed to the station by headquarters
+  (``audiences.subscribe``, each number sealed under its own data key), ``--chunk`` per
+  transaction: the rate of an opt-in list's import.
+- **Queue.** An alert to the station approved by two officers and fanned out to all of them
+  (``audiences.expand_alert``: one ``INSERT ... SELECT``, a message per subscriber pointing to
+  the subscriber and to the area's message): the seconds from the approval's commit to the
+  last recipient queued.
 
 Both on SQLite and, when PostgreSQL answers at ``KOTWAL_BENCH_POSTGRES_URL``, on PostgreSQL.
 
@@ -40,11 +43,11 @@ import smpp34
 from sqlalchemy import select
 
 import scaffold
-from kotwal.alerts import delivery, registry, service, smsc, worker
+from kotwal.alerts import audiences, registry, service, smsc, worker
 from kotwal.alerts.config import DeliverySettings
 from kotwal.alerts.demo import PE_ID, RAIN_EN, demo_registry
-from kotwal.alerts.models import AlertOutboxMessage, AlertTemplate
-from kotwal.alerts.schemas import AlertDraftIn
+from kotwal.alerts.models import AlertTemplate
+from kotwal.alerts.schemas import AlertDraftIn, CapCategory, SubscriberIn
 from kotwal.alerts.smsc import SmscIn
 from kotwal.core.config import Settings
 from kotwal.core.keys import load_keys
@@ -121,6 +124,7 @@ class Place:
     station_id: str
     station_path: str
     state_path: str
+    station_code: str
 
 
 def register(runtime: Runtime) -> Place:
@@ -132,12 +136,11 @@ def register(runtime: Runtime) -> Place:
         template = uow.session.execute(
             select(AlertTemplate.id).where(AlertTemplate.dlt_template_id == RAIN_ID)
         ).scalar_one()
-        return Place(template, station.id, station.path, state_path)
+        return Place(template, station.id, station.path, state_path, station.code)
 
 
-def approved_area_message(runtime: Runtime, place: Place) -> str:
-    """A rain warning for the station, drafted and approved by two officers; its area's
-    outbox message."""
+def approved_alert(runtime: Runtime, place: Place) -> str:
+    """A rain warning for the station, drafted and approved by two officers; its id."""
     sho = _actor(Role.STATION_HOUSE_OFFICER, place.station_path, "sho")
     draft = AlertDraftIn(template_id=place.template, text=RAIN_TEXT, areas=[place.station_id])
     with UnitOfWork(runtime, write=True) as uow:
@@ -145,12 +148,7 @@ def approved_area_message(runtime: Runtime, place: Place) -> str:
     dcp = _actor(Role.DISTRICT_CHIEF, place.state_path, "dcp")
     with UnitOfWork(runtime, write=True) as uow:
         service.approve_alert(uow, dcp, alert_id)
-    with UnitOfWork(runtime, write=True) as uow:
-        return str(
-            uow.session.execute(
-                select(AlertOutboxMessage.id).where(AlertOutboxMessage.alert_id == alert_id)
-            ).scalar_one()
-        )
+    return alert_id
 
 
 def numbers(count: int, start: int = 0) -> list[str]:
@@ -158,15 +156,34 @@ def numbers(count: int, start: int = 0) -> list[str]:
     return [f"9{i:09d}" for i in range(start, start + count)]
 
 
-def queue(runtime: Runtime, area: str, recipients: int, chunk: int) -> float:
-    """Seconds to queue ``recipients`` messages, ``chunk`` per transaction."""
+def subscribe(runtime: Runtime, place: Place, first: int, last: int, chunk: int) -> float:
+    """Seconds to subscribe numbers ``first`` to ``last`` to the station, ``chunk`` per
+    transaction, as headquarters imports an opt-in list."""
+    hq = _actor(Role.STATE_HQ, place.state_path, "hq")
     started = time.perf_counter()
-    for first in range(0, recipients, chunk):
+    for start in range(first, last, chunk):
+        entries = [
+            SubscriberIn(
+                number=n,
+                categories=[CapCategory.SAFETY, CapCategory.MET],
+                areas=[place.station_code],
+                source="bench",
+            )
+            for n in numbers(min(chunk, last - start), start)
+        ]
         with UnitOfWork(runtime, write=True) as uow:
-            delivery.queue_recipients(uow, area, numbers(min(chunk, recipients - first), first))
-        if (first // chunk) % 10 == 9:
-            print(f"  {first + chunk:,} queued, {time.perf_counter() - started:.1f} s")
+            audiences.subscribe(uow, hq, entries)
+        if ((start - first) // chunk) % 10 == 9:
+            print(f"  {start + chunk:,} subscribed, {time.perf_counter() - started:.1f} s")
     return time.perf_counter() - started
+
+
+def fan_out(runtime: Runtime, alert_id: str) -> tuple[int, float]:
+    """Recipients queued for an approved alert, and the seconds it took."""
+    started = time.perf_counter()
+    with UnitOfWork(runtime, write=True) as uow:
+        queued = audiences.expand_alert(uow, alert_id)
+    return queued, time.perf_counter() - started
 
 
 def submit(
@@ -181,9 +198,8 @@ def submit(
     try:
         if not ready.wait(30):
             raise SystemExit("the SMPP peer did not start")
-        area = approved_area_message(runtime, place)
-        with UnitOfWork(runtime, write=True) as uow:
-            delivery.queue_recipients(uow, area, numbers(messages))
+        subscribe(runtime, place, 0, messages, 50_000)
+        fan_out(runtime, approved_alert(runtime, place))
         link = _link(runtime, port, binds, window)
         seconds = _run_worker(runtime, link, received, messages)
         return {
@@ -247,16 +263,23 @@ def store(url: str, data: Path, args: argparse.Namespace) -> dict[str, Any]:
             f"  submit: {sent['submit_sm_per_s']:,} submit_sm/s over {args.binds} binds, "
             f"{sent['valid_dlt_share']:.2%} with valid DLT IDs"
         )
-        area = approved_area_message(runtime, place)
-        seconds = queue(runtime, area, args.recipients, args.chunk)
-        print(f"  queue: {args.recipients:,} messages in {seconds:.1f} s")
+        joined = subscribe(runtime, place, args.messages, args.recipients, args.chunk)
+        imported = args.recipients - args.messages
+        print(f"  subscribe: {imported:,} numbers in {joined:.1f} s")
+        queued, seconds = fan_out(runtime, approved_alert(runtime, place))
+        print(f"  queue: {queued:,} messages in {seconds:.1f} s")
         return {
             "submit": sent,
-            "queue": {
-                "recipients": args.recipients,
+            "subscribe": {
+                "numbers": imported,
                 "chunk": args.chunk,
+                "seconds": round(joined, 1),
+                "per_s": round(imported / joined),
+            },
+            "queue": {
+                "recipients": queued,
                 "seconds": round(seconds, 1),
-                "per_s": round(args.recipients / seconds),
+                "per_s": round(queued / seconds),
             },
         }
     finally:
