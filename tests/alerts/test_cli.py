@@ -17,7 +17,7 @@ from kotwal.alerts.models import AlertOutboxMessage, PublicAlert
 from kotwal.cli import app
 from kotwal.core.config import Settings
 from kotwal.core.jurisdictions import by_code
-from kotwal.core.policy import Actor, Role
+from kotwal.core.policy import Actor, Jurisdiction, Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.manifest import DemoContext
@@ -116,5 +116,86 @@ def test_the_demo_registers_templates_and_queues_one_approved_alert(runtime: Run
     seed(DemoContext(runtime, stations, 100, 1, seeder, lambda _d, _t: lambda _n, _o: None))
     with runtime.db.transaction(write=False) as s:
         assert s.execute(select(PublicAlert.status)).scalars().all() == ["queued"]
-        assert s.execute(select(func.count()).select_from(AlertOutboxMessage)).scalar_one() == 1
+        # One message to the station, fanned out to the demo's subscribers there, in the
+        # district above and in Ward 33 who want weather alerts.
+        kinds = dict(
+            s.execute(
+                select(AlertOutboxMessage.kind, func.count()).group_by(AlertOutboxMessage.kind)
+            ).all()
+        )
+        assert kinds["area"] == 1 and 150 <= kinds["alert"] <= 190
     assert counts(runtime)["alert_templates"] == 6
+
+
+def test_subscribers_are_imported_from_a_csv_and_a_bad_line_writes_nothing(
+    env: Settings, runtime: Runtime, world: World, tmp_path: Path
+) -> None:
+    hq = officer(runtime, Role.STATE_HQ, world.state)
+    good = tmp_path / "subscribers.csv"
+    rows = [
+        ["number", "categories", "areas", "wards", "source"],
+        ["9800000101", "Met|Safety", _station_code(runtime, world), "", "SMS START"],
+        ["+91 98000 00102", "Met", "", "33|91", "SMS START"],
+    ]
+    _write_csv(good, rows)
+    result = runner.invoke(app, ["alerts", "subscribers", "import", str(good), "--as", hq.username])
+    assert result.exit_code == 0, result.output
+    assert "2 subscriber(s) added, 0 updated" in result.output
+    bad = tmp_path / "bad.csv"
+    _write_csv(bad, [*rows, ["9800000103", "Weather", "", "33", "SMS START"]])
+    failed = runner.invoke(app, ["alerts", "subscribers", "import", str(bad), "--as", hq.username])
+    assert failed.exit_code == 2 and "line 4: categories" in failed.output
+    count = runner.invoke(app, ["alerts", "subscribers", "count", "--as", hq.username])
+    assert "2 subscriber(s)" in count.output
+    gone = runner.invoke(
+        app, ["alerts", "subscribers", "remove", "9800000101", "--as", hq.username]
+    )
+    assert gone.exit_code == 0 and "removed" in gone.output
+
+
+def test_channels_are_listed_and_switched_off_from_the_command_line(
+    env: Settings, runtime: Runtime, world: World, client: TestClient, templates: dict[str, str]
+) -> None:
+    hq = officer(runtime, Role.STATE_HQ, world.state)
+    sho = officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    dcp = officer(runtime, Role.DISTRICT_CHIEF, world.district)
+    alert = drafted(client, sho, templates[RAIN], rain(), [world.station_a])
+    assert client.post(f"/api/v1/alerts/{alert['id']}/approve", headers=dcp.bearer).is_success
+    listed = runner.invoke(app, ["alerts", "channels", "list", "--as", hq.username])
+    assert listed.exit_code == 0 and "public-feed" in listed.output and "live" in listed.output
+    off = runner.invoke(app, ["alerts", "channels", "disable", "public-feed", "--as", hq.username])
+    assert off.exit_code == 0
+    listed = runner.invoke(app, ["alerts", "channels", "list", "--as", hq.username])
+    assert "disabled (officer)" in listed.output
+    own = runner.invoke(
+        app,
+        [
+            "alerts",
+            "channels",
+            "request",
+            "public-feed",
+            "--owner",
+            hq.username,
+            "--as",
+            hq.username,
+        ],
+    )
+    assert own.exit_code == 0
+    refused = runner.invoke(
+        app, ["alerts", "channels", "approve", "public-feed", "--as", hq.username]
+    )
+    assert refused.exit_code == 2 and "second officer" in refused.output
+    denied = runner.invoke(app, ["alerts", "channels", "list", "--as", sho.username])
+    assert denied.exit_code == 2
+
+
+def _station_code(runtime: Runtime, world: World) -> str:
+    with runtime.db.transaction(write=False) as s:
+        node = s.get(Jurisdiction, world.station_a)
+        assert node is not None
+        return node.code
+
+
+def _write_csv(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)

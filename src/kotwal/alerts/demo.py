@@ -9,7 +9,9 @@ the link goes to the reserved ``.example`` domain.
 
 from __future__ import annotations
 
-from kotwal.alerts import registry, service
+import random
+
+from kotwal.alerts import audiences, registry, service
 from kotwal.alerts.schemas import (
     AlertDraftIn,
     AllowedIn,
@@ -24,6 +26,7 @@ from kotwal.alerts.schemas import (
     EntityIn,
     HeaderIn,
     RegistryFile,
+    SubscriberIn,
     TemplateIn,
 )
 from kotwal.alerts.scrub import VariableType
@@ -168,7 +171,40 @@ def seed(ctx: DemoContext) -> None:
             .replace("{#var#}", day, 1)
             .replace("{#var#}", "100", 1)
         )
+        audiences.subscribe(uow, ctx.seeder, demo_subscribers(ctx.seed))
         data = AlertDraftIn(template_id=template.id, text=text, areas=[station.id], cap=DEMO_CAP)
         draft = service.draft_alert(uow, sho, data)
         service.approve_alert(uow, dcp, draft["id"])
+    with UnitOfWork(ctx.runtime, write=True) as uow:
+        # What a worker does within a second of the approval: find the alert's subscribers.
+        audiences.expand_alert(uow, draft["id"])
     step(1, None)
+
+
+#: Made-up subscribers: (how many, their areas, their wards, their categories).
+DEMO_AUDIENCE = [
+    (120, ["HYD-PS-01"], [], [CapCategory.MET, CapCategory.SAFETY]),
+    (40, ["HYD-D"], [], [CapCategory.MET]),
+    (30, [], ["33"], [CapCategory.MET, CapCategory.TRANSPORT]),
+    (60, ["HYD-PS-02"], [], [CapCategory.SAFETY]),
+    (25, ["HYD-PS-01"], [], [CapCategory.TRANSPORT]),
+]
+
+
+def demo_subscribers(seed: int) -> list[SubscriberIn]:
+    """The demo's opt-in list: made-up numbers (never sent to: the demo sets no SMSC link)."""
+    rng = random.Random(seed + 1909)  # noqa: S311  # nosec B311 - reproducible fake data
+    found = []
+    for count, areas, wards, categories in DEMO_AUDIENCE:
+        for _ in range(count):
+            number = f"{rng.choice('6789')}{rng.randrange(10**9):09d}"
+            found.append(
+                SubscriberIn(
+                    number=number,
+                    categories=categories,
+                    areas=areas,
+                    wards=wards,
+                    source="demo opt-in",
+                )
+            )
+    return found
