@@ -2,7 +2,8 @@
 
 Every route carries ``Depends(require(Permission.X))`` (JSON API, bearer token),
 ``Depends(console(Permission.X))`` (console page, session cookie and CSRF) or
-``Depends(public("reason"))``. The app factory refuses to start if a route carries none.
+``Depends(public("reason"))``; a route of the citizens' surface carries the citizen domain's
+guard instead (:func:`citizen_guard`). The app factory refuses to start if a route carries none.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ from kotwal.core.uow import UnitOfWork
 
 PERMISSION_MARK = "__kotwal_permission__"
 PUBLIC_MARK = "__kotwal_public__"
+#: Marks a dependency that admits a citizen's token (the citizens' surface, its own realm):
+#: the value names what the route does for the citizen. A citizen's token is never an
+#: officer's session, and the app factory refuses a citizen route on the officers' surface
+#: and an officer's route on the citizens'.
+CITIZEN_MARK = "__kotwal_citizen__"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
@@ -261,37 +267,53 @@ def console(permission: str) -> Callable[..., Awaitable[Actor]]:
     return dependency
 
 
-def public(reason: str) -> Callable[[], None]:
+def public(reason: str) -> Callable[[], Awaitable[None]]:
     """Mark a route as deliberately open to anyone, saying why."""
 
-    def dependency() -> None:
+    # Async because it does nothing: FastAPI would run a plain function in the thread pool,
+    # a thread hop per request (trackers' pings arrive thousands a second).
+    async def dependency() -> None:
         return None
 
     setattr(dependency, PUBLIC_MARK, reason)
     return dependency
 
 
+def citizen_guard(dependency: Any, what: str) -> Any:
+    """Mark ``dependency`` as the citizens' realm's guard (see :data:`CITIZEN_MARK`)."""
+    setattr(dependency, CITIZEN_MARK, what)
+    return dependency
+
+
+def _guard_of(call: Any) -> str | None:
+    if hasattr(call, PERMISSION_MARK):
+        return f"perm:{getattr(call, PERMISSION_MARK)}"
+    if hasattr(call, PUBLIC_MARK):
+        return f"public:{getattr(call, PUBLIC_MARK)}"
+    if hasattr(call, CITIZEN_MARK):
+        return f"citizen:{getattr(call, CITIZEN_MARK)}"
+    return None
+
+
 def included_guard(dependencies: Iterable[Any]) -> str | None:
     """The guard among an ``include_router(dependencies=...)`` list, if any."""
     for depends in dependencies:
-        call = getattr(depends, "dependency", None)
-        if hasattr(call, PERMISSION_MARK):
-            return f"perm:{getattr(call, PERMISSION_MARK)}"
-        if hasattr(call, PUBLIC_MARK):
-            return f"public:{getattr(call, PUBLIC_MARK)}"
+        guard = _guard_of(getattr(depends, "dependency", None))
+        if guard is not None:
+            return guard
     return None
 
 
 def declared_guard(dependant: Any) -> str | None:
-    """What guards a route: ``perm:<permission>``, ``public:<reason>``, or None."""
+    """What guards a route: ``perm:<permission>``, ``public:<reason>``, ``citizen:<what>``,
+    or None."""
     stack = [dependant]
     while stack:
         node = stack.pop()
         call = getattr(node, "call", None)
         if call is not None:
-            if hasattr(call, PERMISSION_MARK):
-                return f"perm:{getattr(call, PERMISSION_MARK)}"
-            if hasattr(call, PUBLIC_MARK):
-                return f"public:{getattr(call, PUBLIC_MARK)}"
+            guard = _guard_of(call)
+            if guard is not None:
+                return guard
         stack.extend(getattr(node, "dependencies", []))
     return None
