@@ -230,7 +230,7 @@ class PingWriter:
 
     def __init__(self, runtime: Runtime, settings: PatrolSettings | None = None) -> None:
         self.runtime = runtime
-        self.settings = settings or patrol_settings()
+        self.settings = settings or settings_of(runtime)
         self._queue: deque[_Waiting] = deque()
         self._ready = threading.Condition()
         self._stopping = False
@@ -386,6 +386,18 @@ class PingWriter:
         if len(self._refusals) > 10_000:
             self._refusals.clear()
         return events
+
+
+_settings: dict[int, tuple[Runtime, PatrolSettings]] = {}
+
+
+def settings_of(runtime: Runtime) -> PatrolSettings:
+    """The patrol settings this runtime serves pings with, read once (reading the environment
+    per ping cost more than the rest of the route)."""
+    held = _settings.get(id(runtime))
+    if held is None or held[0] is not runtime:
+        held = _settings[id(runtime)] = (runtime, patrol_settings())
+    return held[1]
 
 
 def _enqueue(runtime: Runtime, waiting: _Waiting) -> None:

@@ -16,7 +16,6 @@ from fastapi.responses import Response
 
 from kotwal.core.errors import InvalidInput, NotAuthenticated, Problem
 from kotwal.patrol import ingest
-from kotwal.patrol.config import patrol_settings
 from kotwal.web.deps import get_runtime, public
 
 PATH = "/api/v1/patrol/osmand"
@@ -38,7 +37,7 @@ def _bearer(request: Request) -> str | None:
 
 
 async def _read(request: Request) -> ingest.Ping | None:
-    settings = patrol_settings()
+    settings = ingest.settings_of(get_runtime(request))
     params: dict[str, Any] = dict(request.query_params)
     bearer = _bearer(request)
     if request.method == "POST":

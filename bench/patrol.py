@@ -1,0 +1,269 @@
+"""Patrol: sustained ping ingest end to end, HTTP to database, on the embedded default.
+
+``--units`` patrol units, each with its own tracker token (made at run time, only hashes
+stored), report positions in the OsmAnd protocol (``GET /api/v1/patrol/osmand?id=...``) to
+``kotwal run`` serving a fresh SQLite instance with ``--workers`` processes. A load generator
+(plain asyncio sockets, HTTP/1.1 keep-alive, one request in flight per connection, in a
+process of its own) keeps ``--connections`` trackers sending for ``--seconds``, cycling through
+the units. A 200 is sent only once the ping's batch is committed, so the rate counts positions
+durable in the database; at the end the track table is counted and must hold every accepted
+ping.
+
+The issue's target: 5,000 units every 10 s is 500 pings/s, and x4 headroom is 2,000 pings/s.
+
+    .venv/bin/python bench/patrol.py [--units 5000] [--seconds 20] [--connections 64]
+
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import resource
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+import scaffold
+from kotwal.core.clock import utcnow
+from kotwal.core.config import Settings
+from kotwal.core.migrate import upgrade
+from kotwal.core.uow import UnitOfWork
+from kotwal.domains import open_runtime
+from kotwal.patrol.models import PatrolDevice, PatrolPosition, PatrolUnit
+from kotwal.patrol.service import token_hash
+
+PATH = "/api/v1/patrol/osmand"
+#: Around Hyderabad.
+LAT0, LON0 = 17.385, 78.4867
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare(data: Path, units: int) -> list[str]:
+    """A migrated instance with one station, ``units`` units and a tracker each; the tokens."""
+    settings = Settings(data_dir=data)
+    runtime = open_runtime(settings)
+    try:
+        upgrade(runtime.db.engine)
+        station = scaffold.station(runtime)
+        tokens = [secrets.token_urlsafe(32) for _ in range(units)]
+        now = utcnow()
+        with UnitOfWork(runtime, write=True) as uow:
+            for n, token in enumerate(tokens):
+                unit = PatrolUnit(
+                    call_sign=f"BENCH-{n:05d}",
+                    vehicle_number=f"TS00BN{n:05d}",
+                    kind="patrol_car",
+                    station_id=station.id,
+                    jurisdiction_path=station.path,
+                    status="available",
+                    status_at=now,
+                )
+                uow.session.add(unit)
+                uow.session.flush()
+                uow.session.add(
+                    PatrolDevice(
+                        unit_id=unit.id,
+                        label="bench",
+                        token_hash=token_hash(token),
+                        jurisdiction_path=station.path,
+                        created_by="cli:bench",
+                    )
+                )
+        return tokens
+    finally:
+        runtime.close()
+        for path in data.glob("kotwal.db*"):
+            path.chmod(0o600)  # the server refuses a database file others can read
+
+
+def serve(data: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "KOTWAL_DATA_DIR": str(data), "KOTWAL_LOCAL_HTTP": "true"}
+    # `kotwal run` as its console script does it, with this interpreter.
+    command = [sys.executable, "-c", "from kotwal.cli import app; app()"]
+    server = subprocess.Popen(
+        [*command, "run", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120  # a busy machine starts the workers slowly
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    said = server.stderr.read() if server.stderr is not None else b""
+    raise RuntimeError("the server did not start: " + said.decode(errors="replace"))
+
+
+def session_cpu_seconds(session: int) -> float:
+    """CPU time (user and system) used so far by every process of a session: the server and
+    its workers. The machine may be busy with other work; this counts only the server's."""
+    tick = os.sysconf("SC_CLK_TCK") or 100
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state ppid pgrp session ... utime (12th) stime (13th).
+        if int(fields[3]) == session:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    os.killpg(server.pid, signal.SIGINT)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def _request(token: str, n: int) -> bytes:
+    lat = LAT0 + (n % 1000) * 1e-5
+    lon = LON0 + (n % 777) * 1e-5
+    query = (
+        f"id={token}&lat={lat:.6f}&lon={lon:.6f}&timestamp={int(time.time())}"
+        f"&speed=12.3&bearing=90&accuracy=8&batt=80"
+    )
+    return f"GET {PATH}?{query} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+
+
+async def _tracker(
+    port: int, tokens: list[str], start: int, step: int, until: float, out: dict[str, Any]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    n = start
+    try:
+        while time.monotonic() < until:
+            sent = time.perf_counter()
+            writer.write(_request(tokens[n % len(tokens)], n))
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if length:
+                await reader.readexactly(length)
+            status = head[9:12]
+            out["latencies"].append(time.perf_counter() - sent)
+            out["ok" if status == b"200" else "refused"] += 1
+            n += step
+    finally:
+        writer.close()
+
+
+def load(port: int, tokens: list[str], connections: int, seconds: float, queue: Any) -> None:
+    """The load generator's process: ``connections`` trackers for ``seconds``."""
+
+    async def main() -> dict[str, Any]:
+        out: dict[str, Any] = {"ok": 0, "refused": 0, "latencies": []}
+        until = time.monotonic() + seconds
+        await asyncio.gather(
+            *(_tracker(port, tokens, i, connections, until, out) for i in range(connections))
+        )
+        return out
+
+    began = time.perf_counter()
+    out = asyncio.run(main())
+    out["elapsed"] = time.perf_counter() - began
+    latencies = sorted(out.pop("latencies"))
+    out["p50_ms"] = round(statistics.median(latencies) * 1000, 1) if latencies else None
+    out["p95_ms"] = round(latencies[int(len(latencies) * 0.95)] * 1000, 1) if latencies else None
+    queue.put(out)
+
+
+def count_positions(data: Path) -> int:
+    runtime = open_runtime(Settings(data_dir=data))
+    try:
+        with runtime.db.transaction(write=False) as session:
+            stmt = select(func.count()).select_from(PatrolPosition)
+            return int(session.execute(stmt).scalar_one())
+    finally:
+        runtime.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--units", type=int, default=5000)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    with scaffold.scratch_data_dir() as data:
+        tokens = prepare(data, args.units)
+        port = free_port()
+        server = serve(data, port, args.workers)
+        try:
+            queue: Any = multiprocessing.get_context("spawn").Queue()
+            client = multiprocessing.get_context("spawn").Process(
+                target=load, args=(port, tokens, args.connections, args.seconds, queue)
+            )
+            cpu_before = session_cpu_seconds(server.pid)
+            client.start()
+            result = queue.get()
+            cpu_used = session_cpu_seconds(server.pid) - cpu_before
+            client.join()
+        finally:
+            stop(server)
+        stored = count_positions(data)
+    rate = result["ok"] / result["elapsed"]
+    cpu_ms = cpu_used * 1000 / max(result["ok"], 1)
+    cores = os.cpu_count() or 1
+    print(
+        f"{result['ok']:,} pings accepted in {result['elapsed']:.1f} s: {rate:,.0f} pings/s "
+        f"(p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms), {stored:,} positions stored, "
+        f"{result['refused']} refused; server CPU {cpu_ms:.2f} ms per ping (all {cores} cores "
+        f"would serve {cores * 1000 / cpu_ms:,.0f}/s); {args.workers} server workers, "
+        f"{args.connections} connections, {args.units:,} units"
+    )
+    figures = {
+        "bench": "patrol",
+        "store": "sqlite",
+        "units": args.units,
+        "workers": args.workers,
+        "connections": args.connections,
+        "cores": os.cpu_count(),
+        "seconds": round(result["elapsed"], 2),
+        "pings_accepted": result["ok"],
+        "pings_refused": result["refused"],
+        "positions_stored": stored,
+        "pings_per_second": round(rate, 1),
+        "latency_p50_ms": result["p50_ms"],
+        "latency_p95_ms": result["p95_ms"],
+        "server_cpu_ms_per_ping": round(cpu_ms, 3),
+        "pings_per_second_per_core_of_server_cpu": round(1000 / cpu_ms, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

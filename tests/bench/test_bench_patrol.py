@@ -1,0 +1,27 @@
+"""bench/patrol.py runs in a tiny mode and prints its figures (their presence and sense, never
+their size): every accepted ping is in the database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "patrol.py"
+
+
+def test_the_patrol_bench_prints_pings_per_second_and_stores_every_accepted_ping() -> None:
+    run = subprocess.run(
+        [sys.executable, str(BENCH), "--units", "20", "--seconds", "2", "--connections", "4"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(run.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "patrol" and figures["units"] == 20
+    assert figures["pings_accepted"] > 0 and figures["pings_refused"] == 0
+    assert figures["positions_stored"] == figures["pings_accepted"]
+    assert figures["pings_per_second"] > 0 and figures["server_cpu_ms_per_ping"] > 0
