@@ -7,6 +7,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from kotwal.alerts import publication
+from kotwal.core.runtime import Runtime
+from kotwal.core.uow import UnitOfWork
 from tests.alerts.helpers import RAIN, RAIN_TELUGU, rain, rain_telugu
 from tests.factories import Officer, World
 from tests.helpers import console_login, csrf_token
@@ -82,3 +85,42 @@ def test_the_registry_page_lists_templates_and_the_allow_list(
     console_login(client, sho)
     page = client.get("/alerts/templates").text
     assert RAIN in page and "one-time passwords; locked" in page and "1930" in page
+
+
+def test_the_draft_form_carries_the_public_documents_category_and_words(
+    client: TestClient,
+    runtime: Runtime,
+    templates: dict[str, str],
+    sho: Officer,
+    world: World,
+) -> None:
+    console_login(client, sho)
+    page = client.get("/alerts/new", params={"template_id": templates[RAIN]})
+    assert 'name="cap_category"' in page.text and 'name="cap_te_headline"' in page.text
+    words = {
+        "cap_category": "Met",
+        "cap_urgency": "Expected",
+        "cap_severity": "Severe",
+        "cap_certainty": "Likely",
+        "cap_hours": "12",
+        "cap_wards": "33",
+        "cap_en_event": "Heavy rain",
+        "cap_en_headline": "Heavy rain in Malakpet",
+        "cap_en_description": "Heavy rain is forecast.",
+        "cap_te_event": "భారీ వర్షం",
+        "cap_te_headline": "మలక్‌పేటలో భారీ వర్షం",
+        "cap_te_description": "భారీ వర్షం కురిసే అవకాశం ఉంది.",
+    }
+    half = {k: v for k, v in words.items() if not k.startswith("cap_te_")}
+    form = _form(page.text, templates[RAIN], rain(), [world.station_a])
+    refused = client.post("/alerts/new", data=form | half, follow_redirects=False)
+    error = refused.text.split('class="error" role="alert">')[1].split("<")[0]
+    assert refused.status_code == 422 and "Telugu (te-IN)" in error, error
+    assert 'value="Heavy rain in Malakpet"' in refused.text  # what was typed is kept
+    saved = client.post("/alerts/new", data=form | words, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    alert_id = saved.headers["location"].rsplit("/", 1)[1]
+    with UnitOfWork(runtime, write=False) as uow:
+        content = publication.content_of(uow, alert_id)
+    assert content is not None and content.category == "Met" and content.hours == 12
+    assert content.wards == ["33"] and content.info[1].headline == "మలక్‌పేటలో భారీ వర్షం"

@@ -12,7 +12,16 @@ from pydantic import ValidationError
 
 from kotwal.alerts import registry, service
 from kotwal.alerts.permissions import AlertsPermission
-from kotwal.alerts.schemas import AlertDraftIn, MessageIn, RegistryStatus
+from kotwal.alerts.schemas import (
+    AlertDraftIn,
+    CapCategory,
+    CapCertainty,
+    CapIn,
+    CapSeverity,
+    CapUrgency,
+    MessageIn,
+    RegistryStatus,
+)
 from kotwal.alerts.scrub import TEMPLATE_MAX
 from kotwal.core.errors import InvalidInput, Problem
 from kotwal.core.policy import Actor
@@ -28,6 +37,65 @@ TemplateId = Annotated[str, Form(min_length=36, max_length=36)]
 Text = Annotated[str, Form(min_length=1, max_length=TEMPLATE_MAX)]
 Areas = Annotated[list[str], Form(max_length=50)]
 STATUSES = ("awaiting", "expired", "queued", "rejected", "all")
+#: The words of one language's block of the CAP document, as the form names them.
+CAP_WORDS = ("event", "headline", "description", "instruction")
+CAP_FIELDS = (
+    "category",
+    "urgency",
+    "severity",
+    "certainty",
+    "hours",
+    "wards",
+    *(f"{lang}_{word}" for lang in ("en", "te") for word in CAP_WORDS),
+)
+
+
+async def cap_form(request: Request) -> dict[str, str]:
+    """The draft form's CAP fields (``cap_*``), as typed; the form itself is parsed once."""
+    form = await request.form()
+    return {name: str(form.get(f"cap_{name}") or "").strip() for name in CAP_FIELDS}
+
+
+CapForm = Annotated[dict[str, str], Depends(cap_form)]
+
+
+def cap_in(fields: dict[str, str]) -> CapIn | None:
+    """What the drafter wrote for the public document, or None when no words were written
+    (the document then carries the SMS alone, category Safety). Raises InvalidInput for
+    words missing in a language, ValidationError for a bad value."""
+    if not any(fields.get(f"{lang}_{w}") for lang in ("en", "te") for w in CAP_WORDS):
+        return None
+    names = {"en": "English", "te": "Telugu"}
+    missing = [
+        f"{names[lang]} {word}"
+        for lang in ("en", "te")
+        for word in CAP_WORDS[:3]
+        if not fields.get(f"{lang}_{word}")
+    ]
+    if missing:
+        raise InvalidInput(
+            "the public document needs an event, a headline and a description in English and "
+            f"in Telugu (te-IN); missing: {', '.join(missing)}"
+        )
+    info = [
+        {
+            "language": f"{lang}-IN",
+            **{w: fields[f"{lang}_{w}"] for w in CAP_WORDS if fields.get(f"{lang}_{w}")},
+        }
+        for lang in ("en", "te")
+    ]
+    wards = [w.strip() for w in fields.get("wards", "").replace(";", ",").split(",") if w.strip()]
+    return CapIn.model_validate(
+        {
+            "category": fields.get("category"),
+            "urgency": fields.get("urgency"),
+            "severity": fields.get("severity"),
+            "certainty": fields.get("certainty"),
+            "hours": fields.get("hours") or 24,
+            "wards": wards,
+            "info": info,
+        }
+    )
 
 
 def _draftable(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
@@ -50,6 +118,7 @@ def _draft_page(
     check: Any = None,
     error: str | None = None,
     status_code: int = 200,
+    cap: dict[str, str] | None = None,
 ) -> Response:
     templates = _draftable(uow, actor)
     chosen = next((t for t in templates if t["id"] == template_id), None)
@@ -64,6 +133,13 @@ def _draft_page(
         choices=service.area_choices(uow, actor),
         check=check,
         error=error,
+        cap=cap or {},
+        cap_choices={
+            "category": [c.value for c in CapCategory],
+            "urgency": [c.value for c in CapUrgency],
+            "severity": [c.value for c in CapSeverity],
+            "certainty": [c.value for c in CapCertainty],
+        },
     )
 
 
@@ -110,6 +186,7 @@ def check(
     actor: Drafter,
     template_id: TemplateId,
     text: Text,
+    cap: CapForm,
     areas: Areas | None = None,
     uow: UnitOfWork = ReadUnit,
 ) -> Response:
@@ -128,6 +205,7 @@ def check(
             areas=areas,
             error=_message(exc),
             status_code=422,
+            cap=cap,
         )
     return _draft_page(
         request,
@@ -137,6 +215,7 @@ def check(
         text=text,
         areas=areas,
         check={"verdict": verdict, "shape": sent_as},
+        cap=cap,
     )
 
 
@@ -146,12 +225,13 @@ def draft(
     actor: Drafter,
     template_id: TemplateId,
     text: Text,
+    cap: CapForm,
     areas: Areas | None = None,
     uow: UnitOfWork = WriteUnit,
 ) -> Response:
     """Save the draft (scrubbed again) and open it; a refusal shows the form with the reason."""
     try:
-        data = AlertDraftIn(template_id=template_id, text=text, areas=areas or [])
+        data = AlertDraftIn(template_id=template_id, text=text, areas=areas or [], cap=cap_in(cap))
         alert = service.draft_alert(uow, actor, data)
     except (Problem, ValidationError) as exc:
         uow.rollback()
@@ -165,6 +245,7 @@ def draft(
             areas=areas,
             error=_message(exc),
             status_code=status,
+            cap=cap,
         )
     return RedirectResponse(f"/alerts/{alert['id']}", status_code=303)
 
