@@ -235,7 +235,7 @@ def test_positions_older_than_the_kept_period_are_gone_after_the_purge(
             settings,
             received=received,
         )
-        assert ping is not None and ingest.submit_wait(runtime, ping)
+        assert ingest.submit_wait(runtime, ping)
     assert _ping(client, device["token"]).status_code == 200
     assert _positions(runtime) == 3
     assert service.purge_tracks(runtime, FACTORY) == 2
@@ -253,7 +253,17 @@ def test_a_fix_older_than_the_kept_period_is_accepted_and_not_stored(
     _sho, _unit, device = _setup(client, runtime, world)
     long_ago = 60 * 24 * (PatrolSettings().track_days + 2)
     assert _ping(client, device["token"], minutes_ago=long_ago).status_code == 200
+    assert _ping(client, device["token"], valid="false").status_code == 200
     assert _positions(runtime) == 0
+
+
+def test_a_fix_that_is_not_stored_still_needs_a_known_token(client: TestClient) -> None:
+    import secrets
+
+    stranger = secrets.token_urlsafe(32)
+    assert client.get(OSMAND, params={"id": stranger, "valid": "false"}).status_code == 401
+    old = {"id": stranger, "lat": LAT0, "lon": LON0, "timestamp": "2001-01-01T00:00:00Z"}
+    assert client.get(OSMAND, params=old).status_code == 401
 
 
 def test_a_bad_track_period_stops_the_process_at_start(

@@ -207,8 +207,7 @@ def _shift_and_track(runtime: Runtime, seeder: Actor, node: _Station, unit: Any)
             None,
             settings,
         )
-        if ping is not None:
-            ingest.submit_wait(runtime, ping)
+        ingest.submit_wait(runtime, ping)
 
 
 def seed(ctx: DemoContext) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import math
 import threading
 import time
@@ -78,6 +79,9 @@ class Ping:
     bearing: float | None
     accuracy: float | None
     battery: float | None
+    #: False for a fix the tracker marks invalid or one older than tracks are kept: its token
+    #: is still checked (the answer says whether the tracker is known), nothing is stored.
+    keep: bool = True
 
 
 def _number(raw: Any, name: str, low: float, high: float) -> float | None:
@@ -130,13 +134,13 @@ def ping_from_params(
     bearer: str | None,
     settings: PatrolSettings,
     received: datetime | None = None,
-) -> Ping | None:
-    """A ping from OsmAnd query or form parameters; None for one the tracker marks invalid
-    or that is older than the kept period (answered 200, stored nowhere)."""
+) -> Ping:
+    """A ping from OsmAnd query or form parameters (see :attr:`Ping.keep` for the fixes
+    answered and not stored)."""
     received = received or utcnow()
     token = _token(bearer or params.get("id") or params.get("deviceid"))
     if str(params.get("valid", "true")).lower() in ("false", "0"):
-        return None
+        return Ping(token_hash(token), received, received, 0.0, 0.0, None, None, None, None, False)
     lat = _number(params.get("lat"), "lat", -90, 90)
     lon = _number(params.get("lon"), "lon", -180, 180)
     if lat is None or lon is None:
@@ -159,7 +163,7 @@ def ping_from_params(
 
 def ping_from_json(
     body: Any, bearer: str | None, settings: PatrolSettings, received: datetime | None = None
-) -> Ping | None:
+) -> Ping:
     """A ping from Traccar Client's JSON body (speed in m/s, battery level 0-1)."""
     if not isinstance(body, dict) or not isinstance(body.get("location"), dict):
         raise BadPing("the JSON body has no location")
@@ -185,11 +189,11 @@ def ping_from_json(
     return ping_from_params(params, bearer, settings, received)
 
 
-def _checked(ping: Ping, settings: PatrolSettings) -> Ping | None:
+def _checked(ping: Ping, settings: PatrolSettings) -> Ping:
     if ping.fixed_at > ping.received_at + timedelta(seconds=settings.future_seconds):
         raise BadPing("timestamp lies in the future (check the tracker's clock)")
     if ping.fixed_at < ping.received_at - timedelta(days=settings.track_days):
-        return None
+        return dataclasses.replace(ping, keep=False)
     return ping
 
 
@@ -320,7 +324,7 @@ class PingWriter:
             for ping in pings:
                 device = devices.get(ping.token_hash)
                 verdicts.append(device is not None)
-                if device is None:
+                if device is None or not ping.keep:
                     continue
                 device_id, unit_id, path = device
                 row = {

@@ -36,7 +36,7 @@ def _bearer(request: Request) -> str | None:
     return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
-async def _read(request: Request) -> ingest.Ping | None:
+async def _read(request: Request) -> ingest.Ping:
     settings = ingest.settings_of(get_runtime(request))
     params: dict[str, Any] = dict(request.query_params)
     bearer = _bearer(request)
@@ -59,8 +59,6 @@ async def _handle(request: Request) -> Response:
         ping = await _read(request)
     except ingest.BadPing as bad:
         raise InvalidInput(str(bad)) from None
-    if ping is None:  # marked invalid by the tracker, or older than tracks are kept
-        return Response(status_code=200)
     try:
         accepted = await ingest.submit(get_runtime(request), ping)
     except Exception as exc:  # the database refused the batch: the tracker sends it again
