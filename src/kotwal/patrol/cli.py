@@ -52,11 +52,11 @@ def import_areas(
         document = json.loads(file.read_bytes())
     except ValueError as exc:
         raise fail(f"{escape(str(file))} is not JSON") from exc
-    with runtime_or_exit() as runtime:
+    with runtime_or_exit() as runtime, problems_exit():
         try:
-            with problems_exit(), UnitOfWork(runtime, write=True) as uow:
+            with UnitOfWork(runtime, write=True) as uow:
                 counts = service.import_geojson(uow, acting_as(uow, username), document)
-        except service.AreasRejected as rejected:
+        except service.AreasRejected as rejected:  # a bad file: every error listed, exit 1
             err = stderr()
             err.print(
                 f"[bold red]{escape(str(file))} was not imported; nothing was written.[/] "
