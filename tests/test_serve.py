@@ -61,7 +61,17 @@ def test_run_serves_with_two_worker_processes(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     with log.open("wb") as sink:
         server = subprocess.Popen(
-            [kotwal, "run", "--workers", "2", "--port", str(port)],
+            # The citizens' surface listens beside it: on a free port, not the default 8100.
+            [
+                kotwal,
+                "run",
+                "--workers",
+                "2",
+                "--port",
+                str(port),
+                "--citizen-port",
+                str(_free_port()),
+            ],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,

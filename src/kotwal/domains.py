@@ -28,6 +28,7 @@ DOMAINS: tuple[str, ...] = (
     "kotwal.frs",
     "kotwal.watch",
     "kotwal.alerts",
+    "kotwal.citizen",
     "kotwal.decoys",
     "kotwal.leak",
     "kotwal.guard",

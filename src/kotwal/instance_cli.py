@@ -130,9 +130,14 @@ def _report_init(settings: Settings, changes: list[str], initial: str | None) ->
         )
 
 
+SURFACE_CHOICES = ("both", "officers", "citizen")
+
+
 def run(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (the citizens' with --surface citizen)")
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -141,34 +146,93 @@ def run(
             help="Server processes (default: KOTWAL_WORKERS, else one per CPU core, at most 8)",
         ),
     ] = None,
+    surface: Annotated[
+        str,
+        typer.Option(
+            help="What to serve: both surfaces (the officers' API and console, and the "
+            "citizens' on its own port), 'officers' or 'citizen' alone (on another host)"
+        ),
+    ] = "both",
+    citizen_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="The citizens' port (default KOTWAL_CITIZEN_PORT)"),
+    ] = None,
 ) -> None:
-    """Serve the API and the console (refuses to start without keys or with exposed keys)."""
+    """Serve the API and the console, and the citizens' surface on its own port (refuses to
+    start without keys or with exposed keys)."""
     from kotwal.alerts.launch import worker_beside
-    from kotwal.web.app import ExposedDatabase, NotMigrated, UnguardedRoute, create_app
-    from kotwal.web.serve import serve
+    from kotwal.web.app import CITIZEN, OFFICERS
+    from kotwal.web.serve import BOTH, serve
 
+    if surface not in SURFACE_CHOICES:
+        raise fail(f"--surface is one of {', '.join(SURFACE_CHOICES)}, not {surface!r}")
     settings = get_settings()
-    try:
-        # Built here once so that every start-up refusal is a readable message, before any
-        # worker process starts; the workers build their own from the same settings.
-        create_app(settings).state.runtime.close()
-    except (KeyProblem, NotMigrated, UnguardedRoute, ExposedDatabase) as exc:
-        raise fail(str(exc)) from exc
-    bind_host, bind_port = host or settings.host, port or settings.port
+    bind_host = host or settings.host
+    officers_port = (port if surface != CITIZEN else None) or settings.port
+    citizens_port = (port if surface == CITIZEN else citizen_port) or settings.citizen_port
+    if surface == BOTH and not _citizen_surface(settings):
+        surface = OFFICERS  # no enabled domain serves citizens: nothing to listen for
+    if surface == BOTH and officers_port == citizens_port:
+        raise fail(f"the officers' and the citizens' surfaces both ask for port {officers_port}")
+    # The worker processes read their ports from the settings (the app picks a surface by the
+    # port a connection came in on), so options given here are passed on through them.
+    os.environ["KOTWAL_PORT"] = str(officers_port)
+    os.environ["KOTWAL_CITIZEN_PORT"] = str(citizens_port)
+    get_settings.cache_clear()
+    settings = get_settings()
+    _check_surfaces(settings, surface)
     processes = workers or settings.workers or min(os.cpu_count() or 1, 8)
     shown = "localhost" if bind_host in ("127.0.0.1", "::1") else bind_host
+    serving = {
+        OFFICERS: f"the officers' surface on http://{shown}:{officers_port}/",
+        CITIZEN: f"the citizens' surface on http://{shown}:{citizens_port}/",
+        BOTH: f"on http://{shown}:{officers_port}/ and the citizens' surface on "
+        f"http://{shown}:{citizens_port}/",
+    }[surface]
     out.print(
-        f"kotwal is serving on http://{shown}:{bind_port}/ with {processes} worker"
+        f"kotwal is serving {serving} with {processes} worker"
         f"{'s' if processes > 1 else ''}  (Ctrl-C stops it)"
     )
     # On the embedded default a delivery worker for public alerts runs beside the server.
     with worker_beside(settings):
         serve(
             host=bind_host,
-            port=bind_port,
+            port=citizens_port if surface == CITIZEN else officers_port,
             workers=processes,
             trusted_proxies=settings.trusted_proxies,
+            surface=surface,
+            citizen_port=citizens_port,
         )
+
+
+def _citizen_surface(settings: Settings) -> bool:
+    """Whether an enabled domain serves citizens (the citizens' surface has routes)."""
+    from kotwal import domains
+
+    try:
+        return any(manifest.citizen for manifest in domains.enabled(settings))
+    except domains.UnknownModule as exc:
+        raise fail(str(exc)) from exc
+
+
+def _check_surfaces(settings: Settings, surface: str) -> None:
+    """Build each surface once here, so that every start-up refusal is a readable message
+    before any worker process starts; the workers build their own from the same settings."""
+    from kotwal.web.app import (
+        CITIZEN,
+        OFFICERS,
+        ExposedDatabase,
+        NotMigrated,
+        UnguardedRoute,
+        create_app,
+    )
+
+    for name in (OFFICERS, CITIZEN):
+        if surface in (name, "both"):
+            try:
+                create_app(settings, surface=name).state.runtime.close()
+            except (KeyProblem, NotMigrated, UnguardedRoute, ExposedDatabase) as exc:
+                raise fail(str(exc)) from exc
 
 
 def migrate_command() -> None:

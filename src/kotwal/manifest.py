@@ -83,6 +83,10 @@ class Manifest:
     #: Modules whose ``router`` serves what anyone may read without logging in (each route
     #: declares ``Depends(public("reason"))``), at its own paths, with or without the console.
     public: tuple[str, ...] = ()
+    #: Modules whose ``router`` serves the citizens' surface: its own app (``kotwal run
+    #: --surface citizen``), mounted under ``/citizen/v1``, where every route is public or
+    #: admits a citizen's token (``kotwal.web.deps.citizen_guard``) and no officer's route is.
+    citizen: tuple[str, ...] = ()
     #: Whether ``<package>/templates`` holds console templates.
     templates: bool = False
     nav: tuple[NavLink, ...] = ()

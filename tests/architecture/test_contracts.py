@@ -116,7 +116,7 @@ def test_every_domain_in_the_list_has_its_manifest() -> None:
 
 @pytest.mark.parametrize("manifest", domains.manifests(), ids=lambda m: m.name)
 def test_every_reference_in_a_manifest_resolves(manifest: domains.Manifest) -> None:
-    for module in (*manifest.api, *manifest.views, *manifest.public):
+    for module in (*manifest.api, *manifest.views, *manifest.public, *manifest.citizen):
         assert hasattr(resolve(module), "router"), module
     for group in manifest.commands:
         assert resolve(group.app) is not None
@@ -145,7 +145,8 @@ def test_every_table_is_declared_by_the_kernel_or_a_domain_manifest() -> None:
 
 def test_a_domain_only_lists_its_own_models_and_routes() -> None:
     for manifest in domains.manifests():
-        for module in (*manifest.models, *manifest.api, *manifest.views, *manifest.public):
+        routers = (*manifest.api, *manifest.views, *manifest.public, *manifest.citizen)
+        for module in (*manifest.models, *routers):
             assert module.startswith(manifest.package + "."), (manifest.name, module)
 
 

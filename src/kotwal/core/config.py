@@ -35,6 +35,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    #: The citizens' surface (its own app and token realm) listens here; ``kotwal run`` serves
+    #: it beside the officers' unless told ``--surface officers``.
+    citizen_port: int = Field(default=8100, ge=1, le=65535)
     #: Server processes for `kotwal run`; None means one per CPU core, at most 8. Each has its
     #: own connection pool and audit writer; the audit chain and budgets live in the database.
     workers: int | None = Field(default=None, ge=1, le=64)

@@ -70,6 +70,7 @@ __all__ = [
     "open_field",
     "open_fields",
     "open_value",
+    "open_with",
     "register_keys",
     "rotate",
     "seal",
@@ -388,7 +389,23 @@ def open_value(session: Session, table: str, column: str, row_id: str, sealed: b
         or sealed[1] not in (_KIND_TEXT, _KIND_BYTES)
     ):
         raise CryptoProblem(f"{table}.{column} of {row_id} is not a kotwal ciphertext")
-    key_id, dek = data_key(session, table, row_id, create=False)
+    return open_with(data_key(session, table, row_id, create=False), table, column, row_id, sealed)
+
+
+def open_with(
+    key: tuple[str, bytes], table: str, column: str, row_id: str, sealed: bytes
+) -> Any:
+    """Decrypt one field value with a data key at hand (its id and bytes): the counterpart of
+    :func:`seal_with`, for values sealed under another record's key (a trip's positions under
+    the trip's), so that shredding that one key destroys them all. Raises
+    :class:`CryptoProblem` if the value was moved, altered or sealed under another key."""
+    if (
+        len(sealed) < _HEADER_BYTES + NONCE_BYTES + TAG_BYTES
+        or sealed[0] != FORMAT_V1
+        or sealed[1] not in (_KIND_TEXT, _KIND_BYTES)
+    ):
+        raise CryptoProblem(f"{table}.{column} of {row_id} is not a kotwal ciphertext")
+    key_id, dek = key
     header = bytes(sealed[:_HEADER_BYTES])
     nonce = bytes(sealed[_HEADER_BYTES : _HEADER_BYTES + NONCE_BYTES])
     ct = bytes(sealed[_HEADER_BYTES + NONCE_BYTES :])

@@ -3,12 +3,20 @@
 ``create_app`` refuses to build an app whose keys are missing or readable by others, whose
 database is not migrated, or which has a route that declares neither a permission nor a reason
 to be public.
+
+There are two surfaces, each its own app: the officers' (the API under ``/api/v1``, the
+console, the public pages) and the citizens' (the routers the manifests name as ``citizen``,
+under ``/citizen/v1``), with their own token realms. A surface refuses to start with a route of
+the other's realm on it: no officer's permission on the citizens' surface, no citizen's guard on
+the officers'. ``kotwal run`` serves both from one command, each on its own port
+(:func:`create_surfaces`), or one of them (``--surface``), so that the citizens' side can run on
+another host than the officers'.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +28,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kotwal import __version__, domains
 from kotwal.core.config import Settings, get_settings
@@ -33,9 +42,19 @@ from kotwal.web.security import RequestLimits, SecurityHeaders
 
 STATIC_DIR = Path(__file__).parent / "static"
 
+#: The two surfaces, each its own app and token realm.
+OFFICERS = "officers"
+CITIZEN = "citizen"
+SURFACES = (OFFICERS, CITIZEN)
+#: Where the citizens' routes are mounted on their surface: no path of theirs looks like an
+#: officer's, so a proxy rule or a log line tells the surfaces apart by the path alone.
+CITIZEN_PREFIX = "/citizen/v1"
+
 
 class UnguardedRoute(RuntimeError):
-    """A route declares neither a permission nor a reason to be public."""
+    """A route declares neither a permission nor a reason to be public, or is mounted on the
+    surface of the other realm (an officer's permission on the citizens' surface, a citizen's
+    guard on the officers')."""
 
 
 class NotMigrated(RuntimeError):
@@ -89,6 +108,18 @@ def unguarded_routes(app: FastAPI) -> list[str]:
         else:
             bad.append(f"{type(route.original).__name__} {route.path}")
     return bad
+
+
+def misplaced_routes(app: FastAPI, surface: str) -> list[str]:
+    """Routes whose guard belongs to the other surface's realm (must be empty): on the
+    citizens' surface only public routes and citizens' guards; on the officers', no citizens'
+    guard."""
+    foreign = ("perm:",) if surface == CITIZEN else ("citizen:",)
+    return [
+        f"{','.join(route.methods)} {route.path} ({route.guard})"
+        for route in declared_routes(app.routes)
+        if route.guard is not None and route.guard.startswith(foreign)
+    ]
 
 
 def route_guards(app: FastAPI) -> dict[str, str]:
@@ -179,8 +210,13 @@ def check_database_file(settings: Settings) -> None:
             raise ExposedDatabase(f"{path} is readable by others. Fix: chmod 600 {path}")
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
-    """Build the ASGI app for ``settings`` (or the environment's)."""
+def create_app(
+    settings: Settings | None = None, runtime: Runtime | None = None, *, surface: str = OFFICERS
+) -> FastAPI:
+    """Build the ASGI app of ``surface`` (the officers' or the citizens') for ``settings`` (or
+    the environment's)."""
+    if surface not in SURFACES:
+        raise ValueError(f"unknown surface {surface!r}; known: {', '.join(SURFACES)}")
     settings = settings or get_settings()
     runtime = runtime or domains.open_runtime(settings)
     check_database_file(settings)
@@ -197,7 +233,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         runtime.close()
 
     app = FastAPI(
-        title="kotwal",
+        title="kotwal" if surface == OFFICERS else "kotwal for citizens",
         version=__version__,
         docs_url=None,
         redoc_url=None,
@@ -207,16 +243,25 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     app.state.settings = settings
+    app.state.surface = surface
     app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
     errors.install(app)
     enabled = domains.enabled(settings)
     domains.install(runtime)
-    _include_modules(app, settings, enabled)
+    if surface == OFFICERS:
+        _include_modules(app, settings, enabled)
+    else:
+        _include_citizen(app, enabled)
     _mount_docs(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     bad = unguarded_routes(app)
     if bad:
         raise UnguardedRoute("routes without a declared permission: " + "; ".join(bad))
+    misplaced = misplaced_routes(app, surface)
+    if misplaced:
+        raise UnguardedRoute(
+            f"routes of the other realm on the {surface} surface: " + "; ".join(misplaced)
+        )
     app.add_middleware(SecurityHeaders, hsts=settings.tls)
     app.add_middleware(RequestLimits, max_body=settings.max_body_bytes, larger=_uploads(enabled))
     return app
@@ -249,3 +294,74 @@ def _include_modules(app: FastAPI, settings: Settings, enabled: tuple[Manifest, 
                 app.include_router(resolve(module).router)
             nav.extend(manifest.nav)
     app.state.nav_links = tuple(sorted(nav, key=lambda link: link.order))
+
+
+def _include_citizen(app: FastAPI, enabled: tuple[Manifest, ...]) -> None:
+    """The citizens' surface: the health probe and each enabled domain's citizen routers; no
+    console, no officer's API, no navigation."""
+    from kotwal.web import health
+
+    app.include_router(health.router)
+    for manifest in enabled:
+        for module in manifest.citizen:
+            app.include_router(resolve(module).router, prefix=CITIZEN_PREFIX)
+    app.state.nav_links = ()
+
+
+def create_citizen_app() -> FastAPI:
+    """The citizens' surface alone, for the environment's settings (uvicorn's factory)."""
+    return create_app(surface=CITIZEN)
+
+
+class Surfaces:
+    """Both surfaces in one server: a connection is answered by the app of the port it came
+    in on (the listening socket's, not anything the client sends), so the two apps and their
+    realms stay apart while one command and one set of workers serve them."""
+
+    def __init__(self, by_port: dict[int, FastAPI]) -> None:
+        self.by_port = by_port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        server = scope.get("server")
+        app: ASGIApp | None = self.by_port.get(server[1]) if server else None
+        if app is None:  # a socket that is neither surface's: nothing is served there
+            await _not_found(send)
+            return
+        await app(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()  # lifespan.startup
+        async with AsyncExitStack() as stack:
+            try:
+                for app in self.by_port.values():
+                    await stack.enter_async_context(app.router.lifespan_context(app))
+            except Exception as exc:
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+            await receive()  # lifespan.shutdown
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+async def _not_found(send: Send) -> None:
+    headers: list[tuple[bytes, bytes]] = [(b"content-type", b"text/plain")]
+    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.body", "body": b"not found"})
+
+
+def create_surfaces() -> Surfaces:
+    """Both surfaces for the environment's settings (uvicorn's factory for ``kotwal run``): the
+    officers' on ``KOTWAL_PORT``, the citizens' on ``KOTWAL_CITIZEN_PORT``, sharing one runtime
+    (one pool of connections, one audit writer) per worker process."""
+    settings = get_settings()
+    runtime = domains.open_runtime(settings)
+    try:
+        officers = create_app(settings, runtime, surface=OFFICERS)
+        citizens = create_app(settings, runtime, surface=CITIZEN)
+    except BaseException:
+        runtime.close()
+        raise
+    return Surfaces({settings.port: officers, settings.citizen_port: citizens})

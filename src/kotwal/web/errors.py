@@ -45,7 +45,11 @@ def problem_response(
 
 
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """Whether the caller is a program (problem+json) rather than the console (pages,
+    redirects to the login form): the officers' API, and the whole citizens' surface, which
+    has no pages and no login form to send anyone to."""
+    surface = getattr(request.app.state, "surface", None)
+    return request.url.path.startswith("/api/") or surface == "citizen"
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

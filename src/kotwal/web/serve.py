@@ -1,4 +1,5 @@
-"""Serving the app: one process, or several sharing one listening socket.
+"""Serving the app: one process, or several sharing one listening socket (two, when both
+surfaces are served: the officers' port and the citizens').
 
 Several worker processes let a server use every core (one Python process uses about one). Each
 worker builds its own app, runtime, connection pool and audit writer from the same settings;
@@ -19,6 +20,13 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 APP = "kotwal.web.app:create_app"
+#: What ``kotwal run --surface`` serves: uvicorn's factory for each choice.
+BOTH = "both"
+FACTORIES = {
+    "officers": APP,
+    "citizen": "kotwal.web.app:create_citizen_app",
+    BOTH: "kotwal.web.app:create_surfaces",
+}
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -31,10 +39,20 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(*, host: str, port: int, workers: int, trusted_proxies: str) -> None:
-    """Serve until interrupted, with ``workers`` processes."""
+def serve(
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    trusted_proxies: str,
+    surface: str = "officers",
+    citizen_port: int | None = None,
+) -> None:
+    """Serve ``surface`` until interrupted, with ``workers`` processes. Both surfaces listen on
+    two sockets, ``port`` and ``citizen_port``, and each worker answers on both (the app picks
+    the surface by the socket a connection came in on; the settings must name the same ports)."""
     config = uvicorn.Config(
-        APP,
+        FACTORIES[surface],
         factory=True,
         workers=workers,
         host=host,
@@ -44,7 +62,12 @@ def serve(*, host: str, port: int, workers: int, trusted_proxies: str) -> None:
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=trusted_proxies or None,
     )
-    if workers == 1:
+    ports = [port] if surface != BOTH or citizen_port is None else [port, citizen_port]
+    if workers == 1 and len(ports) == 1:
         uvicorn.Server(config).run()
         return
-    Multiprocess(config, sockets=[listening_socket(host, port)]).run()
+    sockets = [listening_socket(host, p) for p in ports]
+    if workers == 1:
+        uvicorn.Server(config).run(sockets=sockets)
+        return
+    Multiprocess(config, sockets=sockets).run()

@@ -1,0 +1,123 @@
+"""The citizens' surface (``/citizen/v1``, its own app): logging in with a code, one's devices,
+one's profile and account, and Travel Made Safe trips. Every route is public (asking for and
+spending a code) or admits only a citizen's own token (:mod:`kotwal.citizen.deps`); none is an
+officer's."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from kotwal.citizen import service, trips
+from kotwal.citizen.deps import signed_in
+from kotwal.citizen.principal import Citizen
+from kotwal.citizen.schemas import (
+    CodeRequestIn,
+    CodeSentOut,
+    DeletedOut,
+    DeviceOut,
+    FixesIn,
+    FixesOut,
+    ProfileIn,
+    ProfileOut,
+    SessionIn,
+    SessionOut,
+    TripIn,
+    TripOut,
+)
+from kotwal.core.uow import UnitOfWork
+from kotwal.web.deps import ReadUnit, WriteUnit, client_addr, public
+
+router = APIRouter(tags=["citizens"])
+
+_ASK = Depends(
+    public("a citizen asks for a login code by SMS; limited per number, device and address")
+)
+_SPEND = Depends(
+    public("a citizen spends a login code for a device session; every guess is counted")
+)
+_SELF = Depends(signed_in("the citizen's own account and devices"))
+_TRIPS = Depends(signed_in("the citizen's own trips"))
+
+
+@router.post("/otp", dependencies=[_ASK], status_code=202)
+def ask_for_code(body: CodeRequestIn, request: Request, uow: UnitOfWork = WriteUnit) -> CodeSentOut:
+    """Send a six-digit login code to the number by SMS. The answer names the challenge to
+    spend it with; the code itself never appears in any answer."""
+    sent = service.request_code(uow, body.mobile, body.device, client_addr(request))
+    return CodeSentOut(challenge=sent.challenge, expires_at=sent.expires_at)
+
+
+@router.post("/session", dependencies=[_SPEND], status_code=201)
+def log_in(body: SessionIn, request: Request, uow: UnitOfWork = WriteUnit) -> SessionOut:
+    """Spend a login code: a device session and its bearer token (shown once). The number's
+    account is made at its first login."""
+    issued = service.verify_code(
+        uow, body.mobile, body.challenge, body.code, body.device_label, client_addr(request)
+    )
+    return SessionOut(
+        token=issued.token,
+        session_id=issued.session_id,
+        citizen_id=issued.citizen_id,
+        expires_at=issued.expires_at,
+        new_account=issued.new_account,
+    )
+
+
+@router.get("/devices")
+def list_devices(citizen: Citizen = _SELF, uow: UnitOfWork = ReadUnit) -> list[DeviceOut]:
+    """The citizen's devices that are logged in; ``current`` is the one asking."""
+    return [DeviceOut(**row) for row in service.devices(uow, citizen)]
+
+
+@router.post("/devices/{session_id}/revoke", status_code=204)
+def revoke_device(session_id: str, citizen: Citizen = _SELF, uow: UnitOfWork = WriteUnit) -> None:
+    """Log one of one's devices out (this one too: that is logging out)."""
+    service.revoke_device(uow, citizen, session_id)
+
+
+@router.get("/profile")
+def get_profile(citizen: Citizen = _SELF, uow: UnitOfWork = ReadUnit) -> ProfileOut:
+    """One's own identity as the vault keeps it, and one's emergency contacts."""
+    return ProfileOut(**service.profile(uow, citizen))
+
+
+@router.put("/profile")
+def put_profile(
+    body: ProfileIn, citizen: Citizen = _SELF, uow: UnitOfWork = WriteUnit
+) -> ProfileOut:
+    """Replace one's name, e-mail and address and, when given, emergency contacts (up to 5)."""
+    return ProfileOut(**service.update_profile(uow, citizen, body))
+
+
+@router.delete("/account")
+def delete_account(citizen: Citizen = _SELF, uow: UnitOfWork = WriteUnit) -> DeletedOut:
+    """Delete one's account and everything kept of it: trips shredded at once, identity and
+    contacts deleted with their keys, every device logged out."""
+    counts = service.delete_account(uow, citizen)
+    return DeletedOut(trips=counts["trips"], sessions=counts["sessions"])
+
+
+@router.post("/trips", status_code=201)
+def start_trip(body: TripIn, citizen: Citizen = _TRIPS, uow: UnitOfWork = WriteUnit) -> TripOut:
+    """Start a Travel Made Safe trip."""
+    return TripOut(**trips.start_trip(uow, citizen, body))
+
+
+@router.get("/trips/{trip_id}")
+def get_trip(trip_id: str, citizen: Citizen = _TRIPS, uow: UnitOfWork = ReadUnit) -> TripOut:
+    """One's trip; once shredded, only its times and status are left."""
+    return TripOut(**trips.own_trip(uow, citizen, trip_id))
+
+
+@router.post("/trips/{trip_id}/fixes")
+def add_fixes(
+    trip_id: str, body: FixesIn, citizen: Citizen = _TRIPS, uow: UnitOfWork = WriteUnit
+) -> FixesOut:
+    """Positions of one's active trip (up to 100 at a time, as the app sends them)."""
+    return FixesOut(**trips.record_fixes(uow, citizen, trip_id, body.fixes))
+
+
+@router.post("/trips/{trip_id}/end")
+def end_trip(trip_id: str, citizen: Citizen = _TRIPS, uow: UnitOfWork = WriteUnit) -> TripOut:
+    """End one's trip; its positions are destroyed after the grace period."""
+    return TripOut(**trips.end_trip(uow, citizen, trip_id))

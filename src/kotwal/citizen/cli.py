@@ -1,0 +1,64 @@
+"""``kotwal citizen ...`` (trips' shredding) and ``kotwal demo-otp NUMBER`` (a demo's pending
+login code). Commands act as the operator, recorded in the audit log as ``cli:<user>``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from kotwal.citizen import service, trips
+from kotwal.citizen.models import CitizenOtp
+from kotwal.commands import fail, runtime_or_exit, stdout, unit
+from kotwal.core.clock import utcnow
+from kotwal.core.crypto import open_field
+from kotwal.core.errors import Problem
+from kotwal.core.uow import UnitOfWork
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("shred-trips")
+def shred_trips() -> None:
+    """Destroy the keys of trips past their grace period, and again those of any trip a
+    restored copy of the database brought back (its signed tombstone says so). Run it every
+    few minutes (cron, a systemd timer); starting a trip runs it too."""
+    with runtime_or_exit() as runtime, unit(runtime) as uow:
+        again = trips.reapply_tombstones(uow)
+        due = trips.sweep(uow)
+        trips.checkpoint_on_commit(uow)
+    stdout().print(f"shredded {due} trip(s) past their grace period; {again} again from tombstones")
+
+
+demo_otp_app = typer.Typer()
+
+
+@demo_otp_app.callback(invoke_without_command=True)
+def demo_otp(
+    number: Annotated[str, typer.Argument(help="The mobile number a code was asked for.")],
+) -> None:
+    """Print the pending login code of a number, on a demo instance only (KOTWAL_DEMO): the
+    demo sends no SMS, so this is how one logs in to its citizens' app."""
+    with runtime_or_exit() as runtime:
+        if not runtime.settings.demo:
+            raise fail("demo-otp works on a demo instance only (KOTWAL_DEMO=true)")
+        try:
+            digits = service.mobile_number(number)
+        except Problem as exc:
+            raise fail(exc.detail or exc.title) from exc
+        with UnitOfWork(runtime, write=False) as uow:
+            otp = uow.session.execute(
+                select(CitizenOtp)
+                .where(
+                    CitizenOtp.number_key == service.number_key(runtime, digits),
+                    CitizenOtp.used_at.is_(None),
+                    CitizenOtp.expires_at > utcnow(),
+                )
+                .order_by(CitizenOtp.created_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            code = open_field(uow.session, otp, "demo_code") if otp is not None else None
+    if code is None:
+        raise fail(f"no pending code for {digits}; ask for one in the citizens' app first")
+    stdout().print(code)

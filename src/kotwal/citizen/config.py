@@ -1,0 +1,44 @@
+"""The citizen services' settings, from ``KOTWAL_CITIZEN_*`` variables (docs/domains/citizen.md).
+
+Read when an operation needs them and checked once at start-up by
+:func:`kotwal.citizen.service.install`, so a bad value stops the process. The citizens' port,
+``KOTWAL_CITIZEN_PORT``, is the kernel's (``kotwal run`` needs it before any domain loads).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CitizenSettings(BaseSettings):
+    """Login codes, device sessions and trips."""
+
+    model_config = SettingsConfigDict(env_prefix="KOTWAL_CITIZEN_", extra="ignore")
+
+    #: A login code is good for this many minutes (the issue caps it at ten).
+    otp_minutes: int = Field(default=5, ge=1, le=10)
+    #: Wrong guesses one code takes before it is burnt.
+    otp_attempts: int = Field(default=5, ge=1, le=10)
+    #: Wrong guesses at one number's codes, whichever code, in ``otp_window_minutes``: past
+    #: it even the right code is refused until the window moves on, so asking for new codes
+    #: does not buy an attacker new guesses.
+    otp_failures_per_number: int = Field(default=10, ge=1, le=100)
+    #: Codes asked for from one device, and from one client address, in the window.
+    otp_per_device: int = Field(default=5, ge=1, le=100)
+    otp_per_address: int = Field(default=30, ge=1, le=10_000)
+    otp_window_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    #: A device session ends this many days after login, or after this many days unused.
+    session_days: int = Field(default=90, ge=1, le=365)
+    session_idle_days: int = Field(default=30, ge=1, le=365)
+    #: Minutes after a trip ends (or is abandoned past its expected arrival plus
+    #: ``trip_overdue_hours``) before its key is destroyed: long enough for the control room to
+    #: finish with a trip that ended in trouble, short enough that the track is gone today.
+    trip_grace_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    #: A trip never ended by its citizen is closed this many hours after its expected arrival.
+    trip_overdue_hours: int = Field(default=12, ge=1, le=7 * 24)
+
+
+def citizen_settings() -> CitizenSettings:
+    """The settings as the environment has them now."""
+    return CitizenSettings()

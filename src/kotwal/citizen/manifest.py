@@ -1,0 +1,35 @@
+"""Citizen services (issue 22): the citizens' surface, accounts by mobile and a code, the
+identity vault, Travel Made Safe trips."""
+
+from kotwal.citizen.permissions import CitizenPermission as P
+from kotwal.core.policy import STATION_COMMAND, Role, grant
+from kotwal.manifest import Commands, Manifest
+
+#: Who may open a citizen's identity from the vault, always with a purpose: the
+#: sub-inspector who investigates and station command above. Constables and head constables do
+#: not: a citizen who used the app is not a suspect, and the vault is what a leak would want.
+IDENTITY_READERS = frozenset({Role.SUB_INSPECTOR}) | STATION_COMMAND
+
+MANIFEST = Manifest(
+    name="citizen",
+    title="Citizen services",
+    package="kotwal.citizen",
+    permissions=(P,),
+    grants=(grant(IDENTITY_READERS, P.IDENTITY_READ),),
+    models=("kotwal.citizen.models",),
+    api=("kotwal.citizen.api",),
+    # The citizens' own surface: its own app and port, its own token realm.
+    citizen=("kotwal.citizen.citizen_api",),
+    commands=(
+        Commands("citizen", "kotwal.citizen.cli:app", "Citizen services: trips' shredding."),
+        Commands(
+            "demo-otp",
+            "kotwal.citizen.cli:demo_otp_app",
+            "Print a number's pending login code (demo instances only).",
+        ),
+    ),
+    # Checks the KOTWAL_CITIZEN_* settings when a process starts.
+    install="kotwal.citizen.service:install",
+    # Login codes go out through the alerts module's locked OTP template.
+    requires=("alerts",),
+)

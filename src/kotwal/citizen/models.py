@@ -1,0 +1,187 @@
+"""The citizen services' tables.
+
+Identity is kept apart: only ``citizen_identities`` and ``citizen_emergency_contacts`` hold
+who a citizen is (every field sealed under the row's own data key); an account row holds a
+keyed blind index of the mobile number and nothing else, and trips, sessions and codes carry
+the account's random id, a pseudonym. A trip's positions are sealed under the trip's data key,
+so destroying that one key (``crypto.shred``) makes the whole track unreadable at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kotwal.citizen.permissions import CitizenPermission
+from kotwal.core.columns import RESTRICTED, RecordId, stamped
+from kotwal.core.db import ID, Base
+from kotwal.core.gate import Protected
+from kotwal.core.policy import DataClass
+from kotwal.core.sealed import Encrypted
+
+ACTIVE, ENDED, SHREDDED = "active", "ended", "shredded"
+
+
+class CitizenAccount(RecordId, Base):
+    """A citizen who logged in with a code sent to their mobile. The id is the pseudonym that
+    everything else of theirs carries; the number is here only as a 64-bit keyed blind index
+    (one account per number), its sealed value in the vault. No password: nothing to leak."""
+
+    __tablename__ = "citizen_accounts"
+
+    number_key: Mapped[str] = mapped_column(String(16), unique=True, info=RESTRICTED)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+
+
+def _filed_nowhere(_record: Any) -> str | None:
+    # A citizen is filed under no station: every officer's read is outside their jurisdiction,
+    # so the gate releases the vault only with a declared purpose, and flags it.
+    return None
+
+
+class CitizenIdentity(RecordId, Base):
+    """The vault: who a citizen is. One row per account; every field sealed (CONFIDENTIAL),
+    opened for an officer only through the gate with a purpose."""
+
+    __tablename__ = "citizen_identities"
+    __disclosure__ = Protected(
+        resource_type="citizen_identity",
+        read_permission=CitizenPermission.IDENTITY_READ,
+        jurisdiction_path=_filed_nowhere,
+        fields=("citizen_id", "mobile", "name", "email", "address"),
+    )
+
+    citizen_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("citizen_accounts.id"), unique=True, info=RESTRICTED
+    )
+    mobile: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
+    name: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    email: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    address: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    updated_at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+class CitizenEmergencyContact(RecordId, Base):
+    """Someone a citizen wants told in an emergency (at most five), sealed like the vault."""
+
+    __tablename__ = "citizen_emergency_contacts"
+    __disclosure__ = Protected(
+        resource_type="citizen_emergency_contact",
+        read_permission=CitizenPermission.IDENTITY_READ,
+        jurisdiction_path=_filed_nowhere,
+        fields=("citizen_id", "name", "mobile"),
+    )
+
+    citizen_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("citizen_accounts.id"), index=True, info=RESTRICTED
+    )
+    name: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
+    mobile: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+class CitizenOtp(RecordId, Base):
+    """A login code asked for: never the code itself, only its keyed hash (HMAC under a key
+    derived from the index key, over the challenge id and the code, so the table alone cannot
+    be searched for a six-digit code); used once, good for minutes, a few guesses each.
+
+    ``demo_code`` holds the code sealed on a demo instance only (``KOTWAL_DEMO``), for
+    ``kotwal demo-otp``; anywhere else it stays empty."""
+
+    __tablename__ = "citizen_otps"
+
+    number_key: Mapped[str] = mapped_column(String(16), index=True, info=RESTRICTED)
+    #: SHA-256 of the device's installation id, for the per-device limit.
+    device_key: Mapped[str] = mapped_column(String(64), index=True, info=RESTRICTED)
+    client_addr: Mapped[str | None] = mapped_column(String(64), index=True, info=RESTRICTED)
+    code_hash: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    #: Guesses taken, counted (committed) before each guess is compared.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, info=RESTRICTED)
+    #: When the code was spent, or superseded by a newer code for the number.
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    #: "spent" (it opened a session) or "superseded" (a newer code was asked for).
+    outcome: Mapped[str | None] = mapped_column(String(16), info=RESTRICTED)
+    demo_code: Mapped[Any] = mapped_column(Encrypted(DataClass.SECRET), nullable=True)
+
+
+class CitizenSession(RecordId, Base):
+    """A device's session: the SHA-256 of its bearer token (the token itself is shown once),
+    what the citizen called the device, when it was last used. The citizen lists and ends
+    them; deleting the account deletes them."""
+
+    __tablename__ = "citizen_sessions"
+
+    citizen_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("citizen_accounts.id"), index=True, info=RESTRICTED
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=RESTRICTED)
+    device_label: Mapped[str] = mapped_column(String(60), info=RESTRICTED)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    last_seen_at: Mapped[datetime] = stamped(RESTRICTED)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    ended_reason: Mapped[str | None] = mapped_column(String(40), info=RESTRICTED)
+    client_addr: Mapped[str | None] = mapped_column(String(64), info=RESTRICTED)
+
+
+class CitizenTrip(RecordId, Base):
+    """A Travel Made Safe trip. Vehicle number, start and destination are sealed under the
+    trip's data key, and so is every position (:class:`CitizenTripPosition`): shredding that
+    key when the grace period after the trip is over destroys the trip's track in one step."""
+
+    __tablename__ = "citizen_trips"
+
+    citizen_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("citizen_accounts.id"), index=True, nullable=True, info=RESTRICTED
+    )
+    vehicle_number: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    origin: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    destination: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    expected_arrival: Mapped[datetime] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    #: active, ended, shredded
+    status: Mapped[str] = mapped_column(String(16), default=ACTIVE, info=RESTRICTED)
+    started_at: Mapped[datetime] = stamped(RESTRICTED)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    #: When the trip's key is to be destroyed: the end plus the grace period (set at the
+    #: start too, from the expected arrival, so an abandoned trip is shredded all the same).
+    shred_after: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), index=True, info=RESTRICTED
+    )
+    shredded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    #: The id of the data key destroyed, named in the tombstone.
+    shredded_key: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
+    positions: Mapped[int] = mapped_column(Integer, default=0, info=RESTRICTED)
+
+
+class CitizenTripPosition(RecordId, Base):
+    """One position of a trip, sealed under the trip's data key (not a key of its own): the
+    associated data still binds table, column and row, so a position cannot be moved."""
+
+    __tablename__ = "citizen_trip_positions"
+
+    trip_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("citizen_trips.id"), index=True, info=RESTRICTED
+    )
+    #: "lat,lon[,accuracy]" and the moment it was taken, together, sealed: when a trip was
+    #: where is the track.
+    fix: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
+    received_at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+class CitizenTripTombstone(RecordId, Base):
+    """What remains of a shredded trip: which key was destroyed and when, signed with the
+    audit key (Ed25519) so that a restored copy of the database can be shown, and made, to
+    forget the trip again (``kotwal citizen shred-trips``)."""
+
+    __tablename__ = "citizen_trip_tombstones"
+
+    trip_id: Mapped[str] = mapped_column(String(36), unique=True, info=RESTRICTED)
+    data_key_id: Mapped[str] = mapped_column(String(36), info=RESTRICTED)
+    shredded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    signature: Mapped[str] = mapped_column(String(128), info=RESTRICTED)

@@ -1,0 +1,143 @@
+"""Input and output of the citizens' routes and the officers' identity read. Inputs forbid
+unknown fields and bound every length; outputs are explicit allow-lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_IN = ConfigDict(extra="forbid", str_strip_whitespace=True)
+#: An installation id the app makes once (random, not a secret): what the per-device limit
+#: counts.
+DEVICE_PATTERN = r"^[A-Za-z0-9_-]{8,128}$"
+MOBILE = Field(min_length=10, max_length=20, pattern=r"^[0-9+ -]+$")
+MAX_FIXES = 100
+
+
+class CodeRequestIn(BaseModel):
+    model_config = _IN
+    mobile: str = MOBILE
+    device: str = Field(pattern=DEVICE_PATTERN)
+
+
+class CodeSentOut(BaseModel):
+    challenge: str
+    expires_at: datetime
+
+
+class SessionIn(BaseModel):
+    model_config = _IN
+    mobile: str = MOBILE
+    challenge: str = Field(min_length=36, max_length=36)
+    code: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
+    #: What the citizen calls this device ("Asha's phone"), shown in their list of devices.
+    device_label: str = Field(default="phone", min_length=1, max_length=60)
+
+
+class SessionOut(BaseModel):
+    token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type name, not a secret
+    session_id: str
+    citizen_id: str
+    expires_at: datetime
+    new_account: bool
+
+
+class DeviceOut(BaseModel):
+    id: str
+    device_label: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    current: bool
+
+
+class ContactIn(BaseModel):
+    model_config = _IN
+    name: str = Field(min_length=1, max_length=200)
+    mobile: str = MOBILE
+
+
+class ProfileIn(BaseModel):
+    model_config = _IN
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(
+        default=None, max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$"
+    )
+    address: str | None = Field(default=None, min_length=1, max_length=500)
+    #: Replaces the list when given (at most five); left out, the list stays as it is.
+    emergency_contacts: list[ContactIn] | None = Field(default=None, max_length=5)
+
+
+class ContactOut(BaseModel):
+    id: str
+    name: str
+    mobile: str
+
+
+class ProfileOut(BaseModel):
+    citizen_id: str
+    mobile: str
+    name: str | None
+    email: str | None
+    address: str | None
+    emergency_contacts: list[ContactOut]
+
+
+class DeletedOut(BaseModel):
+    deleted: bool = True
+    trips: int
+    sessions: int
+
+
+class TripIn(BaseModel):
+    model_config = _IN
+    vehicle_number: str = Field(min_length=2, max_length=20, pattern=r"^[A-Za-z0-9 -]+$")
+    origin: str = Field(min_length=1, max_length=200)
+    destination: str = Field(min_length=1, max_length=200)
+    expected_arrival: datetime
+
+
+class FixIn(BaseModel):
+    model_config = _IN
+    at: datetime
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy: float | None = Field(default=None, ge=0, le=100_000)
+
+
+class FixesIn(BaseModel):
+    model_config = _IN
+    fixes: list[FixIn] = Field(min_length=1, max_length=MAX_FIXES)
+
+
+class TripOut(BaseModel):
+    id: str
+    status: str
+    vehicle_number: str | None
+    origin: str | None
+    destination: str | None
+    expected_arrival: datetime
+    started_at: datetime
+    ended_at: datetime | None
+    shred_after: datetime
+    positions: int
+
+
+class FixesOut(BaseModel):
+    recorded: int
+    positions: int
+
+
+class IdentityOut(BaseModel):
+    """A citizen's identity as the gate released it: a value, or ``{"masked": true}``."""
+
+    id: str
+    citizen_id: Any
+    mobile: Any
+    name: Any
+    email: Any
+    address: Any
+    emergency_contacts: list[dict[str, Any]]

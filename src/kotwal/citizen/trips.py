@@ -1,0 +1,344 @@
+"""Travel Made Safe: a trip's positions sealed under the trip's own key, destroyed once the trip
+is over.
+
+In 2024 T-Safe's trip records, which should have been deleted after each trip, were kept and
+leaked. Here a trip's vehicle number, start, destination and every position are sealed under
+one data key, the trip's (positions with :func:`kotwal.core.crypto.seal_with`, bound to their
+own row). When the trip has ended and the grace period has passed (or, never ended, its expected
+arrival plus ``KOTWAL_CITIZEN_TRIP_OVERDUE_HOURS`` and the grace period), :func:`shred_trip`:
+
+1. deletes the positions and destroys the trip's data key (``crypto.shred``), on SQLite with
+   ``secure_delete`` on, so the freed pages are overwritten with zeros, and then checkpoints the
+   write-ahead log so that no copy of the key's page is left in it either;
+2. records a tombstone naming the destroyed key, signed with the audit key, and an audit event
+   naming it (``citizen_trip.shredded``).
+
+A copy of the database restored from before the shredding brings the key back with it; the
+tombstones are what makes it forget again (:func:`reapply_tombstones`, run by ``kotwal citizen
+shred-trips``), which is why they are also kept outside the database, in the audit log's
+signed chain and its witness, by whoever keeps those. See docs/domains/citizen.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, select, text
+
+from kotwal.citizen.config import citizen_settings
+from kotwal.citizen.models import (
+    ACTIVE,
+    ENDED,
+    SHREDDED,
+    CitizenTrip,
+    CitizenTripPosition,
+    CitizenTripTombstone,
+)
+from kotwal.citizen.principal import Citizen
+from kotwal.citizen.schemas import FixIn, TripIn
+from kotwal.core.audit import AuditEvent, Outcome, actor_event
+from kotwal.core.clock import as_utc, utcnow
+from kotwal.core.crypto import CryptoProblem, data_key, open_fields, open_with, seal_with, shred
+from kotwal.core.db import new_id
+from kotwal.core.errors import Conflict, InvalidInput, NotFound
+from kotwal.core.keys import KeyRing
+from kotwal.core.models import DataKey
+from kotwal.core.uow import UnitOfWork
+
+__all__ = ["ACTIVE", "ENDED", "SHREDDED"]
+
+TRIPS = "citizen_trips"
+POSITIONS = "citizen_trip_positions"
+FIX = "fix"
+#: Trips shredded by one sweep; the next sweep takes the rest.
+SWEEP_BATCH = 200
+_TOMBSTONE_DOMAIN = b"kotwal-trip-tombstone/v1\n"
+#: The longest a trip may be planned for.
+MAX_TRIP = timedelta(days=2)
+
+
+def _own_trip(uow: UnitOfWork, citizen: Citizen, trip_id: str) -> CitizenTrip:
+    trip = uow.session.get(CitizenTrip, trip_id)
+    if trip is None or trip.citizen_id != citizen.citizen_id:
+        raise NotFound("no such trip")
+    return trip
+
+
+def start_trip(uow: UnitOfWork, citizen: Citizen, data: TripIn) -> dict[str, Any]:
+    """Start a trip; its shredding is scheduled now, from the expected arrival, so that a trip
+    its citizen never ends is destroyed all the same."""
+    settings = citizen_settings()
+    now = utcnow()
+    arrival = as_utc(data.expected_arrival) if data.expected_arrival.tzinfo else None
+    if arrival is None:
+        raise InvalidInput("expected_arrival needs a time zone (e.g. +05:30)")
+    if not now < arrival <= now + MAX_TRIP:
+        raise InvalidInput("expected_arrival is after now and within two days")
+    sweep(uow)  # a trip started is a good moment to destroy those that are due
+    trip = CitizenTrip(
+        id=new_id(),
+        citizen_id=citizen.citizen_id,
+        vehicle_number=" ".join(data.vehicle_number.upper().split()),
+        origin=data.origin,
+        destination=data.destination,
+        expected_arrival=arrival,
+        status=ACTIVE,
+        started_at=now,
+        shred_after=arrival
+        + timedelta(hours=settings.trip_overdue_hours, minutes=settings.trip_grace_minutes),
+        positions=0,
+    )
+    uow.session.add(trip)
+    uow.session.flush()  # seals the three fields, making the trip's data key
+    uow.audit(
+        actor_event(
+            citizen.actor, "citizen_trip.started", resource_type="citizen_trip", resource_id=trip.id
+        )
+    )
+    return trip_view(uow, trip)
+
+
+def record_fixes(
+    uow: UnitOfWork, citizen: Citizen, trip_id: str, fixes: list[FixIn]
+) -> dict[str, int]:
+    """Add positions to the citizen's active trip, each sealed under the trip's key."""
+    trip = _own_trip(uow, citizen, trip_id)
+    if trip.status != ACTIVE:
+        raise Conflict("the trip has ended")
+    key = data_key(uow.session, TRIPS, trip.id, create=False)
+    rows = []
+    for fix in fixes:
+        row_id = new_id()
+        at = as_utc(fix.at) if fix.at.tzinfo else fix.at.replace(tzinfo=None)
+        accuracy = "" if fix.accuracy is None else f"{fix.accuracy:.1f}"
+        plain = f"{at.isoformat()},{fix.lat:.6f},{fix.lon:.6f},{accuracy}"
+        rows.append(
+            CitizenTripPosition(
+                id=row_id, trip_id=trip.id, fix=seal_with(key, POSITIONS, FIX, row_id, plain)
+            )
+        )
+    uow.session.add_all(rows)
+    trip.positions += len(rows)
+    uow.session.flush()
+    return {"recorded": len(rows), "positions": trip.positions}
+
+
+def end_trip(uow: UnitOfWork, citizen: Citizen, trip_id: str) -> dict[str, Any]:
+    """End the citizen's trip: its key is destroyed once the grace period has passed."""
+    trip = _own_trip(uow, citizen, trip_id)
+    if trip.status != ACTIVE:
+        raise Conflict("the trip has ended already")
+    now = utcnow()
+    trip.status = ENDED
+    trip.ended_at = now
+    trip.shred_after = now + timedelta(minutes=citizen_settings().trip_grace_minutes)
+    uow.session.flush()
+    uow.audit(
+        actor_event(
+            citizen.actor, "citizen_trip.ended", resource_type="citizen_trip", resource_id=trip.id
+        )
+    )
+    return trip_view(uow, trip)
+
+
+def own_trip(uow: UnitOfWork, citizen: Citizen, trip_id: str) -> dict[str, Any]:
+    return trip_view(uow, _own_trip(uow, citizen, trip_id))
+
+
+def trip_view(uow: UnitOfWork, trip: CitizenTrip) -> dict[str, Any]:
+    """The trip for its citizen: its sealed fields opened while its key lives, None after."""
+    fields = ("vehicle_number", "origin", "destination")
+    [opened] = open_fields(uow.session, [trip], fields, unreadable=None)
+    return {
+        "id": trip.id,
+        "status": trip.status,
+        **opened,
+        "expected_arrival": trip.expected_arrival,
+        "started_at": trip.started_at,
+        "ended_at": trip.ended_at,
+        "shred_after": trip.shred_after,
+        "positions": trip.positions,
+    }
+
+
+def open_positions(uow: UnitOfWork, trip_id: str) -> list[str]:
+    """A trip's positions opened with its key, in the order received (for the control room,
+    later, while the trip is active). Raises :class:`CryptoProblem` once the key is gone."""
+    key = data_key(uow.session, TRIPS, trip_id, create=False)
+    rows = uow.session.execute(
+        select(CitizenTripPosition)
+        .where(CitizenTripPosition.trip_id == trip_id)
+        .order_by(CitizenTripPosition.received_at, CitizenTripPosition.id)
+    ).scalars()
+    return [str(open_with(key, POSITIONS, FIX, row.id, bytes(row.fix))) for row in rows]
+
+
+# --- shredding -----------------------------------------------------------------------------------
+
+
+def tombstone_message(trip_id: str, data_key_id: str, at: datetime) -> bytes:
+    """What a tombstone's signature covers."""
+    moment = as_utc(at).isoformat()
+    return _TOMBSTONE_DOMAIN + f"{trip_id}\n{data_key_id}\n{moment}\n".encode("ascii")
+
+
+def sign_tombstone(keyring: KeyRing, trip_id: str, data_key_id: str, at: datetime) -> str:
+    return keyring.audit_private.sign(tombstone_message(trip_id, data_key_id, at)).hex()
+
+
+def tombstone_valid(keyring: KeyRing, stone: CitizenTripTombstone) -> bool:
+    """Whether a tombstone was signed by this deployment's audit key."""
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        keyring.audit_public.verify(
+            bytes.fromhex(stone.signature),
+            tombstone_message(stone.trip_id, stone.data_key_id, stone.shredded_at),
+        )
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _secure_delete(uow: UnitOfWork, on: bool) -> None:
+    # SQLite leaves deleted rows in free pages until they are reused; with secure_delete the
+    # pages are overwritten with zeros, so the database file keeps no copy of the key.
+    if uow.session.get_bind().dialect.name == "sqlite":
+        uow.session.execute(text(f"PRAGMA secure_delete={'ON' if on else 'OFF'}"))
+
+
+def shred_trip(uow: UnitOfWork, trip: CitizenTrip, *, reason: str) -> str | None:
+    """Destroy a trip's key and positions now; returns the destroyed key's id (None if it was
+    gone already). The tombstone and the audit event commit with the unit of work."""
+    key_id = uow.session.execute(
+        select(DataKey.id).where(DataKey.table_name == TRIPS, DataKey.row_id == trip.id)
+    ).scalar_one_or_none()
+    _secure_delete(uow, True)
+    try:
+        removed = uow.session.execute(
+            delete(CitizenTripPosition).where(CitizenTripPosition.trip_id == trip.id)
+        )
+        shred(uow.session, TRIPS, trip.id)
+        trip.vehicle_number = None
+        trip.origin = None
+        trip.destination = None
+        now = utcnow()
+        trip.status = SHREDDED
+        trip.shredded_at = now
+        trip.shredded_key = key_id
+        trip.ended_at = trip.ended_at or now
+        uow.session.flush()
+    finally:
+        _secure_delete(uow, False)
+    named = key_id or "none"
+    uow.session.add(
+        CitizenTripTombstone(
+            id=new_id(),
+            trip_id=trip.id,
+            data_key_id=named,
+            shredded_at=now,
+            signature=sign_tombstone(uow.runtime.keyring, trip.id, named, now),
+        )
+    )
+    uow.audit(
+        AuditEvent(
+            action="citizen_trip.shredded",
+            outcome=Outcome.SUCCESS,
+            actor_id=None,
+            actor_name="system:citizen",
+            resource_type="citizen_trip",
+            resource_id=trip.id,
+            detail={
+                "data_key": named,
+                "positions": cast(CursorResult[Any], removed).rowcount,
+                "reason": reason,
+            },
+        )
+    )
+    return key_id
+
+
+def sweep(uow: UnitOfWork, now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
+    """Shred the trips whose time has come (at most ``limit``); returns how many."""
+    due = list(
+        uow.session.execute(
+            select(CitizenTrip)
+            .where(CitizenTrip.status != SHREDDED, CitizenTrip.shred_after <= (now or utcnow()))
+            .order_by(CitizenTrip.shred_after)
+            .limit(limit)
+        ).scalars()
+    )
+    for trip in due:
+        shred_trip(uow, trip, reason="grace-period-over" if trip.status == ENDED else "overdue")
+    return len(due)
+
+
+def reapply_tombstones(uow: UnitOfWork) -> int:
+    """Forget again what a restored copy of the database brought back: for every tombstone
+    signed by this deployment, a trip key or position still present is destroyed. Returns the
+    number of trips that needed it."""
+    stones = list(uow.session.execute(select(CitizenTripTombstone)).scalars())
+    again = 0
+    for stone in stones:
+        if not tombstone_valid(uow.runtime.keyring, stone):
+            continue  # not ours: a forged tombstone must not destroy anything
+        key = uow.session.execute(
+            select(DataKey.id).where(DataKey.table_name == TRIPS, DataKey.row_id == stone.trip_id)
+        ).scalar_one_or_none()
+        left = uow.session.execute(
+            select(CitizenTripPosition.id).where(CitizenTripPosition.trip_id == stone.trip_id)
+        ).first()
+        if key is None and left is None:
+            continue
+        trip = uow.session.get(CitizenTrip, stone.trip_id)
+        _secure_delete(uow, True)
+        try:
+            uow.session.execute(
+                delete(CitizenTripPosition).where(CitizenTripPosition.trip_id == stone.trip_id)
+            )
+            shred(uow.session, TRIPS, stone.trip_id)
+            if trip is not None:
+                trip.vehicle_number = trip.origin = trip.destination = None
+                trip.status = SHREDDED
+                trip.shredded_at = trip.shredded_at or stone.shredded_at
+                trip.shredded_key = stone.data_key_id
+            uow.session.flush()
+        finally:
+            _secure_delete(uow, False)
+        uow.audit(
+            AuditEvent(
+                action="citizen_trip.shredded",
+                outcome=Outcome.SUCCESS,
+                actor_id=None,
+                actor_name="system:citizen",
+                resource_type="citizen_trip",
+                resource_id=stone.trip_id,
+                detail={"data_key": stone.data_key_id, "reason": "tombstone-reapplied"},
+            )
+        )
+        again += 1
+    return again
+
+
+def checkpoint_on_commit(uow: UnitOfWork) -> None:
+    """On SQLite, once the unit has ended, copy the write-ahead log into the database and
+    truncate it, so that the log keeps no earlier image of a page that held a destroyed key."""
+    engine = uow.runtime.db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    def checkpoint() -> None:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    uow.after_end(checkpoint)
+
+
+def unreadable(uow: UnitOfWork, trip_id: str) -> bool:
+    """Whether a trip's positions can no longer be opened (its key is gone)."""
+    try:
+        data_key(uow.session, TRIPS, trip_id, create=False)
+    except CryptoProblem:
+        return True
+    return False
