@@ -7,6 +7,8 @@ Read when an operation needs them and checked once at start-up by
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -37,6 +39,11 @@ class CitizenSettings(BaseSettings):
     trip_grace_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     #: A trip never ended by its citizen is closed this many hours after its expected arrival.
     trip_overdue_hours: int = Field(default=12, ge=1, le=7 * 24)
+    #: Where each trip's signed tombstone is also written, outside the database, so that a
+    #: copy of the database restored from before the shredding is made to forget the trip
+    #: again; default ``<data dir>/citizen/trip-tombstones.jsonl``. Keep it (and back it up)
+    #: apart from the database's backups.
+    tombstones: Path | None = None
 
 
 def citizen_settings() -> CitizenSettings:

@@ -57,6 +57,7 @@ from kotwal.core.errors import (
     TooManyAttempts,
 )
 from kotwal.core.gate import clean_purpose, disclose
+from kotwal.core.migrate import is_current
 from kotwal.core.policy import Actor
 from kotwal.core.runtime import Runtime
 from kotwal.core.scope import require
@@ -78,8 +79,15 @@ REFUSED = "the code is wrong, spent or expired; ask for a new one"
 
 
 def install(runtime: Runtime) -> None:
-    """Check the ``KOTWAL_CITIZEN_*`` settings at start-up: a bad value stops the process."""
+    """Check the ``KOTWAL_CITIZEN_*`` settings at start-up (a bad value stops the process),
+    and make a database restored from a backup forget again the trips shredded since: every
+    process re-applies the tombstones kept outside the database before it serves or acts."""
     citizen_settings()
+    if not trips.tombstone_file(runtime).exists() or not is_current(runtime.db.engine):
+        return
+    with UnitOfWork(runtime, write=True) as uow:
+        if trips.reapply_tombstones(uow):
+            trips.checkpoint_on_commit(uow)
 
 
 @dataclass(frozen=True)

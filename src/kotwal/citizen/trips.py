@@ -21,7 +21,13 @@ signed chain and its witness, by whoever keeps those. See docs/domains/citizen.m
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, text
@@ -44,6 +50,7 @@ from kotwal.core.db import new_id
 from kotwal.core.errors import Conflict, InvalidInput, NotFound
 from kotwal.core.keys import KeyRing
 from kotwal.core.models import DataKey
+from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 
 __all__ = ["ACTIVE", "ENDED", "SHREDDED"]
@@ -187,7 +194,17 @@ def sign_tombstone(keyring: KeyRing, trip_id: str, data_key_id: str, at: datetim
     return keyring.audit_private.sign(tombstone_message(trip_id, data_key_id, at)).hex()
 
 
-def tombstone_valid(keyring: KeyRing, stone: CitizenTripTombstone) -> bool:
+@dataclass(frozen=True)
+class Tombstone:
+    """A shredded trip as its tombstone names it (in the database or in the file)."""
+
+    trip_id: str
+    data_key_id: str
+    shredded_at: datetime
+    signature: str
+
+
+def tombstone_valid(keyring: KeyRing, stone: Tombstone | CitizenTripTombstone) -> bool:
     """Whether a tombstone was signed by this deployment's audit key."""
     from cryptography.exceptions import InvalidSignature
 
@@ -201,11 +218,72 @@ def tombstone_valid(keyring: KeyRing, stone: CitizenTripTombstone) -> bool:
     return True
 
 
-def _secure_delete(uow: UnitOfWork, on: bool) -> None:
-    # SQLite leaves deleted rows in free pages until they are reused; with secure_delete the
-    # pages are overwritten with zeros, so the database file keeps no copy of the key.
-    if uow.session.get_bind().dialect.name == "sqlite":
-        uow.session.execute(text(f"PRAGMA secure_delete={'ON' if on else 'OFF'}"))
+def tombstone_file(runtime: Runtime) -> Path:
+    """Where tombstones are written outside the database (``KOTWAL_CITIZEN_TOMBSTONES``)."""
+    configured = citizen_settings().tombstones
+    return configured or runtime.settings.data_dir / "citizen" / "trip-tombstones.jsonl"
+
+
+def _append_tombstone(runtime: Runtime, stone: Tombstone) -> None:
+    # Written (and synced) before the shredding commits: a line for a trip whose shredding
+    # then rolled back names a trip that was due anyway, and the next sweep destroys it; a
+    # shredding committed without its line would be undone by restoring a backup.
+    path = tombstone_file(runtime)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    line = json.dumps(
+        {
+            "trip": stone.trip_id,
+            "key": stone.data_key_id,
+            "at": as_utc(stone.shredded_at).isoformat(),
+            "sig": stone.signature,
+        },
+        sort_keys=True,
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, (line + "\n").encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def file_tombstones(runtime: Runtime) -> list[Tombstone]:
+    """The tombstones in the file outside the database (unreadable lines are skipped: a
+    signature decides what is acted on, not the file's say-so)."""
+    path = tombstone_file(runtime)
+    if not path.exists():
+        return []
+    stones: list[Tombstone] = []
+    for line in path.read_text(encoding="ascii", errors="replace").splitlines():
+        try:
+            raw = json.loads(line)
+            stones.append(
+                Tombstone(
+                    str(raw["trip"]),
+                    str(raw["key"]),
+                    datetime.fromisoformat(raw["at"]),
+                    str(raw["sig"]),
+                )
+            )
+        except (ValueError, KeyError, TypeError):
+            continue
+    return stones
+
+
+@contextmanager
+def _secure_delete(uow: UnitOfWork) -> Iterator[None]:
+    """SQLite leaves deleted rows in free pages until they are reused; with ``secure_delete``
+    it overwrites them with zeros, so the file keeps no copy of a destroyed key. Many builds
+    have it on by default; it is switched on here whatever the build, and put back after."""
+    if uow.session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    before = uow.session.execute(text("PRAGMA secure_delete")).scalar_one()
+    uow.session.execute(text("PRAGMA secure_delete=1"))
+    try:
+        yield
+    finally:
+        uow.session.execute(text(f"PRAGMA secure_delete={int(before)}"))
 
 
 def shred_trip(uow: UnitOfWork, trip: CitizenTrip, *, reason: str) -> str | None:
@@ -214,8 +292,7 @@ def shred_trip(uow: UnitOfWork, trip: CitizenTrip, *, reason: str) -> str | None
     key_id = uow.session.execute(
         select(DataKey.id).where(DataKey.table_name == TRIPS, DataKey.row_id == trip.id)
     ).scalar_one_or_none()
-    _secure_delete(uow, True)
-    try:
+    with _secure_delete(uow):
         removed = uow.session.execute(
             delete(CitizenTripPosition).where(CitizenTripPosition.trip_id == trip.id)
         )
@@ -229,16 +306,16 @@ def shred_trip(uow: UnitOfWork, trip: CitizenTrip, *, reason: str) -> str | None
         trip.shredded_key = key_id
         trip.ended_at = trip.ended_at or now
         uow.session.flush()
-    finally:
-        _secure_delete(uow, False)
     named = key_id or "none"
+    stone = Tombstone(trip.id, named, now, sign_tombstone(uow.runtime.keyring, trip.id, named, now))
+    _append_tombstone(uow.runtime, stone)
     uow.session.add(
         CitizenTripTombstone(
             id=new_id(),
-            trip_id=trip.id,
-            data_key_id=named,
-            shredded_at=now,
-            signature=sign_tombstone(uow.runtime.keyring, trip.id, named, now),
+            trip_id=stone.trip_id,
+            data_key_id=stone.data_key_id,
+            shredded_at=stone.shredded_at,
+            signature=stone.signature,
         )
     )
     uow.audit(
@@ -276,49 +353,72 @@ def sweep(uow: UnitOfWork, now: datetime | None = None, limit: int = SWEEP_BATCH
 
 def reapply_tombstones(uow: UnitOfWork) -> int:
     """Forget again what a restored copy of the database brought back: for every tombstone
-    signed by this deployment, a trip key or position still present is destroyed. Returns the
-    number of trips that needed it."""
-    stones = list(uow.session.execute(select(CitizenTripTombstone)).scalars())
-    again = 0
-    for stone in stones:
-        if not tombstone_valid(uow.runtime.keyring, stone):
-            continue  # not ours: a forged tombstone must not destroy anything
-        key = uow.session.execute(
-            select(DataKey.id).where(DataKey.table_name == TRIPS, DataKey.row_id == stone.trip_id)
-        ).scalar_one_or_none()
-        left = uow.session.execute(
-            select(CitizenTripPosition.id).where(CitizenTripPosition.trip_id == stone.trip_id)
-        ).first()
-        if key is None and left is None:
-            continue
-        trip = uow.session.get(CitizenTrip, stone.trip_id)
-        _secure_delete(uow, True)
-        try:
-            uow.session.execute(
-                delete(CitizenTripPosition).where(CitizenTripPosition.trip_id == stone.trip_id)
-            )
-            shred(uow.session, TRIPS, stone.trip_id)
-            if trip is not None:
-                trip.vehicle_number = trip.origin = trip.destination = None
-                trip.status = SHREDDED
-                trip.shredded_at = trip.shredded_at or stone.shredded_at
-                trip.shredded_key = stone.data_key_id
-            uow.session.flush()
-        finally:
-            _secure_delete(uow, False)
-        uow.audit(
-            AuditEvent(
-                action="citizen_trip.shredded",
-                outcome=Outcome.SUCCESS,
-                actor_id=None,
-                actor_name="system:citizen",
-                resource_type="citizen_trip",
-                resource_id=stone.trip_id,
-                detail={"data_key": stone.data_key_id, "reason": "tombstone-reapplied"},
-            )
+    signed by this deployment, in the database or in the file outside it, a trip key or
+    position still present is destroyed and the tombstone recorded in the database. Returns
+    the number of trips that needed it."""
+    keyring = uow.runtime.keyring
+    stones: dict[str, Tombstone] = {}
+    for row in uow.session.execute(select(CitizenTripTombstone)).scalars():
+        stones[row.trip_id] = Tombstone(
+            row.trip_id, row.data_key_id, as_utc(row.shredded_at), row.signature
         )
-        again += 1
+    in_database = set(stones)
+    for stone in file_tombstones(uow.runtime):
+        stones.setdefault(stone.trip_id, stone)
+    again = 0
+    for stone in stones.values():
+        if not tombstone_valid(keyring, stone):
+            continue  # not ours: a forged tombstone must not destroy anything
+        if stone.trip_id not in in_database:
+            uow.session.add(
+                CitizenTripTombstone(
+                    id=new_id(),
+                    trip_id=stone.trip_id,
+                    data_key_id=stone.data_key_id,
+                    shredded_at=stone.shredded_at,
+                    signature=stone.signature,
+                )
+            )
+        if _forget(uow, stone):
+            again += 1
+    uow.session.flush()
     return again
+
+
+def _forget(uow: UnitOfWork, stone: Tombstone) -> bool:
+    """Destroy what is left of a tombstoned trip; whether anything was."""
+    key = uow.session.execute(
+        select(DataKey.id).where(DataKey.table_name == TRIPS, DataKey.row_id == stone.trip_id)
+    ).scalar_one_or_none()
+    left = uow.session.execute(
+        select(CitizenTripPosition.id).where(CitizenTripPosition.trip_id == stone.trip_id)
+    ).first()
+    if key is None and left is None:
+        return False
+    trip = uow.session.get(CitizenTrip, stone.trip_id)
+    with _secure_delete(uow):
+        uow.session.execute(
+            delete(CitizenTripPosition).where(CitizenTripPosition.trip_id == stone.trip_id)
+        )
+        shred(uow.session, TRIPS, stone.trip_id)
+        if trip is not None:
+            trip.vehicle_number = trip.origin = trip.destination = None
+            trip.status = SHREDDED
+            trip.shredded_at = trip.shredded_at or stone.shredded_at
+            trip.shredded_key = stone.data_key_id
+        uow.session.flush()
+    uow.audit(
+        AuditEvent(
+            action="citizen_trip.shredded",
+            outcome=Outcome.SUCCESS,
+            actor_id=None,
+            actor_name="system:citizen",
+            resource_type="citizen_trip",
+            resource_id=stone.trip_id,
+            detail={"data_key": stone.data_key_id, "reason": "tombstone-reapplied"},
+        )
+    )
+    return True
 
 
 def checkpoint_on_commit(uow: UnitOfWork) -> None:
