@@ -69,6 +69,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("subscriber_id", sa.String(length=36), nullable=True))
         batch_op.add_column(sa.Column("parent_id", sa.String(length=36), nullable=True))
         batch_op.alter_column("body", existing_type=sa.LargeBinary(), nullable=True)
+        batch_op.alter_column("template_id", existing_type=sa.String(length=36), nullable=True)
         batch_op.create_index(
             batch_op.f("ix_alert_outbox_subscriber_id"), ["subscriber_id"], unique=False
         )
@@ -76,12 +77,6 @@ def upgrade() -> None:
             batch_op.f("fk_alert_outbox_subscriber_id_alert_subscribers"),
             "alert_subscribers",
             ["subscriber_id"],
-            ["id"],
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_alert_outbox_parent_id_alert_outbox"),
-            "alert_outbox",
-            ["parent_id"],
             ["id"],
         )
     # An alert's message to an area was kind "alert" with no number; it is now kind "area".
@@ -129,13 +124,11 @@ def downgrade() -> None:
     op.execute("DELETE FROM alert_outbox WHERE subscriber_id IS NOT NULL OR body IS NULL")
     with op.batch_alter_table("alert_outbox", schema=None) as batch_op:
         batch_op.drop_constraint(
-            batch_op.f("fk_alert_outbox_parent_id_alert_outbox"), type_="foreignkey"
-        )
-        batch_op.drop_constraint(
             batch_op.f("fk_alert_outbox_subscriber_id_alert_subscribers"), type_="foreignkey"
         )
         batch_op.drop_index(batch_op.f("ix_alert_outbox_subscriber_id"))
         batch_op.alter_column("body", existing_type=sa.LargeBinary(), nullable=False)
+        batch_op.alter_column("template_id", existing_type=sa.String(length=36), nullable=False)
         batch_op.drop_column("parent_id")
         batch_op.drop_column("subscriber_id")
     op.drop_table("alert_subscriptions")

@@ -411,8 +411,6 @@ def _fan_out(
         "id": _new_ids(uow.session),
         "kind": literal(ALERT),
         "alert_id": literal(alert.id),
-        "template_id": literal(template.id),
-        "area_id": literal(parent.area_id),
         "subscriber_id": AlertSubscriber.id,
         "parent_id": literal(parent.id),
         "pe_id": literal(parent.pe_id),
@@ -425,7 +423,12 @@ def _fan_out(
         "due_at": literal(now, DateTime(timezone=True)),
         "attempts": literal(0, Integer),
     }
-    source = select(*(value.label(name) for name, value in values.items())).where(*who)
+    # In subscriber order, as the ids count them, so every index of the outbox is appended to.
+    source = (
+        select(*(value.label(name) for name, value in values.items()))
+        .where(*who)
+        .order_by(AlertSubscriber.id)
+    )
     uow.session.execute(insert(_OUTBOX).from_select(list(values), source))
     # Counted, not taken from rowcount: psycopg reports -1 for an INSERT ... SELECT here.
     return int(
@@ -457,10 +460,15 @@ def _reached(session: Session, area_ids: list[str | None], wards: list[str]) -> 
 
 
 def _new_ids(session: Session) -> Any:
-    """A random id per inserted row, made by the database (the rows are never seen here)."""
+    """An id per inserted row, made by the database: a random prefix for this fan-out and the
+    row's place in it ("3f9c0a7e21b4d605-0000000001"). Ordered within a fan-out, so a million
+    rows append to the primary key's index instead of splitting pages all over it (random
+    UUIDs made the fan-out about twice as slow); these ids never appear in a URL."""
+    prefix = secrets.token_hex(8) + "-"
+    place = func.row_number().over(order_by=AlertSubscriber.id)
     if session.get_bind().dialect.name == "postgresql":
-        return sql_cast(func.gen_random_uuid(), String)
-    return func.lower(func.hex(func.randomblob(16)))
+        return literal(prefix) + func.lpad(sql_cast(place, String), 10, "0")
+    return func.printf("%s%010d", literal(prefix), place)
 
 
 def alerts_to_expand(uow: UnitOfWork, limit: int = 10) -> list[str]:
