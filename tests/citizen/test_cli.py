@@ -1,18 +1,25 @@
 """``kotwal demo-otp NUMBER`` prints a number's pending login code on a demo instance and
-refuses anywhere else."""
+refuses anywhere else; ``kotwal citizen shred-trips`` destroys the trips that are due."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from kotwal.citizen import service
+from kotwal.citizen.models import CitizenTrip
 from kotwal.cli import app
+from kotwal.core.clock import utcnow
 from kotwal.core.config import Settings
 from kotwal.core.keys import KeyRing
+from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.domains import open_runtime
-from tests.citizen.helpers import sent_code
+from tests.citizen.helpers import API, log_in, sent_code
 
 runner = CliRunner()
 MOBILE = "9876543210"
@@ -43,3 +50,27 @@ def test_demo_otp_prints_the_pending_code_on_a_demo(
     assert result.output.strip() == code
     other = runner.invoke(app, ["demo-otp", "9876500002"])
     assert other.exit_code == 2 and "no pending code" in other.output
+
+
+def test_shred_trips_destroys_what_is_due_and_says_how_many(
+    env: Settings, runtime: Runtime, citizens: TestClient
+) -> None:
+    me = log_in(citizens, runtime)
+    arrival = (utcnow() + timedelta(minutes=30)).isoformat()
+    body = {
+        "vehicle_number": "TS09UB1",
+        "origin": "A",
+        "destination": "B",
+        "expected_arrival": arrival,
+    }
+    trip = citizens.post(f"{API}/trips", json=body, headers=me.bearer).json()
+    with runtime.db.transaction(write=True) as s:
+        s.execute(update(CitizenTrip).values(shred_after=utcnow() - timedelta(seconds=1)))
+    result = runner.invoke(app, ["citizen", "shred-trips"])
+    assert result.exit_code == 0, result.output
+    assert "shredded 1 trip(s) past their grace period; 0 again" in result.output
+    with runtime.db.transaction(write=False) as s:
+        row = s.get(CitizenTrip, trip["id"])
+        assert row is not None and row.status == "shredded"
+    again = runner.invoke(app, ["citizen", "shred-trips"])
+    assert "shredded 0 trip(s)" in again.output

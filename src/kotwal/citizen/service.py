@@ -570,6 +570,7 @@ def delete_account(uow: UnitOfWork, citizen: Citizen) -> dict[str, int]:
     )
     uow.session.delete(account)
     uow.session.flush()
+    trips.checkpoint_on_commit(uow)  # no earlier image of the deleted keys left in the WAL
     counts = {
         "trips": len(own_trips),
         "sessions": cast(CursorResult[Any], sessions).rowcount,

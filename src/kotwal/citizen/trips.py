@@ -82,7 +82,8 @@ def start_trip(uow: UnitOfWork, citizen: Citizen, data: TripIn) -> dict[str, Any
         raise InvalidInput("expected_arrival needs a time zone (e.g. +05:30)")
     if not now < arrival <= now + MAX_TRIP:
         raise InvalidInput("expected_arrival is after now and within two days")
-    sweep(uow)  # a trip started is a good moment to destroy those that are due
+    if sweep(uow):  # a trip started is a good moment to destroy those that are due
+        checkpoint_on_commit(uow)
     trip = CitizenTrip(
         id=new_id(),
         citizen_id=citizen.citizen_id,
