@@ -392,9 +392,7 @@ def open_value(session: Session, table: str, column: str, row_id: str, sealed: b
     return open_with(data_key(session, table, row_id, create=False), table, column, row_id, sealed)
 
 
-def open_with(
-    key: tuple[str, bytes], table: str, column: str, row_id: str, sealed: bytes
-) -> Any:
+def open_with(key: tuple[str, bytes], table: str, column: str, row_id: str, sealed: bytes) -> Any:
     """Decrypt one field value with a data key at hand (its id and bytes): the counterpart of
     :func:`seal_with`, for values sealed under another record's key (a trip's positions under
     the trip's), so that shredding that one key destroys them all. Raises
