@@ -17,10 +17,16 @@ from kotwal.patrol.schemas import (
     AreaKind,
     AreaRead,
     AreasImported,
+    Candidate,
     CrewRead,
     DeviceEnrol,
     DeviceIssued,
     DeviceRead,
+    IncidentAssign,
+    IncidentCreate,
+    IncidentEventRead,
+    IncidentProgress,
+    IncidentRead,
     Located,
     PointCreate,
     PointRead,
@@ -268,4 +274,81 @@ def unit_track(
         until=until,
         points=[TrackPoint.model_validate(p, from_attributes=True) for p in points],
         truncated=truncated,
+    )
+
+
+IncidentReader = Annotated[Actor, Depends(require(P.INCIDENT_READ))]
+CallTaker = Annotated[Actor, Depends(require(P.INCIDENT_CREATE))]
+Dispatcher = Annotated[Actor, Depends(require(P.DISPATCH))]
+
+
+@router.post("/incidents", status_code=201)
+def create_incident(
+    body: IncidentCreate, actor: CallTaker, uow: UnitOfWork = WriteUnit
+) -> IncidentRead:
+    """An incident from a Dial 100/112 call, filed at the station whose area holds the place."""
+    return IncidentRead.model_validate(service.create_incident(uow, actor, body))
+
+
+@router.get("/incidents")
+def list_incidents(
+    actor: IncidentReader,
+    open_only: bool = True,
+    limit: int = Query(default=100, ge=1, le=service.INCIDENT_PAGE_MAX),
+    uow: UnitOfWork = ReadUnit,
+) -> list[IncidentRead]:
+    """The incident queue of your jurisdiction: most urgent first, then oldest."""
+    found = service.list_incidents(uow, actor, open_only=open_only, limit=limit)
+    return [IncidentRead.model_validate(i) for i in found]
+
+
+@router.get("/incidents/{incident_id}")
+def read_incident(
+    incident_id: str, actor: IncidentReader, purpose: Purpose = None, uow: UnitOfWork = ReadUnit
+) -> dict[str, Any]:
+    """One incident; outside your jurisdiction, masked until a purpose is given."""
+    return service.read_incident(uow, actor, incident_id, purpose)
+
+
+@router.get("/incidents/{incident_id}/history")
+def incident_history(
+    incident_id: str, actor: IncidentReader, uow: UnitOfWork = ReadUnit
+) -> list[IncidentEventRead]:
+    """The incident's course with times: entered, assigned, on scene, closed."""
+    return [
+        IncidentEventRead.model_validate(e, from_attributes=True)
+        for e in service.incident_events(uow, actor, incident_id)
+    ]
+
+
+@router.get("/incidents/{incident_id}/candidates")
+def incident_candidates(
+    incident_id: str,
+    actor: Dispatcher,
+    limit: int = Query(default=5, ge=1, le=service.CANDIDATES_MAX),
+    uow: UnitOfWork = ReadUnit,
+) -> list[Candidate]:
+    """The available units nearest by travel distance (straight line x road factor), with
+    where each is (an audited disclosure of each unit's position)."""
+    found = service.candidates(uow, actor, incident_id, limit)
+    return [Candidate.model_validate(c) for c in found]
+
+
+@router.post("/incidents/{incident_id}/assign")
+def assign_incident(
+    incident_id: str, body: IncidentAssign, actor: Dispatcher, uow: UnitOfWork = WriteUnit
+) -> IncidentRead:
+    """Send an available unit: the incident is assigned and the unit dispatched."""
+    return IncidentRead.model_validate(
+        service.assign_incident(uow, actor, incident_id, body.unit_id)
+    )
+
+
+@router.post("/incidents/{incident_id}/status")
+def progress_incident(
+    incident_id: str, body: IncidentProgress, actor: Dispatcher, uow: UnitOfWork = WriteUnit
+) -> IncidentRead:
+    """Record the next step (on scene, closed, cancelled); the unit's status follows."""
+    return IncidentRead.model_validate(
+        service.progress_incident(uow, actor, incident_id, body.status, body.note)
     )

@@ -27,6 +27,11 @@ class PatrolSettings(BaseSettings):
     #: A fix dated further ahead of the server's clock than this is refused (a tracker with a
     #: wrong clock would otherwise pin the unit's latest position in the future).
     future_seconds: int = Field(default=300, ge=0, le=86_400)
+    #: Travel distance is the straight line times this (Indian cities measure 1.3-1.5 by road;
+    #: pgRouting's real distances are later work).
+    road_factor: float = Field(default=1.4, ge=1.0, le=3.0)
+    #: Units farther than this (straight line, km) are not proposed for an incident.
+    nearest_km: float = Field(default=25.0, gt=0, le=500)
 
 
 def patrol_settings() -> PatrolSettings:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely import STRtree
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
@@ -48,6 +50,17 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def distances_m(
+    lon: float, lat: float, lons: npt.NDArray[np.float64], lats: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Great-circle distances in metres from one point to many (haversine, vectorised)."""
+    p1, p2 = math.radians(lat), np.radians(lats)
+    dp, dl = p2 - p1, np.radians(lons - lon)
+    a = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    result: npt.NDArray[np.float64] = 2 * 6_371_008.8 * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+    return result
 
 
 def _check_ring(ring: Any, where: str) -> None:

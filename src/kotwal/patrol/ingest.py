@@ -46,9 +46,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from kotwal.core.audit import AuditEvent, Outcome
 from kotwal.core.clock import utcnow
 from kotwal.core.runtime import Runtime
-from kotwal.patrol.config import PatrolSettings, patrol_settings
+from kotwal.patrol.config import PatrolSettings
 from kotwal.patrol.models import PatrolDevice, PatrolLatestPosition, PatrolPosition
-from kotwal.patrol.service import token_hash
+from kotwal.patrol.service import settings_for, token_hash
 
 #: Knots per metre per second: Traccar Client's JSON sends m/s, the query protocol knots.
 KNOTS_PER_MPS = 1.943844
@@ -234,7 +234,7 @@ class PingWriter:
 
     def __init__(self, runtime: Runtime, settings: PatrolSettings | None = None) -> None:
         self.runtime = runtime
-        self.settings = settings or settings_of(runtime)
+        self.settings = settings or settings_for(runtime)
         self._queue: deque[_Waiting] = deque()
         self._ready = threading.Condition()
         self._stopping = False
@@ -390,18 +390,6 @@ class PingWriter:
         if len(self._refusals) > 10_000:
             self._refusals.clear()
         return events
-
-
-_settings: dict[int, tuple[Runtime, PatrolSettings]] = {}
-
-
-def settings_of(runtime: Runtime) -> PatrolSettings:
-    """The patrol settings this runtime serves pings with, read once (reading the environment
-    per ping cost more than the rest of the route)."""
-    held = _settings.get(id(runtime))
-    if held is None or held[0] is not runtime:
-        held = _settings[id(runtime)] = (runtime, patrol_settings())
-    return held[1]
 
 
 def _enqueue(runtime: Runtime, waiting: _Waiting) -> None:

@@ -275,3 +275,75 @@ class PatrolLatestPosition(Base):
             "battery",
         ),
     )
+
+
+class PatrolIncident(RecordId, Base):
+    """An incident the control room entered from a Dial 100/112 call (later: a citizen's SOS):
+    where, what, how urgent, the station and beat it falls in, and its course (each change is a
+    row of ``patrol_incident_events``). The caller's own details are not kept here."""
+
+    __tablename__ = "patrol_incidents"
+    __table_args__ = (Index("ix_patrol_incidents_status_created", "status", "created_at"),)
+
+    #: "dial_100", "dial_112" (later "sos").
+    source: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
+    category: Mapped[str] = mapped_column(String(24), info=RESTRICTED)
+    #: 1 (most urgent) to 4.
+    priority: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    lat: Mapped[float] = mapped_column(Float, info=RESTRICTED)
+    lon: Mapped[float] = mapped_column(Float, info=RESTRICTED)
+    landmark: Mapped[str | None] = mapped_column(String(200), info=RESTRICTED)
+    description: Mapped[str | None] = mapped_column(String(1000), info=RESTRICTED)
+    station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column()
+    beat_id: Mapped[str | None] = mapped_column(ID, ForeignKey("patrol_areas.id"), info=RESTRICTED)
+    #: open, assigned, on_scene, closed, cancelled.
+    status: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
+    unit_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("patrol_units.id"), index=True, info=RESTRICTED
+    )
+    created_by: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    assigned_at: Mapped[datetime | None] = _moment(RESTRICTED, nullable=True)
+    on_scene_at: Mapped[datetime | None] = _moment(RESTRICTED, nullable=True)
+    closed_at: Mapped[datetime | None] = _moment(RESTRICTED, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, info=RESTRICTED)
+
+    __disclosure__ = Protected(
+        resource_type="patrol_incident",
+        read_permission=PatrolPermission.INCIDENT_READ,
+        jurisdiction_path=lambda i: i.jurisdiction_path,
+        fields=(
+            "source",
+            "category",
+            "priority",
+            "lat",
+            "lon",
+            "landmark",
+            "description",
+            "station_id",
+            "beat_id",
+            "status",
+            "unit_id",
+            "created_at",
+            "assigned_at",
+            "on_scene_at",
+            "closed_at",
+            "version",
+        ),
+    )
+
+
+class PatrolIncidentEvent(RecordId, Base):
+    """One step of an incident's course (entered, assigned to a unit, on scene, closed,
+    cancelled), with who and when; rows are only ever added."""
+
+    __tablename__ = "patrol_incident_events"
+    __table_args__ = (Index("ix_patrol_incident_events_incident_at", "incident_id", "at"),)
+
+    incident_id: Mapped[str] = mapped_column(ID, ForeignKey("patrol_incidents.id"), info=PUBLIC)
+    status: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
+    unit_id: Mapped[str | None] = mapped_column(ID, info=RESTRICTED)
+    note: Mapped[str | None] = mapped_column(String(300), info=RESTRICTED)
+    by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
+    at: Mapped[datetime] = stamped(RESTRICTED)

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from kotwal.core.errors import InvalidInput, NotAuthenticated, Problem
 from kotwal.patrol import ingest
+from kotwal.patrol.service import settings_for
 from kotwal.web.deps import get_runtime, public
 
 PATH = "/api/v1/patrol/osmand"
@@ -37,7 +38,7 @@ def _bearer(request: Request) -> str | None:
 
 
 async def _read(request: Request) -> ingest.Ping:
-    settings = ingest.settings_of(get_runtime(request))
+    settings = settings_for(get_runtime(request))
     params: dict[str, Any] = dict(request.query_params)
     bearer = _bearer(request)
     if request.method == "POST":

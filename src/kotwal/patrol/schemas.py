@@ -209,3 +209,95 @@ class TrackRead(BaseModel):
     points: list[TrackPoint]
     #: More points lie in the period than were returned (ask for a shorter period).
     truncated: bool
+
+
+class IncidentSource(enum.StrEnum):
+    DIAL_100 = "dial_100"
+    DIAL_112 = "dial_112"
+
+
+class IncidentCategory(enum.StrEnum):
+    ASSAULT = "assault"
+    THEFT = "theft"
+    ROBBERY = "robbery"
+    ACCIDENT = "accident"
+    DISTURBANCE = "disturbance"
+    DOMESTIC_VIOLENCE = "domestic_violence"
+    FIRE = "fire"
+    MEDICAL = "medical"
+    MISSING_PERSON = "missing_person"
+    WOMEN_SAFETY = "women_safety"
+    OTHER = "other"
+
+
+class IncidentStatus(enum.StrEnum):
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    ON_SCENE = "on_scene"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class IncidentCreate(Input):
+    source: IncidentSource
+    category: IncidentCategory
+    priority: int = Field(ge=1, le=4)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    landmark: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+    description: str | None = Field(default=None, max_length=1000)
+    #: Where it is filed when no station's area on the map holds the place.
+    station_id: ID36 | None = None
+
+
+class IncidentRead(BaseModel):
+    id: str
+    source: IncidentSource
+    category: IncidentCategory
+    priority: int
+    lat: float
+    lon: float
+    landmark: str | None
+    description: str | None
+    station_id: str
+    beat_id: str | None
+    status: IncidentStatus
+    unit_id: str | None
+    created_at: datetime
+    assigned_at: datetime | None
+    on_scene_at: datetime | None
+    closed_at: datetime | None
+    version: int
+
+
+class IncidentAssign(Input):
+    unit_id: ID36
+
+
+class IncidentProgress(Input):
+    """What the control room records after assignment."""
+
+    status: IncidentStatus
+    note: str | None = Field(default=None, max_length=300)
+
+
+class IncidentEventRead(BaseModel):
+    status: IncidentStatus
+    unit_id: str | None
+    note: str | None
+    by_name: str
+    at: datetime
+
+
+class Candidate(BaseModel):
+    """An available unit proposed for an incident, nearest by travel first."""
+
+    unit_id: str
+    call_sign: str
+    kind: UnitKind
+    #: Straight line, and the estimate of the road distance (straight line x road factor).
+    distance_m: float
+    travel_m: float
+    lat: float
+    lon: float
+    fixed_at: datetime

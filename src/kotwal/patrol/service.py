@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import secrets
 import threading
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import numpy as np
 from shapely.geometry import Point
 from sqlalchemy import CursorResult, delete, func, select
 
@@ -29,14 +31,16 @@ from kotwal.core.errors import Conflict, InvalidInput, NotFound, PurposeRequired
 from kotwal.core.gate import MASKED, disclose
 from kotwal.core.policy import Actor, DataClass, Jurisdiction
 from kotwal.core.runtime import Runtime
-from kotwal.core.scope import in_jurisdiction, require, writable_station
+from kotwal.core.scope import in_jurisdiction, refuse_outside, require, writable_station
 from kotwal.core.uow import UnitOfWork
 from kotwal.officers import service as officers_service
 from kotwal.patrol import geo
-from kotwal.patrol.config import patrol_settings
+from kotwal.patrol.config import PatrolSettings, patrol_settings
 from kotwal.patrol.models import (
     PatrolArea,
     PatrolDevice,
+    PatrolIncident,
+    PatrolIncidentEvent,
     PatrolLatestPosition,
     PatrolPoint,
     PatrolPosition,
@@ -52,6 +56,8 @@ from kotwal.patrol.schemas import (
     VEHICLE_PATTERN,
     AreaKind,
     AreasImported,
+    IncidentCreate,
+    IncidentStatus,
     PointCreate,
     PointKind,
     ShiftStart,
@@ -948,3 +954,333 @@ def purge_tracks(runtime: Runtime, actor: Actor, now: datetime | None = None) ->
             )
         )
     return gone
+
+
+# --- incidents and dispatch ---------------------------------------------------------------
+
+#: Candidates proposed for an incident, at most.
+CANDIDATES_MAX = 10
+INCIDENT_PAGE_MAX = 200
+#: What an incident may become, from what.
+INCIDENT_MOVES: dict[str, set[str]] = {
+    IncidentStatus.OPEN.value: {IncidentStatus.CANCELLED.value},
+    IncidentStatus.ASSIGNED.value: {
+        IncidentStatus.ON_SCENE.value,
+        IncidentStatus.CLOSED.value,
+        IncidentStatus.CANCELLED.value,
+    },
+    IncidentStatus.ON_SCENE.value: {IncidentStatus.CLOSED.value},
+}
+#: The assigned unit's status that goes with the incident's.
+UNIT_FOR_INCIDENT = {
+    IncidentStatus.ON_SCENE.value: UnitStatus.ON_SCENE.value,
+    IncidentStatus.CLOSED.value: UnitStatus.AVAILABLE.value,
+    IncidentStatus.CANCELLED.value: UnitStatus.AVAILABLE.value,
+}
+
+
+def _incident_event(
+    uow: UnitOfWork, actor: Actor, incident: PatrolIncident, note: str | None = None
+) -> None:
+    uow.session.add(
+        PatrolIncidentEvent(
+            incident_id=incident.id,
+            status=incident.status,
+            unit_id=incident.unit_id,
+            note=note,
+            by_name=actor.username[:64],
+        )
+    )
+
+
+def _incident_station(
+    uow: UnitOfWork, actor: Actor, data: IncidentCreate
+) -> tuple[str, str | None]:
+    """The station (and beat) an incident falls in: the station area on the map that holds
+    the place, else the station the call taker names."""
+    index = area_index.get(uow)
+    for area_id in index.areas.containing(data.lon, data.lat):
+        station_id = index.station_of[area_id]
+        beats = [
+            b
+            for b in index.beats.containing(data.lon, data.lat)
+            if index.station_of.get(b) == station_id
+        ]
+        return station_id, beats[0] if beats else None
+    if data.station_id is None:
+        raise InvalidInput("no station's area on the map holds this place: give station_id")
+    return data.station_id, None
+
+
+def create_incident(uow: UnitOfWork, actor: Actor, data: IncidentCreate) -> dict[str, Any]:
+    """An incident from a call, filed at the station whose area holds the place (inside the
+    call taker's jurisdiction)."""
+    require(actor, P.INCIDENT_CREATE)
+    station_id, beat_id = _incident_station(uow, actor, data)
+    path = _station(uow, actor, station_id, "patrol.incident.create", "enter incidents")
+    incident = PatrolIncident(
+        source=data.source.value,
+        category=data.category.value,
+        priority=data.priority,
+        lat=round(data.lat, geo.DECIMALS),
+        lon=round(data.lon, geo.DECIMALS),
+        landmark=data.landmark,
+        description=data.description,
+        station_id=station_id,
+        jurisdiction_path=path,
+        beat_id=beat_id,
+        status=IncidentStatus.OPEN.value,
+        created_by=actor.username[:64],
+    )
+    uow.session.add(incident)
+    uow.session.flush()
+    _incident_event(uow, actor, incident)
+    uow.audit(
+        actor_event(
+            actor,
+            "patrol.incident.create",
+            Outcome.SUCCESS,
+            resource_type="patrol_incident",
+            resource_id=incident.id,
+            detail={"priority": data.priority, "category": data.category.value},
+        )
+    )
+    return disclose(uow, actor, None, [incident], kind="echo")[0]
+
+
+def _incident(uow: UnitOfWork, incident_id: str) -> PatrolIncident:
+    incident = uow.session.get(PatrolIncident, incident_id)
+    if incident is None:
+        raise NotFound("no such incident")
+    return incident
+
+
+def list_incidents(
+    uow: UnitOfWork, actor: Actor, *, open_only: bool = True, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The incident queue of the actor's jurisdiction: most urgent, then oldest, first."""
+    require(actor, P.INCIDENT_READ)
+    stmt = select(PatrolIncident).where(in_jurisdiction(PatrolIncident.jurisdiction_path, actor))
+    if open_only:
+        stmt = stmt.where(
+            PatrolIncident.status.in_(
+                [
+                    IncidentStatus.OPEN.value,
+                    IncidentStatus.ASSIGNED.value,
+                    IncidentStatus.ON_SCENE.value,
+                ]
+            )
+        )
+    stmt = stmt.order_by(PatrolIncident.priority, PatrolIncident.created_at)
+    rows = list(uow.session.execute(stmt.limit(min(limit, INCIDENT_PAGE_MAX))).scalars())
+    return disclose(uow, actor, None, rows, kind="list")
+
+
+def read_incident(
+    uow: UnitOfWork, actor: Actor, incident_id: str, purpose: str | None = None
+) -> dict[str, Any]:
+    require(actor, P.INCIDENT_READ)
+    return disclose(uow, actor, purpose, [_incident(uow, incident_id)], kind="record")[0]
+
+
+def incident_events(uow: UnitOfWork, actor: Actor, incident_id: str) -> list[PatrolIncidentEvent]:
+    """An incident's course with times, oldest first; inside its jurisdiction."""
+    require(actor, P.INCIDENT_READ)
+    incident = _incident(uow, incident_id)
+    if not actor.covers(incident.jurisdiction_path):
+        raise NotFound("no such incident in your jurisdiction")
+    stmt = (
+        select(PatrolIncidentEvent)
+        .where(PatrolIncidentEvent.incident_id == incident.id)
+        .order_by(PatrolIncidentEvent.at, PatrolIncidentEvent.id)
+    )
+    return list(uow.session.execute(stmt).scalars())
+
+
+@dataclass(frozen=True)
+class Nearby:
+    unit_id: str
+    distance_m: float
+    travel_m: float
+
+
+def nearest_available(
+    uow: UnitOfWork, actor: Actor, lat: float, lon: float, limit: int = 5
+) -> list[Nearby]:
+    """Available units of the actor's jurisdiction with a position, nearest first by travel
+    distance: the straight line (haversine) times ``KOTWAL_PATROL_ROAD_FACTOR``, within
+    ``KOTWAL_PATROL_NEAREST_KM``. A bounding box narrows the rows in SQL; numpy measures
+    the rest (5,000 units in a few milliseconds)."""
+    settings = settings_for(uow.runtime)
+    reach_lat = settings.nearest_km * 1000 / geo.METRES_PER_DEGREE
+    reach_lon = reach_lat / max(math.cos(math.radians(lat)), 0.01)
+    stmt = (
+        select(PatrolLatestPosition.id, PatrolLatestPosition.lat, PatrolLatestPosition.lon)
+        .join(PatrolUnit, PatrolUnit.id == PatrolLatestPosition.id)
+        .where(
+            PatrolUnit.status == UnitStatus.AVAILABLE.value,
+            in_jurisdiction(PatrolUnit.jurisdiction_path, actor),
+            PatrolLatestPosition.lat.between(lat - reach_lat, lat + reach_lat),
+            PatrolLatestPosition.lon.between(lon - reach_lon, lon + reach_lon),
+        )
+    )
+    rows = uow.session.execute(stmt).all()
+    if not rows:
+        return []
+    ids = [r[0] for r in rows]
+    metres = geo.distances_m(
+        lon, lat, np.array([r[2] for r in rows]), np.array([r[1] for r in rows])
+    )
+    order = np.argsort(metres)
+    out = []
+    for i in order[: min(limit, CANDIDATES_MAX)]:
+        straight = float(metres[i])
+        if straight > settings.nearest_km * 1000:
+            break
+        out.append(
+            Nearby(ids[int(i)], round(straight, 1), round(straight * settings.road_factor, 1))
+        )
+    return out
+
+
+def candidates(
+    uow: UnitOfWork, actor: Actor, incident_id: str, limit: int = 5
+) -> list[dict[str, Any]]:
+    """The available units nearest to an incident, each with its position released through
+    the gate (and the unit as a part of the same answer)."""
+    require(actor, P.DISPATCH)
+    require(actor, P.POSITION_READ)
+    incident = _incident(uow, incident_id)
+    if not actor.covers(incident.jurisdiction_path):
+        raise NotFound("no such incident in your jurisdiction")
+    near = nearest_available(uow, actor, incident.lat, incident.lon, limit)
+    if not near:
+        return []
+    ids = [n.unit_id for n in near]
+    positions = {
+        p.id: p
+        for p in uow.session.execute(
+            select(PatrolLatestPosition).where(PatrolLatestPosition.id.in_(ids))
+        ).scalars()
+    }
+    units = {
+        u.id: u
+        for u in uow.session.execute(select(PatrolUnit).where(PatrolUnit.id.in_(ids))).scalars()
+    }
+    shown_positions = disclose(uow, actor, None, [positions[i] for i in ids], kind="list")
+    shown_units = disclose(uow, actor, None, [units[i] for i in ids], kind="part")
+    return [
+        {
+            "unit_id": n.unit_id,
+            "call_sign": unit["call_sign"],
+            "kind": unit["kind"],
+            "distance_m": n.distance_m,
+            "travel_m": n.travel_m,
+            "lat": position["lat"],
+            "lon": position["lon"],
+            "fixed_at": position["fixed_at"],
+        }
+        for n, position, unit in zip(near, shown_positions, shown_units, strict=True)
+    ]
+
+
+def _move_unit(uow: UnitOfWork, actor: Actor, unit: PatrolUnit, status: str, note: str) -> None:
+    if unit.status == status:
+        return
+    previous = unit.status
+    unit.status, unit.status_at = status, utcnow()
+    unit.version += 1
+    _event(uow, actor, unit, previous, note)
+
+
+def assign_incident(
+    uow: UnitOfWork, actor: Actor, incident_id: str, unit_id: str
+) -> dict[str, Any]:
+    """Send an available unit of the actor's jurisdiction to an open incident: the incident is
+    assigned, the unit dispatched, both with their times."""
+    require(actor, P.DISPATCH)
+    incident = _incident(uow, incident_id)
+    if not actor.covers(incident.jurisdiction_path):
+        raise refuse_outside(
+            uow,
+            actor,
+            "patrol.incident.assign",
+            "patrol_incident",
+            "you can dispatch only to incidents in your jurisdiction",
+        )
+    if incident.status != IncidentStatus.OPEN.value:
+        raise Conflict(f"the incident is {incident.status}, not open")
+    unit = _writable_unit(uow, actor, unit_id, "patrol.incident.assign")
+    if unit.status != UnitStatus.AVAILABLE.value:
+        raise Conflict(f"the unit is {unit.status}, not available")
+    incident.status, incident.unit_id = IncidentStatus.ASSIGNED.value, unit.id
+    incident.assigned_at = utcnow()
+    incident.version += 1
+    _incident_event(uow, actor, incident)
+    _move_unit(uow, actor, unit, UnitStatus.DISPATCHED.value, f"sent to incident {incident.id}")
+    uow.audit(
+        actor_event(
+            actor,
+            "patrol.incident.assign",
+            Outcome.SUCCESS,
+            resource_type="patrol_incident",
+            resource_id=incident.id,
+            detail={"unit": unit.id},
+        )
+    )
+    uow.session.flush()
+    return disclose(uow, actor, None, [incident], kind="echo")[0]
+
+
+def progress_incident(
+    uow: UnitOfWork, actor: Actor, incident_id: str, status: IncidentStatus, note: str | None
+) -> dict[str, Any]:
+    """Record an incident's next step (on scene, closed, cancelled); the assigned unit's status
+    follows (on scene; available again when closed or cancelled)."""
+    require(actor, P.DISPATCH)
+    incident = _incident(uow, incident_id)
+    if not actor.covers(incident.jurisdiction_path):
+        raise refuse_outside(
+            uow,
+            actor,
+            "patrol.incident.progress",
+            "patrol_incident",
+            "you can act only on incidents in your jurisdiction",
+        )
+    if status.value not in INCIDENT_MOVES.get(incident.status, set()):
+        raise Conflict(f"an incident that is {incident.status} cannot become {status.value}")
+    now = utcnow()
+    incident.status = status.value
+    if status == IncidentStatus.ON_SCENE:
+        incident.on_scene_at = now
+    else:
+        incident.closed_at = now
+    incident.version += 1
+    _incident_event(uow, actor, incident, note)
+    if incident.unit_id is not None:
+        unit = _unit(uow, incident.unit_id)
+        _move_unit(uow, actor, unit, UNIT_FOR_INCIDENT[status.value], f"incident {status.value}")
+    uow.audit(
+        actor_event(
+            actor,
+            "patrol.incident.progress",
+            Outcome.SUCCESS,
+            resource_type="patrol_incident",
+            resource_id=incident.id,
+            detail={"to": status.value},
+        )
+    )
+    uow.session.flush()
+    return disclose(uow, actor, None, [incident], kind="echo")[0]
+
+
+_settings_cache: dict[int, tuple[Runtime, PatrolSettings]] = {}
+
+
+def settings_for(runtime: Runtime) -> PatrolSettings:
+    """The patrol settings this runtime serves with, read once (reading the environment per
+    ping cost more than the rest of the trackers' route)."""
+    held = _settings_cache.get(id(runtime))
+    if held is None or held[0] is not runtime:
+        held = _settings_cache[id(runtime)] = (runtime, patrol_settings())
+    return held[1]
