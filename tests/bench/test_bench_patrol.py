@@ -1,5 +1,5 @@
 """bench/patrol.py runs in a tiny mode and prints its figures (their presence and sense, never
-their size): every accepted ping is in the database."""
+their size): every accepted ping is in the database, and the nearest-unit query answered."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "patrol.py"
 
 
 def test_the_patrol_bench_prints_pings_per_second_and_stores_every_accepted_ping() -> None:
+    tiny = ["--units", "20", "--seconds", "2", "--connections", "4", "--queries", "20"]
     run = subprocess.run(
-        [sys.executable, str(BENCH), "--units", "20", "--seconds", "2", "--connections", "4"],
+        [sys.executable, str(BENCH), *tiny],
         capture_output=True,
         text=True,
         timeout=180,
@@ -25,3 +26,4 @@ def test_the_patrol_bench_prints_pings_per_second_and_stores_every_accepted_ping
     assert figures["pings_accepted"] > 0 and figures["pings_refused"] == 0
     assert figures["positions_stored"] == figures["pings_accepted"]
     assert figures["pings_per_second"] > 0 and figures["server_cpu_ms_per_ping"] > 0
+    assert figures["units_with_positions"] > 0 and figures["nearest_p95_ms"] > 0
