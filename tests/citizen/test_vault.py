@@ -167,3 +167,27 @@ def test_deleting_an_account_leaves_nothing_readable(
     [event] = audit_events(runtime, "citizen.account_deleted")
     assert event.resource_id == me.citizen_id
     assert citizens.get(f"{API}/profile", headers=other.bearer).status_code == 200
+
+
+def test_who_accessed_my_data_lists_an_officers_read(
+    client: TestClient, citizens: TestClient, runtime: Runtime, world: World
+) -> None:
+    me = _with_profile(citizens, runtime)
+    assert citizens.get(f"{API}/access-log", headers=me.bearer).json() == []
+    si = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    url = f"/api/v1/citizen/citizens/{me.citizen_id}/identity"
+    client.get(url, headers=si.bearer)  # refused without a purpose: nothing was read
+    client.get(url, params={"purpose": "FIR 112/2026 PS Abids"}, headers=si.bearer)
+    r = citizens.get(f"{API}/access-log", headers=me.bearer)
+    assert r.status_code == 200
+    [entry] = r.json()
+    assert entry["officer_rank"] == "Sub-Inspector"
+    assert entry["purpose"] == "FIR 112/2026 PS Abids" and entry["what"] == "identity"
+    assert si.username not in r.text  # the log keeps the name for an investigation
+    [event] = audit_events(
+        runtime, "record.disclose", outcome="success", resource_type="citizen_identity"
+    )
+    assert entry["reference"] == event.seq
+    other = log_in(citizens, runtime, "9876500002")
+    assert citizens.get(f"{API}/access-log", headers=other.bearer).json() == []
+    assert len(audit_events(runtime, "citizen.access_log_read")) == 3

@@ -11,6 +11,7 @@ from kotwal.citizen import service, trips
 from kotwal.citizen.deps import signed_in
 from kotwal.citizen.principal import Citizen
 from kotwal.citizen.schemas import (
+    AccessOut,
     CodeRequestIn,
     CodeSentOut,
     DeletedOut,
@@ -87,6 +88,13 @@ def put_profile(
 ) -> ProfileOut:
     """Replace one's name, e-mail and address and, when given, emergency contacts (up to 5)."""
     return ProfileOut(**service.update_profile(uow, citizen, body))
+
+
+@router.get("/access-log")
+def who_accessed_my_data(citizen: Citizen = _SELF, uow: UnitOfWork = WriteUnit) -> list[AccessOut]:
+    """Who in the police read one's identity, when, and for what declared purpose: every
+    officer's read, from the audit log (DPDP Act 2023). A write unit: reading it is recorded."""
+    return [AccessOut(**row) for row in service.access_log(uow, citizen)]
 
 
 @router.delete("/account")

@@ -86,6 +86,16 @@ class ProfileOut(BaseModel):
     emergency_contacts: list[ContactOut]
 
 
+class AccessOut(BaseModel):
+    """One officer's read of the citizen's data, as the audit log has it."""
+
+    at: datetime
+    officer_rank: str
+    purpose: str | None
+    what: str
+    reference: int
+
+
 class DeletedOut(BaseModel):
     deleted: bool = True
     trips: int

@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
@@ -45,6 +45,7 @@ from kotwal.citizen.models import (
 from kotwal.citizen.permissions import CitizenPermission
 from kotwal.citizen.principal import Citizen
 from kotwal.citizen.schemas import ContactIn, ProfileIn
+from kotwal.core import audit
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.clock import as_utc, utcnow
 from kotwal.core.crypto import blind_index, normalise_phone, open_fields
@@ -57,8 +58,9 @@ from kotwal.core.errors import (
     TooManyAttempts,
 )
 from kotwal.core.gate import clean_purpose, disclose
+from kotwal.core.identity import roles_of
 from kotwal.core.migrate import is_current
-from kotwal.core.policy import Actor
+from kotwal.core.policy import ROLE_TITLES, Actor
 from kotwal.core.runtime import Runtime
 from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
@@ -535,6 +537,52 @@ def disclose_identity(
     contacts = _contacts(uow, citizen_id)
     shown["emergency_contacts"] = (
         disclose(uow, actor, purpose, contacts, kind="part") if contacts else []
+    )
+    return shown
+
+
+# --- who accessed my data ------------------------------------------------------------------------
+
+#: How many officer reads a citizen is shown, newest first.
+ACCESS_LOG_MAX = 500
+
+
+def access_log(uow: UnitOfWork, citizen: Citizen) -> list[dict[str, Any]]:
+    """Every officer's read of the citizen's identity, from the audit log, newest first: when,
+    the reader's rank, the purpose they declared, and the log's sequence number (what a
+    complaint can cite). The officer's name is not shown: the log keeps it for those who
+    investigate a complaint. Reading this is itself recorded."""
+    identity = _identity(uow, citizen.citizen_id)
+    if identity is None:
+        raise NotFound("no such account")
+    rows = audit.search(
+        uow.session,
+        action="record.disclose",
+        resource_type="citizen_identity",
+        resource_id=identity.id,
+        outcome=Outcome.SUCCESS,
+        limit=ACCESS_LOG_MAX,
+    )
+    shown = []
+    for row in rows:
+        roles = roles_of(uow.session, row.actor_id) if row.actor_id else frozenset()
+        shown.append(
+            {
+                "at": datetime.fromtimestamp(row.at_us / 1_000_000, tz=UTC),
+                "officer_rank": ", ".join(sorted(ROLE_TITLES[r] for r in roles)) or "officer",
+                "purpose": row.purpose,
+                "what": "identity",
+                "reference": row.seq,
+            }
+        )
+    uow.audit(
+        actor_event(
+            citizen.actor,
+            "citizen.access_log_read",
+            resource_type="citizen_identity",
+            resource_id=identity.id,
+            detail={"entries": len(shown)},
+        )
     )
     return shown
 
