@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from kotwal.citizen import service
-from kotwal.citizen.models import CitizenTrip
+from kotwal.citizen.models import CitizenOtp, CitizenTrip
 from kotwal.cli import app
 from kotwal.core.clock import utcnow
 from kotwal.core.config import Settings
@@ -74,3 +74,23 @@ def test_shred_trips_destroys_what_is_due_and_says_how_many(
         assert row is not None and row.status == "shredded"
     again = runner.invoke(app, ["citizen", "shred-trips"])
     assert "shredded 0 trip(s)" in again.output
+
+
+def test_shred_trips_deletes_login_codes_after_a_day(
+    env: Settings, runtime: Runtime, citizens: TestClient
+) -> None:
+    log_in(citizens, runtime)
+    log_in(citizens, runtime, "9876500002")
+    with runtime.db.transaction(write=True) as s:
+        first = s.execute(select(CitizenOtp.id).limit(1)).scalar_one()
+        s.execute(
+            update(CitizenOtp)
+            .where(CitizenOtp.id == first)
+            .values(created_at=utcnow() - timedelta(days=1, minutes=1))
+        )
+    result = runner.invoke(app, ["citizen", "shred-trips"])
+    assert result.exit_code == 0, result.output
+    assert "deleted 1 old login code(s) and 0 ended session(s)" in result.output
+    with runtime.db.transaction(write=False) as s:
+        left = s.execute(select(CitizenOtp.id)).scalars().all()
+    assert len(left) == 1 and first not in left

@@ -22,13 +22,27 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("shred-trips")
 def shred_trips() -> None:
     """Destroy the keys of trips past their grace period, and again those of any trip a
-    restored copy of the database brought back (its signed tombstone says so). Run it every
-    few minutes (cron, a systemd timer); starting a trip runs it too."""
-    with runtime_or_exit() as runtime, unit(runtime) as uow:
-        again = trips.reapply_tombstones(uow)
-        due = trips.sweep(uow)
-        trips.checkpoint_on_commit(uow)
-    stdout().print(f"shredded {due} trip(s) past their grace period; {again} again from tombstones")
+    restored copy of the database brought back (its signed tombstone says so); delete login
+    codes older than a day and sessions ended a month ago. Run it every few minutes (cron, a
+    systemd timer); starting a trip shreds a few in passing."""
+    due = 0
+    with runtime_or_exit() as runtime:
+        with unit(runtime) as uow:
+            again = trips.reapply_tombstones(uow)
+            purged = service.purge(uow)
+            trips.checkpoint_on_commit(uow)
+        while True:  # a batch per transaction, so the service's own writes wait little
+            with unit(runtime) as uow:
+                done = trips.sweep(uow)
+                trips.checkpoint_on_commit(uow)
+            due += done
+            if done < trips.SWEEP_BATCH:
+                break
+    out = stdout()
+    out.print(f"shredded {due} trip(s) past their grace period; {again} again from tombstones")
+    out.print(
+        f"deleted {purged['codes']} old login code(s) and {purged['sessions']} ended session(s)"
+    )
 
 
 demo_otp_app = typer.Typer()

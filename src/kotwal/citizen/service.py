@@ -541,6 +541,37 @@ def disclose_identity(
     return shown
 
 
+# --- housekeeping -------------------------------------------------------------------------------
+
+#: Login codes, and ended device sessions, are kept this long (for the limits and for a
+#: citizen's list of devices), then deleted: they hold client addresses.
+KEEP_CODES = timedelta(days=1)
+KEEP_ENDED_SESSIONS = timedelta(days=30)
+
+
+def purge(uow: UnitOfWork) -> dict[str, int]:
+    """Delete login codes older than a day (past every limit's window) and device sessions
+    ended more than 30 days ago."""
+    now = utcnow()
+    window = timedelta(minutes=citizen_settings().otp_window_minutes)
+    codes = uow.session.execute(
+        delete(CitizenOtp).where(CitizenOtp.created_at < now - max(KEEP_CODES, window))
+    )
+    sessions = uow.session.execute(
+        delete(CitizenSession).where(
+            CitizenSession.ended_at.is_not(None),
+            CitizenSession.ended_at < now - KEEP_ENDED_SESSIONS,
+        )
+    )
+    counts = {
+        "codes": cast(CursorResult[Any], codes).rowcount,
+        "sessions": cast(CursorResult[Any], sessions).rowcount,
+    }
+    if any(counts.values()):
+        uow.audit(_event("citizen.purged", Outcome.SUCCESS, "system:citizen", detail=dict(counts)))
+    return counts
+
+
 # --- who accessed my data ------------------------------------------------------------------------
 
 #: How many officer reads a citizen is shown, newest first.
