@@ -176,3 +176,14 @@ def test_the_queue_puts_the_most_urgent_first(
     assert client.get("/api/v1/patrol/incidents", headers=outsider.bearer).json() == []
     masked = client.get(f"/api/v1/patrol/incidents/{high['id']}", headers=outsider.bearer).json()
     assert masked["lat"] == {"masked": True}
+
+
+def test_the_search_widens_to_the_reach_and_no_further(
+    client: TestClient, runtime: Runtime, world: World, sho: Officer
+) -> None:
+    ten_km = _on_shift(client, sho, "HP-A1", HERE["lat"] + 0.09, HERE["lon"])
+    _on_shift(client, sho, "HP-A2", HERE["lat"] + 0.3, HERE["lon"])  # ~33 km: out of reach
+    incident = _call(client, sho).json()
+    r = client.get(f"/api/v1/patrol/incidents/{incident['id']}/candidates", headers=sho.bearer)
+    assert [c["unit_id"] for c in r.json()] == [ten_km]
+    assert 9_900 < r.json()[0]["distance_m"] < 10_100

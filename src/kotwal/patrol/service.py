@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 from shapely.geometry import Point
 from sqlalchemy import CursorResult, delete, func, select
 
@@ -56,7 +57,9 @@ from kotwal.patrol.schemas import (
     VEHICLE_PATTERN,
     AreaKind,
     AreasImported,
+    IncidentCategory,
     IncidentCreate,
+    IncidentSource,
     IncidentStatus,
     PointCreate,
     PointKind,
@@ -1109,38 +1112,62 @@ def nearest_available(
 ) -> list[Nearby]:
     """Available units of the actor's jurisdiction with a position, nearest first by travel
     distance: the straight line (haversine) times ``KOTWAL_PATROL_ROAD_FACTOR``, within
-    ``KOTWAL_PATROL_NEAREST_KM``. A bounding box narrows the rows in SQL; numpy measures
-    the rest (5,000 units in a few milliseconds)."""
+    ``KOTWAL_PATROL_NEAREST_KM``.
+
+    The search widens in rings (:data:`NEAREST_RINGS_M`, then the whole reach): a bounding box
+    narrows the rows in SQL, numpy measures them, and a ring that holds ``limit`` units within
+    its radius holds the nearest ``limit`` (a unit outside the circle may be in the box, so
+    only those inside count). In a city the first ring holds a few dozen units, not 5,000."""
     settings = settings_for(uow.runtime)
-    reach_lat = settings.nearest_km * 1000 / geo.METRES_PER_DEGREE
+    reach = settings.nearest_km * 1000
+    wanted = min(limit, CANDIDATES_MAX)
+    found: list[Nearby] = []
+    for radius in [r for r in NEAREST_RINGS_M if r < reach] + [reach]:
+        ids, metres = _units_in_box(uow, actor, lat, lon, radius)
+        inside = metres <= radius
+        if int(inside.sum()) < wanted and radius < reach:
+            continue
+        order = np.argsort(metres)
+        found = [
+            Nearby(
+                ids[int(i)],
+                round(float(metres[i]), 1),
+                round(float(metres[i]) * settings.road_factor, 1),
+            )
+            for i in order[:wanted]
+            if metres[i] <= radius
+        ]
+        break
+    return found
+
+
+#: Radii (metres) the nearest-unit search tries before the whole reach.
+NEAREST_RINGS_M = (2_000.0, 5_000.0)
+
+
+def _units_in_box(
+    uow: UnitOfWork, actor: Actor, lat: float, lon: float, radius_m: float
+) -> tuple[list[str], npt.NDArray[np.float64]]:
+    """Available units of the actor's jurisdiction whose latest position lies in the box around
+    (lat, lon) that holds the circle of ``radius_m``; their ids and distances in metres."""
+    reach_lat = radius_m / geo.METRES_PER_DEGREE
     reach_lon = reach_lat / max(math.cos(math.radians(lat)), 0.01)
     stmt = (
         select(PatrolLatestPosition.id, PatrolLatestPosition.lat, PatrolLatestPosition.lon)
         .join(PatrolUnit, PatrolUnit.id == PatrolLatestPosition.id)
         .where(
-            PatrolUnit.status == UnitStatus.AVAILABLE.value,
-            in_jurisdiction(PatrolUnit.jurisdiction_path, actor),
             PatrolLatestPosition.lat.between(lat - reach_lat, lat + reach_lat),
             PatrolLatestPosition.lon.between(lon - reach_lon, lon + reach_lon),
+            PatrolUnit.status == UnitStatus.AVAILABLE.value,
+            in_jurisdiction(PatrolUnit.jurisdiction_path, actor),
         )
     )
     rows = uow.session.execute(stmt).all()
     if not rows:
-        return []
-    ids = [r[0] for r in rows]
-    metres = geo.distances_m(
-        lon, lat, np.array([r[2] for r in rows]), np.array([r[1] for r in rows])
-    )
-    order = np.argsort(metres)
-    out = []
-    for i in order[: min(limit, CANDIDATES_MAX)]:
-        straight = float(metres[i])
-        if straight > settings.nearest_km * 1000:
-            break
-        out.append(
-            Nearby(ids[int(i)], round(straight, 1), round(straight * settings.road_factor, 1))
-        )
-    return out
+        return [], np.zeros(0)
+    lats = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+    lons = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
+    return [r[0] for r in rows], geo.distances_m(lon, lat, lons, lats)
 
 
 def candidates(
@@ -1272,6 +1299,61 @@ def progress_incident(
     )
     uow.session.flush()
     return disclose(uow, actor, None, [incident], kind="echo")[0]
+
+
+def file_incident(
+    uow: UnitOfWork,
+    by: str,
+    *,
+    source: IncidentSource,
+    category: IncidentCategory,
+    priority: int,
+    lat: float,
+    lon: float,
+    description: str | None = None,
+) -> PatrolIncident:
+    """An incident another domain files on no officer's behalf (a citizen's SOS), in the queue
+    like a call: at the station whose area holds the place, else the station whose area is
+    nearest within ``KOTWAL_PATROL_NEAREST_KM`` (a place just off the mapped areas is not
+    dropped). ``by`` names the filer in the incident's course and the audit log. Raises
+    :class:`InvalidInput` when no station's area is that near."""
+    index = area_index.get(uow)
+    held = index.areas.containing(lon, lat)
+    if not held:
+        reach = settings_for(uow.runtime).nearest_km * 1000
+        held = [n.key for n in index.areas.nearest(lon, lat, reach, limit=1)]
+    if not held:
+        raise InvalidInput("no police station's area on the map holds this place or is near it")
+    station_id = index.station_of[held[0]]
+    beats = [b for b in index.beats.containing(lon, lat) if index.station_of.get(b) == station_id]
+    filer = Actor(account_id=None, username=by[:64])
+    incident = PatrolIncident(
+        source=source.value,
+        category=category.value,
+        priority=priority,
+        lat=round(lat, geo.DECIMALS),
+        lon=round(lon, geo.DECIMALS),
+        description=description,
+        station_id=station_id,
+        jurisdiction_path=_station_path(uow, station_id),
+        beat_id=beats[0] if beats else None,
+        status=IncidentStatus.OPEN.value,
+        created_by=filer.username,
+    )
+    uow.session.add(incident)
+    uow.session.flush()
+    _incident_event(uow, filer, incident)
+    uow.audit(
+        actor_event(
+            filer,
+            "patrol.incident.create",
+            Outcome.SUCCESS,
+            resource_type="patrol_incident",
+            resource_id=incident.id,
+            detail={"priority": priority, "category": category.value, "source": source.value},
+        )
+    )
+    return incident
 
 
 _settings_cache: dict[int, tuple[Runtime, PatrolSettings]] = {}
