@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 ID36 = Annotated[str, StringConstraints(min_length=36, max_length=36)]
 #: Area codes: capitals, digits and dashes ("HYD-PS-01-B03").
@@ -214,6 +214,8 @@ class TrackRead(BaseModel):
 class IncidentSource(enum.StrEnum):
     DIAL_100 = "dial_100"
     DIAL_112 = "dial_112"
+    #: A citizen's SOS from the citizens' app (kotwal.citizen), filed by ``file_incident``.
+    SOS = "sos"
 
 
 class IncidentCategory(enum.StrEnum):
@@ -248,6 +250,13 @@ class IncidentCreate(Input):
     description: str | None = Field(default=None, max_length=1000)
     #: Where it is filed when no station's area on the map holds the place.
     station_id: ID36 | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _a_call(cls, value: IncidentSource) -> IncidentSource:
+        if value == IncidentSource.SOS:
+            raise ValueError("an SOS comes from a citizen's app, not from a call taker")
+        return value
 
 
 class IncidentRead(BaseModel):
