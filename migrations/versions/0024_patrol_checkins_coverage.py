@@ -42,6 +42,9 @@ def upgrade() -> None:
     op.create_index("ix_patrol_checkins_point_at", "patrol_checkins", ["point_id", "at"])
     op.create_index("ix_patrol_checkins_unit_at", "patrol_checkins", ["unit_id", "at"])
     op.create_index("ix_patrol_checkins_beat_at", "patrol_checkins", ["beat_id", "at"])
+    op.create_index(
+        "ix_patrol_checkins_jurisdiction_path", "patrol_checkins", ["jurisdiction_path"]
+    )
     op.create_table(
         "patrol_beat_presence",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -79,14 +82,19 @@ def upgrade() -> None:
     op.create_index(
         "ix_patrol_beat_alerts_status_beat", "patrol_beat_alerts", ["status", "beat_id"]
     )
+    op.create_index(
+        "ix_patrol_beat_alerts_jurisdiction_path", "patrol_beat_alerts", ["jurisdiction_path"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_patrol_beat_alerts_jurisdiction_path", table_name="patrol_beat_alerts")
     op.drop_index("ix_patrol_beat_alerts_status_beat", table_name="patrol_beat_alerts")
     op.drop_table("patrol_beat_alerts")
     op.drop_index("ix_patrol_coverage_runs_ran_at", table_name="patrol_coverage_runs")
     op.drop_table("patrol_coverage_runs")
     op.drop_table("patrol_beat_presence")
+    op.drop_index("ix_patrol_checkins_jurisdiction_path", table_name="patrol_checkins")
     op.drop_index("ix_patrol_checkins_beat_at", table_name="patrol_checkins")
     op.drop_index("ix_patrol_checkins_unit_at", table_name="patrol_checkins")
     op.drop_index("ix_patrol_checkins_point_at", table_name="patrol_checkins")

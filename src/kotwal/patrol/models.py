@@ -347,3 +347,77 @@ class PatrolIncidentEvent(RecordId, Base):
     note: Mapped[str | None] = mapped_column(String(300), info=RESTRICTED)
     by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
     at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+class PatrolCheckin(RecordId, Base):
+    """A unit checked in at a check-in point: the point's code for the day was scanned, and the
+    unit's own tracker placed it within the point's radius. Rows are only ever added."""
+
+    __tablename__ = "patrol_checkins"
+    __table_args__ = (
+        Index("ix_patrol_checkins_point_at", "point_id", "at"),
+        Index("ix_patrol_checkins_unit_at", "unit_id", "at"),
+        Index("ix_patrol_checkins_beat_at", "beat_id", "at"),
+    )
+
+    point_id: Mapped[str] = mapped_column(ID, ForeignKey("patrol_points.id"), info=PUBLIC)
+    unit_id: Mapped[str] = mapped_column(ID, ForeignKey("patrol_units.id"), info=PUBLIC)
+    shift_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("patrol_shifts.id"), info=RESTRICTED
+    )
+    beat_id: Mapped[str | None] = mapped_column(ID, ForeignKey("patrol_areas.id"), info=RESTRICTED)
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column()
+    #: The station's calendar day the scanned code was for ("2026-12-07").
+    day: Mapped[str] = mapped_column(String(10), info=RESTRICTED)
+    at: Mapped[datetime] = stamped(RESTRICTED)
+    #: The tracker's fix that placed the unit at the point, and how far from it.
+    fixed_at: Mapped[datetime] = _moment(RESTRICTED)
+    lat: Mapped[float] = mapped_column(Float, info=RESTRICTED)
+    lon: Mapped[float] = mapped_column(Float, info=RESTRICTED)
+    distance_m: Mapped[float] = mapped_column(Float, info=RESTRICTED)
+    by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
+
+
+class PatrolBeatPresence(Base):
+    """When a unit's track was last inside a beat, kept by the coverage check (one row per beat
+    that has ever been patrolled)."""
+
+    __tablename__ = "patrol_beat_presence"
+
+    #: The beat's id.
+    id: Mapped[str] = mapped_column(ID, ForeignKey("patrol_areas.id"), primary_key=True)
+    last_seen_at: Mapped[datetime] = _moment(RESTRICTED)
+
+
+class PatrolCoverageRun(RecordId, Base):
+    """One run of the coverage check: from when it read positions, how many, and how many
+    beats it found uncovered (alerts raised)."""
+
+    __tablename__ = "patrol_coverage_runs"
+
+    ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True, info=PUBLIC)
+    since: Mapped[datetime] = _moment(PUBLIC)
+    positions: Mapped[int] = mapped_column(Integer, info=PUBLIC)
+    beats: Mapped[int] = mapped_column(Integer, info=PUBLIC)
+    raised: Mapped[int] = mapped_column(Integer, info=PUBLIC)
+
+
+class PatrolBeatAlert(RecordId, Base):
+    """A beat no unit covered (no position inside it, no check-in at its points) for
+    ``hours``: raised to its station's house officer, open until closed. One open alert per
+    beat at a time."""
+
+    __tablename__ = "patrol_beat_alerts"
+    __table_args__ = (Index("ix_patrol_beat_alerts_status_beat", "status", "beat_id"),)
+
+    beat_id: Mapped[str] = mapped_column(ID, ForeignKey("patrol_areas.id"), info=RESTRICTED)
+    station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column()
+    hours: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    #: When a unit was last in the beat (None: never, as far as the kept tracks go).
+    last_covered_at: Mapped[datetime | None] = _moment(RESTRICTED, nullable=True)
+    raised_at: Mapped[datetime] = stamped(RESTRICTED)
+    #: "open", or "closed" (by an officer, or by the check once a unit is back in the beat).
+    status: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
+    closed_at: Mapped[datetime | None] = _moment(RESTRICTED, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(64), info=RESTRICTED)
