@@ -13,14 +13,19 @@ worst case: it holds the authenticator and steps up whenever asked.
 
 from __future__ import annotations
 
+import csv
+import io
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
+from kotwal.watch.models import WatchAlert, WatchDisclosure
 from tests.factories import Officer, World, issue_token, make_officer
 from tests.watch.helpers import problem_type, scrape_api, scrape_console, seed_persons
 
@@ -166,3 +171,46 @@ def test_a_security_officer_lifts_the_suspension_with_a_reason_and_it_is_audited
     assert client.get(f"/api/v1/persons/{persons[-1]}", headers=token).status_code == 200
     again = client.post(url, json={"reason": reason}, headers=security.bearer)
     assert again.status_code == 409
+
+
+EXPORTED = 260  # a station's persons: under the SHO's 500 a day once, not twice
+
+
+def _export(client: TestClient, officer: Officer) -> Any:
+    body = {"purpose": "FIR PS-A/2026/0042 review of records"}
+    return client.post("/api/v1/persons/export", json=body, headers=officer.bearer)
+
+
+def test_a_stolen_station_house_officer_cannot_export_the_station_again_and_again(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    # Issue 18, finding 1: each export used to add a fixed 25 points however many rows it
+    # carried, so a stolen SHO account exported its whole station fifteen times.
+    filed = seed_persons(runtime, world.station_a, EXPORTED)
+    sho = issue_token(
+        runtime, make_officer(runtime, Role.STATION_HOUSE_OFFICER, posting=world.station_a)
+    )
+    first = _export(client, sho)
+    assert first.status_code == 200, first.text
+    rows = list(csv.DictReader(io.StringIO(first.text.removeprefix("\ufeff"))))
+    assert len(rows) >= EXPORTED  # the station's persons and this copy's decoys
+    for _ in range(3):
+        again = _export(client, sho)
+        assert again.status_code == 403 and problem_type(again) == "export-limit"
+        assert "500" in again.json()["detail"] and "text/csv" not in again.headers["content-type"]
+    # Nothing of the refused exports was charged or recorded as exported.
+    with UnitOfWork(runtime, write=False) as uow:
+        exported = uow.session.execute(
+            select(func.count()).where(
+                WatchDisclosure.account_id == sho.account_id, WatchDisclosure.kind == "export"
+            )
+        ).scalar_one()
+        alerts = uow.session.execute(
+            select(WatchAlert.action, WatchAlert.kind).where(
+                WatchAlert.account_id == sho.account_id
+            )
+        ).all()
+    assert exported == EXPORTED
+    assert alerts and set(alerts) == {("alert", "export")}
+    # The SHO can still read: the allowance stops exports, it does not suspend the account.
+    assert client.get(f"/api/v1/persons/{filed[0]}", headers=sho.bearer).status_code == 200

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     #: Per-role budgets overriding kotwal.watch.config.DEFAULT_BUDGETS, as JSON:
     #: ``{"constable": [soft per hour, hard per hour, soft per day, hard per day]}``.
     watch_budgets: dict[str, list[int]] = Field(default_factory=dict)
+    #: Records a role may export in a rolling day, overriding
+    #: kotwal.watch.config.DEFAULT_EXPORT_ROWS, as JSON: ``{"station_house_officer": 500}``.
+    watch_export_rows: dict[str, int] = Field(default_factory=dict)
     #: Which kinds of disclosure count against a budget (distinct records; an export raises
     #: the score as a signal instead, since it is a supervisor's audited bulk action).
     watch_counted_kinds: str = "record,list,photo"

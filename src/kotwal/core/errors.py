@@ -59,6 +59,11 @@ class CsrfRejected(Problem):
     status, slug, title = 403, "csrf-rejected", "The form is stale or did not come from kotwal"
 
 
+class ExportLimit(Problem):
+    status, slug = 403, "export-limit"
+    title = "This export would pass your allowance of exported records for the day"
+
+
 class PurposeRequired(Problem):
     status, slug = 403, "purpose-required"
     title = "This record is outside your jurisdiction; declare a purpose to read it"

@@ -10,7 +10,7 @@ them per role with ``KOTWAL_WATCH_BUDGETS`` (JSON, see README).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -64,6 +64,19 @@ DEFAULT_BUDGETS: dict[Role, Budget] = {
     Role.SYSTEM_ADMIN: _OVERSIGHT,
 }
 
+#: Records a role may export in a rolling day (every row of every export, the same record
+#: exported twice counting twice: each export is a copy that can leave). The 2024 breach's
+#: pattern with a higher-ranked credential was a station exported fifteen times over; an
+#: allowance caps what one stolen account can carry away by this path. Roles without the
+#: export permission get none.
+DEFAULT_EXPORT_ROWS: dict[Role, int] = {
+    Role.STATION_HOUSE_OFFICER: 500,
+    Role.CIRCLE_OFFICER: 500,
+    Role.DISTRICT_CHIEF: 1000,
+    Role.STATE_HQ: 1000,
+}
+EXPORT_ROWS_MAX = 1_000_000
+
 #: Signal weights: points added to the count of distinct records before it is compared with
 #: the limits, so that a suspicious pattern is cut off sooner than plain volume.
 SEQUENTIAL_POINTS = 25  # records opened one after another in the order a listing gave them
@@ -94,6 +107,12 @@ class WatchConfig:
     #: this many charges in a process: the budget no longer needs them, and the window is
     #: itself a trace of who read what (the audit log keeps the disclosures).
     prune_every: int = 500
+    #: Rows each role may export in a rolling day (:data:`DEFAULT_EXPORT_ROWS`).
+    export_rows: dict[Role, int] = field(default_factory=lambda: dict(DEFAULT_EXPORT_ROWS))
+
+    def export_allowance(self, roles: frozenset[Role]) -> int:
+        """The most generous export allowance among the actor's roles."""
+        return max((self.export_rows.get(r, 0) for r in roles), default=0)
 
     def budget_for(self, roles: frozenset[Role]) -> Budget:
         """The most generous budget among the actor's roles (a role adds rights, never less)."""
@@ -138,4 +157,17 @@ def load(settings: Settings) -> WatchConfig:
     if not all(0 <= h <= 23 for h in quiet):
         raise ValueError("KOTWAL_WATCH_QUIET_HOURS: hours are 0-23")
     zone = station_zone(settings)
-    return WatchConfig(budgets, kinds, quiet[0], quiet[1], zone)
+    return WatchConfig(budgets, kinds, quiet[0], quiet[1], zone, export_rows=_export_rows(settings))
+
+
+def _export_rows(settings: Settings) -> dict[Role, int]:
+    rows = dict(DEFAULT_EXPORT_ROWS)
+    for name, count in settings.watch_export_rows.items():
+        try:
+            role = Role(name)
+        except ValueError as exc:
+            raise ValueError(f"KOTWAL_WATCH_EXPORT_ROWS: unknown role {name!r}") from exc
+        if not 0 <= count <= EXPORT_ROWS_MAX:
+            raise ValueError(f"KOTWAL_WATCH_EXPORT_ROWS[{name}]: 0 to {EXPORT_ROWS_MAX:,}")
+        rows[role] = count
+    return rows

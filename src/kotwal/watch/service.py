@@ -41,6 +41,7 @@ from kotwal.core.db import new_id
 from kotwal.core.errors import (
     AccountSuspended,
     Conflict,
+    ExportLimit,
     InvalidInput,
     NotFound,
     Problem,
@@ -353,6 +354,10 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
     if lifted is not None:
         # A reviewed lift starts the account's budget afresh.
         since_hour, since_day = max(since_hour, as_utc(lifted)), max(since_day, as_utc(lifted))
+    if d.kind == "export":
+        refused = _over_export_allowance(conn, cfg, d, now - DAY)
+        if refused is not None:
+            return refused
     counted = cfg.counted_kinds
     win = window.read(conn, account_id, d.record_ids, since_hour, since_day)
     incoming = set(d.record_ids) - set(d.public_only) if d.kind in counted else set()
@@ -408,6 +413,45 @@ def judge(session: Session, cfg: WatchConfig, d: Disclosure, now: datetime) -> V
     if next(_charges) % cfg.prune_every == 0:
         prune(session, now)
     return result
+
+
+def _over_export_allowance(
+    conn: Any, cfg: WatchConfig, d: Disclosure, since: datetime
+) -> Verdict | None:
+    """Refuse an export (or the batch of one) that would carry the account past its role's
+    allowance of exported rows in a rolling day; the security officers hear of it. A lifted
+    suspension does not reset it: the allowance counts copies that have left."""
+    account_id = d.actor.account_id
+    assert account_id is not None
+    allowance = cfg.export_allowance(d.actor.roles)
+    before = window.exported_rows(conn, account_id, since)
+    if before + len(d.record_ids) <= allowance:
+        return None
+    alert = AlertDraft(
+        id=new_id(),
+        account_id=account_id,
+        session_id=d.actor.session_id,
+        kind="export",
+        action="alert",
+        record_ids=tuple(d.record_ids[:ALERT_RECORDS_MAX]),
+        detail={
+            "exported_day": before,
+            "requested": len(d.record_ids),
+            "allowance": allowance,
+            "resource_type": d.resource_type,
+        },
+        score=before + len(d.record_ids),
+        signals=(),
+        resource_type=d.resource_type,
+        withheld=frozenset(d.record_ids),
+    )
+    problem = ExportLimit(
+        f"your role may export {allowance:,} records a day; you have exported {before:,} in the "
+        f"last 24 hours and this would add at least {len(d.record_ids):,}. Nothing was "
+        "exported. Export a smaller area, or wait; larger exports will need a second "
+        "officer's approval"
+    )
+    return Verdict(release=False, problem=problem, draft=alert)
 
 
 _charges = itertools.count(1)

@@ -340,3 +340,16 @@ def prune(conn: Connection, before: datetime) -> int:
     result = conn.execute(_PRUNE_ROWS, {"before": before})
     conn.execute(_PRUNE_SEEN, {"before": before})
     return int(result.rowcount or 0)
+
+
+def exported_rows(conn: Connection, account_id: str, since: datetime) -> int:
+    """Rows the account has exported since ``since``: every row of every export (the same
+    record twice counts twice, since each export is a copy of its own)."""
+    found = conn.execute(
+        select(func.count()).where(
+            WatchDisclosure.account_id == account_id,
+            WatchDisclosure.kind == "export",
+            WatchDisclosure.at >= since,
+        )
+    ).scalar_one()
+    return int(found)
