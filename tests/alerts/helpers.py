@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from kotwal.alerts import registry
-from kotwal.alerts.demo import OTP_EN, RAIN_EN, RAIN_TE, TEMPLATES, demo_registry
+from kotwal.alerts.demo import OTP_EN, RAIN_EN, RAIN_TE, SOS_EN, TEMPLATES, demo_registry
 from kotwal.alerts.models import (
     AlertConsent,
     AlertOutboxMessage,
@@ -24,10 +24,11 @@ from kotwal.core.uow import UnitOfWork
 from tests.factories import Officer
 
 #: DLT template IDs of the demo registry, by what they carry.
-RAIN, RAIN_TELUGU, ROAD, FRAUD, FRAUD_TELUGU, OTP = (row[0] for row in TEMPLATES)
+RAIN, RAIN_TELUGU, ROAD, FRAUD, FRAUD_TELUGU, OTP, SOS = (row[0] for row in TEMPLATES)
 RAIN_TEXT = RAIN_EN
 RAIN_TELUGU_TEXT = RAIN_TE
 OTP_TEXT = OTP_EN
+SOS_TEXT = SOS_EN
 
 
 def fill(template: str, *values: str) -> str:

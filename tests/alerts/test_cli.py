@@ -42,7 +42,7 @@ def test_the_registry_is_imported_as_an_officer_and_again_changes_nothing(
     file = _registry_file(tmp_path)
     result = runner.invoke(app, ["alerts", "templates", "import", str(file), "--as", hq.username])
     assert result.exit_code == 0, result.output
-    assert "registered 6 allowed, 1 entities, 2 headers, 6 templates" in result.output
+    assert "registered 6 allowed, 1 entities, 2 headers, 7 templates" in result.output
     again = runner.invoke(app, ["alerts", "templates", "import", str(file), "--as", hq.username])
     assert again.exit_code == 0 and "registered nothing" in again.output
     listed = runner.invoke(app, ["alerts", "templates", "list", "--as", hq.username])
@@ -124,7 +124,7 @@ def test_the_demo_registers_templates_and_queues_one_approved_alert(runtime: Run
             ).all()
         )
         assert kinds["area"] == 1 and 150 <= kinds["alert"] <= 190
-    assert counts(runtime)["alert_templates"] == 6
+    assert counts(runtime)["alert_templates"] == 7
 
 
 def test_subscribers_are_imported_from_a_csv_and_a_bad_line_writes_nothing(

@@ -50,9 +50,9 @@ def test_headquarters_imports_the_registry_once_and_again_changes_nothing(
 ) -> None:
     r = client.post("/api/v1/alerts/registry", json=_registry(), headers=hq.bearer)
     assert r.status_code == 200, r.text
-    assert r.json()["created"] == {"entities": 1, "headers": 2, "templates": 6, "allowed": 6}
+    assert r.json()["created"] == {"entities": 1, "headers": 2, "templates": 7, "allowed": 6}
     again = client.post("/api/v1/alerts/registry", json=_registry(), headers=hq.bearer).json()
-    assert again["created"] == {} and again["unchanged"]["templates"] == 6
+    assert again["created"] == {} and again["unchanged"]["templates"] == 7
     listed = client.get("/api/v1/alerts/templates", headers=hq.bearer).json()["items"]
     assert {t["dlt_template_id"] for t in listed} >= {RAIN, FRAUD}
     assert audit_events(runtime, "alert_registry.imported")[0].actor_name == hq.username
@@ -76,7 +76,7 @@ def test_a_promotional_template_in_an_import_refuses_the_whole_file(
     document = _registry()
     document["templates"].append(_template(category="promotional"))
     r = client.post("/api/v1/alerts/registry", json=document, headers=hq.bearer)
-    assert r.status_code == 422 and "template 7" in r.json()["detail"]
+    assert r.status_code == 422 and "template 8" in r.json()["detail"]
     assert counts(runtime)["alert_templates"] == 0
 
 

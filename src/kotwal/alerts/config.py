@@ -26,6 +26,10 @@ class AlertSettings(BaseSettings):
     otp_per_window: int = Field(default=3, ge=1, le=100)
     otp_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
     otp_per_day: int = Field(default=10, ge=1, le=1000)
+    #: SOS notices to one emergency contact's number: at most this many in the window (a
+    #: citizen raising SOS after SOS must not turn the force's header into a pager).
+    sos_per_window: int = Field(default=3, ge=1, le=100)
+    sos_window_minutes: int = Field(default=60, ge=1, le=24 * 60)
     #: CAP ``sender``: who the force is on the internet (a domain or an address), the same in
     #: every document it signs. No spaces, commas, "<" or "&" (CAP 1.2 forbids them).
     cap_sender: str = Field(

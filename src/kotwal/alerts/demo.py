@@ -1,7 +1,8 @@
 """The demo's public alerts: a made-up principal entity with two sender headers, police
-templates in English and Telugu (rain, traffic, cyber fraud, and the locked one-time-password
-template), an allow-list of helpline numbers and one link prefix, and one alert drafted by a
-station house officer and approved by the district chief, queued in the outbox.
+templates in English and Telugu (rain, traffic, cyber fraud, and the two locked templates: the
+one-time password and the SOS notice to a citizen's contacts), an allow-list of helpline
+numbers and one link prefix, and one alert drafted by a station house officer and approved by
+the district chief, queued in the outbox.
 
 Everything is visibly a demo: the PE and template IDs begin 1999, the headers begin DEMO, and
 the link goes to the reserved ``.example`` domain.
@@ -73,6 +74,10 @@ OTP_EN = (
     "{#var#} is your OTP to log in to Telangana Police citizen services. It is valid for 10 "
     "minutes. Do not share it with anyone. -Telangana Police"
 )
+SOS_EN = (
+    "SOS: {#var#} has asked the police for help in the {#var#} police station area at {#var#}. "
+    "The police have been alerted. In an emergency dial 112. -Telangana Police"
+)
 
 # A table of data, aligned by hand: it reads better in rows than one item a line.
 TEMPLATES: list[tuple[str, str, str, Category, str, list[VariableType], int, bool]] = [
@@ -88,6 +93,8 @@ TEMPLATES: list[tuple[str, str, str, Category, str, list[VariableType], int, boo
      FRAUD_TE, [T, P], 5, False),
     ("1999000000000000199", POLICE, "Citizen login OTP", Category.SERVICE_IMPLICIT, OTP_EN, [N],
      20000, True),
+    ("1999000000000000198", POLICE, "Citizen SOS notice to a contact", Category.TRANSACTIONAL,
+     SOS_EN, [T, T, T], 20000, True),
 ]  # fmt: skip
 
 

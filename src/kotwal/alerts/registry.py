@@ -216,6 +216,14 @@ def register_header(uow: UnitOfWork, actor: Actor, data: HeaderIn) -> AlertHeade
     return header
 
 
+#: The variables of the two kinds of locked template (sent without approval, never carrying
+#: an alert), as ``alert_templates.variables`` keeps them: the one-time password (the code),
+#: and the SOS notice to a citizen's emergency contacts (who, the station's area, the time).
+OTP_SHAPE = "number"
+SOS_SHAPE = "text,text,text"
+LOCKED_SHAPES = (OTP_SHAPE, SOS_SHAPE)
+
+
 def check_template(uow: UnitOfWork, data: TemplateIn) -> AlertHeader:
     """Refuse a template that cannot be registered, saying why; returns its header."""
     if data.category not in USABLE:
@@ -226,11 +234,12 @@ def check_template(uow: UnitOfWork, data: TemplateIn) -> AlertHeader:
     if problems:
         raise InvalidInput("; ".join(problems))
     if data.locked and (
-        data.variables != [VariableType.NUMBER] or data.category == Category.SERVICE_EXPLICIT
+        ",".join(data.variables) not in LOCKED_SHAPES or data.category == Category.SERVICE_EXPLICIT
     ):
         raise InvalidInput(
-            "the one-time-password template has one number variable (the code) and is "
-            "transactional or service-implicit"
+            "a locked template is the one-time password's (one number variable, the code) or "
+            "the SOS notice's (three text variables: who, the station's area, the time), and "
+            "is transactional or service-implicit"
         )
     header = header_by_name(uow, data.header)
     if header is None:
@@ -238,10 +247,11 @@ def check_template(uow: UnitOfWork, data: TemplateIn) -> AlertHeader:
     return header
 
 
-def _another_locked(uow: UnitOfWork, dlt_template_id: str) -> bool:
+def _another_locked(uow: UnitOfWork, dlt_template_id: str, variables: str) -> bool:
     stmt = select(AlertTemplate.id).where(
         AlertTemplate.locked.is_(True),
         AlertTemplate.status == RegistryStatus.ACTIVE,
+        AlertTemplate.variables == variables,
         AlertTemplate.dlt_template_id != dlt_template_id,
     )
     return uow.session.execute(stmt).first() is not None
@@ -257,9 +267,9 @@ def register_template(uow: UnitOfWork, actor: Actor, data: TemplateIn) -> AlertT
     if (
         data.locked
         and data.status == RegistryStatus.ACTIVE
-        and _another_locked(uow, data.dlt_template_id)
+        and _another_locked(uow, data.dlt_template_id, ",".join(data.variables))
     ):
-        raise Conflict("another one-time-password template is in use; deactivate it first")
+        raise Conflict("another locked template of this kind is in use; deactivate it first")
     template = AlertTemplate(
         dlt_template_id=data.dlt_template_id,
         header_id=header.id,

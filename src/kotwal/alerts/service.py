@@ -38,7 +38,13 @@ from kotwal.alerts.models import (
     PublicAlertArea,
 )
 from kotwal.alerts.permissions import AlertsPermission
-from kotwal.alerts.registry import allow_list, parse_template, template_view
+from kotwal.alerts.registry import (
+    OTP_SHAPE,
+    SOS_SHAPE,
+    allow_list,
+    parse_template,
+    template_view,
+)
 from kotwal.alerts.schemas import AlertDraftIn, Category, MessageIn, RegistryStatus
 from kotwal.alerts.scrub import Verdict, match, normalise
 from kotwal.alerts.sms import Shape, shape
@@ -143,7 +149,9 @@ def _usable_for_alerts(uow: UnitOfWork, template: AlertTemplate) -> None:
     if template.status != RegistryStatus.ACTIVE or header is None or header.status != "active":
         raise Conflict("this template (or its header) is not in use on DLT")
     if template.locked:
-        raise InvalidInput("the one-time-password template cannot carry an alert")
+        raise InvalidInput(
+            "a locked template (the one-time-password or SOS notice template) cannot carry an alert"
+        )
     if template.category == Category.PROMOTIONAL:
         raise InvalidInput("promotional templates are refused")
 
@@ -543,23 +551,28 @@ def _otp_event(action: str, outcome: str, **detail: str | int | None) -> AuditEv
     )
 
 
-def _locked_template(uow: UnitOfWork) -> AlertTemplate:
+def _locked_template(uow: UnitOfWork, shape: str = OTP_SHAPE) -> AlertTemplate:
     # Locked for the transaction: OTPs are counted against the cap and per number one at a
     # time, so that two requests at once cannot both take the last one allowed.
     stmt = (
         select(AlertTemplate)
-        .where(AlertTemplate.locked.is_(True), AlertTemplate.status == RegistryStatus.ACTIVE)
+        .where(
+            AlertTemplate.locked.is_(True),
+            AlertTemplate.status == RegistryStatus.ACTIVE,
+            AlertTemplate.variables == shape,
+        )
         .with_for_update()
     )
     template = uow.session.execute(stmt).scalars().first()
     if template is None:
-        raise Conflict("no one-time-password template is registered")
+        what = "one-time-password" if shape == OTP_SHAPE else "SOS notice"
+        raise Conflict(f"no {what} template is registered")
     return template
 
 
-def _otp_count(uow: UnitOfWork, since: datetime, **where: str) -> int:
+def _otp_count(uow: UnitOfWork, since: datetime, kind: str = "otp", **where: str) -> int:
     stmt = select(func.count()).where(
-        AlertOutboxMessage.kind == "otp", AlertOutboxMessage.queued_at >= since
+        AlertOutboxMessage.kind == kind, AlertOutboxMessage.queued_at >= since
     )
     for column, value in where.items():
         stmt = stmt.where(getattr(AlertOutboxMessage, column) == value)
@@ -627,6 +640,76 @@ def send_otp(uow: UnitOfWork, number: str, code: str) -> str:
     event = _otp_event("alert_otp.queued", Outcome.SUCCESS, template=template.dlt_template_id)
     uow.audit(event)
     return message.id
+
+
+# --- SOS notices ------------------------------------------------------------------------------
+
+SOS_ACTOR = "system:sos"
+SOS_KIND = "sos"
+#: Each variable of a DLT template holds at most 30 characters.
+_VARIABLE = 30
+
+
+def send_sos_notice(uow: UnitOfWork, number: str, who: str, where: str, when: str) -> str:
+    """Queue the SOS notice to one of a citizen's emergency contacts on the locked SOS
+    template (three text variables: who raised it, the police station's area it was raised
+    in, the time): no approval, at most ``KOTWAL_ALERT_SOS_PER_WINDOW`` to one number in
+    ``..._SOS_WINDOW_MINUTES``, and the template's cap per day; past either, 429 or 409 and
+    nothing queued. What the contact is told is the caller's to keep short: the template
+    carries no place finer than a station's area, and no link. Returns the message's id."""
+    digits = normalise_phone(number)
+    if len(digits) != 10 or digits[0] not in _MOBILE:
+        raise InvalidInput("give a ten-digit Indian mobile number")
+    values = [" ".join(v.split())[:_VARIABLE].strip() for v in (who, where, when)]
+    if not all(values):
+        raise InvalidInput("an SOS notice names who, where and when")
+    template = _locked_template(uow, SOS_SHAPE)
+    view = template_view(uow, template)
+    parsed = parse_template(template)
+    text = "".join(
+        piece + (values[i] if i < len(values) else "") for i, piece in enumerate(parsed.pieces)
+    )
+    verdict = match(parsed, text, allow_list(uow, view.entity.id))
+    if not verdict.ok:  # a name that looks like a link or a number to call, say
+        raise InvalidInput(verdict.reason or "the notice does not fit the template")
+    number_bidx = blind_index(uow.runtime.keyring, OTP_DOMAIN, digits)
+    settings, now = alert_settings(), utcnow()
+    window = now - timedelta(minutes=settings.sos_window_minutes)
+    if _otp_count(uow, window, SOS_KIND, number_bidx=number_bidx) >= settings.sos_per_window:
+        uow.record_now([_sos_event(Outcome.DENIED, reason="rate-limit")])
+        raise TooManyAttempts("too many SOS notices to this number; wait and retry")
+    if _otp_count(uow, day_start(uow), SOS_KIND, template_id=template.id) >= template.daily_cap:
+        uow.record_now([_sos_event(Outcome.DENIED, reason="daily-cap")])
+        raise Conflict("SOS notices have reached their cap for today")
+    sent_as = shape(text)
+    message = AlertOutboxMessage(
+        kind=SOS_KIND,
+        template_id=template.id,
+        number=digits,
+        number_bidx=number_bidx,
+        body=text,
+        pe_id=view.entity.pe_id,
+        header=view.header.header,
+        dlt_template_id=template.dlt_template_id,
+        encoding=sent_as.encoding.value,
+        parts=sent_as.parts,
+        status=QUEUED,
+    )
+    uow.session.add(message)
+    uow.session.flush()
+    uow.audit(_sos_event(Outcome.SUCCESS, template=template.dlt_template_id))
+    return message.id
+
+
+def _sos_event(outcome: str, **detail: str | int | None) -> AuditEvent:
+    return AuditEvent(
+        action="alert_sos.queued",
+        outcome=outcome,
+        actor_id=None,
+        actor_name=SOS_ACTOR,
+        resource_type="alert_outbox",
+        detail=dict(detail),
+    )
 
 
 AREA_CHOICES_MAX = 300
