@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import zlib
 
 import pytest
@@ -237,3 +238,18 @@ def test_each_refusal_has_its_own_problem_type() -> None:
         )
     }
     assert len(kinds) == 5
+
+
+def test_a_small_file_of_many_pixels_is_refused_before_decoding() -> None:
+    # Issue 18, finding 7: a 6,000 x 6,000 PNG of 140 KB was accepted, after seconds of work.
+    flat = _png_bomb(6_000, 6_000)
+    assert len(flat) < 200_000
+    with pytest.raises(ImageTooManyPixels) as caught:
+        decode(flat)
+    assert "6000 x 6000" in (caught.value.detail or "") and "bytes" in (caught.value.detail or "")
+
+
+def test_a_photograph_of_many_pixels_in_a_file_its_size_is_accepted() -> None:
+    noise = Image.frombytes("L", (2_500, 2_000), os.urandom(5_000_000))  # 5 MP, incompressible
+    decoded = decode(encode(noise.convert("RGB"), "JPEG"))
+    assert (decoded.width, decoded.height) == (2_500, 2_000)

@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import stat
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -223,6 +224,11 @@ class CsvLines:
             self.progress(CHECKING, self.bytes_read, self.size)
 
 
+#: Columns a header may carry beyond those the file defines (each one reported as unknown)
+#: before the header is refused whole, unread.
+HEADER_SPARE_COLUMNS = 20
+
+
 def read_header(
     cells: list[str] | None,
     columns: tuple[str, ...],
@@ -233,6 +239,13 @@ def read_header(
     """The header's column names (lower case), or None after recording what is wrong with it."""
     if cells is None:
         report.error(1, "header", "the file is empty; its first line must name the columns", limits)
+        return None
+    widest = len(columns) + HEADER_SPARE_COLUMNS
+    if len(cells) > widest:
+        # Refused before any cell is looked at: checking a header of 10,000 names one by one
+        # (each against the others) cost seconds, which a file of a few kilobytes could demand.
+        message = f"the header has {len(cells):,} columns; this file has at most {len(columns)}"
+        report.error(1, "header", message, limits)
         return None
     names = [c.strip().lower() for c in cells]
     before = report.error_count
@@ -245,7 +258,8 @@ def read_header(
         report.error(
             1, "header", f"unknown column(s) {shown}; the columns are {', '.join(columns)}", limits
         )
-    for name in sorted({n for n in names if n and names.count(n) > 1}):
+    counts = Counter(names)
+    for name in sorted(n for n, seen in counts.items() if n and seen > 1):
         report.error(1, "header", f"column {name!r} appears more than once", limits)
     for name in sorted(required - set(names)):
         report.error(1, "header", f"missing column {name!r}", limits)

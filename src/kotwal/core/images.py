@@ -142,6 +142,7 @@ def decode(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIX
         raise ImageTooManyPixels(
             f"the image is {width} x {height} pixels; the limit is {cap:,} pixels"
         )
+    _refuse_if_too_compressed(len(data), width, height)
     image = _load(image)
     return Decoded(
         image=image,
@@ -150,6 +151,27 @@ def decode(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIX
         height=image.height,
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+#: Pixels any file may have whatever its size; above this, :data:`MIN_BITS_PER_PIXEL` applies.
+DENSE_FREE_PIXELS: Final = 4_000_000
+#: A photograph of a person takes at least this many bits per pixel in any of the accepted
+#: formats (JPEG at a low quality is about 0.5; a camera's output 2 to 4). A 6,000 x 6,000 PNG
+#: of one colour is 140 KB (0.03 bits per pixel) and takes seconds to decode: refused unread.
+MIN_BITS_PER_PIXEL: Final = 0.1
+
+
+def _refuse_if_too_compressed(size: int, width: int, height: int) -> None:
+    """Refuse a large picture held in a file too small to be a photograph of it, before a
+    pixel is decoded: decoding costs time by pixels, not by bytes."""
+    pixels = width * height
+    if pixels > DENSE_FREE_PIXELS and size * 8 < pixels * MIN_BITS_PER_PIXEL:
+        least = int(pixels * MIN_BITS_PER_PIXEL / 8)
+        raise ImageTooManyPixels(
+            f"the image is {width} x {height} pixels in only {size:,} bytes (a photograph "
+            f"that size takes at least {least:,}); send it at {DENSE_FREE_PIXELS // 1_000_000} "
+            "megapixels or fewer"
+        )
 
 
 def _open_header(data: bytes, kind: str) -> Image.Image:
