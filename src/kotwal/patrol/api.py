@@ -4,20 +4,25 @@ trackers' own route is in :mod:`kotwal.patrol.public`."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import asdict
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
 
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
-from kotwal.patrol import service
+from kotwal.patrol import coverage, service
 from kotwal.patrol.permissions import PatrolPermission as P
 from kotwal.patrol.schemas import (
     AreaKind,
     AreaRead,
     AreasImported,
+    BeatAlertRead,
     Candidate,
+    CheckinCreate,
+    CheckinRead,
+    CoverageRead,
     CrewRead,
     DeviceEnrol,
     DeviceIssued,
@@ -28,6 +33,7 @@ from kotwal.patrol.schemas import (
     IncidentProgress,
     IncidentRead,
     Located,
+    PointCode,
     PointCreate,
     PointRead,
     PositionRead,
@@ -352,3 +358,87 @@ def progress_incident(
     return IncidentRead.model_validate(
         service.progress_incident(uow, actor, incident_id, body.status, body.note)
     )
+
+
+CheckinReporter = Annotated[Actor, Depends(require(P.CHECKIN))]
+CoverageReader = Annotated[Actor, Depends(require(P.COVERAGE_READ))]
+
+
+@router.get("/points/{point_id}/code")
+def point_code(
+    point_id: str, actor: AreaManager, day: date | None = None, uow: UnitOfWork = WriteUnit
+) -> PointCode:
+    """The point's check-in code for a day (today by default, up to a month ahead), to print
+    as a QR code or show on a screen at the point. Issuing it is audited."""
+    point, day, code = coverage.point_code(uow, actor, point_id, day)
+    return PointCode(point_id=point.id, name=point.name, day=day, code=code)
+
+
+@router.post("/checkins", status_code=201)
+def check_in(
+    body: CheckinCreate, actor: CheckinReporter, uow: UnitOfWork = WriteUnit
+) -> CheckinRead:
+    """Check a unit in at the point whose code was scanned: today's code, and the unit's own
+    tracker within the point's radius (refusals are audited and write nothing)."""
+    found = coverage.check_in(uow, actor, body.code, body.unit_id)
+    return CheckinRead.model_validate(found, from_attributes=True)
+
+
+def _coverage_out(found: coverage.Coverage) -> CoverageRead:
+    return CoverageRead(
+        **asdict(found), points_share=found.points_share, area_share=found.area_share
+    )
+
+
+@router.get("/shifts/{shift_id}/coverage")
+def shift_coverage(
+    shift_id: str, actor: CoverageReader, uow: UnitOfWork = ReadUnit
+) -> CoverageRead:
+    """How well the shift covered its beat: points visited and area passed through."""
+    return _coverage_out(coverage.shift_coverage(uow, actor, shift_id))
+
+
+@router.get("/coverage")
+def coverage_between(
+    actor: CoverageReader, since: datetime, until: datetime, uow: UnitOfWork = ReadUnit
+) -> list[CoverageRead]:
+    """Coverage of the shifts of your jurisdiction that started in a period (up to 7 days)."""
+    return [_coverage_out(c) for c in coverage.coverage_between(uow, actor, since, until)]
+
+
+def _alert_out(alert: Any, beat: Any) -> BeatAlertRead:
+    return BeatAlertRead(
+        id=alert.id,
+        beat_id=alert.beat_id,
+        beat_code=beat.code,
+        beat_name=beat.name,
+        station_id=alert.station_id,
+        hours=alert.hours,
+        last_covered_at=alert.last_covered_at,
+        raised_at=alert.raised_at,
+        status=alert.status,
+        closed_at=alert.closed_at,
+        closed_by=alert.closed_by,
+    )
+
+
+@router.get("/coverage/alerts")
+def beat_alerts(
+    actor: CoverageReader,
+    open_only: bool = True,
+    limit: int = Query(default=100, ge=1, le=coverage.ALERT_PAGE_MAX),
+    uow: UnitOfWork = ReadUnit,
+) -> list[BeatAlertRead]:
+    """Beats of your jurisdiction that no unit covered for KOTWAL_PATROL_UNCOVERED_HOURS."""
+    found = coverage.list_beat_alerts(uow, actor, open_only=open_only, limit=limit)
+    return [_alert_out(a, b) for a, b in found]
+
+
+@router.post("/coverage/alerts/{alert_id}/close")
+def close_beat_alert(
+    alert_id: str, actor: AreaManager, uow: UnitOfWork = WriteUnit
+) -> BeatAlertRead:
+    """Close an uncovered beat's alert (station command)."""
+    alert = coverage.close_beat_alert(uow, actor, alert_id)
+    beat = service.read_area(uow, actor, alert.beat_id)
+    return _alert_out(alert, beat)

@@ -9,6 +9,7 @@ jurisdiction apply as in the API; the purge acts as the operating-system user wh
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,7 @@ from kotwal.commands import (
     stdout,
 )
 from kotwal.core.uow import UnitOfWork
-from kotwal.patrol import service
+from kotwal.patrol import coverage, service
 from kotwal.patrol.models import PatrolUnit
 
 app = typer.Typer(help="Beats, patrol units and their trackers.", no_args_is_help=True)
@@ -77,6 +78,37 @@ def purge() -> None:
     with runtime_or_exit() as runtime:
         gone = service.purge_tracks(runtime, operator())
     stdout().print(f"deleted {gone:,} position(s) older than the kept period")
+
+
+@app.command("check-coverage")
+def check_coverage() -> None:
+    """Note where units have been since the last run and raise an alert to the station for
+    each beat nobody covered for KOTWAL_PATROL_UNCOVERED_HOURS (run it every few minutes)."""
+    with runtime_or_exit() as runtime:
+        run = coverage.check_uncovered(runtime, operator())
+    stdout().print(
+        f"read {run.positions:,} position(s) since {run.since:%Y-%m-%d %H:%M} UTC over "
+        f"{run.beats:,} beat(s): {run.raised} alert(s) raised, {run.closed} closed"
+    )
+
+
+@app.command("point-code")
+def point_code(
+    point_id: Annotated[str, typer.Argument(help="The check-in point's id.")],
+    username: AsOption,
+    day: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD; today by default, up to a month ahead.")
+    ] = None,
+) -> None:
+    """Print a check-in point's code for a day (to print as a QR code at the point)."""
+    with runtime_or_exit() as runtime, problems_exit(), UnitOfWork(runtime, write=True) as uow:
+        try:
+            wanted = date.fromisoformat(day) if day else None
+        except ValueError as exc:
+            raise fail(f"--day {escape(day or '')!r} is not a date (YYYY-MM-DD)") from exc
+        point, when, code = coverage.point_code(uow, acting_as(uow, username), point_id, wanted)
+    stdout().print(f"{escape(point.name)}, {when.isoformat()}:")
+    stdout().print(code, markup=False, highlight=False)
 
 
 @device_app.command("enrol")

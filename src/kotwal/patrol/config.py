@@ -32,6 +32,15 @@ class PatrolSettings(BaseSettings):
     road_factor: float = Field(default=1.4, ge=1.0, le=3.0)
     #: Units farther than this (straight line, km) are not proposed for an incident.
     nearest_km: float = Field(default=25.0, gt=0, le=500)
+    #: A check-in counts only with the unit's tracker fix at most this old (seconds): the
+    #: geofence is decided by the unit's own tracker, not by what the scanning phone says.
+    checkin_fix_seconds: int = Field(default=120, ge=10, le=3600)
+    #: A beat no unit has been in (no position inside it, no check-in at its points) for this
+    #: many hours raises an alert to its station.
+    uncovered_hours: int = Field(default=4, ge=1, le=72)
+    #: Side of the grid's cells (metres) by which the share of a beat's area passed through is
+    #: counted: a cell is passed through when the unit's track crosses it.
+    coverage_cell_m: int = Field(default=100, ge=20, le=1000)
 
 
 def patrol_settings() -> PatrolSettings:

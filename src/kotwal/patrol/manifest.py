@@ -18,11 +18,14 @@ MANIFEST = Manifest(
     grants=(
         # Every officer reads the beats and units of their jurisdiction and reports their own
         # unit's status; head constables upward plan shifts and crews.
-        grant(OFFICERS, P.AREA_READ, P.UNIT_READ, P.UNIT_STATUS, P.INCIDENT_READ),
+        # Crews check in at the points of their beats.
+        grant(OFFICERS, P.AREA_READ, P.UNIT_READ, P.UNIT_STATUS, P.INCIDENT_READ, P.CHECKIN),
         # The control room's call takers (head constables upward) enter incidents; whoever
         # sees where units are may send one.
         grant(WRITERS, P.UNIT_MANAGE, P.INCIDENT_CREATE),
-        grant(LIVE_POSITIONS, P.POSITION_READ, P.DISPATCH),
+        # Coverage (which share of a beat a unit passed through) and the uncovered beats' alerts
+        # go to those who run the shifts.
+        grant(LIVE_POSITIONS, P.POSITION_READ, P.DISPATCH, P.COVERAGE_READ),
         # Drawing beats, issuing trackers and reading where a unit has been (its track) are
         # station command's.
         grant(STATION_COMMAND, P.AREA_MANAGE, P.DEVICE_MANAGE, P.TRACK_READ),

@@ -8,6 +8,8 @@ class PatrolPermission(enum.StrEnum):
 
     AREA_MANAGE = "patrol:area:manage"
     AREA_READ = "patrol:area:read"
+    CHECKIN = "patrol:checkin:create"
+    COVERAGE_READ = "patrol:coverage:read"
     DEVICE_MANAGE = "patrol:device:manage"
     DISPATCH = "patrol:incident:dispatch"
     INCIDENT_CREATE = "patrol:incident:create"

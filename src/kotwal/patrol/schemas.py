@@ -4,7 +4,7 @@ every field; outputs are allow-lists of what a reader may see."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -310,3 +310,64 @@ class Candidate(BaseModel):
     lat: float
     lon: float
     fixed_at: datetime
+
+
+class CheckinCreate(Input):
+    """A check-in: the code scanned at the point and the unit checking in."""
+
+    code: str = Field(min_length=1, max_length=200)
+    unit_id: str = Field(min_length=36, max_length=36)
+
+
+class CheckinRead(BaseModel):
+    id: str
+    point_id: str
+    unit_id: str
+    shift_id: str | None
+    beat_id: str | None
+    day: str
+    at: datetime
+    distance_m: float
+
+
+class PointCode(BaseModel):
+    """A point's check-in code for one day, to print or show at the point."""
+
+    point_id: str
+    name: str
+    day: date
+    code: str
+
+
+class CoverageRead(BaseModel):
+    """How well a shift covered its beat: the share of its check-in points visited and of its
+    area (cells of KOTWAL_PATROL_COVERAGE_CELL_M) passed through; null without a beat."""
+
+    shift_id: str
+    unit_id: str
+    beat_id: str | None
+    starts_at: datetime
+    ends_at: datetime
+    points: int
+    points_visited: int
+    points_share: float | None
+    cells: int
+    cells_passed: int
+    area_share: float | None
+    fixes: int
+
+
+class BeatAlertRead(BaseModel):
+    """A beat no unit covered for ``hours``."""
+
+    id: str
+    beat_id: str
+    beat_code: str
+    beat_name: str
+    station_id: str
+    hours: int
+    last_covered_at: datetime | None
+    raised_at: datetime
+    status: str
+    closed_at: datetime | None
+    closed_by: str | None
