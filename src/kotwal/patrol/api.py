@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
-from kotwal.patrol import coverage, service
+from kotwal.patrol import coverage, service, stats
 from kotwal.patrol.permissions import PatrolPermission as P
 from kotwal.patrol.schemas import (
     AreaKind,
@@ -37,6 +37,7 @@ from kotwal.patrol.schemas import (
     PointCreate,
     PointRead,
     PositionRead,
+    ResponseTimesRead,
     ShiftRead,
     ShiftStart,
     StatusChange,
@@ -442,3 +443,13 @@ def close_beat_alert(
     alert = coverage.close_beat_alert(uow, actor, alert_id)
     beat = service.read_area(uow, actor, alert.beat_id)
     return _alert_out(alert, beat)
+
+
+@router.get("/response-times")
+def response_times(
+    actor: IncidentReader, since: datetime, until: datetime, uow: UnitOfWork = ReadUnit
+) -> list[ResponseTimesRead]:
+    """Median and 90th percentile of the time from call to a unit on scene (and to a unit
+    sent), per station and watch, for incidents entered in a period of up to 92 days."""
+    found = stats.response_times(uow, actor, since, until)
+    return [ResponseTimesRead.model_validate(asdict(r)) for r in found]

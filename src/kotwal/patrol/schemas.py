@@ -371,3 +371,18 @@ class BeatAlertRead(BaseModel):
     status: str
     closed_at: datetime | None
     closed_by: str | None
+
+
+class ResponseTimesRead(BaseModel):
+    """A station's response times in one watch over a period (seconds)."""
+
+    station_id: str
+    station_code: str
+    station_name: str
+    watch: str
+    incidents: int
+    reached: int
+    response_median_s: float | None
+    response_p90_s: float | None
+    dispatch_median_s: float | None
+    dispatch_p90_s: float | None
