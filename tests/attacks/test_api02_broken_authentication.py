@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from kotwal.core.models import Account, AuthSession
+from kotwal.core.models import Account, AuthSession, LoginThrottle
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from tests.factories import World, issue_token, make_officer
@@ -39,9 +39,10 @@ def test_brute_force_ends_in_a_hard_lock_that_needs_an_unlock(
     victim = make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a)
     for guess in range(runtime.settings.hard_lock_after_failures):
         _token(client, victim.username, f"guess-number-{guess:04d}", "123456")
-        # Wait out each temporary lock, as a patient attacker would.
+        # Wait out each temporary lock and the address's throttle, as a patient attacker would.
         with runtime.db.transaction() as s:
             s.execute(update(Account).values(locked_until=None))
+            s.execute(delete(LoginThrottle))
     with runtime.db.transaction(write=False) as s:
         account = s.get(Account, victim.account_id)
         assert account is not None and account.hard_locked
@@ -58,6 +59,40 @@ def test_password_spraying_from_one_address_gets_429(
     assert r.status_code == 429
     assert r.json()["type"].endswith("too-many-attempts")
     assert int(r.headers["retry-after"]) > 0
+
+
+def test_a_guesser_behind_the_stations_address_does_not_lock_the_station_out(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    # Issue 18, finding 7: one address's failures locked out everyone at that address (a
+    # station's network shares one) for 15 minutes.
+    victim = make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a)
+    colleague = make_officer(runtime, Role.CONSTABLE, posting=world.station_a)
+    limit = runtime.settings.address_account_failures_per_window
+    for n in range(limit):
+        assert _token(client, victim.username, f"guess-{n}-summer-rain", None).status_code == 401
+    guessed = _token(client, victim.username, "guess-next-summer-rain", None)
+    assert guessed.status_code == 429 and int(guessed.headers["retry-after"]) > 0
+    # The colleague at the same address logs in; the guesser's typed username is throttled.
+    r = _token(client, colleague.username, colleague.password, colleague.totp())
+    assert r.status_code == 200, r.text
+
+
+def test_a_long_but_trivial_password_is_refused(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    # Issue 18, finding 7: aaaaaaaaaaaa was accepted (long enough, on no list).
+    officer = issue_token(runtime, make_officer(runtime, Role.CONSTABLE, posting=world.station_a))
+    for weak in ("aaaaaaaaaaaa", "qwertyuiopas", "Hyderabad@2024", "abcdefghijkl"):
+        body = {"current_password": officer.password, "new_password": weak}
+        r = client.post("/api/v1/me/password", json=body, headers=officer.bearer)
+        assert r.status_code == 422 and r.json()["type"].endswith("weak-password"), weak
+        assert "too easy to guess" in r.json()["detail"]
+    strong = {"current_password": officer.password, "new_password": "monsoon evening ferry"}
+    strong["new_password"] += " over hussain sagar"
+    assert (
+        client.post("/api/v1/me/password", json=strong, headers=officer.bearer).status_code == 204
+    )
 
 
 def test_stolen_password_without_totp_gets_nothing(

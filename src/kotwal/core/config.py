@@ -71,7 +71,10 @@ class Settings(BaseSettings):
     hard_lock_after_failures: int = Field(default=15, ge=5, le=100)
     lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
     #: Failed logins per client address in a rolling window before the address gets 429.
-    address_failures_per_window: int = Field(default=30, ge=5, le=10_000)
+    #: Failed logins one client address may make in the window, whatever the usernames (a
+    #: sprayer), and for one typed username (a guesser).
+    address_failures_per_window: int = Field(default=100, ge=5, le=10_000)
+    address_account_failures_per_window: int = Field(default=10, ge=3, le=10_000)
     address_window_seconds: int = Field(default=15 * 60, ge=60)
 
     #: A file outside the database (ideally on another machine's mount) that receives every

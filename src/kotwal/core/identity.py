@@ -2,7 +2,8 @@
 
 - Passwords: argon2id above OWASP's minimum (t=3, m=19 MiB, p=1); 12 to 128 characters, no
   composition rules, refused when among the most common breached passwords (the 30,000-entry
-  list bundled with zxcvbn) or when they contain the username.
+  list bundled with zxcvbn), when they contain the username, or when zxcvbn's strength
+  estimate is below 3 (repeats, keyboard walks, sequences, dates, the force's own words).
 - TOTP (RFC 6238, 30 s, 6 digits) accepts the previous, current and next step, each code once:
   the last accepted step is stored and a step must be newer to pass.
 - Sessions are server-side: the client holds a 256-bit random token, the database only its
@@ -103,7 +104,32 @@ def password_problems(password: str, username: str = "") -> list[str]:
         problems.append("this password is, or is built on, a commonly breached password")
     if username and len(username) >= 3 and username.lower() in pw.lower():
         problems.append("the password must not contain the username")
+    if not problems:
+        problems.extend(_guessable(pw, username))
     return problems
+
+
+#: zxcvbn's score a password must reach: 3 is "safely unguessable" (about 10^8 guesses or more
+#: by its estimate), so that ``aaaaaaaaaaaa`` or ``qwertyuiopas`` is refused though long enough.
+PASSWORD_MIN_SCORE = 3
+#: Words an attacker on this system tries first, given to zxcvbn as a dictionary of its own.
+_SITE_WORDS = ("kotwal", "police", "telangana", "hyderabad", "tspolice", "station", "officer")
+
+
+def _guessable(password: str, username: str) -> list[str]:
+    """Why zxcvbn finds the password too easy to guess (empty list: it does not)."""
+    from zxcvbn import zxcvbn
+
+    words = [*_SITE_WORDS, *(p for p in re.split(r"[^\w]+", username.lower()) if len(p) >= 3)]
+    found = zxcvbn(password, user_inputs=words, max_length=PASSWORD_MAX)
+    if int(found["score"]) >= PASSWORD_MIN_SCORE:
+        return []
+    warning = str(found.get("feedback", {}).get("warning") or "").rstrip(".")
+    why = f" ({warning.lower()})" if warning else ""
+    return [
+        f"this password is too easy to guess{why}; a few unrelated words, in any language, "
+        "make a strong one"
+    ]
 
 
 # Each argon2 computation takes 19 MiB and a core for tens of milliseconds; a flood of logins

@@ -8,7 +8,10 @@ Written against the attacks a login faces:
   sent twice at the same instant;
 - attempts against a locked account are refused without counting, so nobody can push an
   officer into the hard lock in a second; the hard lock needs several lock windows;
-- the per-address counter is an upsert, so concurrent first failures cannot collide;
+- failures count per address and typed username (a guesser: 10 in the window) and per
+  address (a sprayer: 100), each an upsert so that concurrent first failures cannot collide;
+  one guesser behind a station's shared address locks out that username there, not the
+  station;
 - the response is the same whatever went wrong, and takes the same time for unknown users.
 """
 
@@ -28,6 +31,7 @@ from kotwal.core.clock import as_utc, utcnow
 from kotwal.core.config import Settings
 from kotwal.core.crypto import bind_keyring, blind_index, open_field
 from kotwal.core.errors import LoginFailed, TooManyAttempts
+from kotwal.core.keys import KeyRing
 from kotwal.core.models import Account, LoginThrottle
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
@@ -49,15 +53,37 @@ class Verdict:
     totp_step: int | None = None
 
 
-def _throttled(session: Session, settings: Settings, client_addr: str | None) -> bool:
+def _pair_key(keyring: KeyRing, client_addr: str, username: str) -> str:
+    """The throttle's key for one address trying one username: a keyed hash, since people
+    type passwords into the username field."""
+    typed = f"{client_addr}\n{username.strip().lower()}"
+    return "pair:" + blind_index(keyring, "login.throttle", typed, bits=64)
+
+
+def _keys(
+    keyring: KeyRing, settings: Settings, client_addr: str, username: str
+) -> tuple[tuple[str, int], ...]:
+    """The throttle's counters a failure moves, with the limit of each: one address trying
+    one username (a guesser), and the address as a whole (a sprayer), the latter far higher so
+    that one guesser behind a station's shared address cannot lock the station out."""
+    return (
+        (_pair_key(keyring, client_addr, username), settings.address_account_failures_per_window),
+        (client_addr, settings.address_failures_per_window),
+    )
+
+
+def _throttled(
+    session: Session, keyring: KeyRing, settings: Settings, client_addr: str | None, username: str
+) -> bool:
     if client_addr is None:
         return False
-    row = session.get(LoginThrottle, client_addr)
-    if row is None:
-        return False
     window = timedelta(seconds=settings.address_window_seconds)
-    fresh = utcnow() - as_utc(row.window_start) < window
-    return fresh and row.failures >= settings.address_failures_per_window
+    for key, limit in _keys(keyring, settings, client_addr, username):
+        row = session.get(LoginThrottle, key)
+        fresh = row is not None and utcnow() - as_utc(row.window_start) < window
+        if fresh and row is not None and row.failures >= limit:
+            return True
+    return False
 
 
 def _judge(session: Session, username: str, password: str, totp_code: str | None) -> Verdict:
@@ -84,7 +110,9 @@ def _judge(session: Session, username: str, password: str, totp_code: str | None
     return Verdict(None, *who, password_hash=account.password_hash, totp_step=step)
 
 
-def _throttle_fail(session: Session, settings: Settings, client_addr: str | None) -> None:
+def _throttle_fail(
+    session: Session, keyring: KeyRing, settings: Settings, client_addr: str | None, username: str
+) -> None:
     if client_addr is None:
         return
     now = utcnow()
@@ -92,17 +120,19 @@ def _throttle_fail(session: Session, settings: Settings, client_addr: str | None
     table: Table = LoginThrottle.__table__  # type: ignore[assignment]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(table).values(client_addr=client_addr, window_start=now, failures=1)
     expired = table.c.window_start < cutoff
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[table.c.client_addr],
-            set_={
-                "failures": case((expired, 1), else_=table.c.failures + 1),
-                "window_start": case((expired, now), else_=table.c.window_start),
-            },
+    # In a fixed order, so that two failures at once take the rows' locks in the same order.
+    for key, _ in _keys(keyring, settings, client_addr, username):
+        stmt = insert(table).values(client_addr=key, window_start=now, failures=1)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[table.c.client_addr],
+                set_={
+                    "failures": case((expired, 1), else_=table.c.failures + 1),
+                    "window_start": case((expired, now), else_=table.c.window_start),
+                },
+            )
         )
-    )
 
 
 def _unknown(uow: UnitOfWork, username: str, client_addr: str | None) -> Actor:
@@ -135,7 +165,7 @@ def attempt_login(
     """
     look = bind_keyring(uow.runtime.db.session(write=False), uow.runtime.keyring)
     try:
-        if _throttled(look, settings, client_addr):
+        if _throttled(look, uow.runtime.keyring, settings, client_addr, username):
             actor = _unknown(uow, username, client_addr)
             uow.record_now([_event(actor, Outcome.DENIED, {"reason": "throttled"})])
             raise TooManyAttempts(retry_after=settings.address_window_seconds)
@@ -197,7 +227,7 @@ def _refuse(
             if verdict.reason == "locked"
             else identity.count_failure(uow.session, settings, verdict.account_id)
         )
-    _throttle_fail(uow.session, settings, client_addr)
+    _throttle_fail(uow.session, uow.runtime.keyring, settings, client_addr, username)
     uow.audit(_event(actor, Outcome.FAILURE, {"reason": verdict.reason, "state": state}))
     uow.commit()
     raise LoginFailed(FAILED)

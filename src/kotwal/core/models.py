@@ -95,8 +95,9 @@ class AuthSession(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins per client address in the current window (per-account counts live on
-    the account)."""
+    """Failed logins in the current window per client address, and per address and typed
+    username (``client_addr`` then holds ``pair:`` and a keyed hash of the two; per-account
+    counts live on the account)."""
 
     __tablename__ = "login_throttle"
 
