@@ -7,7 +7,9 @@ server and every command before anything is accepted.
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +43,25 @@ class PatrolSettings(BaseSettings):
     #: Side of the grid's cells (metres) by which the share of a beat's area passed through is
     #: counted: a cell is passed through when the unit's track crosses it.
     coverage_cell_m: int = Field(default=100, ge=20, le=1000)
+    #: The control room map's background tiles, a URL template on this server's own origin
+    #: ("/tiles/{z}/{x}/{y}.png", a force's tile server behind the same proxy); empty (the
+    #: default) draws no background: nothing is loaded from the internet.
+    tile_url: str = Field(default="", max_length=300)
+
+    @field_validator("tile_url")
+    @classmethod
+    def _same_origin_tiles(cls, value: str) -> str:
+        value = value.strip()
+        if value and (
+            not re.fullmatch(r"/[A-Za-z0-9._~/{}-]*", value)
+            or value.startswith("//")
+            or not all(part in value for part in ("{z}", "{x}", "{y}"))
+        ):
+            raise ValueError(
+                "must be a path on this server with {z}, {x} and {y}, e.g. /tiles/{z}/{x}/{y}.png"
+                " (the console's Content-Security-Policy loads images from its own origin only)"
+            )
+        return value
 
 
 def patrol_settings() -> PatrolSettings:

@@ -1,22 +1,30 @@
 """Console page of the patrolling domain: the units of one's jurisdiction with their status,
-the beats drawn there, and, for those allowed to see them, where the units are now. Units and
-positions come through the gate. (The control room's live map is later work.)"""
+the beats drawn there, and, for those allowed to see them, where the units are now; the control
+room's live map, fed by server-sent events; response times as a chart. Units, positions and
+incidents come through the gate."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response, StreamingResponse
 
-from kotwal.core.clock import utcnow
+from kotwal.core.clock import as_utc, utcnow
 from kotwal.core.policy import Actor
+from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
-from kotwal.patrol import service, stats
+from kotwal.patrol import control, service, stats
 from kotwal.patrol.permissions import PatrolPermission as P
 from kotwal.patrol.schemas import AreaKind
-from kotwal.web.deps import ReadUnit, console
+from kotwal.web.deps import ReadUnit, console, runtime_dependency
 from kotwal.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -55,3 +63,78 @@ def response_times(
     found = stats.response_times(uow, actor, until - timedelta(days=days), until)
     longest = max((r.response_p90_s or 0 for r in found), default=0) or 1
     return render(request, "patrol/response.html", rows=found, days=days, longest=longest)
+
+
+STATIC = Path(__file__).parent / "static"
+#: Seconds between two looks at what changed, and how long one stream lasts before the browser
+#: reconnects (and its session is checked again).
+TICK_SECONDS = 1.0
+STREAM_SECONDS = 60.0
+KEEPALIVE_SECONDS = 15.0
+
+
+@router.get("/patrol/control")
+def control_room(request: Request, actor: Reader, uow: UnitOfWork = ReadUnit) -> Response:
+    """The control room: a live map of station areas, beats, units and open incidents, with
+    the unit list and incident queue beside it (positions only with the permission)."""
+    return render(
+        request,
+        "patrol/control.html",
+        tile_url=control.tile_url(uow),
+        can_see_positions=actor.can(P.POSITION_READ),
+    )
+
+
+def _json(value: Any) -> str:
+    def default(o: Any) -> Any:
+        if isinstance(o, datetime):
+            return as_utc(o).isoformat()
+        raise TypeError(type(o).__name__)
+
+    return json.dumps(value, default=default, separators=(",", ":"))
+
+
+def _tick(runtime: Runtime, actor: Actor, cursor: control.Cursor) -> dict[str, Any]:
+    with UnitOfWork(runtime, write=False) as uow:
+        return control.changes(uow, actor, cursor)
+
+
+@router.get("/patrol/control/events")
+async def control_events(
+    request: Request, actor: Reader, runtime: Runtime = Depends(runtime_dependency)
+) -> StreamingResponse:
+    """Server-sent events for the control room's map: everything first, then each second what
+    changed. A stream lasts a minute; the browser reconnects and the session is checked again."""
+
+    async def stream() -> AsyncIterator[str]:
+        cursor = control.Cursor()
+        yield f"retry: {int(TICK_SECONDS * 1000)}\n\n"
+        ends = time.monotonic() + STREAM_SECONDS
+        quiet = time.monotonic()
+        while time.monotonic() < ends:
+            if await request.is_disconnected():
+                return
+            changed = await run_in_threadpool(_tick, runtime, actor, cursor)
+            if changed:
+                yield f"event: changes\ndata: {_json(changed)}\n\n"
+                quiet = time.monotonic()
+            elif time.monotonic() - quiet > KEEPALIVE_SECONDS:
+                yield ": keep-alive\n\n"
+                quiet = time.monotonic()
+            await asyncio.sleep(TICK_SECONDS)
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"x-accel-buffering": "no"}
+    )
+
+
+@router.get("/patrol/control.js")
+def control_script(actor: Reader) -> FileResponse:
+    """The control room's script (the page allows scripts from its own origin only)."""
+    return FileResponse(STATIC / "control.js", media_type="text/javascript")
+
+
+@router.get("/patrol/control.css")
+def control_style(actor: Reader) -> FileResponse:
+    """The control room's layout."""
+    return FileResponse(STATIC / "control.css", media_type="text/css")

@@ -1,0 +1,65 @@
+"""The control room's feed (what the map's server-sent events carry): everything at first, then
+only what changed; positions only for those who may see them, each tick's positions released
+through the gate as one audited disclosure; a constable's feed has units and incidents and no
+position."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from kotwal.core.policy import Role
+from kotwal.core.runtime import Runtime
+from kotwal.core.uow import UnitOfWork
+from kotwal.patrol import control
+from tests.factories import Officer, World, api_officer
+from tests.helpers import audit_events
+from tests.import_helpers import actor_of
+from tests.patrol.helpers import LAT0, LON0, import_map, new_unit, station_a_map, tracker
+
+
+def _feed(runtime: Runtime, officer: Officer, cursor: control.Cursor) -> dict[str, object]:
+    with UnitOfWork(runtime, write=False) as uow:
+        return control.changes(uow, actor_of(runtime, officer), cursor)
+
+
+def test_the_feed_sends_changes_and_positions_only_to_those_allowed(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    assert import_map(client, sho, station_a_map()).status_code == 201
+    unit = new_unit(client, sho, world.station_a, "CR-1")
+    token = tracker(client, sho, unit["id"])["token"]
+    client.get("/api/v1/patrol/osmand", params={"id": token, "lat": LAT0 + 0.001, "lon": LON0})
+    cursor = control.Cursor()
+    first = _feed(runtime, sho, cursor)
+    assert first["can_see_positions"] is True
+    assert {a["code"] for a in first["areas"]} == {"PS-A", "PS-A-B01", "PS-A-B02"}  # type: ignore[index,union-attr]
+    assert [u["call_sign"] for u in first["units"]] == ["CR-1"]  # type: ignore[union-attr]
+    assert [p["unit_id"] for p in first["positions"]] == [unit["id"]]  # type: ignore[union-attr]
+    assert first["incidents"] == []
+    disclosed = audit_events(runtime, "record.disclose", resource_type="patrol_position")
+    assert disclosed
+    # Nothing new: nothing sent (and nothing disclosed).
+    assert _feed(runtime, sho, cursor) == {}
+    assert len(audit_events(runtime, "record.disclose", resource_type="patrol_position")) == len(
+        disclosed
+    )
+    # A ping and a status change: only those.
+    client.get("/api/v1/patrol/osmand", params={"id": token, "lat": LAT0 + 0.002, "lon": LON0})
+    client.post(
+        f"/api/v1/patrol/units/{unit['id']}/status",
+        json={"status": "available"},
+        headers=sho.bearer,
+    )
+    later = _feed(runtime, sho, cursor)
+    assert set(later) == {"units", "positions"}
+    assert later["positions"][0]["lat"] == round(LAT0 + 0.002, 6)  # type: ignore[index]
+    assert later["units"][0]["status"] == "available"  # type: ignore[index]
+
+    constable = api_officer(runtime, Role.CONSTABLE, world.station_a)
+    theirs = _feed(runtime, constable, control.Cursor())
+    assert theirs["can_see_positions"] is False and "positions" not in theirs
+    assert [u["call_sign"] for u in theirs["units"]] == ["CR-1"]  # type: ignore[union-attr]
+    other = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
+    elsewhere = _feed(runtime, other, control.Cursor())
+    assert elsewhere["units"] == [] and "positions" not in elsewhere and elsewhere["areas"] == []
