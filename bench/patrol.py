@@ -14,6 +14,12 @@ dispatch runs for an incident, ``--queries`` times at random places in that city
 available (target p95 <= 20 ms among 5,000 units); its CPU time too, since the machine may be
 busy.
 
+Then coverage: ``--beats`` beats of 1 km (a 32 x 32 grid over the city), each patrolled by one
+unit through a shift of ``--shift-hours`` with a fix every 10 s (2,880 fixes each for 8 hours,
+written straight into the track table), five check-in points a beat and a check-in at two of
+them; the coverage of every shift (points visited, area passed through) is computed as the
+service does it for the API, timed (target <= 10 s for 1,000 beats over one shift).
+
 The issue's target: 5,000 units every 10 s is 500 pings/s, and x4 headroom is 2,000 pings/s.
 
     .venv/bin/python bench/patrol.py [--units 5000] [--seconds 20] [--connections 64]
@@ -37,9 +43,11 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 
 import scaffold
@@ -49,8 +57,17 @@ from kotwal.core.migrate import upgrade
 from kotwal.core.policy import Actor, Role
 from kotwal.core.uow import UnitOfWork
 from kotwal.domains import open_runtime
-from kotwal.patrol import service
-from kotwal.patrol.models import PatrolDevice, PatrolLatestPosition, PatrolPosition, PatrolUnit
+from kotwal.patrol import coverage, service
+from kotwal.patrol.models import (
+    PatrolArea,
+    PatrolCheckin,
+    PatrolDevice,
+    PatrolLatestPosition,
+    PatrolPoint,
+    PatrolPosition,
+    PatrolShift,
+    PatrolUnit,
+)
 from kotwal.patrol.service import token_hash
 
 PATH = "/api/v1/patrol/osmand"
@@ -266,6 +283,163 @@ def nearest(data: Path, queries: int) -> dict[str, Any]:
     }
 
 
+def _square(lon: float, lat: float, size: float) -> str:
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+def _fold(x: Any, low: float, size: float) -> Any:
+    """A walk folded back into [low, low + size] (reflected at the edges)."""
+    t = np.mod(x - low, 2 * size)
+    return low + size - np.abs(t - size)
+
+
+def coverage_bench(data: Path, beats: int, hours: float) -> dict[str, Any]:
+    """``beats`` beats, each patrolled by one unit over a shift of ``hours`` with a fix every
+    10 s; the coverage of every shift computed and timed."""
+    runtime = open_runtime(Settings(data_dir=data))
+    rng = np.random.default_rng(11)
+    fixes = int(hours * 360)
+    size = 0.009  # ~1 km of latitude
+    side = int(np.ceil(np.sqrt(beats)))
+    end = utcnow().replace(microsecond=0) - timedelta(days=1)  # clear of the ingest's pings
+    start = end - timedelta(hours=hours)
+    stamp = "%Y-%m-%d %H:%M:%S.%f"
+    try:
+        with UnitOfWork(runtime, write=True) as uow:
+            units = uow.session.execute(
+                select(PatrolDevice.unit_id, PatrolDevice.id, PatrolDevice.jurisdiction_path)
+                .order_by(PatrolDevice.unit_id)
+                .limit(beats)
+            ).all()
+            station_id = uow.session.execute(select(PatrolUnit.station_id)).scalars().first()
+            path = units[0][2]
+            lon0, lat0 = LON0 - side * size / 2, LAT0 - side * size / 2
+            area = PatrolArea(
+                kind="station_area",
+                code="BENCH-PS",
+                name="bench station",
+                station_id=station_id,
+                jurisdiction_path=path,
+                geometry=_square(lon0, lat0, side * size),
+                min_lon=lon0,
+                min_lat=lat0,
+                max_lon=lon0 + side * size,
+                max_lat=lat0 + side * size,
+                created_by="cli:bench",
+            )
+            uow.session.add(area)
+            uow.session.flush()
+            shifts, walks = [], []
+            for n, (unit_id, _device, _path) in enumerate(units):
+                x, y = lon0 + (n % side) * size, lat0 + (n // side) * size
+                beat = PatrolArea(
+                    kind="beat",
+                    code=f"BENCH-B{n:04d}",
+                    name=f"bench beat {n}",
+                    station_id=station_id,
+                    jurisdiction_path=path,
+                    parent_id=area.id,
+                    geometry=_square(x, y, size),
+                    min_lon=x,
+                    min_lat=y,
+                    max_lon=x + size,
+                    max_lat=y + size,
+                    created_by="cli:bench",
+                )
+                uow.session.add(beat)
+                uow.session.flush()
+                shift = PatrolShift(
+                    unit_id=unit_id,
+                    beat_id=beat.id,
+                    jurisdiction_path=path,
+                    starts_at=start,
+                    ends_at=end,
+                    ended_at=end,
+                    created_by="cli:bench",
+                )
+                uow.session.add(shift)
+                uow.session.flush()
+                shifts.append(shift.id)
+                for k in range(5):
+                    point = PatrolPoint(
+                        kind="atm",
+                        name=f"ATM {n}-{k}",
+                        lat=y + size * (k + 0.5) / 5,
+                        lon=x + size / 2,
+                        radius_m=50,
+                        station_id=station_id,
+                        jurisdiction_path=path,
+                        beat_id=beat.id,
+                        created_by="cli:bench",
+                    )
+                    uow.session.add(point)
+                    uow.session.flush()
+                    if k < 2:
+                        uow.session.add(
+                            PatrolCheckin(
+                                point_id=point.id,
+                                unit_id=unit_id,
+                                shift_id=shift.id,
+                                beat_id=beat.id,
+                                jurisdiction_path=path,
+                                day=end.date().isoformat(),
+                                at=start + timedelta(hours=k + 1),
+                                fixed_at=start + timedelta(hours=k + 1),
+                                lat=point.lat,
+                                lon=point.lon,
+                                distance_m=5.0,
+                                by_name="cli:bench",
+                            )
+                        )
+                # A patrol's walk: steps of up to ~60 m, folded back into the beat.
+                steps = rng.normal(0, 0.00035, size=(fixes, 2))
+                walks.append(
+                    (
+                        _fold(x + size / 2 + np.cumsum(steps[:, 0]), x, size),
+                        _fold(y + size / 2 + np.cumsum(steps[:, 1]), y, size),
+                    )
+                )
+        times = [(start + timedelta(seconds=10 * i)).strftime(stamp) for i in range(fixes)]
+        began = time.perf_counter()
+        with runtime.db.engine.begin() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            cursor = raw.cursor()
+            for (unit_id, device_id, _path), (lons, lats) in zip(units, walks, strict=True):
+                cursor.executemany(
+                    "INSERT INTO patrol_positions (unit_id, device_id, fixed_at, received_at, "
+                    "lat, lon, speed, bearing, accuracy, battery) VALUES (?, ?, ?, ?, ?, ?, "
+                    "NULL, NULL, 8, 80)",
+                    [
+                        (unit_id, device_id, t, t, float(la), float(lo))
+                        for t, la, lo in zip(times, lats, lons, strict=True)
+                    ],
+                )
+        written = time.perf_counter() - began
+        with UnitOfWork(runtime, write=False) as uow:
+            rows = list(
+                uow.session.execute(select(PatrolShift).where(PatrolShift.id.in_(shifts))).scalars()
+            )
+            coverage.beat_grid.cache_clear()
+            began, began_cpu = time.perf_counter(), time.thread_time()
+            found = coverage.coverage_of(uow, rows)
+            elapsed = time.perf_counter() - began
+            cpu = time.thread_time() - began_cpu
+    finally:
+        runtime.close()
+    areas = [c.area_share or 0.0 for c in found]
+    assert len(found) == len(units) and all(c.points_visited == 2 for c in found)
+    return {
+        "coverage_beats": len(found),
+        "coverage_fixes": sum(c.fixes for c in found),
+        "coverage_seconds": round(elapsed, 2),
+        "coverage_cpu_seconds": round(cpu, 2),
+        "coverage_area_share_median": round(float(np.median(areas)), 3),
+        "coverage_positions_written_per_second": round(len(found) * fixes / written),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--units", type=int, default=5000)
@@ -273,6 +447,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--queries", type=int, default=200, help="nearest-unit queries")
+    parser.add_argument("--beats", type=int, default=1000, help="beats for the coverage run")
+    parser.add_argument("--shift-hours", type=float, default=8.0)
     args = parser.parse_args()
 
     with scaffold.scratch_data_dir() as data:
@@ -293,6 +469,7 @@ def main() -> None:
             stop(server)
         stored = count_positions(data)
         near = nearest(data, args.queries)
+        cover = coverage_bench(data, min(args.beats, args.units), args.shift_hours)
     rate = result["ok"] / result["elapsed"]
     cpu_ms = cpu_used * 1000 / max(result["ok"], 1)
     driver_ms = result["driver_cpu"] * 1000 / max(result["ok"], 1)
@@ -312,6 +489,12 @@ def main() -> None:
         f"p50 {near['nearest_p50_ms']} ms, p95 {near['nearest_p95_ms']} ms (CPU p95 "
         f"{near['nearest_cpu_p95_ms']} ms; {args.queries} queries)"
     )
+    print(
+        f"coverage of {cover['coverage_beats']:,} beats over a {args.shift_hours:g} h shift "
+        f"({cover['coverage_fixes']:,} fixes): {cover['coverage_seconds']} s "
+        f"(CPU {cover['coverage_cpu_seconds']} s), median area passed through "
+        f"{cover['coverage_area_share_median']:.1%}"
+    )
     figures = {
         "bench": "patrol",
         "store": "sqlite",
@@ -330,6 +513,7 @@ def main() -> None:
         "driver_cpu_ms_per_ping": round(driver_ms, 3),
         "pings_per_second_if_cores_free": round(idle_rate, 1),
         **near,
+        **cover,
         "load_average_1m": round(os.getloadavg()[0], 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }

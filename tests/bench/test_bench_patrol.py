@@ -1,5 +1,6 @@
 """bench/patrol.py runs in a tiny mode and prints its figures (their presence and sense, never
-their size): every accepted ping is in the database, and the nearest-unit query answered."""
+their size): every accepted ping is in the database, the nearest-unit query answered, and the
+coverage of every beat's shift computed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "patrol.py"
 
 def test_the_patrol_bench_prints_pings_per_second_and_stores_every_accepted_ping() -> None:
     tiny = ["--units", "20", "--seconds", "2", "--connections", "4", "--queries", "20"]
+    tiny += ["--beats", "10", "--shift-hours", "1"]
     run = subprocess.run(
         [sys.executable, str(BENCH), *tiny],
         capture_output=True,
@@ -27,3 +29,5 @@ def test_the_patrol_bench_prints_pings_per_second_and_stores_every_accepted_ping
     assert figures["positions_stored"] == figures["pings_accepted"]
     assert figures["pings_per_second"] > 0 and figures["server_cpu_ms_per_ping"] > 0
     assert figures["units_with_positions"] > 0 and figures["nearest_p95_ms"] > 0
+    assert figures["coverage_beats"] == 10 and figures["coverage_fixes"] == 10 * 360
+    assert 0 < figures["coverage_area_share_median"] <= 1 and figures["coverage_seconds"] > 0
