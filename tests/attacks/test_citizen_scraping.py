@@ -20,6 +20,7 @@ from kotwal.web.app import CITIZEN, create_app
 from tests.alerts.helpers import register_demo_registry
 from tests.citizen.helpers import API, LoggedIn, log_in
 from tests.factories import World, api_officer
+from tests.patrol.helpers import LAT0, LON0, import_map, station_a_map
 
 VICTIM, SCRAPER = "9876500001", "9876500002"
 
@@ -124,3 +125,32 @@ def test_an_officers_token_dressed_as_a_citizens_opens_nothing(
     for dressed in (token, "kc_" + token):
         r = citizens.get(f"{API}/devices", headers={"Authorization": f"Bearer {dressed}"})
         assert r.status_code == 401
+
+
+def test_a_scraping_citizen_gets_nothing_of_anyones_sos(
+    client: TestClient, citizens: TestClient, runtime: Runtime, world: World
+) -> None:
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    assert import_map(client, sho, station_a_map()).status_code == 201
+    victim = log_in(citizens, runtime, VICTIM)
+    here = {"at": utcnow().isoformat(), "lat": LAT0 + 0.004, "lon": LON0 + 0.004}
+    r = citizens.post(f"{API}/sos", json=here, headers=victim.bearer)
+    assert r.status_code == 201, r.text
+    sos_id = r.json()["id"]
+    scraper = log_in(citizens, runtime, SCRAPER)
+    for guess in (sos_id, victim.citizen_id, str(uuid.uuid4())):
+        answers = [
+            citizens.get(f"{API}/sos/{guess}", headers=scraper.bearer),
+            citizens.post(
+                f"{API}/sos/{guess}/fixes", json={"fixes": [here]}, headers=scraper.bearer
+            ),
+            citizens.post(f"{API}/sos/{guess}/close", headers=scraper.bearer),
+        ]
+        for answer in answers:
+            assert answer.status_code == 404, (guess, answer.request.url, answer.status_code)
+            assert f"{LAT0 + 0.004:.4f}" not in answer.text
+    # The scraper's own SOS is theirs: raising one does not join the victim's.
+    r = citizens.post(f"{API}/sos", json=here, headers=scraper.bearer)
+    assert r.status_code == 201 and r.json()["id"] != sos_id
+    shown = citizens.get(f"{API}/sos/{sos_id}", headers=victim.bearer).json()
+    assert (shown["status"], shown["positions"]) == ("open", 1)

@@ -1,18 +1,19 @@
 """The officers' side of citizen services (``/api/v1/citizen``): a citizen's identity from the
-vault, through the gate, only with a declared purpose."""
+vault, through the gate, only with a declared purpose; the control room's SOS queue, an SOS
+with the citizen's positions while it is open, acknowledging and closing it."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from kotwal.citizen import service
+from kotwal.citizen import service, sos
 from kotwal.citizen.permissions import CitizenPermission as P
-from kotwal.citizen.schemas import IdentityOut
+from kotwal.citizen.schemas import IdentityOut, SosRead
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
-from kotwal.web.deps import ReadUnit, require
+from kotwal.web.deps import ReadUnit, WriteUnit, require
 
 router = APIRouter(prefix="/citizen", tags=["citizen services"])
 
@@ -27,3 +28,39 @@ def citizen_identity(
     """Who a citizen is (name, mobile, e-mail, address, emergency contacts), for a case that
     needs it: ``purpose`` (a case number or a reason) is required, and the read is audited."""
     return IdentityOut(**service.disclose_identity(uow, actor, citizen_id, purpose))
+
+
+@router.get("/sos")
+def sos_queue(
+    all: bool = False,
+    actor: Actor = Depends(require(P.SOS_READ)),
+    uow: UnitOfWork = ReadUnit,
+) -> list[dict[str, Any]]:
+    """The SOS raised in one's jurisdiction (open ones unless ``all``): escalated first, then
+    the oldest."""
+    return sos.queue(uow, actor, open_only=not all)
+
+
+@router.get("/sos/{sos_id}")
+def read_sos(
+    sos_id: str, actor: Actor = Depends(require(P.SOS_READ)), uow: UnitOfWork = ReadUnit
+) -> SosRead:
+    """An SOS: its course, and while it is open the citizen's positions and the nearest
+    available units."""
+    return SosRead(**sos.read(uow, actor, sos_id))
+
+
+@router.post("/sos/{sos_id}/acknowledge")
+def acknowledge_sos(
+    sos_id: str, actor: Actor = Depends(require(P.SOS_HANDLE)), uow: UnitOfWork = WriteUnit
+) -> SosRead:
+    """The control room has the SOS in hand: the citizen sees it acknowledged."""
+    return SosRead(**sos.acknowledge(uow, actor, sos_id))
+
+
+@router.post("/sos/{sos_id}/close")
+def close_sos(
+    sos_id: str, actor: Actor = Depends(require(P.SOS_HANDLE)), uow: UnitOfWork = WriteUnit
+) -> SosRead:
+    """Close the SOS: its positions are no longer shown, and are destroyed later."""
+    return SosRead(**sos.close_by_officer(uow, actor, sos_id))

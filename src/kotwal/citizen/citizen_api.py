@@ -1,13 +1,13 @@
 """The citizens' surface (``/citizen/v1``, its own app): logging in with a code, one's devices,
-one's profile and account, and Travel Made Safe trips. Every route is public (asking for and
+one's profile and account, Travel Made Safe trips, and SOS. Every route is public (asking for and
 spending a code) or admits only a citizen's own token (:mod:`kotwal.citizen.deps`); none is an
 officer's."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
-from kotwal.citizen import service, trips
+from kotwal.citizen import service, sos, trips
 from kotwal.citizen.deps import signed_in
 from kotwal.citizen.principal import Citizen
 from kotwal.citizen.schemas import (
@@ -18,10 +18,14 @@ from kotwal.citizen.schemas import (
     DeviceOut,
     FixesIn,
     FixesOut,
+    FixIn,
     ProfileIn,
     ProfileOut,
     SessionIn,
     SessionOut,
+    SosFixesIn,
+    SosFixesOut,
+    SosOut,
     TripIn,
     TripOut,
 )
@@ -38,6 +42,7 @@ _SPEND = Depends(
 )
 _SELF = Depends(signed_in("the citizen's own account and devices"))
 _TRIPS = Depends(signed_in("the citizen's own trips"))
+_SOS = Depends(signed_in("the citizen's own SOS"))
 
 
 @router.post("/otp", dependencies=[_ASK], status_code=202)
@@ -129,3 +134,36 @@ def add_fixes(
 def end_trip(trip_id: str, citizen: Citizen = _TRIPS, uow: UnitOfWork = WriteUnit) -> TripOut:
     """End one's trip; its positions are destroyed after the grace period."""
     return TripOut(**trips.end_trip(uow, citizen, trip_id))
+
+
+@router.post("/sos", status_code=201)
+def raise_sos(
+    body: FixIn, response: Response, citizen: Citizen = _SOS, uow: UnitOfWork = WriteUnit
+) -> SosOut:
+    """Raise an SOS where the citizen is now: an incident in the control room's queue at the
+    station whose area holds the place, the nearest units proposed, the emergency contacts
+    told by SMS. While one is open, a second tap adds the place to it (200, not 201)."""
+    view, new = sos.raise_sos(uow, citizen, body)
+    if not new:
+        response.status_code = 200
+    return SosOut(**view)
+
+
+@router.get("/sos/{sos_id}")
+def get_sos(sos_id: str, citizen: Citizen = _SOS, uow: UnitOfWork = ReadUnit) -> SosOut:
+    """One's SOS: whether the control room has acknowledged it, whether a unit is coming."""
+    return SosOut(**sos.own_sos(uow, citizen, sos_id))
+
+
+@router.post("/sos/{sos_id}/fixes")
+def sos_fixes(
+    sos_id: str, body: SosFixesIn, citizen: Citizen = _SOS, uow: UnitOfWork = WriteUnit
+) -> SosFixesOut:
+    """Where one is now, every 5-10 s while the SOS is open (409 once it is closed)."""
+    return SosFixesOut(**sos.record_fixes(uow, citizen, sos_id, body.fixes))
+
+
+@router.post("/sos/{sos_id}/close")
+def close_sos(sos_id: str, citizen: Citizen = _SOS, uow: UnitOfWork = WriteUnit) -> SosOut:
+    """One is safe: the SOS is closed and the app stops sending one's position."""
+    return SosOut(**sos.close_by_citizen(uow, citizen, sos_id))

@@ -1,5 +1,6 @@
-"""``kotwal citizen ...`` (trips' shredding) and ``kotwal demo-otp NUMBER`` (a demo's pending
-login code). Commands act as the operator, recorded in the audit log as ``cli:<user>``."""
+"""``kotwal citizen ...`` (trips' shredding, the SOS sweep) and ``kotwal demo-otp NUMBER``
+(a demo's pending login code). Commands act as the operator, recorded in the audit log as
+``cli:<user>``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from kotwal.citizen import service, trips
+from kotwal.citizen import service, sos, trips
 from kotwal.citizen.models import CitizenOtp
 from kotwal.commands import fail, runtime_or_exit, stdout, unit
 from kotwal.core.clock import utcnow
@@ -42,6 +43,22 @@ def shred_trips() -> None:
     out.print(f"shredded {due} trip(s) past their grace period; {again} again from tombstones")
     out.print(
         f"deleted {purged['codes']} old login code(s) and {purged['sessions']} ended session(s)"
+    )
+
+
+@app.command("sos-sweep")
+def sos_sweep() -> None:
+    """Escalate every open SOS not answered in KOTWAL_CITIZEN_SOS_ACK_SECONDS, close those whose
+    incident the control room has ended, and destroy the positions of those closed longer than
+    KOTWAL_CITIZEN_SOS_KEEP_HOURS. The app's own position reports escalate an open SOS every
+    few seconds; run this every minute (a systemd timer) for an app that has gone quiet."""
+    with runtime_or_exit() as runtime, unit(runtime) as uow:
+        counts = sos.sweep(uow)
+        if counts["shredded"]:
+            trips.checkpoint_on_commit(uow)
+    stdout().print(
+        f"escalated {counts['escalated']} SOS, closed {counts['closed']} whose incident ended, "
+        f"destroyed the positions of {counts['shredded']}"
     )
 
 

@@ -44,6 +44,12 @@ class CitizenSettings(BaseSettings):
     #: again; default ``<data dir>/citizen/trip-tombstones.jsonl``. Keep it (and back it up)
     #: apart from the database's backups.
     tombstones: Path | None = None
+    #: An SOS not acknowledged this many seconds after it was raised (or after its last
+    #: escalation) is passed up to the next control room: the district's, the zone's, the state's.
+    sos_ack_seconds: int = Field(default=60, ge=10, le=3600)
+    #: Hours a closed SOS's positions are kept (for the control room's report of what
+    #: happened) before its key is destroyed; 0 destroys them at the next sweep.
+    sos_keep_hours: int = Field(default=24, ge=0, le=30 * 24)
 
 
 def citizen_settings() -> CitizenSettings:

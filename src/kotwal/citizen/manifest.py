@@ -9,19 +9,30 @@ from kotwal.manifest import Commands, Manifest
 #: sub-inspector who investigates and station command above. Constables and head constables do
 #: not: a citizen who used the app is not a suspect, and the vault is what a leak would want.
 IDENTITY_READERS = frozenset({Role.SUB_INSPECTOR}) | STATION_COMMAND
+#: Who sees an SOS (and the citizen's positions while it is open) and acknowledges it: those
+#: who see patrol units' positions and dispatch them (patrol's LIVE_POSITIONS).
+SOS_HANDLERS = frozenset({Role.SUB_INSPECTOR}) | STATION_COMMAND
 
 MANIFEST = Manifest(
     name="citizen",
     title="Citizen services",
     package="kotwal.citizen",
     permissions=(P,),
-    grants=(grant(IDENTITY_READERS, P.IDENTITY_READ),),
+    grants=(
+        grant(IDENTITY_READERS, P.IDENTITY_READ),
+        # The control room's dispatchers: whoever sees where patrol units are and sends them.
+        grant(SOS_HANDLERS, P.SOS_READ, P.SOS_HANDLE),
+    ),
     models=("kotwal.citizen.models",),
     api=("kotwal.citizen.api",),
     # The citizens' own surface: its own app and port, its own token realm.
     citizen=("kotwal.citizen.citizen_api",),
     commands=(
-        Commands("citizen", "kotwal.citizen.cli:app", "Citizen services: trips' shredding."),
+        Commands(
+            "citizen",
+            "kotwal.citizen.cli:app",
+            "Citizen services: trips' shredding, SOS escalation.",
+        ),
         Commands(
             "demo-otp",
             "kotwal.citizen.cli:demo_otp_app",
@@ -30,6 +41,7 @@ MANIFEST = Manifest(
     ),
     # Checks the KOTWAL_CITIZEN_* settings when a process starts.
     install="kotwal.citizen.service:install",
-    # Login codes go out through the alerts module's locked OTP template.
-    requires=("alerts",),
+    # Login codes and SOS notices go out through the alerts module's locked templates; an SOS
+    # becomes an incident in patrol's queue.
+    requires=("alerts", "patrol"),
 )

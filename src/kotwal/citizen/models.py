@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kotwal.citizen.permissions import CitizenPermission
-from kotwal.core.columns import RESTRICTED, RecordId, stamped
+from kotwal.core.columns import RESTRICTED, RecordId, jurisdiction_path_column, stamped
 from kotwal.core.db import ID, Base
 from kotwal.core.gate import Protected
 from kotwal.core.policy import DataClass
@@ -185,3 +185,84 @@ class CitizenTripTombstone(RecordId, Base):
     data_key_id: Mapped[str] = mapped_column(String(36), info=RESTRICTED)
     shredded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
     signature: Mapped[str] = mapped_column(String(128), info=RESTRICTED)
+
+
+SOS_OPEN, SOS_CLOSED = "open", "closed"
+
+
+class CitizenSos(RecordId, Base):
+    """A citizen's SOS: the incident it became in patrol's queue (source "sos", priority 1,
+    where and when it was raised), the station whose area holds the place, and its course:
+    acknowledged by the control room, escalated while it was not, closed. The citizen's
+    positions while it is open are sealed under this row's own data key
+    (:class:`CitizenSosPosition`); they are released to the control room only while it is
+    open, and destroyed with the key once it has been closed for
+    ``KOTWAL_CITIZEN_SOS_KEEP_HOURS``. Carries the pseudonym, never who the citizen is."""
+
+    __tablename__ = "citizen_sos"
+    __table_args__ = (Index("ix_citizen_sos_status_raised", "status", "raised_at"),)
+    __disclosure__ = Protected(
+        resource_type="citizen_sos",
+        read_permission=CitizenPermission.SOS_READ,
+        jurisdiction_path=lambda sos: sos.jurisdiction_path,
+        fields=(
+            "incident_id",
+            "station_id",
+            "status",
+            "raised_at",
+            "acknowledged_at",
+            "escalation_level",
+            "escalated_at",
+            "escalated_to",
+            "contacts_told",
+            "closed_at",
+            "closed_by",
+            "positions",
+        ),
+    )
+
+    citizen_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("citizen_accounts.id"), index=True, nullable=True, info=RESTRICTED
+    )
+    incident_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("patrol_incidents.id"), index=True, unique=True, info=RESTRICTED
+    )
+    station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=RESTRICTED)
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column()
+    #: open, closed
+    status: Mapped[str] = mapped_column(String(16), default=SOS_OPEN, info=RESTRICTED)
+    raised_at: Mapped[datetime] = stamped(RESTRICTED)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), info=RESTRICTED
+    )
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64), info=RESTRICTED)
+    #: 0 at the station; 1, 2, ... once passed up a level of the tree for want of an answer.
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, info=RESTRICTED)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    #: The jurisdiction (district, zone, ...) whose control room it was passed to last.
+    escalated_to: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
+    #: The nearest available units proposed when it was raised (and again at each
+    #: escalation, from the wider area), comma-separated ids, nearest first.
+    proposed_units: Mapped[str | None] = mapped_column(String(400), info=RESTRICTED)
+    contacts_told: Mapped[int] = mapped_column(Integer, default=0, info=RESTRICTED)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    #: "citizen", "control-room" or "incident-closed".
+    closed_by: Mapped[str | None] = mapped_column(String(64), info=RESTRICTED)
+    shred_after: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), index=True, info=RESTRICTED
+    )
+    shredded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    positions: Mapped[int] = mapped_column(Integer, default=0, info=RESTRICTED)
+
+
+class CitizenSosPosition(RecordId, Base):
+    """Where the citizen was while their SOS was open: time, place and accuracy together,
+    sealed under the SOS's data key (bound to its own row), as a trip's positions are."""
+
+    __tablename__ = "citizen_sos_positions"
+
+    sos_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("citizen_sos.id"), index=True, info=RESTRICTED
+    )
+    fix: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
+    received_at: Mapped[datetime] = stamped(RESTRICTED)

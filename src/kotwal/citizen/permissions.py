@@ -12,3 +12,7 @@ class CitizenPermission(enum.StrEnum):
     #: Open a citizen's identity (name, mobile, e-mail, address, emergency contacts) from the
     #: vault, through the gate, always with a declared purpose.
     IDENTITY_READ = "citizen:identity:read"
+    #: See the SOS raised in one's jurisdiction, and the citizen's positions while one is open.
+    SOS_READ = "citizen:sos:read"
+    #: Acknowledge an SOS (the citizen sees it) and close it.
+    SOS_HANDLE = "citizen:sos:handle"

@@ -151,3 +151,65 @@ class IdentityOut(BaseModel):
     email: Any
     address: Any
     emergency_contacts: list[dict[str, Any]]
+
+
+#: Positions an open SOS takes in one request (the app sends every 5-10 s; a few queued while
+#: the connection was down come together).
+MAX_SOS_FIXES = 20
+
+
+class SosFixesIn(BaseModel):
+    model_config = _IN
+    fixes: list[FixIn] = Field(min_length=1, max_length=MAX_SOS_FIXES)
+
+
+class SosOut(BaseModel):
+    """An SOS as its citizen sees it."""
+
+    id: str
+    status: str
+    raised_at: datetime
+    #: The control room has answered (acknowledged it, or sent a unit).
+    acknowledged: bool
+    acknowledged_at: datetime | None
+    unit_sent: bool
+    #: The police station it went to.
+    station: str | None
+    contacts_told: int
+    positions: int
+    closed_at: datetime | None
+
+
+class SosFixesOut(SosOut):
+    recorded: int
+
+
+class SosPointOut(BaseModel):
+    at: datetime
+    lat: float
+    lon: float
+    accuracy: float | None
+
+
+class SosRead(BaseModel):
+    """An SOS for the control room, as the gate released it (a value or ``{"masked": true}``)."""
+
+    id: str
+    incident_id: Any
+    station_id: Any
+    status: Any
+    raised_at: Any
+    acknowledged_at: Any
+    escalation_level: Any
+    escalated_at: Any
+    escalated_to: Any
+    contacts_told: Any
+    closed_at: Any
+    closed_by: Any
+    positions: Any
+    answered: bool
+    incident_status: str | None = None
+    proposed_units: list[str] = []
+    #: The citizen's positions, only while the SOS is open (None otherwise).
+    track: list[SosPointOut] | None = None
+    candidates: list[dict[str, Any]] = []

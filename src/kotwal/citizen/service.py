@@ -32,7 +32,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, select, update
 
 from kotwal.alerts.service import send_otp
-from kotwal.citizen import trips
+from kotwal.citizen import sos, trips
 from kotwal.citizen.config import citizen_settings
 from kotwal.citizen.models import (
     CitizenAccount,
@@ -623,8 +623,9 @@ def access_log(uow: UnitOfWork, citizen: Citizen) -> list[dict[str, Any]]:
 
 def delete_account(uow: UnitOfWork, citizen: Citizen) -> dict[str, int]:
     """Delete the citizen's account on their request: every trip shredded at once (no grace
-    period), the vault's rows deleted with their data keys, sessions and codes deleted. What
-    remains is the audit log's record that it happened, under the pseudonym."""
+    period), every SOS's positions destroyed (its incident stays, without the pseudonym), the
+    vault's rows deleted with their data keys, sessions and codes deleted. What remains is the
+    audit log's record that it happened, under the pseudonym."""
     account = uow.session.get(CitizenAccount, citizen.citizen_id)
     if account is None:
         raise NotFound("no such account")
@@ -637,6 +638,7 @@ def delete_account(uow: UnitOfWork, citizen: Citizen) -> dict[str, int]:
         if trip.status != trips.SHREDDED:
             trips.shred_trip(uow, trip, reason="account-deleted")
         trip.citizen_id = None  # the tombstone stays; the pseudonym goes with the account
+    raised = sos.forget_citizen(uow, citizen.citizen_id)
     for row in [*_contacts(uow, citizen.citizen_id), _identity(uow, citizen.citizen_id)]:
         if row is not None:
             uow.session.delete(row)  # the flush shreds its data key
@@ -654,6 +656,7 @@ def delete_account(uow: UnitOfWork, citizen: Citizen) -> dict[str, int]:
         "trips": len(own_trips),
         "sessions": cast(CursorResult[Any], sessions).rowcount,
         "codes": cast(CursorResult[Any], codes).rowcount,
+        "sos": raised,
     }
     uow.audit(
         actor_event(
