@@ -1,5 +1,6 @@
 """``kotwal demo-otp NUMBER`` prints a number's pending login code on a demo instance and
-refuses anywhere else; ``kotwal citizen shred-trips`` destroys the trips that are due."""
+refuses anywhere else; ``kotwal citizen shred-trips`` destroys the trips that are due;
+``kotwal citizen sos-sweep`` escalates an SOS left unanswered."""
 
 from __future__ import annotations
 
@@ -11,15 +12,18 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from kotwal.citizen import service
-from kotwal.citizen.models import CitizenOtp, CitizenTrip
+from kotwal.citizen.models import CitizenOtp, CitizenSos, CitizenTrip
 from kotwal.cli import app
 from kotwal.core.clock import utcnow
 from kotwal.core.config import Settings
 from kotwal.core.keys import KeyRing
+from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.domains import open_runtime
 from tests.citizen.helpers import API, log_in, sent_code
+from tests.factories import World, api_officer
+from tests.patrol.helpers import LAT0, LON0, import_map, station_a_map
 
 runner = CliRunner()
 MOBILE = "9876543210"
@@ -94,3 +98,24 @@ def test_shred_trips_deletes_login_codes_after_a_day(
     with runtime.db.transaction(write=False) as s:
         left = s.execute(select(CitizenOtp.id)).scalars().all()
     assert len(left) == 1 and first not in left
+
+
+def test_sos_sweep_escalates_an_unanswered_sos_and_says_so(
+    env: Settings, runtime: Runtime, citizens: TestClient, client: TestClient, world: World
+) -> None:
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    assert import_map(client, sho, station_a_map()).status_code == 201
+    me = log_in(citizens, runtime)
+    here = {"at": utcnow().isoformat(), "lat": LAT0 + 0.004, "lon": LON0 + 0.004}
+    raised = citizens.post(f"{API}/sos", json=here, headers=me.bearer).json()
+    result = runner.invoke(app, ["citizen", "sos-sweep"])
+    assert result.exit_code == 0, result.output
+    assert "escalated 0 SOS" in result.output
+    with runtime.db.transaction(write=True) as s:
+        s.execute(update(CitizenSos).values(raised_at=utcnow() - timedelta(minutes=2)))
+    result = runner.invoke(app, ["citizen", "sos-sweep"])
+    assert result.exit_code == 0, result.output
+    assert "escalated 1 SOS, closed 0" in result.output
+    with runtime.db.transaction(write=False) as s:
+        row = s.get(CitizenSos, raised["id"])
+        assert row is not None and (row.escalation_level, row.escalated_to) == (1, world.district)
