@@ -278,3 +278,12 @@ def test_deleting_the_account_destroys_the_sos_positions_and_the_pseudonym(
         assert row is not None and row.citizen_id is None and row.status == "closed"
         assert s.execute(select(func.count()).select_from(CitizenSosPosition)).scalar_one() == 0
     assert len(client.get("/api/v1/patrol/incidents", headers=sho.bearer).json()) == 1
+
+
+def test_a_call_taker_cannot_enter_an_sos(
+    client: TestClient, runtime: Runtime, world: World, sho: Officer
+) -> None:
+    body = {"source": "sos", "category": "other", "priority": 1, **HERE}
+    r = client.post("/api/v1/patrol/incidents", json=body, headers=sho.bearer)
+    assert r.status_code == 422 and "citizen's app" in r.text
+    assert client.get("/api/v1/patrol/incidents", headers=sho.bearer).json() == []
