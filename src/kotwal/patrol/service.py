@@ -1301,6 +1301,17 @@ def progress_incident(
     return disclose(uow, actor, None, [incident], kind="echo")[0]
 
 
+def station_at(uow: UnitOfWork, lat: float, lon: float, within_m: float = 0.0) -> str | None:
+    """The station whose area on the map holds a place, else (``within_m`` > 0) the station
+    whose area is nearest within that many metres; None if none. For another domain routing
+    what a citizen sends (a report) by where it happened; no actor: it discloses nothing."""
+    index = area_index.get(uow)
+    held = index.areas.containing(lon, lat)
+    if not held and within_m > 0:
+        held = [n.key for n in index.areas.nearest(lon, lat, within_m, limit=1)]
+    return index.station_of[held[0]] if held else None
+
+
 def file_incident(
     uow: UnitOfWork,
     by: str,
