@@ -7,7 +7,9 @@ stored), report positions in the OsmAnd protocol (``GET /api/v1/patrol/osmand?id
 process of its own) keeps ``--connections`` trackers sending for ``--seconds``, cycling through
 the units. A 200 is sent only once the ping's batch is committed, so the rate counts positions
 durable in the database; at the end the track table is counted and must hold every accepted
-ping.
+ping. While the load runs, a station house officer's control-room stream is open
+(``/patrol/control/events`` with a console session) and a probe unit pings every 1.5 s: the
+time from each probe's ping to its position arriving in the stream (target p95 <= 2 s).
 
 Units are spread over a city of about 30 x 30 km. Then the nearest-available-unit query that
 dispatch runs for an incident, ``--queries`` times at random places in that city, every unit
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import multiprocessing
 import os
@@ -42,15 +45,18 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 from sqlalchemy import func, select
 
 import scaffold
+from kotwal.core import identity
 from kotwal.core.clock import utcnow
 from kotwal.core.config import Settings
 from kotwal.core.migrate import upgrade
@@ -119,8 +125,133 @@ def prepare(data: Path, units: int) -> list[str]:
             path.chmod(0o600)  # the server refuses a database file others can read
 
 
+def prepare_watcher(data: Path) -> dict[str, str]:
+    """A station house officer with a console session (the control room's viewer) and a probe
+    unit with its own tracker, whose pings are timed to the page."""
+    settings = Settings(data_dir=data)
+    runtime = open_runtime(settings)
+    try:
+        with UnitOfWork(runtime, write=True) as uow:
+            unit = uow.session.execute(select(PatrolUnit)).scalars().first()
+            assert unit is not None
+            bench = Actor(account_id=None, username="cli:bench")
+            account, _ = identity.create_account(
+                uow,
+                bench,
+                username="bench.sho",
+                display_name="Bench SHO",
+                roles=frozenset({Role.STATION_HOUSE_OFFICER}),
+                jurisdiction_id=unit.station_id,
+            )
+            account.must_change_password = False
+            # Enrolled, as every officer is after first login (never used to log in here).
+            account.totp_secret = base64.b32encode(secrets.token_bytes(20)).decode()
+            issued = identity.issue_session(
+                uow.session, settings, account, kind="console", client_addr="127.0.0.1"
+            )
+            probe = PatrolUnit(
+                call_sign="BENCH-PROBE",
+                vehicle_number="TS00BP00001",
+                kind="patrol_car",
+                station_id=unit.station_id,
+                jurisdiction_path=unit.jurisdiction_path,
+                status="available",
+                status_at=utcnow(),
+            )
+            uow.session.add(probe)
+            uow.session.flush()
+            token = secrets.token_urlsafe(32)
+            uow.session.add(
+                PatrolDevice(
+                    unit_id=probe.id,
+                    label="probe",
+                    token_hash=token_hash(token),
+                    jurisdiction_path=unit.jurisdiction_path,
+                    created_by="cli:bench",
+                )
+            )
+        return {"cookie": issued.token, "token": token, "unit": probe.id}
+    finally:
+        runtime.close()
+
+
+def screen_latency(port: int, watcher: dict[str, str], seconds: float) -> dict[str, Any]:
+    """From a probe's ping arriving to its new position reaching the control room's event
+    stream (what the page draws from), while the load runs: a ping every 1.5 s (the stream
+    sends each second where units are now, so a ping superseded within a second is never
+    sent, and is not counted)."""
+    base = f"http://127.0.0.1:{port}"
+    sent: dict[str, float] = {}
+    seen: list[float] = []
+    events = {"n": 0, "bytes": 0, "ended": ""}
+    stop, first = threading.Event(), threading.Event()
+
+    def read() -> None:
+        try:
+            with httpx.stream(
+                "GET",
+                f"{base}/patrol/control/events",
+                cookies={"kotwal-session": watcher["cookie"]},
+                timeout=httpx.Timeout(10.0, read=None),
+            ) as r:
+                if r.status_code != 200:
+                    events["ended"] = f"status {r.status_code}"
+                    first.set()
+                    return
+                for line in r.iter_lines():
+                    if stop.is_set():
+                        return
+                    if not line.startswith("data: "):
+                        continue
+                    arrived = time.perf_counter()
+                    first.set()
+                    events["n"] += 1
+                    events["bytes"] += len(line)
+                    for p in json.loads(line[6:]).get("positions", []):
+                        key = f"{p['lat']:.6f}"
+                        if p["unit_id"] == watcher["unit"] and key in sent:
+                            seen.append(arrived - sent.pop(key))
+            events["ended"] = events["ended"] or "stream closed"
+        except httpx.HTTPError as exc:
+            events["ended"] = f"{type(exc).__name__}: {exc}"
+
+    reader = threading.Thread(target=read, daemon=True)
+    until = time.monotonic() + seconds
+    reader.start()
+    first.wait(timeout=30)  # the first event (every unit) has arrived
+    with httpx.Client(base_url=base) as client:
+        k = 0
+        while time.monotonic() < until or k < 2:
+            k += 1
+            lat = f"{LAT0 + 0.2 + k * 1e-5:.6f}"
+            began = time.perf_counter()
+            r = client.get(PATH, params={"id": watcher["token"], "lat": lat, "lon": LON0})
+            if r.status_code == 200:
+                sent[lat] = began
+            time.sleep(1.5)
+    time.sleep(3)
+    stop.set()
+    seen.sort()
+    return {
+        "screen_probes": k,
+        "screen_seen": len(seen),
+        "screen_p50_ms": round(statistics.median(seen) * 1000, 1) if seen else None,
+        "screen_p95_ms": round(seen[int(len(seen) * 0.95)] * 1000, 1) if seen else None,
+        "screen_events": events["n"],
+        "screen_stream": events["ended"] or "open",
+    }
+
+
 def serve(data: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "KOTWAL_DATA_DIR": str(data), "KOTWAL_LOCAL_HTTP": "true"}
+    env = {
+        **os.environ,
+        "KOTWAL_DATA_DIR": str(data),
+        "KOTWAL_LOCAL_HTTP": "true",
+        # The control room's map charges every unit and position it shows to its viewer's
+        # disclosure budget: a map of 5,000 units needs a budget set for it (the default
+        # station house officer's is 300 distinct records an hour).
+        "KOTWAL_WATCH_BUDGETS": json.dumps({"station_house_officer": [20000, 30000, 40000, 60000]}),
+    }
     # `kotwal run` as its console script does it, with this interpreter.
     command = [sys.executable, "-c", "from kotwal.cli import app; app()"]
     server = subprocess.Popen(
@@ -232,11 +363,16 @@ def load(port: int, tokens: list[str], connections: int, seconds: float, queue: 
     queue.put(out)
 
 
-def count_positions(data: Path) -> int:
+def count_positions(data: Path, probe: str) -> int:
+    """Positions stored for the load's units (the probe's own are not the load's)."""
     runtime = open_runtime(Settings(data_dir=data))
     try:
         with runtime.db.transaction(write=False) as session:
-            stmt = select(func.count()).select_from(PatrolPosition)
+            stmt = (
+                select(func.count())
+                .select_from(PatrolPosition)
+                .where(PatrolPosition.unit_id != probe)
+            )
             return int(session.execute(stmt).scalar_one())
     finally:
         runtime.close()
@@ -453,6 +589,7 @@ def main() -> None:
 
     with scaffold.scratch_data_dir() as data:
         tokens = prepare(data, args.units)
+        watcher = prepare_watcher(data)
         port = free_port()
         server = serve(data, port, args.workers)
         try:
@@ -462,12 +599,13 @@ def main() -> None:
             )
             cpu_before = session_cpu_seconds(server.pid)
             client.start()
+            screen = screen_latency(port, watcher, args.seconds)
             result = queue.get()
             cpu_used = session_cpu_seconds(server.pid) - cpu_before
             client.join()
         finally:
             stop(server)
-        stored = count_positions(data)
+        stored = count_positions(data, watcher["unit"])
         near = nearest(data, args.queries)
         cover = coverage_bench(data, min(args.beats, args.units), args.shift_hours)
     rate = result["ok"] / result["elapsed"]
@@ -488,6 +626,12 @@ def main() -> None:
         f"nearest available unit among {near['units_with_positions']:,} placed: "
         f"p50 {near['nearest_p50_ms']} ms, p95 {near['nearest_p95_ms']} ms (CPU p95 "
         f"{near['nearest_cpu_p95_ms']} ms; {args.queries} queries)"
+    )
+    print(
+        f"ping to the control room's stream (a probe every 1.5 s under the load): p50 "
+        f"{screen['screen_p50_ms']} ms, p95 {screen['screen_p95_ms']} ms "
+        f"({screen['screen_seen']} of {screen['screen_probes']} probes seen; stream "
+        f"{screen['screen_stream']})"
     )
     print(
         f"coverage of {cover['coverage_beats']:,} beats over a {args.shift_hours:g} h shift "
@@ -513,6 +657,7 @@ def main() -> None:
         "driver_cpu_ms_per_ping": round(driver_ms, 3),
         "pings_per_second_if_cores_free": round(idle_rate, 1),
         **near,
+        **screen,
         **cover,
         "load_average_1m": round(os.getloadavg()[0], 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -13,7 +13,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "patrol.py"
 
 
 def test_the_patrol_bench_prints_pings_per_second_and_stores_every_accepted_ping() -> None:
-    tiny = ["--units", "20", "--seconds", "2", "--connections", "4", "--queries", "20"]
+    tiny = ["--units", "20", "--seconds", "4", "--connections", "4", "--queries", "20"]
     tiny += ["--beats", "10", "--shift-hours", "1"]
     run = subprocess.run(
         [sys.executable, str(BENCH), *tiny],
@@ -31,3 +31,4 @@ def test_the_patrol_bench_prints_pings_per_second_and_stores_every_accepted_ping
     assert figures["units_with_positions"] > 0 and figures["nearest_p95_ms"] > 0
     assert figures["coverage_beats"] == 10 and figures["coverage_fixes"] == 10 * 360
     assert 0 < figures["coverage_area_share_median"] <= 1 and figures["coverage_seconds"] > 0
+    assert figures["screen_stream"] == "open" and figures["screen_seen"] > 0

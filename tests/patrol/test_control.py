@@ -11,8 +11,8 @@ from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from kotwal.patrol import control
-from tests.factories import Officer, World, api_officer
-from tests.helpers import audit_events
+from tests.factories import Officer, World, api_officer, make_officer
+from tests.helpers import audit_events, console_login
 from tests.import_helpers import actor_of
 from tests.patrol.helpers import LAT0, LON0, import_map, new_unit, station_a_map, tracker
 
@@ -63,3 +63,25 @@ def test_the_feed_sends_changes_and_positions_only_to_those_allowed(
     other = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_b)
     elsewhere = _feed(runtime, other, control.Cursor())
     assert elsewhere["units"] == [] and "positions" not in elsewhere and elsewhere["areas"] == []
+
+
+def test_a_map_past_the_disclosure_budget_is_told_so_and_stops(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    """Every unit on the map is charged to the viewer's budget (kotwal.watch): a constable's
+    map of more units than a constable may see in an hour is refused, and the stream says so
+    and ends instead of failing silently."""
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    for n in range(110):  # a constable's hourly hard limit is 100 distinct records
+        body = {
+            "call_sign": f"CR-B{n:03d}",
+            "vehicle_number": f"TS09PB{1000 + n}",
+            "kind": "blue_colts",
+            "station_id": world.station_a,
+        }
+        assert client.post("/api/v1/patrol/units", json=body, headers=sho.bearer).status_code == 201
+    constable = make_officer(runtime, Role.CONSTABLE, posting=world.station_a)
+    console_login(client, constable)
+    r = client.get("/patrol/control/events")
+    assert r.status_code == 200
+    assert "event: refused" in r.text and "event: changes" not in r.text

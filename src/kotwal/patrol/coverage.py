@@ -336,6 +336,19 @@ def _window(shift: PatrolShift, now: datetime) -> tuple[datetime, datetime]:
     return as_utc(shift.starts_at), max(end, as_utc(shift.starts_at))
 
 
+def _coordinates(
+    connection: Any, stmt: Any
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The (lon, lat) rows of ``stmt`` as two arrays, through Core and the driver's own rows:
+    a shift is thousands of fixes, and per-row objects (the ORM's, and numpy probing them)
+    cost ten times the rest of the computation."""
+    result = connection.execute(stmt)
+    raw = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    flat = np.fromiter(itertools.chain.from_iterable(raw), dtype=np.float64)
+    return flat[0::2], flat[1::2]
+
+
 def coverage_of(uow: UnitOfWork, shifts: Sequence[PatrolShift]) -> list[Coverage]:
     """Coverage of each shift over its beat (no permission checked: callers check). One query
     for the beats, one for their points, one for the check-ins, and one per shift for its
@@ -380,25 +393,21 @@ def coverage_of(uow: UnitOfWork, shifts: Sequence[PatrolShift]) -> list[Coverage
             out.append(Coverage(shift.id, shift.unit_id, None, start, end, 0, 0, 0, 0, 0))
             continue
         grid = beat_grid(geometry[shift.beat_id], cell_m)
-        # Core, not the ORM, and the driver's rows straight into an array: a shift is
-        # thousands of fixes, and per-row objects cost more than the rest of the computation.
-        result = connection.execute(
+        lons, lats = _coordinates(
+            connection,
             select(PatrolPosition.lon, PatrolPosition.lat)
             .where(
                 PatrolPosition.unit_id == shift.unit_id,
                 PatrolPosition.fixed_at >= start,
                 PatrolPosition.fixed_at <= end,
             )
-            .order_by(PatrolPosition.fixed_at)
+            .order_by(PatrolPosition.fixed_at),
         )
-        raw = result.cursor.fetchall() if result.cursor is not None else []
-        result.close()
-        flat = np.fromiter(itertools.chain.from_iterable(raw), dtype=np.float64)
-        fixes = flat.size // 2
+        fixes = lons.size
         passed = 0
         if fixes:
-            lons, lats = drawn_track(flat[0::2], flat[1::2], cell_m / 2)
-            passed = int(np.isin(grid.cells, grid.keys(lons, lats)).sum())
+            xs, ys = drawn_track(lons, lats, cell_m / 2)
+            passed = int(np.isin(grid.cells, grid.keys(xs, ys)).sum())
         out.append(
             Coverage(
                 shift.id,
@@ -470,15 +479,15 @@ def _seen(
     start = since
     while start < now:
         end = min(start + SLICE, now)
-        rows = session.execute(
+        lons, lats = _coordinates(
+            session.connection(),
             select(PatrolPosition.lon, PatrolPosition.lat).where(
                 PatrolPosition.received_at > start, PatrolPosition.received_at <= end
-            )
-        ).all()
-        total += len(rows)
-        if rows and len(index):
-            coords = np.array(rows, dtype=np.float64)
-            places = shapely.points(coords[:, 0], coords[:, 1])
+            ),
+        )
+        total += lons.size
+        if lons.size and len(index):
+            places = shapely.points(lons, lats)
             hits = index.tree.query(places, predicate="intersects")
             for i in np.unique(hits[1]):
                 seen[index.keys[int(i)]] = end

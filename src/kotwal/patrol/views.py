@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from kotwal.core.clock import as_utc, utcnow
+from kotwal.core.errors import Problem
 from kotwal.core.policy import Actor
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
@@ -114,7 +115,14 @@ async def control_events(
         while time.monotonic() < ends:
             if await request.is_disconnected():
                 return
-            changed = await run_in_threadpool(_tick, runtime, actor, cursor)
+            try:
+                changed = await run_in_threadpool(_tick, runtime, actor, cursor)
+            except Problem as problem:
+                # Refused (the disclosure budget crossed, the account suspended): say so and
+                # end; the page stops listening rather than asking again every second.
+                why = {"status": problem.status, "title": problem.title, "detail": str(problem)}
+                yield f"event: refused\ndata: {_json(why)}\n\n"
+                return
             if changed:
                 yield f"event: changes\ndata: {_json(changed)}\n\n"
                 quiet = time.monotonic()

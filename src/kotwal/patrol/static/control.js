@@ -153,4 +153,10 @@
   source.addEventListener("open", function () { say("Live: updated as units report."); });
   source.addEventListener("error", function () { say("Reconnecting…"); });
   source.addEventListener("changes", function (e) { apply(JSON.parse(e.data)); });
+  source.addEventListener("refused", function (e) {
+    var why = JSON.parse(e.data);
+    source.close();
+    say("Stopped: " + why.title + (why.detail && why.detail !== why.title ? ": " + why.detail : ""));
+    root.dataset.refused = String(why.status);
+  });
 })();
