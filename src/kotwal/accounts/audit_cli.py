@@ -108,9 +108,16 @@ def verify(
 
         started = time.perf_counter()
         result = audit.verify(
-            runtime.db.engine, runtime.keyring.audit_public, witness=witness, progress=progress
+            runtime.db.engine,
+            runtime.keyring.audit_public,
+            witness=witness,
+            progress=progress,
+            mac_key=runtime.keyring.audit_mac_key,
         )
         elapsed = time.perf_counter() - started
+        if not result.ok:
+            # Closing the runtime signs the head; over a log just found broken it must not.
+            runtime.committer.hold_checkpoints(f"audit verify found: {result.describe()}")
         with runtime.db.transaction(write=False) as session:
             lag = audit.signature_lag(session)
         stale = _stale(lag, runtime.settings)

@@ -34,9 +34,16 @@ message is :func:`checkpoint_message`::
 and ``key_id`` is the first 16 hex digits of the SHA-256 of the raw 32-byte public key.
 :func:`export_witness` copies checkpoints to a JSON-lines file outside the database.
 
+MACs. Each event also carries ``mac``, :func:`event_mac`: HMAC-SHA256 of its hash under
+:attr:`KeyRing.audit_mac_key` (derived from the audit signing key, never in the database),
+32 hex digits. It is not part of the hash, so the chain format is unchanged; events written
+before migration 0025 have none.
+
 What verification can and cannot show. The chain hashes are not keyed: anyone who can write to
-the database can recompute them, so the chain alone proves the log is *consistent*, and the
-signed checkpoints prove it is *authentic* up to the newest checkpoint.
+the database can recompute them, so the chain alone proves the log is *consistent*; the MACs
+prove each event was written by a holder of the audit key (``verify(mac_key=...)``, as ``kotwal
+audit verify`` runs it: from the first event with a MAC, every later one must carry a valid
+one), and the signed checkpoints prove the log *authentic* up to the newest checkpoint.
 
 - A single row altered, deleted, inserted or two rows swapped, without recomputing hashes, is
   named exactly: the first seq whose hash, link or number is wrong.
@@ -53,16 +60,25 @@ signed checkpoints prove it is *authentic* up to the newest checkpoint.
   ``checkpoint_every_events`` / ``checkpoint_every_seconds`` and by how often the witness file
   is refreshed (``kotwal audit witness``), which is why the witness should be copied often and
   kept where the database's administrators cannot write.
-- The signer does not bless a rewound head: :func:`checkpoint` refuses (and the group
-  committer raises a critical log line instead of signing) when the head no longer extends the
-  newest checkpoint in the database. It checks two rows, not the whole chain, so it is an
-  alarm, not a substitute for :func:`verify`.
+- Events written after the newest checkpoint cannot be fabricated without the audit key any
+  more (their MAC fails), but they can still be deleted from the end by a database writer who
+  also rewinds ``audit_head``, until a checkpoint or the witness covers them.
+- The signer signs only a segment it has just verified: :func:`checkpoint` refuses (and the
+  group committer raises a critical log line instead of signing) when the head no longer
+  extends the newest checkpoint, or when any event after it is missing, out of place, does
+  not hash or link, or lacks a valid MAC. A process that found the log broken holds its
+  checkpoints (:meth:`GroupCommitter.hold_checkpoints`; ``kotwal audit verify`` does).
+- Migration 0025 puts triggers on ``audit_events`` that refuse UPDATE and DELETE (and TRUNCATE
+  on PostgreSQL), so the application's own connection cannot rewrite the log; an intruder with
+  the SQLite file or the PostgreSQL table's owner can remove them, which is what the chain,
+  the MACs and the checkpoints are for.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -81,6 +97,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, Table, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from kotwal.core.crypto import KEYRING_INFO
 from kotwal.core.db import Database
 from kotwal.core.errors import Problem
 from kotwal.core.keys import KeyRing
@@ -121,15 +138,21 @@ EVENT_COLUMNS = (
 # Written out in full (not built from EVENT_COLUMNS) so that no SQL is assembled at run time.
 _SELECT_CHAIN = (
     "SELECT seq, at_us, actor_id, actor_name, session_id, action, outcome, resource_type, "
-    "resource_id, purpose, client_addr, detail, prev_hash, hash FROM audit_events ORDER BY seq"
+    "resource_id, purpose, client_addr, detail, prev_hash, hash, mac FROM audit_events "
+    "ORDER BY seq"
+)
+_SELECT_SEGMENT = (
+    "SELECT seq, at_us, actor_id, actor_name, session_id, action, outcome, resource_type, "
+    "resource_id, purpose, client_addr, detail, prev_hash, hash, mac FROM audit_events "
+    "WHERE seq > :after AND seq <= :upto ORDER BY seq"
 )
 _INSERT_EVENTS = {
     "qmark": "INSERT INTO audit_events (seq, at_us, actor_id, actor_name, session_id, action, "
-    "outcome, resource_type, resource_id, purpose, client_addr, detail, prev_hash, hash) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "outcome, resource_type, resource_id, purpose, client_addr, detail, prev_hash, hash, mac) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "format": "INSERT INTO audit_events (seq, at_us, actor_id, actor_name, session_id, action, "
-    "outcome, resource_type, resource_id, purpose, client_addr, detail, prev_hash, hash) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+    "outcome, resource_type, resource_id, purpose, client_addr, detail, prev_hash, hash, mac) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
 }
 _UPDATE_HEAD = {
     "qmark": "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1",
@@ -246,6 +269,16 @@ def event_hash(
     return hashlib.sha256(_SEP.join(parts).encode("utf-8")).hexdigest()
 
 
+def event_mac(key: bytes, chain_hash: str) -> str:
+    """An event's MAC: HMAC-SHA256 of its chain hash under the audit MAC key, 32 hex digits.
+
+    The chain hash is unkeyed (anyone who can write to the database can compute it); the MAC
+    needs :attr:`KeyRing.audit_mac_key`, which is not in the database, so a row forged with a
+    correct hash still fails.
+    """
+    return hmac.digest(key, chain_hash.encode("ascii"), "sha256").hex()[:32]
+
+
 def _storable(value: str) -> str:
     """Text both databases store and hash alike: no separator, no NUL, valid UTF-8."""
     if _SEP in value or "\x00" in value:
@@ -302,6 +335,8 @@ def append(session: Session, events: Sequence[AuditEvent]) -> list[int]:
     seq = head_seq
     rows: list[tuple[object, ...]] = []
     sha256, join, limit = hashlib.sha256, _SEP.join, _LIMITS
+    keyring = session.info.get(KEYRING_INFO)
+    mac_key = keyring.audit_mac_key if isinstance(keyring, KeyRing) else None
     for ev in events:
         seq += 1
         at_us = int(ev.at_us)
@@ -351,6 +386,7 @@ def append(session: Session, events: Sequence[AuditEvent]) -> list[int]:
                 detail,
                 prev,
                 digest,
+                None if mac_key is None else event_mac(mac_key, digest),
             )
         )
         prev = digest
@@ -418,6 +454,10 @@ def checkpoint(session: Session, keyring: KeyRing) -> AuditCheckpoint | None:
             f"the chain (head seq {seq}) no longer contains the checkpointed event at seq "
             f"{newest.seq}; run `kotwal audit verify`"
         )
+    after = (0, GENESIS_HASH) if newest is None else (int(newest.seq), str(newest.hash))
+    fault = _segment_fault(session, after, seq, keyring.audit_mac_key)
+    if fault is not None:
+        raise AuditIntegrityError(f"{fault}; nothing signed. Run `kotwal audit verify`")
     at_us = time.time_ns() // 1000
     signature = keyring.audit_private.sign(checkpoint_message(seq, chain_hash, at_us))
     row = AuditCheckpoint(
@@ -430,6 +470,38 @@ def checkpoint(session: Session, keyring: KeyRing) -> AuditCheckpoint | None:
     session.add(row)
     session.flush()
     return row
+
+
+def _segment_fault(
+    session: Session, after: tuple[int, str], upto: int, mac_key: bytes
+) -> str | None:
+    """What is wrong with the events after the newest checkpoint up to the head, or None.
+
+    A checkpoint signs only a segment just verified: every event in it is numbered in turn,
+    links to the one before, hashes to its own hash, and carries the MAC that only a holder of
+    the audit key can make (a row forged with a correct SHA-256 hash has none). One checkpoint
+    interval of rows (10,000 by default) takes tens of milliseconds.
+    """
+    expect, prev = after[0] + 1, after[1]
+    # Before the first checkpoint, events written before migration 0025 may lead without a
+    # MAC; once one carries a MAC, or after a checkpoint, every event must.
+    macs_begun = after[0] > 0
+    rows = session.execute(text(_SELECT_SEGMENT), {"after": after[0], "upto": upto})
+    for row in rows:
+        seq = row[0]
+        if seq != expect:
+            return f"seq {expect} is missing or out of place"
+        if row[12] != prev or not _own_hash_ok(row):
+            return f"seq {seq} does not hash or link as written"
+        macs_begun = macs_begun or row[14] is not None
+        if macs_begun and (
+            row[14] is None or not hmac.compare_digest(str(row[14]), event_mac(mac_key, row[13]))
+        ):
+            return f"seq {seq} carries no valid MAC (written without the audit key)"
+        prev, expect = str(row[13]), expect + 1
+    if expect != upto + 1:
+        return f"seqs {expect}..{upto} are missing"
+    return None
 
 
 def _witness_line(seq: int, chain_hash: str, at_us: int, kid: str, signature: str) -> str:
@@ -537,6 +609,8 @@ class GroupCommitter:
         #: The newest checkpointed seq, read from the database on first need.
         self._checkpointed_seq: int | None = None
         self._checkpointed_at = time.monotonic()
+        #: Why checkpoints are held (see :meth:`hold_checkpoints`), or None.
+        self._held: str | None = None
         #: Counters for tests, benchmarks and health pages.
         self.requests_queued = 0
         self.batches_committed = 0
@@ -684,14 +758,17 @@ class GroupCommitter:
         through, maybe sign a checkpoint, commit."""
         signed = refused = False
         with self._db.serial_writer(), self._db.transaction(write=True) as session:
+            if self._keyring is not None:
+                session.info[KEYRING_INFO] = self._keyring  # each event's MAC
             verdicts = [self._checked(session, r) if r.checks else None for r in batch]
             pairs = zip(batch, verdicts, strict=True)
             groups = [[] if verdict is not None else r.events for r, verdict in pairs]
             events = [ev for group in groups for ev in group]
             seqs = append(session, events)
-            if seqs and self._keyring is not None and self._checkpoint_due(session, seqs[-1]):
+            keyring = self._keyring if self._held is None else None
+            if seqs and keyring is not None and self._checkpoint_due(session, seqs[-1]):
                 try:
-                    signed = checkpoint(session, self._keyring) is not None
+                    signed = checkpoint(session, keyring) is not None
                 except AuditIntegrityError:
                     # Keep auditing (refusing requests would help nobody) but raise the alarm;
                     # try again only after another interval, not on every batch.
@@ -749,6 +826,12 @@ class GroupCommitter:
             with self._cond:
                 self._checkpointed_at = time.monotonic()
 
+    def hold_checkpoints(self, reason: str) -> None:
+        """Sign nothing more in this process: its owner found the log broken (``kotwal audit
+        verify`` does this), and a checkpoint now would bless whatever the database says."""
+        with self._cond:
+            self._held = reason
+
     def _checkpoint_alone(self) -> None:
         """Sign the head in a transaction of its own, if it moved since the last checkpoint.
 
@@ -756,7 +839,9 @@ class GroupCommitter:
         database rather than this writer's own count.
         """
         keyring = self._keyring
-        if keyring is None:
+        if keyring is None or self._held is not None:
+            if self._held is not None:
+                log.warning("audit checkpoint not signed: %s", self._held)
             return
         with self._db.transaction(write=True) as session:
             row = checkpoint(session, keyring)
@@ -854,8 +939,13 @@ def verify(
     *,
     witness: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    mac_key: bytes | None = None,
 ) -> VerifyResult:
     """Recompute the whole chain and check every checkpoint; name the first bad seq.
+
+    With ``mac_key`` (:attr:`KeyRing.audit_mac_key`) each event's MAC is checked too: from the
+    first event that carries one, every later event must carry a valid one (events written
+    before migration 0025 have none).
 
     Reads in one snapshot (REPEATABLE READ on PostgreSQL, one read transaction on SQLite), so
     it can run while the service writes. ``progress`` is called with the number of events
@@ -882,7 +972,7 @@ def verify(
         claims += _signed_claims(entries, public_key, "checkpoint", problems)
         if head is not None:
             claims.append(_Claim(int(head[0]), str(head[1]), "audit_head", signed=False))
-        walk = _walk_chain(conn, claims, progress)
+        walk = _walk_chain(conn, claims, progress, mac_key)
     problems += _after_walk(walk, claims, head is not None)
     checked = len(entries) + witness_count
     if not problems:
@@ -981,7 +1071,10 @@ _CHUNK_POSTGRESQL = 5_000
 
 
 def _walk_chain(
-    conn: Connection, claims: Sequence[_Claim], progress: Callable[[int], None] | None
+    conn: Connection,
+    claims: Sequence[_Claim],
+    progress: Callable[[int], None] | None,
+    mac_key: bytes | None = None,
 ) -> _Walk:
     """Stream the events in seq order and stop at the first that is not what it should be.
 
@@ -995,6 +1088,7 @@ def _walk_chain(
     chunk = _CHUNK_POSTGRESQL if conn.dialect.name == "postgresql" else _CHUNK_SQLITE
     sha256, join, sep, separators = hashlib.sha256, _SEP.join, _SEP, _SEPARATORS
     prev, prev2, expect, signed_upto = GENESIS_HASH, GENESIS_HASH, 1, 0
+    hmac_digest, macs_begun = hmac.digest, False
     walk = _Walk()
     cursor = _raw_cursor(conn, chunk)
     try:
@@ -1026,6 +1120,7 @@ def _walk_chain(
                         detail,
                         prev_hash,
                         digest,
+                        mac,
                     ) = row
                     if seq != expect or prev_hash != prev:
                         break
@@ -1051,6 +1146,13 @@ def _walk_chain(
                         or sha256(joined.encode()).hexdigest() != digest
                     ):
                         break
+                    if mac_key is not None:
+                        if mac is not None:
+                            macs_begun = True
+                            if hmac_digest(mac_key, digest.encode(), "sha256").hex()[:32] != mac:
+                                break
+                        elif macs_begun:
+                            break
                     if seq in claims_at:
                         if any(c.hash != digest for c in claims_at[seq]):
                             break
@@ -1065,7 +1167,7 @@ def _walk_chain(
                 following = rows[bad + 1] if bad + 1 < len(rows) else _next_row(cursor)
                 walk.problem = _diagnose(
                     rows[bad], expect, prev, prev2, following, claims_at, signed_upto
-                )
+                ) or _mac_problem(rows[bad], mac_key, macs_begun)
                 break
             if progress is not None:
                 progress(expect - 1)
@@ -1091,8 +1193,9 @@ def _diagnose(
     following: Sequence[Any] | None,
     claims_at: dict[int, list[_Claim]],
     signed_upto: int,
-) -> _Problem:
-    """Name the first bad seq, and say what most likely happened, from the rows around it.
+) -> _Problem | None:
+    """Name the first bad seq, and say what most likely happened, from the rows around it;
+    None when the row's place in the chain is sound (its MAC is then what is wrong).
 
     ``row`` should have been seq ``expect``, linked to ``prev`` (the hash of ``expect - 1``);
     ``prev2`` is the hash of ``expect - 2``, ``following`` the row after ``row`` (or None).
@@ -1143,6 +1246,18 @@ def _diagnose(
             seq,
             f"{claim.source} at seq {seq} does not match the chain: events in seqs "
             f"{signed_upto + 1}..{seq} were rewritten and re-hashed after it was signed",
+        )
+    return None
+
+
+def _mac_problem(row: Sequence[Any], mac_key: bytes | None, macs_begun: bool) -> _Problem:
+    """The problem with a row whose chain is sound: its MAC (or the row as a whole)."""
+    seq, mac = row[0], row[14]
+    if mac_key is not None and mac is None and macs_begun:
+        return _Problem(seq, f"seq {seq} carries no MAC though the events before it do (forged)")
+    if mac_key is not None and mac is not None:
+        return _Problem(
+            seq, f"seq {seq}: MAC does not match (forged or re-hashed without the audit key)"
         )
     return _Problem(seq, "the row could not be verified")
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -110,6 +111,18 @@ class KeyRing:
     @property
     def audit_public(self) -> Ed25519PublicKey:
         return self.audit_private.public_key()
+
+    @property
+    def audit_mac_key(self) -> bytes:
+        """The key of each audit event's MAC: derived from the audit signing key (HMAC-SHA256
+        of its 32-byte seed under a label of its own), so it lives wherever that key lives and
+        never in the database."""
+        seed = self.audit_private.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return hmac.digest(seed, b"kotwal-audit-mac/v1", "sha256")
 
     def audit_public_raw(self) -> bytes:
         return self.audit_public.public_bytes(

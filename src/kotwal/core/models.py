@@ -131,6 +131,9 @@ class AuditEventRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: HMAC-SHA256 of ``hash`` under the audit MAC key (outside the database), 32 hex digits;
+    #: NULL only on events written before migration 0025.
+    mac: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditHead(Base):
