@@ -1,16 +1,24 @@
 """The officers' side of citizen services (``/api/v1/citizen``): a citizen's identity from the
 vault, through the gate, only with a declared purpose; the control room's SOS queue, an SOS
-with the citizen's positions while it is open, acknowledging and closing it."""
+with the citizen's positions while it is open, acknowledging and closing it; the reports
+and tips routed to one's jurisdiction and their course."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
-from kotwal.citizen import service, sos
+from kotwal.citizen import reports, service, sos
 from kotwal.citizen.permissions import CitizenPermission as P
-from kotwal.citizen.schemas import IdentityOut, SosRead
+from kotwal.citizen.schemas import (
+    IdentityOut,
+    ReportKind,
+    ReportMove,
+    ReportRead,
+    ReportState,
+    SosRead,
+)
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
 from kotwal.web.deps import ReadUnit, WriteUnit, require
@@ -64,3 +72,47 @@ def close_sos(
 ) -> SosRead:
     """Close the SOS: its positions are no longer shown, and are destroyed later."""
     return SosRead(**sos.close_by_officer(uow, actor, sos_id))
+
+
+@router.get("/reports")
+def report_queue(
+    status: ReportState | None = None,
+    kind: ReportKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=reports.PAGE_MAX)] = 100,
+    actor: Actor = Depends(require(P.REPORT_READ)),
+    uow: UnitOfWork = ReadUnit,
+) -> list[dict[str, Any]]:
+    """Citizens' reports and tips routed to one's jurisdiction, oldest first: those still open
+    unless a status is asked for."""
+    return reports.queue(uow, actor, status=status, kind=kind, limit=limit)
+
+
+@router.get("/reports/{report_id}")
+def read_report(
+    report_id: str, actor: Actor = Depends(require(P.REPORT_READ)), uow: UnitOfWork = ReadUnit
+) -> ReportRead:
+    """A report: what the citizen said and where, its photographs' details, its course."""
+    return ReportRead(**reports.read(uow, actor, report_id))
+
+
+@router.get("/reports/{report_id}/photos/{photo_id}")
+def report_photo(
+    report_id: str,
+    photo_id: str,
+    actor: Actor = Depends(require(P.REPORT_READ)),
+    uow: UnitOfWork = ReadUnit,
+) -> Response:
+    """A report's photograph, as re-encoded (no metadata)."""
+    data, fmt = reports.photo_bytes(uow, actor, report_id, photo_id)
+    return Response(data, media_type=f"image/{fmt}", headers={"Cache-Control": "no-store, private"})
+
+
+@router.post("/reports/{report_id}/status")
+def move_report(
+    report_id: str,
+    body: ReportMove,
+    actor: Actor = Depends(require(P.REPORT_HANDLE)),
+    uow: UnitOfWork = WriteUnit,
+) -> ReportRead:
+    """Move a report along its course (FixMyStreet's states); the citizen is told."""
+    return ReportRead(**reports.move(uow, actor, report_id, body))

@@ -1,13 +1,14 @@
 """The citizens' surface (``/citizen/v1``, its own app): logging in with a code, one's devices,
-one's profile and account, Travel Made Safe trips, and SOS. Every route is public (asking for and
+one's profile and account, Travel Made Safe trips, SOS,
+reports and anonymous tips. Every route is public (asking for and
 spending a code) or admits only a citizen's own token (:mod:`kotwal.citizen.deps`); none is an
 officer's."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response, UploadFile
 
-from kotwal.citizen import service, sos, trips
+from kotwal.citizen import reports, service, sos, trips
 from kotwal.citizen.deps import signed_in
 from kotwal.citizen.principal import Citizen
 from kotwal.citizen.schemas import (
@@ -21,11 +22,17 @@ from kotwal.citizen.schemas import (
     FixIn,
     ProfileIn,
     ProfileOut,
+    ReceiptIn,
+    ReportIn,
+    ReportOut,
+    ReportPhotoOut,
     SessionIn,
     SessionOut,
     SosFixesIn,
     SosFixesOut,
     SosOut,
+    TipIn,
+    TipOut,
     TripIn,
     TripOut,
 )
@@ -43,6 +50,9 @@ _SPEND = Depends(
 _SELF = Depends(signed_in("the citizen's own account and devices"))
 _TRIPS = Depends(signed_in("the citizen's own trips"))
 _SOS = Depends(signed_in("the citizen's own SOS"))
+_REPORTS = Depends(signed_in("the citizen's own reports"))
+_TIP = Depends(public("an anonymous tip; limited per address and per device, no identity kept"))
+_RECEIPT = Depends(public("an anonymous tip's course, for whoever holds its receipt"))
 
 
 @router.post("/otp", dependencies=[_ASK], status_code=202)
@@ -167,3 +177,59 @@ def sos_fixes(
 def close_sos(sos_id: str, citizen: Citizen = _SOS, uow: UnitOfWork = WriteUnit) -> SosOut:
     """One is safe: the SOS is closed and the app stops sending one's position."""
     return SosOut(**sos.close_by_citizen(uow, citizen, sos_id))
+
+
+#: Multipart framing around a report's photograph.
+UPLOAD_OVERHEAD = 64 * 1024
+PHOTO_PATH = "/citizen/v1/reports/{id}/photos"
+
+
+def upload_limits() -> dict[str, int]:
+    """The photograph upload route and its body cap (the image cap plus multipart framing)."""
+    return {PHOTO_PATH: reports.PHOTO_MAX_BYTES + UPLOAD_OVERHEAD}
+
+
+@router.post("/reports", status_code=201)
+def file_report(
+    body: ReportIn, citizen: Citizen = _REPORTS, uow: UnitOfWork = WriteUnit
+) -> ReportOut:
+    """Report something to the police; it goes to the station whose area holds the place
+    (police misconduct to the district above it)."""
+    return ReportOut(**reports.file_report(uow, citizen, body))
+
+
+@router.get("/reports")
+def my_reports(citizen: Citizen = _REPORTS, uow: UnitOfWork = ReadUnit) -> list[ReportOut]:
+    """One's reports, the one changed last first, each with its course."""
+    return [ReportOut(**row) for row in reports.own_reports(uow, citizen)]
+
+
+@router.get("/reports/{report_id}")
+def my_report(report_id: str, citizen: Citizen = _REPORTS, uow: UnitOfWork = ReadUnit) -> ReportOut:
+    """One's report, with each change and what the police said."""
+    return ReportOut(**reports.own_report(uow, citizen, report_id))
+
+
+@router.post("/reports/{report_id}/photos", status_code=201)
+def add_report_photo(
+    report_id: str, file: UploadFile, citizen: Citizen = _REPORTS, uow: UnitOfWork = WriteUnit
+) -> ReportPhotoOut:
+    """A photograph for one's report (JPEG, PNG or WebP by content; at most three); its
+    metadata, GPS position included, is stripped once the position has been read."""
+    data = file.file.read(reports.PHOTO_MAX_BYTES + 1)
+    return ReportPhotoOut(**reports.add_photo(uow, citizen, report_id, data))
+
+
+@router.post("/tips", dependencies=[_TIP], status_code=201)
+def anonymous_tip(body: TipIn, request: Request, uow: UnitOfWork = WriteUnit) -> TipOut:
+    """An anonymous tip: no account, nothing kept of who sent it. The receipt in the answer
+    (shown once) is the only way to follow it."""
+    data = ReportIn(**body.model_dump(exclude={"device"}))
+    view, receipt = reports.file_tip(uow, data, body.device, client_addr(request))
+    return TipOut(**view, receipt=receipt)
+
+
+@router.post("/tips/status", dependencies=[_RECEIPT])
+def tip_status(body: ReceiptIn, uow: UnitOfWork = ReadUnit) -> ReportOut:
+    """An anonymous tip's course, by its receipt (in the body, never in an address)."""
+    return ReportOut(**reports.tip_by_receipt(uow, body.receipt))

@@ -50,6 +50,11 @@ class CitizenSettings(BaseSettings):
     #: Hours a closed SOS's positions are kept (for the control room's report of what
     #: happened) before its key is destroyed; 0 destroys them at the next sweep.
     sos_keep_hours: int = Field(default=24, ge=0, le=30 * 24)
+    #: Anonymous tips from one client address, and from one installation of the app, in the
+    #: window (the address is kept only as a keyed hash, and only for a day).
+    tips_per_address: int = Field(default=5, ge=1, le=1000)
+    tips_per_device: int = Field(default=3, ge=1, le=100)
+    tips_window_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
 
 def citizen_settings() -> CitizenSettings:

@@ -12,6 +12,7 @@ IDENTITY_READERS = frozenset({Role.SUB_INSPECTOR}) | STATION_COMMAND
 #: Who sees an SOS (and the citizen's positions while it is open) and acknowledges it: those
 #: who see patrol units' positions and dispatch them (patrol's LIVE_POSITIONS).
 SOS_HANDLERS = frozenset({Role.SUB_INSPECTOR}) | STATION_COMMAND
+REPORT_HANDLERS = frozenset({Role.SUB_INSPECTOR}) | STATION_COMMAND
 
 MANIFEST = Manifest(
     name="citizen",
@@ -22,6 +23,9 @@ MANIFEST = Manifest(
         grant(IDENTITY_READERS, P.IDENTITY_READ),
         # The control room's dispatchers: whoever sees where patrol units are and sends them.
         grant(SOS_HANDLERS, P.SOS_READ, P.SOS_HANDLE),
+        # Reports and tips: the sub-inspector who follows them up and station command above
+        # (a report of a crime against a woman, or of misconduct, is not for every constable).
+        grant(REPORT_HANDLERS, P.REPORT_READ, P.REPORT_HANDLE),
     ),
     models=("kotwal.citizen.models",),
     api=("kotwal.citizen.api",),
@@ -41,6 +45,8 @@ MANIFEST = Manifest(
     ),
     # Checks the KOTWAL_CITIZEN_* settings when a process starts.
     install="kotwal.citizen.service:install",
+    # A report's photograph is larger than the default body cap.
+    uploads="kotwal.citizen.citizen_api:upload_limits",
     # Login codes and SOS notices go out through the alerts module's locked templates; an SOS
     # becomes an incident in patrol's queue.
     requires=("alerts", "patrol"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kotwal.citizen.permissions import CitizenPermission
@@ -266,3 +266,103 @@ class CitizenSosPosition(RecordId, Base):
     )
     fix: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
     received_at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+class CitizenReport(RecordId, Base):
+    """A citizen's report (crime information, a traffic violation, a crime against a woman,
+    police misconduct, a suggestion, good work) or an anonymous tip, routed to the station
+    whose area holds the place (misconduct to the district above it). What was said, where,
+    and a vehicle number are sealed; the course is FixMyStreet's
+    (:data:`kotwal.citizen.reports.STATES`), each change a :class:`CitizenReportEvent` the
+    citizen reads. An anonymous tip carries no pseudonym at all: only, for a day, a keyed hash
+    of the sender's address and device for the limits, and the hash of a receipt with which
+    its sender can follow it."""
+
+    __tablename__ = "citizen_reports"
+    __table_args__ = (Index("ix_citizen_reports_status_created", "status", "created_at"),)
+    __disclosure__ = Protected(
+        resource_type="citizen_report",
+        read_permission=CitizenPermission.REPORT_READ,
+        jurisdiction_path=lambda report: report.jurisdiction_path,
+        fields=(
+            "citizen_id",
+            "anonymous",
+            "kind",
+            "description",
+            "place",
+            "vehicle_number",
+            "station_id",
+            "status",
+            "duplicate_of",
+            "created_at",
+            "updated_at",
+            "version",
+        ),
+    )
+
+    citizen_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("citizen_accounts.id"), index=True, nullable=True, info=RESTRICTED
+    )
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, info=RESTRICTED)
+    kind: Mapped[str] = mapped_column(String(24), info=RESTRICTED)
+    description: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    #: "lat,lon" where it happened, as the citizen gave it.
+    place: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    vehicle_number: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=RESTRICTED)
+    jurisdiction_path: Mapped[str] = jurisdiction_path_column()
+    status: Mapped[str] = mapped_column(String(24), info=RESTRICTED)
+    duplicate_of: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    updated_at: Mapped[datetime] = stamped(RESTRICTED)
+    version: Mapped[int] = mapped_column(Integer, default=1, info=RESTRICTED)
+    #: An anonymous tip's keyed hash (64 bits) of the sender's address, for the limit; blanked
+    #: by the purge after a day.
+    limit_key: Mapped[str | None] = mapped_column(String(16), index=True, info=RESTRICTED)
+    #: An anonymous tip's SHA-256 of the app's installation id, for the limit; blanked too.
+    device_key: Mapped[str | None] = mapped_column(String(64), index=True, info=RESTRICTED)
+    #: SHA-256 of an anonymous tip's receipt (shown once to its sender).
+    receipt_hash: Mapped[str | None] = mapped_column(
+        String(64), index=True, unique=True, info=RESTRICTED
+    )
+
+
+class CitizenReportEvent(RecordId, Base):
+    """One step of a report's course, with what the police tell the citizen (sealed)."""
+
+    __tablename__ = "citizen_report_events"
+
+    report_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("citizen_reports.id"), index=True, info=RESTRICTED
+    )
+    status: Mapped[str] = mapped_column(String(24), info=RESTRICTED)
+    note: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
+    at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+class CitizenReportPhoto(RecordId, Base):
+    """A report's photograph: checked and re-encoded by :mod:`kotwal.core.images` (pixels only:
+    no EXIF, no GPS, no thumbnail), sealed. Where the photo says it was taken is read before
+    the metadata is stripped and kept apart, sealed."""
+
+    __tablename__ = "citizen_report_photos"
+    __disclosure__ = Protected(
+        resource_type="citizen_report_photo",
+        read_permission=CitizenPermission.REPORT_READ,
+        jurisdiction_path=lambda photo: getattr(photo, "placed_at", None),
+        fields=("report_id", "format", "width", "height", "byte_size", "taken_place"),
+    )
+
+    report_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("citizen_reports.id"), index=True, info=RESTRICTED
+    )
+    image: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL))
+    sha256: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
+    format: Mapped[str] = mapped_column(String(8), info=RESTRICTED)
+    width: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    height: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    byte_size: Mapped[int] = mapped_column(Integer, info=RESTRICTED)
+    #: "lat,lon" from the photo's GPS metadata, if it had any.
+    taken_place: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)

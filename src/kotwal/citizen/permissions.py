@@ -12,6 +12,10 @@ class CitizenPermission(enum.StrEnum):
     #: Open a citizen's identity (name, mobile, e-mail, address, emergency contacts) from the
     #: vault, through the gate, always with a declared purpose.
     IDENTITY_READ = "citizen:identity:read"
+    #: Read the reports and tips routed to one's jurisdiction, their photographs and course.
+    REPORT_READ = "citizen:report:read"
+    #: Move a report along its course (the citizen is told at each change).
+    REPORT_HANDLE = "citizen:report:handle"
     #: See the SOS raised in one's jurisdiction, and the citizen's positions while one is open.
     SOS_READ = "citizen:sos:read"
     #: Acknowledge an SOS (the citizen sees it) and close it.

@@ -4,7 +4,7 @@ unknown fields and bound every length; outputs are explicit allow-lists."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -213,3 +213,115 @@ class SosRead(BaseModel):
     #: The citizen's positions, only while the SOS is open (None otherwise).
     track: list[SosPointOut] | None = None
     candidates: list[dict[str, Any]] = []
+
+
+ReportKind = Literal[
+    "crime_information",
+    "traffic_violation",
+    "crime_against_women",
+    "police_misconduct",
+    "suggestion",
+    "good_work",
+]
+ReportState = Literal[
+    "new",
+    "confirmed",
+    "investigating",
+    "in_progress",
+    "action_taken",
+    "closed",
+    "not_police_matter",
+    "duplicate",
+]
+
+
+class ReportIn(BaseModel):
+    """A report: what, where (routing needs the place), and a vehicle number if one is seen."""
+
+    model_config = _IN
+    kind: ReportKind
+    description: str = Field(min_length=1, max_length=2000)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    vehicle_number: str | None = Field(
+        default=None, min_length=2, max_length=20, pattern=r"^[A-Za-z0-9 -]+$"
+    )
+
+
+class TipIn(ReportIn):
+    """An anonymous tip: a report without an account, with the app's installation id (what
+    the per-device limit counts)."""
+
+    device: str = Field(pattern=DEVICE_PATTERN)
+
+
+class ReceiptIn(BaseModel):
+    model_config = _IN
+    receipt: str = Field(min_length=10, max_length=64, pattern=r"^kt_[A-Za-z0-9_-]+$")
+
+
+class ReportStep(BaseModel):
+    status: str
+    note: str | None
+    at: datetime
+
+
+class ReportOut(BaseModel):
+    """A report as its sender sees it, with each change and what the police said."""
+
+    id: str
+    kind: str
+    anonymous: bool
+    description: str | None
+    vehicle_number: str | None
+    station: str | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    photos: int
+    course: list[ReportStep]
+
+
+class TipOut(ReportOut):
+    #: Shown once: the only way to follow an anonymous tip.
+    receipt: str
+
+
+class ReportPhotoOut(BaseModel):
+    id: str
+    format: str
+    width: int
+    height: int
+    byte_size: int
+    #: The photo carried a GPS position (kept sealed for the police; not in the stored image).
+    position_read: bool
+
+
+class ReportMove(BaseModel):
+    """The next step of a report's course, what the citizen is told, and the version read."""
+
+    model_config = _IN
+    status: ReportState
+    note: str | None = Field(default=None, min_length=1, max_length=500)
+    duplicate_of: str | None = Field(default=None, min_length=36, max_length=36)
+    version: int = Field(ge=1)
+
+
+class ReportRead(BaseModel):
+    """A report for an officer, as the gate released it (a value or ``{"masked": true}``)."""
+
+    id: str
+    citizen_id: Any
+    anonymous: Any
+    kind: Any
+    description: Any
+    place: Any
+    vehicle_number: Any
+    station_id: Any
+    status: Any
+    duplicate_of: Any
+    created_at: Any
+    updated_at: Any
+    version: Any
+    photos: list[dict[str, Any]] = []
+    course: list[dict[str, Any]] = []

@@ -32,7 +32,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, select, update
 
 from kotwal.alerts.service import send_otp
-from kotwal.citizen import sos, trips
+from kotwal.citizen import reports, sos, trips
 from kotwal.citizen.config import citizen_settings
 from kotwal.citizen.models import (
     CitizenAccount,
@@ -551,7 +551,7 @@ KEEP_ENDED_SESSIONS = timedelta(days=30)
 
 def purge(uow: UnitOfWork) -> dict[str, int]:
     """Delete login codes older than a day (past every limit's window) and device sessions
-    ended more than 30 days ago."""
+    ended more than 30 days ago; blank anonymous tips' limit keys older than a day."""
     now = utcnow()
     window = timedelta(minutes=citizen_settings().otp_window_minutes)
     codes = uow.session.execute(
@@ -566,6 +566,7 @@ def purge(uow: UnitOfWork) -> dict[str, int]:
     counts = {
         "codes": cast(CursorResult[Any], codes).rowcount,
         "sessions": cast(CursorResult[Any], sessions).rowcount,
+        "tip_limit_keys": reports.forget_limits(uow),
     }
     if any(counts.values()):
         uow.audit(_event("citizen.purged", Outcome.SUCCESS, "system:citizen", detail=dict(counts)))
@@ -639,6 +640,7 @@ def delete_account(uow: UnitOfWork, citizen: Citizen) -> dict[str, int]:
             trips.shred_trip(uow, trip, reason="account-deleted")
         trip.citizen_id = None  # the tombstone stays; the pseudonym goes with the account
     raised = sos.forget_citizen(uow, citizen.citizen_id)
+    reports.forget_citizen(uow, citizen.citizen_id)
     for row in [*_contacts(uow, citizen.citizen_id), _identity(uow, citizen.citizen_id)]:
         if row is not None:
             uow.session.delete(row)  # the flush shreds its data key
