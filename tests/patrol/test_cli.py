@@ -108,3 +108,22 @@ def test_the_purge_deletes_old_positions_and_is_audited(
     assert "deleted 1 position(s)" in result.output
     (event,) = audit_events(runtime, "patrol.track.purge")
     assert event.actor_name.startswith("cli:")
+
+
+def test_a_points_code_is_printed_and_coverage_is_checked_from_the_command_line(
+    env: Settings, runtime: Runtime, world: World, client: TestClient
+) -> None:
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    client.post("/api/v1/patrol/areas/import", json=station_a_map(), headers=sho.bearer)
+    bank = client.get("/api/v1/patrol/points", headers=sho.bearer).json()[0]
+    result = runner.invoke(app, ["patrol", "point-code", bank["id"], "--as", sho.username])
+    assert result.exit_code == 0, result.output
+    today = client.get(f"/api/v1/patrol/points/{bank['id']}/code", headers=sho.bearer).json()
+    assert today["code"] in result.output
+    result = runner.invoke(
+        app, ["patrol", "point-code", bank["id"], "--day", "tomorrow", "--as", sho.username]
+    )
+    assert result.exit_code != 0 and "is not a date" in result.output
+    result = runner.invoke(app, ["patrol", "check-coverage"])
+    assert result.exit_code == 0, result.output
+    assert "over 2 beat(s): 0 alert(s) raised" in result.output  # beats drawn just now
