@@ -32,6 +32,7 @@ from pathlib import Path
 from kotwal.core import audit
 from kotwal.core.audit import AuditEvent, GroupCommitter, Outcome
 from kotwal.core.config import Settings
+from kotwal.core.crypto import bind_keyring
 from kotwal.core.db import Database
 from kotwal.core.keys import KeyRing, generate_keys, load_keys
 from kotwal.core.migrate import upgrade
@@ -123,6 +124,7 @@ def fill(db: Database, keyring: KeyRing, total: int, batch: int = 50_000) -> flo
     while written < total:
         n = min(batch, total - written)
         with db.transaction(write=True) as session:
+            bind_keyring(session, keyring)  # each event's MAC, as the service writes them
             for start in range(0, n, 10_000):
                 events = [
                     AuditEvent(
@@ -150,7 +152,7 @@ def bench_verify(db: Database, keyring: KeyRing, total: int) -> tuple[float, flo
     """Fill a fresh log with ``total`` events and time ``verify``: (events/s, fill seconds)."""
     fill_seconds = fill(db, keyring, total)
     started = time.perf_counter()
-    result = audit.verify(db.engine, keyring.audit_public)
+    result = audit.verify(db.engine, keyring.audit_public, mac_key=keyring.audit_mac_key)
     elapsed = time.perf_counter() - started
     if not result.ok or result.events_checked != total:
         raise SystemExit(f"verification failed on a sound log: {result.describe()}")

@@ -177,7 +177,10 @@ def accounts(runtime: Runtime) -> Iterator[Finding]:
 def audit_log(runtime: Runtime) -> Iterator[Finding]:
     """The chain verifies, and the newest checkpoint is recent."""
     result = audit.verify(
-        runtime.db.engine, runtime.keyring.audit_public, witness=runtime.settings.audit_witness
+        runtime.db.engine,
+        runtime.keyring.audit_public,
+        witness=runtime.settings.audit_witness,
+        mac_key=runtime.keyring.audit_mac_key,
     )
     yield (
         _ok(
