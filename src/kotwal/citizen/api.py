@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from kotwal.citizen import reports, service, sos
+from kotwal.citizen import reports, service, sos, trips
 from kotwal.citizen.permissions import CitizenPermission as P
 from kotwal.citizen.schemas import (
     IdentityOut,
@@ -18,6 +18,7 @@ from kotwal.citizen.schemas import (
     ReportRead,
     ReportState,
     SosRead,
+    TripWatchRead,
 )
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
@@ -116,3 +117,20 @@ def move_report(
 ) -> ReportRead:
     """Move a report along its course (FixMyStreet's states); the citizen is told."""
     return ReportRead(**reports.move(uow, actor, report_id, body))
+
+
+@router.get("/trips")
+def watched_trips(
+    actor: Actor = Depends(require(P.TRIP_READ)), uow: UnitOfWork = ReadUnit
+) -> list[dict[str, Any]]:
+    """Travel Made Safe trips active now (or under an SOS) whose latest position lies in one's
+    jurisdiction: when each was last heard from, overdue or not, under an SOS or not."""
+    return trips.control_room_trips(uow, actor)
+
+
+@router.get("/trips/{trip_id}")
+def watched_trip(
+    trip_id: str, actor: Actor = Depends(require(P.TRIP_READ)), uow: UnitOfWork = ReadUnit
+) -> TripWatchRead:
+    """One such trip with its positions; an ended trip (without an SOS) is 404."""
+    return TripWatchRead(**trips.control_room_trip(uow, actor, trip_id))

@@ -22,7 +22,7 @@ MANIFEST = Manifest(
     grants=(
         grant(IDENTITY_READERS, P.IDENTITY_READ),
         # The control room's dispatchers: whoever sees where patrol units are and sends them.
-        grant(SOS_HANDLERS, P.SOS_READ, P.SOS_HANDLE),
+        grant(SOS_HANDLERS, P.SOS_READ, P.SOS_HANDLE, P.TRIP_READ),
         # Reports and tips: the sub-inspector who follows them up and station command above
         # (a report of a crime against a woman, or of misconduct, is not for every constable).
         grant(REPORT_HANDLERS, P.REPORT_READ, P.REPORT_HANDLE),

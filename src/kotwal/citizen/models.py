@@ -136,6 +136,24 @@ class CitizenTrip(RecordId, Base):
     key when the grace period after the trip is over destroys the trip's track in one step."""
 
     __tablename__ = "citizen_trips"
+    # Filed under no station: the control room that sees it is the one whose jurisdiction
+    # holds its latest position, found when it is read (``placed_at``, set by
+    # :func:`kotwal.citizen.trips.place`), and only while it is active or under an SOS.
+    __disclosure__ = Protected(
+        resource_type="citizen_trip",
+        read_permission=CitizenPermission.TRIP_READ,
+        jurisdiction_path=lambda trip: getattr(trip, "placed_at", None),
+        fields=(
+            "status",
+            "vehicle_number",
+            "origin",
+            "destination",
+            "expected_arrival",
+            "started_at",
+            "ended_at",
+            "positions",
+        ),
+    )
 
     citizen_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("citizen_accounts.id"), index=True, nullable=True, info=RESTRICTED

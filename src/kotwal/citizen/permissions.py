@@ -16,6 +16,9 @@ class CitizenPermission(enum.StrEnum):
     REPORT_READ = "citizen:report:read"
     #: Move a report along its course (the citizen is told at each change).
     REPORT_HANDLE = "citizen:report:handle"
+    #: See an active trip (or one under an SOS) whose latest position is in one's
+    #: jurisdiction, with its positions.
+    TRIP_READ = "citizen:trip:read"
     #: See the SOS raised in one's jurisdiction, and the citizen's positions while one is open.
     SOS_READ = "citizen:sos:read"
     #: Acknowledge an SOS (the citizen sees it) and close it.

@@ -325,3 +325,21 @@ class ReportRead(BaseModel):
     version: Any
     photos: list[dict[str, Any]] = []
     course: list[dict[str, Any]] = []
+
+
+class TripWatchRead(BaseModel):
+    """A trip for the control room, as the gate released it, with its positions."""
+
+    id: str
+    status: Any
+    vehicle_number: Any
+    origin: Any
+    destination: Any
+    expected_arrival: Any
+    started_at: Any
+    ended_at: Any
+    positions: Any
+    last_heard_at: datetime
+    overdue: bool
+    under_sos: bool
+    track: list[SosPointOut]

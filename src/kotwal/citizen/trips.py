@@ -37,10 +37,13 @@ from kotwal.citizen.models import (
     ACTIVE,
     ENDED,
     SHREDDED,
+    SOS_OPEN,
+    CitizenSos,
     CitizenTrip,
     CitizenTripPosition,
     CitizenTripTombstone,
 )
+from kotwal.citizen.permissions import CitizenPermission
 from kotwal.citizen.principal import Citizen
 from kotwal.citizen.schemas import FixIn, TripIn
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
@@ -48,10 +51,14 @@ from kotwal.core.clock import as_utc, utcnow
 from kotwal.core.crypto import CryptoProblem, data_key, open_fields, open_with, seal_with, shred
 from kotwal.core.db import new_id
 from kotwal.core.errors import Conflict, InvalidInput, NotFound
+from kotwal.core.gate import disclose
 from kotwal.core.keys import KeyRing
 from kotwal.core.models import DataKey
+from kotwal.core.policy import Actor, Jurisdiction
 from kotwal.core.runtime import Runtime
+from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
+from kotwal.patrol import service as patrol
 
 __all__ = ["ACTIVE", "ENDED", "SHREDDED"]
 
@@ -447,3 +454,126 @@ def unreadable(uow: UnitOfWork, trip_id: str) -> bool:
     except CryptoProblem:
         return True
     return False
+
+
+# --- the control room's view ----------------------------------------------------------------------
+
+#: Active trips looked at for one control room's list, at most.
+WATCH_MAX = 500
+
+
+def _latest(uow: UnitOfWork, trip: CitizenTrip) -> tuple[datetime, float, float] | None:
+    """A trip's latest position (time, lat, lon), opened with its key; None without one."""
+    row = uow.session.execute(
+        select(CitizenTripPosition)
+        .where(CitizenTripPosition.trip_id == trip.id)
+        .order_by(CitizenTripPosition.received_at.desc(), CitizenTripPosition.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    try:
+        key = data_key(uow.session, TRIPS, trip.id, create=False)
+    except CryptoProblem:
+        return None
+    at, lat, lon, _ = str(open_with(key, POSITIONS, FIX, row.id, bytes(row.fix))).split(",")
+    return datetime.fromisoformat(at), float(lat), float(lon)
+
+
+def place(uow: UnitOfWork, trip: CitizenTrip) -> tuple[datetime, float, float] | None:
+    """File the trip, for this read, under the station whose area holds its latest position
+    (``placed_at``: the gate's jurisdiction for it); the latest position, or None (a trip
+    with no position yet, or off every mapped area, is filed nowhere and shown to no one)."""
+    latest = _latest(uow, trip)
+    station_id = None
+    if latest is not None:
+        reach = patrol.settings_for(uow.runtime).nearest_km * 1000
+        station_id = patrol.station_at(uow, latest[1], latest[2], reach)
+    node = uow.session.get(Jurisdiction, station_id) if station_id else None
+    trip.placed_at = node.path if node is not None else None  # type: ignore[attr-defined]
+    return latest if node is not None else None
+
+
+def _under_sos(uow: UnitOfWork, citizen_ids: list[str]) -> set[str]:
+    if not citizen_ids:
+        return set()
+    rows = uow.session.execute(
+        select(CitizenSos.citizen_id).where(
+            CitizenSos.citizen_id.in_(citizen_ids), CitizenSos.status == SOS_OPEN
+        )
+    ).scalars()
+    return {row for row in rows if row is not None}
+
+
+def _watched(uow: UnitOfWork, trip_id: str | None = None) -> list[tuple[CitizenTrip, bool]]:
+    """Trips the control room may see: active ones, and ended ones (not yet shredded) whose
+    citizen has an SOS open; each with whether it is under an SOS."""
+    stmt = select(CitizenTrip).where(CitizenTrip.status != SHREDDED)
+    if trip_id is not None:
+        stmt = stmt.where(CitizenTrip.id == trip_id)
+    rows = list(
+        uow.session.execute(stmt.order_by(CitizenTrip.started_at).limit(WATCH_MAX)).scalars()
+    )
+    sos = _under_sos(uow, [t.citizen_id for t in rows if t.citizen_id])
+    return [(t, t.citizen_id in sos) for t in rows if t.status == ACTIVE or t.citizen_id in sos]
+
+
+def control_room_trips(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """The trips the actor's control room may see now: active (or under an SOS), whose latest
+    position lies in its jurisdiction; each through the gate, with when it was last heard
+    from, whether it is overdue and whether its citizen has an SOS open."""
+    require(actor, CitizenPermission.TRIP_READ)
+    now = utcnow()
+    shown_trips: list[CitizenTrip] = []
+    extra: list[dict[str, Any]] = []
+    for trip, sos in _watched(uow):
+        latest = place(uow, trip)
+        if latest is None or not actor.covers(trip.placed_at):  # type: ignore[attr-defined]
+            continue
+        shown_trips.append(trip)
+        extra.append(
+            {
+                "last_heard_at": latest[0],
+                "overdue": trip.status == ACTIVE and as_utc(trip.expected_arrival) < now,
+                "under_sos": sos,
+            }
+        )
+    shown = disclose(uow, actor, None, shown_trips, kind="list") if shown_trips else []
+    return [{**view, **more} for view, more in zip(shown, extra, strict=True)]
+
+
+def control_room_trip(uow: UnitOfWork, actor: Actor, trip_id: str) -> dict[str, Any]:
+    """One trip for the control room, with its positions: only while it is active or its
+    citizen has an SOS open, and only where its latest position lies in the actor's
+    jurisdiction (404 otherwise: an ended trip is nobody's to look at)."""
+    require(actor, CitizenPermission.TRIP_READ)
+    found = _watched(uow, trip_id)
+    if not found:
+        raise NotFound("no such active trip")
+    trip, sos = found[0]
+    latest = place(uow, trip)
+    if latest is None or not actor.covers(trip.placed_at):  # type: ignore[attr-defined]
+        raise NotFound("no such active trip in your jurisdiction")
+    [shown] = disclose(uow, actor, None, [trip], kind="record")
+    track = []
+    for fix in open_positions(uow, trip.id)[-TRACK_MAX:]:
+        at, lat, lon, accuracy = fix.split(",")
+        track.append(
+            {
+                "at": datetime.fromisoformat(at),
+                "lat": float(lat),
+                "lon": float(lon),
+                "accuracy": float(accuracy) if accuracy else None,
+            }
+        )
+    return {
+        **shown,
+        "last_heard_at": latest[0],
+        "overdue": trip.status == ACTIVE and as_utc(trip.expected_arrival) < utcnow(),
+        "under_sos": sos,
+        "track": track,
+    }
+
+
+#: Positions of one trip shown to the control room, the latest ones.
+TRACK_MAX = 2_000
