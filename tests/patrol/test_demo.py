@@ -4,11 +4,13 @@ hour of positions, which a sub-inspector sees and a constable does not."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from kotwal import demo
-from kotwal.core.policy import Role
+from kotwal.core.policy import Jurisdiction, Role
 from kotwal.core.runtime import Runtime
 from kotwal.manifest import DemoContext
 from kotwal.officers.demo import seed as seed_officers
@@ -58,3 +60,20 @@ def test_the_demo_lays_beats_units_and_a_tracked_unit(runtime: Runtime, client: 
     assert client.get("/api/v1/patrol/positions", headers=constable.bearer).status_code == 403
     units = client.get("/api/v1/patrol/units", headers=constable.bearer).json()
     assert [u["status"] for u in units] == ["available", "off_duty"]
+    # One open incident waits in the first station's queue; a week of closed ones gives the
+    # response times of the first five stations, every watch reached.
+    queue = client.get("/api/v1/patrol/incidents", headers=si.bearer).json()
+    assert [(i["status"], i["priority"]) for i in queue] == [("open", 2)]
+    with runtime.db.transaction(write=False) as session:
+        state_id = session.execute(
+            select(Jurisdiction.id).where(Jurisdiction.code == demo.STATE_CODE)
+        ).scalar_one()
+    state = api_officer(runtime, Role.STATE_HQ, state_id)
+    now = datetime.now(UTC)
+    period = {"since": (now - timedelta(days=8)).isoformat(), "until": now.isoformat()}
+    times = client.get("/api/v1/patrol/response-times", params=period, headers=state.bearer)
+    rows = times.json()
+    assert len({r["station_id"] for r in rows}) == 5
+    # Every incident reached but the open one.
+    assert sum(r["incidents"] for r in rows) - sum(r["reached"] for r in rows) == 1
+    assert all(0 < r["response_median_s"] <= r["response_p90_s"] <= 31 * 60 for r in rows)

@@ -1,6 +1,7 @@
 """The patrolling part of `kotwal demo`: station areas and beats for every demo station, check-in
 points, two patrol units per station, and at the first Hyderabad station a shift with its crew,
-a tracker and an hour of positions.
+a tracker and an hour of positions; a week of closed incidents at the first stations (for the
+response times) and one open incident in the queue.
 
 Hyderabad's stations patrol real Greater Hyderabad wards (OpenStreetMap, shipped in
 ``data/``): each ward is a beat, and the station's area is the union of its wards with the
@@ -22,7 +23,7 @@ from typing import Any
 from shapely import unary_union
 from shapely.geometry import Point, box, mapping, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from kotwal.core.clock import utcnow
 from kotwal.core.policy import Actor, Jurisdiction
@@ -32,8 +33,18 @@ from kotwal.manifest import DemoContext
 from kotwal.officers import service as officers_service
 from kotwal.patrol import ingest, service
 from kotwal.patrol.config import patrol_settings
-from kotwal.patrol.models import PatrolArea
-from kotwal.patrol.schemas import CrewMember, PointKind, ShiftStart, UnitCreate, UnitKind
+from kotwal.patrol.models import PatrolArea, PatrolIncident, PatrolIncidentEvent, PatrolUnit
+from kotwal.patrol.schemas import (
+    CrewMember,
+    IncidentCategory,
+    IncidentCreate,
+    IncidentSource,
+    IncidentStatus,
+    PointKind,
+    ShiftStart,
+    UnitCreate,
+    UnitKind,
+)
 from kotwal.patrol.wards import STATION_WARDS, load_wards
 
 #: Where the squares of districts without ward polygons are laid (longitude, latitude).
@@ -210,8 +221,91 @@ def _shift_and_track(runtime: Runtime, seeder: Actor, node: _Station, unit: Any)
         ingest.submit_wait(runtime, ping)
 
 
+#: Stations given a week of closed incidents (for the response times) and days of them.
+INCIDENT_STATIONS = 5
+INCIDENT_DAYS = 7
+
+
+def _incidents(runtime: Runtime, seeder: Actor, nodes: list[_Station], seed: int) -> None:
+    """A week of closed Dial 100/112 incidents at the first stations, each sent, reached and
+    closed after made-up but plausible minutes (for the response-time chart), and one open
+    incident near the tracked unit waiting in the queue."""
+    rng = random.Random(f"kotwal-patrol-incidents-{seed}")  # noqa: S311  # nosec B311 - fake data
+    now = utcnow()
+    categories = list(IncidentCategory)
+    with UnitOfWork(runtime, write=True) as uow:
+        for node in nodes[:INCIDENT_STATIONS]:
+            area = uow.session.execute(
+                select(PatrolArea.geometry).where(PatrolArea.code == node.code)
+            ).scalar_one()
+            unit_id = uow.session.execute(
+                select(PatrolUnit.id).where(PatrolUnit.call_sign == f"{node.code}-PC1")
+            ).scalar_one()
+            here = shape(json.loads(area)).representative_point()
+            for day in range(1, INCIDENT_DAYS + 1):
+                for _ in range(rng.randint(2, 4)):
+                    made = service.create_incident(
+                        uow,
+                        seeder,
+                        IncidentCreate(
+                            source=rng.choice([IncidentSource.DIAL_100, IncidentSource.DIAL_112]),
+                            category=rng.choice(categories),
+                            priority=rng.randint(1, 4),
+                            lat=here.y + rng.uniform(-0.004, 0.004),
+                            lon=here.x + rng.uniform(-0.004, 0.004),
+                            station_id=node.id,
+                        ),
+                    )
+                    incident = uow.session.get(PatrolIncident, made["id"])
+                    assert incident is not None
+                    entered = now - timedelta(days=day, minutes=rng.randint(0, 24 * 60 - 1))
+                    sent = entered + timedelta(minutes=rng.uniform(0.5, 6))
+                    reached = sent + timedelta(minutes=rng.uniform(3, 25))
+                    closed = reached + timedelta(minutes=rng.uniform(15, 60))
+                    incident.created_at, incident.unit_id = entered, unit_id
+                    incident.assigned_at, incident.on_scene_at = sent, reached
+                    incident.closed_at, incident.status = closed, IncidentStatus.CLOSED.value
+                    uow.session.execute(
+                        update(PatrolIncidentEvent)
+                        .where(PatrolIncidentEvent.incident_id == incident.id)
+                        .values(at=entered)
+                    )
+                    for status, at in (
+                        (IncidentStatus.ASSIGNED, sent),
+                        (IncidentStatus.ON_SCENE, reached),
+                        (IncidentStatus.CLOSED, closed),
+                    ):
+                        uow.session.add(
+                            PatrolIncidentEvent(
+                                incident_id=incident.id,
+                                status=status.value,
+                                unit_id=unit_id,
+                                by_name=seeder.username[:64],
+                                at=at,
+                            )
+                        )
+        first = nodes[0]
+        beat = uow.session.execute(
+            select(PatrolArea.geometry).where(PatrolArea.code == f"{first.code}-B01")
+        ).scalar_one()
+        near = shape(json.loads(beat)).representative_point()
+        service.create_incident(
+            uow,
+            seeder,
+            IncidentCreate(
+                source=IncidentSource.DIAL_100,
+                category=IncidentCategory.DISTURBANCE,
+                priority=2,
+                lat=near.y + 0.002,
+                lon=near.x + 0.002,
+                landmark="Near the bus stop (demo)",
+                station_id=first.id,
+            ),
+        )
+
+
 def seed(ctx: DemoContext) -> None:
-    """Areas, beats and points for every station, units, and one tracked unit."""
+    """Areas, beats and points for every station, units, one tracked unit, and incidents."""
     runtime = ctx.runtime
     with UnitOfWork(runtime, write=False) as uow:
         if uow.session.execute(select(func.count()).select_from(PatrolArea)).scalar_one():
@@ -221,12 +315,14 @@ def seed(ctx: DemoContext) -> None:
     nodes = [by_id[s] for s in ctx.stations if s in by_id]
     if not nodes:
         return
-    progress = ctx.step("patrol: beats, points and units", 3)
+    progress = ctx.step("patrol: beats, points, units and incidents", 4)
     with UnitOfWork(runtime, write=True) as uow:
         service.import_geojson(uow, ctx.seeder, _map(nodes, ctx.seed))
-    progress(1, 3)
+    progress(1, 4)
     with UnitOfWork(runtime, write=True) as uow:
         units = _units(uow, ctx.seeder, nodes)
-    progress(2, 3)
+    progress(2, 4)
     _shift_and_track(runtime, ctx.seeder, nodes[0], units[0])
-    progress(3, 3)
+    progress(3, 4)
+    _incidents(runtime, ctx.seeder, nodes, ctx.seed)
+    progress(4, 4)
