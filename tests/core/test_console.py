@@ -76,7 +76,7 @@ def test_first_login_walks_through_password_and_authenticator(
     assert client.get("/admin/accounts").status_code == 200
 
 
-def test_administrator_creates_an_account_and_sees_its_password_once(
+def test_an_account_asked_by_an_administrator_is_approved_by_a_security_officer(
     client: TestClient, runtime: Runtime, world: World
 ) -> None:
     admin = make_officer(runtime, Role.SYSTEM_ADMIN)
@@ -93,11 +93,21 @@ def test_administrator_creates_an_account_and_sees_its_password_once(
             "csrf_token": _field(form.text, "csrf_token"),
         },
     )
+    # The administrator only asks (issue 18, finding 4): no account, no password yet.
+    assert r.status_code == 200 and "Sent for approval" in r.text
+    assert "secret" not in r.text and "si.lakshmi" not in client.get("/admin/accounts").text
+    client.post("/logout", data={"csrf_token": _field(client.get("/").text, "csrf_token")})
+    security = make_officer(runtime, Role.SECURITY_OFFICER)
+    assert _login(client, security, security.totp()).status_code == 303
+    queue = client.get("/admin/power-requests")
+    assert "New account si.lakshmi" in queue.text
+    action = re.search(r'action="(/admin/power-requests/[\w-]+/approve)"', queue.text)
+    assert action is not None
+    r = client.post(action.group(1), data={"csrf_token": _field(queue.text, "csrf_token")})
     assert r.status_code == 200
     assert "One-time password for si.lakshmi" in r.text
     assert re.search(r'<code class="secret">[\w-]{20,}</code>', r.text)
-    listing = client.get("/admin/accounts")
-    assert "si.lakshmi" in listing.text and "set-up pending" in listing.text
+    assert "Nothing is waiting" in client.get("/admin/power-requests").text
 
 
 def test_bad_account_form_shows_the_reason_and_creates_nothing(

@@ -130,7 +130,15 @@ def test_role_change_ends_sessions(client: TestClient, runtime: Runtime, world: 
         json={"roles": ["sub_inspector"]},
         headers=admin.bearer,
     )
-    assert r.status_code == 200 and r.json()["roles"] == ["sub_inspector"]
+    # A role granted waits for a security officer (tests/attacks/test_power_two_officers.py).
+    assert r.status_code == 202 and r.json()["roles"] == ["constable"]
+    assert client.get("/api/v1/me", headers=officer.bearer).status_code == 200
+    security = issue_token(runtime, make_officer(runtime, Role.SECURITY_OFFICER))
+    request_id = r.json()["pending"][0]["id"]
+    approved = client.post(
+        f"/api/v1/power-requests/{request_id}/approve", json={}, headers=security.bearer
+    )
+    assert approved.status_code == 200
     assert client.get("/api/v1/me", headers=officer.bearer).status_code == 401
 
 

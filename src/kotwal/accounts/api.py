@@ -9,24 +9,27 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
-from kotwal.core import audit, identity
+from kotwal.core import audit, identity, power
 from kotwal.core.clock import as_utc
 from kotwal.core.errors import InvalidInput
 from kotwal.core.jurisdictions import create_jurisdiction, list_jurisdictions
 from kotwal.core.login import attempt_login
-from kotwal.core.models import Account, AuditEventRow, AuthSession
+from kotwal.core.models import Account, AuditEventRow, AuthSession, PowerRequest
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.schemas import (
     AccountCreate,
-    AccountCreated,
     AccountRead,
     AccountUpdate,
+    AccountUpdated,
     AuditEventRead,
     JurisdictionCreate,
     JurisdictionRead,
     Me,
+    Note,
     OneTimePassword,
     PasswordChange,
+    PowerDecision,
+    PowerRequestRead,
     Reason,
     TokenRequest,
     TokenResponse,
@@ -41,6 +44,7 @@ router = APIRouter()
 Self = Annotated[Actor, Depends(require(Permission.CORE_SELF))]
 Admin = Annotated[Actor, Depends(require(Permission.CORE_ACCOUNT_MANAGE))]
 Unlocker = Annotated[Actor, Depends(require(Permission.CORE_ACCOUNT_UNLOCK))]
+PowerApprover = Annotated[Actor, Depends(require(Permission.CORE_POWER_APPROVE))]
 JurisdictionAdmin = Annotated[Actor, Depends(require(Permission.CORE_JURISDICTION_MANAGE))]
 AuditReader = Annotated[Actor, Depends(require(Permission.AUDIT_LOG_READ))]
 AuditExporter = Annotated[Actor, Depends(require(Permission.AUDIT_LOG_EXPORT))]
@@ -164,19 +168,64 @@ def list_accounts(
     return [account_read(uow, a) for a in rows]
 
 
-@router.post("/accounts", status_code=201, tags=["accounts"])
+def power_read(request: PowerRequest) -> PowerRequestRead:
+    return PowerRequestRead(
+        id=request.id,
+        kind=request.kind,
+        account_id=request.account_id,
+        username=request.username,
+        roles=sorted(power.roles_of(request.roles)),
+        jurisdiction_id=request.jurisdiction_id,
+        reason=request.reason,
+        requested_by=request.requested_by,
+        requested_at=as_utc(request.requested_at),
+        expires_at=as_utc(request.expires_at),
+        state=request.state,
+        expired=request.state == power.PENDING and power.expired(request),
+        decided_by=request.decided_by,
+        decided_at=None if request.decided_at is None else as_utc(request.decided_at),
+        decision_note=request.decision_note,
+    )
+
+
+@router.post("/accounts", status_code=202, tags=["accounts"])
 def create_account(
     body: AccountCreate, actor: Admin, uow: UnitOfWork = WriteUnit
-) -> AccountCreated:
-    account, initial = identity.create_account(
+) -> PowerRequestRead:
+    """Ask for an account: it is made when a security officer approves the request, and its
+    one-time password is shown to that officer (see ``/power-requests``)."""
+    request = power.ask_create(
         uow,
         actor,
         username=body.username,
         display_name=body.display_name,
         roles=frozenset(body.roles),
         jurisdiction_id=body.jurisdiction_id,
+        reason=body.reason,
     )
-    return AccountCreated(**account_read(uow, account).model_dump(), one_time_password=initial)
+    return power_read(request)
+
+
+@router.get("/power-requests", tags=["accounts"])
+def power_requests(actor: PowerApprover, uow: UnitOfWork = ReadUnit) -> list[PowerRequestRead]:
+    """Changes of power waiting for a second officer, oldest first."""
+    return [power_read(r) for r in power.waiting(uow)]
+
+
+@router.post("/power-requests/{request_id}/approve", tags=["accounts"])
+def approve_power(
+    request_id: str, body: Note, actor: PowerApprover, uow: UnitOfWork = WriteUnit
+) -> PowerDecision:
+    decision = power.approve(uow, actor, request_id, body.note)
+    read = power_read(decision.request).model_dump()
+    return PowerDecision(**read, one_time_password=decision.one_time_password)
+
+
+@router.post("/power-requests/{request_id}/refuse", tags=["accounts"])
+def refuse_power(
+    request_id: str, body: Reason, actor: PowerApprover, uow: UnitOfWork = WriteUnit
+) -> PowerRequestRead:
+    return power_read(power.refuse(uow, actor, request_id, body.reason))
 
 
 @router.get("/accounts/{account_id}", tags=["accounts"])
@@ -186,17 +235,30 @@ def get_account(account_id: str, actor: Admin, uow: UnitOfWork = ReadUnit) -> Ac
 
 @router.patch("/accounts/{account_id}", tags=["accounts"])
 def update_account(
-    account_id: str, body: AccountUpdate, actor: Admin, uow: UnitOfWork = WriteUnit
-) -> AccountRead:
+    account_id: str,
+    body: AccountUpdate,
+    actor: Admin,
+    response: Response,
+    uow: UnitOfWork = WriteUnit,
+) -> AccountUpdated:
+    """Change an account. What takes power away is made at once; what gives it (a role
+    granted, a posting above a station, the account enabled) waits for a security officer,
+    listed in ``pending`` (202)."""
     account = identity.get_account(uow.session, account_id)
-    if body.roles is not None:
-        identity.set_roles(uow, actor, account, frozenset(body.roles))
-    if body.disabled is not None:
-        identity.set_disabled(uow, actor, account, body.disabled)
-    if body.jurisdiction_id is not None:
-        identity.post(uow, actor, account, body.jurisdiction_id)
+    pending = power.update(
+        uow,
+        actor,
+        account,
+        roles=None if body.roles is None else frozenset(body.roles),
+        disabled=body.disabled,
+        jurisdiction_id=body.jurisdiction_id,
+        reason=body.reason,
+    )
     uow.session.flush()
-    return account_read(uow, account)
+    if pending:
+        response.status_code = 202
+    read = account_read(uow, account).model_dump()
+    return AccountUpdated(**read, pending=[power_read(r) for r in pending])
 
 
 @router.post("/accounts/{account_id}/password-reset", tags=["accounts"])

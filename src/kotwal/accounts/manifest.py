@@ -21,6 +21,13 @@ MANIFEST = Manifest(
             invitation="Manage accounts",
         ),
         NavLink(
+            "Approvals",
+            "/admin/power-requests",
+            Permission.CORE_POWER_APPROVE,
+            order=102,
+            invitation="Decide what administrators asked",
+        ),
+        NavLink(
             "Audit log",
             "/audit",
             Permission.AUDIT_LOG_READ,

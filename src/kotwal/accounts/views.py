@@ -13,12 +13,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from kotwal.accounts.api import account_read, event_read
-from kotwal.core import audit, identity
+from kotwal.accounts.api import account_read, event_read, power_read
+from kotwal.core import audit, identity, power
 from kotwal.core.errors import LoginFailed, Problem, TooManyAttempts
 from kotwal.core.jurisdictions import list_jurisdictions
 from kotwal.core.login import attempt_login
-from kotwal.core.models import Account, AuthSession
+from kotwal.core.models import Account, AuthSession, PowerRequest
 from kotwal.core.policy import ROLE_TITLES, Actor, Permission, Role
 from kotwal.core.uow import UnitOfWork
 from kotwal.web.deps import (
@@ -36,6 +36,7 @@ router = APIRouter(include_in_schema=False)
 Self = Annotated[Actor, Depends(console(Permission.CORE_SELF))]
 Admin = Annotated[Actor, Depends(console(Permission.CORE_ACCOUNT_MANAGE))]
 Unlocker = Annotated[Actor, Depends(console(Permission.CORE_ACCOUNT_UNLOCK))]
+Approver = Annotated[Actor, Depends(console(Permission.CORE_POWER_APPROVE))]
 AuditReader = Annotated[Actor, Depends(console(Permission.AUDIT_LOG_READ))]
 AuditExporter = Annotated[Actor, Depends(console(Permission.AUDIT_LOG_EXPORT))]
 LOGIN_PAGE = Depends(public("the login form must be reachable before login"))
@@ -271,23 +272,23 @@ def create_account(
     display_name: Annotated[str, Form(max_length=200)],
     roles: Annotated[list[str], Form(max_length=12)] = [],  # noqa: B006 - FastAPI form default
     jurisdiction_id: Annotated[str, Form(max_length=36)] = "",
+    reason: Annotated[str, Form(max_length=300)] = "",
     uow: UnitOfWork = WriteUnit,
 ) -> Response:
     try:
-        account, initial = identity.create_account(
+        asked = power.ask_create(
             uow,
             actor,
             username=username,
             display_name=display_name,
             roles=_roles(roles),
             jurisdiction_id=jurisdiction_id or None,
+            reason=reason,
         )
     except Problem as exc:
         uow.rollback()
         return _new_account_form(request, uow, exc.detail or exc.title, exc.status)
-    return render(
-        request, "account_secret.html", username=account.username, one_time_password=initial
-    )
+    return render(request, "power_asked.html", asked=[power_read(asked)])
 
 
 def _admin_page(
@@ -324,10 +325,18 @@ def account_roles(
 ) -> Response:
     account = identity.get_account(uow.session, account_id)
     try:
-        identity.set_roles(uow, actor, account, _roles(roles))
+        asked = power.update(
+            uow, actor, account, roles=_roles(roles), disabled=None, jurisdiction_id=None
+        )
     except Problem as exc:
         uow.rollback()
         return _admin_page(request, uow, account_id, exc.detail or exc.title)
+    return _asked_or_back(request, account_id, asked)
+
+
+def _asked_or_back(request: Request, account_id: str, asked: list[PowerRequest]) -> Response:
+    if asked:
+        return render(request, "power_asked.html", asked=[power_read(r) for r in asked])
     return _back(account_id)
 
 
@@ -338,9 +347,72 @@ def account_disable(account_id: str, actor: Admin, uow: UnitOfWork = WriteUnit) 
 
 
 @router.post("/admin/accounts/{account_id}/enable")
-def account_enable(account_id: str, actor: Admin, uow: UnitOfWork = WriteUnit) -> Response:
-    identity.set_disabled(uow, actor, identity.get_account(uow.session, account_id), False)
-    return _back(account_id)
+def account_enable(
+    request: Request, account_id: str, actor: Admin, uow: UnitOfWork = WriteUnit
+) -> Response:
+    account = identity.get_account(uow.session, account_id)
+    asked = power.update(uow, actor, account, roles=None, disabled=False, jurisdiction_id=None)
+    return _asked_or_back(request, account_id, asked)
+
+
+# --- a second officer's approval ------------------------------------------------------------
+
+
+def _power_page(request: Request, uow: UnitOfWork, error: str | None = None) -> Response:
+    names = dict(uow.session.execute(select(Account.id, Account.username)).tuples().all())
+    return render(
+        request,
+        "power_requests.html",
+        status_code=200 if error is None else 409,
+        requests=[power_read(r) for r in power.waiting(uow)],
+        names=names,
+        error=error,
+        flash=request.query_params.get("done"),
+    )
+
+
+@router.get("/admin/power-requests")
+def power_requests(request: Request, actor: Approver, uow: UnitOfWork = ReadUnit) -> Response:
+    return _power_page(request, uow)
+
+
+@router.post("/admin/power-requests/{request_id}/approve")
+def power_approve(
+    request: Request,
+    request_id: str,
+    actor: Approver,
+    note: Annotated[str, Form(max_length=300)] = "",
+    uow: UnitOfWork = WriteUnit,
+) -> Response:
+    try:
+        decision = power.approve(uow, actor, request_id, note)
+    except Problem as exc:
+        uow.rollback()
+        return _power_page(request, uow, exc.detail or exc.title)
+    if decision.one_time_password is not None:
+        return render(
+            request,
+            "account_secret.html",
+            username=decision.request.username,
+            one_time_password=decision.one_time_password,
+        )
+    return RedirectResponse("/admin/power-requests?done=Approved", status_code=303)
+
+
+@router.post("/admin/power-requests/{request_id}/refuse")
+def power_refuse(
+    request: Request,
+    request_id: str,
+    actor: Approver,
+    reason: Annotated[str, Form(max_length=300)] = "",
+    uow: UnitOfWork = WriteUnit,
+) -> Response:
+    try:
+        power.refuse(uow, actor, request_id, reason)
+    except Problem as exc:
+        uow.rollback()
+        return _power_page(request, uow, exc.detail or exc.title)
+    return RedirectResponse("/admin/power-requests?done=Refused", status_code=303)
 
 
 @router.post("/admin/accounts/{account_id}/password-reset")

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     #: Failed logins one client address may make in the window, whatever the usernames (a
     #: sprayer), and for one typed username (a guesser).
     address_failures_per_window: int = Field(default=100, ge=5, le=10_000)
+    #: Hours a power request (an account created, a role granted, a posting above a station,
+    #: an account enabled) waits for a security officer's approval before it expires.
+    power_approval_hours: int = Field(default=24, ge=1, le=168)
     address_account_failures_per_window: int = Field(default=10, ge=3, le=10_000)
     address_window_seconds: int = Field(default=15 * 60, ge=60)
 

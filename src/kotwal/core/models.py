@@ -94,6 +94,35 @@ class AuthSession(Base):
     stepped_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class PowerRequest(Base):
+    """A change of power over accounts that waits for a second officer: an account created,
+    a role granted, a posting widened above a station, a disabled account enabled. Asked by an
+    administrator, decided by a security officer who is not the asker, before it expires."""
+
+    __tablename__ = "power_requests"
+    __table_args__ = (Index("ix_power_requests_state", "state", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    #: create, roles, post or enable
+    kind: Mapped[str] = mapped_column(String(16))
+    #: The account changed; for ``create``, set when the account is made at approval.
+    account_id: Mapped[str | None] = mapped_column(ID, ForeignKey("accounts.id"))
+    username: Mapped[str | None] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    #: The roles asked for, comma-separated (the whole set, as ``set_roles`` takes it).
+    roles: Mapped[str | None] = mapped_column(String(400))
+    jurisdiction_id: Mapped[str | None] = mapped_column(ID, ForeignKey("jurisdictions.id"))
+    reason: Mapped[str] = mapped_column(String(300))
+    requested_by: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
+    requested_at: Mapped[datetime] = stamped()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: pending, approved or refused (an expired request stays pending and is refused on use)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(ID, ForeignKey("accounts.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(String(300))
+
+
 class LoginThrottle(Base):
     """Failed logins in the current window per client address, and per address and typed
     username (``client_addr`` then holds ``pair:`` and a keyed hash of the two; per-account

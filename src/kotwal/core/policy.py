@@ -49,6 +49,7 @@ class Permission(enum.StrEnum):
     CORE_ACCOUNT_UNLOCK = "core:account:unlock"
     CORE_JURISDICTION_MANAGE = "core:jurisdiction:manage"
     CORE_KEYS_MANAGE = "core:keys:manage"
+    CORE_POWER_APPROVE = "core:power:approve"
     CORE_SELF = "core:self:manage"
 
 
@@ -142,6 +143,7 @@ KERNEL_GRANTS: tuple[Grant, ...] = (
         Permission.CORE_SELF,
         Permission.AUDIT_LOG_READ,
         Permission.CORE_ACCOUNT_UNLOCK,
+        Permission.CORE_POWER_APPROVE,
     ),
     grant(
         Role.SYSTEM_ADMIN,

@@ -82,12 +82,46 @@ class AccountCreate(Input):
     display_name: str = Field(min_length=1, max_length=200)
     roles: list[Role] = Field(min_length=1, max_length=12)
     jurisdiction_id: str | None = Field(default=None, min_length=36, max_length=36)
+    #: Why the account is needed, for the security officer who decides.
+    reason: str = Field(default="", max_length=300)
 
 
 class AccountUpdate(Input):
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=12)
     disabled: bool | None = None
     jurisdiction_id: str | None = Field(default=None, min_length=36, max_length=36)
+    #: Why, for the security officer who decides what needs a second officer.
+    reason: str = Field(default="", max_length=300)
+
+
+class Note(Input):
+    note: str = Field(default="", max_length=300)
+
+
+class PowerRequestRead(BaseModel):
+    """A change of power over accounts waiting for (or decided by) a second officer."""
+
+    id: str
+    kind: str
+    account_id: str | None
+    username: str | None
+    roles: list[Role]
+    jurisdiction_id: str | None
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    expires_at: datetime
+    state: str
+    expired: bool
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+
+
+class PowerDecision(PowerRequestRead):
+    one_time_password: str | None = Field(
+        default=None, description="For an account created: shown once, to the approver"
+    )
 
 
 class Reason(Input):
@@ -108,8 +142,10 @@ class AccountRead(BaseModel):
     created_at: datetime
 
 
-class AccountCreated(AccountRead):
-    one_time_password: str = Field(description="Shown once; must be changed at first login")
+class AccountUpdated(AccountRead):
+    #: Changes that wait for a security officer (a role granted, a posting above a station,
+    #: the account enabled); the rest of the update is made.
+    pending: list[PowerRequestRead] = Field(default_factory=list)
 
 
 class OneTimePassword(BaseModel):
