@@ -13,6 +13,7 @@ from kotwal.citizen.deps import signed_in
 from kotwal.citizen.principal import Citizen
 from kotwal.citizen.schemas import (
     AccessOut,
+    CheckInIn,
     CodeRequestIn,
     CodeSentOut,
     DeletedOut,
@@ -138,6 +139,14 @@ def add_fixes(
 ) -> FixesOut:
     """Positions of one's active trip (up to 100 at a time, as the app sends them)."""
     return FixesOut(**trips.record_fixes(uow, citizen, trip_id, body.fixes))
+
+
+@router.post("/trips/{trip_id}/check-in")
+def check_in(
+    trip_id: str, body: CheckInIn, citizen: Citizen = _TRIPS, uow: UnitOfWork = WriteUnit
+) -> TripOut:
+    """Answer the trip's check-in: safe (the checks rest a while), or not (an SOS now)."""
+    return TripOut(**trips.answer_check_in(uow, citizen, trip_id, body.safe))
 
 
 @router.post("/trips/{trip_id}/end")

@@ -62,6 +62,20 @@ def sos_sweep() -> None:
     )
 
 
+@app.command("trip-checks")
+def trip_checks() -> None:
+    """Run the active trips' deviation checks (off route, standing still, silent, overdue):
+    ask the citizen to check in, and raise an SOS for those whose check-in went unanswered.
+    A trip's own positions run its checks as they arrive; run this every minute for trips
+    whose app has gone quiet."""
+    with runtime_or_exit() as runtime, unit(runtime) as uow:
+        counts = trips.check_trips(uow)
+    stdout().print(
+        f"checked {counts['checked']} active trip(s): asked {counts['asked']} to check in, "
+        f"raised {counts['alarm']} SOS for a check-in unanswered"
+    )
+
+
 demo_otp_app = typer.Typer()
 
 

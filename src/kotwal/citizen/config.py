@@ -44,6 +44,16 @@ class CitizenSettings(BaseSettings):
     #: again; default ``<data dir>/citizen/trip-tombstones.jsonl``. Keep it (and back it up)
     #: apart from the database's backups.
     tombstones: Path | None = None
+    #: Deviation checks of an active trip. Overdue: this many minutes past its expected
+    #: arrival. Still: its positions of the last ``trip_still_minutes`` all within 150 m of
+    #: each other; silent: no position for that long. Off route: farther than
+    #: ``trip_off_route_km`` from the straight line between start and destination (when the
+    #: app gave them as places). A deviation asks the citizen to check in; no answer within
+    #: ``trip_answer_seconds`` raises an SOS for them.
+    trip_late_minutes: int = Field(default=15, ge=1, le=240)
+    trip_still_minutes: int = Field(default=15, ge=2, le=240)
+    trip_off_route_km: float = Field(default=2.0, ge=0.2, le=50)
+    trip_answer_seconds: int = Field(default=120, ge=30, le=1800)
     #: An SOS not acknowledged this many seconds after it was raised (or after its last
     #: escalation) is passed up to the next control room: the district's, the zone's, the state's.
     sos_ack_seconds: int = Field(default=60, ge=10, le=3600)

@@ -175,6 +175,23 @@ class CitizenTrip(RecordId, Base):
     #: The id of the data key destroyed, named in the tombstone.
     shredded_key: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
     positions: Mapped[int] = mapped_column(Integer, default=0, info=RESTRICTED)
+    #: "lat,lon;lat,lon": the start and the destination as places, when the app gave them
+    #: (the off-route check needs them), sealed under the trip's key.
+    route: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    #: The deviation last found ("off_route", "still", "silent", "overdue"), while its
+    #: check-in is waiting for an answer or has gone unanswered.
+    deviation: Mapped[str | None] = mapped_column(String(16), info=RESTRICTED)
+    check_in_asked_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), info=RESTRICTED
+    )
+    check_in_due_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), info=RESTRICTED
+    )
+    check_in_answered_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), info=RESTRICTED
+    )
+    #: The SOS raised for the trip when a check-in went unanswered (or was answered "not safe").
+    alarm_sos_id: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)
 
 
 class CitizenTripPosition(RecordId, Base):

@@ -102,12 +102,36 @@ class DeletedOut(BaseModel):
     sessions: int
 
 
+class PlaceIn(BaseModel):
+    model_config = _IN
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
 class TripIn(BaseModel):
     model_config = _IN
     vehicle_number: str = Field(min_length=2, max_length=20, pattern=r"^[A-Za-z0-9 -]+$")
     origin: str = Field(min_length=1, max_length=200)
     destination: str = Field(min_length=1, max_length=200)
     expected_arrival: datetime
+    #: The start and the destination as places (the app's map pick); with both, the trip is
+    #: checked for going off route.
+    origin_place: PlaceIn | None = None
+    destination_place: PlaceIn | None = None
+
+
+class CheckInOut(BaseModel):
+    """A check-in the trip is waiting for: what was noticed, and by when to answer."""
+
+    deviation: str
+    asked_at: datetime
+    due_at: datetime
+
+
+class CheckInIn(BaseModel):
+    model_config = _IN
+    #: True: all is well. False: raise an SOS now.
+    safe: bool
 
 
 class FixIn(BaseModel):
@@ -134,11 +158,16 @@ class TripOut(BaseModel):
     ended_at: datetime | None
     shred_after: datetime
     positions: int
+    check_in: CheckInOut | None = None
+    #: The SOS raised for this trip (check-in unanswered or answered "not safe").
+    alarm_sos_id: str | None = None
 
 
 class FixesOut(BaseModel):
     recorded: int
     positions: int
+    #: A check-in asked for by this batch's checks (the app shows the question at once).
+    check_in: CheckInOut | None = None
 
 
 class IdentityOut(BaseModel):

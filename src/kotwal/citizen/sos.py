@@ -168,9 +168,12 @@ def _open_sos(uow: UnitOfWork, citizen: Citizen) -> CitizenSos | None:
     ).scalar_one_or_none()
 
 
-def raise_sos(uow: UnitOfWork, citizen: Citizen, fix: FixIn) -> tuple[dict[str, Any], bool]:
+def raise_sos(
+    uow: UnitOfWork, citizen: Citizen, fix: FixIn, raised_by: str = "citizen"
+) -> tuple[dict[str, Any], bool]:
     """Raise an SOS at the citizen's place and time (or, one being open already, add the place
-    to it); the citizen's view of it, and whether it is new."""
+    to it); the citizen's view of it, and whether it is new. ``raised_by`` says who pressed
+    it: the citizen, or a trip's check (``trip-check:<deviation>``) that went unanswered."""
     now = utcnow()
     already = _open_sos(uow, citizen)
     if already is not None and not _sync_ended(uow, already, now):
@@ -186,7 +189,11 @@ def raise_sos(uow: UnitOfWork, citizen: Citizen, fix: FixIn) -> tuple[dict[str, 
             priority=1,
             lat=fix.lat,
             lon=fix.lon,
-            description="SOS from the citizens' app",
+            description=(
+                "SOS from the citizens' app"
+                if raised_by == "citizen"
+                else f"SOS raised by a Travel Made Safe trip ({raised_by})"
+            ),
         )
     except InvalidInput as exc:
         raise InvalidInput(
@@ -224,6 +231,7 @@ def raise_sos(uow: UnitOfWork, citizen: Citizen, fix: FixIn) -> tuple[dict[str, 
                 "proposed": len((sos.proposed_units or "").split(",")) if sos.proposed_units else 0,
                 "contacts_told": told,
                 "contacts_skipped": skipped,
+                "raised_by": raised_by,
             },
         )
     )

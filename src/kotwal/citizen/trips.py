@@ -22,6 +22,7 @@ signed chain and its witness, by whoever keeps those. See docs/domains/citizen.m
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, text
 
+from kotwal.citizen import sos as sos_service
 from kotwal.citizen.config import citizen_settings
 from kotwal.citizen.models import (
     ACTIVE,
@@ -58,6 +60,7 @@ from kotwal.core.policy import Actor, Jurisdiction
 from kotwal.core.runtime import Runtime
 from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
+from kotwal.patrol import geo
 from kotwal.patrol import service as patrol
 
 __all__ = ["ACTIVE", "ENDED", "SHREDDED"]
@@ -107,6 +110,7 @@ def start_trip(uow: UnitOfWork, citizen: Citizen, data: TripIn) -> dict[str, Any
         shred_after=arrival
         + timedelta(hours=settings.trip_overdue_hours, minutes=settings.trip_grace_minutes),
         positions=0,
+        route=_route(data),
     )
     uow.session.add(trip)
     uow.session.flush()  # seals the three fields, making the trip's data key
@@ -120,7 +124,7 @@ def start_trip(uow: UnitOfWork, citizen: Citizen, data: TripIn) -> dict[str, Any
 
 def record_fixes(
     uow: UnitOfWork, citizen: Citizen, trip_id: str, fixes: list[FixIn]
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Add positions to the citizen's active trip, each sealed under the trip's key."""
     trip = _own_trip(uow, citizen, trip_id)
     if trip.status != ACTIVE:
@@ -140,7 +144,8 @@ def record_fixes(
     uow.session.add_all(rows)
     trip.positions += len(rows)
     uow.session.flush()
-    return {"recorded": len(rows), "positions": trip.positions}
+    check_trip(uow, trip)  # at the pace the app sends
+    return {"recorded": len(rows), "positions": trip.positions, "check_in": check_in_view(trip)}
 
 
 def end_trip(uow: UnitOfWork, citizen: Citizen, trip_id: str) -> dict[str, Any]:
@@ -178,6 +183,8 @@ def trip_view(uow: UnitOfWork, trip: CitizenTrip) -> dict[str, Any]:
         "ended_at": trip.ended_at,
         "shred_after": trip.shred_after,
         "positions": trip.positions,
+        "check_in": check_in_view(trip),
+        "alarm_sos_id": trip.alarm_sos_id,
     }
 
 
@@ -312,6 +319,7 @@ def shred_trip(uow: UnitOfWork, trip: CitizenTrip, *, reason: str) -> str | None
         trip.vehicle_number = None
         trip.origin = None
         trip.destination = None
+        trip.route = None
         now = utcnow()
         trip.status = SHREDDED
         trip.shredded_at = now
@@ -414,7 +422,7 @@ def _forget(uow: UnitOfWork, stone: Tombstone) -> bool:
         )
         shred(uow.session, TRIPS, stone.trip_id)
         if trip is not None:
-            trip.vehicle_number = trip.origin = trip.destination = None
+            trip.vehicle_number = trip.origin = trip.destination = trip.route = None
             trip.status = SHREDDED
             trip.shredded_at = trip.shredded_at or stone.shredded_at
             trip.shredded_key = stone.data_key_id
@@ -577,3 +585,223 @@ def control_room_trip(uow: UnitOfWork, actor: Actor, trip_id: str) -> dict[str, 
 
 #: Positions of one trip shown to the control room, the latest ones.
 TRACK_MAX = 2_000
+
+
+# --- deviation checks ----------------------------------------------------------------------------
+
+OFF_ROUTE, STILL, SILENT, OVERDUE = "off_route", "still", "silent", "overdue"
+#: Positions within this many metres of each other are "not moving".
+STILL_METRES = 150.0
+#: Active trips one sweep checks, at most.
+CHECK_BATCH = 500
+
+
+def _route(data: TripIn) -> str | None:
+    if data.origin_place is None or data.destination_place is None:
+        return None
+    a, b = data.origin_place, data.destination_place
+    return f"{a.lat:.6f},{a.lon:.6f};{b.lat:.6f},{b.lon:.6f}"
+
+
+def _recent_fixes(
+    uow: UnitOfWork, trip: CitizenTrip, since: datetime
+) -> list[tuple[datetime, float, float]]:
+    """The trip's positions received since ``since`` (with the latest before it, so that a
+    trip standing still sends nothing new and still has a place), oldest first."""
+    key = data_key(uow.session, TRIPS, trip.id, create=False)
+    rows = list(
+        uow.session.execute(
+            select(CitizenTripPosition)
+            .where(CitizenTripPosition.trip_id == trip.id, CitizenTripPosition.received_at >= since)
+            .order_by(CitizenTripPosition.received_at, CitizenTripPosition.id)
+        ).scalars()
+    )
+    out = []
+    for row in rows:
+        _, lat, lon, _ = str(open_with(key, POSITIONS, FIX, row.id, bytes(row.fix))).split(",")
+        out.append((as_utc(row.received_at), float(lat), float(lon)))
+    return out
+
+
+def _metres_from_segment(
+    lat: float, lon: float, a: tuple[float, float], b: tuple[float, float]
+) -> float:
+    """Metres from a place to the straight line between two places (flat, in metres about
+    the place: good enough for a city trip's few kilometres)."""
+    scale = math.cos(math.radians(lat)) * geo.METRES_PER_DEGREE
+    ax, ay = (a[1] - lon) * scale, (a[0] - lat) * geo.METRES_PER_DEGREE
+    bx, by = (b[1] - lon) * scale, (b[0] - lat) * geo.METRES_PER_DEGREE
+    dx, dy = bx - ax, by - ay
+    length = dx * dx + dy * dy
+    t = 0.0 if length == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length))
+    return math.hypot(ax + t * dx, ay + t * dy)
+
+
+def _deviation(uow: UnitOfWork, trip: CitizenTrip, now: datetime) -> str | None:
+    """What is wrong with an active trip now, if anything: off route, standing still, silent,
+    overdue (in that order)."""
+    settings = citizen_settings()
+    window = timedelta(minutes=settings.trip_still_minutes)
+    started = as_utc(trip.started_at)
+    fixes = _recent_fixes(uow, trip, now - window)
+    latest = _latest(uow, trip)
+    [opened] = open_fields(uow.session, [trip], ("route",), unreadable=None)
+    if latest is not None and opened["route"]:
+        (a_lat, a_lon), (b_lat, b_lon) = (
+            tuple(float(x) for x in end.split(",")) for end in str(opened["route"]).split(";")
+        )
+        off = _metres_from_segment(latest[1], latest[2], (a_lat, a_lon), (b_lat, b_lon))
+        if off > settings.trip_off_route_km * 1000:
+            return OFF_ROUTE
+    if started <= now - window:
+        if not fixes:
+            return SILENT
+        first = fixes[0]
+        spread = max(geo.distance_m(first[2], first[1], f[2], f[1]) for f in fixes)
+        if len(fixes) >= 2 and spread <= STILL_METRES:
+            return STILL
+    if now > as_utc(trip.expected_arrival) + timedelta(minutes=settings.trip_late_minutes):
+        return OVERDUE
+    return None
+
+
+def check_in_view(trip: CitizenTrip) -> dict[str, Any] | None:
+    """The check-in a trip is waiting for, as the app shows it."""
+    if trip.check_in_asked_at is None or trip.check_in_answered_at is not None:
+        return None
+    if trip.alarm_sos_id is not None or trip.check_in_due_at is None:
+        return None
+    return {
+        "deviation": trip.deviation or "",
+        "asked_at": trip.check_in_asked_at,
+        "due_at": trip.check_in_due_at,
+    }
+
+
+def check_trip(uow: UnitOfWork, trip: CitizenTrip, now: datetime | None = None) -> str | None:
+    """Run an active trip's checks: ask the citizen to check in when something is wrong, and
+    raise an SOS for them when a check-in goes unanswered. What happened: "asked", "alarm", or
+    None."""
+    now = now or utcnow()
+    settings = citizen_settings()
+    if trip.status != ACTIVE or trip.alarm_sos_id is not None or trip.citizen_id is None:
+        return None
+    waiting = trip.check_in_asked_at is not None and trip.check_in_answered_at is None
+    if waiting:
+        if trip.check_in_due_at is not None and now >= as_utc(trip.check_in_due_at):
+            return "alarm" if _alarm(uow, trip, f"trip-check:{trip.deviation}") else None
+        return None
+    quiet_until = (
+        as_utc(trip.check_in_answered_at) + timedelta(minutes=settings.trip_still_minutes)
+        if trip.check_in_answered_at is not None
+        else None
+    )
+    if quiet_until is not None and now < quiet_until:
+        return None
+    found = _deviation(uow, trip, now)
+    if found is None:
+        return None
+    trip.deviation = found
+    trip.check_in_asked_at = now
+    trip.check_in_due_at = now + timedelta(seconds=settings.trip_answer_seconds)
+    trip.check_in_answered_at = None
+    uow.session.flush()
+    uow.audit(
+        AuditEvent(
+            action="citizen_trip.check_in_asked",
+            outcome=Outcome.SUCCESS,
+            actor_id=None,
+            actor_name="system:citizen",
+            resource_type="citizen_trip",
+            resource_id=trip.id,
+            detail={"deviation": found},
+        )
+    )
+    return "asked"
+
+
+def _alarm(uow: UnitOfWork, trip: CitizenTrip, raised_by: str) -> bool:
+    """Raise an SOS for the trip's citizen at the trip's latest place: an incident in the
+    control room's queue with the nearest unit proposed, the contacts told, escalation if it
+    is not answered; the trip is then shown to the control room as under an SOS."""
+    latest = _latest(uow, trip)
+    if latest is None or trip.citizen_id is None:
+        uow.audit(
+            AuditEvent(
+                action="citizen_trip.alarm",
+                outcome=Outcome.FAILURE,
+                actor_id=None,
+                actor_name="system:citizen",
+                resource_type="citizen_trip",
+                resource_id=trip.id,
+                detail={"reason": "no-position"},
+            )
+        )
+        return False
+    at, lat, lon = latest
+    on_behalf = Citizen(trip.citizen_id, f"system:{raised_by}"[:36])
+    try:
+        view, _ = sos_service.raise_sos(uow, on_behalf, FixIn(at=at, lat=lat, lon=lon), raised_by)
+    except InvalidInput:  # no station near the place: the control room cannot be reached
+        return False
+    trip.alarm_sos_id = str(view["id"])
+    uow.session.flush()
+    uow.audit(
+        AuditEvent(
+            action="citizen_trip.alarm",
+            outcome=Outcome.SUCCESS,
+            actor_id=None,
+            actor_name="system:citizen",
+            resource_type="citizen_trip",
+            resource_id=trip.id,
+            detail={"sos": trip.alarm_sos_id, "raised_by": raised_by},
+        )
+    )
+    return True
+
+
+def answer_check_in(uow: UnitOfWork, citizen: Citizen, trip_id: str, safe: bool) -> dict[str, Any]:
+    """The citizen answers the trip's check-in: safe (the checks rest for a while), or not
+    (an SOS now, at the trip's latest place)."""
+    trip = _own_trip(uow, citizen, trip_id)
+    if trip.status != ACTIVE:
+        raise Conflict("the trip has ended")
+    now = utcnow()
+    if safe:
+        if check_in_view(trip) is None:
+            raise Conflict("the trip is not waiting for a check-in")
+        trip.check_in_answered_at = now
+        trip.deviation = None
+        uow.session.flush()
+        uow.audit(
+            actor_event(
+                citizen.actor,
+                "citizen_trip.check_in_answered",
+                resource_type="citizen_trip",
+                resource_id=trip.id,
+                detail={"safe": True},
+            )
+        )
+    elif trip.alarm_sos_id is None:
+        trip.check_in_answered_at = now
+        if not _alarm(uow, trip, "trip-check:not-safe"):
+            raise Conflict("the trip has no position yet: raise an SOS from where you are")
+    return trip_view(uow, trip)
+
+
+def check_trips(uow: UnitOfWork, now: datetime | None = None) -> dict[str, int]:
+    """Run every active trip's checks (at most :data:`CHECK_BATCH`, the longest-running first)."""
+    now = now or utcnow()
+    counts = {"checked": 0, "asked": 0, "alarm": 0}
+    rows = uow.session.execute(
+        select(CitizenTrip)
+        .where(CitizenTrip.status == ACTIVE, CitizenTrip.alarm_sos_id.is_(None))
+        .order_by(CitizenTrip.started_at)
+        .limit(CHECK_BATCH)
+    ).scalars()
+    for trip in list(rows):
+        counts["checked"] += 1
+        done = check_trip(uow, trip, now)
+        if done is not None:
+            counts[done] += 1
+    return counts
