@@ -68,9 +68,12 @@ def _ping(server: LiveServer, token: str, lat: float, lon: float) -> None:
 
 
 def _centre(page: Page, selector: str) -> tuple[float, float]:
+    """Where an element's centre is on the map, from the station area's corner (so that the
+    page around the map may shift without moving the answer)."""
     box = page.locator(selector).bounding_box()
-    assert box is not None, selector
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    area = page.locator("path.station-area").bounding_box()
+    assert box is not None and area is not None, selector
+    return box["x"] + box["width"] / 2 - area["x"], box["y"] + box["height"] / 2 - area["y"]
 
 
 def test_the_map_follows_pings_and_dispatch(
@@ -102,7 +105,8 @@ def test_the_map_follows_pings_and_dispatch(
     expect(row).to_have_attribute("data-lon", "78.479", timeout=5000)
     page.wait_for_function(
         "([sel, x]) => { const b = document.querySelector(sel).getBoundingClientRect();"
-        " return Math.abs(b.x + b.width / 2 - x) > 20; }",
+        " const a = document.querySelector('path.station-area').getBoundingClientRect();"
+        " return Math.abs(b.x + b.width / 2 - a.x - x) > 20; }",
         arg=[marker, before[0]],
     )
     after = _centre(page, marker)
@@ -156,3 +160,32 @@ def test_a_constable_sees_units_but_not_where_they_are(
     assert page.locator("path.unit-marker").count() == 0
     assert row.get_attribute("data-lat") is None
     expect(page.locator(".control-side")).to_contain_text("where they are is for those")
+
+
+def test_the_response_times_chart_holds_under_the_csp(
+    page: Page, live_server: LiveServer, sho: Officer
+) -> None:
+    incident = _api(
+        live_server,
+        sho,
+        "POST",
+        "/incidents",
+        json={
+            "source": "dial_100",
+            "category": "theft",
+            "priority": 3,
+            "lat": LAT0 + 0.004,
+            "lon": LON0 + 0.004,
+        },
+    )
+    unit_id, _token = _unit_on_the_road(live_server, sho, "CR-RESP-1")
+    _api(live_server, sho, "POST", f"/incidents/{incident['id']}/assign", json={"unit_id": unit_id})
+    _api(
+        live_server, sho, "POST", f"/incidents/{incident['id']}/status", json={"status": "on_scene"}
+    )
+    page.set_viewport_size(DESKTOP)
+    log_in_fully(page, sho)
+    page.goto("/patrol/response?days=7")
+    expect(page).to_have_title("Response times · kotwal")
+    expect(page.locator("#response-chart rect").first).to_be_visible()
+    screenshot(page, "response-times-desktop")

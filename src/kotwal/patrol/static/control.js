@@ -43,7 +43,7 @@
       var b = layer.getBounds();
       bounds = bounds ? bounds.extend(b) : b;
     });
-    if (bounds && bounds.isValid()) { map.fitBounds(bounds, { padding: [12, 12] }); fitted = true; }
+    if (bounds && bounds.isValid()) { map.fitBounds(bounds, { padding: [12, 12], animate: false }); fitted = true; }
   }
 
   function statusBadge(status) {
@@ -140,7 +140,7 @@
     if (changes.positions) {
       changes.positions.forEach(placeUnit);
       if (!fitted && changes.positions.length) {
-        map.setView([changes.positions[0].lat, changes.positions[0].lon], 13);
+        map.setView([changes.positions[0].lat, changes.positions[0].lon], 13, { animate: false });
         fitted = true;
       }
     }
