@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -43,6 +39,7 @@ from kotwal.core.runtime import Runtime
 from kotwal.domains import open_runtime
 from kotwal.web.app import create_app
 from tests.factories import Officer, World, build_world, issue_token, make_officer
+from tests.serving import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Where the browser tests leave screenshots for a person to look at (docs/development.md);
@@ -98,13 +95,6 @@ class LiveServer:
         return issue_token(self.runtime, self.officer(Role.SUB_INSPECTOR, posting=station_id))
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A kotwal server for this worker, on SQLite, with the synthetic jurisdiction tree."""
@@ -118,28 +108,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     for path in data_dir.glob("kotwal.db*"):
         path.chmod(0o600)  # as `kotwal init` leaves it; the app refuses a readable database
     runtime = open_runtime(settings, keyring=load_keys(settings))
-    app = create_app(settings, runtime)
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="kotwal-live", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the kotwal server did not start", pytrace=False)
-        time.sleep(0.02)
-    url = f"http://localhost:{port}"
-    assert httpx.get(f"{url}/login").status_code == 200
-    try:
+    # The app's lifespan closes the runtime when the server stops.
+    with serve(create_app(settings, runtime)) as url:
+        assert httpx.get(f"{url}/login").status_code == 200
         yield LiveServer(url=url, runtime=runtime, world=build_world(runtime))
-    finally:
-        server.should_exit = True  # the app's lifespan closes the runtime
-        thread.join(timeout=15)
-        sock.close()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from kotwal.decoys.service import plant
 from kotwal.guard import selfcheck
 from kotwal.web.app import create_app
 from tests.factories import FACTORY, build_world, make_officer
+from tests.serving import serve
 
 runner = CliRunner()
 
@@ -66,6 +67,25 @@ def test_api_docs_on_fails(production: Settings, well_run: Runtime) -> None:
     docs_on = production.model_copy(update={"api_docs": True})
     found = _by_check(selfcheck.run_checks(docs_on, well_run, slow=False))["api docs"]
     assert found.status == "fail" and found.fix
+
+
+def test_with_url_the_server_is_judged_not_this_machines_settings(
+    production: Settings, well_run: Runtime
+) -> None:
+    # Issue 18, finding 8: --url reported "API docs are off" while the server it was pointed
+    # at served /api/openapi.json, because it read its own environment.
+    lax = production.model_copy(update={"api_docs": True, "tls": False})
+    served_with_docs = create_app(lax, well_run)
+    with serve(served_with_docs, lifespan="off") as url:
+        found = _by_check(selfcheck.run_checks(production, well_run, base_url=url, slow=False))
+    assert found["api docs"].status == "fail" and "/api/openapi.json" in found["api docs"].detail
+    # The server does not declare TLS (no HSTS), whatever KOTWAL_TLS says on this machine.
+    assert found["tls"].status == "fail" and "Strict-Transport-Security" in found["tls"].detail
+    assert found["unauthenticated routes"].status == "pass"
+    served_right = create_app(production, well_run)
+    with serve(served_right, lifespan="off") as url:
+        found = _by_check(selfcheck.run_checks(production, well_run, base_url=url, slow=False))
+    assert found["api docs"].status == "pass" and found["tls"].status == "pass"
 
 
 def test_a_disabled_module_still_reachable_fails(production: Settings, well_run: Runtime) -> None:

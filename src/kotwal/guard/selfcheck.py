@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -75,13 +76,17 @@ def _bad(check: str, detail: str, fix: str) -> Finding:
     return Finding(check, FAIL, detail, fix)
 
 
-def configuration(settings: Settings) -> Iterator[Finding]:
-    """Settings a production deployment must have."""
+def configuration(settings: Settings, *, live: bool = False) -> Iterator[Finding]:
+    """Settings a production deployment must have. With ``live`` (``--url``), what a stranger
+    can see of cookies, TLS and the API docs is judged from the server's answers instead
+    (:func:`served`): this machine's settings need not be the server's."""
     yield (
         _bad("debug", "debug mode is on", "unset KOTWAL_DEBUG")
         if settings.debug
         else _ok("debug", "debug mode is off")
     )
+    if live:
+        return
     yield (
         _bad(
             "secure cookies",
@@ -235,9 +240,57 @@ def _probe(app: FastAPI | None, base_url: str | None) -> httpx.Client:
     return TestClient(app, base_url="https://selfcheck", follow_redirects=False)
 
 
-def unauthenticated_routes(app: FastAPI, client: httpx.Client) -> Iterator[Finding]:
+def served(client: httpx.Client) -> Iterator[Finding]:
+    """What the server at ``--url`` shows a stranger: its API description, HSTS, cookies."""
+    docs = [p for p in ("/api/openapi.json", "/api/docs") if client.get(p).status_code == 200]
+    yield (
+        _bad(
+            "api docs",
+            f"the server serves {' and '.join(docs)}",
+            "unset KOTWAL_API_DOCS where the server runs, and restart it",
+        )
+        if docs
+        else _ok("api docs", "the server serves no API description")
+    )
+    hsts = client.get("/healthz").headers.get("strict-transport-security")
+    yield (
+        _ok("tls", f"the server sends Strict-Transport-Security ({hsts})")
+        if hsts
+        else _bad(
+            "tls",
+            "the server sends no Strict-Transport-Security",
+            "serve behind a TLS proxy and set KOTWAL_TLS=true where the server runs",
+        )
+    )
+    cookies = client.get("/login").headers.get_list("set-cookie")
+    weak = [c.split("=", 1)[0] for c in cookies if "secure" not in c.lower()]
+    yield (
+        _bad(
+            "secure cookies",
+            "the server sets cookies without Secure: " + ", ".join(weak),
+            "unset KOTWAL_LOCAL_HTTP where the server runs and serve over TLS",
+        )
+        if weak
+        else _ok("secure cookies", f"{len(cookies)} cookie(s) from the login page, all Secure")
+    )
+
+
+def _spec(app: FastAPI, client: httpx.Client, live: bool) -> dict[str, Any]:
+    """The routes to probe: the server's own description when it serves one, else this
+    installation's (the same code, if the server runs this version)."""
+    if live:
+        answer = client.get("/api/openapi.json")
+        if answer.status_code == 200:
+            found: dict[str, Any] = answer.json()
+            return found
+    return app.openapi()
+
+
+def unauthenticated_routes(
+    app: FastAPI, client: httpx.Client, *, live: bool = False
+) -> Iterator[Finding]:
     """Every operation in the OpenAPI, called without credentials, must refuse."""
-    spec = app.openapi()
+    spec = _spec(app, client, live)
     opened: list[str] = []
     probed = 0
     for path, ops in spec.get("paths", {}).items():
@@ -355,7 +408,7 @@ def run_checks(
         app = create_app(settings, runtime)
     findings: list[Finding] = []
     steps: list[Callable[[], Iterator[Finding]]] = [
-        lambda: configuration(settings),
+        lambda: configuration(settings, live=base_url is not None),
         lambda: keys(settings),
         lambda: accounts(runtime),
         lambda: audit_log(runtime),
@@ -367,7 +420,9 @@ def run_checks(
     for check in runtime.hooks.at(SECURITY_CHECKS):
         findings.extend(check(runtime))
     with _probe(app, base_url) as client:
-        findings.extend(unauthenticated_routes(app, client))
+        if base_url is not None:
+            findings.extend(served(client))
+        findings.extend(unauthenticated_routes(app, client, live=base_url is not None))
         findings.extend(disabled_modules(settings, client))
     if slow:
         findings.extend(secret_scan())
