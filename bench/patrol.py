@@ -183,7 +183,7 @@ def screen_latency(port: int, watcher: dict[str, str], seconds: float) -> dict[s
     base = f"http://127.0.0.1:{port}"
     sent: dict[str, float] = {}
     seen: list[float] = []
-    events = {"n": 0, "bytes": 0, "ended": ""}
+    events: dict[str, Any] = {"n": 0, "bytes": 0, "ended": ""}
     stop, first = threading.Event(), threading.Event()
 
     def read() -> None:
