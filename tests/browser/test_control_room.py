@@ -6,17 +6,21 @@ width go to test-artifacts/browser/."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 import pytest
 from playwright.sync_api import Page, Request, expect
+from sqlalchemy import update
 
 from kotwal.core.policy import Role
+from kotwal.patrol import coverage
+from kotwal.patrol.models import PatrolArea
 from tests.browser.conftest import DESKTOP, PHONE, LiveServer, screenshot
 from tests.browser.test_console_flow import log_in_fully
-from tests.factories import Officer, issue_token
+from tests.factories import FACTORY, Officer, issue_token
 from tests.patrol.helpers import LAT0, LON0, station_a_map
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
@@ -189,3 +193,22 @@ def test_the_response_times_chart_holds_under_the_csp(
     expect(page).to_have_title("Response times · kotwal")
     expect(page.locator("#response-chart rect").first).to_be_visible()
     screenshot(page, "response-times-desktop")
+
+
+def test_an_uncovered_beat_is_shown_to_the_station_house_officer(
+    page: Page, live_server: LiveServer, sho: Officer
+) -> None:
+    runtime = live_server.runtime
+    with runtime.db.transaction(write=True) as session:  # the map was drawn five hours ago
+        session.execute(
+            update(PatrolArea).values(created_at=datetime.now(UTC) - timedelta(hours=5))
+        )
+    coverage.check_uncovered(runtime, FACTORY)
+    beats = {a["code"]: a["id"] for a in _api(live_server, sho, "GET", "/areas?kind=beat")}
+    page.set_viewport_size(DESKTOP)
+    log_in_fully(page, sho)
+    page.goto("/patrol/control")
+    item = page.locator(f"#uncovered-list li[data-beat-id='{beats['PS-A-B02']}']")
+    expect(item).to_contain_text("PS-A-B02")
+    expect(page.locator("#uncovered")).to_be_visible()
+    screenshot(page, "control-room-uncovered-desktop")

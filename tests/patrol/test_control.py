@@ -5,13 +5,17 @@ position."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
-from kotwal.patrol import control
-from tests.factories import Officer, World, api_officer, make_officer
+from kotwal.patrol import control, coverage
+from kotwal.patrol.models import PatrolArea
+from tests.factories import FACTORY, Officer, World, api_officer, make_officer
 from tests.helpers import audit_events, console_login
 from tests.import_helpers import actor_of
 from tests.patrol.helpers import LAT0, LON0, import_map, new_unit, station_a_map, tracker
@@ -85,3 +89,21 @@ def test_a_map_past_the_disclosure_budget_is_told_so_and_stops(
     r = client.get("/patrol/control/events")
     assert r.status_code == 200
     assert "event: refused" in r.text and "event: changes" not in r.text
+
+
+def test_uncovered_beats_reach_those_who_read_coverage(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    sho = api_officer(runtime, Role.STATION_HOUSE_OFFICER, world.station_a)
+    assert import_map(client, sho, station_a_map()).status_code == 201
+    with runtime.db.transaction(write=True) as session:  # drawn five hours ago
+        session.execute(
+            update(PatrolArea).values(created_at=datetime.now(UTC) - timedelta(hours=5))
+        )
+    assert coverage.check_uncovered(runtime, FACTORY).raised == 2
+    cursor = control.Cursor()
+    alerts = _feed(runtime, sho, cursor)["beat_alerts"]
+    assert sorted(a["code"] for a in alerts) == ["PS-A-B01", "PS-A-B02"]  # type: ignore[union-attr]
+    assert "beat_alerts" not in _feed(runtime, sho, cursor)  # unchanged: not sent again
+    constable = api_officer(runtime, Role.CONSTABLE, world.station_a)
+    assert "beat_alerts" not in _feed(runtime, constable, control.Cursor())

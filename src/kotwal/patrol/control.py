@@ -6,8 +6,9 @@ Every view goes through the gate as the API's do: units, positions and incidents
 by :func:`kotwal.core.gate.disclose` (one ``list`` disclosure per kind and tick that has
 something new), so each position the map draws is an audited disclosure, and a constable's map
 has units and incidents but no position at all. The first tick sends everything; later ticks
-send what changed since: positions received, units whose status changed, and the incident
-queue when any incident in it changed.
+send what changed since: positions received, units whose status changed, the incident queue
+when any incident in it changed, and (for those who read coverage) the beats left uncovered
+when that list changed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ from kotwal.core.policy import Actor
 from kotwal.core.scope import in_jurisdiction, require
 from kotwal.core.uow import UnitOfWork
 from kotwal.patrol import service
-from kotwal.patrol.models import PatrolArea, PatrolIncident, PatrolLatestPosition, PatrolUnit
+from kotwal.patrol.models import (
+    PatrolArea,
+    PatrolBeatAlert,
+    PatrolIncident,
+    PatrolLatestPosition,
+    PatrolUnit,
+)
 from kotwal.patrol.permissions import PatrolPermission as P
 from kotwal.patrol.schemas import IncidentStatus
 
@@ -50,6 +57,7 @@ class Cursor:
     sent_positions: dict[str, datetime] = field(default_factory=dict)
     sent_units: dict[str, int] = field(default_factory=dict)
     incidents_key: str | None = None
+    alerts_key: str | None = None
 
 
 def _released(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -168,6 +176,32 @@ def changes(uow: UnitOfWork, actor: Actor, cursor: Cursor) -> dict[str, Any]:
             shown_i = _released(disclose(uow, actor, None, queue, kind="list")) if queue else []
             out["incidents"] = [_incident_out(i) for i in shown_i]
             cursor.incidents_key = key
+    if actor.can(P.COVERAGE_READ):
+        alerts = uow.session.execute(
+            select(PatrolBeatAlert, PatrolArea.code, PatrolArea.name)
+            .join(PatrolArea, PatrolArea.id == PatrolBeatAlert.beat_id)
+            .where(
+                in_jurisdiction(PatrolBeatAlert.jurisdiction_path, actor),
+                PatrolBeatAlert.status == "open",
+            )
+            .order_by(PatrolBeatAlert.raised_at)
+            .limit(MAP_AREAS_MAX)
+        ).all()
+        key = json.dumps([row[0].id for row in alerts])
+        if key != cursor.alerts_key:
+            out["beat_alerts"] = [
+                {
+                    "id": alert.id,
+                    "beat_id": alert.beat_id,
+                    "code": code,
+                    "name": name,
+                    "hours": alert.hours,
+                    "last_covered_at": alert.last_covered_at,
+                    "raised_at": alert.raised_at,
+                }
+                for alert, code, name in alerts
+            ]
+            cursor.alerts_key = key
     return out
 
 

@@ -19,8 +19,12 @@
   }
   var areaLayer = L.layerGroup().addTo(map);
   var incidentLayer = L.layerGroup().addTo(map);
+  // Units above incidents, whichever was drawn last.
+  map.createPane("units").style.zIndex = 450;
   var unitLayer = L.layerGroup().addTo(map);
   var units = new Map();      // id -> {data, marker, row}
+  var beats = new Map();      // beat id -> its layer
+  var uncovered = new Set();  // beat ids with an open alert
   var placed = new Map();     // id -> [lat, lon]
   var fitted = false;
 
@@ -40,6 +44,7 @@
       });
       layer.bindTooltip(a.code + " " + a.name, { sticky: true });
       layer.addTo(areaLayer);
+      if (beat) { beats.set(a.id, layer); }
       var b = layer.getBounds();
       bounds = bounds ? bounds.extend(b) : b;
     });
@@ -92,7 +97,7 @@
     if (!held) { return; }
     if (!held.marker) {
       held.marker = L.circleMarker(where, {
-        radius: 7, weight: 2, color: "#1a202c", fillOpacity: 0.9,
+        radius: 7, weight: 2, color: "#1a202c", fillOpacity: 0.9, pane: "units",
         fillColor: COLOURS[held.data.status] || "#4a5058",
         className: "unit-marker unit-" + p.unit_id
       });
@@ -128,6 +133,33 @@
     document.getElementById("incident-count").textContent = String(items.length);
   }
 
+  function beatStyle(id) {
+    var layer = beats.get(id);
+    if (!layer) { return; }
+    var alert = uncovered.has(id);
+    layer.setStyle(alert
+      ? { color: "#c53030", weight: 2.5, dashArray: null, fillColor: "#feb2b2", fillOpacity: 0.25 }
+      : { color: "#4a5568", weight: 1, dashArray: "4 3", fillColor: "#cbd5e0", fillOpacity: 0.12 });
+  }
+
+  function showUncovered(list) {
+    var before = Array.from(uncovered);
+    uncovered = new Set(list.map(function (a) { return a.beat_id; }));
+    before.forEach(beatStyle);
+    uncovered.forEach(beatStyle);
+    var items = list.map(function (a) {
+      var li = document.createElement("li");
+      li.className = "p1";
+      li.dataset.beatId = a.beat_id;
+      li.textContent = a.code + " " + a.name + ": no unit for " + a.hours + " h or more";
+      return li;
+    });
+    var listed = document.getElementById("uncovered-list");
+    listed.replaceChildren.apply(listed, items);
+    document.getElementById("uncovered-count").textContent = String(items.length);
+    document.getElementById("uncovered").hidden = items.length === 0;
+  }
+
   var lastIncidents = null;
   function apply(changes) {
     if (changes.areas) { drawAreas(changes.areas); }
@@ -144,6 +176,7 @@
         fitted = true;
       }
     }
+    if (changes.beat_alerts) { showUncovered(changes.beat_alerts); }
     if (changes.incidents) { lastIncidents = changes.incidents; }
     if (lastIncidents && (changes.incidents || changes.units)) { showIncidents(lastIncidents); }
     root.dataset.updated = new Date().toISOString();
