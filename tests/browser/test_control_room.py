@@ -212,3 +212,17 @@ def test_an_uncovered_beat_is_shown_to_the_station_house_officer(
     expect(item).to_contain_text("PS-A-B02")
     expect(page.locator("#uncovered")).to_be_visible()
     screenshot(page, "control-room-uncovered-desktop")
+
+
+def test_the_check_in_sheet_draws_its_qr_codes(
+    page: Page, live_server: LiveServer, sho: Officer
+) -> None:
+    page.set_viewport_size(DESKTOP)
+    log_in_fully(page, sho)
+    page.goto("/patrol")
+    page.get_by_role("link", name="Today's check-in codes").click()
+    expect(page).to_have_title("Check-in codes · kotwal")
+    card = page.locator(".code-card").first
+    expect(card).to_contain_text("KPC1.")
+    assert page.evaluate("() => document.querySelector('.code-card img').naturalWidth") > 0
+    screenshot(page, "checkin-codes-desktop")

@@ -20,8 +20,8 @@ from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from kotwal.patrol import coverage
 from kotwal.patrol.models import PatrolArea, PatrolBeatAlert, PatrolCheckin
-from tests.factories import FACTORY, Officer, World, api_officer
-from tests.helpers import audit_events
+from tests.factories import FACTORY, Officer, World, api_officer, make_officer
+from tests.helpers import audit_events, console_login
 from tests.officers.helpers import enter_officer
 from tests.patrol.helpers import KM, LAT0, LON0, import_map, new_unit, station_a_map, tracker
 
@@ -260,3 +260,20 @@ def test_a_beat_left_uncovered_raises_one_alert_to_its_station(
     assert client.get(everything, headers=other.bearer).json() == []
     assert len(client.get(everything, headers=sho.bearer).json()) == 2
     assert {a.status for a in _alerts(runtime)} == {"closed"}
+
+
+def test_the_days_codes_print_as_a_sheet_of_qr_codes(
+    client: TestClient, runtime: Runtime, world: World, sho: Officer
+) -> None:
+    bank = _bank(client, sho)
+    code = client.get(f"/api/v1/patrol/points/{bank['id']}/code", headers=sho.bearer).json()["code"]
+    officer = make_officer(runtime, Role.STATION_HOUSE_OFFICER, posting=world.station_a)
+    console_login(client, officer)
+    page = client.get("/patrol/codes")
+    assert page.status_code == 200
+    assert code in page.text and 'src="data:image/svg+xml' in page.text
+    assert audit_events(runtime, "patrol.checkin.code", actor_id=officer.account_id)
+    constable = make_officer(runtime, Role.CONSTABLE, posting=world.station_a)
+    client.cookies.clear()
+    console_login(client, constable)
+    assert client.get("/patrol/codes").status_code == 403

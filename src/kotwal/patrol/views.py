@@ -9,10 +9,11 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import segno
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response, StreamingResponse
@@ -22,7 +23,7 @@ from kotwal.core.errors import Problem
 from kotwal.core.policy import Actor
 from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
-from kotwal.patrol import control, service, stats
+from kotwal.patrol import control, coverage, service, stats
 from kotwal.patrol.permissions import PatrolPermission as P
 from kotwal.patrol.schemas import AreaKind
 from kotwal.web.deps import ReadUnit, console, runtime_dependency
@@ -31,6 +32,7 @@ from kotwal.web.pages import render
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Actor, Depends(console(P.UNIT_READ))]
 IncidentReader = Annotated[Actor, Depends(console(P.INCIDENT_READ))]
+AreaManager = Annotated[Actor, Depends(console(P.AREA_MANAGE))]
 SHOWN = 200
 
 
@@ -146,3 +148,20 @@ def control_script(actor: Reader) -> FileResponse:
 def control_style(actor: Reader) -> FileResponse:
     """The control room's layout."""
     return FileResponse(STATIC / "control.css", media_type="text/css")
+
+
+@router.get("/patrol/codes")
+def checkin_codes(
+    request: Request,
+    actor: AreaManager,
+    day: date | None = None,
+    uow: UnitOfWork = ReadUnit,
+) -> Response:
+    """A printable sheet of the day's check-in codes (QR codes with the text beside them) for
+    every check-in point of the jurisdiction; issuing each is audited."""
+    sheet = []
+    for point in service.list_points(uow, actor, limit=service.AREA_PAGE_MAX):
+        _point, when, code = coverage.point_code(uow, actor, point.id, day)
+        qr = segno.make(code, error="m").svg_data_uri(scale=4)
+        sheet.append({"point": point, "day": when, "code": code, "qr": qr})
+    return render(request, "patrol/codes.html", sheet=sheet, day=day)
