@@ -323,7 +323,7 @@ def _timed_searches(
             memo.cache_clear()
         started, started_cpu = time.perf_counter(), time.process_time()
         with UnitOfWork(runtime, write=False) as uow:
-            hits.append(len(search_by_name(uow, officer, query, None)))
+            hits.append(len(search_by_name(uow, officer, query, None).hits))
         took.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
     return took, cpu, hits

@@ -143,7 +143,7 @@ def test_persons_returned_by_a_batch_read_back_through_the_gate(
         assert not uow.session.dirty and not uow.session.new  # attached as loaded
     with UnitOfWork(runtime, write=False) as uow:
         found = find_by_phone(uow, si, "9000010001", None)
-        hits = search_by_name(uow, si, "Srinivas Reddy 1", None)
+        hits = search_by_name(uow, si, "Srinivas Reddy 1", None).hits
     assert [r["id"] for r in found] == [filed[1].id]
     assert found[0]["address"] == "H.No. 1-1, Demo Colony"
     assert filed[1].id in {h["person"]["id"] for h in hits}

@@ -102,10 +102,10 @@ def test_a_good_file_imports_every_row_and_they_are_searchable_by_name(
     assert (report.rows_read, report.created, report.errors) == (GOOD_ROWS, GOOD_ROWS, [])
     assert persons_count(runtime) == GOOD_ROWS
     with UnitOfWork(runtime, write=False) as uow:
-        [hit] = service.search_by_name(uow, sho, "Srinivas Reddy", None)[:1]
+        [hit] = service.search_by_name(uow, sho, "Srinivas Reddy", None).hits[:1]
         assert hit["person"]["name"] == "Test Srinivas Reddy"
         assert hit["person"]["address"] == "H.No. 1-2-3, Synthetic Colony, Testnagar"
-        [alias_hit] = service.search_by_name(uow, sho, "Chotu Bhai", None)
+        [alias_hit] = service.search_by_name(uow, sho, "Chotu Bhai", None).hits
         assert alias_hit["person"]["status"] == "absconding"
         [by_phone] = service.find_by_phone(uow, sho, "9000010006", None)
         assert by_phone["name"] == "Test Ravi Kumar"
@@ -291,10 +291,10 @@ def test_a_file_with_a_byte_order_mark_and_crlf_lines_imports(runtime: Runtime, 
 def test_telugu_text_round_trips(runtime: Runtime, sho: Actor) -> None:
     run_import(runtime, sho, DATA / "persons_bom.csv")
     with UnitOfWork(runtime, write=False) as uow:
-        [hit] = service.search_by_name(uow, sho, "కిరణ్ కుమార్", None)
+        [hit] = service.search_by_name(uow, sho, "కిరణ్ కుమార్", None).hits
         assert hit["person"]["name_te"] == "కిరణ్ కుమార్"
         assert hit["person"]["name"] == "Test Kiran Kumar"
-        [padma] = service.search_by_name(uow, sho, "పద్మ", None)
+        [padma] = service.search_by_name(uow, sho, "పద్మ", None).hits
         assert padma["person"]["category"] == "missing_person"
 
 
@@ -425,7 +425,7 @@ def test_the_documented_examples_import(runtime: Runtime, sho: Actor) -> None:
     assert len(examples) == 2
     assert run_import(runtime, sho, examples[0]).created == 3
     with UnitOfWork(runtime, write=False) as uow:
-        [lakshmi] = service.search_by_name(uow, sho, "Lakshmi Devi", None)
+        [lakshmi] = service.search_by_name(uow, sho, "Lakshmi Devi", None).hits
         assert lakshmi["person"]["sex"] == "female"
         assert lakshmi["person"]["category"] == "missing_person"
     assert run_import(runtime, sho, examples[1]).created == 1

@@ -84,8 +84,12 @@ def search_persons(
     uow: UnitOfWork = ReadUnit,
 ) -> PersonSearchPage:
     """Fuzzy, phonetic and cross-script name search over names and aliases, ranked."""
-    hits = service.search_by_name(uow, actor, name, purpose, limit)
-    return PersonSearchPage(query=name, items=[PersonHit.model_validate(h) for h in hits])
+    found = service.search_by_name(uow, actor, name, purpose, limit)
+    return PersonSearchPage(
+        query=name,
+        items=[PersonHit.model_validate(h) for h in found.hits],
+        outside_jurisdiction=found.outside,
+    )
 
 
 @router.get("/persons")

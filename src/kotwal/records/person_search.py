@@ -57,7 +57,13 @@ def find_by_phone(
 
 
 def _searched(
-    uow: UnitOfWork, actor: Actor, kind: str, query: str, purpose: str | None, found: int
+    uow: UnitOfWork,
+    actor: Actor,
+    kind: str,
+    query: str,
+    purpose: str | None,
+    found: int,
+    outside: int = 0,
 ) -> None:
     """Every search is an event, hits or not, so probing shows in the log. The query is kept
     as a keyed hash: investigators can test a suspected term, a log reader cannot read it."""
@@ -69,7 +75,7 @@ def _searched(
             Outcome.SUCCESS,
             resource_type="person",
             purpose=purpose,
-            detail={"kind": kind, "results": found, "query_hash": digest},
+            detail={"kind": kind, "results": found, "outside": outside, "query_hash": digest},
         )
     )
 
@@ -223,27 +229,41 @@ def _persons(uow: UnitOfWork, ids: list[str]) -> list[Person]:
     return [found[i] for i in ids]
 
 
+@dataclass(frozen=True)
+class NameSearch:
+    """A name search's answer: the hits the reader may see, best first, and how many more
+    match outside their jurisdiction (shown only as a number until a purpose is declared)."""
+
+    hits: list[dict[str, Any]]
+    outside: int = 0
+
+
 def search_by_name(
     uow: UnitOfWork, actor: Actor, query: str, purpose: str | None, limit: int = 20
-) -> list[dict[str, Any]]:
+) -> NameSearch:
     """Persons whose name, Telugu name or alias matches ``query``, best first, through the
-    gate. Reasons quote the record's words only where the reader may see its name."""
+    gate. Without a purpose, matches outside the reader's jurisdiction are only counted: a
+    masked row with its score confirmed a real person's full name to anyone who typed it
+    (issue 18, finding 2), and a count of fuzzy matches does not."""
     if not actor.can(RecordsPermission.PERSON_READ):
         raise Forbidden()
     query = " ".join(query.split())
     if not 2 <= len(query) <= 100:
         raise InvalidInput("a name to search is 2-100 characters")
-    hits = _ranked(actor, query, _candidates(uow, query), min(limit, SEARCH_MAX_RESULTS))
     purpose = clean_purpose(purpose)
-    _searched(uow, actor, "name", query, purpose, len(hits))
+    ranked = _ranked(actor, query, _candidates(uow, query), SEARCH_MAX_RESULTS)
+    if purpose is None:
+        inside = [h for h in ranked if actor.covers(h[0].jurisdiction_path)]
+        outside = len(ranked) - len(inside)
+    else:
+        inside, outside = ranked, 0
+    hits = inside[: min(limit, SEARCH_MAX_RESULTS)]
+    _searched(uow, actor, "name", query, purpose, len(hits), outside)
     shown = disclose(uow, actor, purpose, _persons(uow, [c.id for c, _ in hits]), kind="list")
-    return [
-        {
-            "person": record,
-            "score": round(match.score, 3),
-            "reasons": list(match.reasons)
-            if isinstance(record["name"], str)
-            else ["a name or alias of this record matches; declare a purpose to see it"],
-        }
-        for record, (_, match) in zip(shown, hits, strict=True)
-    ]
+    return NameSearch(
+        [
+            {"person": record, "score": round(match.score, 3), "reasons": list(match.reasons)}
+            for record, (_, match) in zip(shown, hits, strict=True)
+        ],
+        outside,
+    )

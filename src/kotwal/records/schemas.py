@@ -121,6 +121,9 @@ class PersonHit(BaseModel):
 class PersonSearchPage(BaseModel):
     query: str
     items: list[PersonHit]
+    #: Matches outside the reader's jurisdiction, counted and not shown: declare a purpose
+    #: to see them (their names and scores would confirm who exists where).
+    outside_jurisdiction: int = 0
 
 
 class HistorySheetOpen(Input):

@@ -33,10 +33,11 @@ def persons(
     uow: UnitOfWork = ReadUnit,
 ) -> Response:
     hits: list[dict[str, Any]] = []
-    error = None
+    outside, error = 0, None
     try:
         if name:
-            hits = service.search_by_name(uow, actor, name, purpose)
+            found = service.search_by_name(uow, actor, name, purpose)
+            hits, outside = found.hits, found.outside
         elif phone:
             hits = [
                 {"person": p, "score": 1.0, "reasons": ["same phone number"]}
@@ -55,6 +56,8 @@ def persons(
         phone=phone or "",
         searched=bool(name or phone),
         hits=hits,
+        outside=outside,
+        purpose=purpose or "",
         error=error,
     )
 
