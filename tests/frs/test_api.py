@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
+from kotwal.frs import openset
 from kotwal.frs.engine import MODEL_NAME
 from kotwal.frs.models import GalleryFace
-from kotwal.frs.service import DEFAULT_THRESHOLD
+from kotwal.frs.service import DEFAULT_TAIL, DEFAULT_THRESHOLD
 from tests.factories import Officer, World, issue_token, make_officer
 from tests.frs.helpers import blank, photo, side_by_side
 from tests.helpers import audit_events
@@ -88,7 +89,12 @@ def test_another_photograph_of_an_enrolled_person_is_a_match_with_them_first(
     found = r.json()
     assert found["decision"] == "match"
     assert found["model"] == MODEL_NAME
-    assert found["threshold"] == DEFAULT_THRESHOLD
+    # The open-set threshold for one face at FPIR 1 %, never below the 1:1 threshold.
+    assert (
+        found["threshold"] == openset.threshold_for(DEFAULT_TAIL, 1, 0.01, DEFAULT_THRESHOLD).value
+    )
+    assert found["threshold"] >= DEFAULT_THRESHOLD
+    assert found["gallery_size"] == 1
     top = found["candidates"][0]
     assert top["face_id"] == enrolled["face"]["id"]
     assert top["person"]["id"] == enrolled["person"]["id"]
@@ -115,7 +121,10 @@ def test_every_search_is_audited_with_probe_hash_threshold_model_and_candidates(
     detail = json.loads(hit.detail)
     assert detail["probe_sha256"] == hashlib.sha256(probe).hexdigest()
     assert detail["model"] == MODEL_NAME
-    assert float(detail["threshold"]) == pytest.approx(DEFAULT_THRESHOLD)
+    open_set = openset.threshold_for(DEFAULT_TAIL, 1, 0.01, DEFAULT_THRESHOLD)
+    assert float(detail["threshold"]) == pytest.approx(open_set.value, abs=1e-4)
+    assert float(detail["one_to_one_threshold"]) == pytest.approx(DEFAULT_THRESHOLD)
+    assert (detail["target_fpir"], detail["gallery_size"]) == ("0.01", 1)
     assert detail["case_number"] == CASE
     assert enrolled["face"]["id"] in detail["candidates"]
     assert hit.purpose is not None and CASE in hit.purpose
@@ -295,6 +304,10 @@ def test_status_names_model_build_threshold_and_gallery_sizes(
     assert body["model"] == MODEL_NAME
     assert isinstance(body["blas"], bool)
     assert body["threshold_source"] == "default"
+    assert body["target_fpir"] == 0.01
+    offenders = body["search_thresholds"]["offenders"]
+    assert offenders["size"] == 1 and offenders["source"] == "default (LFW)"
+    assert offenders["threshold"] >= body["threshold"]
     assert body["galleries"] == {"offenders": 1, "missing_persons": 0, "unidentified_bodies": 0}
     assert body["index"].startswith("exact below 200,000 faces a gallery")
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -17,9 +18,12 @@ from kotwal.core.config import Settings
 from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
-from kotwal.frs.models import Calibration, GalleryFace
+from kotwal.core.uow import UnitOfWork
+from kotwal.frs import service
+from kotwal.frs.models import Calibration, Gallery, GalleryFace
 from tests.factories import Officer, World, issue_token, make_officer
 from tests.frs.helpers import blank, photo
+from tests.import_helpers import actor_of
 from tests.records_helpers import file_person
 
 runner = CliRunner()
@@ -47,6 +51,11 @@ def test_calibrate_stores_a_threshold_above_every_impostor_and_status_shows_it(
     assert result.exit_code == 0, result.output
     assert "FMR        0.000000" in result.stdout
     assert "FNMR       0.000000" in result.stdout
+    # Two impostor pairs are far too few for the tail of a 1:N threshold: the LFW tail stays.
+    assert "tail       none stored: an impostor tail needs at least 10,000" in result.stdout
+    assert "1:N        target FPIR 0.01; at the gallery sizes in force:" in result.stdout
+    assert "offenders: 0 face(s), threshold " in result.stdout
+    assert "default (LFW)" in result.stdout
     (calibration,) = _rows(runtime, Calibration)
     assert (calibration.genuine_pairs, calibration.impostor_pairs) == (1, 2)
     status = runner.invoke(app, ["frs", "status"])
@@ -81,6 +90,12 @@ def test_a_folder_is_enrolled_and_refusals_are_listed(
     assert f"refused {faceless['id']}.jpg: 0 faces" in result.stdout
     (face,) = _rows(runtime, GalleryFace)
     assert face.person_id == good["id"]
+    with runtime.db.transaction(write=False) as s:
+        (refusal,) = s.execute(
+            select(AuditEventRow).where(AuditEventRow.action == "frs.refused")
+        ).scalars()
+    assert json.loads(refusal.detail)["reason"] == "no-face"
+    assert json.loads(refusal.detail)["action"] == "enrol"
 
     (env.data_dir / "frs").mkdir(exist_ok=True)
     reindexed = runner.invoke(app, ["frs", "reindex", "--as", operator.username])
@@ -96,3 +111,34 @@ def test_a_command_as_an_account_without_the_permission_changes_nothing(
     result = runner.invoke(app, ["frs", "reindex", "--as", si.username])
     assert result.exit_code == 2
     assert _rows(runtime, Calibration) == []
+
+
+def test_a_calibration_with_a_tail_chooses_the_one_to_n_thresholds_its_gallery_first(
+    env: Settings, runtime: Runtime, operator: Officer
+) -> None:
+    # 50 made-up identities of 4 faces each: 19,600 impostor pairs, enough for a tail.
+    rng = np.random.default_rng(9)
+    labelled: dict[str, list[Any]] = {}
+    for n in range(50):
+        centre = rng.standard_normal(128)
+        labelled[f"id{n}"] = [centre + 0.3 * rng.standard_normal(128) for _ in range(4)]
+    every = service.choose_threshold(labelled, 1e-3)
+    assert every.tail is not None and every.impostor_pairs == 19_600
+    # A second one, stored for the missing persons' gallery alone.
+    own = service.choose_threshold(dict(list(labelled.items())[5:]), 1e-3)
+    assert own.tail is not None
+    actor = actor_of(runtime, operator)
+    with UnitOfWork(runtime, write=True) as uow:
+        first = service.save_calibration(uow, actor, every)
+    with UnitOfWork(runtime, write=True) as uow:
+        mine = service.save_calibration(uow, actor, own, Gallery.MISSING)
+    result = runner.invoke(app, ["frs", "status"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split(":")[0].split()[-1]: line for line in result.stdout.splitlines()}
+    assert f"calibration {first.id}" in lines["offenders"]
+    assert f"calibration {mine.id}" in lines["missing_persons"]
+    with UnitOfWork(runtime, write=False) as uow:
+        limit = service.search_threshold(uow, ["offenders"], 10_000)
+        bigger = service.search_threshold(uow, ["offenders"], 100_000)
+    assert limit.source.startswith(f"calibration {first.id}")
+    assert bigger.value > limit.value >= limit.one_to_one.value

@@ -74,7 +74,9 @@ def test_the_probe_is_shown_beside_the_candidate_and_confirmation_is_audited(
     assert 'src="data:image/jpeg;base64,' in page.text
     assert "Barack Console" in page.text
     assert 'src="/photos/' in page.text  # the mugshot on record, beside the probe
-    assert "Threshold 0.9" in page.text
+    assert "at threshold 0.9" in page.text
+    assert "Searched 1 enrolled face(s) in offenders" in page.text
+    assert "A candidate is a lead, not an identification" in page.text
     with runtime.db.transaction(write=False) as s:
         confirmations = s.execute(
             select(AuditEventRow).where(AuditEventRow.action == "frs.confirm")
@@ -107,6 +109,9 @@ def test_a_stranger_is_said_to_be_no_match(
     csrf = _login(client, make_officer(runtime, Role.FRS_OPERATOR, posting=world.station_a))
     page = _search(client, csrf, "biden.jpg")
     assert "No match:" in page.text
+    assert (
+        "the search was made and nobody in the chosen galleries reaches the threshold" in page.text
+    )
     assert "Barack Console" not in page.text
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,7 +30,7 @@ from kotwal.commands import AsOption, acting_as, fail, runtime_or_exit, stdout
 from kotwal.core.errors import Problem
 from kotwal.core.uow import UnitOfWork
 from kotwal.frs import service
-from kotwal.frs.engine import MODEL_NAME, Embedding, encode_batch
+from kotwal.frs.engine import MODEL_NAME, Embedding, NoFace, SeveralFaces, encode_batch
 from kotwal.frs.models import Gallery
 
 app = typer.Typer(
@@ -69,10 +69,23 @@ def status_command() -> None:
     out.print(f"model      {info['model']}")
     build = "OpenBLAS (DLIB_USE_BLAS)" if info["blas"] else "prebuilt wheel, no BLAS"
     out.print(f"dlib       {info['dlib_version']}, {build}")
-    out.print(f"threshold  {info['threshold']:.4f} ({info['threshold_source']})")
+    out.print(f"1:1        threshold {info['threshold']:.4f} ({info['threshold_source']})")
+    out.print(f"1:N        target FPIR {info['target_fpir']:g}")
     for gallery, size in info["galleries"].items():
-        out.print(f"gallery    {gallery}: {size:,} face(s)")
+        at = _in_force(info["search_thresholds"][gallery])
+        out.print(f"gallery    {gallery}: {size:,} face(s), {at}")
     out.print(f"search     {info['index']}")
+
+
+def _in_force(entry: dict[str, Any]) -> str:
+    """One gallery's 1:N threshold as the commands print it."""
+    fnir = entry["predicted_fnir"]
+    text = (
+        f"threshold {entry['threshold']:.4f} (for up to {entry['size_bound']:,} faces; "
+        f"{entry['source']}{', the 1:1 floor' if entry['floored'] else ''}), "
+        f"predicted FPIR {entry['predicted_fpir']:.4f}"
+    )
+    return text + ("" if fnir is None else f", FNIR {fnir:.4f}")
 
 
 @app.command("reindex")
@@ -137,6 +150,9 @@ def enrol_command(
             if result.error or len(result.faces) != 1 or result.sha256 is None:
                 why = result.error or f"{len(result.faces)} faces (one is needed)"
                 refused.append(f"{name}: {why}")
+                if result.sha256 is not None:  # decoded, then refused: audited
+                    problem = NoFace() if not result.faces else SeveralFaces(why)
+                    service.refuse(uow, actor, "enrol", result.sha256, problem)
                 continue
             try:
                 service.enrol_face(
@@ -172,8 +188,14 @@ def calibrate_command(
     target_fmr: Annotated[
         float, typer.Option("--target-fmr", min=1e-7, max=0.1, help="False-match rate to hold.")
     ] = 1e-3,
+    gallery: Annotated[
+        Gallery | None,
+        typer.Option("--gallery", help="Calibrate for this gallery only (default: every gallery)."),
+    ] = None,
 ) -> None:
-    """Choose the threshold for a target false-match rate and store it with the model's name."""
+    """Choose the 1:1 threshold for a target false-match rate, fit the impostor tail from
+    which every 1:N threshold is chosen (at 10,000 impostor pairs or more), store both with the
+    model's name, and report FPIR and FNIR at the gallery sizes in force."""
     labelled = [
         (person.name, photo)
         for person in sorted(p for p in directory.iterdir() if p.is_dir())
@@ -192,7 +214,9 @@ def calibrate_command(
     with runtime_or_exit() as runtime, _problems_exit():
         chosen = service.choose_threshold(by_identity, target_fmr)
         with UnitOfWork(runtime, write=True) as uow:
-            service.save_calibration(uow, acting_as(uow, username), chosen)
+            service.save_calibration(uow, acting_as(uow, username), chosen, gallery)
+        with UnitOfWork(runtime, write=False) as uow:
+            info = service.status(uow)
     out = stdout()
     out.print(f"model      {MODEL_NAME}")
     out.print(
@@ -202,3 +226,15 @@ def calibrate_command(
     )
     out.print(f"FMR        {chosen.fmr:.6f}")
     out.print(f"FNMR       {chosen.fnmr:.6f}")
+    if chosen.tail is None:
+        out.print(f"tail       none stored: {escape(chosen.no_tail or '')}")
+    else:
+        t = chosen.tail
+        out.print(
+            f"tail       generalised Pareto above {t.u:.4f} (the top {t.p_u:.2%} of impostor "
+            f"scores): shape {t.xi:.4f}, scale {t.sigma:.5f}"
+        )
+    out.print(f"1:N        target FPIR {info['target_fpir']:g}; at the gallery sizes in force:")
+    for name, size in info["galleries"].items():
+        if gallery is None or name == gallery.value:
+            out.print(f"  {name}: {size:,} face(s), {_in_force(info['search_thresholds'][name])}")

@@ -370,19 +370,36 @@ def _caught_up(runtime: Runtime, session: Session, gallery: str) -> GalleryIndex
     return index
 
 
+@dataclass(frozen=True)
+class Searched:
+    """A search's hits, best first, and how many faces each gallery held when searched."""
+
+    hits: list[Hit]
+    sizes: dict[str, int]
+
+    @property
+    def size(self) -> int:
+        """Faces searched in all: the N of the open-set threshold."""
+        return sum(self.sizes.values())
+
+
 def search(
     runtime: Runtime, session: Session, galleries: Iterable[Gallery], probe: Vectors, k: int
-) -> list[Hit]:
-    """The ``k`` most similar active faces across ``galleries``, best first.
+) -> Searched:
+    """The ``k`` most similar active faces across ``galleries``, best first, and the galleries'
+    sizes as searched.
 
     Each gallery is caught up and searched under one lock: FAISS does not let one thread add
     codes while another scans them (a search takes milliseconds, and searches are an
     operator's deliberate acts, so taking turns costs nothing that matters)."""
     hits: list[Hit] = []
+    sizes: dict[str, int] = {}
     for gallery in galleries:
         with _lock:
-            hits.extend(_caught_up(runtime, session, gallery.value).search(probe, k))
-    return sorted(hits, key=lambda h: h.similarity, reverse=True)[:k]
+            caught_up = _caught_up(runtime, session, gallery.value)
+            sizes[gallery.value] = len(caught_up)
+            hits.extend(caught_up.search(probe, k))
+    return Searched(sorted(hits, key=lambda h: h.similarity, reverse=True)[:k], sizes)
 
 
 def describe() -> str:

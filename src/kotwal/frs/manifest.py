@@ -34,4 +34,5 @@ MANIFEST = Manifest(
     ),
     uploads="kotwal.frs.api:upload_limits",
     requires=("records", "photos"),
+    install="kotwal.frs.service:install",
 )

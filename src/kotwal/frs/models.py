@@ -12,7 +12,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kotwal.core.columns import PUBLIC, RESTRICTED, RecordId, jurisdiction_path_column, stamped
@@ -88,7 +88,10 @@ class GalleryFace(RecordId, Base):
 
 
 class Calibration(RecordId, Base):
-    """A threshold computed by ``kotwal frs calibrate`` for one model; the newest one is used."""
+    """What ``kotwal frs calibrate`` measured for one model: the 1:1 threshold for a target
+    false-match rate, and (from enough impostor pairs) the impostor tail and genuine scores from
+    which the 1:N threshold for a target FPIR at a gallery's size is chosen. The newest one is
+    used; one stored for a gallery is used for that gallery before one for every gallery."""
 
     __tablename__ = "frs_calibrations"
     __table_args__ = (Index("ix_frs_calibrations_model", "model", "created_at"),)
@@ -101,5 +104,10 @@ class Calibration(RecordId, Base):
     identities: Mapped[int] = mapped_column(Integer, info=PUBLIC)
     genuine_pairs: Mapped[int] = mapped_column(Integer, info=PUBLIC)
     impostor_pairs: Mapped[int] = mapped_column(Integer, info=PUBLIC)
+    #: The gallery this calibration is for; None for every gallery.
+    gallery: Mapped[str | None] = mapped_column(String(32), info=PUBLIC)
+    #: JSON: the fitted impostor tail and genuine quantiles (kotwal.frs.openset.dumps); None
+    #: when the labelled set had too few impostor pairs for a tail.
+    tail: Mapped[str | None] = mapped_column(Text, info=PUBLIC)
     created_by_name: Mapped[str] = mapped_column(String(64), info=RESTRICTED)
     created_at: Mapped[datetime] = stamped(PUBLIC)

@@ -98,7 +98,10 @@ class IdentifyResult(BaseModel):
     probe_sha256: str
     probe_face: FaceOut
     model: str
+    #: The open-set threshold: for the target FPIR at the number of faces searched.
     threshold: float
+    target_fpir: float
+    gallery_size: int
     decision: Literal["match", "no_match"]
     #: Only candidates at or above the threshold; below it there is no candidate, not a guess.
     candidates: list[Candidate]
@@ -127,11 +130,26 @@ class RemovalResult(BaseModel):
     removed: list[str]
 
 
+class ThresholdInForce(BaseModel):
+    """A gallery's 1:N threshold at its current size, and what its calibration predicts."""
+
+    size: int
+    size_bound: int
+    threshold: float
+    source: str
+    floored: bool
+    predicted_fpir: float
+    predicted_fnir: float | None
+
+
 class StatusOut(BaseModel):
     model: str
     dlib_version: str
     blas: bool
+    #: The 1:1 threshold (verification, and the floor of every 1:N threshold).
     threshold: float
     threshold_source: str
+    target_fpir: float
     galleries: dict[str, int]
+    search_thresholds: dict[str, ThresholdInForce]
     index: str

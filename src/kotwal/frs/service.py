@@ -7,6 +7,12 @@ threshold, the model and the candidates returned. Candidates are people, and com
 through the gate (``disclose``), which audits each one again under the declared purpose. Below
 the threshold there is no candidate at all: "no match", never a best guess. Probe photographs
 are decoded in memory and never written anywhere.
+
+A 1:N search's threshold is open-set (:mod:`kotwal.frs.openset`): chosen for the target FPIR
+(``KOTWAL_FRS_TARGET_FPIR``) at the size of the galleries searched, from the newest calibration's
+impostor tail (or the LFW tail shipped here), and never below the 1:1 threshold that
+verification uses. A photograph refused after it was decoded (no face, several faces, a face
+too poor to search or enrol) is audited too, with its hash and the reason.
 """
 
 from __future__ import annotations
@@ -19,15 +25,25 @@ import numpy as np
 from sqlalchemy import select
 
 from kotwal.core import images
-from kotwal.core.audit import actor_event
+from kotwal.core.audit import Outcome, actor_event
 from kotwal.core.clock import utcnow
 from kotwal.core.crypto import open_fields
-from kotwal.core.errors import Forbidden, InvalidInput, NotFound
+from kotwal.core.errors import Forbidden, InvalidInput, NotFound, Problem
 from kotwal.core.policy import Actor
+from kotwal.core.runtime import Runtime
 from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
-from kotwal.frs import index
-from kotwal.frs.engine import MODEL_NAME, DlibEngine, Face, build_info, normalise
+from kotwal.frs import index, openset
+from kotwal.frs.config import frs_settings
+from kotwal.frs.engine import (
+    MODEL_NAME,
+    DlibEngine,
+    Face,
+    NoFace,
+    SeveralFaces,
+    build_info,
+    normalise,
+)
 from kotwal.frs.models import GALLERY_CATEGORIES, Calibration, Gallery, GalleryFace
 from kotwal.frs.permissions import FrsPermission
 from kotwal.frs.schemas import ConfirmForm, IdentifyForm, SearchPurpose
@@ -45,6 +61,36 @@ DEFAULT_THRESHOLD = 0.93
 #: face needs no more than a phone's photo.
 MAX_PHOTO_BYTES = 8_000_000
 MAX_PHOTO_PIXELS = 30_000_000
+
+#: The impostor tail used until a calibration stores one. Provisional: built from the 1:1
+#: rates measured on LFW (FMR 1e-3 at 0.9285, 1e-4 at 0.942, 1e-5 at 0.952); bench/frs.py's
+#: fit on LFW replaces it.
+DEFAULT_TAIL = openset.ImpostorTail(
+    u=0.9285,
+    p_u=1e-3,
+    xi=-0.05,
+    sigma=0.0075,
+    points=((0.01, 0.905), (1e-3, 0.9285)),
+    pairs=45_000_000,
+)
+
+#: The probe quality gate: a face smaller than this (shorter side of its box, pixels in the
+#: original photograph), blurrier than this (sharpness part of the quality score) or found with
+#: less detector confidence than this is refused rather than searched or enrolled.
+MIN_FACE_PX = 40
+MIN_SHARPNESS = 0.02
+MIN_CONFIDENCE = 0.5
+
+
+class PoorQuality(Problem):
+    status, slug = 422, "poor-quality-face"
+    title = "The face is too poor to search or enrol; send a sharper, closer photograph"
+
+
+def install(runtime: Runtime) -> None:
+    """Check the ``KOTWAL_FRS_*`` settings when a process starts: a bad value stops it."""
+    frs_settings()
+
 
 _engine: DlibEngine | None = None
 
@@ -79,6 +125,65 @@ def threshold(uow: UnitOfWork, model: str = MODEL_NAME) -> Threshold:
     if found is None:
         return Threshold(DEFAULT_THRESHOLD, "default")
     return Threshold(found.threshold, f"calibration {found.id} ({found.created_at:%Y-%m-%d})")
+
+
+@dataclass(frozen=True)
+class SearchThreshold:
+    """The 1:N threshold in force for one search, with everything its audit event records."""
+
+    open_set: openset.OpenSetThreshold
+    source: str  # the tail's calibration, or "default (LFW)"
+    one_to_one: Threshold
+
+    @property
+    def value(self) -> float:
+        return self.open_set.value
+
+
+def _tail_row(uow: UnitOfWork, gallery: str | None, model: str) -> Calibration | None:
+    stmt = (
+        select(Calibration)
+        .where(
+            Calibration.model == model,
+            Calibration.tail.is_not(None),
+            Calibration.gallery.is_(None) if gallery is None else Calibration.gallery == gallery,
+        )
+        .order_by(Calibration.created_at.desc())
+        .limit(1)
+    )
+    return uow.session.execute(stmt).scalar_one_or_none()
+
+
+def tail_in_force(
+    uow: UnitOfWork, gallery: str | None, model: str = MODEL_NAME
+) -> tuple[openset.ImpostorTail, openset.GenuineScores | None, str]:
+    """The impostor tail for ``gallery``: its own newest calibration with a tail, else the
+    newest for every gallery, else the LFW default; with genuine scores and where it came from."""
+    for scope in ([gallery] if gallery else []) + [None]:
+        row = _tail_row(uow, scope, model)
+        if row is not None and row.tail is not None:
+            tail, genuine = openset.loads(row.tail)
+            return tail, genuine, f"calibration {row.id} ({row.created_at:%Y-%m-%d})"
+    return DEFAULT_TAIL, None, "default (LFW)"
+
+
+def search_threshold(
+    uow: UnitOfWork, galleries: Sequence[str], size: int, target_fpir: float | None = None
+) -> SearchThreshold:
+    """The threshold for a 1:N search of ``size`` faces over ``galleries``: for the target FPIR
+    (``KOTWAL_FRS_TARGET_FPIR`` unless given) at the ladder bound above ``size``, from each
+    gallery's tail (the highest wins), never below the 1:1 threshold."""
+    target = frs_settings().target_fpir if target_fpir is None else target_fpir
+    floor = threshold(uow)
+    chosen: SearchThreshold | None = None
+    scopes: list[str | None] = list(galleries) or [None]
+    for gallery in scopes:
+        tail, _genuine, source = tail_in_force(uow, gallery)
+        found = openset.threshold_for(tail, size, target, floor.value)
+        if chosen is None or found.value > chosen.value:
+            chosen = SearchThreshold(found, source, floor)
+    assert chosen is not None
+    return chosen
 
 
 def face_out(face: Face) -> dict[str, Any]:
@@ -116,6 +221,87 @@ def detect(uow: UnitOfWork, actor: Actor, photo: bytes) -> dict[str, Any]:
     return {"probe_sha256": decoded.sha256, "faces": [face_out(f) for f in faces]}
 
 
+def gate(face: Face) -> None:
+    """Refuse a face too small, too blurred or too doubtfully detected to search or enrol."""
+    short = min(face.box.width, face.box.height)
+    if short < MIN_FACE_PX:
+        raise PoorQuality(
+            f"the face is {short} px across; at least {MIN_FACE_PX} px are needed",
+            reason="too-small",
+        )
+    if face.quality.sharpness < MIN_SHARPNESS:
+        raise PoorQuality(
+            f"the face is too blurred (sharpness {face.quality.sharpness:.3f}, at least "
+            f"{MIN_SHARPNESS} needed)",
+            reason="blurred",
+        )
+    if face.quality.confidence < MIN_CONFIDENCE:
+        raise PoorQuality(
+            f"the face was found with too little confidence ({face.quality.confidence:.2f})",
+            reason="doubtful-detection",
+        )
+
+
+def usable_face(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    decoded: images.Decoded,
+    why: SearchPurpose | None = None,
+) -> Face:
+    """The one face of a decoded photograph, through the quality gate. A refusal (no face,
+    several faces, a poor face) is audited with the photograph's hash and the reason, whether
+    or not the request's own transaction commits, and then raised."""
+    try:
+        face = engine().one_face(decoded.image)
+        gate(face)
+    except (NoFace, SeveralFaces, PoorQuality) as refused:
+        refuse(uow, actor, action, decoded.sha256, refused, why)
+        raise
+    return face
+
+
+def refuse(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    sha256: str,
+    problem: Problem | str,
+    why: SearchPurpose | None = None,
+) -> None:
+    """Audit a photograph refused after it was decoded (``frs.refused``): which request, the
+    photograph's hash and why."""
+    if isinstance(problem, Problem):
+        reason = problem.slug
+        extra = problem.extra.get("reason")
+        if extra:
+            reason = f"{reason}:{extra}"
+        text = problem.detail or problem.title
+    else:
+        reason, text = "refused", problem
+    detail: dict[str, str | int | bool | None] = {
+        "action": action,
+        "probe_sha256": sha256,
+        "reason": reason,
+        "detail": text[:200],
+        "model": MODEL_NAME,
+    }
+    if why is not None:
+        detail["case_number"] = why.case_number
+    uow.record_now(
+        [
+            actor_event(
+                actor,
+                "frs.refused",
+                Outcome.FAILURE,
+                resource_type="frs_probe",
+                purpose=None if why is None else why.declared,
+                detail=detail,
+            )
+        ]
+    )
+
+
 def _person(uow: UnitOfWork, person_id: str) -> PersonFacts:
     """Where the person is filed and as what (records' facts, not a disclosure); 404 if none."""
     person = records_service.person_facts(uow, person_id)
@@ -134,7 +320,7 @@ def enrol(
     require(actor, FrsPermission.GALLERY_MANAGE)
     _enrollable(uow, actor, gallery, person_id)
     decoded = _decode(photo)
-    face = engine().one_face(decoded.image)
+    face = usable_face(uow, actor, "enrol", decoded)
     return enrol_face(uow, actor, gallery, person_id, face, decoded.sha256)
 
 
@@ -166,9 +352,15 @@ def _enrollable(uow: UnitOfWork, actor: Actor, gallery: Gallery, person_id: str)
 def enrol_face(
     uow: UnitOfWork, actor: Actor, gallery: Gallery, person_id: str, face: Face, sha256: str
 ) -> GalleryFace:
-    """Store an already encoded face (from an enrolment batch) as ``person_id``'s template."""
+    """Store an already encoded face (from an enrolment batch) as ``person_id``'s template,
+    through the quality gate (a refusal is audited)."""
     require(actor, FrsPermission.GALLERY_MANAGE)
     person = _enrollable(uow, actor, gallery, person_id)
+    try:
+        gate(face)
+    except PoorQuality as refused:
+        refuse(uow, actor, "enrol", sha256, refused)
+        raise
     return _store(uow, actor, gallery, person, face, sha256)
 
 
@@ -273,7 +465,7 @@ def _searched(
     action: str,
     why: SearchPurpose,
     sha256s: Iterable[str],
-    limit: Threshold,
+    limit: Threshold | SearchThreshold,
     candidates: str,
     extra: Mapping[str, str | int | bool | None] | None = None,
 ) -> None:
@@ -296,16 +488,26 @@ def _searched(
     )
 
 
+#: Faces fetched per candidate wanted: a person with several enrolled faces fills several
+#: places of the raw list, and only their best face is a candidate (best-score fusion).
+FACES_PER_CANDIDATE = 4
+
+
 def identify(uow: UnitOfWork, actor: Actor, photo: bytes, form: IdentifyForm) -> dict[str, Any]:
-    """1:N: the gallery faces at or above the threshold, best first, each person through the
-    gate; an empty list and ``no_match`` when nobody reaches it."""
+    """1:N: the people whose best enrolled face reaches the open-set threshold, best first,
+    each through the gate; an empty list and ``no_match`` when nobody reaches it.
+
+    The threshold is chosen for the target FPIR at the number of faces searched (every face is
+    a chance of a false candidate, so a person's several faces count several times)."""
     require(actor, FrsPermission.FACE_SEARCH)
     decoded = _decode(photo)
-    probe = engine().one_face(decoded.image)
-    limit = threshold(uow)
+    probe = usable_face(uow, actor, "identify", decoded, form)
     galleries = list(dict.fromkeys(form.galleries))
-    hits = index.search(uow.runtime, uow.session, galleries, probe.embedding, form.k)
-    above = [h for h in hits if h.similarity >= limit.value]
+    searched = index.search(
+        uow.runtime, uow.session, galleries, probe.embedding, form.k * FACES_PER_CANDIDATE
+    )
+    limit = search_threshold(uow, [g.value for g in galleries], searched.size)
+    above = [h for h in searched.hits if h.similarity >= limit.value]
     faces = {
         f.id: f
         for f in uow.session.execute(
@@ -313,7 +515,12 @@ def identify(uow: UnitOfWork, actor: Actor, photo: bytes, form: IdentifyForm) ->
         ).scalars()
         if f.removed_at is None
     }
-    above = [h for h in above if h.face_id in faces]
+    best: dict[str, index.Hit] = {}
+    for h in above:  # best first: a person's first hit is their best face
+        if h.face_id in faces:
+            best.setdefault(faces[h.face_id].person_id, h)
+    above = list(best.values())[: form.k]
+    chosen = limit.open_set
     _searched(
         uow,
         actor,
@@ -322,7 +529,15 @@ def identify(uow: UnitOfWork, actor: Actor, photo: bytes, form: IdentifyForm) ->
         [decoded.sha256],
         limit,
         ",".join(f"{h.face_id}:{faces[h.face_id].person_id}:{h.similarity:.4f}" for h in above),
-        {"galleries": ",".join(g.value for g in galleries), "k": form.k},
+        {
+            "galleries": ",".join(g.value for g in galleries),
+            "k": form.k,
+            "target_fpir": f"{chosen.target_fpir:g}",
+            "gallery_size": chosen.gallery_size,
+            "size_bound": chosen.size_bound,
+            "one_to_one_threshold": f"{limit.one_to_one.value:.4f}",
+            "threshold_floored": chosen.floored,
+        },
     )
     people = _disclosed_people(uow, actor, form, [faces[h.face_id].person_id for h in above])
     return {
@@ -330,6 +545,8 @@ def identify(uow: UnitOfWork, actor: Actor, photo: bytes, form: IdentifyForm) ->
         "probe_face": face_out(probe),
         "model": MODEL_NAME,
         "threshold": limit.value,
+        "target_fpir": chosen.target_fpir,
+        "gallery_size": chosen.gallery_size,
         "decision": "match" if above else "no_match",
         "candidates": [
             {
@@ -366,7 +583,13 @@ def confirm(uow: UnitOfWork, actor: Actor, form: ConfirmForm) -> dict[str, Any]:
         )
     )
     person = _disclosed_people(uow, actor, form, [face.person_id])[face.person_id]
-    return {"face_id": face.id, "gallery": face.gallery, "person": person}
+    return {
+        "face_id": face.id,
+        "gallery": face.gallery,
+        "person": person,
+        "confirmed_by": actor.username,
+        "confirmed_at": utcnow(),
+    }
 
 
 def _disclosed_people(
@@ -389,7 +612,7 @@ def verify(
     if len(photos) != (1 if person_id else 2):
         raise InvalidInput("send two photographs, or one photograph and a person_id")
     decoded = [_decode(p) for p in photos]
-    probes = [engine().one_face(d.image).embedding for d in decoded]
+    probes = [usable_face(uow, actor, "verify", d, why).embedding for d in decoded]
     limit = threshold(uow)
     if person_id is not None:
         similarity = _best_against_person(uow, person_id, probes[0])
@@ -436,14 +659,33 @@ def status(uow: UnitOfWork) -> dict[str, Any]:
     how galleries are searched."""
     info = build_info()
     limit = threshold(uow)
+    sizes = index.sizes(uow.session)
     return {
         "model": info.model,
         "dlib_version": info.dlib_version,
         "blas": info.blas,
         "threshold": limit.value,
         "threshold_source": limit.source,
-        "galleries": index.sizes(uow.session),
+        "target_fpir": frs_settings().target_fpir,
+        "galleries": sizes,
+        "search_thresholds": {g: in_force(uow, g, n) for g, n in sizes.items()},
         "index": index.describe(),
+    }
+
+
+def in_force(uow: UnitOfWork, gallery: str, size: int) -> dict[str, Any]:
+    """What a search of ``gallery`` alone at ``size`` faces would use, and the FPIR and FNIR
+    its calibration predicts there (FNIR only when the calibration kept genuine scores)."""
+    limit = search_threshold(uow, [gallery], size)
+    _tail, genuine, _source = tail_in_force(uow, gallery)
+    return {
+        "size": size,
+        "size_bound": limit.open_set.size_bound,
+        "threshold": round(limit.value, 4),
+        "source": limit.source,
+        "floored": limit.open_set.floored,
+        "predicted_fpir": round(limit.open_set.predicted_fpir, 6),
+        "predicted_fnir": None if genuine is None else round(genuine.below(limit.value), 4),
     }
 
 
@@ -459,6 +701,11 @@ class CalibrationResult:
     identities: int
     genuine_pairs: int
     impostor_pairs: int
+    #: The fitted impostor tail and genuine quantiles (None with too few impostor pairs).
+    tail: openset.ImpostorTail | None = None
+    genuine: openset.GenuineScores | None = None
+    #: Why there is no tail, when there is none.
+    no_tail: str | None = None
 
 
 def choose_threshold(
@@ -489,6 +736,11 @@ def choose_threshold(
     value = float(np.nextafter(np.float32(cut), np.float32(2.0)))
     fmr = float(np.mean(impostor >= value))
     fnmr = float(np.mean(genuine < value))
+    tail, no_tail = None, None
+    try:
+        tail = openset.fit_tail(impostor)
+    except ValueError as exc:
+        no_tail = str(exc)
     return CalibrationResult(
         threshold=value,
         target_fmr=target_fmr,
@@ -497,14 +749,25 @@ def choose_threshold(
         identities=len(by_identity),
         genuine_pairs=int(genuine.size),
         impostor_pairs=int(impostor.size),
+        tail=tail,
+        genuine=openset.GenuineScores.of(genuine),
+        no_tail=no_tail,
     )
 
 
-def save_calibration(uow: UnitOfWork, actor: Actor, result: CalibrationResult) -> Calibration:
-    """Store a threshold for the model in use; searches use it from the next request."""
+def save_calibration(
+    uow: UnitOfWork, actor: Actor, result: CalibrationResult, gallery: Gallery | None = None
+) -> Calibration:
+    """Store a calibration for the model in use (for one gallery, or every gallery): searches
+    use it from the next request."""
     require(actor, FrsPermission.GALLERY_MANAGE)
+    stored_tail = None
+    if result.tail is not None and result.genuine is not None:
+        stored_tail = openset.dumps(result.tail, result.genuine)
     row = Calibration(
         model=MODEL_NAME,
+        gallery=None if gallery is None else gallery.value,
+        tail=stored_tail,
         threshold=result.threshold,
         target_fmr=result.target_fmr,
         fmr=result.fmr,
@@ -528,6 +791,8 @@ def save_calibration(uow: UnitOfWork, actor: Actor, result: CalibrationResult) -
                 "target_fmr": str(result.target_fmr),
                 "fmr": f"{result.fmr:.6f}",
                 "fnmr": f"{result.fnmr:.6f}",
+                "gallery": None if gallery is None else gallery.value,
+                "tail": result.tail is not None,
             },
         )
     )
