@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from kotwal.core.models import Account, AuthSession, LoginThrottle
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
-from tests.factories import World, issue_token, make_officer
+from tests.factories import World, issue_token, make_officer, new_password
 from tests.helpers import console_login
 
 
@@ -88,8 +88,7 @@ def test_a_long_but_trivial_password_is_refused(
         r = client.post("/api/v1/me/password", json=body, headers=officer.bearer)
         assert r.status_code == 422 and r.json()["type"].endswith("weak-password"), weak
         assert "too easy to guess" in r.json()["detail"]
-    strong = {"current_password": officer.password, "new_password": "monsoon evening ferry"}
-    strong["new_password"] += " over hussain sagar"
+    strong = {"current_password": officer.password, "new_password": new_password()}
     assert (
         client.post("/api/v1/me/password", json=strong, headers=officer.bearer).status_code == 204
     )
