@@ -37,6 +37,7 @@ from kotwal.patrol.schemas import (
     PointCreate,
     PointRead,
     PositionRead,
+    PublicFiguresRead,
     ResponseTimesRead,
     ShiftRead,
     ShiftStart,
@@ -453,3 +454,16 @@ def response_times(
     sent), per station and watch, for incidents entered in a period of up to 92 days."""
     found = stats.response_times(uow, actor, since, until)
     return [ResponseTimesRead.model_validate(asdict(r)) for r in found]
+
+
+FiguresExporter = Annotated[Actor, Depends(require(P.FIGURES_EXPORT))]
+
+
+@router.get("/public-figures")
+def public_figures(
+    actor: FiguresExporter, since: datetime, until: datetime, uow: UnitOfWork = ReadUnit
+) -> list[PublicFiguresRead]:
+    """What a force may publish per station over up to 31 days: incidents reached and how fast,
+    shifts and how well they covered their beats; no position, unit or place (audited)."""
+    found = stats.public_figures(uow, actor, since, until)
+    return [PublicFiguresRead.model_validate(asdict(f)) for f in found]

@@ -8,8 +8,11 @@ jurisdiction apply as in the API; the purge acts as the operating-system user wh
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from datetime import date
+from dataclasses import astuple
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +31,7 @@ from kotwal.commands import (
     stdout,
 )
 from kotwal.core.uow import UnitOfWork
-from kotwal.patrol import coverage, service
+from kotwal.patrol import coverage, service, stats
 from kotwal.patrol.models import PatrolUnit
 
 app = typer.Typer(help="Beats, patrol units and their trackers.", no_args_is_help=True)
@@ -90,6 +93,29 @@ def check_coverage() -> None:
         f"read {run.positions:,} position(s) since {run.since:%Y-%m-%d %H:%M} UTC over "
         f"{run.beats:,} beat(s): {run.raised} alert(s) raised, {run.closed} closed"
     )
+
+
+@app.command("public-figures")
+def public_figures(
+    since: Annotated[str, typer.Option(help="First day, YYYY-MM-DD (UTC midnight).")],
+    until: Annotated[str, typer.Option(help="Day after the last, YYYY-MM-DD; up to 31 days.")],
+    username: AsOption,
+) -> None:
+    """Print the public figures per station as CSV (counts, durations, coverage shares: no
+    position, unit or place), for a force to publish."""
+    try:
+        start = datetime.combine(date.fromisoformat(since), time.min, tzinfo=UTC)
+        end = datetime.combine(date.fromisoformat(until), time.min, tzinfo=UTC)
+    except ValueError as exc:
+        raise fail("--since and --until are dates (YYYY-MM-DD)") from exc
+    with runtime_or_exit() as runtime, problems_exit(), UnitOfWork(runtime, write=False) as uow:
+        found = stats.public_figures(uow, acting_as(uow, username), start, end)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(stats.PUBLIC_FIELDS)
+    for row in found:
+        writer.writerow(["" if v is None else v for v in astuple(row)])
+    typer.echo(out.getvalue(), nl=False)
 
 
 @app.command("point-code")

@@ -29,6 +29,9 @@ MANIFEST = Manifest(
         # Drawing beats, issuing trackers and reading where a unit has been (its track) are
         # station command's.
         grant(STATION_COMMAND, P.AREA_MANAGE, P.DEVICE_MANAGE, P.TRACK_READ),
+        # Exporting the figures a force publishes (response times, coverage: no position) is
+        # station command's decision.
+        grant(STATION_COMMAND, P.FIGURES_EXPORT),
     ),
     models=("kotwal.patrol.models",),
     api=("kotwal.patrol.api",),

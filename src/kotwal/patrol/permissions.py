@@ -12,6 +12,7 @@ class PatrolPermission(enum.StrEnum):
     COVERAGE_READ = "patrol:coverage:read"
     DEVICE_MANAGE = "patrol:device:manage"
     DISPATCH = "patrol:incident:dispatch"
+    FIGURES_EXPORT = "patrol:figures:export"
     INCIDENT_CREATE = "patrol:incident:create"
     INCIDENT_READ = "patrol:incident:read"
     POSITION_READ = "patrol:position:read"

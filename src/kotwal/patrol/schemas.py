@@ -386,3 +386,20 @@ class ResponseTimesRead(BaseModel):
     response_p90_s: float | None
     dispatch_median_s: float | None
     dispatch_p90_s: float | None
+
+
+class PublicFiguresRead(BaseModel):
+    """A station's public figures over a period: counts, durations (seconds) and shares."""
+
+    station_code: str
+    station_name: str
+    since: str
+    until: str
+    incidents: int
+    reached: int
+    response_median_s: float | None
+    response_p90_s: float | None
+    shifts: int
+    shifts_with_beat: int
+    area_share_median: float | None
+    points_share_median: float | None
