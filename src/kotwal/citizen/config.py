@@ -7,10 +7,13 @@ Read when an operation needs them and checked once at start-up by
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PREFIX = "KOTWAL_CITIZEN_"
 
 
 class CitizenSettings(BaseSettings):
@@ -67,6 +70,16 @@ class CitizenSettings(BaseSettings):
     tips_window_minutes: int = Field(default=60, ge=1, le=24 * 60)
 
 
+_cached: tuple[tuple[tuple[str, str], ...], CitizenSettings] | None = None
+
+
 def citizen_settings() -> CitizenSettings:
-    """The settings as the environment has them now."""
-    return CitizenSettings()
+    """The settings as the environment has them now. Parsed again only when a
+    ``KOTWAL_CITIZEN_*`` variable has changed: parsing costs ~5 ms (pydantic-settings looks at
+    every field's sources), which a trip's positions paid twice a request."""
+    global _cached
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_PREFIX)))
+    held = _cached
+    if held is None or held[0] != key:
+        held = _cached = (key, CitizenSettings())
+    return held[1]

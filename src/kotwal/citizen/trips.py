@@ -144,7 +144,7 @@ def record_fixes(
     uow.session.add_all(rows)
     trip.positions += len(rows)
     uow.session.flush()
-    check_trip(uow, trip)  # at the pace the app sends
+    check_trip(uow, trip, quick=True)  # at the pace the app sends; the sweep does the rest
     return {"recorded": len(rows), "positions": trip.positions, "check_in": check_in_view(trip)}
 
 
@@ -637,13 +637,13 @@ def _metres_from_segment(
     return math.hypot(ax + t * dx, ay + t * dy)
 
 
-def _deviation(uow: UnitOfWork, trip: CitizenTrip, now: datetime) -> str | None:
+def _deviation(uow: UnitOfWork, trip: CitizenTrip, now: datetime, quick: bool) -> str | None:
     """What is wrong with an active trip now, if anything: off route, standing still, silent,
-    overdue (in that order)."""
+    overdue (in that order). ``quick`` (as positions arrive) leaves out standing still and
+    silent, which need the window's positions opened and which the sweep looks at."""
     settings = citizen_settings()
     window = timedelta(minutes=settings.trip_still_minutes)
     started = as_utc(trip.started_at)
-    fixes = _recent_fixes(uow, trip, now - window)
     latest = _latest(uow, trip)
     [opened] = open_fields(uow.session, [trip], ("route",), unreadable=None)
     if latest is not None and opened["route"]:
@@ -653,7 +653,8 @@ def _deviation(uow: UnitOfWork, trip: CitizenTrip, now: datetime) -> str | None:
         off = _metres_from_segment(latest[1], latest[2], (a_lat, a_lon), (b_lat, b_lon))
         if off > settings.trip_off_route_km * 1000:
             return OFF_ROUTE
-    if started <= now - window:
+    if not quick and started <= now - window:
+        fixes = _recent_fixes(uow, trip, now - window)
         if not fixes:
             return SILENT
         first = fixes[0]
@@ -678,10 +679,12 @@ def check_in_view(trip: CitizenTrip) -> dict[str, Any] | None:
     }
 
 
-def check_trip(uow: UnitOfWork, trip: CitizenTrip, now: datetime | None = None) -> str | None:
+def check_trip(
+    uow: UnitOfWork, trip: CitizenTrip, now: datetime | None = None, *, quick: bool = False
+) -> str | None:
     """Run an active trip's checks: ask the citizen to check in when something is wrong, and
     raise an SOS for them when a check-in goes unanswered. What happened: "asked", "alarm", or
-    None."""
+    None. ``quick``: as positions arrive, off route and overdue only."""
     now = now or utcnow()
     settings = citizen_settings()
     if trip.status != ACTIVE or trip.alarm_sos_id is not None or trip.citizen_id is None:
@@ -698,7 +701,7 @@ def check_trip(uow: UnitOfWork, trip: CitizenTrip, now: datetime | None = None) 
     )
     if quiet_until is not None and now < quiet_until:
         return None
-    found = _deviation(uow, trip, now)
+    found = _deviation(uow, trip, now, quick)
     if found is None:
         return None
     trip.deviation = found
