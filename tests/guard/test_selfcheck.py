@@ -101,6 +101,9 @@ def test_every_operation_refuses_a_stranger(production: Settings, well_run: Runt
     found = _by_check(selfcheck.run_checks(production, well_run, slow=False))
     assert found["unauthenticated routes"].status == "pass"
     assert "operations refuse" in found["unauthenticated routes"].detail
+    # The citizens' surface too: only its four public routes answer a stranger.
+    assert found["unauthenticated citizen routes"].status == "pass"
+    assert "operations refuse" in found["unauthenticated citizen routes"].detail
 
 
 def test_the_command_reports_json_and_fails_on_a_problem(

@@ -50,6 +50,12 @@ PUBLIC_ALLOWED = {
     # with no officer's session; each ping is authenticated by its tracker's own token.
     "GET /api/v1/patrol/osmand",
     "POST /api/v1/patrol/osmand",
+    # The citizens' surface (issue 22): asking for and spending a login code, an anonymous
+    # tip and its course by receipt; every other citizens' route takes a citizen's token.
+    "POST /citizen/v1/otp",
+    "POST /citizen/v1/session",
+    "POST /citizen/v1/tips",
+    "POST /citizen/v1/tips/status",
 }
 #: Paths that belong to each switchable module; a module switched off must answer 404 there.
 CONSOLE_PROBES = ["/login", "/", "/account", "/persons"]
@@ -287,7 +293,7 @@ def _spec(app: FastAPI, client: httpx.Client, live: bool) -> dict[str, Any]:
 
 
 def unauthenticated_routes(
-    app: FastAPI, client: httpx.Client, *, live: bool = False
+    app: FastAPI, client: httpx.Client, *, live: bool = False, name: str = "unauthenticated routes"
 ) -> Iterator[Finding]:
     """Every operation in the OpenAPI, called without credentials, must refuse."""
     spec = _spec(app, client, live)
@@ -305,12 +311,12 @@ def unauthenticated_routes(
                 opened.append(f"{route} -> {status}")
     yield (
         _bad(
-            "unauthenticated routes",
+            name,
             "answer a stranger: " + "; ".join(opened),
             "give each route Depends(require(...)); the app refuses unguarded routes",
         )
         if opened
-        else _ok("unauthenticated routes", f"{probed} operations refuse anonymous callers")
+        else _ok(name, f"{probed} operations refuse anonymous callers")
     )
 
 
@@ -424,6 +430,16 @@ def run_checks(
             findings.extend(served(client))
         findings.extend(unauthenticated_routes(app, client, live=base_url is not None))
         findings.extend(disabled_modules(settings, client))
+    if base_url is None and any(m.citizen for m in domains.enabled(settings)):
+        # The citizens' surface is an app of its own (its own port, perhaps its own host):
+        # probed in process here; with --url only the officers' surface is reached.
+        from kotwal.web.app import CITIZEN, create_app
+
+        citizens = create_app(settings, runtime, surface=CITIZEN)
+        with _probe(citizens, None) as client:
+            findings.extend(
+                unauthenticated_routes(citizens, client, name="unauthenticated citizen routes")
+            )
     if slow:
         findings.extend(secret_scan())
         findings.extend(dependencies())
