@@ -228,3 +228,15 @@ def test_another_citizens_token_gets_404_for_someones_report(
     r = citizens.post(f"{API}/reports/{filed['id']}/photos", files=files, headers=scraper.bearer)
     assert r.status_code == 404
     assert citizens.get(f"{API}/reports", headers=scraper.bearer).json() == []
+
+
+def test_deleting_the_account_leaves_its_reports_without_the_pseudonym(
+    client: TestClient, citizens: TestClient, runtime: Runtime, world: World, sho: Officer
+) -> None:
+    me = log_in(citizens, runtime)
+    filed = _filed(citizens, me)
+    assert citizens.delete(f"{API}/account", headers=me.bearer).status_code == 200
+    [queued] = client.get(OFFICERS, headers=sho.bearer).json()
+    assert queued["id"] == filed["id"]
+    assert queued["citizen_id"] is None and queued["anonymous"] is True
+    assert queued["description"] == "Chain snatching near the bus stop"
