@@ -1312,6 +1312,20 @@ def station_at(uow: UnitOfWork, lat: float, lon: float, within_m: float = 0.0) -
     return index.station_of[held[0]] if held else None
 
 
+def stations_near(
+    uow: UnitOfWork, lat: float, lon: float, within_m: float, limit: int = 5
+) -> list[tuple[str, float]]:
+    """The stations whose areas hold a place or lie within ``within_m`` metres of it, nearest
+    first (0 for the area that holds it): (station id, metres). For the citizens' station
+    directory; no actor: station areas are the force's public map."""
+    index = area_index.get(uow)
+    found: dict[str, float] = {}
+    for near in index.areas.nearest(lon, lat, within_m, limit=limit * 2):
+        station_id = index.station_of[near.key]
+        found.setdefault(station_id, round(near.distance_m, 1))
+    return sorted(found.items(), key=lambda item: item[1])[:limit]
+
+
 def file_incident(
     uow: UnitOfWork,
     by: str,
