@@ -6,9 +6,11 @@ officer's."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response, UploadFile
+from typing import Annotated
 
-from kotwal.citizen import reports, service, sos, trips
+from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile
+
+from kotwal.citizen import directory, reports, service, sos, trips
 from kotwal.citizen.deps import signed_in
 from kotwal.citizen.principal import Citizen
 from kotwal.citizen.schemas import (
@@ -32,6 +34,7 @@ from kotwal.citizen.schemas import (
     SosFixesIn,
     SosFixesOut,
     SosOut,
+    StationOut,
     TipIn,
     TipOut,
     TripIn,
@@ -54,6 +57,7 @@ _SOS = Depends(signed_in("the citizen's own SOS"))
 _REPORTS = Depends(signed_in("the citizen's own reports"))
 _TIP = Depends(public("an anonymous tip; limited per address and per device, no identity kept"))
 _RECEIPT = Depends(public("an anonymous tip's course, for whoever holds its receipt"))
+_DIRECTORY = Depends(public("the station directory: public names of the stations near a place"))
 
 
 @router.post("/otp", dependencies=[_ASK], status_code=202)
@@ -242,3 +246,13 @@ def anonymous_tip(body: TipIn, request: Request, uow: UnitOfWork = WriteUnit) ->
 def tip_status(body: ReceiptIn, uow: UnitOfWork = ReadUnit) -> ReportOut:
     """An anonymous tip's course, by its receipt (in the body, never in an address)."""
     return ReportOut(**reports.tip_by_receipt(uow, body.receipt))
+
+
+@router.get("/stations/near", dependencies=[_DIRECTORY])
+def stations_near(
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    uow: UnitOfWork = ReadUnit,
+) -> list[StationOut]:
+    """The police station whose area holds a place, then the nearest others within 10 km."""
+    return [StationOut(**row) for row in directory.near(uow, lat, lon)]

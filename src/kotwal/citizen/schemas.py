@@ -372,3 +372,16 @@ class TripWatchRead(BaseModel):
     overdue: bool
     under_sos: bool
     track: list[SosPointOut]
+
+
+class StationOut(BaseModel):
+    """A police station in the directory."""
+
+    id: str
+    code: str
+    name: str
+    #: The district (or circle) it belongs to.
+    within: str | None
+    distance_m: float
+    #: Its area holds the place asked about.
+    holds: bool

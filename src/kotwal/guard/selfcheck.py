@@ -51,11 +51,13 @@ PUBLIC_ALLOWED = {
     "GET /api/v1/patrol/osmand",
     "POST /api/v1/patrol/osmand",
     # The citizens' surface (issue 22): asking for and spending a login code, an anonymous
-    # tip and its course by receipt; every other citizens' route takes a citizen's token.
+    # tip and its course by receipt, the station directory; every other citizens' route takes
+    # a citizen's token.
     "POST /citizen/v1/otp",
     "POST /citizen/v1/session",
     "POST /citizen/v1/tips",
     "POST /citizen/v1/tips/status",
+    "GET /citizen/v1/stations/near",
 }
 #: Paths that belong to each switchable module; a module switched off must answer 404 there.
 CONSOLE_PROBES = ["/login", "/", "/account", "/persons"]
