@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from kotwal.citizen import reports, service, sos, trips
+from kotwal.citizen import lost_phones, reports, service, sos, trips
 from kotwal.citizen.permissions import CitizenPermission as P
 from kotwal.citizen.schemas import (
     IdentityOut,
+    LostPhoneLookup,
     ReportKind,
     ReportMove,
     ReportRead,
@@ -134,3 +135,15 @@ def watched_trip(
 ) -> TripWatchRead:
     """One such trip with its positions; an ended trip (without an SOS) is 404."""
     return TripWatchRead(**trips.control_room_trip(uow, actor, trip_id))
+
+
+@router.get("/lost-phones/lookup")
+def lost_phone_lookup(
+    imei: Annotated[str, Query(min_length=15, max_length=20)],
+    purpose: Annotated[str | None, Query(max_length=300)] = None,
+    actor: Actor = Depends(require(P.LOST_PHONE_READ)),
+    uow: UnitOfWork = ReadUnit,
+) -> LostPhoneLookup:
+    """Whether a phone in hand is reported lost: its reports, released in full inside one's
+    jurisdiction or with a purpose (a case number); every lookup audited."""
+    return LostPhoneLookup(**lost_phones.lookup(uow, actor, imei, purpose))

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile
 
-from kotwal.citizen import directory, reports, service, sos, trips
+from kotwal.citizen import directory, lost_phones, reports, service, sos, trips
 from kotwal.citizen.deps import signed_in
 from kotwal.citizen.principal import Citizen
 from kotwal.citizen.schemas import (
@@ -23,6 +23,9 @@ from kotwal.citizen.schemas import (
     FixesIn,
     FixesOut,
     FixIn,
+    LostPhoneClose,
+    LostPhoneIn,
+    LostPhoneOut,
     ProfileIn,
     ProfileOut,
     ReceiptIn,
@@ -55,6 +58,7 @@ _SELF = Depends(signed_in("the citizen's own account and devices"))
 _TRIPS = Depends(signed_in("the citizen's own trips"))
 _SOS = Depends(signed_in("the citizen's own SOS"))
 _REPORTS = Depends(signed_in("the citizen's own reports"))
+_PHONES = Depends(signed_in("the citizen's own lost-phone reports"))
 _TIP = Depends(public("an anonymous tip; limited per address and per device, no identity kept"))
 _RECEIPT = Depends(public("an anonymous tip's course, for whoever holds its receipt"))
 _DIRECTORY = Depends(public("the station directory: public names of the stations near a place"))
@@ -256,3 +260,25 @@ def stations_near(
 ) -> list[StationOut]:
     """The police station whose area holds a place, then the nearest others within 10 km."""
     return [StationOut(**row) for row in directory.near(uow, lat, lon)]
+
+
+@router.post("/lost-phones", status_code=201)
+def report_lost_phone(
+    body: LostPhoneIn, citizen: Citizen = _PHONES, uow: UnitOfWork = WriteUnit
+) -> LostPhoneOut:
+    """Report one's phone lost by its IMEI (Luhn-checked)."""
+    return LostPhoneOut(**lost_phones.report_lost(uow, citizen, body))
+
+
+@router.get("/lost-phones")
+def my_lost_phones(citizen: Citizen = _PHONES, uow: UnitOfWork = ReadUnit) -> list[LostPhoneOut]:
+    """One's lost-phone reports, newest first."""
+    return [LostPhoneOut(**row) for row in lost_phones.own_phones(uow, citizen)]
+
+
+@router.post("/lost-phones/{phone_id}/close")
+def close_lost_phone(
+    phone_id: str, body: LostPhoneClose, citizen: Citizen = _PHONES, uow: UnitOfWork = WriteUnit
+) -> LostPhoneOut:
+    """One's phone is found, or the report withdrawn."""
+    return LostPhoneOut(**lost_phones.close_own(uow, citizen, phone_id, body.status))

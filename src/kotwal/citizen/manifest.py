@@ -2,7 +2,7 @@
 identity vault, Travel Made Safe trips."""
 
 from kotwal.citizen.permissions import CitizenPermission as P
-from kotwal.core.policy import STATION_COMMAND, Role, grant
+from kotwal.core.policy import STATION_COMMAND, WRITERS, Role, grant
 from kotwal.manifest import Commands, Manifest
 
 #: Who may open a citizen's identity from the vault, always with a purpose: the
@@ -26,6 +26,9 @@ MANIFEST = Manifest(
         # Reports and tips: the sub-inspector who follows them up and station command above
         # (a report of a crime against a woman, or of misconduct, is not for every constable).
         grant(REPORT_HANDLERS, P.REPORT_READ, P.REPORT_HANDLE),
+        # Whether a phone in hand is reported lost: any officer from head constable up (the
+        # one at the desk with a recovered or seized phone); a purpose outside jurisdiction.
+        grant(WRITERS, P.LOST_PHONE_READ),
     ),
     models=("kotwal.citizen.models",),
     api=("kotwal.citizen.api",),

@@ -401,3 +401,54 @@ class CitizenReportPhoto(RecordId, Base):
     #: "lat,lon" from the photo's GPS metadata, if it had any.
     taken_place: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
     created_at: Mapped[datetime] = stamped(RESTRICTED)
+
+
+def _lost_phone_path(phone: Any) -> str | None:
+    return phone.jurisdiction_path  # type: ignore[no-any-return]
+
+
+class CitizenLostPhone(RecordId, Base):
+    """A mobile phone a citizen reported lost: its IMEI (Luhn-checked) sealed, and found by a
+    keyed blind index so that an officer holding a seized phone can ask "is this one reported
+    lost?" without the table being searchable by anyone with a copy of it. Filed at the station
+    whose area holds the place it was lost, when one is given; else nowhere (every officer's
+    read is then outside their jurisdiction: released only with a purpose)."""
+
+    __tablename__ = "citizen_lost_phones"
+    __disclosure__ = Protected(
+        resource_type="citizen_lost_phone",
+        read_permission=CitizenPermission.LOST_PHONE_READ,
+        jurisdiction_path=_lost_phone_path,
+        fields=(
+            "citizen_id",
+            "imei",
+            "make_model",
+            "place",
+            "lost_at",
+            "station_id",
+            "status",
+            "created_at",
+            "updated_at",
+        ),
+    )
+
+    citizen_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("citizen_accounts.id"), index=True, nullable=True, info=RESTRICTED
+    )
+    #: 64-bit keyed blind index of the 15 digits.
+    imei_key: Mapped[str] = mapped_column(String(16), index=True, info=RESTRICTED)
+    imei: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    make_model: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    #: "lat,lon" where it was lost, as the citizen gave it.
+    place: Mapped[Any] = mapped_column(Encrypted(DataClass.CONFIDENTIAL), nullable=True)
+    lost_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), info=RESTRICTED)
+    station_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("jurisdictions.id"), nullable=True, info=RESTRICTED
+    )
+    jurisdiction_path: Mapped[str | None] = mapped_column(
+        String(1000), index=True, nullable=True, info=RESTRICTED
+    )
+    #: lost, found (by its owner or the police), withdrawn
+    status: Mapped[str] = mapped_column(String(16), info=RESTRICTED)
+    created_at: Mapped[datetime] = stamped(RESTRICTED)
+    updated_at: Mapped[datetime] = stamped(RESTRICTED)

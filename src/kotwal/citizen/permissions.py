@@ -12,6 +12,8 @@ class CitizenPermission(enum.StrEnum):
     #: Open a citizen's identity (name, mobile, e-mail, address, emergency contacts) from the
     #: vault, through the gate, always with a declared purpose.
     IDENTITY_READ = "citizen:identity:read"
+    #: Ask whether a phone (by IMEI) is reported lost, and read the report.
+    LOST_PHONE_READ = "citizen:lost_phone:read"
     #: Read the reports and tips routed to one's jurisdiction, their photographs and course.
     REPORT_READ = "citizen:report:read"
     #: Move a report along its course (the citizen is told at each change).

@@ -385,3 +385,38 @@ class StationOut(BaseModel):
     distance_m: float
     #: Its area holds the place asked about.
     holds: bool
+
+
+class LostPhoneIn(BaseModel):
+    """A phone reported lost: its IMEI (*#06#), and optionally what it is and where it was
+    lost (a place routes the report to that station)."""
+
+    model_config = _IN
+    imei: str = Field(min_length=15, max_length=20, pattern=r"^[0-9 /-]+$")
+    make_model: str | None = Field(default=None, min_length=1, max_length=100)
+    lost_at: datetime
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class LostPhoneOut(BaseModel):
+    id: str
+    imei: str | None
+    make_model: str | None
+    lost_at: datetime
+    station: str | None
+    status: str
+    updated_at: datetime
+
+
+class LostPhoneClose(BaseModel):
+    model_config = _IN
+    #: "found" (the owner has it back) or "withdrawn".
+    status: Literal["found", "withdrawn"]
+
+
+class LostPhoneLookup(BaseModel):
+    """Whether a phone is reported lost now, and its reports as the gate released them."""
+
+    reported_lost: bool
+    reports: list[dict[str, Any]]

@@ -32,7 +32,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, select, update
 
 from kotwal.alerts.service import send_otp
-from kotwal.citizen import reports, sos, trips
+from kotwal.citizen import lost_phones, reports, sos, trips
 from kotwal.citizen.config import citizen_settings
 from kotwal.citizen.models import (
     CitizenAccount,
@@ -641,6 +641,7 @@ def delete_account(uow: UnitOfWork, citizen: Citizen) -> dict[str, int]:
         trip.citizen_id = None  # the tombstone stays; the pseudonym goes with the account
     raised = sos.forget_citizen(uow, citizen.citizen_id)
     reports.forget_citizen(uow, citizen.citizen_id)
+    lost_phones.forget_citizen(uow, citizen.citizen_id)
     for row in [*_contacts(uow, citizen.citizen_id), _identity(uow, citizen.citizen_id)]:
         if row is not None:
             uow.session.delete(row)  # the flush shreds its data key
