@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -51,6 +52,19 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
 def test_run_serves_with_two_worker_processes(tmp_path: Path) -> None:
     """On the embedded default (SQLite in its own data directory)."""
     kotwal = str(Path(sys.executable).parent / "kotwal")
@@ -90,9 +104,23 @@ def test_run_serves_with_two_worker_processes(tmp_path: Path) -> None:
             answers = [client.get("/api/v1/persons/nobody") for _ in range(20)]
         assert {a.status_code for a in answers} == {401}
         assert all(a.headers["content-type"] == "application/problem+json" for a in answers)
+        # A worker that dies is replaced, and the log says how it stopped (issue 18: workers
+        # died with nothing logged but "Child process died").
+        workers = re.findall(r"Started server process \[(\d+)\]", log.read_text())
+        victim = int(workers[0])
+        assert victim in _children(server.pid)
+        os.kill(victim, signal.SIGKILL)
+        said = f"worker process {victim} stopped: killed by SIGKILL"
+        while said not in log.read_text():
+            assert time.monotonic() < deadline + 60, log.read_text()
+            time.sleep(0.2)
+        assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+        while log.read_text().count("Application startup complete") < 3:  # the replacement
+            assert time.monotonic() < deadline + 120, log.read_text()
+            time.sleep(0.2)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     text = log.read_text()
     assert "with 2 workers" in text
-    assert text.count("Started server process") == 2, text
+    assert text.count("Started server process") == 3, text  # two, and the replacement

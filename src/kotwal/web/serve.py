@@ -14,10 +14,43 @@ here: 44 ms per health check instead of 2.3 ms).
 
 from __future__ import annotations
 
+import logging
+import signal
 import socket
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
+
+#: uvicorn configures its own loggers in the supervisor; a logger of ours would print nothing.
+log = logging.getLogger("uvicorn.error")
+
+#: Seconds a worker may take to answer the supervisor's health check before it is killed and
+#: replaced. uvicorn's default (5 s) killed workers that were only busy: building the app
+#: (loading the face models) on a loaded 2-core machine took longer, and the workers were
+#: killed over and over with nothing logged but "Child process died" (issue 18, finding 8).
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
+class Supervisor(Multiprocess):
+    """uvicorn's supervisor, saying why a worker it restarts had stopped."""
+
+    def keep_subprocess_alive(self) -> None:
+        if not self.should_exit.is_set():
+            for worker in self.processes:
+                code = worker.process.exitcode
+                if code is not None:
+                    log.error("worker process %s stopped: %s", worker.process.pid, _why(code))
+        super().keep_subprocess_alive()
+
+
+def _why(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with status {code} (its log above says why)"
+
 
 APP = "kotwal.web.app:create_app"
 #: What ``kotwal run --surface`` serves: uvicorn's factory for each choice.
@@ -61,6 +94,7 @@ def serve(
         server_header=False,
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=trusted_proxies or None,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
     ports = [port] if surface != BOTH or citizen_port is None else [port, citizen_port]
     if workers == 1 and len(ports) == 1:
@@ -70,4 +104,4 @@ def serve(
     if workers == 1:
         uvicorn.Server(config).run(sockets=sockets)
         return
-    Multiprocess(config, sockets=sockets).run()
+    Supervisor(config, sockets=sockets).run()
