@@ -1,5 +1,6 @@
 """The scraping attack of issue 4, point 1, against a real server: how many protected records
-does a valid constable session carry away before it is cut off?
+does a valid constable session carry away before it is cut off? And (issue 18) a station house
+officer, a district chief and state headquarters, each through exports and then the API.
 
 Seeds a demo instance (``kotwal.demo``: 30 stations, synthetic persons, one account per role)
 into a temporary data directory, starts ``kotwal run`` in a subprocess, and then plays the
@@ -25,6 +26,8 @@ Prints one line per path; the last line is one JSON object.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import re
@@ -59,6 +62,8 @@ LISTED_NAME = re.compile(r'href="/persons/([0-9a-f-]{36})">([^<]+)</a>')
 #: every name it is shown.
 SHOWN_TEXT = re.compile(r"<(?:h1|dd)>([^<]+)</(?:h1|dd)>")
 COST_SAMPLE = 100
+#: A server's start and stop on a busy 2-core machine (the face models load at start).
+STARTUP_SECONDS = 240
 PURPOSE = "FIR HYD-PS-01/2026/0042 enquiry"
 # A table of data, aligned by hand: it reads better in rows than one item a line.
 SEED_QUERIES = ("Goud", "Chary", "Naidu", "Reddy", "Kumari", "Naik", "Rao", "Kumar", "Srinivas",
@@ -156,7 +161,9 @@ def scrape_api(base: str, username: str, password: str, totp: Authenticator) -> 
 
         crawl = Crawl()
         while crawl.todo:
-            r = get("/api/v1/persons/search", name=crawl.todo.pop(0), limit=50)
+            # With a made-up purpose (the worst case): without one, matches outside the
+            # account's jurisdiction are only counted.
+            r = get("/api/v1/persons/search", name=crawl.todo.pop(0), limit=50, purpose=PURPOSE)
             if r.status_code != 200:
                 break
             hits = [h["person"] for h in r.json()["items"]]
@@ -176,6 +183,34 @@ def scrape_api(base: str, username: str, password: str, totp: Authenticator) -> 
                 )
             if haul.stopped_by:
                 break
+    return haul
+
+
+def exports(base: str, username: str, password: str, totp: Authenticator) -> Haul:
+    """Export every station of the account's jurisdiction, then the whole of it, one after
+    another until refused: the bulk path of the 2024 breach with a higher-ranked credential."""
+    haul = Haul()
+    with httpx.Client(base_url=base, timeout=120) as http:
+        login = _login(http, username, password, totp)
+        auth = {"authorization": f"Bearer {login.json()['access_token']}"}
+        places = http.get("/api/v1/jurisdictions", headers=auth).json()
+        codes = [p["code"] for p in places if p["kind"] == "station"] + [None]
+        for code in codes:
+            body = {"purpose": PURPOSE, **({"station_code": code} if code else {})}
+            r = http.post("/api/v1/persons/export", json=body, headers=auth)
+            haul.requests += 1
+            if r.status_code == 403 and code is not None and _problem(r) == "forbidden":
+                continue  # a station outside the account's jurisdiction
+            if r.status_code != 200:
+                haul.stopped_by = f"{r.status_code} {_problem(r)}"
+                break
+            # An export carries no ids: a row is known by all its values (a decoy row counts
+            # as a record too, as the thief cannot tell them apart).
+            for row in csv.DictReader(io.StringIO(r.text.removeprefix("\ufeff"))):
+                key = "\x1f".join(row.values())
+                haul.obtained.add(key)
+                if row.get("name") and row["name"] != "[masked]":
+                    haul.unmasked.add(key)
     return haul
 
 
@@ -270,7 +305,7 @@ def _free_port() -> int:
 
 
 def _wait(base: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit("the server exited during start-up")
@@ -279,7 +314,7 @@ def _wait(base: str, server: subprocess.Popen[bytes]) -> None:
                 return
         except httpx.TransportError:
             time.sleep(0.2)
-    raise SystemExit("the server did not start in 60 s")
+    raise SystemExit(f"the server did not start in {STARTUP_SECONDS} s")
 
 
 def main() -> None:
@@ -322,7 +357,7 @@ def _serving(env: dict[str, str]) -> Iterator[str]:
         yield base
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=STARTUP_SECONDS)
 
 
 def open_latency(base: str, account: Any, totp: Authenticator, ids: list[str]) -> dict[str, float]:
@@ -401,7 +436,9 @@ def _run(args: argparse.Namespace, env: dict[str, str], data_dir: Path) -> dict[
             f"{console_seconds:.1f} s; stopped by {console.stopped_by}"
         )
         second = review(base, security.username, security.password, officer_totp)
+        ranks = _higher_ranks(base, accounts)
     return {
+        "per_role": ranks,
         "protected_records_before_cut_off": {
             "api": len(api.unmasked),
             "console": len(console.unmasked),
@@ -417,6 +454,37 @@ def _run(args: argparse.Namespace, env: dict[str, str], data_dir: Path) -> dict[
         "open_record_with_watch": with_watch,
         "cores": os.cpu_count(),
     }
+
+
+#: The higher-ranked credentials of the outside attack (issue 18): each is stolen with its
+#: authenticator and plays every bulk channel, exports first.
+RANKS = ("sho", "dcp", "hq")
+
+
+def _higher_ranks(base: str, accounts: dict[str, Any]) -> dict[str, Any]:
+    """Per role: records carried away by exports, then by the API crawl, together."""
+    out: dict[str, Any] = {}
+    for name in RANKS:
+        account = accounts[demo.DEMO_PREFIX + name]
+        totp = Authenticator(account.totp_secret)
+        bulk = exports(base, account.username, account.password, totp)
+        crawl = scrape_api(base, account.username, account.password, totp)
+        # Export rows are known by their values, API records by id: the union over-counts
+        # a record got both ways, so this is an upper bound.
+        protected = bulk.unmasked | crawl.unmasked
+        out[name] = {
+            "protected": len(protected),
+            "export_rows_protected": len(bulk.unmasked),
+            "export_stopped_by": bulk.stopped_by,
+            "api_protected": len(crawl.unmasked),
+            "api_stopped_by": crawl.stopped_by,
+        }
+        print(
+            f"{name.upper():8} {len(protected)} protected records ({len(bulk.unmasked)} by "
+            f"export, stopped by {bulk.stopped_by or 'nothing'}; {len(crawl.unmasked)} by the "
+            f"API, stopped by {crawl.stopped_by or 'nothing'})"
+        )
+    return out
 
 
 if __name__ == "__main__":
