@@ -516,14 +516,18 @@ def _under_sos(uow: UnitOfWork, citizen_ids: list[str]) -> set[str]:
 def _watched(uow: UnitOfWork, trip_id: str | None = None) -> list[tuple[CitizenTrip, bool]]:
     """Trips the control room may see: active ones, and ended ones (not yet shredded) whose
     citizen has an SOS open; each with whether it is under an SOS."""
-    stmt = select(CitizenTrip).where(CitizenTrip.status != SHREDDED)
+    under_sos = select(CitizenSos.citizen_id).where(CitizenSos.status == SOS_OPEN)
+    stmt = select(CitizenTrip).where(
+        (CitizenTrip.status == ACTIVE)
+        | ((CitizenTrip.status == ENDED) & CitizenTrip.citizen_id.in_(under_sos))
+    )
     if trip_id is not None:
         stmt = stmt.where(CitizenTrip.id == trip_id)
     rows = list(
         uow.session.execute(stmt.order_by(CitizenTrip.started_at).limit(WATCH_MAX)).scalars()
     )
     sos = _under_sos(uow, [t.citizen_id for t in rows if t.citizen_id])
-    return [(t, t.citizen_id in sos) for t in rows if t.status == ACTIVE or t.citizen_id in sos]
+    return [(t, t.citizen_id in sos) for t in rows]
 
 
 def control_room_trips(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
