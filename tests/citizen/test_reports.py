@@ -240,3 +240,45 @@ def test_deleting_the_account_leaves_its_reports_without_the_pseudonym(
     assert queued["id"] == filed["id"]
     assert queued["citizen_id"] is None and queued["anonymous"] is True
     assert queued["description"] == "Chain snatching near the bus stop"
+
+
+def test_a_tenant_verification_is_routed_and_followed_through_its_own_course(
+    client: TestClient, citizens: TestClient, runtime: Runtime, world: World, sho: Officer
+) -> None:
+    me = log_in(citizens, runtime)
+    body = {
+        "kind": "tenant_verification",
+        "name": "Ramesh Kumar",
+        "relative_name": "Suresh Kumar",
+        "mobile": "9000033333",
+        "id_document": "ABC1234567",
+        "permanent_address": "12-3-45, Main Road, Warangal",
+        "premises": "Flat 4, Sai Residency, our street",
+        **HERE,
+    }
+    r = citizens.post(f"{API}/verifications", json=body, headers=me.bearer)
+    assert r.status_code == 201, r.text
+    filed = r.json()
+    assert filed["kind"] == "tenant_verification" and filed["status"] == "new"
+    assert "Ramesh Kumar" in filed["description"]
+
+    [queued] = client.get(
+        OFFICERS, params={"kind": "tenant_verification"}, headers=sho.bearer
+    ).json()
+    assert queued["id"] == filed["id"] and queued["station_id"] == world.station_a
+    url = f"{OFFICERS}/{filed['id']}/status"
+    # A report's states are not a verification's.
+    r = client.post(url, json={"status": "investigating", "version": 1}, headers=sho.bearer)
+    assert r.status_code == 422
+    r = client.post(url, json={"status": "under_verification", "version": 1}, headers=sho.bearer)
+    assert r.status_code == 200, r.text
+    r = client.post(url, json={"status": "verified", "version": 2}, headers=sho.bearer)
+    assert r.status_code == 200
+    mine = citizens.get(f"{API}/reports/{filed['id']}", headers=me.bearer).json()
+    assert [step["status"] for step in mine["course"]] == ["new", "under_verification", "verified"]
+    assert "nothing adverse" in mine["course"][-1]["note"]
+    r = client.post(url, json={"status": "rejected", "version": 3}, headers=sho.bearer)
+    assert r.status_code == 409  # its course has ended
+    # Not an anonymous tip's kind.
+    tip = {**_report(), "kind": "tenant_verification", "device": device()}
+    assert citizens.post(f"{API}/tips", json=tip).status_code == 422

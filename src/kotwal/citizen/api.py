@@ -20,6 +20,7 @@ from kotwal.citizen.schemas import (
     ReportState,
     SosRead,
     TripWatchRead,
+    VerificationKind,
 )
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
@@ -79,7 +80,7 @@ def close_sos(
 @router.get("/reports")
 def report_queue(
     status: ReportState | None = None,
-    kind: ReportKind | None = None,
+    kind: ReportKind | VerificationKind | None = None,
     limit: Annotated[int, Query(ge=1, le=reports.PAGE_MAX)] = 100,
     actor: Actor = Depends(require(P.REPORT_READ)),
     uow: UnitOfWork = ReadUnit,

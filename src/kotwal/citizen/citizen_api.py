@@ -42,6 +42,7 @@ from kotwal.citizen.schemas import (
     TipOut,
     TripIn,
     TripOut,
+    VerificationIn,
 )
 from kotwal.core.uow import UnitOfWork
 from kotwal.web.deps import ReadUnit, WriteUnit, client_addr, public
@@ -282,3 +283,13 @@ def close_lost_phone(
 ) -> LostPhoneOut:
     """One's phone is found, or the report withdrawn."""
     return LostPhoneOut(**lost_phones.close_own(uow, citizen, phone_id, body.status))
+
+
+@router.post("/verifications", status_code=201)
+def request_verification(
+    body: VerificationIn, citizen: Citizen = _REPORTS, uow: UnitOfWork = WriteUnit
+) -> ReportOut:
+    """Ask the police to verify a tenant, a servant or a worker; followed like a report
+    (``GET /reports/{id}``), with its own course: under verification, then verified, adverse
+    report or rejected."""
+    return ReportOut(**reports.request_verification(uow, citizen, body))

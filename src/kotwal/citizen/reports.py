@@ -39,7 +39,7 @@ from kotwal.citizen.config import citizen_settings
 from kotwal.citizen.models import CitizenReport, CitizenReportEvent, CitizenReportPhoto
 from kotwal.citizen.permissions import CitizenPermission
 from kotwal.citizen.principal import Citizen
-from kotwal.citizen.schemas import ReportIn, ReportMove
+from kotwal.citizen.schemas import ReportIn, ReportMove, VerificationIn
 from kotwal.core import images
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.clock import utcnow
@@ -79,8 +79,19 @@ STATES = (
     NOT_POLICE_MATTER,
     DUPLICATE,
 )
-#: Where a report's course ends: nothing moves it on.
-FINAL = frozenset({CLOSED, NOT_POLICE_MATTER, DUPLICATE})
+#: Verification requests (issue 22 item 7): a citizen asks the police to verify a tenant, a
+#: domestic servant or a worker before taking them on; filed, routed and followed like a
+#: report, with a course of their own (:data:`VERIFY_STATES`).
+VERIFY_KINDS = ("tenant_verification", "servant_verification", "worker_verification")
+UNDER_VERIFICATION, VERIFIED, ADVERSE, REJECTED = (
+    "under_verification",
+    "verified",
+    "adverse_report",
+    "rejected",
+)
+VERIFY_STATES = (NEW, UNDER_VERIFICATION, VERIFIED, ADVERSE, REJECTED)
+#: Where a report's (or a verification's) course ends: nothing moves it on.
+FINAL = frozenset({CLOSED, NOT_POLICE_MATTER, DUPLICATE, VERIFIED, ADVERSE, REJECTED})
 #: What the citizen is told at each change when the officer adds nothing.
 TOLD = {
     NEW: "Your report has been received.",
@@ -91,6 +102,10 @@ TOLD = {
     CLOSED: "Your report has been closed.",
     NOT_POLICE_MATTER: "This is not a police matter; the police have closed your report.",
     DUPLICATE: "This was already reported; it is followed under the earlier report.",
+    UNDER_VERIFICATION: "The police are verifying the person.",
+    VERIFIED: "The police have verified the person; nothing adverse was found.",
+    ADVERSE: "The police found something adverse; please visit the station.",
+    REJECTED: "The request could not be taken up; please visit the station.",
 }
 TIP_DOMAIN = "citizen_reports.tip_address"
 RECEIPT_PREFIX = "kt_"
@@ -136,15 +151,20 @@ def _route(uow: UnitOfWork, kind: str, lat: float, lon: float) -> tuple[str, str
 
 
 def _new_report(
-    uow: UnitOfWork, data: ReportIn, citizen_id: str | None, anonymous: bool
+    uow: UnitOfWork,
+    data: ReportIn,
+    citizen_id: str | None,
+    anonymous: bool,
+    kind: str | None = None,
 ) -> CitizenReport:
-    station_id, path = _route(uow, data.kind, data.lat, data.lon)
+    kind = kind or data.kind
+    station_id, path = _route(uow, kind, data.lat, data.lon)
     now = utcnow()
     report = CitizenReport(
         id=new_id(),
         citizen_id=citizen_id,
         anonymous=anonymous,
-        kind=data.kind,
+        kind=kind,
         description=data.description,
         place=f"{data.lat:.6f},{data.lon:.6f}",
         vehicle_number=(
@@ -176,6 +196,33 @@ def file_report(uow: UnitOfWork, citizen: Citizen, data: ReportIn) -> dict[str, 
         )
     )
     return citizen_view(uow, report)
+
+
+def request_verification(uow: UnitOfWork, citizen: Citizen, data: VerificationIn) -> dict[str, Any]:
+    """A signed-in citizen asks the police to verify a tenant, a servant or a worker: the
+    person's particulars sealed as the request's description, routed by the premises' place to
+    its station."""
+    lines = [
+        f"Name: {data.name}",
+        *([f"Father's or husband's name: {data.relative_name}"] if data.relative_name else []),
+        *([f"Mobile: {data.mobile}"] if data.mobile else []),
+        *([f"Identity document: {data.id_document}"] if data.id_document else []),
+        f"Permanent address: {data.permanent_address}",
+        f"Premises: {data.premises}",
+    ]
+    # The particulars go as the description; the kind is the verification's.
+    report = ReportIn(kind="suggestion", description="\n".join(lines), lat=data.lat, lon=data.lon)
+    filed = _new_report(uow, report, citizen.citizen_id, anonymous=False, kind=data.kind)
+    uow.audit(
+        actor_event(
+            citizen.actor,
+            "citizen_report.filed",
+            resource_type="citizen_report",
+            resource_id=filed.id,
+            detail={"kind": filed.kind, "station": filed.station_id},
+        )
+    )
+    return citizen_view(uow, filed)
 
 
 def file_tip(
@@ -483,8 +530,9 @@ def move(uow: UnitOfWork, actor: Actor, report_id: str, data: ReportMove) -> dic
         )
     if report.status in FINAL:
         raise Conflict(f"the report is {report.status}: its course has ended")
-    if data.status == NEW or data.status == report.status:
-        raise InvalidInput(f"a report that is {report.status} cannot become {data.status}")
+    states = VERIFY_STATES if report.kind in VERIFY_KINDS else STATES
+    if data.status == NEW or data.status == report.status or data.status not in states:
+        raise InvalidInput(f"a {report.kind} that is {report.status} cannot become {data.status}")
     if data.status == DUPLICATE:
         earlier = uow.session.get(CitizenReport, data.duplicate_of or "")
         if (

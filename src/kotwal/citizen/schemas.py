@@ -252,6 +252,7 @@ ReportKind = Literal[
     "suggestion",
     "good_work",
 ]
+VerificationKind = Literal["tenant_verification", "servant_verification", "worker_verification"]
 ReportState = Literal[
     "new",
     "confirmed",
@@ -261,6 +262,10 @@ ReportState = Literal[
     "closed",
     "not_police_matter",
     "duplicate",
+    "under_verification",
+    "verified",
+    "adverse_report",
+    "rejected",
 ]
 
 
@@ -420,3 +425,21 @@ class LostPhoneLookup(BaseModel):
 
     reported_lost: bool
     reports: list[dict[str, Any]]
+
+
+class VerificationIn(BaseModel):
+    """A request to verify a tenant, a domestic servant or a worker: the person's particulars
+    (sealed) and the premises where they will live or work (its place routes the request)."""
+
+    model_config = _IN
+    kind: VerificationKind
+    name: str = Field(min_length=2, max_length=200)
+    relative_name: str | None = Field(default=None, min_length=2, max_length=200)
+    mobile: str | None = MOBILE
+    id_document: str | None = Field(
+        default=None, min_length=4, max_length=40, description="e.g. a voter ID's number"
+    )
+    permanent_address: str = Field(min_length=5, max_length=500)
+    premises: str = Field(min_length=5, max_length=500)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
