@@ -90,19 +90,38 @@
     document.getElementById("unit-count").textContent = String(rows.length);
   }
 
+  // SVG (each unit an element) for a station's units; one canvas for a fleet, where thousands
+  // of elements would make every redraw slow.
+  var renderer = null;
+  var markers = 0;
+  var CANVAS_FROM = 1000;
+  var expected = 0;
+  function unitRenderer() {
+    if (!renderer) {
+      var big = expected > CANVAS_FROM;
+      renderer = big ? L.canvas({ pane: "units", padding: 0.3 }) : L.svg({ pane: "units" });
+      root.dataset.renderer = big ? "canvas" : "svg";
+    }
+    return renderer;
+  }
+
   function placeUnit(p) {
     var held = units.get(p.unit_id);
     var where = [p.lat, p.lon];
     placed.set(p.unit_id, where);
     if (!held) { return; }
     if (!held.marker) {
+      var fleet = unitRenderer() instanceof L.Canvas;
       held.marker = L.circleMarker(where, {
-        radius: 7, weight: 2, color: "#1a202c", fillOpacity: 0.9, pane: "units",
+        radius: fleet ? 4 : 7, weight: fleet ? 1 : 2, color: "#1a202c", fillOpacity: 0.9,
+        pane: "units", renderer: unitRenderer(),
         fillColor: COLOURS[held.data.status] || "#4a5058",
         className: "unit-marker unit-" + p.unit_id
       });
       held.marker.bindTooltip(held.data.call_sign, { direction: "top", offset: [0, -6] });
       held.marker.addTo(unitLayer);
+      markers += 1;
+      root.dataset.markers = String(markers);
     } else {
       held.marker.setLatLng(where);
     }
@@ -165,14 +184,21 @@
     if (changes.areas) { drawAreas(changes.areas); }
     if (changes.units) { changes.units.forEach(showUnit); sortUnits(); }
     if (changes.units) {
-      placed.forEach(function (where, id) {
-        placeUnit({ unit_id: id, lat: where[0], lon: where[1] });
+      // A unit whose position came before the unit itself: draw it now.
+      changes.units.forEach(function (u) {
+        var where = placed.get(u.id);
+        if (where && !units.get(u.id).marker) {
+          placeUnit({ unit_id: u.id, lat: where[0], lon: where[1] });
+        }
       });
     }
     if (changes.positions) {
+      expected = Math.max(expected, changes.positions.length);
       changes.positions.forEach(placeUnit);
       if (!fitted && changes.positions.length) {
-        map.setView([changes.positions[0].lat, changes.positions[0].lon], 13, { animate: false });
+        // No area drawn to fit: fit every unit instead.
+        var all = L.latLngBounds(changes.positions.map(function (p) { return [p.lat, p.lon]; }));
+        map.fitBounds(all, { padding: [12, 12], maxZoom: 15, animate: false });
         fitted = true;
       }
     }
