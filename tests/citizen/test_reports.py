@@ -282,3 +282,27 @@ def test_a_tenant_verification_is_routed_and_followed_through_its_own_course(
     # Not an anonymous tip's kind.
     tip = {**_report(), "kind": "tenant_verification", "device": device()}
     assert citizens.post(f"{API}/tips", json=tip).status_code == 422
+
+
+def test_a_community_policing_sign_up_is_accepted_by_the_station(
+    client: TestClient, citizens: TestClient, runtime: Runtime, world: World, sho: Officer
+) -> None:
+    me = log_in(citizens, runtime)
+    body = {"interests": ["neighbourhood_watch", "women_safety"], **HERE}
+    r = citizens.post(f"{API}/community", json=body, headers=me.bearer)
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "community_policing" and r.json()["status"] == "new"
+    [queued] = client.get(
+        OFFICERS, params={"kind": "community_policing"}, headers=sho.bearer
+    ).json()
+    url = f"{OFFICERS}/{queued['id']}/status"
+    r = client.post(url, json={"status": "confirmed", "version": 1}, headers=sho.bearer)
+    assert r.status_code == 422
+    r = client.post(url, json={"status": "accepted", "version": 1}, headers=sho.bearer)
+    assert r.status_code == 200, r.text
+    mine = citizens.get(f"{API}/reports/{queued['id']}", headers=me.bearer).json()
+    assert mine["status"] == "accepted" and "Welcome" in mine["course"][-1]["note"]
+    bad = citizens.post(
+        f"{API}/community", json={"interests": ["spying"], **HERE}, headers=me.bearer
+    )
+    assert bad.status_code == 422

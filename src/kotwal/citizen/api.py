@@ -5,7 +5,7 @@ and tips routed to one's jurisdiction and their course."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -80,7 +80,7 @@ def close_sos(
 @router.get("/reports")
 def report_queue(
     status: ReportState | None = None,
-    kind: ReportKind | VerificationKind | None = None,
+    kind: ReportKind | VerificationKind | Literal["community_policing"] | None = None,
     limit: Annotated[int, Query(ge=1, le=reports.PAGE_MAX)] = 100,
     actor: Actor = Depends(require(P.REPORT_READ)),
     uow: UnitOfWork = ReadUnit,

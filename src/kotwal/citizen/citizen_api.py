@@ -18,6 +18,7 @@ from kotwal.citizen.schemas import (
     CheckInIn,
     CodeRequestIn,
     CodeSentOut,
+    CommunityIn,
     DeletedOut,
     DeviceOut,
     FixesIn,
@@ -293,3 +294,12 @@ def request_verification(
     (``GET /reports/{id}``), with its own course: under verification, then verified, adverse
     report or rejected."""
     return ReportOut(**reports.request_verification(uow, citizen, body))
+
+
+@router.post("/community", status_code=201)
+def community_sign_up(
+    body: CommunityIn, citizen: Citizen = _REPORTS, uow: UnitOfWork = WriteUnit
+) -> ReportOut:
+    """Offer to volunteer in community policing with the station where one lives; followed
+    like a report (``GET /reports/{id}``): accepted or declined."""
+    return ReportOut(**reports.sign_up_community(uow, citizen, body))

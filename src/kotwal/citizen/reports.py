@@ -39,7 +39,7 @@ from kotwal.citizen.config import citizen_settings
 from kotwal.citizen.models import CitizenReport, CitizenReportEvent, CitizenReportPhoto
 from kotwal.citizen.permissions import CitizenPermission
 from kotwal.citizen.principal import Citizen
-from kotwal.citizen.schemas import ReportIn, ReportMove, VerificationIn
+from kotwal.citizen.schemas import CommunityIn, ReportIn, ReportMove, VerificationIn
 from kotwal.core import images
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.clock import utcnow
@@ -90,8 +90,15 @@ UNDER_VERIFICATION, VERIFIED, ADVERSE, REJECTED = (
     "rejected",
 )
 VERIFY_STATES = (NEW, UNDER_VERIFICATION, VERIFIED, ADVERSE, REJECTED)
+#: A community-policing sign-up (issue 22 item 7): a citizen offers to volunteer with the
+#: station where they live; kept and routed like a report, accepted or declined.
+COMMUNITY = "community_policing"
+ACCEPTED, DECLINED = "accepted", "declined"
+COMMUNITY_STATES = (NEW, ACCEPTED, DECLINED)
 #: Where a report's (or a verification's) course ends: nothing moves it on.
-FINAL = frozenset({CLOSED, NOT_POLICE_MATTER, DUPLICATE, VERIFIED, ADVERSE, REJECTED})
+FINAL = frozenset(
+    {CLOSED, NOT_POLICE_MATTER, DUPLICATE, VERIFIED, ADVERSE, REJECTED, ACCEPTED, DECLINED}
+)
 #: What the citizen is told at each change when the officer adds nothing.
 TOLD = {
     NEW: "Your report has been received.",
@@ -106,6 +113,8 @@ TOLD = {
     VERIFIED: "The police have verified the person; nothing adverse was found.",
     ADVERSE: "The police found something adverse; please visit the station.",
     REJECTED: "The request could not be taken up; please visit the station.",
+    ACCEPTED: "Welcome: the station will contact you about community policing.",
+    DECLINED: "The station cannot take up your offer now. Thank you.",
 }
 TIP_DOMAIN = "citizen_reports.tip_address"
 RECEIPT_PREFIX = "kt_"
@@ -213,6 +222,24 @@ def request_verification(uow: UnitOfWork, citizen: Citizen, data: VerificationIn
     # The particulars go as the description; the kind is the verification's.
     report = ReportIn(kind="suggestion", description="\n".join(lines), lat=data.lat, lon=data.lon)
     filed = _new_report(uow, report, citizen.citizen_id, anonymous=False, kind=data.kind)
+    uow.audit(
+        actor_event(
+            citizen.actor,
+            "citizen_report.filed",
+            resource_type="citizen_report",
+            resource_id=filed.id,
+            detail={"kind": filed.kind, "station": filed.station_id},
+        )
+    )
+    return citizen_view(uow, filed)
+
+
+def sign_up_community(uow: UnitOfWork, citizen: Citizen, data: CommunityIn) -> dict[str, Any]:
+    """A citizen offers to volunteer in community policing with the station whose area holds
+    where they live; the station accepts or declines, and the citizen is told."""
+    lines = [f"Offers: {', '.join(data.interests)}", *([data.note] if data.note else [])]
+    report = ReportIn(kind="suggestion", description="\n".join(lines), lat=data.lat, lon=data.lon)
+    filed = _new_report(uow, report, citizen.citizen_id, anonymous=False, kind=COMMUNITY)
     uow.audit(
         actor_event(
             citizen.actor,
@@ -530,7 +557,13 @@ def move(uow: UnitOfWork, actor: Actor, report_id: str, data: ReportMove) -> dic
         )
     if report.status in FINAL:
         raise Conflict(f"the report is {report.status}: its course has ended")
-    states = VERIFY_STATES if report.kind in VERIFY_KINDS else STATES
+    states = (
+        VERIFY_STATES
+        if report.kind in VERIFY_KINDS
+        else COMMUNITY_STATES
+        if report.kind == COMMUNITY
+        else STATES
+    )
     if data.status == NEW or data.status == report.status or data.status not in states:
         raise InvalidInput(f"a {report.kind} that is {report.status} cannot become {data.status}")
     if data.status == DUPLICATE:

@@ -266,6 +266,8 @@ ReportState = Literal[
     "verified",
     "adverse_report",
     "rejected",
+    "accepted",
+    "declined",
 ]
 
 
@@ -441,5 +443,24 @@ class VerificationIn(BaseModel):
     )
     permanent_address: str = Field(min_length=5, max_length=500)
     premises: str = Field(min_length=5, max_length=500)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class CommunityIn(BaseModel):
+    """A community-policing sign-up: what one offers, and where one lives (its station)."""
+
+    model_config = _IN
+    interests: list[
+        Literal[
+            "neighbourhood_watch",
+            "traffic_volunteer",
+            "women_safety",
+            "cyber_awareness",
+            "senior_citizens",
+            "events",
+        ]
+    ] = Field(min_length=1, max_length=6)
+    note: str | None = Field(default=None, min_length=1, max_length=500)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
