@@ -287,3 +287,14 @@ def test_a_call_taker_cannot_enter_an_sos(
     r = client.post("/api/v1/patrol/incidents", json=body, headers=sho.bearer)
     assert r.status_code == 422 and "citizen's app" in r.text
     assert client.get("/api/v1/patrol/incidents", headers=sho.bearer).json() == []
+
+
+def test_the_control_rooms_reads_of_an_sos_are_in_who_accessed_my_data(
+    client: TestClient, citizens: TestClient, runtime: Runtime, world: World, sho: Officer
+) -> None:
+    me = _citizen(citizens, runtime)
+    raised = _raise(citizens, me)
+    assert client.get(f"{OFFICERS}/{raised['id']}", headers=sho.bearer).status_code == 200
+    entries = citizens.get(f"{API}/access-log", headers=me.bearer).json()
+    assert [e["what"] for e in entries] == ["SOS"]
+    assert entries[0]["officer_rank"] == "Station House Officer"

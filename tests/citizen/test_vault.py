@@ -180,7 +180,10 @@ def test_who_accessed_my_data_lists_an_officers_read(
     client.get(url, params={"purpose": "FIR 112/2026 PS Abids"}, headers=si.bearer)
     r = citizens.get(f"{API}/access-log", headers=me.bearer)
     assert r.status_code == 200
-    [entry] = r.json()
+    # One read of the identity, and of each emergency contact that came with it.
+    [entry] = [e for e in r.json() if e["what"] == "identity"]
+    contacts = [e for e in r.json() if e["what"] == "emergency contact"]
+    assert contacts and {e["purpose"] for e in contacts} == {"FIR 112/2026 PS Abids"}
     assert entry["officer_rank"] == "Sub-Inspector"
     assert entry["purpose"] == "FIR 112/2026 PS Abids" and entry["what"] == "identity"
     assert si.username not in r.text  # the log keeps the name for an investigation

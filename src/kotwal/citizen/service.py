@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
 
 from kotwal.alerts.service import send_otp
 from kotwal.citizen import lost_phones, reports, sos, trips
@@ -38,14 +38,17 @@ from kotwal.citizen.models import (
     CitizenAccount,
     CitizenEmergencyContact,
     CitizenIdentity,
+    CitizenLostPhone,
     CitizenOtp,
+    CitizenReport,
+    CitizenReportPhoto,
     CitizenSession,
+    CitizenSos,
     CitizenTrip,
 )
 from kotwal.citizen.permissions import CitizenPermission
 from kotwal.citizen.principal import Citizen
 from kotwal.citizen.schemas import ContactIn, ProfileIn
-from kotwal.core import audit
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.clock import as_utc, utcnow
 from kotwal.core.crypto import blind_index, normalise_phone, open_fields
@@ -60,6 +63,7 @@ from kotwal.core.errors import (
 from kotwal.core.gate import clean_purpose, disclose
 from kotwal.core.identity import roles_of
 from kotwal.core.migrate import is_current
+from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import ROLE_TITLES, Actor
 from kotwal.core.runtime import Runtime
 from kotwal.core.scope import require
@@ -579,22 +583,75 @@ def purge(uow: UnitOfWork) -> dict[str, int]:
 ACCESS_LOG_MAX = 500
 
 
+#: What each kind of the citizen's records is called in their list of reads.
+ACCESS_WHAT = {
+    "citizen_identity": "identity",
+    "citizen_emergency_contact": "emergency contact",
+    "citizen_sos": "SOS",
+    "citizen_trip": "trip",
+    "citizen_report": "report",
+    "citizen_report_photo": "report photograph",
+    "citizen_lost_phone": "lost phone",
+}
+
+
+def _own_records(uow: UnitOfWork, citizen_id: str, identity_id: str) -> dict[str, list[str]]:
+    """The ids of the citizen's records an officer can read, by resource type."""
+
+    def ids(stmt: Any) -> list[str]:
+        return [str(i) for i in uow.session.execute(stmt.limit(ACCESS_RECORDS_MAX)).scalars()]
+
+    reports = ids(select(CitizenReport.id).where(CitizenReport.citizen_id == citizen_id))
+    return {
+        "citizen_identity": [identity_id],
+        "citizen_emergency_contact": ids(
+            select(CitizenEmergencyContact.id).where(
+                CitizenEmergencyContact.citizen_id == citizen_id
+            )
+        ),
+        "citizen_sos": ids(select(CitizenSos.id).where(CitizenSos.citizen_id == citizen_id)),
+        "citizen_trip": ids(select(CitizenTrip.id).where(CitizenTrip.citizen_id == citizen_id)),
+        "citizen_report": reports,
+        "citizen_report_photo": ids(
+            select(CitizenReportPhoto.id).where(CitizenReportPhoto.report_id.in_(reports))
+        )
+        if reports
+        else [],
+        "citizen_lost_phone": ids(
+            select(CitizenLostPhone.id).where(CitizenLostPhone.citizen_id == citizen_id)
+        ),
+    }
+
+
+#: Records of one kind looked up for the list, at most (the newest reads come first anyway).
+ACCESS_RECORDS_MAX = 1_000
+
+
 def access_log(uow: UnitOfWork, citizen: Citizen) -> list[dict[str, Any]]:
-    """Every officer's read of the citizen's identity, from the audit log, newest first: when,
-    the reader's rank, the purpose they declared, and the log's sequence number (what a
-    complaint can cite). The officer's name is not shown: the log keeps it for those who
-    investigate a complaint. Reading this is itself recorded."""
+    """Every officer's read of the citizen's records, from the audit log, newest first: their
+    identity and emergency contacts, SOS, trips, reports and their photographs, lost phones;
+    when, the reader's rank, the purpose they declared, what was read, and the log's sequence
+    number (what a complaint can cite). The officer's name is not shown: the log keeps it for
+    those who investigate a complaint. Reading this is itself recorded."""
     identity = _identity(uow, citizen.citizen_id)
     if identity is None:
         raise NotFound("no such account")
-    rows = audit.search(
-        uow.session,
-        action="record.disclose",
-        resource_type="citizen_identity",
-        resource_id=identity.id,
-        outcome=Outcome.SUCCESS,
-        limit=ACCESS_LOG_MAX,
-    )
+    owned = _own_records(uow, citizen.citizen_id, identity.id)
+    mine = [
+        and_(AuditEventRow.resource_type == kind, AuditEventRow.resource_id.in_(ids))
+        for kind, ids in owned.items()
+        if ids
+    ]
+    rows = uow.session.execute(
+        select(AuditEventRow)
+        .where(
+            AuditEventRow.action == "record.disclose",
+            AuditEventRow.outcome == Outcome.SUCCESS,
+            or_(*mine),
+        )
+        .order_by(AuditEventRow.seq.desc())
+        .limit(ACCESS_LOG_MAX)
+    ).scalars()
     shown = []
     for row in rows:
         roles = roles_of(uow.session, row.actor_id) if row.actor_id else frozenset()
@@ -603,7 +660,7 @@ def access_log(uow: UnitOfWork, citizen: Citizen) -> list[dict[str, Any]]:
                 "at": datetime.fromtimestamp(row.at_us / 1_000_000, tz=UTC),
                 "officer_rank": ", ".join(sorted(ROLE_TITLES[r] for r in roles)) or "officer",
                 "purpose": row.purpose,
-                "what": "identity",
+                "what": ACCESS_WHAT.get(row.resource_type or "", "record"),
                 "reference": row.seq,
             }
         )
