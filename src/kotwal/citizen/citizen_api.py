@@ -6,7 +6,7 @@ officer's."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile
 
@@ -303,3 +303,10 @@ def community_sign_up(
     """Offer to volunteer in community policing with the station where one lives; followed
     like a report (``GET /reports/{id}``): accepted or declined."""
     return ReportOut(**reports.sign_up_community(uow, citizen, body))
+
+
+@router.get("/my-data")
+def download_my_data(citizen: Citizen = _SELF, uow: UnitOfWork = WriteUnit) -> dict[str, Any]:
+    """Everything kept of one, in one JSON document (DPDP Act 2023): profile, devices, trips,
+    SOS, reports, lost phones and who in the police read any of it. Recorded."""
+    return service.my_data(uow, citizen)

@@ -728,3 +728,52 @@ def delete_account(uow: UnitOfWork, citizen: Citizen) -> dict[str, int]:
         )
     )
     return counts
+
+
+# --- a download of one's data --------------------------------------------------------------------
+
+
+def my_data(uow: UnitOfWork, citizen: Citizen) -> dict[str, Any]:
+    """Everything kept of the citizen, opened for them (DPDP Act 2023, the right to a summary
+    of one's data): profile and contacts, devices, trips (their fields while the trip's key
+    lives; positions are not repeated, the count is), SOS, reports with their course, lost
+    phones, and the officers' reads of all of it. Recorded as ``citizen.data_downloaded``."""
+    own_trips = list(
+        uow.session.execute(
+            select(CitizenTrip)
+            .where(CitizenTrip.citizen_id == citizen.citizen_id)
+            .order_by(CitizenTrip.started_at.desc())
+        ).scalars()
+    )
+    own_sos = list(
+        uow.session.execute(
+            select(CitizenSos)
+            .where(CitizenSos.citizen_id == citizen.citizen_id)
+            .order_by(CitizenSos.raised_at.desc())
+        ).scalars()
+    )
+    own_reports = reports.own_reports(uow, citizen)
+    data = {
+        "generated_at": utcnow(),
+        "profile": profile(uow, citizen),
+        "devices": devices(uow, citizen),
+        "trips": [trips.trip_view(uow, trip) for trip in own_trips],
+        "sos": [sos.citizen_view(uow, row) for row in own_sos],
+        "reports": own_reports,
+        "lost_phones": lost_phones.own_phones(uow, citizen),
+        "access_log": access_log(uow, citizen),
+    }
+    uow.audit(
+        actor_event(
+            citizen.actor,
+            "citizen.data_downloaded",
+            resource_type="citizen_account",
+            resource_id=citizen.citizen_id,
+            detail={
+                "trips": len(own_trips),
+                "sos": len(own_sos),
+                "reports": len(own_reports),
+            },
+        )
+    )
+    return data
