@@ -694,6 +694,9 @@ def fit_lfw_tail(cache: dict[str, dict[str, Any]], split: dict[str, Any]) -> dic
             "xi": round(tail.xi, 5),
             "sigma": round(tail.sigma, 6),
             "points": [[r, round(v, 5)] for r, v in tail.points],
+            "genuine_quantiles": [
+                round(float(v), 4) for v in np.quantile(genuine, np.linspace(0, 1, 21))
+            ],
             "stranger_pairs": int(unseen.size),
             "checks": checks,
         },
@@ -739,6 +742,7 @@ def open_set(
     split: dict[str, Any],
     sizes: list[int],
     pool: np.ndarray,
+    tail: Any,
     target_fpir: float = 0.01,
 ) -> dict[str, Any]:
     """FPIR and FNIR as NIST FRTE 1:N defines them, at growing gallery sizes.
@@ -748,11 +752,12 @@ def open_set(
     enrolled identities; non-mated: every image of the held-out identities (real strangers).
     FPIR: share of non-mated searches returning any candidate at or above the threshold. FNIR:
     share of mated searches whose mate is not returned at or above it at rank <= R. Reported at
-    the threshold kotwal chooses in advance (service.DEFAULT_TAIL at the size's ladder bound,
-    floored at the 1:1 threshold) and, as NIST reports, at the thresholds read off the
-    non-mated searches for FPIR 0.01 and 0.003; with the DET curve's points."""
+    the threshold kotwal chooses in advance from ``tail`` (the fit that is service.DEFAULT_TAIL)
+    at the size's ladder bound, floored at the 1:1 threshold, and, as NIST reports, at the
+    thresholds read off the non-mated searches for FPIR 0.01 and 0.003; with the DET curve's
+    points."""
     from kotwal.frs import openset
-    from kotwal.frs.service import DEFAULT_TAIL, DEFAULT_THRESHOLD
+    from kotwal.frs.service import DEFAULT_THRESHOLD
 
     pipeline = "cnn+flip"
     real = np.stack([embedding(cache[r], pipeline) for r in split["gallery"]]).astype(np.float32)
@@ -774,6 +779,10 @@ def open_set(
         "sizes": {},
         "det": {},
     }
+    # How the synthetic distractors' tail compares with real faces': stranger-to-distractor
+    # pairs at or above the scores the real impostor tail reaches at these rates.
+    levels = {rate: tail.score_at(rate) for rate in (1e-4, 1e-5, 1e-6, 1e-7)}
+    exceed = dict.fromkeys(levels, 0)
     done = len(real)
     chunk = 16_384
     grid = np.linspace(0.86, 1.0, 281)
@@ -782,9 +791,12 @@ def open_set(
         while done < size:
             block = pool[done - len(real) : min(size, done + chunk) - len(real)]
             outrank += np.sum((mated @ block.T) > mate[:, None], axis=1)
-            stranger_max = np.maximum(stranger_max, (strangers @ block.T).max(axis=1))
+            against = strangers @ block.T
+            stranger_max = np.maximum(stranger_max, against.max(axis=1))
+            for rate, score in levels.items():
+                exceed[rate] += int(np.sum(against >= score))
             done += len(block)
-        chosen = openset.threshold_for(DEFAULT_TAIL, size, target_fpir, DEFAULT_THRESHOLD)
+        chosen = openset.threshold_for(tail, size, target_fpir, DEFAULT_THRESHOLD)
         entry: dict[str, Any] = {
             "real_faces": len(real),
             "synthetic_distractors": size - len(real),
@@ -810,10 +822,21 @@ def open_set(
             for t in grid
         ]
         print(f"  open set at {size:,}: {json.dumps(entry)}", file=sys.stderr, flush=True)
+    pairs = len(strangers) * (done - len(real))
+    out["distractor_tail"] = [
+        {
+            "real_tail_rate": rate,
+            "score": round(score, 4),
+            "synthetic_pairs": pairs,
+            "synthetic_count": exceed[rate],
+            "synthetic_rate": exceed[rate] / pairs if pairs else None,
+        }
+        for rate, score in levels.items()
+    ]
     return out
 
 
-def fusion(cache: dict[str, dict[str, Any]], split: dict[str, Any]) -> dict[str, Any]:
+def fusion(cache: dict[str, dict[str, Any]], split: dict[str, Any], tail: Any) -> dict[str, Any]:
     """Several enrolled images per identity: the best score over a person's faces against the
     mean of their templates, and one image alone, on the same probes and real strangers.
 
@@ -822,7 +845,7 @@ def fusion(cache: dict[str, dict[str, Any]], split: dict[str, Any]) -> dict[str,
     the strangers for FPIR 0.01, and kotwal's own threshold (chosen for the number of faces
     searched, which is larger when a person's several faces each count)."""
     from kotwal.frs import openset
-    from kotwal.frs.service import DEFAULT_TAIL, DEFAULT_THRESHOLD
+    from kotwal.frs.service import DEFAULT_THRESHOLD
 
     pipeline = "cnn+flip"
     stranger_names = {r.split("/")[0] for r in split["strangers"]}
@@ -865,7 +888,7 @@ def fusion(cache: dict[str, dict[str, Any]], split: dict[str, Any]) -> dict[str,
         mate = s[np.arange(len(q)), truth]
         outrank = np.sum(s > mate[:, None], axis=1)
         stranger_max = per_person(strangers, method).max(axis=1)
-        chosen = openset.threshold_for(DEFAULT_TAIL, faces, 0.01, DEFAULT_THRESHOLD)
+        chosen = openset.threshold_for(tail, faces, 0.01, DEFAULT_THRESHOLD)
         out[method] = {
             "faces_searched": faces,
             "rank1": round(float(np.mean(outrank == 0)) * 100, 3),
@@ -1067,10 +1090,10 @@ def open_set_figures(
     sizes = [int(n) for n in args.open_set_sizes.split(",") if n.strip()]
     real = np.stack([embedding(cache[r], "cnn+flip") for r in split["gallery"]])
     pool = distractors(real, max([len(real), *sizes]) - len(real), np.random.default_rng(SEED))
-    measured = open_set(cache, split, sizes, pool)
+    measured = open_set(cache, split, sizes, pool, fitted["tail"])
     det = measured.pop("det")
     det_png(det, args.det_png, "kotwal face search on LFW (+ synthetic distractors): DET")
-    fused = fusion(cache, split)
+    fused = fusion(cache, split, fitted["tail"])
     print(f"  fusion: {json.dumps(fused)}", file=sys.stderr, flush=True)
     return {
         "tail": fitted["report"],

@@ -230,3 +230,26 @@ def test_the_tail_predicts_what_it_was_fitted_on() -> None:
     assert openset.loads(openset.dumps(tail, openset.GenuineScores.of(scores[:10])))[0] == tail
     with pytest.raises(ValueError, match="10,000"):
         openset.fit_tail(scores[:500])
+
+
+def test_a_persons_faces_are_fused_into_a_mean_template(
+    client: TestClient,
+    runtime: Runtime,
+    si: Officer,
+    operator: Officer,
+    world: World,
+    encoded: dict[str, Face],
+) -> None:
+    # Two faces of one person, each below the threshold for the gallery's size; their mean
+    # template is closer to the probe than either (their differences average out).
+    person = file_person(client, si, world.station_a, name="Two Mugshots")
+    probe = encoded["obama2.jpg"].embedding
+    limit = openset.threshold_for(DEFAULT_TAIL, 2, 0.01, DEFAULT_THRESHOLD).value
+    faces = [_at_cosine(probe, limit - 0.01, 10), _at_cosine(probe, limit - 0.01, 11)]
+    _enrol_vectors(runtime, operator, person["id"], faces, encoded["obama.jpg"])
+    body = _identify(client, operator, photo("obama2.jpg")).json()
+    assert body["decision"] == "match"
+    (candidate,) = body["candidates"]
+    assert candidate["person"]["id"] == person["id"]
+    assert candidate["faces"] == 2
+    assert candidate["similarity"] > limit > max(float(f @ probe) for f in faces)

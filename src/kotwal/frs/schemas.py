@@ -87,9 +87,12 @@ class DetectResult(BaseModel):
 
 
 class Candidate(BaseModel):
+    #: The person's best face in the shortlist: what a confirmation names.
     face_id: str
     gallery: str
+    #: Against the person's mean template (every active face of theirs in the galleries).
     similarity: float
+    faces: int
     #: The person as the gate releases them to this reader (fields may be masked).
     person: dict[str, Any]
 
