@@ -308,7 +308,7 @@ def _wait(base: str, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit("the server exited during start-up")
+            raise SystemExit(f"the server exited during start-up ({server.returncode})")
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:
                 return
@@ -346,14 +346,20 @@ def _serving(env: dict[str, str]) -> Iterator[str]:
     """``kotwal run`` in a subprocess on a free port; yields its base URL."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(  # our own command, fixed arguments
-        [KOTWAL, "run", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = Path(env["KOTWAL_DATA_DIR"]).parent / f"server-{port}.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen(  # our own command, fixed arguments
+            [KOTWAL, "run", "--surface", "officers", "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        _wait(base, server)
+        try:
+            _wait(base, server)
+        except SystemExit:
+            print(log.read_text()[-3000:], file=sys.stderr)
+            raise
         yield base
     finally:
         server.terminate()
