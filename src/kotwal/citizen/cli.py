@@ -4,14 +4,18 @@
 
 from __future__ import annotations
 
+import csv
+import os
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import select
 
-from kotwal.citizen import service, sos, trips
+from kotwal.citizen import breach, service, sos, trips
 from kotwal.citizen.models import CitizenOtp
-from kotwal.commands import fail, runtime_or_exit, stdout, unit
+from kotwal.commands import fail, operator, runtime_or_exit, stdout, unit
 from kotwal.core.clock import utcnow
 from kotwal.core.crypto import open_field
 from kotwal.core.errors import Problem
@@ -73,6 +77,46 @@ def trip_checks() -> None:
     stdout().print(
         f"checked {counts['checked']} active trip(s): asked {counts['asked']} to check in, "
         f"raised {counts['alarm']} SOS for a check-in unanswered"
+    )
+
+
+@app.command("breach-notices")
+def breach_notices(
+    since: Annotated[str, typer.Option(help="Start of the breach, ISO 8601 with a zone.")],
+    until: Annotated[str, typer.Option(help="End of the breach, ISO 8601 with a zone.")],
+    out: Annotated[Path, typer.Option(help="A new directory for the notices and the report.")],
+    contact: Annotated[
+        str, typer.Option(help="Whom affected citizens contact (the DPO's number or address).")
+    ],
+    actor: Annotated[
+        str | None, typer.Option(help="Only reads by this account (its id or username).")
+    ] = None,
+) -> None:
+    """List the citizens whose records were read in a breach (from the audit log) and prepare
+    their intimations (notices.csv) and the report to the Data Protection Board
+    (board-report.md), as the DPDP Rules 2025 ask within 72 hours. Nothing is sent."""
+    try:
+        start, end = datetime.fromisoformat(since), datetime.fromisoformat(until)
+    except ValueError as exc:
+        raise fail("--since and --until are ISO 8601 moments, e.g. 2026-12-07T10:00+05:30") from exc
+    if start.tzinfo is None or end.tzinfo is None or not start < end:
+        raise fail("--since and --until need a time zone, and --since comes first")
+    if out.exists():
+        raise fail(f"{out} exists already: give a new directory")
+    with runtime_or_exit() as runtime, unit(runtime) as uow:
+        found = breach.find(uow, start, end, actor)
+        notices, report = breach.prepare(uow, uow.actor or operator(), found, contact)
+    out.mkdir(mode=0o700, parents=True)
+    notes = out / "notices.csv"
+    fd = os.open(notes, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # mobiles: personal data
+    with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["citizen_id", "mobile", "text"])
+        writer.writeheader()
+        writer.writerows(notices)
+    (out / "board-report.md").write_text(report, encoding="utf-8")
+    stdout().print(
+        f"{len(found.affected)} citizen(s) affected by {found.reads} read(s); "
+        f"notices in {notes}, the Board's report in {out / 'board-report.md'}"
     )
 
 
