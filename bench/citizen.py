@@ -16,6 +16,10 @@ the SOS is there: the time from sending the SOS to seeing it is the figure (targ
 under 200 active trips).
 
     .venv/bin/python bench/citizen.py [--trips 200] [--seconds 20] [--batch 10]
+                                      [--accounts 200000]
+
+``--accounts`` seeds that many more citizens first (an account and a sealed vault row each,
+as a first login makes them), timed, so that the load runs against a city's citizen base.
 
 The last line printed is one JSON object with the figures.
 """
@@ -194,6 +198,29 @@ def serve(data: Path, port: int, workers: int, citizen_port: int) -> subprocess.
     raise RuntimeError("the server did not start: " + said.decode(errors="replace"))
 
 
+def seed_accounts(data: Path, accounts: int, batch: int = 5_000) -> float:
+    """``accounts`` more citizens (account and sealed vault row each, as a first login makes
+    them), in batches of one transaction each; the seconds it took."""
+    runtime = open_runtime(Settings(data_dir=data))
+    began = time.monotonic()
+    try:
+        for first in range(0, accounts, batch):
+            with UnitOfWork(runtime, write=True) as uow:
+                accounts_batch: list[CitizenAccount] = []
+                vault: list[CitizenIdentity] = []
+                for n in range(first, min(first + batch, accounts)):
+                    digits = f"8{n:09d}"
+                    account = CitizenAccount(id=new_id(), number_key=number_key(runtime, digits))
+                    accounts_batch.append(account)
+                    vault.append(CitizenIdentity(id=new_id(), citizen_id=account.id, mobile=digits))
+                uow.session.add_all(accounts_batch)
+                uow.session.flush()
+                uow.session.add_all(vault)
+    finally:
+        runtime.close()
+    return time.monotonic() - began
+
+
 def start_trips(port: int, tokens: list[str]) -> list[tuple[str, str]]:
     """Each citizen starts a trip over HTTP; (token, trip id) pairs."""
     body = {
@@ -334,6 +361,9 @@ def main() -> None:
     parser.add_argument("--sos", type=int, default=15, help="SOS probes during the load")
     parser.add_argument("--sos-every", type=float, default=0.5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--accounts", type=int, default=0, help="more citizens seeded first (the issue: 200,000)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -341,6 +371,7 @@ def main() -> None:
         data.mkdir(mode=0o700)
         generate_keys(data / "keys")
         prepared = prepare(data, args.trips + args.sos)
+        seeded = seed_accounts(data, args.accounts) if args.accounts else 0.0
         riders, callers = prepared["citizens"][: args.trips], prepared["citizens"][args.trips :]
         port, citizen_port = free_port(), free_port()
         server = serve(data, port, args.workers, citizen_port)
@@ -373,6 +404,8 @@ def main() -> None:
         "cores": os.cpu_count(),
         "load_average": round(os.getloadavg()[0], 1),
         "workers": args.workers,
+        "accounts_seeded": args.accounts,
+        "seed_seconds": round(seeded, 1),
         "trips": args.trips,
         "batch": args.batch,
         "connections": args.connections,
