@@ -255,7 +255,8 @@ def serve(data: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     # `kotwal run` as its console script does it, with this interpreter.
     command = [sys.executable, "-c", "from kotwal.cli import app; app()"]
     server = subprocess.Popen(
-        [*command, "run", "--port", str(port), "--workers", str(workers)],
+        # The officers' surface only: the citizens' default port (8100) may be taken.
+        [*command, "run", "--surface", "officers", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -589,6 +589,10 @@ def _serve_and_load(store: Store, load: HttpLoad) -> dict[str, Any]:
                 *load.wrapper,
                 str(Path(sys.executable).parent / "kotwal"),
                 "run",
+                # The officers' surface only: the citizens' default port (8100) may be taken,
+                # by another bench running beside this one in the test suite.
+                "--surface",
+                "officers",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -75,7 +75,9 @@ def test_demo_seeds_once_and_every_account_logs_in(runtime: Runtime, client: Tes
     assert r.status_code == 200, r.text
     token = {"authorization": f"Bearer {r.json()['access_token']}"}
     found = client.get("/api/v1/persons/search", params={"name": "Srinivas"}, headers=token)
-    assert found.status_code == 200 and found.json()["items"]
+    # 300 persons over 30 stations: most matches lie at other stations, counted but not shown.
+    assert found.status_code == 200
+    assert found.json()["items"] or found.json()["outside_jurisdiction"]
 
 
 @backend_independent
