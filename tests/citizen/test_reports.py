@@ -251,7 +251,7 @@ def test_a_tenant_verification_is_routed_and_followed_through_its_own_course(
         "name": "Ramesh Kumar",
         "relative_name": "Suresh Kumar",
         "mobile": "9000033333",
-        "id_document": "ABC1234567",
+        "id_document": "XYZ9876543",
         "permanent_address": "12-3-45, Main Road, Warangal",
         "premises": "Flat 4, Sai Residency, our street",
         **HERE,
