@@ -288,7 +288,7 @@ def create_account(
     except Problem as exc:
         uow.rollback()
         return _new_account_form(request, uow, exc.detail or exc.title, exc.status)
-    return render(request, "power_asked.html", asked=[power_read(asked)])
+    return render(request, "power_asked.html", asked=[power_read(asked)], titles=ROLE_TITLES)
 
 
 def _admin_page(
@@ -336,7 +336,8 @@ def account_roles(
 
 def _asked_or_back(request: Request, account_id: str, asked: list[PowerRequest]) -> Response:
     if asked:
-        return render(request, "power_asked.html", asked=[power_read(r) for r in asked])
+        asked_read = [power_read(r) for r in asked]
+        return render(request, "power_asked.html", asked=asked_read, titles=ROLE_TITLES)
     return _back(account_id)
 
 
@@ -363,6 +364,7 @@ def _power_page(request: Request, uow: UnitOfWork, error: str | None = None) -> 
     return render(
         request,
         "power_requests.html",
+        titles=ROLE_TITLES,
         status_code=200 if error is None else 409,
         requests=[power_read(r) for r in power.waiting(uow)],
         names=names,
