@@ -101,6 +101,9 @@ class Manifest:
     #: ``"module:function"`` taking a :class:`DemoContext` and the demo's accounts, once they
     #: are issued, and returning a line to print (or None).
     demo_accounts: str | None = None
+    #: ``"module:function"`` panel providers (:data:`kotwal.panels.Provider`): the figures the
+    #: domain adds to the console's start page for readers holding its permissions.
+    dashboard: tuple[str, ...] = ()
     #: Other domains this one needs mounted (it calls their services or routes lead to them).
     requires: tuple[str, ...] = ()
     #: A domain that cannot be switched off (accounts and the audit log).

@@ -12,6 +12,7 @@ MANIFEST = Manifest(
     api=("kotwal.accounts.api",),
     views=("kotwal.accounts.views",),
     templates=True,
+    dashboard=("kotwal.accounts.dashboard:panels",),
     nav=(
         NavLink(
             "Accounts",

@@ -3,24 +3,29 @@ account administration, and the audit log viewer."""
 
 from __future__ import annotations
 
+import csv
 import hmac
+import io
 import secrets
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from kotwal import panels
 from kotwal.accounts.api import account_read, event_read, power_read
 from kotwal.core import audit, identity, power
-from kotwal.core.errors import LoginFailed, Problem, TooManyAttempts
+from kotwal.core.csvfile import escape_cell
+from kotwal.core.errors import Forbidden, LoginFailed, NotFound, Problem, TooManyAttempts
 from kotwal.core.jurisdictions import list_jurisdictions
 from kotwal.core.login import attempt_login
 from kotwal.core.models import Account, AuthSession, PowerRequest
 from kotwal.core.policy import ROLE_TITLES, Actor, Permission, Role
 from kotwal.core.uow import UnitOfWork
+from kotwal.web import charts
 from kotwal.web.deps import (
     ReadUnit,
     WriteUnit,
@@ -136,10 +141,38 @@ def logout(actor: Self, uow: UnitOfWork = WriteUnit) -> Response:
 
 
 @router.get("/")
-def home(request: Request, actor: Self) -> Response:
+def home(request: Request, actor: Self, uow: UnitOfWork = ReadUnit) -> Response:
+    """The start page: the reader's dashboard, the panels their roles answer for."""
     if actor.restricted:
         return RedirectResponse("/account", status_code=303)
-    return render(request, "home.html")
+    found = panels.panels_for(uow, actor)
+    return render(request, "home.html", panels=found, chart=charts.chart)
+
+
+@router.get("/dashboard/{key}.csv")
+def dashboard_csv(
+    key: Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9_.-]+$")],
+    actor: Self,
+    uow: UnitOfWork = ReadUnit,
+) -> Response:
+    """One panel's numbers as CSV (the table under its chart), audited as an export."""
+    if actor.restricted:
+        raise Forbidden()
+    wanted = [p for p in panels.panels_for(uow, actor) if p.key == key]
+    if not wanted:
+        raise NotFound("no such panel on your dashboard")
+    panel = wanted[0]
+    panels.audit_aggregate(uow, actor, panel, export=True)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([panel.row_header, *panel.columns])
+    for label, values in panel.rows:
+        writer.writerow([escape_cell(label), *values])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{panel.key}.csv"'},
+    )
 
 
 def _account_page(

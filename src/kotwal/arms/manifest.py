@@ -19,6 +19,7 @@ MANIFEST = Manifest(
     api=("kotwal.arms.api",),
     views=("kotwal.arms.views",),
     templates=True,
+    dashboard=("kotwal.arms.dashboard:panels",),
     nav=(
         NavLink("Arms licences", "/arms/licences", P.LICENCE_READ, order=40),
         NavLink("Licence reviews", "/arms/reviews", P.LICENCE_REVIEW, order=50),

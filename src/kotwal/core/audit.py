@@ -531,6 +531,15 @@ def _witness_entries(path: Path) -> list[dict[str, Any]]:
     return entries
 
 
+def witnessed_seq(path: Path) -> int:
+    """The newest sequence number a witness file holds (0 for none, or for a file that does
+    not read as checkpoints: what a dashboard shows as the witness's lag)."""
+    try:
+        return max((int(e["seq"]) for e in _witness_entries(path)), default=0)
+    except (OSError, ValueError):
+        return 0
+
+
 def export_witness(session: Session, path: Path) -> int:
     """Append to ``path`` (JSON lines) the checkpoints newer than any it holds; return how many.
 

@@ -23,6 +23,7 @@ MANIFEST = Manifest(
     api=("kotwal.records.api",),
     views=("kotwal.records.views",),
     templates=True,
+    dashboard=("kotwal.records.dashboard:panels",),
     nav=(
         NavLink("Persons", "/persons", P.PERSON_READ, order=10, invitation="Find a person"),
         NavLink("Cases", "/cases", P.CASE_READ, order=20),

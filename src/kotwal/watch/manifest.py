@@ -15,6 +15,7 @@ MANIFEST = Manifest(
     api=("kotwal.watch.api",),
     views=("kotwal.watch.views",),
     templates=True,
+    dashboard=("kotwal.watch.dashboard:panels",),
     nav=(NavLink("Security alerts", "/security/alerts", P.ALERT_READ, order=110),),
     # Charged on every disclosure, by the server and by commands that disclose.
     install="kotwal.watch.service:install",
