@@ -39,6 +39,10 @@ PG_URL = os.environ.get(
     "KOTWAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ("sqlite", "postgresql")
+#: Set (to kotwal_app) to run the application's side of every PostgreSQL test as the role a
+#: production login has, with row-level security in force: ``KOTWAL_TEST_DATABASE_ROLE``.
+#: The cleaner and the intruder stay the owner.
+APP_ROLE_UNDER_TEST = os.environ.get("KOTWAL_TEST_DATABASE_ROLE") or None
 
 
 def _pg_admin_url() -> str:
@@ -163,6 +167,7 @@ def settings(db: Database, data_dir: Path, keyring: KeyRing) -> Settings:
     return Settings(
         data_dir=data_dir,
         database_url=db.url,
+        database_role=APP_ROLE_UNDER_TEST,
         local_http=False,
         api_docs=True,
     )

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("kotwal-data"))
     database_url: str | None = None
+    #: PostgreSQL: a role to ``SET ROLE`` to after connecting, for a login that holds several
+    #: (``kotwal_app`` when an administrator's login serves). A production login is itself a
+    #: member of ``kotwal_app`` and leaves this unset; migrations never use it (they run as the
+    #: owner). See docs/deploy-state.md.
+    database_role: str | None = None
     #: Key-encryption key(s) as base64; when set, no key file is read or written.
     kek: SecretStr | None = None
     #: Ed25519 audit signing key as base64 of its 32-byte seed.
@@ -149,6 +154,11 @@ class Settings(BaseSettings):
             return None
         database = make_url(self.sqlalchemy_url).database
         return Path(database) if database and database != ":memory:" else None
+
+    @property
+    def app_database_role(self) -> str | None:
+        """The role the application sets after connecting; never on SQLite."""
+        return None if self.is_sqlite else self.database_role
 
     @property
     def is_sqlite(self) -> bool:

@@ -14,15 +14,20 @@ And one about several processes: SQLite's busy handler waits for its lock by sle
 times a second, lose much of their time asleep while the lock is free. They queue instead on a
 lock file beside the database (:meth:`Database.serial_writer`), which wakes the next one the
 moment the lock is released.
+
+On PostgreSQL the application runs as a member of the ``kotwal_app`` role (migration 0034),
+which owns no table; each transaction acting for an officer tells the server whose
+jurisdiction it acts in (:data:`SCOPE_INFO`), and row-level security holds it there.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -40,6 +45,15 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+#: The PostgreSQL group role of the application's logins (created by migration 0034).
+APP_ROLE = "kotwal_app"
+#: ``session.info`` key of a callable giving the jurisdiction scope of the session's
+#: transactions: the officer's jurisdiction paths joined by commas ("-" for none), or None for
+#: system work. Set by the unit of work; read when a transaction begins (PostgreSQL only).
+SCOPE_INFO = "kotwal.scope"
+_SET_SCOPE = "SELECT set_config('kotwal.scope', %s, true)"
+_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
 
 class Base(DeclarativeBase):
     """Declarative base for every kotwal table."""
@@ -55,8 +69,13 @@ def new_id() -> str:
 ID = String(36)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; on SQLite turn on WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, role: str | None = None, **kwargs: Any) -> Engine:
+    """Create an engine; on SQLite turn on WAL, foreign keys and a busy timeout.
+
+    ``role`` (PostgreSQL): ``SET ROLE`` to it on every new connection, for a login that holds
+    several roles (the tests' superuser acting as the application). A production login is a
+    plain member of ``kotwal_app`` and needs none.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -67,9 +86,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         return engine
     # hide_parameters: an error logged by the server must not carry names, hashes or paths.
-    return create_engine(
+    engine = create_engine(
         url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True, **kwargs
     )
+    if role:
+        _set_role_on_connect(engine, role)
+    return engine
+
+
+def _set_role_on_connect(engine: Engine, role: str) -> None:
+    if not _ROLE_NAME.fullmatch(role):
+        raise ValueError(f"{role!r} is not a plain role name (lower-case letters, digits, _)")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f'SET ROLE "{role}"')  # nosec B608 - a checked identifier, not input
+        cur.close()
+        dbapi_conn.commit()
+
+
+def _scope_on_begin(session: Session, _transaction: Any, connection: Any) -> None:
+    """Tell PostgreSQL whose jurisdiction this transaction acts in (``SET LOCAL``, so it ends
+    with the transaction and never leaks to the next user of the pooled connection)."""
+    scope_of: Callable[[], str | None] | None = session.info.get(SCOPE_INFO)
+    if scope_of is None:
+        return
+    scope = scope_of()
+    if scope is not None:
+        connection.exec_driver_sql(_SET_SCOPE, (scope,))
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -98,9 +143,9 @@ def is_sqlite(engine: Engine) -> bool:
 class Database:
     """The process's engine and session factories: one for reads, one for writes."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, role: str | None = None, **engine_kwargs: Any) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.engine = make_engine(url, role=role, **engine_kwargs)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         write_engine = (
             self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -108,6 +153,9 @@ class Database:
             else self.engine
         )
         self._write = sessionmaker(write_engine, expire_on_commit=False)
+        if self.engine.dialect.name == "postgresql":
+            for factory in (self._read, self._write):
+                event.listen(factory, "after_begin", _scope_on_begin)
         self._writers_path = _writers_lock_path(url)
         self._writers_fd: int | None = None
         self._writers_mutex = threading.Lock()

@@ -35,7 +35,7 @@ class Runtime:
 def open_runtime(settings: Settings, *, keyring: KeyRing | None = None) -> Runtime:
     """Load keys (refusing missing or exposed ones), connect, and start the audit writer."""
     keys = keyring if keyring is not None else load_keys(settings)
-    db = Database(settings.sqlalchemy_url)
+    db = Database(settings.sqlalchemy_url, role=settings.app_database_role)
     committer = GroupCommitter(
         db,
         keyring=keys,

@@ -15,6 +15,11 @@ Events that must survive the request's failure (a denial, an integrity failure) 
 :meth:`record_now`: they are written by the group committer when the unit of work ends, after
 its own transaction has committed or rolled back, whichever happens. (Writing them at once
 would deadlock on SQLite, where this unit may hold the write lock.)
+
+On PostgreSQL each transaction of a unit acting for an officer carries the officer's
+jurisdiction (``kotwal.scope``), and row-level security (migration 0034) shows it only rows
+filed there, whatever filter the code wrote; the reads the design lets cross the boundary
+(behind the gate's masks) say so with :meth:`UnitOfWork.reach_through_gate`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from sqlalchemy.orm import Session
 from kotwal.core import audit
 from kotwal.core.audit import AuditEvent, CommitCheck
 from kotwal.core.crypto import bind_keyring
+from kotwal.core.db import SCOPE_INFO
 from kotwal.core.policy import Actor
 from kotwal.core.runtime import Runtime
 
@@ -35,16 +41,53 @@ from kotwal.core.runtime import Runtime
 class UnitOfWork:
     """A transaction plus the audit events it produces."""
 
-    def __init__(self, runtime: Runtime, *, write: bool, actor: Actor | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        write: bool,
+        actor: Actor | None = None,
+        acting_for: Callable[[], Actor | None] | None = None,
+    ) -> None:
+        """``acting_for`` names the actor once known (a request authenticates after its unit
+        is opened): asked when a transaction begins, for its jurisdiction scope."""
         self.runtime = runtime
         self.write = write
         self.actor = actor
+        self._acting_for = acting_for
+        self._reaching = False
         self.session: Session = bind_keyring(runtime.db.session(write=write), runtime.keyring)
+        self.session.info[SCOPE_INFO] = self._scope
         self.events: list[AuditEvent] = []
         self._regardless: list[AuditEvent] = []
         self._after_end: list[Callable[[], None]] = []
         self._checks: list[CommitCheck] = []
         self._done = False
+
+    def _scope(self) -> str | None:
+        """The jurisdiction scope of a transaction beginning now (see kotwal.core.db)."""
+        self._reaching = False
+        actor = self.actor
+        if actor is None and self._acting_for is not None:
+            actor = self._acting_for()
+        if actor is None or actor.account_id is None:
+            return None  # system work or the operator's command: not an officer's
+        return ",".join(actor.jurisdiction_paths) or "-"
+
+    def reach_through_gate(self) -> None:
+        """Let the rest of this transaction read rows outside the officer's jurisdiction.
+
+        Only for reads whose results leave through :func:`kotwal.core.gate.disclose` (which
+        masks what lies outside and audits it) or are only counted: a record opened by id, a
+        name or phone search. Lists, exports and reports never call it, so a filter forgotten
+        there finds nothing outside on PostgreSQL.
+        """
+        if self._reaching or self.session.bind is None:
+            return
+        conn = self.session.connection()
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT set_config('kotwal.reach', 'gate', true)")
+        self._reaching = True
 
     def audit(self, event: AuditEvent) -> None:
         """Record an event that commits with this unit of work (or is lost with it)."""

@@ -45,6 +45,8 @@ def find_by_phone(
     if len(wanted) < 6:
         raise InvalidInput("give at least six digits of the phone number")
     purpose = clean_purpose(purpose)
+    if purpose is not None:
+        uow.reach_through_gate()  # matches anywhere, through the gate, with a purpose
     candidates = uow.session.execute(
         select(Person).where(Person.phone_bidx == phone_index(uow, phone)).limit(100)
     ).scalars()
@@ -251,6 +253,8 @@ def search_by_name(
     if not 2 <= len(query) <= 100:
         raise InvalidInput("a name to search is 2-100 characters")
     purpose = clean_purpose(purpose)
+    # Matches outside are counted (without a purpose) or shown through the gate (with one).
+    uow.reach_through_gate()
     ranked = _ranked(actor, query, _candidates(uow, query), SEARCH_MAX_RESULTS)
     if purpose is None:
         inside = [h for h in ranked if actor.covers(h[0].jurisdiction_path)]

@@ -260,6 +260,7 @@ class PersonFacts:
 def person_facts(uow: UnitOfWork, person_id: str) -> PersonFacts | None:
     """The facts of ``person_id`` (None if there is no such person), for a domain's own checks
     (face enrolment, suspension reviews); nothing is disclosed or audited."""
+    uow.reach_through_gate()  # the caller's own check decides; nothing leaves from here
     person = uow.session.get(Person, person_id)
     if person is None:
         return None
@@ -277,6 +278,7 @@ def person_facts(uow: UnitOfWork, person_id: str) -> PersonFacts | None:
 def person_path(uow: UnitOfWork, person_id: str) -> str | None:
     """Where a person is filed (the jurisdiction path the gate places them by), None if there
     is no such person: one column, nothing else of the record."""
+    uow.reach_through_gate()  # where, not what: the caller places the record by it
     return uow.session.execute(
         select(Person.jurisdiction_path).where(Person.id == person_id)
     ).scalar_one_or_none()
@@ -290,6 +292,7 @@ def read_persons(
     unique = list(dict.fromkeys(person_ids))
     if not unique:
         return []
+    uow.reach_through_gate()  # outside the jurisdiction the gate masks what leaves
     persons = list(uow.session.execute(select(Person).where(Person.id.in_(unique))).scalars())
     return disclose(uow, actor, purpose, persons)
 
@@ -298,6 +301,7 @@ def read_person(
     uow: UnitOfWork, actor: Actor, person_id: str, purpose: str | None
 ) -> dict[str, Any]:
     """One person, as the gate releases them to this reader (and this purpose)."""
+    uow.reach_through_gate()  # outside the jurisdiction the gate masks what leaves
     person = uow.session.get(Person, person_id)
     if person is None:
         raise NotFound("no such person")
@@ -339,6 +343,7 @@ def update_person(
     version (sealed), so every earlier version of the record can be recovered."""
     if not actor.can(RecordsPermission.PERSON_WRITE):
         raise Forbidden()
+    uow.reach_through_gate()  # read to refuse (audited) outside; the write itself stays inside
     person = uow.session.get(Person, person_id)
     if person is None:
         raise NotFound("no such person")
@@ -404,6 +409,7 @@ def _apply(
 
 def person_history(uow: UnitOfWork, actor: Actor, person_id: str) -> list[PersonVersion]:
     """The versions of a record (who, when, which fields), for readers who may read it."""
+    uow.reach_through_gate()  # read through the gate, refused below outside the jurisdiction
     person = uow.session.get(Person, person_id)
     if person is None:
         raise NotFound("no such person")

@@ -30,4 +30,5 @@ def writable_station(
 
 def person_exists(uow: UnitOfWork, person_id: str) -> bool:
     """Whether ``person_id`` names a person (a sheet or a case names only existing ones)."""
+    uow.reach_through_gate()  # existence only; a case may name a person filed elsewhere
     return uow.session.get(Person, person_id) is not None

@@ -74,14 +74,25 @@ def _finish(uow: UnitOfWork, succeeded: bool) -> None:
         uow.close()
 
 
+def _actor_of(request: Request) -> Callable[[], Actor | None]:
+    """The request's actor once authenticated (the unit opens before, its first query after):
+    the jurisdiction its transactions act in on PostgreSQL (kotwal.core.uow)."""
+
+    def actor() -> Actor | None:
+        found = getattr(request.state, "actor", None)
+        return found if isinstance(found, Actor) else None
+
+    return actor
+
+
 def _unit(write: bool) -> Callable[..., AsyncIterator[UnitOfWork]]:
     # Async, so that opening the unit (no I/O: the session connects on first use) costs no
     # thread hop; committing, which waits for the database, takes one (the route's own
     # thread has returned by then).
     async def dependency(
-        runtime: Runtime = Depends(runtime_dependency),
+        request: Request, runtime: Runtime = Depends(runtime_dependency)
     ) -> AsyncIterator[UnitOfWork]:
-        uow = UnitOfWork(runtime, write=write)
+        uow = UnitOfWork(runtime, write=write, acting_for=_actor_of(request))
         succeeded = False
         try:
             yield uow
@@ -97,9 +108,9 @@ def _unit(write: bool) -> Callable[..., AsyncIterator[UnitOfWork]]:
 
 
 async def _loop_read_unit(
-    runtime: Runtime = Depends(runtime_dependency),
+    request: Request, runtime: Runtime = Depends(runtime_dependency)
 ) -> AsyncIterator[UnitOfWork]:
-    uow = UnitOfWork(runtime, write=False)
+    uow = UnitOfWork(runtime, write=False, acting_for=_actor_of(request))
     try:
         yield uow
         await uow.commit_async()
