@@ -104,6 +104,11 @@ class Manifest:
     #: ``"module:function"`` panel providers (:data:`kotwal.panels.Provider`): the figures the
     #: domain adds to the console's start page for readers holding its permissions.
     dashboard: tuple[str, ...] = ()
+    #: ``"module:attribute"`` of a ``{resource_type: namer}`` mapping: how *My activity* names
+    #: the domain's records an officer opened. A namer takes ``(uow, actor, ids)`` and returns
+    #: ``{id: label}`` for the records it may name, read through the gate as the reader may see
+    #: them now (an id left out is shown as "a <kind> record").
+    activity_names: str | None = None
     #: Other domains this one needs mounted (it calls their services or routes lead to them).
     requires: tuple[str, ...] = ()
     #: A domain that cannot be switched off (accounts and the audit log).

@@ -165,5 +165,8 @@ def test_officer_sees_their_own_access_in_my_activity(
     assert client.get(f"/persons/{person['id']}").status_code == 200
     page = client.get("/account/activity")
     assert page.status_code == 200
-    assert f"/persons/{person['id']}" in page.text and "record.disclose" in page.text
+    assert f"/persons/{person['id']}" in page.text
+    assert f"Opened the record of {person['name']}" in page.text
     assert writer.username not in page.text  # only one's own events
+    raw = client.get("/account/activity", params={"raw": "1"})
+    assert f"/persons/{person['id']}" in raw.text and "record.disclose" in raw.text

@@ -16,8 +16,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from kotwal import panels
+from kotwal.accounts import activity
 from kotwal.accounts.api import account_read, event_read, power_read
 from kotwal.core import audit, identity, power
+from kotwal.core.clock import station_zone
 from kotwal.core.csvfile import escape_cell
 from kotwal.core.errors import Forbidden, LoginFailed, NotFound, Problem, TooManyAttempts
 from kotwal.core.jurisdictions import list_jurisdictions
@@ -25,7 +27,7 @@ from kotwal.core.login import attempt_login
 from kotwal.core.models import Account, AuthSession, PowerRequest
 from kotwal.core.policy import ROLE_TITLES, Actor, Permission, Role
 from kotwal.core.uow import UnitOfWork
-from kotwal.web import charts
+from kotwal.web import charts, i18n
 from kotwal.web.deps import (
     ReadUnit,
     WriteUnit,
@@ -35,6 +37,7 @@ from kotwal.web.deps import (
     public,
     session_cookie_name,
 )
+from kotwal.web.i18n import N_
 from kotwal.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -194,8 +197,19 @@ def _account_page(
         totp_enrolled=account.totp_secret is not None,
         pending_secret=pending,
         pending_qr=qr,
-        flash=request.query_params.get("done"),
+        language=account.language,
+        flash=_flash(request),
     )
+
+
+#: The notices a redirect back to My account may ask for (by key, so that a link cannot put
+#: words of its choosing on the page); the layout translates them when it shows them.
+_FLASHES = {"password": N_("Password changed"), "language": N_("Language saved")}
+
+
+def _flash(request: Request) -> str | None:
+    done = request.query_params.get("done")
+    return _FLASHES.get(done or "")
 
 
 @router.get("/account")
@@ -208,11 +222,34 @@ def my_activity(
     request: Request,
     actor: Self,
     before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    day: Annotated[date | None, Query()] = None,
+    kind: Annotated[str | None, Query(max_length=16)] = None,
+    raw: Annotated[bool, Query()] = False,
     uow: UnitOfWork = ReadUnit,
 ) -> Response:
-    """What the audit log holds about my own use of kotwal."""
-    rows = audit.search(uow.session, actor=actor.account_id, before_seq=before_seq, limit=50)
-    return render(request, "activity.html", events=[event_read(r) for r in rows])
+    """What the audit log holds about my own use of kotwal: one named line per thing done, or
+    (``raw``) the events themselves."""
+    if raw:
+        rows = audit.search(uow.session, actor=actor.account_id, before_seq=before_seq, limit=50)
+        return render(request, "activity_raw.html", events=[event_read(r) for r in rows])
+    kind = kind if kind in activity.KINDS else None
+    page = activity.my_activity(
+        uow,
+        actor,
+        day=day,
+        zone=station_zone(uow.runtime.settings),
+        kind=kind,
+        before_seq=before_seq,
+    )
+    return render(
+        request,
+        "activity.html",
+        lines=page.lines,
+        older=page.older,
+        day=day.isoformat() if day else "",
+        kind=kind or "",
+        kinds=activity.KINDS,
+    )
 
 
 @router.post("/account/password")
@@ -228,7 +265,23 @@ def change_password(
         identity.change_password(uow, actor, account, current_password, new_password)
     except Problem as exc:
         return _account_page(request, uow, actor, exc.detail or exc.title, exc.status)
-    return _reissue(uow, request, account, "/account?done=Password+changed")
+    return _reissue(uow, request, account, "/account?done=password")
+
+
+@router.post("/account/language")
+def choose_language(
+    request: Request,
+    actor: Self,
+    language: Annotated[str, Form(max_length=8)],
+    uow: UnitOfWork = WriteUnit,
+) -> Response:
+    """The officer's choice of the console's language, kept on their account."""
+    account = identity.get_account(uow.session, actor.account_id or "")
+    try:
+        identity.set_language(uow, actor, account, language, i18n.LANGUAGES)
+    except Problem as exc:
+        return _account_page(request, uow, actor, exc.detail or exc.title, exc.status)
+    return RedirectResponse("/account?done=language", status_code=303)
 
 
 @router.post("/account/totp/begin")

@@ -24,6 +24,7 @@ import string
 import threading
 import time
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -438,6 +439,28 @@ def change_password(
     )
 
 
+def set_language(
+    uow: UnitOfWork, actor: Actor, account: Account, language: str, offered: Collection[str]
+) -> None:
+    """The officer's own choice of the console's language, one of ``offered`` (the web layer
+    knows which catalogues exist; the kernel keeps only the code). Audited, as every change
+    to an account is."""
+    if language not in offered:
+        raise InvalidInput(f"choose one of: {', '.join(sorted(offered))}")
+    if account.language == language:
+        return
+    account.language = language
+    uow.audit(
+        event_for(
+            actor,
+            "account.language",
+            resource_type="account",
+            resource_id=account.id,
+            detail={"language": language},
+        )
+    )
+
+
 def begin_totp_enrolment(
     uow: UnitOfWork,
     actor: Actor,
@@ -635,6 +658,7 @@ _LIVE_SESSION = (
         Account.username,
         Account.disabled,
         Account.suspended,
+        Account.language,
     )
     .join(Account, Account.id == AuthSession.account_id)
     .where(AuthSession.token_hash == bindparam("digest"))
@@ -676,6 +700,7 @@ def resolve_actor(
         session_id=row.id,
         client_addr=client_addr,
         restricted=row.restricted,
+        language=row.language,
     )
     return live, actor
 
@@ -762,4 +787,5 @@ def actor_for(
         session_id=auth_session.id if auth_session else None,
         client_addr=client_addr,
         restricted=auth_session.restricted if auth_session else needs_setup(account),
+        language=account.language,
     )

@@ -56,6 +56,8 @@ class Account(Base):
     suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = stamped()
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The language of the console's labels for this officer ("en", "te"); their own choice.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class AccountRole(Base):

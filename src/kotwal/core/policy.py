@@ -282,6 +282,8 @@ class Actor:
     session_id: str | None = None
     client_addr: str | None = None
     restricted: bool = False  # still on an initial password or without TOTP: may only fix that
+    #: The language the officer reads the console in (a code such as "en" or "te").
+    language: str = "en"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

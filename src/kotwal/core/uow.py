@@ -20,11 +20,16 @@ On PostgreSQL each transaction of a unit acting for an officer carries the offic
 jurisdiction (``kotwal.scope``), and row-level security (migration 0034) shows it only rows
 filed there, whatever filter the code wrote; the reads the design lets cross the boundary
 (behind the gate's masks) say so with :meth:`UnitOfWork.reach_through_gate`.
+
+The events of one unit carry one moment, its first event's (within :data:`SAME_MOMENT_US`;
+a unit running longer keeps later events' own times): a request's events then read as the one
+thing they were, which is how *My activity* tells one page view from the next.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Sequence
 from types import TracebackType
 
@@ -36,6 +41,9 @@ from kotwal.core.crypto import bind_keyring
 from kotwal.core.db import SCOPE_INFO
 from kotwal.core.policy import Actor
 from kotwal.core.runtime import Runtime
+
+#: Events recorded this soon after a unit's first share its moment (microseconds).
+SAME_MOMENT_US = 2_000_000
 
 
 class UnitOfWork:
@@ -63,6 +71,15 @@ class UnitOfWork:
         self._after_end: list[Callable[[], None]] = []
         self._checks: list[CommitCheck] = []
         self._done = False
+        self._moment: int | None = None
+
+    def _at_moment(self, event: AuditEvent) -> AuditEvent:
+        """``event`` at this unit's moment (see the module's docstring)."""
+        if self._moment is None:
+            self._moment = event.at_us
+        elif event.at_us != self._moment and 0 <= event.at_us - self._moment <= SAME_MOMENT_US:
+            return dataclasses.replace(event, at_us=self._moment)
+        return event
 
     def _scope(self) -> str | None:
         """The jurisdiction scope of a transaction beginning now (see kotwal.core.db)."""
@@ -91,14 +108,14 @@ class UnitOfWork:
 
     def audit(self, event: AuditEvent) -> None:
         """Record an event that commits with this unit of work (or is lost with it)."""
-        self.events.append(event)
+        self.events.append(self._at_moment(event))
 
     def audit_many(self, events: Sequence[AuditEvent]) -> None:
-        self.events.extend(events)
+        self.events.extend(self._at_moment(e) for e in events)
 
     def record_now(self, events: Sequence[AuditEvent]) -> None:
         """Events that become durable when this unit ends, whether it commits or not."""
-        self._regardless.extend(events)
+        self._regardless.extend(self._at_moment(e) for e in events)
 
     def after_end(self, callback: Callable[[], None]) -> None:
         """Work that must happen in its own transaction once this unit has ended, whether it

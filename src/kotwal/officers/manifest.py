@@ -33,4 +33,5 @@ MANIFEST = Manifest(
     ),
     demo="kotwal.officers.demo:seed",
     demo_accounts="kotwal.officers.demo:seed_accounts",
+    activity_names="kotwal.officers.activity:NAMERS",
 )

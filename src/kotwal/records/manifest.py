@@ -34,4 +34,5 @@ MANIFEST = Manifest(
     ),
     uploads="kotwal.records.importer:upload_limits",
     demo="kotwal.records.demo:seed",
+    activity_names="kotwal.records.activity:NAMERS",
 )

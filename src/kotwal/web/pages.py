@@ -13,7 +13,7 @@ from kotwal import domains
 from kotwal.core import identity
 from kotwal.core.clock import station_zone
 from kotwal.core.policy import ROLE_TITLES, Actor
-from kotwal.web import timefmt
+from kotwal.web import i18n, timefmt
 from kotwal.web.deps import get_runtime, session_cookie_name
 
 
@@ -28,6 +28,7 @@ def _templates() -> Jinja2Templates:
             templates.env.globals[enumeration.__name__] = enumeration
     templates.env.globals["ROLE_TITLES"] = ROLE_TITLES
     timefmt.install(templates.env)
+    i18n.install(templates.env)
     return templates
 
 
@@ -48,9 +49,18 @@ def render(
     settings = get_runtime(request).settings
     context.setdefault("demo", settings.demo)
     context.setdefault("nav_links", getattr(request.app.state, "nav_links", ()))
-    # The response renders here and now: its moments are shown in KOTWAL_TIMEZONE.
-    with timefmt.page_zone(station_zone(settings)):
+    # The response renders here and now: its moments are shown in KOTWAL_TIMEZONE, its labels
+    # in the reader's language.
+    with timefmt.page_zone(station_zone(settings)), i18n.page_language(page_language(request)):
         return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def page_language(request: Request) -> str:
+    """The officer's chosen language once logged in; before that, the browser's preference."""
+    actor = getattr(request.state, "actor", None)
+    if isinstance(actor, Actor):
+        return actor.language
+    return i18n.from_accept_language(request.headers.get("accept-language"))
 
 
 def error_page(request: Request, status: int, title: str, detail: str | None) -> Response:
