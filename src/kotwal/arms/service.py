@@ -57,7 +57,7 @@ from kotwal.core.clock import add_months, station_today, utcnow
 from kotwal.core.crypto import blind_index, normalise_phone, open_field
 from kotwal.core.edits import changes_of, check_version
 from kotwal.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kotwal.core.gate import clean_purpose, disclose
+from kotwal.core.gate import MASKED, clean_purpose, disclose
 from kotwal.core.jurisdictions import jurisdiction_names
 from kotwal.core.observers import DisclosureKind
 from kotwal.core.policy import Actor, DataClass, Jurisdiction
@@ -66,6 +66,7 @@ from kotwal.core.scope import in_jurisdiction, require, writable_station
 from kotwal.core.uow import UnitOfWork
 from kotwal.records import names
 from kotwal.records import service as records_service
+from kotwal.records.hooks import PERSON_SECTIONS, PersonSection
 from kotwal.records.models import CaseParty
 
 PHONE_DOMAIN = "arms_licences.holder_phone"
@@ -588,6 +589,7 @@ def install(runtime: Runtime) -> None:
     runtime.hooks.register(
         records_service.CASE_PARTY_ADDED, "arms.suspension_review", suspension_reviews_for_party
     )
+    runtime.hooks.register(PERSON_SECTIONS, "arms.licences", person_licences)
 
 
 def _licences_matching(
@@ -740,3 +742,42 @@ def decide_review(
 def station_names(uow: UnitOfWork, station_ids: set[str]) -> dict[str, str]:
     """Names of stations (public information), for showing where a licence is filed."""
     return jurisdiction_names(uow, station_ids)
+
+
+# --- a person's page ---------------------------------------------------------------------
+
+PERSON_LICENCES_MAX = 20
+
+
+def person_licences(
+    uow: UnitOfWork, actor: Actor, person_id: str, purpose: str | None
+) -> PersonSection | None:
+    """The licences held by a person (linked to their record), through the gate as a list,
+    for the person's page; None for a reader who may not read licences."""
+    if not actor.can(ArmsPermission.LICENCE_READ):
+        return None
+    stmt = (
+        select(ArmsLicence)
+        .where(ArmsLicence.person_id == person_id)
+        .order_by(ArmsLicence.valid_until.desc(), ArmsLicence.id)
+        .limit(PERSON_LICENCES_MAX)
+    )
+    found = list(uow.session.execute(stmt).scalars())
+    shown = _licences_out(uow, actor, found, purpose, kind="list") if found else []
+    names = station_names(uow, {s["station_id"] for s in shown if isinstance(s["station_id"], str)})
+    return PersonSection(
+        title="Arms licences held",
+        columns=("Licence number", "Status", "Valid until", "Weapons", "Station"),
+        rows=[
+            (
+                s["licence_number"],
+                s["status"],
+                s["valid_until"],
+                len(s["weapons"]),
+                names.get(s["station_id"], "") if isinstance(s["station_id"], str) else MASKED,
+            )
+            for s in shown
+        ],
+        links=[f"/arms/licences/{s['id']}" for s in shown],
+        empty="No arms licence is linked to this person.",
+    )

@@ -33,7 +33,7 @@ from kotwal.core.policy import Actor
 from kotwal.core.runtime import Runtime
 from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
-from kotwal.frs import index, openset
+from kotwal.frs import index, openset, person_section
 from kotwal.frs.config import frs_settings
 from kotwal.frs.engine import (
     MODEL_NAME,
@@ -49,6 +49,7 @@ from kotwal.frs.permissions import FrsPermission
 from kotwal.frs.schemas import ConfirmForm, IdentifyForm, SearchPurpose
 from kotwal.photos import service as photos_service
 from kotwal.records import service as records_service
+from kotwal.records.hooks import PERSON_SECTIONS
 from kotwal.records.service import PersonFacts
 
 #: Used until ``kotwal frs calibrate`` stores a threshold for the model. Measured on 1,024 LFW
@@ -109,8 +110,10 @@ class PoorQuality(Problem):
 
 
 def install(runtime: Runtime) -> None:
-    """Check the ``KOTWAL_FRS_*`` settings when a process starts: a bad value stops it."""
+    """Check the ``KOTWAL_FRS_*`` settings when a process starts: a bad value stops it; show
+    a person's enrolments on their records page."""
     frs_settings()
+    runtime.hooks.register(PERSON_SECTIONS, "frs.faces", person_section.person_faces)
 
 
 _engine: DlibEngine | None = None

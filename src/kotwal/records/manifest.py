@@ -18,6 +18,8 @@ MANIFEST = Manifest(
         # Bulk movement of records is for those who answer for a station or more, not for
         # every writer; so is watching that history sheets are reviewed on time.
         grant(STATION_COMMAND, P.HISTORY_SHEET_SUPERVISE, P.PERSON_EXPORT, P.PERSON_IMPORT),
+        # Who opened a record is read by those who answer for the station it is filed at.
+        grant(STATION_COMMAND, P.PERSON_ACCESS_READ),
     ),
     models=("kotwal.records.models",),
     api=("kotwal.records.api",),

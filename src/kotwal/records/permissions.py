@@ -12,6 +12,7 @@ class RecordsPermission(enum.StrEnum):
     HISTORY_SHEET_READ = "records:history_sheet:read"
     HISTORY_SHEET_SUPERVISE = "records:history_sheet:supervise"
     HISTORY_SHEET_WRITE = "records:history_sheet:write"
+    PERSON_ACCESS_READ = "records:person_access:read"
     PERSON_EXPORT = "records:person:export"
     PERSON_IMPORT = "records:person:import"
     PERSON_PHOTO_READ = "records:person_photo:read"

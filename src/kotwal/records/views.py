@@ -12,8 +12,8 @@ from fastapi.responses import Response
 from kotwal.core.errors import Problem
 from kotwal.core.policy import Actor
 from kotwal.core.uow import UnitOfWork
-from kotwal.records import service
-from kotwal.records.hooks import PERSON_PHOTOS
+from kotwal.records import person_page, service
+from kotwal.records.hooks import PERSON_PHOTOS, PERSON_SECTIONS
 from kotwal.records.permissions import RecordsPermission
 from kotwal.web.deps import ReadUnit, console
 from kotwal.web.pages import render
@@ -88,16 +88,43 @@ def person(
         for listing in uow.runtime.hooks.at(PERSON_PHOTOS)
         for photo in listing(uow, actor, person_id, purpose)
     ]
+    sections = [
+        section
+        for listing in uow.runtime.hooks.at(PERSON_SECTIONS)
+        if (section := listing(uow, actor, person_id, purpose)) is not None
+    ]
     return render(
         request,
         "person.html",
         person=record,
         purpose=purpose or "",
         station=names.get(station),
+        labels=PERSON_LABELS,
+        aliases=person_page.aliases(uow, actor, person_id, purpose),
         sheets=sheets,
+        courses=person_page.sheet_courses(uow, actor, sheets) if not purpose else {},
         cases=cases,
         photos=photos,
+        sections=sections,
+        versions=person_page.versions(uow, actor, person_id),
+        openings=person_page.who_opened(uow, actor, person_id),
     )
+
+
+#: A person's fields as an officer names them (the page shows these, never the column names).
+PERSON_LABELS = {
+    "name": "Name (English)",
+    "name_te": "Name (Telugu)",
+    "father_name": "Father's name",
+    "category": "Category",
+    "sex": "Sex",
+    "birth_year": "Year of birth",
+    "marks": "Identifying marks",
+    "status": "Status",
+    "phone": "Phone",
+    "address": "Address",
+    "version": "Record version",
+}
 
 
 Supervisor = Annotated[Actor, Depends(console(RecordsPermission.HISTORY_SHEET_SUPERVISE))]
