@@ -141,3 +141,12 @@ def test_events_close_together_in_one_session_are_one_page_view() -> None:
     assert lines[0].outside == 2
     assert lines[2].params["id"] == "p1" and lines[2].params["type"] == "person"
     assert (lines[3].plural or "") % lines[3].params == "Listed 2 stations"
+
+
+def test_a_day_that_is_not_a_date_is_refused_readably(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    console_login(client, make_officer(runtime, Role.CONSTABLE, posting=world.station_a))
+    assert client.get("/account/activity", params={"day": "", "kind": ""}).status_code == 200
+    r = client.get("/account/activity", params={"day": "07-12-2026"})
+    assert r.status_code == 422 and "YYYY-MM-DD" in r.text

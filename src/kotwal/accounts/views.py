@@ -21,7 +21,14 @@ from kotwal.accounts.api import account_read, event_read, power_read
 from kotwal.core import audit, identity, power
 from kotwal.core.clock import station_zone
 from kotwal.core.csvfile import escape_cell
-from kotwal.core.errors import Forbidden, LoginFailed, NotFound, Problem, TooManyAttempts
+from kotwal.core.errors import (
+    Forbidden,
+    InvalidInput,
+    LoginFailed,
+    NotFound,
+    Problem,
+    TooManyAttempts,
+)
 from kotwal.core.jurisdictions import list_jurisdictions
 from kotwal.core.login import attempt_login
 from kotwal.core.models import Account, AuthSession, PowerRequest
@@ -222,7 +229,7 @@ def my_activity(
     request: Request,
     actor: Self,
     before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-    day: Annotated[date | None, Query()] = None,
+    day: Annotated[str, Query(max_length=10)] = "",
     kind: Annotated[str | None, Query(max_length=16)] = None,
     raw: Annotated[bool, Query()] = False,
     uow: UnitOfWork = ReadUnit,
@@ -233,10 +240,14 @@ def my_activity(
         rows = audit.search(uow.session, actor=actor.account_id, before_seq=before_seq, limit=50)
         return render(request, "activity_raw.html", events=[event_read(r) for r in rows])
     kind = kind if kind in activity.KINDS else None
+    try:
+        chosen = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise InvalidInput("give the day as YYYY-MM-DD") from None
     page = activity.my_activity(
         uow,
         actor,
-        day=day,
+        day=chosen,
         zone=station_zone(uow.runtime.settings),
         kind=kind,
         before_seq=before_seq,
@@ -246,7 +257,7 @@ def my_activity(
         "activity.html",
         lines=page.lines,
         older=page.older,
-        day=day.isoformat() if day else "",
+        day=chosen.isoformat() if chosen else "",
         kind=kind or "",
         kinds=activity.KINDS,
     )
