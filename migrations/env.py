@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Engine
 
+from kotwal.core.audit_partitions import not_a_partition
 from kotwal.tables import metadata
 
 config = context.config
@@ -20,6 +21,7 @@ def run_migrations_online() -> None:
             target_metadata=metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=not_a_partition,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -8,6 +8,7 @@ exposed keys, unreachable or unmigrated database, bad arguments).
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -21,12 +22,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from kotwal.core import audit, migrate
+from kotwal.core import audit, audit_partitions, migrate
 from kotwal.core.audit import AuditEvent, Outcome
 from kotwal.core.clock import as_utc
 from kotwal.core.config import Settings, get_settings
+from kotwal.core.crypto import bind_keyring
 from kotwal.core.keys import KeyProblem
 from kotwal.core.runtime import Runtime
 from kotwal.domains import open_runtime
@@ -92,15 +95,27 @@ def verify(
             dir_okay=False,
         ),
     ] = None,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental",
+            help="Walk only the events after the signed checkpoint the last successful "
+            "verification on this machine reached (<data dir>/audit-verified.json).",
+        ),
+    ] = False,
 ) -> None:
     """Recompute the whole hash chain and check every signed checkpoint.
 
     Exits 1 naming the first bad sequence number if any event was altered, removed, inserted
-    or reordered directly in the database.
+    or reordered directly in the database. Each success records the newest signed checkpoint
+    it confirmed, from which ``--incremental`` starts next time (a full run now and then still
+    covers what lies before it).
     """
     out = _out()
     with _runtime() as runtime, out.status("verifying the audit chain") as status:
         witness = witness or runtime.settings.audit_witness
+        mark = runtime.settings.data_dir / VERIFIED_MARK
+        after = _verified_mark(mark) if incremental else None
 
         def progress(checked: int) -> None:
             if checked % _PROGRESS_EVERY < 1_000:
@@ -113,8 +128,11 @@ def verify(
             witness=witness,
             progress=progress,
             mac_key=runtime.keyring.audit_mac_key,
+            after=after,
         )
         elapsed = time.perf_counter() - started
+        if result.ok and result.verified_upto is not None:
+            _write_verified_mark(mark, result.verified_upto)
         if not result.ok:
             # Closing the runtime signs the head; over a log just found broken it must not.
             runtime.committer.hold_checkpoints(f"audit verify found: {result.describe()}")
@@ -124,6 +142,8 @@ def verify(
     table = Table(title="Audit log verification", show_header=False)
     table.add_row("Result", "[green]intact[/]" if result.ok else "[bold red]BROKEN[/]")
     table.add_row("Events verified", f"{result.events_checked:,}")
+    if after is not None:
+        table.add_row("Incremental", f"after the checkpoint at seq {after[0]:,}")
     table.add_row("Checkpoints checked", f"{result.checkpoints_checked:,}")
     if witness is not None:
         table.add_row("Witness file", escape(str(witness)))
@@ -145,6 +165,32 @@ def verify(
             "[yellow]No witness file was checked: set KOTWAL_AUDIT_WITNESS so that a rewrite of "
             "the log together with its checkpoints is caught.[/]"
         )
+
+
+#: Where `kotwal audit verify` notes the newest signed checkpoint it confirmed.
+VERIFIED_MARK = "audit-verified.json"
+
+
+def _verified_mark(path: Path) -> tuple[int, str] | None:
+    """The last confirmed checkpoint, or None (never verified here: the run is full)."""
+    try:
+        said = json.loads(path.read_text(encoding="utf-8"))
+        seq, chain_hash = said["seq"], said["hash"]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise _fail(f"{path} is unreadable ({exc}); remove it to verify in full") from exc
+    if not isinstance(seq, int) or not isinstance(chain_hash, str):
+        raise _fail(f"{path} does not name a checkpoint; remove it to verify in full")
+    return seq, chain_hash
+
+
+def _write_verified_mark(path: Path, upto: tuple[int, str]) -> None:
+    with suppress(OSError):  # only a convenience for the next run
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"seq": upto[0], "hash": upto[1]}), encoding="utf-8")
+        temporary.chmod(0o600)
+        temporary.replace(path)
 
 
 def _stale(lag: audit.SignatureLag, settings: Settings) -> str | None:
@@ -283,3 +329,98 @@ def export(
             ]
         )
     _out().print(f"exported {count} event(s) to {escape(str(out_path))}")
+
+
+@app.command()
+def partitions(
+    ahead: Annotated[
+        int, typer.Option("--ahead", min=0, max=60, help="Months after this one to create.")
+    ] = 12,
+) -> None:
+    """PostgreSQL: create the coming months' partitions of the audit log and list them.
+
+    Run monthly (cron) as the database's owner: the application's role cannot create tables.
+    """
+    out = _out()
+    with _runtime() as runtime, runtime.db.engine.begin() as conn:
+        if not audit_partitions.is_partitioned(conn):
+            raise _fail("the audit log is partitioned on PostgreSQL only (migration 0035)")
+        created = audit_partitions.ensure_months(conn, date.today(), ahead)
+        found = audit_partitions.partitions(conn)
+    table = Table(title="Audit log partitions")
+    for column in ("partition", "month", "events (about)", "first seq", "last seq"):
+        table.add_column(column)
+    for p in found:
+        month = p.month.strftime("%Y-%m") if p.month else "(default)"
+        table.add_row(p.name, month, f"{p.events:,}", str(p.first_seq or ""), str(p.last_seq or ""))
+    out.print(table)
+    names = f": {', '.join(created)}" if created else ""
+    out.print(f"{len(created)} partition(s) created{names}")
+
+
+@app.command()
+def retire(
+    before: Annotated[
+        str, typer.Option("--before", help="Detach the months before this one (YYYY-MM).")
+    ],
+) -> None:
+    """PostgreSQL: detach the audit log's months before ``--before`` from the live database.
+
+    Only months whose every event a witnessed, signed checkpoint covers, oldest first; each
+    leaves an ``audit.retire`` event in the log naming the last seq and hash it took, from
+    which `kotwal audit verify` starts. The detached tables stay for you to archive
+    (``pg_dump -t <name>``) and drop. Run as the database's owner.
+    """
+    try:
+        cutoff = datetime.strptime(before, "%Y-%m").date()
+    except ValueError as exc:
+        raise _fail("--before is a month, YYYY-MM") from exc
+    out = _out()
+    with _runtime() as runtime:
+        witness = runtime.settings.audit_witness
+        if witness is None:
+            raise _fail("set KOTWAL_AUDIT_WITNESS: a month leaves only once witnessed")
+        try:
+            witnessed = audit.witnessed_signed_seq(witness, runtime.keyring.audit_public)
+        except (OSError, ValueError) as exc:
+            raise _fail(f"witness file unusable: {exc}") from exc
+        retired = _retire_months(runtime, cutoff, witnessed)
+    names = f": {', '.join(retired)}" if retired else ""
+    out.print(f"{len(retired)} month(s) detached{names}")
+
+
+def _retire_months(runtime: Runtime, cutoff: date, witnessed: int) -> list[str]:
+    retired: list[str] = []
+    with runtime.db.transaction(write=True) as session:
+        bind_keyring(session, runtime.keyring)  # the retirement event carries its MAC
+        conn = session.connection()
+        if not audit_partitions.is_partitioned(conn):
+            raise _fail("the audit log is partitioned on PostgreSQL only (migration 0035)")
+        for part in audit_partitions.partitions(conn):
+            if part.month is None or part.month >= cutoff:
+                continue
+            try:
+                audit_partitions.retire_partition(conn, part, witnessed)
+            except audit_partitions.RetirementRefused as exc:
+                raise _fail(f"nothing detached: {exc}", code=1) from exc
+            retired.append(part.name)
+            if part.last_seq is None:
+                continue  # an empty month: nothing left the log
+            # The detached month, named from the catalogue (kotwal.core.audit_partitions).
+            query = f"SELECT hash FROM {part.name} WHERE seq = :seq"  # noqa: S608  # nosec B608
+            upto_hash = conn.execute(text(query), {"seq": part.last_seq}).scalar_one()
+            audit.append(
+                session,
+                [
+                    AuditEvent(
+                        action=audit.RETIRE_ACTION,
+                        outcome=Outcome.SUCCESS,
+                        actor_id=None,
+                        actor_name=_operator_name(),
+                        resource_type="audit_partition",
+                        resource_id=part.name,
+                        detail={"upto_seq": part.last_seq, "upto_hash": upto_hash},
+                    )
+                ],
+            )
+    return retired

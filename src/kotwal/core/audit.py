@@ -141,6 +141,14 @@ _SELECT_CHAIN = (
     "resource_id, purpose, client_addr, detail, prev_hash, hash, mac FROM audit_events "
     "ORDER BY seq"
 )
+_SELECT_CHAIN_AFTER = (
+    "SELECT seq, at_us, actor_id, actor_name, session_id, action, outcome, resource_type, "
+    "resource_id, purpose, client_addr, detail, prev_hash, hash, mac FROM audit_events "
+    "WHERE seq > "
+)
+#: The action of the event that records old months leaving the live log (see
+#: kotwal.core.audit_partitions); its detail names the last seq and hash retired.
+RETIRE_ACTION = "audit.retire"
 _SELECT_SEGMENT = (
     "SELECT seq, at_us, actor_id, actor_name, session_id, action, outcome, resource_type, "
     "resource_id, purpose, client_addr, detail, prev_hash, hash, mac FROM audit_events "
@@ -531,6 +539,13 @@ def _witness_entries(path: Path) -> list[dict[str, Any]]:
     return entries
 
 
+def witnessed_signed_seq(path: Path, public_key: Ed25519PublicKey) -> int:
+    """The newest sequence number of a checkpoint in a witness file whose signature holds
+    under the audit key (0 for none); ValueError or OSError if the file cannot be read."""
+    claims = _signed_claims(_witness_entries(path), public_key, "witness checkpoint", [])
+    return max((c.seq for c in claims), default=0)
+
+
 def witnessed_seq(path: Path) -> int:
     """The newest sequence number a witness file holds (0 for none, or for a file that does
     not read as checkpoints: what a dashboard shows as the witness's lag)."""
@@ -904,6 +919,9 @@ class VerifyResult:
     checkpoints_checked: int
     first_bad_seq: int | None
     reason: str
+    #: The newest signed checkpoint the walk confirmed, (seq, hash): where an incremental
+    #: verification may start next time.
+    verified_upto: tuple[int, str] | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         """One line for people: ``audit chain broken at seq N: reason``."""
@@ -940,6 +958,7 @@ class _Walk:
     last_seq: int = 0
     last_hash: str = GENESIS_HASH
     problem: _Problem | None = None
+    signed_upto: tuple[int, str] | None = None
 
 
 def verify(
@@ -949,8 +968,15 @@ def verify(
     witness: Path | None = None,
     progress: Callable[[int], None] | None = None,
     mac_key: bytes | None = None,
+    after: tuple[int, str] | None = None,
 ) -> VerifyResult:
     """Recompute the whole chain and check every checkpoint; name the first bad seq.
+
+    ``after`` (seq, hash), a signed checkpoint an earlier verification confirmed
+    (:attr:`VerifyResult.verified_upto`), makes it incremental: only the events after it are
+    walked, and it must still be a signed checkpoint of that hash. A log whose oldest months
+    were retired (kotwal.core.audit_partitions) is walked from its first kept event, which
+    must follow the last retired one as the log's own retirement event records it.
 
     With ``mac_key`` (:attr:`KeyRing.audit_mac_key`) each event's MAC is checked too: from the
     first event that carries one, every later event must carry a valid one (events written
@@ -981,13 +1007,61 @@ def verify(
         claims += _signed_claims(entries, public_key, "checkpoint", problems)
         if head is not None:
             claims.append(_Claim(int(head[0]), str(head[1]), "audit_head", signed=False))
-        walk = _walk_chain(conn, claims, progress, mac_key)
+        start, refusal = _start_of_walk(conn, claims, after)
+        if refusal is not None:
+            problems.append(refusal)
+        claims = [c for c in claims if c.seq > start[0]]
+        walk = _walk_chain(conn, claims, progress, mac_key, start)
     problems += _after_walk(walk, claims, head is not None)
     checked = len(entries) + witness_count
+    walked = walk.last_seq - (after[0] if after is not None else start[0])
     if not problems:
-        return VerifyResult(True, walk.last_seq, checked, None, "ok")
+        return VerifyResult(True, walked, checked, None, "ok", walk.signed_upto or after)
     first = min(problems, key=lambda p: p.order)
-    return VerifyResult(False, walk.last_seq, checked, first.seq, first.reason)
+    return VerifyResult(False, walked, checked, first.seq, first.reason)
+
+
+def _start_of_walk(
+    conn: Connection, claims: Sequence[_Claim], after: tuple[int, str] | None
+) -> tuple[tuple[int, str], _Problem | None]:
+    """Where the walk starts, (seq, hash) of the event before it, and a problem if that place
+    cannot be trusted."""
+    if after is not None:
+        seq, chain_hash = after
+        if not any(c.signed and c.seq == seq and c.hash == chain_hash for c in claims):
+            return (0, GENESIS_HASH), _Problem(
+                None,
+                f"the last verified checkpoint (seq {seq}) is not a signed checkpoint "
+                "of the log any more: verify in full",
+            )
+        # The walk takes in the checkpointed event itself, so that its content is checked
+        # against the signed hash again (a row rewritten since is caught here).
+        row = conn.execute(
+            text("SELECT prev_hash FROM audit_events WHERE seq = :seq"), {"seq": seq}
+        ).first()
+        if row is None:
+            return (0, GENESIS_HASH), _Problem(seq, f"seq {seq} (last verified) is missing")
+        return (seq - 1, str(row[0])), None
+    first = conn.exec_driver_sql(
+        "SELECT seq, prev_hash FROM audit_events ORDER BY seq LIMIT 1"
+    ).first()
+    if first is None or int(first[0]) <= 1:
+        return (0, GENESIS_HASH), None
+    upto, upto_hash = int(first[0]) - 1, str(first[1])
+    details = conn.execute(
+        text("SELECT detail FROM audit_events WHERE action = :action"), {"action": RETIRE_ACTION}
+    ).scalars()
+    for detail in details:
+        try:
+            said = json.loads(detail)
+        except ValueError:
+            continue
+        if said.get("upto_seq") == upto and said.get("upto_hash") == upto_hash:
+            # The retirement event itself is walked (hash, MAC, checkpoints) with the rest.
+            return (upto, upto_hash), None
+    return (0, GENESIS_HASH), _Problem(
+        1, f"events 1 to {upto} are missing and no retirement of them is recorded"
+    )
 
 
 @contextmanager
@@ -1084,6 +1158,7 @@ def _walk_chain(
     claims: Sequence[_Claim],
     progress: Callable[[int], None] | None,
     mac_key: bytes | None = None,
+    begin: tuple[int, str] = (0, GENESIS_HASH),
 ) -> _Walk:
     """Stream the events in seq order and stop at the first that is not what it should be.
 
@@ -1096,12 +1171,16 @@ def _walk_chain(
         claims_at.setdefault(claim.seq, []).append(claim)
     chunk = _CHUNK_POSTGRESQL if conn.dialect.name == "postgresql" else _CHUNK_SQLITE
     sha256, join, sep, separators = hashlib.sha256, _SEP.join, _SEP, _SEPARATORS
-    prev, prev2, expect, signed_upto = GENESIS_HASH, GENESIS_HASH, 1, 0
+    prev, prev2, expect, signed_upto = begin[1], GENESIS_HASH, begin[0] + 1, 0
     hmac_digest, macs_begun = hmac.digest, False
     walk = _Walk()
     cursor = _raw_cursor(conn, chunk)
     try:
-        cursor.execute(_SELECT_CHAIN)
+        if begin[0] == 0:
+            cursor.execute(_SELECT_CHAIN)
+        else:  # the driver's own placeholder: psycopg's %s, sqlite3's ?
+            mark = "%s" if conn.dialect.paramstyle != "qmark" else "?"
+            cursor.execute(_SELECT_CHAIN_AFTER + mark + " ORDER BY seq", (begin[0],))
         while True:
             try:
                 rows = cursor.fetchmany(chunk)
@@ -1183,7 +1262,13 @@ def _walk_chain(
     finally:
         cursor.close()
     walk.last_seq, walk.last_hash = expect - 1, prev
+    if signed_upto:
+        walk.signed_upto = (signed_upto, _claimed_hash(claims_at, signed_upto))
     return walk
+
+
+def _claimed_hash(claims_at: dict[int, list[_Claim]], seq: int) -> str:
+    return next(c.hash for c in claims_at[seq] if c.signed)
 
 
 def _next_row(cursor: Any) -> Sequence[Any] | None:
