@@ -2,7 +2,7 @@
 so that old months can leave the live database once witnessed (kotwal.core.audit_partitions)
 
 Revision ID: 0035
-Revises: 0034
+Revises: 0030
 Create Date: 2026-12-07 17:45:00.000000
 """
 
@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from alembic import op
 
 revision: str = "0035"
-down_revision: str | None = "0034"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
