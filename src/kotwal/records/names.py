@@ -28,6 +28,10 @@ sh/s, ee/i, oo/ou/u, aa/a, -aiah/-ayya, y/i, doubled letters). Two tokens compar
 edit distance over canonical spellings in which the cheap edits are the ones that real spelling
 variants make (an inserted or dropped short "a", o/u, a/e, e/i, a final inherent "a", a silent
 "h") and consonant changes are dear, because Rajesh/Rakesh or Kiran/Karan are different people.
+Besides the hand-set costs, ``name_costs.py`` holds costs learned from thousands of real
+spellings (bench/learn_name_costs.py, on the tuning part of tests/records/name_corpus): the
+anusvara typed m or n (Amkita/Ankita), c for k or s (Victor/Viktor, Francis/Fransis), g/j, a
+missing h or final e, d/t as Telugu typists write them; an edit costs the lower of the two.
 
 A name scores as a weighted agreement of its tokens, matched without regard to order (Telugu
 names put the family name first, records often put it last, and either may be an initial), with
@@ -36,10 +40,13 @@ that disagrees with a token on the other (a *conflict*: Kumar vs Shankar) costs 
 token that the other name simply leaves out (an omitted family name or title).
 
 Index keys are the token's consonant skeleton (canonical spelling without vowels after the first
-letter: Srinivas, Sreenivaasa and Shrinivas all give "srnvs"; Mohammed and Muhammad give "mhmd"),
-or, for short tokens whose skeleton would be one or two letters, the canonical spelling with each
-vowel run written "a" (Ravi -> "rava"). Each pair of adjacent tokens, and a three-token name as a
-whole, adds the key of its joined spelling, so a joined and a split spelling still share a key.
+letter: Srinivas, Sreenivaasa and Shrinivas all give "srnvs"), or, for short tokens whose
+skeleton would be one or two letters, the canonical spelling with each vowel run written "a"
+(Ravi -> "rava"). Keys fold what the scorer takes as one sound, so that every pair it would
+accept shares a key: m is written n, c is s before e, i, y and k elsewhere, g is j, h is left
+out, and a first vowel is "a" (Victor and Viktor give "vktr"; Eshvar and Ishvar "asvr"). Each
+pair of adjacent tokens, and a three-token name as a whole, adds the key of its joined
+spelling, so a joined and a split spelling still share a key.
 Very common family and suffix tokens (Kumar, Rao, Reddy, Devi, ...) give no key of their own when
 the name has a rarer token, so a query does not fetch every Kumar in the state; they still take
 part in the joined keys and in the score. Initials and weak tokens give no key of their own.
@@ -65,6 +72,8 @@ from functools import lru_cache
 
 from indic_transliteration import sanscript  # type: ignore[import-untyped]
 from rapidfuzz.distance import Levenshtein
+
+from kotwal.records import name_costs
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -317,7 +326,24 @@ def _vowel_class(canon: str) -> str:
     return canon[:1] + re.sub(r"[aeiou]+", "a", canon[1:])
 
 
+# Keys fold what the scorer takes as one sound, so that the index reaches every pair the scorer
+# would accept (name_costs.py makes m/n, c/k, g/j and a missing h cheap; an initial vowel may be
+# written with any vowel letter: Eshvar/Ishvar, Akkada/Ekkada). A key only fetches candidates:
+# folding more brings more of them to score, never a match the scorer rejects.
+# A c is an s before e, i or y (Vincent/Vinsent, Cyril/Siril) and a k elsewhere (Victor/Viktor).
+_KEY_FOLD = str.maketrans({"m": "n", "c": "k", "g": "j", "h": None})
+_SOFT_C = re.compile(r"c(?=[eiy])")
+
+
+def _key_form(canon: str) -> str:
+    folded = _SOFT_C.sub("s", canon).translate(_KEY_FOLD)
+    folded = ("a" if canon[:1] in _VOWELS else folded[:1]) + folded[1:]
+    return re.sub(r"(.)\1+", r"\1", folded)
+
+
+@lru_cache(maxsize=65536)
 def _token_key(canon: str) -> str:
+    canon = _key_form(canon) or canon
     skeleton = _skeleton(canon)
     # A two-letter skeleton ("rv" for Ravi) would fetch too many unrelated names.
     return skeleton if len(skeleton) >= 3 else _vowel_class(canon)
@@ -462,8 +488,10 @@ _VOWEL_SWAP = {
     frozenset("eu"): 0.8,
 }
 # Token similarity from which two tokens are the same name: one consonant added or changed in a
-# name of eight letters or fewer is a different name (1 - 1.2/8 = 0.85).
-_AGREE = 0.87
+# name of eight letters or fewer is a different name (1 - 1.2/8 = 0.85). Chosen on the outside
+# list's tuning part with the learned costs (0.87 before them): 0.85 joined Lakshmaiah and
+# Lakshmamma, 0.86 keeps them apart and gains most of the recall.
+_AGREE = 0.86
 _CONSONANT_SWAP = 1.2  # Lakshmaiah/Lakshmamma: one consonant is a different name
 _CONSONANT_GAP = 1.2  # an added consonant changes the name: Sravani/Sravanthi, Prasanna/Prasanth
 _VOWEL_TO_CONSONANT = 1.2
@@ -481,7 +509,11 @@ def _substitution(a: str, b: str) -> float:
 
 
 _SUBSTITUTION = {
-    (a, b): _substitution(a, b) for a in string.ascii_lowercase for b in string.ascii_lowercase
+    # The hand-set cost, or the cost learned from real spellings where that is lower
+    # (name_costs.py, written by bench/learn_name_costs.py): c/k, g/j, m/n, o/u and the like.
+    (a, b): min(_substitution(a, b), name_costs.SUBSTITUTIONS.get((min(a, b), max(a, b)), 9.0))
+    for a in string.ascii_lowercase
+    for b in string.ascii_lowercase
 }
 
 
@@ -502,10 +534,19 @@ def _gap(word: str, index: int) -> float:
 
 @lru_cache(maxsize=65536)
 def _gaps(word: str) -> tuple[float, ...]:
-    return tuple(_gap(word, index) for index in range(len(word)))
+    last = len(word) - 1
+    return tuple(
+        min(_gap(word, index), name_costs.GAPS.get((word[index], index == last), 9.0))
+        for index in range(len(word))
+    )
 
 
-_CHEAPEST_EDIT = min(*_VOWEL_SWAP.values(), 0.3)
+_CHEAPEST_EDIT = min(
+    *_VOWEL_SWAP.values(),
+    0.3,
+    *name_costs.SUBSTITUTIONS.values(),
+    *name_costs.GAPS.values(),
+)
 
 
 @lru_cache(maxsize=131072)
@@ -921,9 +962,9 @@ def _pair_keys(tokens: Sequence[_Token], stored: bool) -> list[str]:
         for j, b in keyed[n + 1 :]:
             if a != b and len(a) + len(b) < _MAX_KEY_LENGTH:
                 rank.setdefault(PAIR_MARK.join(sorted((a, b))), 0 if j - i > 1 else 1)
-    letters = [(i, t.canon[:1]) for i, t in spelled]
+    letters = [(i, _key_form(t.canon)[:1]) for i, t in spelled]
     if not stored:
-        letters += [(i, t.canon[:1]) for i, t in enumerate(tokens) if t.initial]
+        letters += [(i, _key_form(t.canon)[:1]) for i, t in enumerate(tokens) if t.initial]
     for i, letter in letters:
         for j, key in keyed:
             if i != j and letter.isalpha() and len(key) + 2 <= _MAX_KEY_LENGTH:
