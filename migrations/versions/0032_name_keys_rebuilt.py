@@ -7,7 +7,7 @@ Downgrade recomputes them the same way: the keys are derived data, and a downgra
 that wants its own keys rebuilds them with this migration's upgrade of its own version.
 
 Revision ID: 0032
-Revises: 0030
+Revises: 0035
 Create Date: 2026-12-07 18:00:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0032"
-down_revision: str | None = "0030"
+down_revision: str | None = "0035"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
