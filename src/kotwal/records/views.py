@@ -16,6 +16,7 @@ from kotwal.records import person_page, service
 from kotwal.records.hooks import PERSON_PHOTOS, PERSON_SECTIONS
 from kotwal.records.permissions import RecordsPermission
 from kotwal.web.deps import ReadUnit, console
+from kotwal.web.i18n import N_
 from kotwal.web.pages import render
 from kotwal.web.params import Purpose
 
@@ -111,19 +112,20 @@ def person(
     )
 
 
-#: A person's fields as an officer names them (the page shows these, never the column names).
+#: A person's fields as an officer names them (the page shows these, never the column names),
+#: translated where shown.
 PERSON_LABELS = {
-    "name": "Name (English)",
-    "name_te": "Name (Telugu)",
-    "father_name": "Father's name",
-    "category": "Category",
-    "sex": "Sex",
-    "birth_year": "Year of birth",
-    "marks": "Identifying marks",
-    "status": "Status",
-    "phone": "Phone",
-    "address": "Address",
-    "version": "Record version",
+    "name": N_("Name (English)"),
+    "name_te": N_("Name (Telugu)"),
+    "father_name": N_("Father's name"),
+    "category": N_("Category"),
+    "sex": N_("Sex"),
+    "birth_year": N_("Year of birth"),
+    "marks": N_("Identifying marks"),
+    "status": N_("Status"),
+    "phone": N_("Phone"),
+    "address": N_("Address"),
+    "version": N_("Record version"),
 }
 
 
