@@ -42,3 +42,13 @@ def test_pages_show_dates_and_moments_through_show_and_the_filters() -> None:
     )
     # Outside a page's rendering the zone is UTC, and says so.
     assert page.render(values).startswith("6 Dec 2026, 20:15 UTC|")
+
+
+def test_a_telugu_page_names_the_month_in_telugu() -> None:
+    from kotwal.web.i18n import page_language
+
+    moment = datetime(2026, 12, 6, 20, 15, 9, tzinfo=UTC)
+    with page_language("te"):
+        assert local_time(moment, IST) == "7 డిసెం 2026, 01:45 IST"
+        assert local_date(date(2025, 3, 2)) == "2 మార్చి 2025"
+    assert local_date(date(2025, 3, 2)) == "2 Mar 2025"

@@ -18,14 +18,29 @@ from typing import Any
 from jinja2 import Environment
 
 from kotwal.core.clock import as_utc
+from kotwal.web.i18n import N_, gettext
 
-#: Months in English words, fixed here rather than taken from the process's locale.
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: Months in words, fixed here rather than taken from the process's locale, and shown in the
+#: page's language ("7 డిసెం 2026" on a Telugu page) through the console's catalogue.
+_MONTHS = (
+    N_("Jan"),
+    N_("Feb"),
+    N_("Mar"),
+    N_("Apr"),
+    N_("May"),
+    N_("Jun"),
+    N_("Jul"),
+    N_("Aug"),
+    N_("Sep"),
+    N_("Oct"),
+    N_("Nov"),
+    N_("Dec"),
+)
 
 
 def local_date(day: date) -> str:
     """A calendar day: "7 Dec 2026" (a moment is first put into the zone: see local_time)."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {gettext(_MONTHS[day.month - 1])} {day.year}"
 
 
 def local_time(moment: datetime, zone: tzinfo, *, seconds: bool = False) -> str:
