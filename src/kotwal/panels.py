@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy import select
 
 from kotwal.core.audit import Outcome, actor_event
+from kotwal.core.observers import HookPoint
 from kotwal.core.policy import Actor, Jurisdiction, JurisdictionKind
 from kotwal.core.uow import UnitOfWork
 
@@ -195,3 +196,22 @@ def command_panel(
         row_header=spread.row_header,
         empty="Nothing to count in your jurisdiction.",
     )
+
+
+# --- a station's page ------------------------------------------------------------------------
+
+#: A domain's figures for one station's page: (unit of work, reader, station) -> panels; none
+#: for a station outside the reader's jurisdiction (whose records they could not open without
+#: declaring a purpose) or without the permission of the records counted.
+StationProvider = Callable[[UnitOfWork, Actor, Jurisdiction], list[Panel]]
+STATION_PANELS: HookPoint[StationProvider] = HookPoint("console.station_panels")
+
+
+def station_panels(uow: UnitOfWork, actor: Actor, station: Jurisdiction) -> list[Panel]:
+    """The figures the mounted domains give for a station's page, each audited once."""
+    if not actor.covers(station.path):
+        return []
+    found = [p for hook in uow.runtime.hooks.at(STATION_PANELS) for p in hook(uow, actor, station)]
+    for panel in found:
+        audit_aggregate(uow, actor, panel)
+    return found

@@ -19,6 +19,7 @@ from kotwal.core.runtime import Runtime
 from kotwal.core.uow import UnitOfWork
 from tests.factories import World, api_officer, make_officer
 from tests.helpers import console_login
+from tests.officers.helpers import enter_officer
 from tests.records_helpers import file_person, seed_records_reference
 
 
@@ -147,3 +148,36 @@ def test_outside_the_jurisdiction_the_page_masks_and_keeps_the_history_inside(
     assert "Test Other Name" not in text
     assert "visible inside its jurisdiction" in text
     assert "Who opened this record" not in text
+
+
+def test_station_and_officer_pages_count_and_show_the_course(
+    client: TestClient, runtime: Runtime, world: World
+) -> None:
+    """A station's persons by status equal those its reader opens; an officer's postings are
+    a timeline, the current one marked."""
+    dcp = api_officer(runtime, Role.DISTRICT_CHIEF, world.district)
+    si = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
+    for status in ("absconding", "absconding", "active"):
+        file_person(client, si, world.station_a, status=status)
+    file_person(client, dcp, world.station_b, status="absconding")
+    officer = enter_officer(client, dcp, world.station_b, rank="inspector", posted_on="2023-01-01")
+    moved = client.post(
+        f"/api/v1/officers/{officer['id']}/transfers",
+        json={"expected_version": 1, "unit_id": world.station_a, "from_date": "2025-06-01"},
+        headers=dcp.bearer,
+    )
+    assert moved.status_code == 200, moved.text
+    sho = make_officer(runtime, Role.STATION_HOUSE_OFFICER, posting=world.station_a)
+    console_login(client, sho)
+    station = client.get(f"/stations/{world.station_a}")
+    assert station.status_code == 200, station.text
+    text = _text(station.text)
+    assert "Persons filed here: 3" in text and "Absconding 2" in text and "Active 1" in text
+    assert "Officers posted here: 1" in text
+    assert station.text.count('<svg class="chart"') == 2  # persons, licences
+    other = _text(client.get(f"/stations/{world.station_b}").text)
+    assert "Persons filed here" not in other  # outside: nothing counted
+    page = client.get(f"/officers/{officer['id']}")
+    timeline = page.text.split('<ol class="timeline"')[1].split("</ol>")[0]
+    assert timeline.count("<li") == 2 and 'class="current"' in timeline
+    assert "PS-A (synthetic)" in timeline.split("<li")[1]  # the latest first

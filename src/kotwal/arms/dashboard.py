@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from kotwal.arms.models import ArmsLicence, ArmsLicenceReview
 from kotwal.arms.permissions import ArmsPermission as P
 from kotwal.arms.schemas import LicenceStatus
 from kotwal.core.clock import station_today
-from kotwal.core.policy import Actor
+from kotwal.core.policy import Actor, Jurisdiction
 from kotwal.core.scope import in_jurisdiction
 from kotwal.core.uow import UnitOfWork
 from kotwal.panels import Panel, add_counts, command_panel
@@ -79,5 +79,46 @@ def panels(uow: UnitOfWork, actor: Actor) -> list[Panel]:
             columns=columns,
             counts=counts,
             links={PENDING: "/arms/reviews"},
+        )
+    ]
+
+
+def station_panels(uow: UnitOfWork, actor: Actor, station: Jurisdiction) -> list[Panel]:
+    """A station's licences by where they stand (valid, lapsed, suspended, cancelled), for a
+    reader who may read licences, inside the jurisdiction."""
+    if not actor.can(P.LICENCE_READ):
+        return []
+    today = station_today(uow.runtime)
+    lapsed = case(
+        (
+            (ArmsLicence.status == LicenceStatus.VALID.value) & (ArmsLicence.valid_until < today),
+            "lapsed",
+        ),
+        else_=ArmsLicence.status,
+    )
+    stmt = (
+        select(lapsed, func.count())
+        .where(
+            in_jurisdiction(ArmsLicence.jurisdiction_path, actor),
+            ArmsLicence.station_id == station.id,
+        )
+        .group_by(lapsed)
+    )
+    counts = {str(k): int(n) for k, n in uow.session.execute(stmt).all()}
+    order = (
+        ("valid", "Valid"),
+        ("lapsed", "Lapsed"),
+        ("suspended", "Suspended"),
+        ("cancelled", "Cancelled"),
+    )
+    return [
+        Panel(
+            key="arms.station",
+            title=f"Arms licences filed here: {sum(counts.values()):,}",
+            question="How many licensed weapons does this station answer for?",
+            columns=("Licences",),
+            rows=[(title, [counts.get(k, 0)]) for k, title in order],
+            row_header="Standing",
+            links={"Valid": "/arms/licences?status=valid"},
         )
     ]

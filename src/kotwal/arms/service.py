@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from kotwal.arms import dashboard
 from kotwal.arms.models import (
     ArmsHolderNameKey,
     ArmsLicence,
@@ -64,6 +65,7 @@ from kotwal.core.policy import Actor, DataClass, Jurisdiction
 from kotwal.core.runtime import Runtime
 from kotwal.core.scope import in_jurisdiction, require, writable_station
 from kotwal.core.uow import UnitOfWork
+from kotwal.panels import STATION_PANELS
 from kotwal.records import names
 from kotwal.records import service as records_service
 from kotwal.records.hooks import PERSON_SECTIONS, PersonSection
@@ -590,6 +592,7 @@ def install(runtime: Runtime) -> None:
         records_service.CASE_PARTY_ADDED, "arms.suspension_review", suspension_reviews_for_party
     )
     runtime.hooks.register(PERSON_SECTIONS, "arms.licences", person_licences)
+    runtime.hooks.register(STATION_PANELS, "arms.station", dashboard.station_panels)
 
 
 def _licences_matching(

@@ -726,3 +726,12 @@ def officer_path(uow: UnitOfWork, officer_id: str) -> str | None:
 def count_officers(uow: UnitOfWork) -> int:
     """How many officer records exist (for the demo's idempotence; no content)."""
     return int(uow.session.execute(select(func.count()).select_from(Officer)).scalar_one())
+
+
+def count_posted(uow: UnitOfWork, actor: Actor, station_id: str) -> int | None:
+    """How many officers are posted at a station now (the station page lists them, masked
+    outside the jurisdiction); None for a reader who may not read officers."""
+    if not actor.can(OfficersPermission.OFFICER_READ):
+        return None
+    stmt = select(func.count()).select_from(Officer).where(Officer.unit_id == station_id)
+    return int(uow.session.execute(stmt).scalar_one())

@@ -10,12 +10,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from kotwal import panels
+from kotwal.core.clock import station_today
 from kotwal.core.errors import Problem
-from kotwal.core.policy import Actor
+from kotwal.core.policy import Actor, Jurisdiction
 from kotwal.core.uow import UnitOfWork
 from kotwal.officers import service
 from kotwal.officers.permissions import OfficersPermission
 from kotwal.officers.schemas import BELT_PATTERN, PAGE_MAX, RANK_TITLES
+from kotwal.web import charts
 from kotwal.web.deps import ReadUnit, console
 from kotwal.web.pages import render
 from kotwal.web.params import PLAIN_TEXT, Purpose
@@ -101,6 +104,7 @@ def officer(
         purpose=purpose or "",
         units=_unit_names(uow, [record]),
         ranks=RANK_TITLES,
+        today=station_today(uow.runtime),
     )
 
 
@@ -130,10 +134,15 @@ def station(
 ) -> Response:
     """One station: its profile, its station house officer and the officers posted there."""
     record = service.read_station(uow, actor, station_id, purpose)
+    node = uow.session.get(Jurisdiction, station_id)
+    figures = panels.station_panels(uow, actor, node) if node is not None else []
     return render(
         request,
         "officers/station.html",
         station=record,
         purpose=purpose or "",
         ranks=RANK_TITLES,
+        posted=service.count_posted(uow, actor, station_id),
+        panels=figures,
+        chart=charts.chart,
     )

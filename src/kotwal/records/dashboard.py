@@ -11,10 +11,11 @@ from datetime import date
 from sqlalchemy import func, select
 
 from kotwal.core.clock import station_today
-from kotwal.core.policy import Actor
+from kotwal.core.policy import Actor, Jurisdiction
+from kotwal.core.runtime import Runtime
 from kotwal.core.scope import in_jurisdiction
 from kotwal.core.uow import UnitOfWork
-from kotwal.panels import Panel, add_counts, command_panel, month_start
+from kotwal.panels import STATION_PANELS, Panel, add_counts, command_panel, month_start
 from kotwal.records.models import Case, CaseParty, HistorySheet, Person
 from kotwal.records.permissions import RecordsPermission as P
 from kotwal.records.schemas import PersonStatus
@@ -112,3 +113,50 @@ def panels(uow: UnitOfWork, actor: Actor) -> list[Panel]:
             links={OVERDUE: "/history-sheets/overdue"},
         )
     ]
+
+
+STATUS_TITLES = {
+    PersonStatus.ACTIVE.value: "Active",
+    PersonStatus.ABSCONDING.value: "Absconding",
+    PersonStatus.IN_CUSTODY.value: "In custody",
+    PersonStatus.DECEASED.value: "Deceased",
+    PersonStatus.TRACED.value: "Traced",
+}
+
+
+def station_panels(uow: UnitOfWork, actor: Actor, station: Jurisdiction) -> list[Panel]:
+    """Persons filed at a station by status, and its open history sheets (for a reader who
+    may open them, inside the jurisdiction: :func:`kotwal.panels.station_panels`)."""
+    if not actor.can(P.PERSON_READ):
+        return []
+    stmt = (
+        select(Person.status, func.count())
+        .where(in_jurisdiction(Person.jurisdiction_path, actor), Person.station_id == station.id)
+        .group_by(Person.status)
+    )
+    counts = dict(uow.session.execute(stmt).all())
+    rows = [(title, [int(counts.get(s, 0))]) for s, title in STATUS_TITLES.items()]
+    if actor.can(P.HISTORY_SHEET_READ):
+        sheets = uow.session.execute(
+            select(func.count()).where(
+                in_jurisdiction(HistorySheet.jurisdiction_path, actor),
+                HistorySheet.station_id == station.id,
+                HistorySheet.closed_on.is_(None),
+            )
+        ).scalar_one()
+        rows.append(("Open history sheets", [int(sheets)]))
+    return [
+        Panel(
+            key="records.station",
+            title=f"Persons filed here: {sum(int(n) for n in counts.values()):,}",
+            question="Whom does this station keep records on, and where are they now?",
+            columns=("Persons",),
+            rows=rows,
+            row_header="Status",
+        )
+    ]
+
+
+def install(runtime: Runtime) -> None:
+    """Give a station's page its figures of persons filed there."""
+    runtime.hooks.register(STATION_PANELS, "records.station", station_panels)

@@ -35,6 +35,7 @@ MANIFEST = Manifest(
         Commands("records", "kotwal.records.cli:app", "Import and export person records (CSV)."),
     ),
     uploads="kotwal.records.importer:upload_limits",
+    install="kotwal.records.dashboard:install",
     demo="kotwal.records.demo:seed",
     activity_names="kotwal.records.activity:NAMERS",
 )
