@@ -87,6 +87,10 @@ class Manifest:
     #: --surface citizen``), mounted under ``/citizen/v1``, where every route is public or
     #: admits a citizen's token (``kotwal.web.deps.citizen_guard``) and no officer's route is.
     citizen: tuple[str, ...] = ()
+    #: Modules serving the citizens' web app on their surface only: each ``router`` at its own
+    #: paths (public pages that hold no one's data: the app's shell, its service worker and
+    #: manifest) and ``STATIC``, a ``(mount path under /static/, directory)`` of its files.
+    citizen_pages: tuple[str, ...] = ()
     #: Whether ``<package>/templates`` holds console templates.
     templates: bool = False
     nav: tuple[NavLink, ...] = ()

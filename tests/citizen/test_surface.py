@@ -42,6 +42,14 @@ from tests.helpers import backend_independent
 ANY_ID = "00000000-0000-4000-8000-000000000000"
 #: The few routes every app carries: liveness, and the API's description when switched on.
 SHARED = {"GET /healthz", "GET /api/openapi.json", "GET /api/docs"}
+#: The citizens' web app's public pages (its shell, service worker and manifest; the surface's
+#: address leads to it): on the citizens' surface only, and holding no one's data.
+WEB_APP = {
+    "GET /": "public:",
+    "GET /citizen/": "public:",
+    "GET /citizen/sw.js": "public:",
+    "GET /citizen/manifest.webmanifest": "public:",
+}
 
 
 def _concrete(path: str) -> str:
@@ -56,9 +64,15 @@ def test_the_citizens_surface_has_no_officer_route_at_all(
     assert any(guard.startswith("citizen:") for guard in citizen_routes.values())
     for route, guard in citizen_routes.items():
         assert guard.startswith(("public:", "citizen:")), (route, guard)
+        if route in WEB_APP:
+            assert guard.startswith(WEB_APP[route]), (route, guard)
+            continue
         assert route.split(" ", 1)[1].startswith(CITIZEN_PREFIX) or route in SHARED, route
+    assert set(WEB_APP) <= set(citizen_routes)
     officer_routes = route_guards(app)
-    assert not set(citizen_routes) & set(officer_routes) - SHARED
+    # The one path both answer is the address itself: the officers' start page there, a
+    # redirect to the web app on the citizens' (test_web_app.py follows it).
+    assert set(citizen_routes) & set(officer_routes) - SHARED == {"GET /"}
     for route, guard in officer_routes.items():
         assert not guard.startswith("citizen:"), route
         assert not route.split(" ", 1)[1].startswith(CITIZEN_PREFIX), route
@@ -215,6 +229,7 @@ def test_kotwal_run_serves_the_citizens_surface_alone(tmp_path: Path) -> None:
         assert httpx.get(f"{url}{API}/devices").status_code == 401
         assert httpx.get(f"{url}/api/v1/persons/x").status_code == 404
         assert httpx.get(f"{url}/login").status_code == 404
+        assert "/static/citizen/app.js" in httpx.get(f"{url}/citizen/").text  # the web app
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)

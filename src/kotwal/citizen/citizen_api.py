@@ -6,12 +6,13 @@ officer's."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile
 
 from kotwal.citizen import directory, lost_phones, reports, service, sos, trips
-from kotwal.citizen.deps import signed_in
+from kotwal.citizen.deps import APP_HEADER, APP_HEADER_VALUE, cookie_name, signed_in
 from kotwal.citizen.principal import Citizen
 from kotwal.citizen.schemas import (
     AccessOut,
@@ -45,6 +46,8 @@ from kotwal.citizen.schemas import (
     TripOut,
     VerificationIn,
 )
+from kotwal.core.clock import as_utc, utcnow
+from kotwal.core.errors import CsrfRejected
 from kotwal.core.uow import UnitOfWork
 from kotwal.web.deps import ReadUnit, WriteUnit, client_addr, public
 
@@ -66,6 +69,31 @@ _RECEIPT = Depends(public("an anonymous tip's course, for whoever holds its rece
 _DIRECTORY = Depends(public("the station directory: public names of the stations near a place"))
 
 
+def _set_cookie(response: Response, uow: UnitOfWork, token: str, expires_at: datetime) -> None:
+    """The web app's token as a cookie: HttpOnly (no script reads it), SameSite=Strict (no
+    other site's link or form carries it), Secure and ``__Host-`` bound to this host."""
+    seconds = max(0, int((as_utc(expires_at) - utcnow()).total_seconds()))
+    response.set_cookie(
+        cookie_name(uow.runtime),
+        token,
+        max_age=seconds,
+        path="/",
+        secure=not uow.runtime.settings.local_http,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _clear_cookie(response: Response, uow: UnitOfWork) -> None:
+    response.delete_cookie(
+        cookie_name(uow.runtime),
+        path="/",
+        secure=not uow.runtime.settings.local_http,
+        httponly=True,
+        samesite="strict",
+    )
+
+
 @router.post("/otp", dependencies=[_ASK], status_code=202)
 def ask_for_code(body: CodeRequestIn, request: Request, uow: UnitOfWork = WriteUnit) -> CodeSentOut:
     """Send a six-digit login code to the number by SMS. The answer names the challenge to
@@ -75,14 +103,22 @@ def ask_for_code(body: CodeRequestIn, request: Request, uow: UnitOfWork = WriteU
 
 
 @router.post("/session", dependencies=[_SPEND], status_code=201)
-def log_in(body: SessionIn, request: Request, uow: UnitOfWork = WriteUnit) -> SessionOut:
-    """Spend a login code: a device session and its bearer token (shown once). The number's
-    account is made at its first login."""
+def log_in(
+    body: SessionIn, request: Request, response: Response, uow: UnitOfWork = WriteUnit
+) -> SessionOut:
+    """Spend a login code: a device session and its bearer token (shown once), or with
+    ``cookie`` (the web app) the token in an HttpOnly cookie instead. The number's account is
+    made at its first login."""
+    if body.cookie and request.headers.get(APP_HEADER) != APP_HEADER_VALUE:
+        # Nobody else's page may log this browser in (to an account of their choosing).
+        raise CsrfRejected("the web app's login without the app's header")
     issued = service.verify_code(
         uow, body.mobile, body.challenge, body.code, body.device_label, client_addr(request)
     )
+    if body.cookie:
+        _set_cookie(response, uow, issued.token, issued.expires_at)
     return SessionOut(
-        token=issued.token,
+        token=None if body.cookie else issued.token,
         session_id=issued.session_id,
         citizen_id=issued.citizen_id,
         expires_at=issued.expires_at,
@@ -97,9 +133,13 @@ def list_devices(citizen: Citizen = _SELF, uow: UnitOfWork = ReadUnit) -> list[D
 
 
 @router.post("/devices/{session_id}/revoke", status_code=204)
-def revoke_device(session_id: str, citizen: Citizen = _SELF, uow: UnitOfWork = WriteUnit) -> None:
+def revoke_device(
+    session_id: str, response: Response, citizen: Citizen = _SELF, uow: UnitOfWork = WriteUnit
+) -> None:
     """Log one of one's devices out (this one too: that is logging out)."""
     service.revoke_device(uow, citizen, session_id)
+    if session_id == citizen.session_id:
+        _clear_cookie(response, uow)
 
 
 @router.get("/profile")
@@ -124,10 +164,13 @@ def who_accessed_my_data(citizen: Citizen = _SELF, uow: UnitOfWork = WriteUnit) 
 
 
 @router.delete("/account")
-def delete_account(citizen: Citizen = _SELF, uow: UnitOfWork = WriteUnit) -> DeletedOut:
+def delete_account(
+    response: Response, citizen: Citizen = _SELF, uow: UnitOfWork = WriteUnit
+) -> DeletedOut:
     """Delete one's account and everything kept of it: trips shredded at once, identity and
     contacts deleted with their keys, every device logged out."""
     counts = service.delete_account(uow, citizen)
+    _clear_cookie(response, uow)
     return DeletedOut(trips=counts["trips"], sessions=counts["sessions"])
 
 

@@ -34,6 +34,8 @@ MANIFEST = Manifest(
     api=("kotwal.citizen.api",),
     # The citizens' own surface: its own app and port, its own token realm.
     citizen=("kotwal.citizen.citizen_api",),
+    # The citizens' web app (its shell, service worker, manifest and files), on that surface.
+    citizen_pages=("kotwal.citizen.webapp",),
     commands=(
         Commands(
             "citizen",

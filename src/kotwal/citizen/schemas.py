@@ -34,10 +34,14 @@ class SessionIn(BaseModel):
     code: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
     #: What the citizen calls this device ("Asha's phone"), shown in their list of devices.
     device_label: str = Field(default="phone", min_length=1, max_length=60)
+    #: The web app: the token is set as an HttpOnly cookie (no script can read it) and left
+    #: out of the answer; the request must carry the app's header (``kotwal.citizen.deps``).
+    cookie: bool = False
 
 
 class SessionOut(BaseModel):
-    token: str
+    #: The bearer token, shown once; None when it went into the web app's cookie instead.
+    token: str | None
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type name, not a secret
     session_id: str
     citizen_id: str

@@ -262,7 +262,7 @@ def create_app(
         raise UnguardedRoute(
             f"routes of the other realm on the {surface} surface: " + "; ".join(misplaced)
         )
-    app.add_middleware(SecurityHeaders, hsts=settings.tls)
+    app.add_middleware(SecurityHeaders, hsts=settings.tls, geolocation=surface == CITIZEN)
     app.add_middleware(RequestLimits, max_body=settings.max_body_bytes, larger=_uploads(enabled))
     return app
 
@@ -297,14 +297,21 @@ def _include_modules(app: FastAPI, settings: Settings, enabled: tuple[Manifest, 
 
 
 def _include_citizen(app: FastAPI, enabled: tuple[Manifest, ...]) -> None:
-    """The citizens' surface: the health probe and each enabled domain's citizen routers; no
-    console, no officer's API, no navigation."""
+    """The citizens' surface: the health probe, each enabled domain's citizen routers and its
+    web app's pages and files; no console, no officer's API, no navigation."""
     from kotwal.web import health
 
     app.include_router(health.router)
     for manifest in enabled:
         for module in manifest.citizen:
             app.include_router(resolve(module).router, prefix=CITIZEN_PREFIX)
+        for module in manifest.citizen_pages:
+            pages = resolve(module)
+            app.include_router(pages.router)
+            # Before the shared /static mount, so that it answers its own paths first; the
+            # officers' surface never mounts it.
+            mount, directory = pages.STATIC
+            app.mount(mount, StaticFiles(directory=directory), name=mount.strip("/"))
     app.state.nav_links = ()
 
 

@@ -13,13 +13,17 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+#: What a page may ask the browser for: nothing on the officers' surface; the citizens' web app
+#: asks for the phone's position (an SOS, a trip, a report's place), from its own origin only.
+PERMISSIONS = b"camera=(), microphone=(), geolocation=(), payment=()"
+CITIZEN_PERMISSIONS = b"camera=(), microphone=(), geolocation=(self), payment=()"
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class SecurityHeaders:
     """Adds CSP, no-referrer, nosniff, frame denial, no caching of pages, HSTS under TLS."""
 
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, geolocation: bool = False) -> None:
         self.app = app
         self.headers: list[tuple[bytes, bytes]] = [
             (b"content-security-policy", CSP.encode()),
@@ -28,7 +32,7 @@ class SecurityHeaders:
             (b"x-frame-options", b"DENY"),
             (b"cross-origin-opener-policy", b"same-origin"),
             (b"cross-origin-resource-policy", b"same-origin"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+            (b"permissions-policy", CITIZEN_PERMISSIONS if geolocation else PERMISSIONS),
         ]
         if hsts:
             self.headers.append(
