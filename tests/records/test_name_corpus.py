@@ -8,10 +8,13 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
+from kotwal.core.migrate import upgrade
 from kotwal.records.names import is_match, name_key_tiers, name_keys
 
 CORPUS = Path(__file__).parent / "name_corpus" / "pairs.tsv.gz"
@@ -81,3 +84,37 @@ def test_held_out_sample_keeps_its_precision_recall_and_key_recall() -> None:
     assert tp / (tp + fp) >= 0.95
     assert tp / (tp + fn) >= 0.82
     assert keyed / len(accepted) >= 0.97
+
+
+def test_migration_0032_rebuilds_every_persons_keys(tmp_path: Path) -> None:
+    """Stores made before the keys were folded hold keys the search no longer asks for; 0032
+    recomputes them from each person's name, Telugu name and aliases."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0035")
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        for n, (name, name_te) in enumerate([("Amkita Kommu", None), ("Victor", "విక్టర్")]):
+            conn.execute(
+                text(
+                    "INSERT INTO persons (id, name, name_te, category, status, station_id,"
+                    " jurisdiction_path, created_at, updated_at, version) VALUES (:id, :name,"
+                    " :te, 'offender', 'active', 's', 'ts/s', :now, :now, 1)"
+                ),
+                {"id": f"p{n}", "name": name, "te": name_te, "now": now},
+            )
+            conn.execute(
+                text("INSERT INTO person_name_keys (person_id, key) VALUES (:id, 'stale')"),
+                {"id": f"p{n}"},
+            )
+        conn.execute(
+            text("INSERT INTO person_aliases (id, person_id, name) VALUES ('a0', 'p1', 'Vicky')")
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT person_id, key FROM person_name_keys")).all()
+    keys: dict[str, set[str]] = {}
+    for person_id, key in rows:
+        keys.setdefault(person_id, set()).add(key)
+    assert keys["p0"] == set(name_keys("Amkita Kommu"))
+    assert keys["p1"] == set(name_keys("Victor") | name_keys("విక్టర్") | name_keys("Vicky"))
+    assert name_key_tiers("Ankita")[1] & keys["p0"]
