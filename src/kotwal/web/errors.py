@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kotwal.core.errors import PROBLEM_BASE, NotAuthenticated, Problem, StepUpRequired
@@ -39,7 +40,7 @@ def problem_response(
     headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="kotwal"'
-    if status == 429 and "retry_after" in extra:
+    if status in (429, 503) and "retry_after" in extra:
         headers["Retry-After"] = str(extra["retry_after"])
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -99,6 +100,22 @@ def install(app: FastAPI) -> None:
 
             return error_page(request, exc.status_code, title, None)
         return problem_response(exc.status_code, slug, title)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def on_database_gone(request: Request, exc: Exception) -> Response:
+        # The database went away under the request (a failover, a restart, a network cut): the
+        # pool reconnects on the next checkout (pre-ping; a multi-host URL finds the new
+        # primary). Nothing is retried here: a write may have committed before the connection
+        # died, so only the client, who can look, decides; a read is safe to repeat.
+        log.warning("database unavailable: %s", exc.__class__.__name__)
+        return problem_response(
+            503,
+            "database-unavailable",
+            "The database is not reachable just now",
+            detail="Try again in a few seconds; if you were saving, check whether it was saved.",
+            retry_after=2,
+        )
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> Response:
