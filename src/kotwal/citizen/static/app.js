@@ -23,6 +23,7 @@ const state = {
   checkIn: null, // a trip check-in waiting for an answer
   fix: null, // the latest position the phone gave
   unsent: [], // SOS positions not yet sent (the connection dropped)
+  retries: 0, // attempts to send an SOS pressed offline
   timers: {},
   message: null, // a line to show at the top of the next screen
 };
@@ -381,6 +382,7 @@ async function sendPendingSos() {
   try {
     const sos = await api("POST", "/sos", pending);
     store.clearPendingSos();
+    state.retries = 0;
     openSos(sos);
   } catch (error) {
     if (error.status !== 0) {
@@ -397,15 +399,15 @@ async function sendPendingSos() {
 }
 
 function retryLater() {
+  // Soon at first (the browser may say it is online a moment before requests go through),
+  // then every RETRY_MS; the "online" event tries at once besides.
   if (state.timers.retry) return;
-  state.timers.retry = setInterval(() => {
-    if (!store.pendingSos()) {
-      clearInterval(state.timers.retry);
-      delete state.timers.retry;
-      return;
-    }
-    sendPendingSos();
-  }, RETRY_MS);
+  const wait = [1000, 2000][state.retries] ?? RETRY_MS;
+  state.retries += 1;
+  state.timers.retry = setTimeout(() => {
+    delete state.timers.retry;
+    if (store.pendingSos()) sendPendingSos();
+  }, wait);
 }
 
 function openSos(sos) {
@@ -993,6 +995,7 @@ function start() {
   window.addEventListener("hashchange", render);
   window.addEventListener("online", () => {
     showOnline();
+    state.retries = 0;
     sendPendingSos();
   });
   window.addEventListener("offline", showOnline);
