@@ -10,7 +10,11 @@ Screenshots go to test-artifacts/browser/ (docs/development.md).
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import date
+from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -19,6 +23,7 @@ from tests.browser.axe import assert_accessible
 from tests.browser.conftest import DESKTOP, PHONE, LiveServer, screenshot
 from tests.browser.test_console_flow import log_in_fully
 from tests.browser.test_scripts import _WIDTH, platform_fonts
+from tests.factories import Officer
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
@@ -120,3 +125,71 @@ def test_my_activity_names_the_record_opened_in_words(page: Page, live_server: L
     page.get_by_role("link", name="Show the events themselves").click()
     expect(page.locator("table.audit")).to_contain_text("record.disclose")
     assert_accessible(page)
+
+
+def _post(live_server: LiveServer, writer: Officer, path: str, body: dict[str, Any]) -> Any:
+    r = httpx.post(f"{live_server.url}{path}", json=body, headers=writer.bearer)
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+def test_record_pages_in_telugu_are_readable_and_accessible(
+    page: Page, live_server: LiveServer
+) -> None:
+    station = live_server.world.station_a
+    writer = live_server.writer(station)
+    person = live_server.file_person(
+        writer, station, "Gundla Telugu Reader", name_te="గుండ్ల రీడర్", father_name="Gundla Ramaiah"
+    )
+    today = date.today()
+    sheet = _post(
+        live_server,
+        writer,
+        "/api/v1/history-sheets",
+        {
+            "person_id": person,
+            "category": "rowdy_sheet",
+            "station_id": station,
+            "legal_basis": "SP order No. 12/HS/2025",
+        },
+    )
+    fir = f"PS-A/{today.year}/{secrets.randbelow(9000) + 1000}"
+    case = _post(
+        live_server,
+        writer,
+        "/api/v1/cases",
+        {
+            "fir_number": fir,
+            "sections": ["BNS 309"],
+            "registered_on": str(today),
+            "station_id": station,
+        },
+    )
+    _post(
+        live_server,
+        writer,
+        f"/api/v1/cases/{case['id']}/parties",
+        {"person_id": person, "role": "accused", "role_on": str(today)},
+    )
+    officer = live_server.officer(Role.STATION_HOUSE_OFFICER, posting=station)
+    page.set_viewport_size(DESKTOP)
+    log_in_fully(page, officer)
+    page.goto("/account")
+    page.get_by_label("The console's language").select_option("te")
+    page.get_by_role("button", name="Save language").click()
+    expect(page.locator("html")).to_have_attribute("lang", "te")
+
+    for path, heading in (
+        (f"/persons/{person}", "Gundla Telugu Reader"),
+        (f"/cases?fir={fir}", "కేసును వెతకండి"),
+        (f"/cases/{case['id']}", f"కేసు {fir}"),
+        (f"/history-sheets/{sheet['id']}", "హిస్టరీ షీట్: rowdy sheet"),
+        ("/history-sheets/overdue", "గడువు మీరిన హిస్టరీ షీట్ సమీక్షలు"),
+    ):
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        assert_accessible(page)
+        if path.startswith("/persons/"):
+            for h2 in ("వివరాలు", "హిస్టరీ షీట్లు", "కేసులు", "ఈ రికార్డును ఎవరు తెరిచారు"):
+                expect(page.get_by_role("heading", level=2, name=h2)).to_be_visible()
+            screenshot(page, "person-telugu-desktop-labels")
