@@ -90,7 +90,7 @@ def test_migration_0032_rebuilds_every_persons_keys(tmp_path: Path) -> None:
     """Stores made before the keys were folded hold keys the search no longer asks for; 0032
     recomputes them from each person's name, Telugu name and aliases."""
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    upgrade(engine, "0035")
+    upgrade(engine, "0035")  # before 0032 and 0033 rebuild the keys
     now = datetime.now(UTC)
     with engine.begin() as conn:
         for n, (name, name_te) in enumerate([("Amkita Kommu", None), ("Victor", "విక్టర్")]):

@@ -43,10 +43,10 @@ Index keys are the token's consonant skeleton (canonical spelling without vowels
 letter: Srinivas, Sreenivaasa and Shrinivas all give "srnvs"), or, for short tokens whose
 skeleton would be one or two letters, the canonical spelling with each vowel run written "a"
 (Ravi -> "rava"). Keys fold what the scorer takes as one sound, so that every pair it would
-accept shares a key: m is written n, c is s before e, i, y and k elsewhere, g is j, h is left
-out, and a first vowel is "a" (Victor and Viktor give "vktr"; Eshvar and Ishvar "asvr"). Each
-pair of adjacent tokens, and a three-token name as a whole, adds the key of its joined
-spelling, so a joined and a split spelling still share a key.
+accept shares a key: m is written n, c is s before e, i, y and k elsewhere, g is j, d is t, h
+is left out, and a first vowel is "a" (Victor and Viktor give "vktr"; Eshvar and Ishvar
+"asvr"). Each pair of adjacent tokens, and a three-token name as a whole, adds the key of its
+joined spelling, so a joined and a split spelling still share a key.
 Very common family and suffix tokens (Kumar, Rao, Reddy, Devi, ...) give no key of their own when
 the name has a rarer token, so a query does not fetch every Kumar in the state; they still take
 part in the joined keys and in the score. Initials and weak tokens give no key of their own.
@@ -323,21 +323,22 @@ def _skeleton(canon: str) -> str:
 
 def _vowel_class(canon: str) -> str:
     """The canonical spelling with every vowel run after the first letter written "a"."""
-    return canon[:1] + re.sub(r"[aeiou]+", "a", canon[1:])
+    return re.sub(r"(.)\1+", r"\1", canon[:1] + re.sub(r"[aeiou]+", "a", canon[1:]))
 
 
 # Keys fold what the scorer takes as one sound, so that the index reaches every pair the scorer
-# would accept (name_costs.py makes m/n, c/k, g/j and a missing h cheap; an initial vowel may be
-# written with any vowel letter: Eshvar/Ishvar, Akkada/Ekkada). A key only fetches candidates:
-# folding more brings more of them to score, never a match the scorer rejects.
+# would accept (name_costs.py makes m/n, c/k, g/j, d/t and a missing h cheap; an initial vowel
+# may be written with any vowel letter: Eshvar/Ishvar, Akkada/Ekkada). A key only fetches
+# candidates: folding more brings more of them to score, never a match the scorer rejects.
 # A c is an s before e, i or y (Vincent/Vinsent, Cyril/Siril) and a k elsewhere (Victor/Viktor).
-_KEY_FOLD = str.maketrans({"m": "n", "c": "k", "g": "j", "h": None})
+_KEY_FOLD = str.maketrans({"m": "n", "c": "k", "g": "j", "d": "t", "h": None})
 _SOFT_C = re.compile(r"c(?=[eiy])")
 
 
 def _key_form(canon: str) -> str:
     folded = _SOFT_C.sub("s", canon).translate(_KEY_FOLD)
-    folded = ("a" if canon[:1] in _VOWELS else folded[:1]) + folded[1:]
+    # The first letter after h is left out (Heth/Eth), any vowel written "a".
+    folded = ("a" if folded[:1] in _VOWELS else folded[:1]) + folded[1:]
     return re.sub(r"(.)\1+", r"\1", folded)
 
 
