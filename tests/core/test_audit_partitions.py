@@ -4,6 +4,7 @@ and ``kotwal audit verify --incremental`` on both stores."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -38,6 +39,22 @@ def _append(db: Database, keyring: KeyRing, n: int, at_us: int | None = None) ->
     with db.transaction(write=True) as session:
         bind_keyring(session, keyring)
         audit.append(session, events)
+
+
+@pytest.fixture
+def january_2025(db: Database) -> Iterator[None]:
+    """A partition for January 2025 in this test's database, and none left after it: a
+    detached month stays a table of its own, which the next test here would collide with."""
+
+    def drop() -> None:
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS audit_events_p202501"))
+
+    drop()
+    with db.engine.begin() as conn:
+        audit_partitions.ensure_months(conn, date(2025, 1, 1), 0)
+    yield
+    drop()
 
 
 def _sign_and_witness(db: Database, keyring: KeyRing, witness: Path) -> None:
@@ -81,11 +98,10 @@ def test_events_land_in_their_month_and_the_app_role_has_no_right_on_a_partition
 
 
 @pytest.mark.postgres_only
+@pytest.mark.usefixtures("january_2025")
 def test_an_old_month_is_retired_only_once_witnessed_and_the_rest_still_verifies(
     env: Settings, db: Database, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with db.engine.begin() as conn:
-        audit_partitions.ensure_months(conn, date(2025, 1, 1), 0)
     _append(db, keyring, 4, at_us=JAN_2025)  # seq 1-4, January 2025
     _append(db, keyring, 3)  # seq 5-7, now
     witness = tmp_path / "witness.jsonl"
@@ -113,9 +129,8 @@ def test_an_old_month_is_retired_only_once_witnessed_and_the_rest_still_verifies
 
 
 @pytest.mark.postgres_only
+@pytest.mark.usefixtures("january_2025")
 def test_a_month_detached_behind_the_logs_back_is_caught(db: Database, keyring: KeyRing) -> None:
-    with db.engine.begin() as conn:
-        audit_partitions.ensure_months(conn, date(2025, 1, 1), 0)
     _append(db, keyring, 4, at_us=JAN_2025)
     _append(db, keyring, 3)
     with db.engine.begin() as conn:
