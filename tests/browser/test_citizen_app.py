@@ -147,6 +147,16 @@ def test_register_with_a_code_and_an_sos_the_control_room_acknowledges(
     assert "kc_" not in str(page.evaluate("JSON.stringify(localStorage)"))
     _look(page, "citizen-home-390")
 
+    # One's name and an emergency contact, who is told by SMS when the SOS goes.
+    page.get_by_role("link", name="My data").click()
+    page.fill("#name", "Asha")
+    page.get_by_role("button", name="Add a contact").click()
+    page.locator("#contacts .c-name").fill("Amma")
+    page.locator("#contacts .c-mobile").fill("9000011111")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    page.get_by_role("link", name="Police help").click()
+
     page.locator("#sos").click()
     status = page.locator("#sos-status")
     expect(status).to_have_attribute("data-state", "open")
@@ -156,6 +166,7 @@ def test_register_with_a_code_and_an_sos_the_control_room_acknowledges(
     assert seen["track"] and seen["track"][0]["lat"] == pytest.approx(HERE["latitude"])
     _look(page, "citizen-sos-sent-390")
 
+    expect(page.locator("#sos-contacts")).to_have_text("1")
     _officers(live_server, sho, "POST", f"/citizen/sos/{sos_id}/acknowledge")
     expect(status).to_have_attribute("data-state", "acknowledged", timeout=3 * SOS_TICK_MS)
     expect(status).to_contain_text("Help is coming")

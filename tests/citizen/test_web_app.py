@@ -50,6 +50,10 @@ def test_the_shell_service_worker_and_manifest_are_on_the_citizens_surface_only(
         assert citizens.get(path).status_code == 200, path
     assert citizens.get("/static/vendor/fonts/noto-naskh-arabic-arabic-400-normal.woff2").is_success
 
+    # The app's files go compressed to a phone that takes gzip.
+    script = citizens.get("/static/citizen/strings.js", headers={"Accept-Encoding": "gzip"})
+    assert script.headers["content-encoding"] == "gzip" and "STRINGS" in script.text
+
     for path in ("/citizen/", "/citizen/sw.js", "/static/citizen/app.js"):
         assert client.get(path).status_code == 404, path
 

@@ -485,7 +485,7 @@ function sosScreen() {
       el("dt", { text: t("positions_sent") }),
       el("dd", { id: "sos-positions", text: String(sos.positions) }),
       el("dt", { text: t("contacts_told") }),
-      el("dd", { text: String(sos.contacts_told) }),
+      el("dd", { id: "sos-contacts", text: String(sos.contacts_told) }),
     );
     parts.push(el("div", { class: "card" }, facts));
     if (now === "closed") {
