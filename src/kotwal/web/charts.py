@@ -23,25 +23,30 @@ def _fmt(n: int) -> str:
     return f"{n:,}"
 
 
-def _legend(columns: Sequence[str], y: int) -> list[str]:
-    parts, x = [], LABEL_W
+def _legend(columns: Sequence[str], y: int) -> tuple[list[str], int]:
+    """A key of the series, wrapped onto as many lines as the width needs; its parts and the
+    height it takes."""
+    parts, x, line = [], 8, 0
     for i, name in enumerate(columns):
+        width = 24 + round(6.4 * len(name))
+        if x > 8 and x + width > WIDTH:
+            x, line = 8, line + 1
         colour = COLOURS[i % len(COLOURS)]
-        parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colour}"/>')
-        parts.append(f'<text x="{x + 14}" y="{y + 9}" class="legend">{escape(name)}</text>')
-        x += 24 + 7 * len(name)
-    return parts
+        top = y + line * 16
+        parts.append(f'<rect x="{x}" y="{top}" width="10" height="10" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 14}" y="{top + 9}" class="legend">{escape(name)}</text>')
+        x += width
+    return parts, (line + 1) * 16 + 4
 
 
 def bars(panel: Panel) -> Markup:
     """Horizontal bars: a group per row, a bar per column, each bar labelled with its count."""
     series = len(panel.columns)
-    top = 22 if series > 1 else 4
+    parts, top = _legend(panel.columns, 4) if series > 1 else ([], 4)
     group_h = series * BAR_H + GAP
     height = top + group_h * len(panel.rows) + 4
     peak = max((v for _, values in panel.rows for v in values), default=0) or 1
     span = WIDTH - LABEL_W - 60
-    parts = _legend(panel.columns, 4) if series > 1 else []
     for r, (label, values) in enumerate(panel.rows):
         y0 = top + r * group_h
         shown = label if len(label) <= 28 else label[:27] + "…"
