@@ -65,6 +65,19 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _disk_refused(exc: Exception) -> bool:
+    """The database could not write to its disk: SQLite's SQLITE_FULL (no space) or an
+    SQLITE_IOERR (a write refused: a file-size limit, a failing disk), PostgreSQL's disk_full
+    or io_error."""
+    orig = getattr(exc, "orig", None)
+    name = str(getattr(orig, "sqlite_errorname", ""))
+    return (
+        name == "SQLITE_FULL"
+        or name.startswith("SQLITE_IOERR")
+        or getattr(orig, "sqlstate", None) in ("53100", "58030")
+    )
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
@@ -108,6 +121,14 @@ def install(app: FastAPI) -> None:
         # pool reconnects on the next checkout (pre-ping; a multi-host URL finds the new
         # primary). Nothing is retried here: a write may have committed before the connection
         # died, so only the client, who can look, decides; a read is safe to repeat.
+        if _disk_refused(exc):
+            log.error("the database could not write to its disk; the request was rolled back")
+            return problem_response(
+                507,
+                "storage-write-failed",
+                "The database could not write to its disk (full or failing)",
+                detail="Nothing of this request was saved. Tell your technical services wing.",
+            )
         log.warning("database unavailable: %s", exc.__class__.__name__)
         return problem_response(
             503,
