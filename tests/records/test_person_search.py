@@ -129,3 +129,36 @@ def test_a_one_word_query_finds_anyone_with_that_name(
     person = file_person(client, si, world.station_a, name="Kommu Srinivas Reddy")
     file_person(client, si, world.station_a, name="Ravi Shankar")
     assert [h["person"]["id"] for h in _search(client, si, "Sreenivas")] == [person["id"]]
+
+
+def test_a_fathers_name_or_year_of_birth_orders_the_matches_and_says_why(
+    client: TestClient, si: Officer, world: World
+) -> None:
+    # Issue 23 item 3: two records of one name are told apart by the other evidence.
+    older = file_person(
+        client,
+        si,
+        world.station_a,
+        name="Gundla Srinivas",
+        father_name="Gundla Ramaiah",
+        birth_year=1971,
+    )
+    younger = file_person(
+        client,
+        si,
+        world.station_a,
+        name="Gundla Srinivas",
+        father_name="Gundla Yadagiri",
+        birth_year=1995,
+    )
+    plain = {h["person"]["id"] for h in _search(client, si, "Gundla Srinivas")}
+    assert plain == {older["id"], younger["id"]}
+    by_father = _search(client, si, "Gundla Srinivas", father="Yadgiri Gundla")
+    assert [h["person"]["id"] for h in by_father] == [younger["id"], older["id"]]
+    assert "father's name matches the one given" in by_father[0]["reasons"]
+    assert "father's name differs from the one given" in by_father[1]["reasons"]
+    by_year = _search(client, si, "Srinivas Gundla", birth_year="1972")
+    assert [h["person"]["id"] for h in by_year] == [older["id"], younger["id"]]
+    assert "year of birth within 2 years of 1972" in by_year[0]["reasons"]
+    # The evidence orders matches; it never brings in a name that does not match.
+    assert _search(client, si, "Lakshmi Devi", father="Gundla Ramaiah") == []

@@ -81,10 +81,16 @@ def search_persons(
     name: str = Query(min_length=2, max_length=100, description="Latin or Telugu script"),
     purpose: Purpose = None,
     limit: int = Query(default=20, ge=1, le=50),
+    father: str | None = Query(
+        default=None, max_length=100, description="father's or guardian's name, to rank by"
+    ),
+    birth_year: int | None = Query(default=None, ge=1900, le=2100, description="to rank by"),
     uow: UnitOfWork = ReadUnit,
 ) -> PersonSearchPage:
-    """Fuzzy, phonetic and cross-script name search over names and aliases, ranked."""
-    found = service.search_by_name(uow, actor, name, purpose, limit)
+    """Fuzzy, phonetic and cross-script name search over names and aliases, ranked; a father's
+    name or year of birth, if given, orders the matches (never adds one)."""
+    evidence = service.Evidence(father, birth_year)
+    found = service.search_by_name(uow, actor, name, purpose, limit, evidence or None)
     return PersonSearchPage(
         query=name,
         items=[PersonHit.model_validate(h) for h in found.hits],

@@ -84,11 +84,38 @@ def _searched(
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
-    """What ranking needs of a person: their spellings and where the record is filed."""
+    """What ranking needs of a person: their spellings, where the record is filed, and the
+    other evidence a search may give (father's or guardian's name, year of birth)."""
 
     id: str
     spellings: tuple[str, ...]
     jurisdiction_path: str
+    father_name: str | None = None
+    birth_year: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What else the searching officer knows of the person, to rank the name's matches by.
+
+    It never makes a match of a name that does not match, and it never hides one: it orders
+    the matches, and says why (issue 23: a father's name or a year of birth tells two Srinivas
+    Reddys apart)."""
+
+    father_name: str | None = None
+    birth_year: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.father_name) or self.birth_year is not None
+
+
+# How far the other evidence moves a match: less than the gap between a name that agrees
+# exactly and one that agrees only in spelling, more than the ties of a common name.
+_FATHER_AGREES = 0.1
+_FATHER_DIFFERS = -0.1
+_BORN_NEAR = 0.05  # within _BORN_SPREAD years: records estimate ages
+_BORN_FAR = -0.05
+_BORN_SPREAD = 2
 
 
 def _candidates(uow: UnitOfWork, query: str) -> list[_Candidate]:
@@ -171,7 +198,15 @@ def _read_candidates(ids: Subquery) -> Executable:
 
     The ids stay inside the database (joined, never sent back as hundreds of parameters)."""
     return (
-        select(Person.id, Person.name, Person.name_te, Person.jurisdiction_path, PersonAlias.name)
+        select(
+            Person.id,
+            Person.name,
+            Person.name_te,
+            Person.jurisdiction_path,
+            PersonAlias.name,
+            Person.father_name,
+            Person.birth_year,
+        )
         .join(ids, ids.c.person_id == Person.id)
         .outerjoin(PersonAlias, PersonAlias.person_id == Person.id)
     )
@@ -183,13 +218,35 @@ def _candidates_of(
     params: dict[str, Any],
 ) -> dict[str, _Candidate]:
     spellings: dict[str, dict[str, None]] = {}
-    paths: dict[str, str] = {}
-    for person_id, name, name_te, path, alias in uow.session.execute(statement, params):
+    facts: dict[str, tuple[str, str | None, int | None]] = {}
+    rows = uow.session.execute(statement, params)
+    for person_id, name, name_te, path, alias, father, born in rows:
         known = spellings.setdefault(person_id, dict.fromkeys(s for s in (name, name_te) if s))
         if alias:
             known[alias] = None
-        paths[person_id] = path
-    return {i: _Candidate(i, tuple(known), paths[i]) for i, known in spellings.items()}
+        facts[person_id] = (path, father, born)
+    return {i: _Candidate(i, tuple(known), *facts[i]) for i, known in spellings.items()}
+
+
+def _weighed(evidence: Evidence, candidate: _Candidate) -> tuple[float, list[str]]:
+    """How much the other evidence moves a candidate, and the reasons to show for it."""
+    shift, reasons = 0.0, []
+    if evidence.father_name and candidate.father_name:
+        if names.is_match(evidence.father_name, candidate.father_name):
+            shift += _FATHER_AGREES
+            # The record's values are not quoted: the gate decides what of it the reader sees.
+            reasons.append("father's name matches the one given")
+        else:
+            shift += _FATHER_DIFFERS
+            reasons.append("father's name differs from the one given")
+    if evidence.birth_year is not None and candidate.birth_year is not None:
+        if abs(evidence.birth_year - candidate.birth_year) <= _BORN_SPREAD:
+            shift += _BORN_NEAR
+            reasons.append(f"year of birth within {_BORN_SPREAD} years of {evidence.birth_year}")
+        else:
+            shift += _BORN_FAR
+            reasons.append(f"year of birth not near {evidence.birth_year}")
+    return shift, reasons
 
 
 def _spellings(query: str, candidate: _Candidate) -> list[str]:
@@ -202,11 +259,16 @@ def _spellings(query: str, candidate: _Candidate) -> list[str]:
 
 
 def _ranked(
-    actor: Actor, query: str, candidates: list[_Candidate], limit: int
+    actor: Actor,
+    query: str,
+    candidates: list[_Candidate],
+    limit: int,
+    evidence: Evidence | None = None,
 ) -> list[tuple[_Candidate, names.Match]]:
     """The candidates that match, best first, cut to ``limit``. Many persons share a spelling
     (there are only so many ways to write Srinivas), so each spelling is scored once, and the
-    reasons are written only for the results kept."""
+    reasons are written only for the results kept. The name alone decides what matches; the
+    other ``evidence`` (father's name, year of birth) only orders the matches."""
     scores: dict[str, float] = {}
     scored: list[tuple[_Candidate, float, str]] = []
     for candidate in candidates:
@@ -219,9 +281,21 @@ def _ranked(
                 best = (value, spelling)
         if best is not None and best[0] >= names.DEFAULT_THRESHOLD:
             scored.append((candidate, *best))
+    shifts = {c.id: _weighed(evidence, c) for c, _, _ in scored} if evidence else {}
     # Equal scores: the reader's own jurisdiction first, where they can act on the record.
-    scored.sort(key=lambda cs: (-cs[1], not actor.covers(cs[0].jurisdiction_path), cs[0].id))
-    return [(candidate, names.score(query, spelling)) for candidate, _, spelling in scored[:limit]]
+    scored.sort(
+        key=lambda cs: (
+            -(cs[1] + shifts.get(cs[0].id, (0.0, []))[0]),
+            not actor.covers(cs[0].jurisdiction_path),
+            cs[0].id,
+        )
+    )
+    ranked = []
+    for candidate, _, spelling in scored[:limit]:
+        match = names.score(query, spelling)
+        extra = shifts.get(candidate.id, (0.0, []))[1]
+        ranked.append((candidate, names.Match(match.score, (*match.reasons, *extra))))
+    return ranked
 
 
 def _persons(uow: UnitOfWork, ids: list[str]) -> list[Person]:
@@ -241,12 +315,18 @@ class NameSearch:
 
 
 def search_by_name(
-    uow: UnitOfWork, actor: Actor, query: str, purpose: str | None, limit: int = 20
+    uow: UnitOfWork,
+    actor: Actor,
+    query: str,
+    purpose: str | None,
+    limit: int = 20,
+    evidence: Evidence | None = None,
 ) -> NameSearch:
     """Persons whose name, Telugu name or alias matches ``query``, best first, through the
     gate. Without a purpose, matches outside the reader's jurisdiction are only counted: a
     masked row with its score confirmed a real person's full name to anyone who typed it
-    (issue 18, finding 2), and a count of fuzzy matches does not."""
+    (issue 18, finding 2), and a count of fuzzy matches does not. ``evidence`` (a father's
+    name, a year of birth) orders the matches and adds its reasons; it matches nobody alone."""
     if not actor.can(RecordsPermission.PERSON_READ):
         raise Forbidden()
     query = " ".join(query.split())
@@ -255,7 +335,12 @@ def search_by_name(
     purpose = clean_purpose(purpose)
     # Matches outside are counted (without a purpose) or shown through the gate (with one).
     uow.reach_through_gate()
-    ranked = _ranked(actor, query, _candidates(uow, query), SEARCH_MAX_RESULTS)
+    if evidence is not None and evidence.father_name is not None:
+        father = " ".join(evidence.father_name.split())
+        if len(father) > 100:
+            raise InvalidInput("a father's name to rank by is at most 100 characters")
+        evidence = Evidence(father or None, evidence.birth_year)
+    ranked = _ranked(actor, query, _candidates(uow, query), SEARCH_MAX_RESULTS, evidence)
     if purpose is None:
         inside = [h for h in ranked if actor.covers(h[0].jurisdiction_path)]
         outside = len(ranked) - len(inside)

@@ -29,6 +29,7 @@ from kotwal.records.history_sheets import review_history_sheet as review_history
 from kotwal.records.person_search import SEARCH_MAX_CANDIDATES as SEARCH_MAX_CANDIDATES
 from kotwal.records.person_search import SEARCH_MAX_KEY_RUN as SEARCH_MAX_KEY_RUN
 from kotwal.records.person_search import SEARCH_MAX_RESULTS as SEARCH_MAX_RESULTS
+from kotwal.records.person_search import Evidence as Evidence
 from kotwal.records.person_search import find_by_phone as find_by_phone
 from kotwal.records.person_search import search_by_name as search_by_name
 from kotwal.records.persons import PHONE_DOMAIN as PHONE_DOMAIN
