@@ -183,7 +183,7 @@ def test_record_pages_in_telugu_are_readable_and_accessible(
         (f"/persons/{person}", "Gundla Telugu Reader"),
         (f"/cases?fir={fir}", "కేసును వెతకండి"),
         (f"/cases/{case['id']}", f"కేసు {fir}"),
-        (f"/history-sheets/{sheet['id']}", "హిస్టరీ షీట్: rowdy sheet"),
+        (f"/history-sheets/{sheet['id']}", "హిస్టరీ షీట్: రౌడీ షీట్"),
         ("/history-sheets/overdue", "గడువు మీరిన హిస్టరీ షీట్ సమీక్షలు"),
     ):
         page.goto(path)

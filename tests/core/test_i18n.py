@@ -115,6 +115,7 @@ def test_an_officer_chooses_telugu_and_every_label_follows(
     for heading in ("వివరాలు", "ఇతర పేర్లు", "హిస్టరీ షీట్లు", "కేసులు", "వెర్షన్ చరిత్ర"):
         assert f">{heading}</h2>" in record, heading
     assert "<dt>తండ్రి పేరు</dt>" in record and "Telugu Reader Case" in record
+    assert "నేరస్థుడు" in record and "పురుషుడు" in record  # offender, male: words, not codes
     activity = client.get("/account/activity")
     assert "భాషను ఎంచుకున్నారు" in activity.text  # "Chose the console's language"
     events = audit_events(runtime, action="account.language")

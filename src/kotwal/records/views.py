@@ -112,6 +112,34 @@ def person(
     )
 
 
+#: The values of the records' closed lists as pages show them (``| term``), for the catalogue:
+#: categories, statuses, sex, history sheet categories and a person's part in a case.
+TERMS = (
+    N_("offender"),
+    N_("suspect"),
+    N_("missing person"),
+    N_("unidentified body"),
+    N_("active"),
+    N_("absconding"),
+    N_("in custody"),
+    N_("deceased"),
+    N_("traced"),
+    N_("male"),
+    N_("female"),
+    N_("transgender"),
+    N_("unknown"),
+    N_("rowdy sheet"),
+    N_("suspect sheet"),
+    N_("kd"),
+    N_("habitual offender"),
+    N_("accused"),
+    N_("arrested"),
+    N_("charge sheeted"),
+    N_("convicted"),
+    N_("acquitted"),
+)
+
+
 #: A person's fields as an officer names them (the page shows these, never the column names),
 #: translated where shown.
 PERSON_LABELS = {

@@ -121,13 +121,22 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - as N_
     return singular, plural
 
 
+def term(value: object) -> object:
+    """A stored value of a closed list ("in_custody", "rowdy_sheet") as words in the page's
+    language ("in custody"); anything else (a masked value, None) passes through."""
+    if not isinstance(value, str):
+        return value
+    return gettext(value.replace("_", " "))
+
+
 def install(env: Environment) -> None:
     """Give ``env`` Jinja2's i18n extension (``{% trans %}``, ``_()``) bound to the page's
-    language, and the globals ``page_language`` and ``LANGUAGES``."""
+    language, the filter ``term`` and the globals ``page_language`` and ``LANGUAGES``."""
     env.add_extension("jinja2.ext.i18n")
     # newstyle: _("%(n)s results", n=3) formats after translating, and autoescapes.
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
     )
+    env.filters["term"] = term
     env.globals["page_language"] = current
     env.globals["LANGUAGES"] = LANGUAGES
