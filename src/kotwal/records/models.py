@@ -27,6 +27,8 @@ class Person(RecordId, Base):
     """A person of police interest: offender, suspect, missing person, unidentified body."""
 
     __tablename__ = "persons"
+    #: The start page counts persons by status per station (absconding persons).
+    __table_args__ = (Index("ix_persons_status_station", "status", "station_id"),)
 
     #: Names of offenders are personal data, not publishable: RESTRICTED. Outside their
     #: jurisdiction an officer sees that a record matched and where, and declares a purpose
@@ -205,7 +207,7 @@ class Case(RecordId, Base):
     fir_number: Mapped[str] = mapped_column(String(64), unique=True, info=RESTRICTED)
     #: Section codes ("BNS 303,BNS 309"), each one a row of ``law_sections``.
     sections: Mapped[str] = mapped_column(String(500), info=RESTRICTED)
-    registered_on: Mapped[date] = mapped_column(Date, info=RESTRICTED)
+    registered_on: Mapped[date] = mapped_column(Date, index=True, info=RESTRICTED)
     station_id: Mapped[str] = mapped_column(ID, ForeignKey("jurisdictions.id"), info=PUBLIC)
     jurisdiction_path: Mapped[str] = jurisdiction_path_column()
     created_at: Mapped[datetime] = stamped(RESTRICTED)
@@ -229,7 +231,7 @@ class CaseParty(RecordId, Base):
         ID, ForeignKey("persons.id"), index=True, info=RESTRICTED
     )
     role: Mapped[str] = mapped_column(String(32), info=RESTRICTED)
-    role_on: Mapped[date] = mapped_column(Date, info=RESTRICTED)
+    role_on: Mapped[date] = mapped_column(Date, index=True, info=RESTRICTED)
     #: The case's jurisdiction, copied so that the gate can place the row without a join.
     jurisdiction_path: Mapped[str] = jurisdiction_path_column(index=False)
     added_by: Mapped[str | None] = mapped_column(String(36), info=RESTRICTED)

@@ -5,7 +5,8 @@ from, and the alert queue), which the security officer reads in full anyway."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, func, select
 
@@ -26,23 +27,17 @@ NEAR_MAX = 20
 
 def hourly_disclosures(uow: UnitOfWork, now: datetime) -> list[tuple[datetime, int]]:
     """Records released in each of the last 24 whole hours up to now (oldest first): one
-    query, a sum per hour."""
+    pass over the day's window, grouped by the hour (in UTC, so that a zone half an hour off
+    UTC does not split an hour)."""
     end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     starts = [end - timedelta(hours=HOURS - i) for i in range(HOURS)]
-    sums = [
-        func.sum(
-            case(
-                (
-                    (WatchDisclosure.at >= s) & (WatchDisclosure.at < s + timedelta(hours=1)),
-                    1,
-                ),
-                else_=0,
-            )
-        )
-        for s in starts
-    ]
-    row = uow.session.execute(select(*sums).where(WatchDisclosure.at >= starts[0])).one()
-    return [(s, int(n or 0)) for s, n in zip(starts, row, strict=True)]
+    if uow.session.get_bind().dialect.name == "postgresql":
+        hour: Any = func.to_char(func.timezone("UTC", WatchDisclosure.at), "YYYY-MM-DD HH24")
+    else:
+        hour = func.strftime("%Y-%m-%d %H", WatchDisclosure.at)
+    stmt = select(hour, func.count()).where(WatchDisclosure.at >= starts[0]).group_by(hour)
+    counts = {str(h): int(n) for h, n in uow.session.execute(stmt).all()}
+    return [(s, counts.get(s.astimezone(UTC).strftime("%Y-%m-%d %H"), 0)) for s in starts]
 
 
 def open_alerts(uow: UnitOfWork) -> list[tuple[str, int]]:

@@ -40,6 +40,8 @@ class WatchDisclosure(Base):
     __tablename__ = "watch_disclosures"
     __table_args__ = (
         Index("ix_watch_disclosures_account_at", "account_id", "at"),
+        # The security officer's records released per hour over the day.
+        Index("ix_watch_disclosures_at", "at"),
         # One entry per disclosure (its first row): the hour's opens, searches and exports are
         # read off it, however many records each search listed.
         Index(
