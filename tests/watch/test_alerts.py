@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from kotwal.core import audit
 from kotwal.core.audit import Outcome, actor_event
 from kotwal.core.models import Account, AuditEventRow, AuthSession
 from kotwal.core.policy import SYSTEM_ACTOR, Role
@@ -256,3 +257,27 @@ def test_console_step_up_page_and_the_security_officers_review(
     with UnitOfWork(runtime, write=False) as uow:
         account = uow.session.get(Account, constable.account_id)
         assert account is not None and not account.suspended
+
+
+def test_an_alert_stored_at_once_is_signed_by_the_audit_key(runtime: Runtime, world: World) -> None:
+    """Its events carry a MAC, so the next checkpoint can still be signed (an event without
+    one stopped every later checkpoint: seen in `kotwal demo`)."""
+    constable = make_officer(runtime, Role.CONSTABLE, posting=world.station_a)
+    raise_alert(
+        runtime,
+        account_id=constable.account_id,
+        session_id=None,
+        kind="decoy",
+        record_ids=["r-1"],
+        detail={},
+        action="alert",
+    )
+    with runtime.db.transaction(write=False) as session:
+        macs = session.scalars(
+            select(AuditEventRow.mac).where(AuditEventRow.action == "security.alert")
+        ).all()
+    assert macs and all(macs)
+    result = audit.verify(
+        runtime.db.engine, runtime.keyring.audit_public, mac_key=runtime.keyring.audit_mac_key
+    )
+    assert result.ok, result.reason

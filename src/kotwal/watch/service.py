@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from kotwal.core import audit, identity
 from kotwal.core.audit import AuditEvent, Outcome, actor_event
 from kotwal.core.clock import as_utc, utcnow
+from kotwal.core.crypto import bind_keyring
 from kotwal.core.db import new_id
 from kotwal.core.errors import (
     AccountSuspended,
@@ -147,6 +148,9 @@ def _dispatch(uow_or_runtime: UnitOfWork | Runtime, draft: AlertDraft) -> None:
 
 def _store_now(runtime: Runtime, draft: AlertDraft) -> None:
     with runtime.db.transaction(write=True) as session:
+        # The audit key signs the alert's events (their MAC): a plain session has no keyring,
+        # and an event without a MAC stops every later checkpoint.
+        bind_keyring(session, runtime.keyring)
         store_alert(session, draft)
 
 
