@@ -258,6 +258,13 @@ def test_an_sos_pressed_offline_is_queued_and_sent_when_the_connection_returns(
     _log_in(page, live_server)
     # The service worker keeps the shell, so that the app opens without a connection.
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    # Installable, as Chromium judges it: its manifest read without error and nothing missing
+    # but a profile that is not incognito (Playwright's contexts are).
+    cdp = context.new_cdp_session(page)
+    assert cdp.send("Page.getAppManifest")["errors"] == []
+    refused = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert [e["errorId"] for e in refused] in ([], ["in-incognito"])
+    cdp.detach()
     context.set_offline(True)
     page.reload()
     expect(page.locator("#sos")).to_be_visible()
