@@ -139,6 +139,11 @@ def test_events_close_together_in_one_session_are_one_page_view() -> None:
         ("signin", 0),
     ]
     assert lines[0].outside == 2
+    # Reading this page again and again is one line.
+    again = [_row(20 + i, 200.0 + i, "account.activity") for i in range(3)]
+    read = activity.collapse([activity.describe(g) for g in activity.group(again[::-1])])
+    assert len(read) == 1 and read[0].count == 3 and read[0].first_seq == 20
+    assert (read[0].plural or "") % read[0].params == "Read your activity 3 times"
     assert lines[2].params["id"] == "p1" and lines[2].params["type"] == "person"
     assert (lines[3].plural or "") % lines[3].params == "Listed 2 stations"
 

@@ -123,6 +123,10 @@ SEARCHED_BY_ACTION: dict[str, tuple[str, str]] = {
 }
 SEARCHED_OTHER = Nn_("Searched — %(count)s result", "Searched — %(count)s results")
 
+READ_ACTIVITY = N_("Read your activity")
+#: Several readings of this page in a row are one line.
+READ_ACTIVITY_AGAIN = Nn_("Read your activity %(count)s time", "Read your activity %(count)s times")
+
 #: Events that are a line of their own, by action and outcome ("" for any outcome).
 ALONE: dict[tuple[str, str], tuple[str, str]] = {
     ("auth.login", "success"): ("signin", N_("Logged in")),
@@ -133,7 +137,7 @@ ALONE: dict[tuple[str, str], tuple[str, str]] = {
     ("account.totp_begin", ""): ("account", N_("Began enrolling an authenticator")),
     ("account.totp_enrol", ""): ("account", N_("Enrolled an authenticator")),
     ("account.language", ""): ("account", N_("Chose the console's language")),
-    ("account.activity", ""): ("account", N_("Read your activity")),
+    ("account.activity", ""): ("account", READ_ACTIVITY),
 }
 CHANGED: dict[str, str] = {
     "record.create": N_("Filed a record (%(what)s)"),
@@ -324,6 +328,30 @@ def _disclosed(line: Line, discloses: list[AuditEventRow]) -> Line:
     return line
 
 
+def collapse(lines: list[Line]) -> list[Line]:
+    """Readings of this page one after another (newest first) as one line, with how many."""
+    out: list[Line] = []
+    for line in lines:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and line.message == READ_ACTIVITY
+            and last.message
+            in (
+                READ_ACTIVITY,
+                READ_ACTIVITY_AGAIN[0],
+            )
+        ):
+            last.message, last.plural = READ_ACTIVITY_AGAIN
+            last.count = (last.count or 1) + 1
+            last.params = {"count": last.count}
+            last.first_seq = line.first_seq  # older pages start before the oldest reading
+            last.events += line.events
+            continue
+        out.append(line)
+    return out
+
+
 def name_lines(uow: UnitOfWork, actor: Actor, lines: Iterable[Line]) -> int:
     """Put each opened record's name into its line, as the gate shows it to ``actor`` now;
     lines whose record may not be named get the unnamed message. How many were named."""
@@ -368,7 +396,7 @@ def my_activity(
     groups = group(rows)
     if len(rows) == RAW_LIMIT and len(groups) > 1:
         groups = groups[:-1]  # the oldest may be cut off by the limit: it comes on the next page
-    lines = [describe(g) for g in groups]
+    lines = collapse([describe(g) for g in groups])
     if kind:
         lines = [line for line in lines if line.kind == kind]
     lines = lines[:LINES_PER_PAGE]
