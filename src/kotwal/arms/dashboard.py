@@ -100,7 +100,7 @@ def station_panels(uow: UnitOfWork, actor: Actor, station: Jurisdiction) -> list
         select(lapsed, func.count())
         .where(
             in_jurisdiction(ArmsLicence.jurisdiction_path, actor),
-            ArmsLicence.station_id == station.id,
+            ArmsLicence.jurisdiction_path == station.path,
         )
         .group_by(lapsed)
     )

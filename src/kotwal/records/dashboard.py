@@ -131,7 +131,11 @@ def station_panels(uow: UnitOfWork, actor: Actor, station: Jurisdiction) -> list
         return []
     stmt = (
         select(Person.status, func.count())
-        .where(in_jurisdiction(Person.jurisdiction_path, actor), Person.station_id == station.id)
+        # Filed at the station is filed under its path: the equality uses the path's index.
+        .where(
+            in_jurisdiction(Person.jurisdiction_path, actor),
+            Person.jurisdiction_path == station.path,
+        )
         .group_by(Person.status)
     )
     counts = dict(uow.session.execute(stmt).all())
@@ -140,7 +144,7 @@ def station_panels(uow: UnitOfWork, actor: Actor, station: Jurisdiction) -> list
         sheets = uow.session.execute(
             select(func.count()).where(
                 in_jurisdiction(HistorySheet.jurisdiction_path, actor),
-                HistorySheet.station_id == station.id,
+                HistorySheet.jurisdiction_path == station.path,
                 HistorySheet.closed_on.is_(None),
             )
         ).scalar_one()
