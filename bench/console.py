@@ -140,7 +140,9 @@ def pages(t: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
         ("person_search", "si", [f"/persons?name={t['surname']}"]),
         ("overdue_reviews", "sho", ["/history-sheets/overdue"]),
         ("station", "sho", [f"/stations/{t['station']}"]),
-        ("officer", "sho", [f"/officers/{o}" for o in t["officers"]] or ["/officers"]),
+        # A district chief's budget: the station house officer's hour is spent on the pages
+        # above (each person's page releases the record and its sheets, cases and licences).
+        ("officer", "dcp", [f"/officers/{o}" for o in t["officers"]] or ["/officers"]),
         ("licences", "arms", ["/arms/licences"]),
         ("alerts", "security", ["/security/alerts"]),
         ("my_activity", "si", ["/account/activity"]),
@@ -149,17 +151,20 @@ def pages(t: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
     return out
 
 
-def measure(http: httpx.Client, paths: list[str], rounds: int) -> dict[str, float]:
-    """p50 and p95 in ms of ``rounds`` requests cycling through ``paths``, after warming up."""
+def measure(http: httpx.Client, paths: list[str], rounds: int) -> dict[str, Any]:
+    """p50 and p95 in ms of ``rounds`` requests cycling through ``paths``, after warming up;
+    a page that answers other than 200 (a step-up asked by the budget) is reported as such."""
     for path in paths[:2]:
-        http.get(path).raise_for_status()
+        warm = http.get(path)
+        if warm.status_code != 200:
+            return {"status": warm.status_code, "location": warm.headers.get("location", "")}
     times = []
     for i in range(rounds):
         t0 = time.perf_counter()
         r = http.get(paths[i % len(paths)])
         times.append((time.perf_counter() - t0) * 1000)
         if r.status_code != 200:
-            raise SystemExit(f"{paths[i % len(paths)]}: {r.status_code} {r.text[:300]}")
+            return {"status": r.status_code, "location": r.headers.get("location", "")}
     times.sort()
     return {
         "p50_ms": round(statistics.median(times), 1),
@@ -186,7 +191,8 @@ def run(args: argparse.Namespace, env: dict[str, str], data_dir: Path) -> dict[s
             )
         for http in sessions.values():
             http.close()
-    worst = max(results.items(), key=lambda kv: kv[1]["p95_ms"])
+    measured = {k: v for k, v in results.items() if "p95_ms" in v}
+    worst = max(measured.items(), key=lambda kv: kv[1]["p95_ms"])
     return {
         "bench": "console",
         "store": "postgresql" if args.postgres else "sqlite",
