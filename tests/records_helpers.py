@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 
 from kotwal.core.db import Database
+from kotwal.core.policy import Jurisdiction
+from kotwal.core.runtime import Runtime
 from kotwal.records import reference
-from kotwal.records.models import HistorySheetCategory, LawSection
+from kotwal.records.models import Case, HistorySheetCategory, LawSection
+from kotwal.records.schemas import canonical_fir
 from tests.factories import Officer
 
 
@@ -49,3 +53,21 @@ def seed_records_reference(db: Database) -> None:
         ):
             if session.execute(select(func.count()).select_from(model)).scalar_one() == 0:
                 session.execute(insert(model), rows)
+
+
+def register_case(runtime: Runtime, station_id: str, fir_number: str) -> None:
+    """A case in the register at ``station_id``: what a purpose (or a face search) naming
+    ``fir_number`` needs. Written as a station's clerk would have registered it."""
+    code, year, _ = fir_number.split("/")
+    with runtime.db.transaction(write=True) as session:
+        station = session.get(Jurisdiction, station_id)
+        assert station is not None and station.code == code, "the FIR must carry the station's code"
+        session.add(
+            Case(
+                fir_number=canonical_fir(fir_number),
+                sections="BNS 303",
+                registered_on=date(int(year), 1, 15),
+                station_id=station_id,
+                jurisdiction_path=station.path,
+            )
+        )

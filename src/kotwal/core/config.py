@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     watch_counted_kinds: str = "record,list,photo"
     #: Local hours (in ``timezone``) that count as unusual, "start-end", e.g. "23-5".
     watch_quiet_hours: str = "23-5"
+    #: Share of reads under a case (beyond the reader's jurisdiction) that a supervisor must
+    #: review; reads under a reason without a case are always reviewed.
+    watch_purpose_sample: float = Field(default=0.1, ge=0.0, le=1.0)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     page_size_max: int = Field(default=100, ge=1, le=500)

@@ -26,6 +26,7 @@ from kotwal.core.crypto import encrypted_columns, open_fields
 from kotwal.core.errors import Forbidden, IntegrityFailure, InvalidInput
 from kotwal.core.observers import Disclosure, DisclosureKind, Observers
 from kotwal.core.policy import Actor, DataClass
+from kotwal.core.purpose import check_purpose
 from kotwal.core.uow import UnitOfWork
 
 MASKED: dict[str, bool] = {"masked": True}
@@ -99,6 +100,16 @@ def _deny(uow: UnitOfWork, actor: Actor, resource_type: str, reason: str) -> Non
     )
 
 
+def lift_check(uow: UnitOfWork, actor: Actor, resource_type: str, purpose: str) -> None:
+    """Refuse (and log the refusal) a purpose that would lift a read beyond the actor's
+    jurisdiction without naming a registered case or an enumerated reason."""
+    try:
+        check_purpose(uow, purpose)
+    except InvalidInput:
+        _deny(uow, actor, resource_type, "purpose-refused")
+        raise
+
+
 def ceiling(actor: Actor, in_jurisdiction: bool, purpose: str | None) -> DataClass:
     """The most sensitive class this actor may see in this record."""
     if in_jurisdiction or purpose is not None:
@@ -129,6 +140,8 @@ def disclose(
     purpose = clean_purpose(purpose)
     classes = field_classes(type(records[0]))
     inside = [actor.covers(spec.jurisdiction_path(r)) for r in records]
+    if purpose is not None and not all(inside):
+        lift_check(uow, actor, spec.resource_type, purpose)
     limits = [ceiling(actor, in_j, purpose) for in_j in inside]
     opened = _open_released(uow, records, spec.fields, classes, limits)
     out: list[dict[str, Any]] = []

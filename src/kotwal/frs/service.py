@@ -30,6 +30,7 @@ from kotwal.core.clock import utcnow
 from kotwal.core.crypto import open_fields
 from kotwal.core.errors import Forbidden, InvalidInput, NotFound, Problem
 from kotwal.core.policy import Actor
+from kotwal.core.purpose import check_case
 from kotwal.core.runtime import Runtime
 from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
@@ -326,6 +327,31 @@ def refuse(
     )
 
 
+def require_case(uow: UnitOfWork, actor: Actor, action: str, why: SearchPurpose) -> None:
+    """A face search serves a registered case: an FIR number the case register does not know
+    is refused before the photograph is looked at, and the refusal is audited."""
+    try:
+        check_case(uow, why.case_number)
+    except InvalidInput:
+        uow.record_now(
+            [
+                actor_event(
+                    actor,
+                    "frs.refused",
+                    Outcome.FAILURE,
+                    resource_type="frs_probe",
+                    purpose=why.declared,
+                    detail={
+                        "action": action,
+                        "reason": "case-not-registered",
+                        "case_number": why.case_number,
+                    },
+                )
+            ]
+        )
+        raise
+
+
 def _person(uow: UnitOfWork, person_id: str) -> PersonFacts:
     """Where the person is filed and as what (records' facts, not a disclosure); 404 if none."""
     person = records_service.person_facts(uow, person_id)
@@ -561,6 +587,7 @@ def identify(uow: UnitOfWork, actor: Actor, photo: bytes, form: IdentifyForm) ->
     their enrolled faces. The threshold is chosen for the target FPIR at the number of faces
     searched, which is at least the number of templates (so it errs strict)."""
     require(actor, FrsPermission.FACE_SEARCH)
+    require_case(uow, actor, "identify", form)
     decoded = _decode(photo)
     probe = usable_face(uow, actor, "identify", decoded, form)
     galleries = list(dict.fromkeys(form.galleries))
@@ -642,6 +669,7 @@ def confirm(uow: UnitOfWork, actor: Actor, form: ConfirmForm) -> dict[str, Any]:
     a lead. Audited with the face, the person, the case and the operator's note; the person
     comes back through the gate under the same purpose."""
     require(actor, FrsPermission.FACE_SEARCH)
+    require_case(uow, actor, "confirm", form)
     face = uow.session.get(GalleryFace, form.face_id)
     if face is None or face.removed_at is not None:
         raise NotFound("no such face in any gallery")
@@ -686,6 +714,7 @@ def verify(
     """1:1: two photographs of one face each, or one photograph against a person's enrolled
     faces (the best of them counts)."""
     require(actor, FrsPermission.FACE_SEARCH)
+    require_case(uow, actor, "verify", why)
     if len(photos) != (1 if person_id else 2):
         raise InvalidInput("send two photographs, or one photograph and a person_id")
     decoded = [_decode(p) for p in photos]

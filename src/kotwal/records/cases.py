@@ -18,8 +18,11 @@ from kotwal.core.errors import Conflict, InvalidInput, NotFound
 from kotwal.core.gate import clean_purpose, disclose
 from kotwal.core.observers import DisclosureKind, HookPoint
 from kotwal.core.policy import Actor
+from kotwal.core.purpose import CASE_REGISTER
+from kotwal.core.runtime import Runtime
 from kotwal.core.scope import require
 from kotwal.core.uow import UnitOfWork
+from kotwal.records import dashboard
 from kotwal.records.models import Case, CaseParty, LawSection
 from kotwal.records.permissions import RecordsPermission
 from kotwal.records.schemas import FIR_PATTERN, CaseCreate, CasePartyAdd, canonical_fir
@@ -234,3 +237,21 @@ def law_sections(uow: UnitOfWork, actor: Actor, act: str | None) -> list[LawSect
     if act is not None:
         stmt = stmt.where(LawSection.act == act)
     return list(uow.session.execute(stmt).scalars())
+
+
+def case_registered(uow: UnitOfWork, fir_number: str) -> bool:
+    """Whether ``fir_number`` (``STATION/YEAR/NUMBER``) is a case in the register, whichever
+    station holds it: the kernel's check of a declared purpose (``core.purpose``)."""
+    wanted = fir_number.strip().upper()
+    if not re.fullmatch(FIR_PATTERN, wanted):
+        return False
+    spellings = {wanted, canonical_fir(wanted)}
+    found = uow.session.execute(select(Case.id).where(Case.fir_number.in_(spellings)).limit(1))
+    return found.first() is not None
+
+
+def install(runtime: Runtime) -> None:
+    """Register the case register with the kernel, so purposes naming a case are checked, and
+    the station page's figures of persons filed (:mod:`kotwal.records.dashboard`)."""
+    runtime.hooks.register(CASE_REGISTER, "records", case_registered)
+    dashboard.install(runtime)

@@ -35,7 +35,9 @@ MANIFEST = Manifest(
         Commands("records", "kotwal.records.cli:app", "Import and export person records (CSV)."),
     ),
     uploads="kotwal.records.importer:upload_limits",
-    install="kotwal.records.dashboard:install",
+    # The station page's figures, and the case register against which the kernel checks
+    # purposes that name a case.
+    install="kotwal.records.cases:install",
     demo="kotwal.records.demo:seed",
     activity_names="kotwal.records.activity:NAMERS",
 )

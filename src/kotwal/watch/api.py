@@ -3,6 +3,7 @@ queue (list, detail, lift a suspension, close an alert). Routes are thin."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -10,13 +11,17 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
-from kotwal.watch import service
+from kotwal.watch import purposes, service
+from kotwal.watch.models import WatchPurposeRead
 from kotwal.watch.permissions import WatchPermission
 from kotwal.watch.schemas import (
     AlertDetailRead,
     AlertPage,
     AlertRecordRead,
     AlertSummary,
+    PurposeReadOut,
+    PurposeReadPage,
+    PurposeVerdict,
     ReviewReason,
     SignalRead,
     StepUp,
@@ -114,3 +119,55 @@ def close_alert(
 ) -> AlertSummary:
     """Close an alert after review, with a reason (audited); a suspension stays until lifted."""
     return summary(service.close_alert(uow, actor, alert_id, body.reason))
+
+
+PurposeReviewer = Annotated[Actor, Depends(require(WatchPermission.PURPOSE_REVIEW))]
+
+
+def purpose_out(entry: WatchPurposeRead) -> PurposeReadOut:
+    """A review entry as the API shows it (identifiers and the purpose, no record content)."""
+    return PurposeReadOut(
+        id=entry.id,
+        account_id=entry.account_id,
+        username=entry.username,
+        purpose=entry.purpose,
+        case_number=entry.case_number,
+        reason=entry.reason,
+        resource_type=entry.resource_type,
+        kind=entry.kind,
+        records=entry.records,
+        record_ids=json.loads(entry.record_ids),
+        at=entry.at,
+        verdict=entry.verdict,
+        reviewed_at=entry.reviewed_at,
+        note=entry.note,
+    )
+
+
+@router.get("/security/purpose-reviews")
+def purpose_reviews(
+    actor: PurposeReviewer,
+    status: Literal["pending", "judged", "all"] = "pending",
+    limit: int = Query(default=50, ge=1, le=PAGE_MAX),
+    uow: UnitOfWork = ReadUnit,
+) -> PurposeReadPage:
+    """Reads beyond their readers' jurisdiction under a purpose, sampled for the reviewer's
+    verdict (readers posted inside the reviewer's jurisdiction; never the reviewer's own)."""
+    entries = purposes.review_queue(uow, actor, status=status, limit=limit)
+    counts = purposes.stats(uow, actor)
+    return PurposeReadPage(
+        items=[purpose_out(e) for e in entries],
+        reads=counts.reads,
+        sampled=counts.sampled,
+        judged=counts.judged,
+        unjustified=counts.unjustified,
+    )
+
+
+@router.post("/security/purpose-reviews/{entry_id}/verdict")
+def judge_purpose(
+    entry_id: str, body: PurposeVerdict, actor: PurposeReviewer, uow: UnitOfWork = WriteUnit
+) -> PurposeReadOut:
+    """Judge a sampled read justified or not, with a note (audited); an unjustified read
+    raises an alert for the security officers."""
+    return purpose_out(purposes.judge(uow, actor, entry_id, body.verdict, body.note))

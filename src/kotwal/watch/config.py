@@ -109,6 +109,8 @@ class WatchConfig:
     prune_every: int = 500
     #: Rows each role may export in a rolling day (:data:`DEFAULT_EXPORT_ROWS`).
     export_rows: dict[Role, int] = field(default_factory=lambda: dict(DEFAULT_EXPORT_ROWS))
+    #: Share of reads under a case that supervisors must review (reasons: all of them).
+    purpose_sample: float = 0.1
 
     def export_allowance(self, roles: frozenset[Role]) -> int:
         """The most generous export allowance among the actor's roles."""
@@ -157,7 +159,15 @@ def load(settings: Settings) -> WatchConfig:
     if not all(0 <= h <= 23 for h in quiet):
         raise ValueError("KOTWAL_WATCH_QUIET_HOURS: hours are 0-23")
     zone = station_zone(settings)
-    return WatchConfig(budgets, kinds, quiet[0], quiet[1], zone, export_rows=_export_rows(settings))
+    return WatchConfig(
+        budgets,
+        kinds,
+        quiet[0],
+        quiet[1],
+        zone,
+        export_rows=_export_rows(settings),
+        purpose_sample=settings.watch_purpose_sample,
+    )
 
 
 def _export_rows(settings: Settings) -> dict[Role, int]:

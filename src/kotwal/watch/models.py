@@ -152,3 +152,41 @@ class WatchSuspension(Base):
     lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lifted_by: Mapped[str | None] = mapped_column(ID)
     lift_reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class WatchPurposeRead(Base):
+    """One read beyond the reader's jurisdiction made under a declared purpose: the entry a
+    supervisor reviews. One row per answer (a search, an opened record), not per record.
+
+    ``to_review`` marks the sample a supervisor must judge: every read under a reason without
+    a case, and a share of those under a case (``KOTWAL_WATCH_PURPOSE_SAMPLE``). Holds the
+    purpose and record identifiers only, never a record's content.
+    """
+
+    __tablename__ = "watch_purpose_reads"
+    __table_args__ = (
+        Index("ix_watch_purpose_reads_queue", "to_review", "verdict", "at"),
+        Index("ix_watch_purpose_reads_account_at", "account_id", "at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
+    username: Mapped[str] = mapped_column(String(64))
+    #: Where the reader is posted (their broadest posting): who may review them.
+    reader_path: Mapped[str | None] = mapped_column(String(400))
+    purpose: Mapped[str] = mapped_column(String(300))
+    case_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    reason: Mapped[str | None] = mapped_column(String(32))
+    resource_type: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    #: How many records outside the reader's jurisdiction the purpose opened, and the first
+    #: of them (JSON list of ids, for the reviewer to follow up).
+    records: Mapped[int] = mapped_column(Integer)
+    record_ids: Mapped[str] = mapped_column(Text, default="[]")
+    to_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = stamped()
+    #: "justified" or "unjustified" once a supervisor has judged it.
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    reviewed_by: Mapped[str | None] = mapped_column(ID, ForeignKey("accounts.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(String(300))

@@ -9,3 +9,4 @@ class WatchPermission(enum.StrEnum):
 
     ALERT_MANAGE = "security:alert:manage"
     ALERT_READ = "security:alert:read"
+    PURPOSE_REVIEW = "security:purpose:review"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -78,3 +78,37 @@ class AlertDetailRead(AlertSummary):
 
 class AlertPage(BaseModel):
     items: list[AlertSummary]
+
+
+class PurposeVerdict(Input):
+    """A supervisor's verdict on a read made under a purpose, and why (kept in the audit log)."""
+
+    verdict: Literal["justified", "unjustified"]
+    note: str = Field(min_length=5, max_length=300)
+
+
+class PurposeReadOut(BaseModel):
+    """A read beyond the reader's jurisdiction under a purpose, as its reviewer sees it."""
+
+    id: str
+    account_id: str
+    username: str
+    purpose: str
+    case_number: str | None
+    reason: str | None
+    resource_type: str
+    kind: str
+    records: int
+    record_ids: list[str]
+    at: datetime
+    verdict: str | None
+    reviewed_at: datetime | None
+    note: str | None
+
+
+class PurposeReadPage(BaseModel):
+    items: list[PurposeReadOut]
+    reads: int = Field(description="reads under a purpose in the reviewer's scope")
+    sampled: int = Field(description="of which sampled for review")
+    judged: int
+    unjustified: int

@@ -57,6 +57,7 @@ from kotwal.watch import config as watch_config
 from kotwal.watch import window
 from kotwal.watch.config import WatchConfig
 from kotwal.watch.models import WatchAlert, WatchAlertRecord, WatchDisclosure, WatchSuspension
+from kotwal.watch.purposes import PurposeObserver
 from kotwal.watch.window import Opened, Window
 
 ACTIONS = frozenset({"alert", "step_up", "suspend"})
@@ -278,11 +279,14 @@ class BudgetObserver:
 
 
 def install(runtime: Runtime) -> None:
-    """Register the budget observer on ``runtime`` (web app start-up, CLI commands that
-    disclose). A bad budget setting stops start-up here with a message naming it."""
+    """Register the budget observer and the purpose review's on ``runtime`` (web app start-up,
+    CLI commands that disclose). A bad budget setting stops start-up here, naming it."""
     if not runtime.settings.watch_enabled:
         return
-    runtime.observers.register(BudgetObserver(watch_config.load(runtime.settings)))
+    cfg = watch_config.load(runtime.settings)
+    runtime.observers.register(BudgetObserver(cfg))
+    # After the budget: a read the budget refuses leaves no entry for review.
+    runtime.observers.register(PurposeObserver(cfg))
 
 
 def charge(uow: UnitOfWork, cfg: WatchConfig, disclosure: Disclosure) -> None:

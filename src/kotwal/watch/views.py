@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from kotwal.core.errors import Problem
 from kotwal.core.policy import Actor, Permission
 from kotwal.core.uow import UnitOfWork
-from kotwal.watch import service
+from kotwal.watch import purposes, service
 from kotwal.watch.permissions import WatchPermission
 from kotwal.web.deps import ReadUnit, WriteUnit, console
 from kotwal.web.pages import render
@@ -121,3 +121,57 @@ def close(
 ) -> Response:
     """Close an alert after review with a reason (audited)."""
     return _review(request, uow, actor, alert_id, reason, lift=False)
+
+
+PurposeReviewer = Annotated[Actor, Depends(console(WatchPermission.PURPOSE_REVIEW))]
+
+
+def _purposes_page(
+    request: Request,
+    uow: UnitOfWork,
+    actor: Actor,
+    status: Literal["pending", "judged", "all"],
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    entries = purposes.review_queue(uow, actor, status=status, limit=QUEUE_PAGE)
+    return render(
+        request,
+        "watch/purposes.html",
+        status_code=status_code,
+        entries=entries,
+        counts=purposes.stats(uow, actor),
+        status=status,
+        error=error,
+    )
+
+
+@router.get("/security/purposes")
+def purpose_reviews(
+    request: Request,
+    actor: PurposeReviewer,
+    status: Annotated[Literal["pending", "judged", "all"], Query()] = "pending",
+    uow: UnitOfWork = ReadUnit,
+) -> Response:
+    """The reads under a purpose sampled for this supervisor's verdict."""
+    return _purposes_page(request, uow, actor, status)
+
+
+@router.post("/security/purposes/{entry_id}")
+def judge_purpose(
+    request: Request,
+    entry_id: str,
+    actor: PurposeReviewer,
+    verdict: Annotated[str, Form(max_length=16)],
+    note: Annotated[str, Form(max_length=300)],
+    uow: UnitOfWork = WriteUnit,
+) -> Response:
+    """Record a verdict with a note (audited); back to the queue."""
+    try:
+        purposes.judge(uow, actor, entry_id, verdict, note)
+    except Problem as exc:
+        uow.rollback()
+        return _purposes_page(
+            request, uow, actor, "pending", error=exc.detail or exc.title, status_code=exc.status
+        )
+    return RedirectResponse("/security/purposes", status_code=303)
