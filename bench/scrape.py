@@ -64,7 +64,9 @@ SHOWN_TEXT = re.compile(r"<(?:h1|dd)>([^<]+)</(?:h1|dd)>")
 COST_SAMPLE = 100
 #: A server's start and stop on a busy 2-core machine (the face models load at start).
 STARTUP_SECONDS = 240
-PURPOSE = "FIR HYD-PS-01/2026/0042 enquiry"
+#: A made-up FIR number is refused (a purpose names a registered case); an attacker's best is a
+#: reason that nothing checks, which puts every read before a supervisor (watch_purpose_reads).
+PURPOSE = "complaint: enquiry into a petition"
 # A table of data, aligned by hand: it reads better in rows than one item a line.
 SEED_QUERIES = ("Goud", "Chary", "Naidu", "Reddy", "Kumari", "Naik", "Rao", "Kumar", "Srinivas",
                 "Lakshmi", "Mohammed", "Ravi")  # fmt: skip

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.factories import Officer
 
-PURPOSE = "FIR PS-C/2025/0031 arms recovered in dacoity"
+PURPOSE = "complaint: arms recovered in a dacoity (FIR PS-C/2025/0031)"
 
 
 def serial() -> str:

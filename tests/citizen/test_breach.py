@@ -40,7 +40,12 @@ def test_the_citizens_an_account_read_are_listed_with_their_notices_and_the_boar
     assert len(client.get("/api/v1/citizen/sos", headers=sho.bearer).json()) == 2
     rogue = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     url = f"/api/v1/citizen/citizens/{read.citizen_id}/identity"
-    assert client.get(url, params={"purpose": "curious"}, headers=rogue.bearer).status_code == 200
+    assert (
+        client.get(
+            url, params={"purpose": "complaint: curious about a neighbour"}, headers=rogue.bearer
+        ).status_code
+        == 200
+    )
 
     out = tmp_path / "breach"
     now = utcnow()

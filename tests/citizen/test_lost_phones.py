@@ -78,7 +78,9 @@ def test_outside_the_jurisdiction_the_report_is_masked_without_a_purpose(
     assert masked["reported_lost"] is True
     assert masked["reports"][0]["imei"] == {"masked": True}
     released = client.get(
-        LOOKUP, params={"imei": IMEI, "purpose": "Seized phone, GD 45/2026"}, headers=other.bearer
+        LOOKUP,
+        params={"imei": IMEI, "purpose": "complaint: seized phone, GD 45/2026"},
+        headers=other.bearer,
     ).json()
     assert released["reports"][0]["imei"] == IMEI
     flagged = audit_events(runtime, "record.disclose", resource_type="citizen_lost_phone")

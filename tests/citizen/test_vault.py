@@ -83,7 +83,7 @@ def test_an_officer_reads_a_citizens_identity_only_with_a_purpose_and_it_is_audi
     refused = client.get(url, headers=si.bearer)
     assert refused.status_code == 403
     assert refused.json()["type"].endswith("purpose-required")
-    r = client.get(url, params={"purpose": "FIR 112/2026 PS Abids"}, headers=si.bearer)
+    r = client.get(url, params={"purpose": "complaint: FIR 112/2026 PS Abids"}, headers=si.bearer)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["name"] == "Asha Reddy" and body["mobile"] == MOBILE
@@ -91,7 +91,7 @@ def test_an_officer_reads_a_citizens_identity_only_with_a_purpose_and_it_is_audi
     reads = audit_events(runtime, "record.disclose", resource_type="citizen_identity")
     assert [(e.outcome, e.purpose) for e in reads] == [
         ("denied", None),
-        ("success", "FIR 112/2026 PS Abids"),
+        ("success", "complaint: FIR 112/2026 PS Abids"),
     ]
     assert reads[1].actor_name == si.username
     assert '"out_of_jurisdiction":true' in reads[1].detail
@@ -104,7 +104,7 @@ def test_a_constable_may_not_open_the_vault(
     pc = api_officer(runtime, Role.CONSTABLE, world.station_a)
     r = client.get(
         f"/api/v1/citizen/citizens/{me.citizen_id}/identity",
-        params={"purpose": "FIR 112/2026 PS Abids"},
+        params={"purpose": "complaint: FIR 112/2026 PS Abids"},
         headers=pc.bearer,
     )
     assert r.status_code == 403
@@ -177,15 +177,15 @@ def test_who_accessed_my_data_lists_an_officers_read(
     si = api_officer(runtime, Role.SUB_INSPECTOR, world.station_a)
     url = f"/api/v1/citizen/citizens/{me.citizen_id}/identity"
     client.get(url, headers=si.bearer)  # refused without a purpose: nothing was read
-    client.get(url, params={"purpose": "FIR 112/2026 PS Abids"}, headers=si.bearer)
+    client.get(url, params={"purpose": "complaint: FIR 112/2026 PS Abids"}, headers=si.bearer)
     r = citizens.get(f"{API}/access-log", headers=me.bearer)
     assert r.status_code == 200
     # One read of the identity, and of each emergency contact that came with it.
     [entry] = [e for e in r.json() if e["what"] == "identity"]
     contacts = [e for e in r.json() if e["what"] == "emergency contact"]
-    assert contacts and {e["purpose"] for e in contacts} == {"FIR 112/2026 PS Abids"}
+    assert contacts and {e["purpose"] for e in contacts} == {"complaint: FIR 112/2026 PS Abids"}
     assert entry["officer_rank"] == "Sub-Inspector"
-    assert entry["purpose"] == "FIR 112/2026 PS Abids" and entry["what"] == "identity"
+    assert entry["purpose"] == "complaint: FIR 112/2026 PS Abids" and entry["what"] == "identity"
     assert si.username not in r.text  # the log keeps the name for an investigation
     [event] = audit_events(
         runtime, "record.disclose", outcome="success", resource_type="citizen_identity"

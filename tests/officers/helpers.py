@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from tests.factories import Officer
 from tests.records_helpers import synthetic_phone
 
-PURPOSE = "Inquiry No. 14/2026 into a joint operation"
+PURPOSE = "complaint: inquiry No. 14/2026 into a joint operation"
 
 
 def officer_body(unit_id: str, **extra: Any) -> dict[str, Any]:

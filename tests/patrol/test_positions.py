@@ -23,7 +23,7 @@ from tests.helpers import audit_events, console_login
 from tests.patrol.helpers import LAT0, LON0, new_unit, tracker
 
 OSMAND = "/api/v1/patrol/osmand"
-PURPOSE = "Inquiry No. 7/2026 into a complaint about patrol timing"
+PURPOSE = "complaint: inquiry No. 7/2026 into patrol timing"
 
 
 def _positions(runtime: Runtime) -> int:

@@ -16,7 +16,7 @@ from tests.helpers import audit_events, console_login
 from tests.photos.helpers import add_photo, png
 from tests.records_helpers import file_person
 
-PURPOSE = "FIR PS-C/2026/0031 identification"
+PURPOSE = "complaint: identification for station C (FIR PS-C/2026/0031)"
 #: The audit events of a picture shown (not of a listing).
 SHOWN = {"resource_type": "photo_image", "outcome": "success"}
 

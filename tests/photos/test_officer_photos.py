@@ -88,7 +88,9 @@ def test_another_stations_command_cannot_add_and_needs_a_purpose_to_see(
     assert refused.status_code == 403
     assert refused.json()["type"] == "urn:kotwal:problem:purpose-required"
     allowed = client.get(
-        photo["url"], params={"purpose": "verifying an officer's identity"}, headers=other.bearer
+        photo["url"],
+        params={"purpose": "verification: an officer's identity"},
+        headers=other.bearer,
     )
     assert allowed.status_code == 200
 

@@ -84,11 +84,13 @@ def test_reading_outside_the_jurisdiction_with_a_purpose_is_allowed_and_flagged(
     created = add_photo(client, si, person["id"], png())
     far = issue_token(runtime, make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_c))
     r = client.get(
-        created["url"], params={"purpose": "FIR PS-C/2026/17 identification"}, headers=far.bearer
+        created["url"],
+        params={"purpose": "complaint: identification (FIR PS-C/2026/17)"},
+        headers=far.bearer,
     )
     assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
     (event,) = audit_events(runtime, "record.disclose", resource_type="photo_image")
-    assert event.purpose == "FIR PS-C/2026/17 identification"
+    assert event.purpose == "complaint: identification (FIR PS-C/2026/17)"
     assert '"out_of_jurisdiction":true' in event.detail.replace(" ", "")
 
 
@@ -102,9 +104,9 @@ def test_listing_outside_the_jurisdiction_masks_metadata_until_a_purpose(
     url = f"/api/v1/persons/{person['id']}/photos"
     (masked,) = client.get(url, headers=far.bearer).json()["items"]
     assert masked["sha256"] == {"masked": True} and masked["width"] == {"masked": True}
-    (shown,) = client.get(url, params={"purpose": "matching a suspect"}, headers=far.bearer).json()[
-        "items"
-    ]
+    (shown,) = client.get(
+        url, params={"purpose": "complaint: matching a suspect"}, headers=far.bearer
+    ).json()["items"]
     assert shown["format"] == "png"
 
 

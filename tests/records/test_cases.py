@@ -15,7 +15,7 @@ from tests.factories import Officer, World, api_officer, issue_token, make_offic
 from tests.helpers import audit_events
 from tests.records_helpers import file_person, seed_records_reference
 
-PURPOSE = "FIR PS-C/2025/0031 inter-district theft gang"
+PURPOSE = "complaint: inter-district theft gang (FIR PS-C/2025/0031)"
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from tests.factories import Officer, World, issue_token, make_officer
 from tests.helpers import console_login
 from tests.records_helpers import file_person, seed_records_reference
 
-PURPOSE = "FIR CYB-PS-03/2026/0112 joint investigation"
+PURPOSE = "complaint: joint investigation with the cyber crime station"
 
 
 @pytest.fixture(autouse=True)

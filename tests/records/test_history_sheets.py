@@ -18,7 +18,7 @@ from tests.factories import Officer, World, api_officer, issue_token, make_offic
 from tests.helpers import audit_events
 from tests.records_helpers import file_person, seed_records_reference
 
-PURPOSE = "FIR PS-C/2026/0011 burglary enquiry"
+PURPOSE = "complaint: burglary enquiry with station C (FIR PS-C/2026/0011)"
 
 
 @pytest.fixture(autouse=True)

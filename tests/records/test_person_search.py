@@ -13,7 +13,7 @@ from kotwal.core.models import AuditEventRow
 from kotwal.core.policy import Role
 from kotwal.core.runtime import Runtime
 from tests.factories import Officer, World, issue_token, make_officer
-from tests.records_helpers import file_person
+from tests.records_helpers import file_person, register_case
 
 
 @pytest.fixture
@@ -76,6 +76,7 @@ def test_outside_jurisdiction_a_match_is_only_counted_until_a_purpose_is_declare
     r = client.get("/api/v1/persons/search", params={"name": "Ramesh Bandi"}, headers=other.bearer)
     assert r.json()["items"] == [] and r.json()["outside_jurisdiction"] == 1
     assert person["id"] not in r.text and "Bandi" not in r.text.replace("Ramesh Bandi", "")
+    register_case(runtime, world.station_c, "PS-C/2026/0007")
     [opened] = _search(client, other, "Ramesh Bandi", purpose="FIR PS-C/2026/0007 robbery")
     assert opened["person"]["name"] == "Bandi Ramesh"
     assert person["id"] == opened["person"]["id"]
@@ -106,6 +107,7 @@ def test_phone_search_does_not_confirm_numbers_the_reader_cannot_see(
     )
     r = client.get("/api/v1/persons", params={"phone": "9000055555"}, headers=elsewhere.bearer)
     assert r.json()["items"] == []
+    register_case(runtime, world.station_c, "PS-C/2026/0009")
     r = client.get(
         "/api/v1/persons",
         params={"phone": "9000055555", "purpose": "FIR PS-C/2026/0009 extortion"},
