@@ -1,7 +1,7 @@
 """watch: reads under a declared purpose go to a supervisor's review queue (watch_purpose_reads)
 
 Revision ID: 0038
-Revises: 0032
+Revises: 0031
 Create Date: 2026-12-07 18:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0038"
-down_revision: str | None = "0032"
+down_revision: str | None = "0031"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
