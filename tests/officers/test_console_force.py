@@ -54,7 +54,7 @@ def test_a_constable_lists_and_opens_the_stations_officers(
     page = client.get(f"/officers/{filed['id']}")
     assert page.status_code == 200
     assert "DEMO-CI-0001" in page.text and "Station House Officer" in page.text
-    assert "PS-C (synthetic)" in page.text and "2024-12-31" in page.text
+    assert "PS-C (synthetic)" in page.text and "31 Dec 2024" in page.text  # the posting's end
     assert filed["_sent"]["personal_phone"] not in page.text  # beyond a constable's clearance
 
 
