@@ -153,8 +153,9 @@ def test_a_module_switched_off_has_no_route_page_link_or_command(
         assert "Persons" in labels and "Arms licences" not in labels
         on = {m.name for m in domains.enabled(off)}
         assert on == {"accounts", "records", "officers", "photos", "watch", "decoys"}
-        # Hooks and observers of the domains switched on only (arms' case hook, alerts').
-        assert set(runtime.installed) == {"photos", "watch", "decoys"}
+        # Hooks and observers of the domains switched on only (records' case register; not
+        # arms' case hook, nor alerts').
+        assert set(runtime.installed) == {"records", "photos", "watch", "decoys"}
         with TestClient(app, base_url="https://testserver") as client:
             assert client.get("/api/v1/arms/licences").status_code == 404
     finally:

@@ -30,7 +30,7 @@ def test_matches_elsewhere_are_a_number_until_a_purpose_is_given(
     screenshot(page, "search-outside-phone")
     page.set_viewport_size(DESKTOP)
     page.get_by_label("Purpose, to include other jurisdictions").fill(
-        "FIR PS-B/2026/0311 house-breaking, suspect named by witness"
+        "complaint: house-breaking, suspect named by a witness"
     )
     page.get_by_role("button", name="Search names").click()
     expect(page.get_by_role("link", name="Gundeti Yadagiri Goud")).to_be_visible()

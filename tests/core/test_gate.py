@@ -57,14 +57,14 @@ def test_outside_jurisdiction_with_purpose_is_allowed_and_flagged(
     person = file_person(client, si_a, world.station_a)
     r = client.get(
         f"/api/v1/persons/{person['id']}",
-        params={"purpose": "FIR PS-B/2026/0142 theft"},
+        params={"purpose": "complaint: theft enquiry (FIR PS-B/2026/0142)"},
         headers=si_b.bearer,
     )
     assert r.json()["phone"] == person["_phone"]
     events = audit_events(runtime, "record.disclose", resource_id=person["id"])
     flagged = [e for e in events if '"out_of_jurisdiction":true' in e.detail]
     assert len(flagged) == 1
-    assert flagged[0].purpose == "FIR PS-B/2026/0142 theft"
+    assert flagged[0].purpose == "complaint: theft enquiry (FIR PS-B/2026/0142)"
     assert flagged[0].actor_id == si_b.account_id
 
 

@@ -61,13 +61,17 @@ def test_a_record_the_reader_may_not_see_now_is_not_named(
     reader = make_officer(runtime, Role.SUB_INSPECTOR, posting=world.station_a)
     console_login(client, reader)
     # Opened with a purpose: the name was shown then, but not without one.
-    opened = client.get(f"/persons/{person['id']}", params={"purpose": "FIR 12/2026 theft"})
+    opened = client.get(
+        f"/persons/{person['id']}", params={"purpose": "complaint: FIR 12/2026 theft"}
+    )
     assert "Outside Namesake" in opened.text
     page = client.get("/account/activity")
     lines = _lines(page.text)
     assert any(line.startswith("Opened a person's record") for line in lines), lines
     assert "Outside Namesake" not in page.text
-    assert "FIR 12/2026 theft" in page.text  # their own declared purpose is theirs to see
+    assert (
+        "complaint: FIR 12/2026 theft" in page.text
+    )  # their own declared purpose is theirs to see
 
 
 def test_filters_by_kind_and_day_and_the_raw_events_remain(
